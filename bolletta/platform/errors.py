@@ -1,0 +1,30 @@
+"""Errors of the platform core.
+
+- ``BollettaError``: base of every error raised on purpose by the platform.
+  - ``ConfigurationError``: a setting is missing or invalid.
+  - ``NotFound``: a record does not exist in the current tenant.
+  - ``InvalidTransition``: a job or payment state change is not allowed from its current state.
+  - ``PermissionDenied``: the user's role does not allow the action.
+"""
+
+from __future__ import annotations
+
+
+class BollettaError(Exception):
+    """Base of the platform's own errors; ``str(error)`` is safe to show to staff."""
+
+
+class ConfigurationError(BollettaError):
+    """Raised when a setting is missing or invalid; the message names the variable and the fix."""
+
+
+class NotFound(BollettaError):
+    """Raised when a record does not exist in the current tenant."""
+
+
+class InvalidTransition(BollettaError):
+    """Raised when a state change is not allowed from the record's current state."""
+
+
+class PermissionDenied(BollettaError):
+    """Raised when the user's role does not allow the action."""

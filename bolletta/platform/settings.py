@@ -1,0 +1,149 @@
+"""Configuration from ``BOLLETTA_*`` environment variables, validated at start.
+
+Every field of :class:`Settings` is read from the variable named ``BOLLETTA_`` plus the field name in
+upper case (``data_dir`` from ``BOLLETTA_DATA_DIR``). An optional ``.env`` file in the working
+directory is read first; real environment variables win over it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from bolletta.platform.errors import ConfigurationError
+
+ENV_PREFIX = "BOLLETTA_"
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    """Process-wide settings. Tenant settings live on the tenant record, not here."""
+
+    data_dir: str = "data"
+    """Folder for the SQLite files, stored objects, SFTP areas and the demo's generated secret."""
+
+    database_url: str = ""
+    """SQLAlchemy URL of PostgreSQL (``postgresql+psycopg://user@host/db``); empty means SQLite
+    files in ``data_dir`` (``platform.db`` and one ``tenants/<slug>.db`` per tenant)."""
+
+    broker_url: str = ""
+    """``redis://`` or ``amqp://`` URL of the Dramatiq broker; empty means the in-memory
+    ``StubBroker`` with a worker inside the same process."""
+
+    secret_key: str = ""
+    """Master secret, at least 32 characters. Keys for sessions, ticket HMACs and signed
+    notifications are derived from it with HKDF. Required outside the demo."""
+
+    previous_secret_keys: list[str] = []
+    """Earlier master secrets, kept so outstanding ticket links still resolve after a rotation."""
+
+    encryption_keys: list[str] = []
+    """Fernet keys (newest first) that encrypt tenant secrets at rest; empty derives one from
+    ``secret_key``."""
+
+    platform_host: str = "127.0.0.1:8000"
+    """Host (with port when not 80/443) of the backoffice, admin, API and provider callbacks."""
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    """Base URL where providers and the sandbox gateway post server-to-server notifications."""
+
+    cookie_secure: bool = True
+    """Send cookies with ``Secure`` and the ``__Host-`` prefix. Only the plain-HTTP demo turns it off."""
+
+    tenant_path_prefix: bool = False
+    """Serve customer pages under ``/c/<slug>/`` on the platform host instead of per-tenant domains
+    (development, demo and tests)."""
+
+    smtp_url: str = "smtp://127.0.0.1:1025"
+    """SMTP server for staff notification e-mails, ``smtp://host:port`` or ``smtps://user:pass@host``."""
+
+    mail_from: str = "Bolletta Smart <noreply@bolletta.localhost>"
+    """Sender of staff notification e-mails."""
+
+    operations_email: str = ""
+    """The platform operator's address, copied on every job notification; empty sends none."""
+
+    http_host: str = "127.0.0.1"
+    """Address the web server binds."""
+
+    http_port: int = 8000
+    """TCP port the web server binds."""
+
+    sftp_host: str = "127.0.0.1"
+    """Address the embedded SFTP server binds."""
+
+    sftp_port: int = 2222
+    """TCP port the embedded SFTP server binds."""
+
+    fatturapa_xsd_dir: str = ""
+    """Folder holding the official FatturaPA XSDs; when set, bills failing them carry warnings."""
+
+    archive_max_entries: int = 100_000
+    """Maximum number of entries in one uploaded archive."""
+
+    archive_max_entry_bytes: int = 200 * 1024 * 1024
+    """Maximum uncompressed size of one archive entry, in bytes, counted while extracting."""
+
+    archive_max_total_bytes: int = 20 * 1024 * 1024 * 1024
+    """Maximum uncompressed size of a whole archive, in bytes, counted while extracting."""
+
+    archive_max_ratio: int = 200
+    """Maximum compression ratio (uncompressed / compressed) of one entry larger than 1 MiB."""
+
+    attachment_max_bytes: int = 20 * 1024 * 1024
+    """Maximum decoded size of one FatturaPA attachment, in bytes."""
+
+    @property
+    def data_path(self) -> Path:
+        """``data_dir`` as an absolute path."""
+        return Path(self.data_dir).resolve()
+
+    @property
+    def uses_sqlite(self) -> bool:
+        """True when no database URL is set or it names SQLite."""
+        return not self.database_url or self.database_url.startswith("sqlite")
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _parse_value(name: str, raw: str, field_type: Any) -> Any:
+    if field_type == list[str]:
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build :class:`Settings` from the environment (and ``.env``), then apply ``overrides``.
+
+    Raises:
+        ConfigurationError: a variable has a value of the wrong type; the message names it.
+    """
+    env = dict(_read_dotenv(Path(".env")))
+    env.update(os.environ if environ is None else environ)
+    raw: dict[str, Any] = {}
+    for field in msgspec.structs.fields(Settings):
+        key = ENV_PREFIX + field.name.upper()
+        if key in env:
+            raw[field.name] = _parse_value(key, env[key], field.type)
+    raw.update(overrides)
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        # msgspec names the field as `$.field`; map it back to the variable the operator set.
+        message = str(exc)
+        for field in msgspec.structs.fields(Settings):
+            message = message.replace(f"$.{field.name}", ENV_PREFIX + field.name.upper())
+        raise ConfigurationError(f"Invalid setting: {message}. Fix the variable and start again.") from exc
