@@ -1,0 +1,8 @@
+"""Platform-level models (schema ``platform`` or the ``platform.db`` file)."""
+
+from bolletta.platform.db.models.platform.audit import PlatformAuditEntry
+from bolletta.platform.db.models.platform.sftp_account import SftpAccount
+from bolletta.platform.db.models.platform.tenant import Tenant
+from bolletta.platform.db.models.platform.user import User
+
+__all__ = ["PlatformAuditEntry", "SftpAccount", "Tenant", "User"]

@@ -1,0 +1,81 @@
+"""Run the Alembic environments of ``migrations/`` on the platform level and on each tenant.
+
+The folder sits at the repository root in a checkout and is packaged as ``bolletta/_migrations``
+in the wheel; :func:`migrations_dir` finds either.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, text
+
+from bolletta.platform.db.base import PLATFORM_SCHEMA
+from bolletta.platform.db.database import Database, tenant_schema
+from bolletta.platform.errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parents[2]
+
+
+def migrations_dir() -> Path:
+    """The folder holding the ``platform`` and ``tenant`` Alembic environments."""
+    for candidate in (PACKAGE_DIR / "_migrations", PACKAGE_DIR.parent / "migrations"):
+        if (candidate / "tenant" / "env.py").is_file():
+            return candidate
+    raise ConfigurationError(
+        f"Alembic migrations not found in {PACKAGE_DIR / '_migrations'} or "
+        f"{PACKAGE_DIR.parent / 'migrations'}; reinstall the package."
+    )
+
+
+def _config(level: str, connection: Connection, version_schema: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir() / level))
+    config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(slug)s_%%(rev)s")
+    config.attributes["connection"] = connection
+    config.attributes["version_schema"] = version_schema
+    return config
+
+
+def upgrade_platform(db: Database, revision: str = "head") -> None:
+    """Create the platform schema if needed and migrate it to ``revision``."""
+    with db.platform_engine().begin() as connection:
+        if not db.is_sqlite:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{PLATFORM_SCHEMA}"'))
+        schema = None if db.is_sqlite else PLATFORM_SCHEMA
+        command.upgrade(_config("platform", connection, schema), revision)
+    logger.info("platform level migrated to %s", revision)
+
+
+def upgrade_tenant(db: Database, slug: str, revision: str = "head") -> None:
+    """Create the tenant's schema (or file) if needed and migrate it to ``revision``."""
+    with db.tenant_engine(slug).begin() as connection:
+        if not db.is_sqlite:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{tenant_schema(slug)}"'))
+        schema = None if db.is_sqlite else tenant_schema(slug)
+        command.upgrade(_config("tenant", connection, schema), revision)
+    logger.info("tenant %s migrated to %s", slug, revision)
+
+
+def drop_tenant_storage(db: Database, slug: str) -> None:
+    """Delete the tenant's schema or database file (used when provisioning fails half-way)."""
+    if db.is_sqlite:
+        path = db.settings.data_path / "tenants" / f"{slug}.db"
+        db.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    with db.platform_engine().begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{tenant_schema(slug)}" CASCADE'))
+
+
+def revision(level: str, db: Database, message: str) -> None:
+    """Autogenerate a revision for ``level`` against the current database (developers only)."""
+    engine = db.platform_engine() if level == "platform" else db.tenant_engine("autogen")
+    with engine.begin() as connection:
+        command.revision(_config(level, connection), message=message, autogenerate=True)

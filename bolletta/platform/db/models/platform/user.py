@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bolletta.platform.db.base import PlatformBase
+
+
+class User(PlatformBase):
+    """A staff login: platform admin, or a tenant's admin, operator or viewer."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    """Globally unique across tenants, so a login never needs the tenant first."""
+    password_hash: Mapped[str] = mapped_column(String(255))
+    """Argon2id hash in PHC string form."""
+    role: Mapped[str] = mapped_column(String(30))
+    """``platform_admin``, ``tenant_admin``, ``tenant_operator`` or ``tenant_viewer``."""
+    tenant_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """The tenant of a tenant role; ``None`` for platform admins."""
+    email: Mapped[str] = mapped_column(String(254), default="")
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
