@@ -1,0 +1,268 @@
+"""Safe reading of an uploaded flow: a ZIP archive or one bare flow file.
+
+The archive is treated as hostile. Entry names that try to leave the job folder (absolute paths,
+``..`` segments, backslashes, drive letters), symlink entries and duplicate names reject the whole
+archive, because they only occur in crafted archives. Sizes are counted on the bytes actually
+inflated, in chunks, because the sizes an archive declares can lie. Nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import stat
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING
+
+import msgspec
+
+from bolletta.platform.ingest.errors import ArchiveRejected
+from bolletta.platform.ingest.records import Rejection
+
+if TYPE_CHECKING:
+    from bolletta.platform.settings import Settings
+
+MIB = 1024 * 1024
+CHUNK_BYTES = 64 * 1024
+
+BARE_FILE_SUFFIXES = (".xml", ".xml.p7m", ".jsonl", ".csv")
+"""Names read as one flow file instead of a ZIP archive."""
+
+_DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
+_BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\r\n\t -]+$")
+
+
+class ArchiveLimits(msgspec.Struct, kw_only=True, frozen=True):
+    """Caps applied while reading an archive; defaults equal the ``Settings`` defaults."""
+
+    max_entries: int = 100_000
+    max_entry_bytes: int = 200 * MIB
+    """Uncompressed bytes of one entry."""
+    max_total_bytes: int = 20 * 1024 * MIB
+    """Uncompressed bytes of all entries together."""
+    max_ratio: int = 200
+    """Uncompressed / compressed size of one entry, checked once the entry passes ``ratio_min_bytes``."""
+    ratio_min_bytes: int = MIB
+    attachment_max_bytes: int = 20 * MIB
+    """Decoded bytes of one FatturaPA attachment."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ArchiveLimits:
+        """Build the limits from the process settings."""
+        return cls(
+            max_entries=settings.archive_max_entries,
+            max_entry_bytes=settings.archive_max_entry_bytes,
+            max_total_bytes=settings.archive_max_total_bytes,
+            max_ratio=settings.archive_max_ratio,
+            attachment_max_bytes=settings.attachment_max_bytes,
+        )
+
+
+class ArchiveEntry(msgspec.Struct, frozen=True):
+    """One file of the flow: its name inside the archive (``/`` separated) and its bytes."""
+
+    name: str
+    content: bytes
+
+
+def iter_archive(
+    source: bytes | Path, filename: str, limits: ArchiveLimits | None = None
+) -> Iterator[ArchiveEntry | Rejection]:
+    """Yield every file of the flow, or a ``Rejection`` for an entry that cannot be used.
+
+    ``source`` is the uploaded bytes or a path to them; ``filename`` is the uploaded name. A name
+    ending in one of ``BARE_FILE_SUFFIXES`` is one flow file, anything else must be a ZIP archive.
+    Directory entries are skipped.
+
+    Raises:
+        ArchiveRejected: the archive is not a ZIP, is corrupted, has too many entries, has an
+            unsafe or duplicate entry name or a symlink, or inflates past ``max_total_bytes``.
+            It can be raised after some entries were yielded; the caller must then drop them.
+    """
+    limits = limits or ArchiveLimits()
+    if filename.lower().endswith(BARE_FILE_SUFFIXES):
+        yield _read_bare_file(source, filename, limits)
+        return
+
+    try:
+        # BytesIO shares an immutable bytes object until written to, so the upload is not copied.
+        archive = zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ArchiveRejected(
+            f"{filename} is not a readable ZIP archive ({exc}). Send a ZIP file, or one .xml, "
+            ".xml.p7m, .jsonl or .csv file."
+        ) from exc
+    with archive:
+        members = _check_directory(archive, filename, limits)
+        yield from _inflate_members(archive, members, filename, limits)
+
+
+def _read_bare_file(source: bytes | Path, filename: str, limits: ArchiveLimits) -> ArchiveEntry | Rejection:
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            content = handle.read(limits.max_entry_bytes + 1)
+    else:
+        content = source
+    if len(content) > limits.max_entry_bytes:
+        raise ArchiveRejected(
+            f"{filename} is larger than the limit of {limits.max_entry_bytes} bytes for one file. "
+            "Split the flow or ask the platform operator to raise the limit."
+        )
+    name = PurePosixPath(filename.replace("\\", "/")).name
+    return _sniff(ArchiveEntry(name=name, content=content))
+
+
+def _check_directory(archive: zipfile.ZipFile, filename: str, limits: ArchiveLimits) -> list[zipfile.ZipInfo]:
+    """Check the central directory before inflating anything, and return the file entries."""
+    infos = archive.infolist()
+    if len(infos) > limits.max_entries:
+        raise ArchiveRejected(
+            f"{filename} has {len(infos)} entries, more than the limit of {limits.max_entries}. "
+            "Split the flow into several archives."
+        )
+
+    declared_total = sum(info.file_size for info in infos)
+    if declared_total > limits.max_total_bytes:
+        raise ArchiveRejected(
+            f"{filename} declares {declared_total} uncompressed bytes, more than the limit of "
+            f"{limits.max_total_bytes} bytes. Split the flow into several archives."
+        )
+
+    seen: dict[str, str] = {}
+    members: list[zipfile.ZipInfo] = []
+    for info in infos:
+        _check_name(info, filename)
+        key = unicodedata.normalize("NFC", info.filename.rstrip("/")).casefold()
+        if key in seen:
+            raise ArchiveRejected(
+                f"{filename} holds both {seen[key]!r} and {info.filename!r}, names that differ at most "
+                "in letter case, so it is not clear which file to use. Remove one and upload again."
+            )
+        seen[key] = info.filename
+        if not info.is_dir():
+            members.append(info)
+    return members
+
+
+def _check_name(info: zipfile.ZipInfo, filename: str) -> None:
+    name = info.filename
+    problem = None
+    if not name or "\x00" in name:
+        problem = "an empty name or a NUL character"
+    elif "\\" in name:
+        problem = "a backslash"
+    elif name.startswith("/") or _DRIVE_LETTER.match(name):
+        problem = "an absolute path"
+    elif ".." in name.split("/"):
+        problem = "a '..' segment"
+    elif stat.S_ISLNK(info.external_attr >> 16):
+        problem = "a symbolic link type"
+    if problem is not None:
+        raise ArchiveRejected(
+            f"{filename} was rejected as unsafe: entry {name!r} has {problem}. Build the archive from "
+            "plain files with relative paths and upload it again."
+        )
+
+
+def _inflate_members(
+    archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], filename: str, limits: ArchiveLimits
+) -> Iterator[ArchiveEntry | Rejection]:
+    total = 0
+    for info in members:
+        if info.flag_bits & 0x1:
+            yield Rejection(
+                file=info.filename,
+                reason=f"{info.filename} is encrypted and cannot be read. Add it without a password.",
+            )
+            continue
+        if info.file_size > limits.max_entry_bytes:
+            yield _too_large(info.filename, limits)
+            continue
+        try:
+            with archive.open(info) as stream:
+                content, counted, rejection = _read_capped(stream, info, limits)
+        except NotImplementedError as exc:
+            yield Rejection(
+                file=info.filename,
+                reason=f"{info.filename} uses a compression method that is not supported ({exc}). "
+                "Use Deflate or no compression.",
+            )
+            continue
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise ArchiveRejected(
+                f"{filename} is corrupted or crafted: entry {info.filename!r} cannot be read ({exc}). "
+                "Build the archive again and upload it."
+            ) from exc
+
+        total += counted
+        if total > limits.max_total_bytes:
+            raise ArchiveRejected(
+                f"{filename} inflates to more than the limit of {limits.max_total_bytes} bytes. "
+                "Split the flow into several archives."
+            )
+        yield rejection if rejection is not None else _sniff(ArchiveEntry(info.filename, content))
+
+
+def _read_capped(
+    stream: IO[bytes], info: zipfile.ZipInfo, limits: ArchiveLimits
+) -> tuple[bytes, int, Rejection | None]:
+    """Inflate one entry in chunks, stopping at the entry cap or the ratio cap.
+
+    Returns the content, the number of bytes inflated and a rejection when a cap stopped it.
+    """
+    chunks: list[bytes] = []
+    counted = 0
+    compressed = max(info.compress_size, 1)
+    while chunk := stream.read(CHUNK_BYTES):
+        counted += len(chunk)
+        if counted > limits.max_entry_bytes:
+            return b"", counted, _too_large(info.filename, limits)
+        if counted > limits.ratio_min_bytes and counted > limits.max_ratio * compressed:
+            reason = (
+                f"{info.filename} inflates more than {limits.max_ratio} times its compressed size "
+                f"({compressed} bytes), which is how ZIP bombs work. Compress it normally and upload again."
+            )
+            return b"", counted, Rejection(file=info.filename, reason=reason)
+        chunks.append(chunk)
+    return b"".join(chunks), counted, None
+
+
+def _too_large(name: str, limits: ArchiveLimits) -> Rejection:
+    return Rejection(
+        file=name,
+        reason=f"{name} is larger than the limit of {limits.max_entry_bytes} bytes for one file. "
+        "Split it or ask the platform operator to raise the limit.",
+    )
+
+
+def _sniff(entry: ArchiveEntry) -> ArchiveEntry | Rejection:
+    """Check that the content matches the extension, for the types the reader opens."""
+    name = entry.name.lower()
+    head = entry.content[:1024]
+    problem = None
+    if name.endswith(".pdf") and not head.startswith(b"%PDF"):
+        problem = "is named .pdf but does not start with %PDF"
+    elif name.endswith(".xml") and not looks_like_xml(head):
+        problem = "is named .xml but does not start like an XML document"
+    elif name.endswith(".p7m") and not _looks_like_p7m(head):
+        problem = "is named .p7m but is neither DER nor base64 text"
+    if problem is None:
+        return entry
+    return Rejection(
+        file=entry.name,
+        reason=f"{entry.name} {problem}. Check that the file was exported with the right type.",
+    )
+
+
+def looks_like_xml(head: bytes) -> bool:
+    """True when ``head`` starts with ``<`` after an optional UTF-8 BOM and whitespace."""
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"<")
+
+
+def _looks_like_p7m(head: bytes) -> bool:
+    # DER starts with a SEQUENCE tag; base64 and PEM text use only the base64 alphabet and dashes.
+    return head.startswith(b"\x30") or bool(_BASE64_TEXT.match(head))

@@ -1,0 +1,459 @@
+"""Reading of FatturaPA files (versions 1.2 to 1.2.3, FPR12 and FPA12) into bills.
+
+Each ``FatturaElettronicaBody`` becomes one ``ParsedBill``; the header (seller and customer) is shared
+by the bodies of a batch. A problem with the whole file rejects the file, a problem with one body
+rejects that body only, and anything optional that is missing becomes a warning on the bill.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from datetime import date
+from decimal import Decimal
+
+import msgspec
+from lxml import etree
+
+from bolletta.platform.ingest.attachments import decode_attachment
+from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES, CostRule
+from bolletta.platform.ingest.fatturapa_lines import DEFAULT_SUPPLY_ADDRESS_TYPES, read_lines
+from bolletta.platform.ingest.fatturapa_values import BodyError, date_at, decimal_at
+from bolletta.platform.ingest.records import Attachment, Instalment, ParsedBill, Rejection
+from bolletta.platform.ingest.safe_xml import UnsafeXml, children, find, local_name, parse_untrusted, text
+
+NAMESPACE_V12 = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"
+NAMESPACE_V11 = "http://www.fatturapa.gov.it/sdi/fatturapa/v1.1"
+
+DIRECT_DEBIT_METHODS = frozenset({"MP16", "MP17", "MP19", "MP20", "MP21"})
+"""``ModalitaPagamento`` codes of bank and SEPA direct debits; such bills are not payable online."""
+PAGOPA_METHOD = "MP23"
+
+MAX_TEXT_CHARS = 10_000
+"""Longest text accepted in one element other than ``Attachment``. The longest FatturaPA text type
+(``Descrizione``) holds 1,000 characters, so a longer one is a bloated or crafted file."""
+
+MAX_BODY_TEXT_CHARS = 1_000_000
+"""Longest text accepted in one body outside attachments."""
+# NOTE: an estimate: a utility bill body with hundreds of lines stays far below it.
+
+CUSTOMER_CODE_SOURCES = ("fiscal_code", "altri_dati:<TipoDato>", "id_documento_contratto")
+
+
+class _Header(msgspec.Struct, kw_only=True):
+    seller_name: str
+    seller_vat: str
+    customer_name: str
+    fiscal_code: str | None
+    vat_number: str | None
+    customer_address: str | None
+    warnings: list[str]
+
+
+def read_fatturapa(
+    data: bytes,
+    source_file: str,
+    *,
+    series_pattern: str | re.Pattern[str] | None = None,
+    customer_code_source: str = "fiscal_code",
+    attachment_max_bytes: int = 20 * 1024 * 1024,
+    cost_rules: Sequence[CostRule] = DEFAULT_COST_RULES,
+    supply_address_types: Collection[str] = DEFAULT_SUPPLY_ADDRESS_TYPES,
+) -> tuple[list[ParsedBill], list[Rejection]]:
+    """Read one FatturaPA file into one bill per body, and return the bills and the rejections.
+
+    ``series_pattern`` is a regular expression matched against the whole document number, with
+    optional named groups ``series`` and ``year``; without it (or when it does not match) the series
+    is empty and the year is the issue date's. ``customer_code_source`` is ``fiscal_code`` (the
+    customer's ``CodiceFiscale``, else its VAT number), ``altri_dati:<TipoDato>`` (the
+    ``RiferimentoTesto`` of that ``AltriDatiGestionali`` on the lines) or ``id_documento_contratto``
+    (``DatiContratto/IdDocumento``).
+
+    Raises:
+        ValueError: ``customer_code_source`` or ``series_pattern`` is not valid; this is a tenant
+            configuration error, never a problem of the file.
+    """
+    pattern = re.compile(series_pattern) if isinstance(series_pattern, str) else series_pattern
+    _check_customer_code_source(customer_code_source)
+
+    def reject(reason: str, field: str | None = None) -> tuple[list[ParsedBill], list[Rejection]]:
+        return [], [Rejection(file=source_file, reason=f"{source_file} was rejected: {reason}.", field=field)]
+
+    try:
+        root = parse_untrusted(data)
+    except UnsafeXml as exc:
+        return reject(str(exc))
+
+    if local_name(root) != "FatturaElettronica":
+        if local_name(root) == "FatturaElettronicaSemplificata":
+            return reject(
+                "it is a simplified invoice (FatturaElettronicaSemplificata), which utility bills never use"
+            )
+        return reject(f"it is not a FatturaPA invoice: the root element is {local_name(root)!r}")
+
+    oversized = _oversized_element(root)
+    if oversized is not None:
+        return reject(
+            f"element {oversized} holds more than {MAX_TEXT_CHARS} characters of text, far beyond what "
+            "FatturaPA allows",
+            field=oversized,
+        )
+
+    header_element = find(root, "FatturaElettronicaHeader")
+    try:
+        header = _read_header(header_element)
+    except BodyError as exc:
+        return reject(exc.reason, field=exc.field)
+    header.warnings[:0] = _namespace_warnings(root)
+
+    bodies = list(children(root, "FatturaElettronicaBody"))
+    if not bodies:
+        return reject("it has no FatturaElettronicaBody, so it holds no bill", field="FatturaElettronicaBody")
+
+    bills: list[ParsedBill] = []
+    rejected: list[Rejection] = []
+    for index, body in enumerate(bodies, start=1):
+        try:
+            bill = _read_body(
+                body,
+                header,
+                source_file=source_file,
+                index=index,
+                pattern=pattern,
+                customer_code_source=customer_code_source,
+                attachment_max_bytes=attachment_max_bytes,
+                cost_rules=cost_rules,
+                supply_address_types=supply_address_types,
+            )
+        except BodyError as exc:
+            reason = f"{source_file}, body {index} was rejected: {exc.reason}"
+            rejected.append(Rejection(file=source_file, record=str(index), field=exc.field, reason=reason))
+            continue
+        bills.append(bill)
+    return bills, rejected
+
+
+def _check_customer_code_source(source: str) -> None:
+    if source in ("fiscal_code", "id_documento_contratto"):
+        return
+    if source.startswith("altri_dati:") and source.removeprefix("altri_dati:").strip():
+        return
+    raise ValueError(
+        f"customer_code_source {source!r} is not valid; use one of {', '.join(CUSTOMER_CODE_SOURCES)}"
+    )
+
+
+def _namespace_warnings(root: etree._Element) -> list[str]:
+    namespace = etree.QName(root).namespace
+    if namespace == NAMESPACE_V12:
+        return []
+    if namespace == NAMESPACE_V11:
+        return ["The file uses the old FatturaPA 1.1 namespace; it was read with the 1.2 mapping."]
+    return [f"The file uses the unexpected namespace {namespace!r}; elements were matched by name."]
+
+
+def _oversized_element(root: etree._Element) -> str | None:
+    """Return the path of the first element, other than ``Attachment``, with too much text."""
+    for element in root.iter():
+        if not isinstance(element.tag, str) or local_name(element) == "Attachment":
+            continue
+        if len(element.text or "") > MAX_TEXT_CHARS or len(element.tail or "") > MAX_TEXT_CHARS:
+            return root.getroottree().getpath(element)
+    return None
+
+
+def _body_text_chars(body: etree._Element) -> int:
+    total = 0
+    for element in body.iter():
+        if isinstance(element.tag, str) and local_name(element) != "Attachment":
+            total += len(element.text or "")
+        total += len(element.tail or "")
+    return total
+
+
+def _read_header(header: etree._Element | None) -> _Header:
+    if header is None:
+        raise BodyError(
+            "it has no FatturaElettronicaHeader, so the seller and customer are unknown",
+            field="FatturaElettronicaHeader",
+        )
+    seller = find(header, "CedentePrestatore")
+    if seller is None:
+        raise BodyError(
+            "the seller (CedentePrestatore) is missing", field="FatturaElettronicaHeader/CedentePrestatore"
+        )
+    customer = find(header, "CessionarioCommittente")
+    if customer is None:
+        raise BodyError(
+            "the customer (CessionarioCommittente) is missing",
+            field="FatturaElettronicaHeader/CessionarioCommittente",
+        )
+
+    customer_data = find(customer, "DatiAnagrafici")
+    customer_name = _party_name(customer_data)
+    if not customer_name:
+        raise BodyError(
+            "the customer has neither Denominazione nor Nome and Cognome",
+            field="CessionarioCommittente/DatiAnagrafici/Anagrafica",
+        )
+
+    warnings = []
+    if find(header, "DatiTrasmissione") is None:
+        warnings.append("The file has no DatiTrasmissione block; transmission data are unknown.")
+    seller_data = find(seller, "DatiAnagrafici")
+    return _Header(
+        seller_name=_party_name(seller_data),
+        seller_vat=_vat_id(seller_data) or "",
+        customer_name=customer_name,
+        fiscal_code=text(customer_data, "CodiceFiscale"),
+        vat_number=_vat_id(customer_data),
+        customer_address=_address(find(customer, "Sede")),
+        warnings=warnings,
+    )
+
+
+def _party_name(data: etree._Element | None) -> str:
+    registry = find(data, "Anagrafica")
+    name = text(registry, "Denominazione")
+    if name:
+        return name
+    parts = [text(registry, "Nome"), text(registry, "Cognome")]
+    return " ".join(part for part in parts if part)
+
+
+def _vat_id(data: etree._Element | None) -> str | None:
+    country = text(data, "IdFiscaleIVA", "IdPaese")
+    code = text(data, "IdFiscaleIVA", "IdCodice")
+    return f"{country or ''}{code}" if code else None
+
+
+def _address(sede: etree._Element | None) -> str | None:
+    """Join ``Sede`` into one line: ``VIA TORINO 38-B, 00145 ROMA (RM)``, plus the country if not IT."""
+    if sede is None:
+        return None
+    street = " ".join(part for part in (text(sede, "Indirizzo"), text(sede, "NumeroCivico")) if part)
+    town = " ".join(part for part in (text(sede, "CAP"), text(sede, "Comune")) if part)
+    province = text(sede, "Provincia")
+    if province:
+        town = f"{town} ({province})"
+    country = text(sede, "Nazione")
+    parts = [street, town] + ([country] if country and country.upper() != "IT" else [])
+    return ", ".join(part for part in parts if part) or None
+
+
+def _read_body(
+    body: etree._Element,
+    header: _Header,
+    *,
+    source_file: str,
+    index: int,
+    pattern: re.Pattern[str] | None,
+    customer_code_source: str,
+    attachment_max_bytes: int,
+    cost_rules: Sequence[CostRule],
+    supply_address_types: Collection[str],
+) -> ParsedBill:
+    if _body_text_chars(body) > MAX_BODY_TEXT_CHARS:
+        raise BodyError(
+            f"it holds more than {MAX_BODY_TEXT_CHARS} characters of text outside attachments, "
+            "far beyond a utility bill; check the export"
+        )
+
+    document = find(body, "DatiGenerali", "DatiGeneraliDocumento")
+    number = text(document, "Numero")
+    if number is None:
+        raise BodyError(
+            "the document number (DatiGeneraliDocumento/Numero) is missing",
+            field="DatiGenerali/DatiGeneraliDocumento/Numero",
+        )
+    issue_date = date_at(document, "Data", label="DatiGeneraliDocumento")
+    if issue_date is None:
+        raise BodyError(
+            "the issue date (DatiGeneraliDocumento/Data) is missing",
+            field="DatiGenerali/DatiGeneraliDocumento/Data",
+        )
+
+    warnings = list(header.warnings)
+    document_type = text(document, "TipoDocumento")
+    if document_type is None:
+        warnings.append("TipoDocumento is missing; the bill is treated as an invoice (TD01).")
+    currency = text(document, "Divisa")
+    if currency is None:
+        warnings.append("Divisa is missing; the amounts are taken as EUR.")
+
+    total = decimal_at(document, "ImportoTotaleDocumento", label="DatiGeneraliDocumento")
+    lines = read_lines(
+        find(body, "DatiBeniServizi"), cost_rules=cost_rules, supply_address_types=supply_address_types
+    )
+    warnings.extend(lines.warnings)
+    if find(body, "DatiBeniServizi") is None:
+        warnings.append("DatiBeniServizi is missing; the bill has no cost summary.")
+    if lines.service is None:
+        warnings.append("No POD, PDR or consumption unit found; the service is assumed to be electricity.")
+
+    instalments = _read_instalments(body)
+    payment = _payment_fields(instalments, total, warnings)
+    series, year = _series_and_year(number, issue_date, pattern, warnings)
+    attachments = _read_attachments(body, attachment_max_bytes, warnings)
+
+    return ParsedBill(
+        source_file=source_file,
+        body_index=index,
+        document_number=number,
+        document_type=document_type or "TD01",
+        issue_date=issue_date,
+        series=series,
+        year=year,
+        currency=currency or "EUR",
+        total=total,
+        amount_due=payment.amount_due,
+        due_date=payment.due_date,
+        instalments=instalments,
+        payment_method=payment.method,
+        direct_debit=payment.direct_debit,
+        service=lines.service or "electricity",
+        seller_name=header.seller_name,
+        seller_vat=header.seller_vat,
+        customer_code=_customer_code(body, header, customer_code_source),
+        customer_name=header.customer_name,
+        fiscal_code=header.fiscal_code,
+        vat_number=header.vat_number,
+        customer_address=header.customer_address,
+        pod=lines.pod,
+        pdr=lines.pdr,
+        supply_address=lines.supply_address,
+        period_from=lines.period_from,
+        period_to=lines.period_to,
+        consumption=lines.consumption,
+        consumption_unit=lines.consumption_unit,
+        costs=lines.costs,
+        attachments=attachments,
+        warnings=warnings,
+    )
+
+
+def _read_instalments(body: etree._Element) -> list[Instalment]:
+    instalments: list[Instalment] = []
+    for block in children(body, "DatiPagamento"):
+        for detail in children(block, "DettaglioPagamento"):
+            label = f"DettaglioPagamento {len(instalments) + 1}"
+            amount = decimal_at(detail, "ImportoPagamento", label=label)
+            if amount is None:
+                raise BodyError(
+                    f"{label} has no ImportoPagamento, so the amount due is unknown",
+                    field="DatiPagamento/DettaglioPagamento/ImportoPagamento",
+                )
+            method = text(detail, "ModalitaPagamento")
+            instalments.append(
+                Instalment(
+                    amount=amount,
+                    due_date=date_at(detail, "DataScadenzaPagamento", label=label),
+                    method=method,
+                    iban=text(detail, "IBAN"),
+                    notice_code=text(detail, "CodicePagamento") if method == PAGOPA_METHOD else None,
+                )
+            )
+    # Instalments without a due date go last; sorted() keeps the file order among equal dates.
+    return sorted(instalments, key=lambda item: (item.due_date is None, item.due_date or date.min))
+
+
+class _Payment(msgspec.Struct, kw_only=True):
+    amount_due: Decimal
+    due_date: date | None
+    method: str | None
+    direct_debit: bool
+
+
+def _payment_fields(instalments: list[Instalment], total: Decimal | None, warnings: list[str]) -> _Payment:
+    if not instalments:
+        if total is None:
+            raise BodyError(
+                "it has neither DatiPagamento nor ImportoTotaleDocumento, so the amount due is unknown",
+                field="DatiPagamento",
+            )
+        warnings.append(
+            "DatiPagamento is missing: the amount due is ImportoTotaleDocumento and the due date "
+            "is unknown. Check the bill before approval."
+        )
+        return _Payment(amount_due=total, due_date=None, method=None, direct_debit=False)
+
+    first = instalments[0]
+    if first.due_date is None:
+        warnings.append(
+            "The payment has no DataScadenzaPagamento, so the due date is unknown. "
+            "Check the bill before approval."
+        )
+    debits = [item.method in DIRECT_DEBIT_METHODS for item in instalments]
+    if any(debits) and not all(debits):
+        warnings.append(
+            "Some instalments are paid by direct debit and others are not; "
+            "the bill is treated as paid by direct debit and is not payable online."
+        )
+    return _Payment(
+        amount_due=sum((item.amount for item in instalments), Decimal(0)),
+        due_date=first.due_date,
+        method=first.method,
+        direct_debit=any(debits),
+    )
+
+
+def _series_and_year(
+    number: str, issue_date: date, pattern: re.Pattern[str] | None, warnings: list[str]
+) -> tuple[str, int]:
+    if pattern is None:
+        return "", issue_date.year
+    match = pattern.fullmatch(number)
+    if match is None:
+        warnings.append(
+            f"The document number {number!r} does not match the series pattern; "
+            "the series is empty and the year is the issue date's."
+        )
+        return "", issue_date.year
+    groups = match.groupdict()
+    series = groups.get("series") or ""
+    year_text = groups.get("year")
+    if not year_text or not year_text.isdigit():
+        return series, issue_date.year
+    year = int(year_text)
+    # Two-digit years such as "20" in "GR20-900443E" are years of this century.
+    return series, year + 2000 if year < 100 else year
+
+
+def _customer_code(body: etree._Element, header: _Header, source: str) -> str:
+    if source == "fiscal_code":
+        code = header.fiscal_code or header.vat_number
+        if code is None:
+            raise BodyError(
+                "the customer has neither CodiceFiscale nor IdFiscaleIVA, so the customer code is unknown",
+                field="CessionarioCommittente/DatiAnagrafici",
+            )
+        return code
+    if source == "id_documento_contratto":
+        code = text(body, "DatiGenerali", "DatiContratto", "IdDocumento")
+        if code is None:
+            raise BodyError(
+                "DatiContratto/IdDocumento is missing, and the tenant takes the customer code from it",
+                field="DatiGenerali/DatiContratto/IdDocumento",
+            )
+        return code
+    wanted = source.removeprefix("altri_dati:").strip().casefold()
+    for line in children(find(body, "DatiBeniServizi"), "DettaglioLinee"):
+        for data in children(line, "AltriDatiGestionali"):
+            if (text(data, "TipoDato") or "").casefold() == wanted:
+                code = text(data, "RiferimentoTesto") or text(data, "RiferimentoNumero")
+                if code:
+                    return code
+    raise BodyError(
+        f"no line has AltriDatiGestionali with TipoDato {wanted!r}, and the tenant takes the "
+        "customer code from it",
+        field="DettaglioLinee/AltriDatiGestionali",
+    )
+
+
+def _read_attachments(body: etree._Element, max_bytes: int, warnings: list[str]) -> list[Attachment]:
+    attachments: list[Attachment] = []
+    for position, allegati in enumerate(children(body, "Allegati"), start=1):
+        found, problems = decode_attachment(allegati, position, max_bytes)
+        attachments.extend(found)
+        warnings.extend(problems)
+    return attachments

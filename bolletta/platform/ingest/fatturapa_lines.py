@@ -1,0 +1,173 @@
+"""Reading of a FatturaPA body's lines: cost summary, supply point, consumption and period."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+from decimal import Decimal
+
+import msgspec
+from lxml import etree
+
+from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES, CostRule, classify_cost
+from bolletta.platform.ingest.fatturapa_values import date_at, decimal_at
+from bolletta.platform.ingest.records import CostLine
+from bolletta.platform.ingest.safe_xml import children, find, text
+
+DEFAULT_SUPPLY_ADDRESS_TYPES = ("Ind.POD", "Ind.PDR")
+"""``AltriDatiGestionali/TipoDato`` values whose ``RiferimentoTesto`` is the supply address."""
+
+_UNITS = {"kwh": "kWh", "smc": "Smc", "m3": "m3", "mc": "m3", "m³": "m3"}
+"""Consumption units by lower-case spelling, to their normalized form."""
+
+_SERVICE_BY_UNIT = {"kWh": "electricity", "Smc": "gas", "m3": "water"}
+
+
+class LineSummary(msgspec.Struct, kw_only=True):
+    """What the lines of one body tell about the bill."""
+
+    costs: list[CostLine] = []
+    pod: str | None = None
+    pdr: str | None = None
+    supply_address: str | None = None
+    consumption: Decimal | None = None
+    consumption_unit: str | None = None
+    period_from: date | None = None
+    period_to: date | None = None
+    service: str | None = None
+    warnings: list[str] = []
+
+
+def normalize_unit(unit: str | None) -> str | None:
+    """Return ``kWh``, ``Smc`` or ``m3`` for consumption units in any spelling, else ``unit``."""
+    if unit is None:
+        return None
+    return _UNITS.get(unit.strip().lower().replace(" ", ""), unit.strip())
+
+
+def read_lines(
+    beni_servizi: etree._Element | None,
+    *,
+    cost_rules: Sequence[CostRule] = DEFAULT_COST_RULES,
+    supply_address_types: Collection[str] = DEFAULT_SUPPLY_ADDRESS_TYPES,
+) -> LineSummary:
+    """Summarize the ``DettaglioLinee`` and ``DatiRiepilogo`` of ``DatiBeniServizi``.
+
+    Raises:
+        BodyError: an amount, quantity or date on a line is malformed.
+    """
+    summary = LineSummary()
+    address_keys = {_type_key(value) for value in supply_address_types}
+    consumption: dict[str, Decimal] = {}
+    starts: list[date] = []
+    ends: list[date] = []
+
+    for position, line in enumerate(children(beni_servizi, "DettaglioLinee"), start=1):
+        label = f"DettaglioLinee {position}"
+        cost = _read_cost(line, label, cost_rules)
+        if cost is None:
+            summary.warnings.append(f"{label} has no PrezzoTotale and was left out of the cost summary.")
+        else:
+            summary.costs.append(cost)
+            if cost.category == "supply" and cost.quantity is not None and cost.unit in _SERVICE_BY_UNIT:
+                consumption[cost.unit] = consumption.get(cost.unit, Decimal(0)) + cost.quantity
+
+        _read_supply_point(line, summary)
+        if summary.supply_address is None:
+            summary.supply_address = _supply_address(line, address_keys)
+        if (start := date_at(line, "DataInizioPeriodo", label=label)) is not None:
+            starts.append(start)
+        if (end := date_at(line, "DataFinePeriodo", label=label)) is not None:
+            ends.append(end)
+
+    for position, riepilogo in enumerate(children(beni_servizi, "DatiRiepilogo"), start=1):
+        summary.costs.append(_read_vat(riepilogo, f"DatiRiepilogo {position}"))
+
+    _set_consumption(summary, consumption)
+    summary.period_from = min(starts, default=None)
+    summary.period_to = max(ends, default=None)
+    summary.service = _service(summary)
+    return summary
+
+
+def _read_cost(line: etree._Element, label: str, rules: Sequence[CostRule]) -> CostLine | None:
+    amount = decimal_at(line, "PrezzoTotale", label=label)
+    if amount is None:
+        return None
+    description = text(line, "Descrizione") or ""
+    return CostLine(
+        category=classify_cost(description, rules),
+        label=description,
+        amount=amount,
+        quantity=decimal_at(line, "Quantita", label=label),
+        unit=normalize_unit(text(line, "UnitaMisura")),
+        unit_price=decimal_at(line, "PrezzoUnitario", label=label),
+    )
+
+
+def _read_vat(riepilogo: etree._Element, label: str) -> CostLine:
+    # The VAT amount is Imposta as sent, never recomputed from the taxable amount and the rate.
+    rate = text(riepilogo, "AliquotaIVA") or "0.00"
+    nature = text(riepilogo, "Natura")
+    return CostLine(
+        category="vat",
+        label=f"IVA {rate}%" + (f" ({nature})" if nature else ""),
+        amount=decimal_at(riepilogo, "Imposta", label=label) or Decimal("0.00"),
+    )
+
+
+def _read_supply_point(line: etree._Element, summary: LineSummary) -> None:
+    for code in children(line, "CodiceArticolo"):
+        kind = (text(code, "CodiceTipo") or "").upper()
+        value = text(code, "CodiceValore")
+        if value is None or kind not in ("POD", "PDR"):
+            continue
+        current = summary.pod if kind == "POD" else summary.pdr
+        if current is None:
+            if kind == "POD":
+                summary.pod = value
+            else:
+                summary.pdr = value
+        elif current != value:
+            message = f"The lines name more than one {kind} ({current}, {value}); the bill shows {current}."
+            if message not in summary.warnings:
+                summary.warnings.append(message)
+
+
+def _supply_address(line: etree._Element, address_keys: set[str]) -> str | None:
+    for data in children(line, "AltriDatiGestionali"):
+        if _type_key(text(data, "TipoDato") or "") in address_keys:
+            # RiferimentoTesto holds up to 60 characters and is kept whole, never cut.
+            found = find(data, "RiferimentoTesto")
+            if found is not None and found.text and found.text.strip():
+                return found.text.strip()
+    return None
+
+
+def _type_key(value: str) -> str:
+    """Compare ``TipoDato`` values ignoring case, dots, spaces, dashes and underscores."""
+    return "".join(ch for ch in value.casefold() if ch.isalnum())
+
+
+def _set_consumption(summary: LineSummary, consumption: dict[str, Decimal]) -> None:
+    if not consumption:
+        return
+    unit = next(iter(consumption))
+    if len(consumption) > 1:
+        summary.warnings.append(
+            f"Supply lines are billed in more than one unit ({', '.join(consumption)}); "
+            f"the consumption shown is the one in {unit}."
+        )
+    summary.consumption = consumption[unit]
+    summary.consumption_unit = unit
+
+
+def _service(summary: LineSummary) -> str | None:
+    if summary.pod:
+        return "electricity"
+    if summary.pdr:
+        return "gas"
+    for cost in summary.costs:
+        if cost.unit in _SERVICE_BY_UNIT:
+            return _SERVICE_BY_UNIT[cost.unit]
+    return None

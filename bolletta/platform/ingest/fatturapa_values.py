@@ -1,0 +1,68 @@
+"""Typed values read from FatturaPA elements, with errors that name the element."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from lxml import etree
+
+from bolletta.platform.ingest.safe_xml import text
+
+
+_XSD_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
+"""An ``xs:date``: the day, optionally followed by a time zone, which a calendar date ignores."""
+
+
+class BodyError(ValueError):
+    """Raised when one body cannot become a bill; carries the reason and the element path."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+def decimal_at(element: etree._Element | None, *path: str, label: str) -> Decimal | None:
+    """Return the decimal at ``path`` exactly as written, or ``None`` when it is missing.
+
+    Raises:
+        BodyError: the value is not a dot decimal such as ``204.16``.
+    """
+    raw = text(element, *path)
+    if raw is None:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise BodyError(
+            f"{label} {'/'.join(path)} is {raw!r}, which is not a decimal number with a dot "
+            "(such as 204.16). Correct the billing export.",
+            field="/".join(path),
+        )
+    return value
+
+
+def date_at(element: etree._Element | None, *path: str, label: str) -> date | None:
+    """Return the ISO date at ``path``, or ``None`` when it is missing.
+
+    Raises:
+        BodyError: the value is not a date in ``YYYY-MM-DD`` form.
+    """
+    raw = text(element, *path)
+    if raw is None:
+        return None
+    match = _XSD_DATE.fullmatch(raw)
+    try:
+        if match is None:
+            raise ValueError(raw)
+        return date.fromisoformat(match.group(1))
+    except ValueError:
+        raise BodyError(
+            f"{label} {'/'.join(path)} is {raw!r}, which is not a date in YYYY-MM-DD form. "
+            "Correct the billing export.",
+            field="/".join(path),
+        ) from None

@@ -1,0 +1,98 @@
+"""Parsing of untrusted XML with lxml, and lookups by local name.
+
+The parser never loads a DTD, never resolves entities and never opens the network, whatever the
+lxml version defaults are. Any DOCTYPE is rejected before parsing, because FatturaPA needs none and a
+DOCTYPE is how entity-expansion and external-entity attacks start.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from lxml import etree
+
+LIBXML2_TEXT_LIMIT = 10_000_000
+"""libxml2 rejects text nodes longer than this many bytes unless its huge-tree option is on."""
+
+_PROLOG_ITEM = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.DOTALL)
+
+
+class UnsafeXml(ValueError):
+    """Raised when a document cannot be parsed safely; ``str(error)`` is the reason."""
+
+
+def parse_untrusted(data: bytes) -> etree._Element:
+    """Parse ``data`` honouring its declared encoding, and return the root element.
+
+    Processing instructions and comments are dropped. The huge-tree option is turned on only for
+    documents over ``LIBXML2_TEXT_LIMIT`` bytes, so callers must cap the input size first.
+
+    Raises:
+        UnsafeXml: the document has a DOCTYPE, uses UTF-16 or UTF-32, or is not well-formed.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:4].count(b"\x00") >= 2:
+        raise UnsafeXml("it is encoded in UTF-16 or UTF-32; export it as UTF-8")
+    if _has_doctype(data):
+        raise UnsafeXml("it contains a DOCTYPE declaration, which is never accepted in uploads")
+
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_pis=True,
+        remove_comments=True,
+        huge_tree=len(data) > LIBXML2_TEXT_LIMIT,
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        where = "" if "line" in exc.msg else f", line {exc.lineno}"
+        raise UnsafeXml(f"it is not well-formed XML ({exc.msg}{where})") from exc
+    # Backstop for a DOCTYPE the prolog scan missed; lxml reports it on the parsed tree.
+    if root.getroottree().docinfo.doctype:
+        raise UnsafeXml("it contains a DOCTYPE declaration, which is never accepted in uploads")
+    return root
+
+
+def _has_doctype(data: bytes) -> bool:
+    """Check the prolog (before the root element) for ``<!DOCTYPE``, skipping PIs and comments."""
+    position = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while match := _PROLOG_ITEM.match(data, position):
+        position = match.end()
+    rest = data[position:].lstrip()
+    return rest[:9].upper() == b"<!DOCTYPE"
+
+
+def local_name(element: etree._Element) -> str:
+    """The element's tag without namespace or prefix."""
+    return etree.QName(element).localname
+
+
+def children(element: etree._Element | None, name: str) -> Iterator[etree._Element]:
+    """Yield the child elements called ``name`` in any namespace."""
+    if element is None:
+        return
+    for node in element:
+        if isinstance(node.tag, str) and local_name(node) == name:
+            yield node
+
+
+def find(element: etree._Element | None, *path: str) -> etree._Element | None:
+    """Return the first element at ``path`` of local names below ``element``, or ``None``."""
+    current = element
+    for name in path:
+        current = next(children(current, name), None)
+        if current is None:
+            return None
+    return current
+
+
+def text(element: etree._Element | None, *path: str) -> str | None:
+    """Return the stripped text at ``path``; ``None`` when the element is missing or empty."""
+    found = find(element, *path)
+    if found is None or found.text is None:
+        return None
+    value = found.text.strip()
+    return value or None
