@@ -1,0 +1,27 @@
+"""Errors raised by channel plugins and by the platform when it runs them.
+
+- ``ChannelError``: base of every error a channel raises on purpose.
+  - ``ChannelUnavailable``: the provider could not be reached or answered with a temporary failure,
+    so the worker retries the send later.
+  - ``ChannelConfigError``: the channel's settings or context cannot work, so retrying without a
+    configuration change is pointless.
+
+A permanent refusal of one message (invalid address, content refused) is not an exception: ``send``
+returns a ``SendResult`` with status ``'rejected'``.
+"""
+
+from __future__ import annotations
+
+from bolletta.platform.errors import BollettaError
+
+
+class ChannelError(BollettaError):
+    """Base of the channel errors; the message never contains a recipient, body or secret."""
+
+
+class ChannelUnavailable(ChannelError):
+    """Raised when the provider is unreachable, timed out or answered with a temporary failure."""
+
+
+class ChannelConfigError(ChannelError):
+    """Raised when the channel's settings are invalid or its context lacks what it needs."""
