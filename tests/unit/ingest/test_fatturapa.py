@@ -1,0 +1,303 @@
+"""FatturaPA reader against the public samples."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bolletta.platform.ingest.fatturapa import read_fatturapa
+
+RIEPILOGO = "oca_l10n_italy/IT05979361218_ripilogoiva.xml"
+
+
+def read_sample(samples_dir: Path, relative: str, **options: object):
+    path = samples_dir / "fatturapa" / relative
+    return read_fatturapa(path.read_bytes(), path.name, **options)  # type: ignore[arg-type]
+
+
+def test_electricity_bill_fields(samples_dir: Path) -> None:
+    bills, rejected = read_sample(samples_dir, RIEPILOGO)
+    assert rejected == []
+    [bill] = bills
+    assert bill.document_number == "GR20-900443E"
+    assert bill.issue_date == date(2020, 10, 6)
+    assert bill.series == ""
+    assert bill.year == 2020
+    assert bill.total == Decimal("204.16")
+    assert bill.amount_due == Decimal("204.16")
+    assert bill.due_date == date(2020, 11, 5)
+    assert bill.payment_method == "MP05"
+    assert bill.direct_debit is False
+    assert bill.instalments[0].iban == "IT64C0310401600000000770885"
+    assert bill.service == "electricity"
+    assert bill.pod == "IT001E14607435"
+    assert bill.supply_address == "VIA TRIESTE, 47 - 21020 BUGUGGIATE (VA)"
+    assert bill.customer_code == "03533590174"
+    assert bill.customer_name == "BETA GAMMA"
+    assert bill.customer_address == "VIA TORINO 38-B, 00145 ROMA (RM)"
+    assert bill.seller_vat == "IT02780790107"
+    assert bill.period_from == date(2020, 9, 1)
+    assert bill.period_to == date(2020, 9, 30)
+    assert bill.warnings == []
+
+
+def test_electricity_consumption_counts_supply_only(samples_dir: Path) -> None:
+    [bill], _ = read_sample(samples_dir, RIEPILOGO)
+    # Three lines carry 905 kWh (excise, transport, energy); only the energy line counts.
+    assert bill.consumption == Decimal("905.00")
+    assert bill.consumption_unit == "kWh"
+
+
+def test_electricity_cost_categories(samples_dir: Path) -> None:
+    [bill], _ = read_sample(samples_dir, RIEPILOGO)
+    by_category: dict[str, Decimal] = {}
+    for cost in bill.costs:
+        by_category[cost.category] = by_category.get(cost.category, Decimal(0)) + cost.amount
+    assert by_category == {
+        "excise": Decimal("11.31"),
+        "transport_meter": Decimal("79.41"),
+        "supply": Decimal("73.74"),
+        "other": Decimal("3.52"),
+        "vat": Decimal("36.18"),
+    }
+    vat_lines = [cost for cost in bill.costs if cost.category == "vat"]
+    assert [cost.amount for cost in vat_lines] == [Decimal("36.18"), Decimal("0.00")]
+    assert bill.costs[0].unit_price == Decimal("0.01249724")
+
+
+def test_batch_file_yields_two_bills(samples_dir: Path) -> None:
+    bills, rejected = read_sample(samples_dir, "official_samples/v1.2.2/IT01234567890_FPR03.xml")
+    assert rejected == []
+    assert [bill.body_index for bill in bills] == [1, 2]
+    first, second = bills
+    assert first.document_number == "123"
+    assert first.issue_date == date(2014, 12, 18)
+    assert first.amount_due == Decimal("32.95")
+    assert first.due_date == date(2015, 1, 30)
+    assert first.payment_method == "MP01"
+    assert first.direct_debit is False
+    assert second.document_number == "456"
+    assert second.issue_date == date(2014, 12, 20)
+    assert second.amount_due == Decimal("2440.00")
+    assert second.due_date == date(2015, 1, 28)
+    assert second.payment_method == "MP19"
+    assert second.direct_debit is True
+    assert first.customer_code == second.customer_code == "09876543210"
+    assert first.seller_name == "SOCIETA' ALPHA SRL"
+
+
+def test_second_body_quantity_missing_is_none(samples_dir: Path) -> None:
+    [_, second], _ = read_sample(samples_dir, "official_samples/v1.2.2/IT01234567890_FPR03.xml")
+    assert second.costs[0].quantity is None
+    assert second.consumption is None
+
+
+def test_pdf_attachments_decoded(samples_dir: Path) -> None:
+    [bill], rejected = read_sample(samples_dir, "oca_l10n_italy/IT06363391001_00003.xml")
+    assert rejected == []
+    assert [attachment.name for attachment in bill.attachments] == ["test1.pdf", "test2.pdf"]
+    for attachment in bill.attachments:
+        assert attachment.content.startswith(b"%PDF")
+        assert len(attachment.content) == 7945
+
+
+def test_attachment_over_cap_is_warning(samples_dir: Path) -> None:
+    [bill], rejected = read_sample(
+        samples_dir, "oca_l10n_italy/IT06363391001_00003.xml", attachment_max_bytes=1000
+    )
+    assert rejected == []
+    assert bill.attachments == []
+    assert sum("too large" in warning and "1000 bytes" in warning for warning in bill.warnings) == 2
+
+
+def test_non_pdf_attachment_skipped(samples_dir: Path) -> None:
+    [bill], _ = read_sample(samples_dir, "simevo/IT01234567890_FPR04.xml")
+    assert bill.attachments == []
+    assert any("neither a PDF" in warning for warning in bill.warnings)
+
+
+def test_windows_1252_text_decoded(samples_dir: Path) -> None:
+    path = samples_dir / "fatturapa" / RIEPILOGO
+    data = path.read_bytes().replace(b'encoding="UTF-8"', b'encoding="windows-1252"')
+    data = data.replace(b"BETA GAMMA", "Società Ëuro €".encode("cp1252"))
+    [bill], rejected = read_fatturapa(data, "cp1252.xml")
+    assert rejected == []
+    assert bill.customer_name == "Società Ëuro €"
+
+
+def test_sample_windows_1252_batch(samples_dir: Path) -> None:
+    bills, rejected = read_sample(samples_dir, "fatturaelettronica_net/IT02182030391_32.windows-1252.xml")
+    assert rejected == []
+    assert len(bills) == 2
+    assert bills[0].seller_name == "Azienda di esempio"
+
+
+def test_bom_and_q1_prefix(samples_dir: Path) -> None:
+    path = samples_dir / "fatturapa" / "oca_l10n_italy/IT05979361218_014.xml"
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    [bill], rejected = read_fatturapa(path.read_bytes(), path.name)
+    assert rejected == []
+    assert bill.document_number
+
+
+def test_unusual_prefix_and_no_declaration(samples_dir: Path) -> None:
+    path = samples_dir / "fatturapa" / RIEPILOGO
+    text = path.read_text(encoding="utf-8").split("\n", 1)[1]
+    text = text.replace("p:FatturaElettronica", "ns3:FatturaElettronica").replace("xmlns:p=", "xmlns:ns3=")
+    text = text.replace("<DatiGenerali>", "<?xml-stylesheet href='x.xsl'?><!-- note --><DatiGenerali>")
+    [bill], rejected = read_fatturapa(text.encode(), "prefixed.xml")
+    assert rejected == []
+    assert bill.document_number == "GR20-900443E"
+    assert bill.consumption == Decimal("905.00")
+
+
+def test_version_1_1_warns(samples_dir: Path) -> None:
+    [bill], rejected = read_sample(samples_dir, "fatturaelettronicaphp/IT01234567890_11001.xml")
+    assert rejected == []
+    assert any("1.1 namespace" in warning for warning in bill.warnings)
+
+
+def test_missing_payment_uses_total(samples_dir: Path) -> None:
+    path = samples_dir / "fatturapa" / RIEPILOGO
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("<DatiPagamento>"), text.index("</DatiPagamento>") + len("</DatiPagamento>")
+    [bill], _ = read_fatturapa((text[:start] + text[end:]).encode(), "nopay.xml")
+    assert bill.amount_due == Decimal("204.16")
+    assert bill.due_date is None
+    assert any("DatiPagamento is missing" in warning for warning in bill.warnings)
+
+
+def test_instalments_sorted_and_pagopa(samples_dir: Path) -> None:
+    path = samples_dir / "fatturapa" / RIEPILOGO
+    text = path.read_text(encoding="utf-8")
+    second = (
+        "<DettaglioPagamento><ModalitaPagamento>MP23</ModalitaPagamento>"
+        "<DataScadenzaPagamento>2020-10-20</DataScadenzaPagamento><ImportoPagamento>10.00</ImportoPagamento>"
+        "<CodicePagamento>301000000012345678</CodicePagamento></DettaglioPagamento></DatiPagamento>"
+    )
+    [bill], _ = read_fatturapa(text.replace("</DatiPagamento>", second).encode(), "two.xml")
+    assert [item.due_date for item in bill.instalments] == [date(2020, 10, 20), date(2020, 11, 5)]
+    assert bill.due_date == date(2020, 10, 20)
+    assert bill.amount_due == Decimal("214.16")
+    assert bill.instalments[0].notice_code == "301000000012345678"
+    assert bill.payment_method == "MP23"
+
+
+def test_series_pattern_and_customer_code_source(samples_dir: Path) -> None:
+    [bill], _ = read_sample(
+        samples_dir,
+        RIEPILOGO,
+        series_pattern=r"(?P<series>[A-Z]+)(?P<year>\d{2})-\d+E",
+        customer_code_source="altri_dati:Ind.POD",
+    )
+    assert bill.series == "GR"
+    assert bill.year == 2020
+    assert bill.customer_code == "VIA TRIESTE, 47 - 21020 BUGUGGIATE (VA)"
+
+
+def test_contract_customer_code(samples_dir: Path) -> None:
+    [bill], _ = read_sample(samples_dir, RIEPILOGO, customer_code_source="id_documento_contratto")
+    assert bill.customer_code == "GR20-900443E"
+
+
+def test_missing_altri_dati_rejects_body(samples_dir: Path) -> None:
+    bills, rejected = read_sample(samples_dir, RIEPILOGO, customer_code_source="altri_dati:CODCLI")
+    assert bills == []
+    assert rejected[0].record == "1"
+    assert "codcli" in rejected[0].reason
+
+
+def test_bad_customer_code_source_raises() -> None:
+    with pytest.raises(ValueError, match="customer_code_source"):
+        read_fatturapa(b"<x/>", "x.xml", customer_code_source="nonsense")
+
+
+REJECTED_FILES = {
+    "invalid/IT01234567890_FPA01_bad_v122.xml": "no FatturaElettronicaBody",
+    "invalid/malformed.xml": "not well-formed XML",
+    "invalid/missing_CedentePrestatore.xml": "seller (CedentePrestatore) is missing",
+    "invalid/missing_CessionarioCommittente.xml": "customer (CessionarioCommittente) is missing",
+    "invalid/missing_DatiGenerali.xml": "document number",
+    "invalid/missing_DatiGeneraliDocumento.xml": "document number",
+    "invalid/missing_DatiGeneraliDocumento_Data.xml": "issue date",
+    "invalid/missing_DatiGeneraliDocumento_Numero.xml": "document number",
+    "invalid/missing_FatturaElettronicaBody.xml": "no FatturaElettronicaBody",
+    "invalid/missing_FatturaElettronicaHeader.xml": "no FatturaElettronicaHeader",
+    "malicious/billion_laughs.xml": "DOCTYPE",
+    "malicious/embedded_schema.xml": "DOCTYPE",
+    "malicious/entity_expansion.xml": "DOCTYPE",
+    "malicious/quadratic_blowup.xml": "DOCTYPE",
+    "malicious/recursive_entity.xml": "DOCTYPE",
+    "malicious/small_jumbo.xml": "DOCTYPE",
+    "malicious/jumbo_Causale.xml": "characters of text outside attachments",
+    "malicious/jumbo_FatturaElettronicaHeader.xml": "Jumbo holds more than",
+}
+
+# Files in invalid/ that miss only data the smart bill can do without: they import with a warning.
+IMPORTED_WITH_WARNING = {
+    "invalid/missing_DatiTrasmissione.xml": "DatiTrasmissione",
+    "invalid/missing_DatiGeneraliDocumento_Divisa.xml": "Divisa is missing",
+    "invalid/missing_DatiGeneraliDocumento_TipoDocumento.xml": "TipoDocumento is missing",
+    "invalid/missing_DatiBeniServizi.xml": "DatiBeniServizi is missing",
+}
+
+
+@pytest.mark.parametrize(("relative", "reason"), sorted(REJECTED_FILES.items()))
+def test_bad_file_rejected(samples_dir: Path, relative: str, reason: str) -> None:
+    bills, rejected = read_sample(samples_dir, relative)
+    assert bills == []
+    assert len(rejected) == 1
+    assert reason in rejected[0].reason
+    assert Path(relative).name in rejected[0].reason
+
+
+@pytest.mark.parametrize(("relative", "warning"), sorted(IMPORTED_WITH_WARNING.items()))
+def test_optional_gap_imports_with_warning(samples_dir: Path, relative: str, warning: str) -> None:
+    [bill], rejected = read_sample(samples_dir, relative)
+    assert rejected == []
+    assert any(warning in text for text in bill.warnings)
+
+
+def test_every_bad_sample_is_covered(samples_dir: Path) -> None:
+    root = samples_dir / "fatturapa"
+    listed = set(REJECTED_FILES) | set(IMPORTED_WITH_WARNING)
+    # These miss only transmission data or are valid; the exchange system data is not needed here.
+    transmission_only = {
+        "invalid/IT01234567890_FPR01.xml",
+        "invalid/missing_CodiceDestinatario.xml",
+        "invalid/missing_FormatoTrasmissione.xml",
+        "invalid/missing_IdTrasmittente.xml",
+        "invalid/missing_IdTrasmittente_IdCodice.xml",
+        "invalid/missing_IdTrasmittente_IdPaese.xml",
+        "invalid/missing_ProgressivoInvio.xml",
+    }
+    found = {
+        str(path.relative_to(root))
+        for folder in ("invalid", "malicious")
+        for path in (root / folder).glob("*.xml")
+    }
+    assert found == listed | transmission_only
+    for relative in transmission_only:
+        bills, rejected = read_sample(samples_dir, relative)
+        assert len(bills) == 1, relative
+        assert rejected == [], relative
+
+
+def test_doctype_content_never_leaks(samples_dir: Path) -> None:
+    _, rejected = read_sample(samples_dir, "malicious/entity_expansion.xml")
+    assert "root:" not in rejected[0].reason
+    assert "/etc/passwd" not in rejected[0].reason
+
+
+def test_doctype_after_comment_rejected() -> None:
+    data = b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- c --><!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>'
+    _, rejected = read_fatturapa(data, "sneaky.xml")
+    assert "DOCTYPE" in rejected[0].reason
+
+
+def test_not_fatturapa_root_rejected() -> None:
+    _, rejected = read_fatturapa(b"<note><to>x</to></note>", "note.xml")
+    assert "root element is 'note'" in rejected[0].reason
