@@ -10,7 +10,6 @@ from lxml import etree
 
 from bolletta.platform.ingest.safe_xml import text
 
-
 _XSD_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 """An ``xs:date``: the day, optionally followed by a time zone, which a calendar date ignores."""
 

@@ -1,0 +1,41 @@
+"""Amounts, dates and numbers in the page's language, through Babel."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.dates import format_datetime, format_skeleton
+from babel.numbers import format_currency, format_decimal
+
+from bolletta.platform.clock import ROME
+
+DEFAULT_LOCALE = "it"
+
+
+def money(amount: Decimal | None, currency: str = "EUR", locale: str = DEFAULT_LOCALE) -> str:
+    """``4.082,00 €`` (no-break space before the sign in Italian); empty for ``None``."""
+    if amount is None:
+        return ""
+    return format_currency(amount, currency, locale=locale)
+
+
+def day(value: date | None, locale: str = DEFAULT_LOCALE) -> str:
+    """A date from the ``yMMdd`` skeleton: ``19/09/2023`` in Italian; empty for ``None``."""
+    if value is None:
+        return ""
+    return format_skeleton("yMMdd", value, locale=locale)
+
+
+def moment(value: datetime | None, locale: str = DEFAULT_LOCALE) -> str:
+    """A date and time in Europe/Rome, short form; empty for ``None``."""
+    if value is None:
+        return ""
+    return format_datetime(value, "short", tzinfo=ROME, locale=locale)
+
+
+def quantity(value: Decimal | None, locale: str = DEFAULT_LOCALE) -> str:
+    """A quantity with the decimals the flow sent, in the locale's digits; empty for ``None``."""
+    if value is None:
+        return ""
+    return format_decimal(value.normalize(), locale=locale, decimal_quantization=False)

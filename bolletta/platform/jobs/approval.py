@@ -1,0 +1,99 @@
+"""Staff decisions on a job: approve or reject the test batch, start the dispatch. All audited."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bolletta.platform import audit, clock, tasks
+from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.errors import NotFound, PermissionDenied
+from bolletta.platform.jobs import states
+from bolletta.platform.runtime import Runtime
+from bolletta.tenants.registry import get_tenant, tenant_config
+
+logger = logging.getLogger(__name__)
+
+APPROVER_ROLES = frozenset({"tenant_admin", "tenant_operator", "platform_admin"})
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who acts, for permission checks and the audit log."""
+
+    user_id: int | None
+    username: str
+    role: str
+    tenant: str | None
+    """The user's tenant slug; ``None`` for platform admins."""
+    ip: str = ""
+
+    @property
+    def actor(self) -> str:
+        """The form stored in job transitions and audit entries."""
+        return f"user:{self.username}"
+
+
+def _check_tenant(staff: Staff, tenant: str) -> None:
+    if staff.role != "platform_admin" and staff.tenant != tenant:
+        raise PermissionDenied("This job belongs to another tenant.")
+
+
+def approve(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
+    """Approve the test batch ("benestare"); the job then waits for "Avvia inoltro"."""
+    _check_tenant(staff, tenant)
+    if staff.role not in APPROVER_ROLES:
+        raise PermissionDenied("Your role cannot approve test batches.")
+    with rt.db.tenant_session(tenant) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"Job #{job_id} not found.")
+        states.move(session, job, states.APPROVED, actor=staff.actor)
+        job.approved_by = staff.username
+        job.approved_at = clock.now()
+        audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.approve",
+                     target=f"job:{job_id}", ip=staff.ip)
+        tasks.defer(session, "notify_job", tenant, job_id, states.APPROVED)
+        session.commit()
+    logger.info("tenant %s: job %d approved by %s", tenant, job_id, staff.username)
+
+
+def reject(rt: Runtime, tenant: str, job_id: int, staff: Staff, reason: str) -> None:
+    """Reject the test batch with a reason; a re-run or a new test batch follows."""
+    _check_tenant(staff, tenant)
+    if staff.role not in APPROVER_ROLES:
+        raise PermissionDenied("Your role cannot reject test batches.")
+    with rt.db.tenant_session(tenant) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"Job #{job_id} not found.")
+        states.move(session, job, states.TEST_REJECTED, actor=staff.actor, note=reason)
+        job.rejection_reason = reason
+        audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.reject",
+                     target=f"job:{job_id}", detail={"reason": reason}, ip=staff.ip)
+        tasks.defer(session, "notify_job", tenant, job_id, states.TEST_REJECTED)
+        session.commit()
+
+
+def start_dispatch(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
+    """Press "Avvia inoltro": platform admins always may; tenant staff when the tenant allows it."""
+    _check_tenant(staff, tenant)
+    config = tenant_config(get_tenant(rt.db, tenant))
+    allowed = staff.role == "platform_admin" or (
+        config.may_start_dispatch and staff.role in ("tenant_admin", "tenant_operator")
+    )
+    if not allowed:
+        raise PermissionDenied("Only the platform operator can start this tenant's dispatches.")
+    with rt.db.tenant_session(tenant) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"Job #{job_id} not found.")
+        states.move(session, job, states.DISPATCHING, actor=staff.actor)
+        job.started_by = staff.username
+        job.started_at = clock.now()
+        audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.start_dispatch",
+                     target=f"job:{job_id}", ip=staff.ip)
+        tasks.defer(session, "create_tickets", tenant, job_id)
+        tasks.defer(session, "notify_job", tenant, job_id, states.DISPATCHING)
+        session.commit()
+    logger.info("tenant %s: dispatch of job %d started by %s", tenant, job_id, staff.username)

@@ -1,0 +1,169 @@
+"""Parsing a job's archive into bills and contacts, with a report of everything left out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bolletta.platform import clock, tasks
+from bolletta.platform.db.models.tenant import Bill, Contact, CostLine, Instalment, Job
+from bolletta.platform.ingest.archive import ArchiveLimits
+from bolletta.platform.ingest.errors import ArchiveRejected
+from bolletta.platform.ingest.reader import read_flow
+from bolletta.platform.ingest.records import FlowReading, ParsedBill
+from bolletta.platform.jobs import states
+from bolletta.platform.runtime import Runtime
+from bolletta.platform.tokens import random_base62
+from bolletta.tenants.config import TenantConfig
+from bolletta.tenants.registry import get_tenant, tenant_config
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "system:parser"
+DUE_SOON_DAYS = 3
+
+
+def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
+    """Parse the job's stored archive; idempotent: a redelivered message finds the job moved on."""
+    config = tenant_config(get_tenant(rt.db, tenant))
+    with rt.db.tenant_session(tenant) as session:
+        job = session.get(Job, job_id)
+        if job is None or job.state not in (states.RECEIVED, states.PARSING):
+            return
+        if job.state == states.RECEIVED:
+            states.move(session, job, states.PARSING, actor=ACTOR)
+            session.commit()
+        data = rt.storage.get(job.archive_key)
+        try:
+            reading = read_flow(
+                data, job.filename, ArchiveLimits.from_settings(rt.settings),
+                series_pattern=config.series_pattern or None,
+                customer_code_source=config.customer_code_source,
+            )
+        except ArchiveRejected as exc:
+            _finish(session, job, FlowReading(), accepted=[], duplicates=[], archive_error=str(exc))
+            return
+        accepted, duplicates = _store_bills(rt, session, tenant, job, reading, config)
+        _store_contacts(session, job, reading)
+        _finish(session, job, reading, accepted=accepted, duplicates=duplicates)
+
+
+def _store_bills(
+    rt: Runtime, session: Session, tenant: str, job: Job, reading: FlowReading, config: TenantConfig
+) -> tuple[list[Bill], list[dict[str, Any]]]:
+    accepted: list[Bill] = []
+    duplicates: list[dict[str, Any]] = []
+    for parsed in reading.bills:
+        existing = session.scalar(
+            select(Bill).where(
+                Bill.document_number == parsed.document_number,
+                Bill.series == parsed.series,
+                Bill.year == parsed.year,
+            )
+        )
+        if existing is not None:
+            if existing.job_id != job.id:
+                duplicates.append({"file": parsed.source_file, "document_number": parsed.document_number,
+                                   "job_id": existing.job_id})
+            else:
+                accepted.append(existing)
+            continue
+        bill = _bill_from(parsed, job)
+        if parsed.attachments:
+            name = parsed.attachments[0].name or f"{bill.public_id}.pdf"
+            bill.pdf_key = rt.storage.put(tenant, f"bills/{bill.public_id}/{name}", parsed.attachments[0].content)
+        session.add(bill)
+        session.flush()
+        accepted.append(bill)
+    return accepted, duplicates
+
+
+def _bill_from(parsed: ParsedBill, job: Job) -> Bill:
+    warnings = list(parsed.warnings)
+    today = clock.now().date()
+    if parsed.due_date is not None and parsed.due_date <= today + timedelta(days=DUE_SOON_DAYS):
+        warnings.append(f"Due date {parsed.due_date.isoformat()} is past or within {DUE_SOON_DAYS} days.")
+    if not parsed.is_credit_note and parsed.amount_due <= 0:
+        warnings.append(f"Invoice with amount due {parsed.amount_due}: check before approval.")
+    payable = not parsed.is_credit_note and not parsed.direct_debit and parsed.amount_due > 0
+    bill = Bill(
+        public_id=random_base62(22), job_id=job.id, source_file=parsed.source_file,
+        body_index=parsed.body_index, document_number=parsed.document_number, series=parsed.series,
+        year=parsed.year, document_type=parsed.document_type, issue_date=parsed.issue_date,
+        due_date=parsed.due_date, currency=parsed.currency, total=parsed.total,
+        amount_due=parsed.amount_due, payment_method=parsed.payment_method,
+        direct_debit=parsed.direct_debit, payable_online=payable, service=parsed.service,
+        seller_name=parsed.seller_name, customer_code=parsed.customer_code,
+        customer_name=parsed.customer_name, fiscal_code=parsed.fiscal_code,
+        vat_number=parsed.vat_number, customer_address=parsed.customer_address, pod=parsed.pod,
+        pdr=parsed.pdr, supply_address=parsed.supply_address, period_from=parsed.period_from,
+        period_to=parsed.period_to, consumption=parsed.consumption,
+        consumption_unit=parsed.consumption_unit, warnings=warnings, created_at=clock.now(),
+    )
+    bill.instalments = [
+        Instalment(position=index, amount=item.amount, due_date=item.due_date, method=item.method,
+                   notice_code=item.notice_code)
+        for index, item in enumerate(parsed.instalments, start=1)
+    ]
+    bill.costs = [
+        CostLine(position=index, category=item.category, label=item.label, amount=item.amount,
+                 quantity=item.quantity, unit=item.unit, unit_price=item.unit_price)
+        for index, item in enumerate(parsed.costs, start=1)
+    ]
+    return bill
+
+
+def _store_contacts(session: Session, job: Job, reading: FlowReading) -> None:
+    known = {
+        (row.customer_code, row.channel, row.address)
+        for row in session.execute(
+            select(Contact.customer_code, Contact.channel, Contact.address).where(Contact.job_id == job.id)
+        )
+    }
+    for contact in reading.contacts:
+        key = (contact.customer_code, contact.channel, contact.address)
+        if key in known:
+            continue
+        known.add(key)
+        session.add(Contact(customer_code=contact.customer_code, channel=contact.channel,
+                            address=contact.address, language=contact.language, source="job_csv",
+                            job_id=job.id, created_at=clock.now()))
+
+
+def _finish(
+    session: Session, job: Job, reading: FlowReading, *, accepted: list[Bill],
+    duplicates: list[dict[str, Any]], archive_error: str | None = None,
+) -> None:
+    codes_with_contact = set(
+        session.scalars(select(Contact.customer_code).where(Contact.job_id == job.id))
+    )
+    report: dict[str, Any] = {
+        "accepted": len(accepted),
+        "rejected": [{"file": r.file, "record": r.record, "field": r.field, "reason": r.reason}
+                     for r in reading.rejected],
+        "ignored": [{"file": i.file, "reason": i.reason} for i in reading.ignored],
+        "duplicates": duplicates,
+        "warnings": list(reading.warnings)
+        + [f"{bill.document_number}: {warning}" for bill in accepted for warning in bill.warnings],
+        "contacts": len(reading.contacts),
+        "without_contact": sorted({bill.customer_code for bill in accepted} - codes_with_contact),
+    }
+    if archive_error:
+        report["archive_error"] = archive_error
+    job.report = report
+    job.bills_accepted = len(accepted)
+    job.bills_rejected = len(reading.rejected)
+    if accepted:
+        states.move(session, job, states.PARSED, actor=ACTOR,
+                    note=f"{len(accepted)} bills accepted, {len(reading.rejected)} rejected")
+        tasks.defer(session, "send_test_batch", session.info["tenant"], job.id)
+    else:
+        states.move(session, job, states.FAILED, actor=ACTOR, note=archive_error or "no bill accepted")
+    tasks.defer(session, "notify_job", session.info["tenant"], job.id, job.state)
+    session.commit()
+    logger.info("job %d parsed: %d accepted, %d rejected, %d duplicates", job.id, len(accepted),
+                len(reading.rejected), len(duplicates))

@@ -1,0 +1,55 @@
+"""The test batch ("Test di pre-produzione"): real links to the tenant's test recipients."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bolletta.platform import tasks
+from bolletta.platform.db.models.tenant import Bill, Job
+from bolletta.platform.jobs import states
+from bolletta.platform.runtime import Runtime
+from bolletta.platform.tickets.issuing import issue_ticket
+from bolletta.tenants.registry import get_tenant, tenant_config
+
+logger = logging.getLogger(__name__)
+
+
+def send_test_batch(rt: Runtime, tenant: str, job_id: int) -> int:
+    """Send the first N bills of a parsed job to every test recipient; return the messages queued.
+
+    Test tickets are marked as such, expire sooner and never count in statistics.
+    """
+    config = tenant_config(get_tenant(rt.db, tenant))
+    validity = timedelta(hours=config.test_ticket_validity_hours)
+    queued = 0
+    with rt.db.tenant_session(tenant) as session:
+        job = session.get(Job, job_id)
+        if job is None or job.state != states.PARSED:
+            return 0
+        job.test_round += 1
+        bills = session.scalars(
+            select(Bill).where(Bill.job_id == job_id).order_by(Bill.id).limit(config.test_batch_size)
+        ).all()
+        for bill in bills:
+            for recipient in config.test_recipients:
+                plugin = config.channel_plugins.get(recipient.channel)
+                if not plugin:
+                    continue
+                message = issue_ticket(
+                    session, bill, channel=recipient.channel, address=recipient.address, plugin=plugin,
+                    validity=validity, is_test=True, test_round=job.test_round,
+                )
+                if message is not None:
+                    queued += 1
+                    tasks.defer(session, "send_message", tenant, message.id)
+        note = f"{queued} test messages for {len(bills)} bills"
+        if not config.test_recipients:
+            note = "no test recipients configured: nothing sent"
+        states.move(session, job, states.TEST_SENT, actor="system:test-batch", note=note)
+        tasks.defer(session, "notify_job", tenant, job_id, states.TEST_SENT)
+        session.commit()
+    logger.info("tenant %s: job %d test batch round %d: %d messages", tenant, job_id, job.test_round, queued)
+    return queued

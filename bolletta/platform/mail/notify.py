@@ -1,0 +1,69 @@
+"""E-mails to the tenant's staff and the platform operator about a job's progress."""
+
+from __future__ import annotations
+
+import logging
+
+from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.i18n import formatting
+from bolletta.platform.mail.sender import send_mail
+from bolletta.platform.runtime import Runtime
+from bolletta.tenants.registry import get_tenant, tenant_config
+
+logger = logging.getLogger(__name__)
+
+EVENT_SUBJECTS = {
+    "opened": "nuova lavorazione ricevuta",
+    "parsed": "analisi completata",
+    "failed": "lavorazione non riuscita",
+    "test_sent": "test di pre-produzione inviato",
+    "approved": "benestare registrato",
+    "test_rejected": "test di pre-produzione respinto",
+    "dispatching": "inoltro ticket avviato",
+    "dispatched": "inoltro ticket completato",
+}
+
+
+def notify_job(rt: Runtime, tenant: str, job_id: int, event: str) -> int:
+    """E-mail the job's ``event`` to the notification list; return how many recipients it had."""
+    tenant_row = get_tenant(rt.db, tenant)
+    config = tenant_config(tenant_row)
+    recipients = list(config.notification_emails)
+    if rt.settings.operations_email:
+        recipients.append(rt.settings.operations_email)
+    if not recipients:
+        return 0
+    with rt.db.tenant_session(tenant) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return 0
+        text = _body(tenant_row.name, job, event)
+    subject = f"[{tenant_row.name}] Lavorazione #{job_id} ({job.filename}): {EVENT_SUBJECTS.get(event, event)}"
+    send_mail(rt.settings.smtp_url, sender=rt.settings.mail_from, to=recipients, subject=subject, text=text)
+    logger.info("tenant %s: job %d %s notified to %d recipients", tenant, job_id, event, len(recipients))
+    return len(recipients)
+
+
+def _body(utility: str, job: Job, event: str) -> str:
+    report = job.report or {}
+    lines = [
+        f"Azienda: {utility}",
+        f"Lavorazione: #{job.id} - file {job.filename}",
+        f"Stato: {job.state}",
+        f"Ricevuta il: {formatting.moment(job.created_at)}",
+    ]
+    if event in ("parsed", "failed"):
+        lines += [
+            f"Bollette accettate: {job.bills_accepted}",
+            f"Record scartati: {job.bills_rejected}",
+            f"Duplicati: {len(report.get('duplicates', []))}",
+            f"Clienti senza recapito: {len(report.get('without_contact', []))}",
+        ]
+        if report.get("archive_error"):
+            lines.append(f"Archivio rifiutato: {report['archive_error']}")
+        for item in report.get("rejected", [])[:50]:
+            where = " ".join(str(part) for part in (item.get("record"), item.get("field")) if part)
+            lines.append(f"- {item['file']} {where}: {item['reason']}")
+    lines.append("")
+    lines.append("Il dettaglio è nel backoffice, alla voce \"Ricerca job\".")
+    return "\n".join(lines)

@@ -1,0 +1,207 @@
+"""The file operations one SFTP session may run, confined to its tenant's area."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import stat
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import paramiko
+from paramiko.sftp import SFTP_OK, SFTP_OP_UNSUPPORTED, SFTP_PERMISSION_DENIED
+
+from bolletta.platform.sftp.area import AreaPathError, normalize_client_path, resolve_in_area, to_client_path
+from bolletta.platform.sftp.auth import TenantAuthServer
+from bolletta.platform.sftp.handles import ReadHandle, UploadHandle
+from bolletta.platform.sftp.layout import InboxLayout
+from bolletta.platform.sftp.uploads import UploadCallback, complete_upload, log_aborted_upload
+
+logger = logging.getLogger(__name__)
+
+Result = TypeVar("Result")
+
+MODIFYING_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+"""Open flags that can change a file; paramiko's client sends ``O_CREAT | O_EXCL`` alone for mode "x"."""
+DIR_MODE = 0o700
+
+
+class TenantFileSystem(paramiko.SFTPServerInterface):
+    """paramiko's file-system interface for one session, with the tenant's area as ``/``.
+
+    paramiko runs every request of a session, and then :meth:`session_ended` and the closing of the
+    handles left open, on the session's one thread. So an upload the client closed is committed
+    before the session can end, and an upload still open when it ends is always aborted.
+    Symbolic links are neither created, read nor followed.
+    """
+
+    def __init__(
+        self,
+        server: TenantAuthServer,
+        *,
+        layout: InboxLayout,
+        on_upload: UploadCallback,
+        on_session_started: Callable[[threading.Thread], None],
+    ) -> None:
+        super().__init__(server)
+        if server.tenant is None or server.area is None:
+            raise RuntimeError("SFTP session started before authentication")
+        self._tenant = server.tenant
+        self._area = server.area
+        self._partial_dir = layout.partial(server.tenant)
+        self._on_upload = on_upload
+        self._on_session_started = on_session_started
+        self._open_uploads: set[UploadHandle] = set()
+
+    def session_started(self) -> None:
+        self._on_session_started(threading.current_thread())
+
+    def session_ended(self) -> None:
+        # paramiko closes the handles left open right after this returns, and such a close must
+        # not count as a completed upload.
+        for handle in self._open_uploads:
+            handle.abort()
+
+    def canonicalize(self, path: str) -> str:
+        try:
+            return to_client_path(normalize_client_path(path))
+        except AreaPathError:
+            # Like a chroot, ".." at the top stays at the top; file operations reject such paths.
+            return "/"
+
+    def open(self, path: str, flags: int, attr: paramiko.SFTPAttributes) -> paramiko.SFTPHandle | int:
+        if flags & MODIFYING_FLAGS:
+            return self._guard("open for writing", path, lambda: self._open_upload(path, flags))
+        return self._guard("open", path, lambda: ReadHandle(self._resolve(path)))
+
+    def list_folder(self, path: str) -> list[paramiko.SFTPAttributes] | int:
+        return self._guard("list", path, lambda: self._list(self._resolve(path)))
+
+    def stat(self, path: str) -> paramiko.SFTPAttributes | int:
+        return self._guard("stat", path, lambda: self._stat(path))
+
+    def lstat(self, path: str) -> paramiko.SFTPAttributes | int:
+        # The resolved path contains no links, so lstat and stat agree.
+        return self.stat(path)
+
+    def remove(self, path: str) -> int:
+        return self._guard("remove", path, lambda: self._remove(path))
+
+    def rename(self, oldpath: str, newpath: str) -> int:
+        return self._guard("rename", f"{oldpath} -> {newpath}", lambda: self._rename(oldpath, newpath, True))
+
+    def posix_rename(self, oldpath: str, newpath: str) -> int:
+        return self._guard("rename", f"{oldpath} -> {newpath}", lambda: self._rename(oldpath, newpath, False))
+
+    def mkdir(self, path: str, attr: paramiko.SFTPAttributes) -> int:
+        return self._guard("mkdir", path, lambda: self._mkdir(path))
+
+    def rmdir(self, path: str) -> int:
+        return self._guard("rmdir", path, lambda: self._rmdir(path))
+
+    def chattr(self, path: str, attr: paramiko.SFTPAttributes) -> int:
+        # Permissions, owners and times stay as the server set them; the request only has to name
+        # an existing path in the area.
+        return self._guard("setstat", path, lambda: self._check_exists(path))
+
+    def symlink(self, target_path: str, path: str) -> int:
+        logger.warning("SFTP symlink rejected: tenant %s, link %r to %r", self._tenant, path, target_path)
+        return SFTP_OP_UNSUPPORTED
+
+    def readlink(self, path: str) -> str | int:
+        return SFTP_OP_UNSUPPORTED
+
+    def _resolve(self, path: str) -> Path:
+        return resolve_in_area(self._area, path)
+
+    def _resolve_below_root(self, path: str) -> Path:
+        resolved = self._resolve(path)
+        if resolved == Path(os.path.realpath(self._area)):
+            raise AreaPathError(f"path {path!r} is the area root, which cannot be removed or renamed")
+        return resolved
+
+    def _open_upload(self, path: str, flags: int) -> UploadHandle:
+        handle = UploadHandle(
+            client_path=path,
+            target=self._resolve(path),
+            flags=flags,
+            partial_dir=self._partial_dir,
+            commit=self._commit,
+            discard=self._discard,
+        )
+        self._open_uploads.add(handle)
+        return handle
+
+    def _commit(self, handle: UploadHandle, staged: Path) -> None:
+        self._open_uploads.discard(handle)
+        try:
+            complete_upload(
+                tenant=self._tenant,
+                area=self._area,
+                client_path=handle.client_path,
+                staged=staged,
+                on_upload=self._on_upload,
+            )
+        except (AreaPathError, OSError):
+            # Raising from a handle's close makes paramiko (5.1) answer the CLOSE with a failure
+            # status, so the client learns that the upload was not stored.
+            logger.exception(
+                "SFTP upload failed on close: tenant %s, file %r", self._tenant, handle.client_path
+            )
+            raise
+
+    def _discard(self, handle: UploadHandle) -> None:
+        self._open_uploads.discard(handle)
+        log_aborted_upload(
+            tenant=self._tenant, client_path=handle.client_path, bytes_written=handle.bytes_written
+        )
+
+    def _stat(self, path: str) -> paramiko.SFTPAttributes:
+        return paramiko.SFTPAttributes.from_stat(os.stat(self._resolve(path)))
+
+    def _check_exists(self, path: str) -> int:
+        os.stat(self._resolve(path))
+        return SFTP_OK
+
+    def _remove(self, path: str) -> int:
+        os.unlink(self._resolve_below_root(path))
+        return SFTP_OK
+
+    def _mkdir(self, path: str) -> int:
+        os.mkdir(self._resolve_below_root(path), DIR_MODE)
+        return SFTP_OK
+
+    def _rmdir(self, path: str) -> int:
+        os.rmdir(self._resolve_below_root(path))
+        return SFTP_OK
+
+    def _list(self, folder: Path) -> list[paramiko.SFTPAttributes]:
+        entries = []
+        for name in sorted(os.listdir(folder)):
+            info = os.lstat(folder / name)
+            # Links, devices and FIFOs are not part of the area, so they are not listed.
+            if stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode):
+                entries.append(paramiko.SFTPAttributes.from_stat(info, name))
+        return entries
+
+    def _rename(self, oldpath: str, newpath: str, keep_existing: bool) -> int:
+        source = self._resolve_below_root(oldpath)
+        destination = self._resolve_below_root(newpath)
+        if keep_existing and os.path.lexists(destination):
+            # SFTP version 3 RENAME fails when the target exists; posix-rename@openssh.com replaces it.
+            raise FileExistsError(errno.EEXIST, "file exists", newpath)
+        os.replace(source, destination)
+        return SFTP_OK
+
+    def _guard(self, operation: str, path: str, action: Callable[[], Result]) -> Result | int:
+        try:
+            return action()
+        except AreaPathError as error:
+            logger.warning("SFTP %s rejected: tenant %s: %s", operation, self._tenant, error)
+            return SFTP_PERMISSION_DENIED
+        except OSError as error:
+            logger.info("SFTP %s failed: tenant %s, path %r: %s", operation, self._tenant, path, error)
+            return paramiko.SFTPServer.convert_errno(error.errno or 0)

@@ -1,0 +1,61 @@
+"""What happens when an upload ends: moving a completed file into place and reporting it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from bolletta.platform.sftp.area import normalize_client_path, resolve_in_area
+
+logger = logging.getLogger(__name__)
+
+UploadCallback = Callable[[str, Path, str], None]
+"""Called with the tenant slug, the file's absolute path and its path relative to the tenant's area."""
+
+HASH_CHUNK_BYTES = 1024 * 1024
+
+
+def complete_upload(
+    *, tenant: str, area: Path, client_path: str, staged: Path, on_upload: UploadCallback
+) -> None:
+    """Move a staged upload to the path the client opened, log it and call ``on_upload``.
+
+    ``on_upload`` runs before this returns, so before the client receives the reply to its CLOSE.
+    An exception from ``on_upload`` is logged and not raised, because the file itself was stored.
+
+    Raises:
+        AreaPathError: the target path is no longer valid inside the area.
+        OSError: the staged file cannot be moved into place.
+    """
+    target = resolve_in_area(area, client_path)
+    relative = normalize_client_path(client_path).as_posix()
+    os.replace(staged, target)
+
+    size, digest = _size_and_sha256(target)
+    logger.info(
+        "SFTP upload completed: tenant %s, file %s, %d bytes, sha256 %s", tenant, relative, size, digest
+    )
+    try:
+        on_upload(tenant, target, relative)
+    except Exception:
+        logger.exception("on_upload callback failed for tenant %s, file %s; the file stays stored", tenant,
+                         relative)
+
+
+def log_aborted_upload(*, tenant: str, client_path: str, bytes_written: int) -> None:
+    """Log an upload discarded because its session ended before the client closed the file."""
+    logger.warning("SFTP upload aborted: tenant %s, file %r, %d bytes received before the session ended",
+                   tenant, client_path, bytes_written)
+
+
+def _size_and_sha256(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as file:
+        while chunk := file.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()

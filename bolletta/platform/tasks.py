@@ -1,0 +1,68 @@
+"""The task outbox: actor messages written with the change that needs them, sent after commit.
+
+``defer(session, "parse_job", slug, job_id)`` adds a row in the same transaction; when that
+session commits, :func:`relay` hands every unsent row of the tenant to the broker and stamps it.
+A rollback leaves no row; a broker failure leaves the row for the next relay (at start and from
+the scheduler), so no work is lost. Actors are idempotent, so a row relayed twice is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dramatiq
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from bolletta.platform import clock
+from bolletta.platform.db.models.tenant import OutboxTask
+
+logger = logging.getLogger(__name__)
+
+_PENDING_KEY = "outbox_pending"
+
+
+def defer(session: Session, actor_name: str, *args: Any) -> None:
+    """Add a message for ``actor_name`` to the session's transaction."""
+    session.add(OutboxTask(actor=actor_name, args=list(args), created_at=clock.now()))
+    session.info[_PENDING_KEY] = True
+
+
+def relay(db: Any, tenant: str) -> int:
+    """Send the tenant's unsent outbox rows to the broker; return how many were sent."""
+    sent = 0
+    broker = dramatiq.get_broker()
+    with db.tenant_session(tenant) as session:
+        rows = session.scalars(
+            select(OutboxTask).where(OutboxTask.sent_at.is_(None)).order_by(OutboxTask.id)
+        ).all()
+        for row in rows:
+            claimed = session.execute(
+                update(OutboxTask)
+                .where(OutboxTask.id == row.id, OutboxTask.sent_at.is_(None))
+                .values(sent_at=clock.now())
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            try:
+                broker.get_actor(row.actor).send(*row.args)
+            except Exception:
+                logger.exception("task outbox: sending %s (row %d) of tenant %s failed", row.actor, row.id, tenant)
+                session.rollback()
+                return sent
+            session.commit()
+            sent += 1
+    return sent
+
+
+@event.listens_for(Session, "after_commit")
+def _relay_after_commit(session: Session) -> None:
+    if not session.info.pop(_PENDING_KEY, False):
+        return
+    tenant = session.info.get("tenant")
+    if tenant is None:
+        return
+    from bolletta.platform import runtime
+
+    relay(runtime.current().db, tenant)

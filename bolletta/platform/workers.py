@@ -1,0 +1,88 @@
+"""Dramatiq broker set-up and the in-process worker.
+
+:func:`setup_broker` must run before any actor module is imported: an actor binds to the broker
+that is current when its module loads, and without one Dramatiq would connect to a default
+RabbitMQ (one runs on the development machines). :func:`load_actors` imports the actor modules
+afterwards.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import dramatiq
+from dramatiq import Worker
+from dramatiq.broker import Broker
+from dramatiq.brokers.stub import StubBroker
+
+from bolletta.platform.errors import ConfigurationError
+from bolletta.platform.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+ACTOR_MODULES = (
+    "bolletta.platform.jobs.actors",
+    "bolletta.platform.dispatch.actors",
+    "bolletta.platform.payments.actors",
+    "bolletta.platform.mail.actors",
+)
+
+QUEUES = ("default",)
+
+_broker: Broker | None = None
+
+
+def setup_broker(settings: Settings) -> Broker:
+    """Create the broker named by ``BOLLETTA_BROKER_URL`` (or the stub broker) and make it global.
+
+    Calling it again returns the broker already set: actors stay bound to the first one.
+    """
+    global _broker
+    if _broker is not None:
+        return _broker
+    url = settings.broker_url
+    broker: Broker
+    if not url:
+        broker = StubBroker()
+        broker.emit_after("process_boot")
+    elif url.startswith(("redis://", "rediss://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=url)
+    elif url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url)
+    else:
+        raise ConfigurationError(
+            f"BOLLETTA_BROKER_URL must start with redis:// or amqp:// (got {url.split(':', 1)[0]}://...)"
+        )
+    dramatiq.set_broker(broker)
+    _broker = broker
+    logger.info("broker: %s", type(broker).__name__)
+    return broker
+
+
+def load_actors() -> None:
+    """Import every actor module so the broker knows each actor by name."""
+    if _broker is None:
+        raise ConfigurationError("setup_broker() must run before the actors are loaded.")
+    for name in ACTOR_MODULES:
+        importlib.import_module(name)
+    for queue in QUEUES:
+        _broker.declare_queue(queue)
+
+
+def start_worker(broker: Broker, *, threads: int = 4) -> Worker:
+    """Start a worker inside this process (the embedded default) and return it."""
+    worker = Worker(broker, worker_threads=threads, worker_timeout=100)
+    worker.start()
+    return worker
+
+
+def wait_idle(broker: Broker, timeout_ms: int = 60_000) -> None:
+    """Block until the stub broker's queues are empty (demo and tests)."""
+    if isinstance(broker, StubBroker):
+        for queue in list(broker.queues):
+            broker.join(queue, timeout=timeout_ms, fail_fast=True)
