@@ -139,7 +139,7 @@ def _check_directory(archive: zipfile.ZipFile, filename: str, limits: ArchiveLim
         key = unicodedata.normalize("NFC", info.filename.rstrip("/")).casefold()
         if key in seen:
             raise ArchiveRejected(
-                f"{filename} holds both {seen[key]!r} and {info.filename!r}, names that differ at most "
+                f"{filename} contains both {seen[key]!r} and {info.filename!r}, names that differ at most "
                 "in letter case, so it is not clear which file to use. Remove one and upload again."
             )
         seen[key] = info.filename

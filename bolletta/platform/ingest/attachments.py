@@ -1,6 +1,6 @@
 """Decoding of FatturaPA ``Allegati`` into PDF attachments.
 
-The content is sniffed, whatever ``FormatoAttachment`` says: a PDF is kept, a ZIP is opened with the
+The content is sniffed, whatever ``FormatoAttachment`` declares: a PDF is kept, a ZIP is opened with the
 archive caps and its PDFs are kept, anything else is skipped with a warning.
 """
 

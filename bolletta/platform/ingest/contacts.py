@@ -41,7 +41,7 @@ def read_contacts(data: bytes, filename: str) -> tuple[list[ParsedContact], list
     """Read a contacts CSV, and return the usable contacts and the rejected cells.
 
     A row error (invalid number, landline, invalid address, missing customer code) rejects that
-    value only; the rest of the row and of the file go on.
+    value only. The rest of the row and of the file are still read.
 
     Raises:
         ContactsFileRejected: the file cannot be decoded or parsed as CSV, or has no customer code
@@ -108,8 +108,8 @@ def _sniff_delimiter(header_line: str) -> str:
 
 
 def _read_rows(text: str, delimiter: str, filename: str) -> list[list[str]]:
-    # The csv module's cell limit (131,072 characters by default) stops a huge single cell; it is a
-    # process-wide setting, so it is left as it is.
+    # The csv module's cell limit (131,072 characters by default) stops a huge single cell. The limit
+    # is a process-wide setting, so this reader does not change it.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         return list(reader)

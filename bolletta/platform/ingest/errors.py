@@ -1,6 +1,6 @@
 """Errors the flow readers raise for a problem with a whole archive or a whole file.
 
-Problems with one entry, bill or row never raise: readers return them as ``Rejection`` records.
+Readers return a problem with one entry, bill or row as a ``Rejection`` record instead of raising.
 """
 
 from __future__ import annotations

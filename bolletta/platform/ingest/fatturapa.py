@@ -30,11 +30,11 @@ DIRECT_DEBIT_METHODS = frozenset({"MP16", "MP17", "MP19", "MP20", "MP21"})
 PAGOPA_METHOD = "MP23"
 
 MAX_TEXT_CHARS = 10_000
-"""Longest text accepted in one element other than ``Attachment``. The longest FatturaPA text type
-(``Descrizione``) holds 1,000 characters, so a longer one is a bloated or crafted file."""
+"""Maximum text characters in one element other than ``Attachment``. The longest FatturaPA text
+type (``Descrizione``) allows 1,000 characters, so a longer text is a bloated or crafted file."""
 
 MAX_BODY_TEXT_CHARS = 1_000_000
-"""Longest text accepted in one body outside attachments."""
+"""Maximum text characters in one body outside attachments."""
 # NOTE: an estimate: a utility bill body with hundreds of lines stays far below it.
 
 CUSTOMER_CODE_SOURCES = ("fiscal_code", "altri_dati:<TipoDato>", "id_documento_contratto")
@@ -63,8 +63,8 @@ def read_fatturapa(
     """Read one FatturaPA file into one bill per body, and return the bills and the rejections.
 
     ``series_pattern`` is a regular expression matched against the whole document number, with
-    optional named groups ``series`` and ``year``; without it (or when it does not match) the series
-    is empty and the year is the issue date's. ``customer_code_source`` is ``fiscal_code`` (the
+    optional named groups ``series`` and ``year``. Without a pattern, or when it does not match, the
+    series is empty and the year is the issue date's. ``customer_code_source`` is ``fiscal_code`` (the
     customer's ``CodiceFiscale``, else its VAT number), ``altri_dati:<TipoDato>`` (the
     ``RiferimentoTesto`` of that ``AltriDatiGestionali`` on the lines) or ``id_documento_contratto``
     (``DatiContratto/IdDocumento``).
@@ -94,7 +94,7 @@ def read_fatturapa(
     oversized = _oversized_element(root)
     if oversized is not None:
         return reject(
-            f"element {oversized} holds more than {MAX_TEXT_CHARS} characters of text, far beyond what "
+            f"element {oversized} contains more than {MAX_TEXT_CHARS} characters of text, far beyond what "
             "FatturaPA allows",
             field=oversized,
         )
@@ -108,7 +108,9 @@ def read_fatturapa(
 
     bodies = list(children(root, "FatturaElettronicaBody"))
     if not bodies:
-        return reject("it has no FatturaElettronicaBody, so it holds no bill", field="FatturaElettronicaBody")
+        return reject(
+            "it has no FatturaElettronicaBody, so it contains no bill", field="FatturaElettronicaBody"
+        )
 
     bills: list[ParsedBill] = []
     rejected: list[Rejection] = []
@@ -255,7 +257,7 @@ def _read_body(
 ) -> ParsedBill:
     if _body_text_chars(body) > MAX_BODY_TEXT_CHARS:
         raise BodyError(
-            f"it holds more than {MAX_BODY_TEXT_CHARS} characters of text outside attachments, "
+            f"it contains more than {MAX_BODY_TEXT_CHARS} characters of text outside attachments, "
             "far beyond a utility bill; check the export"
         )
 

@@ -24,7 +24,7 @@ _SERVICE_BY_UNIT = {"kWh": "electricity", "Smc": "gas", "m3": "water"}
 
 
 class LineSummary(msgspec.Struct, kw_only=True):
-    """What the lines of one body tell about the bill."""
+    """Bill data read from the lines of one body: costs, supply point, consumption and period."""
 
     costs: list[CostLine] = []
     pod: str | None = None

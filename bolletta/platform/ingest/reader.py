@@ -146,7 +146,7 @@ def _matching_stem(bill: ParsedBill, pdfs: dict[str, ArchiveEntry], *, single_bi
     by_number = pdf_stem_for_number(bill.document_number).casefold()
     if by_number in pdfs:
         return by_number
-    # The XML file's name identifies the bill only when the file holds one bill.
+    # The XML file's name identifies the bill only when the file contains one bill.
     by_file = PurePosixPath(bill.source_file).name.casefold().removesuffix(".xml")
     if single_bill_file and by_file in pdfs:
         return by_file

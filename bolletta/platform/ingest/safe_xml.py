@@ -66,7 +66,7 @@ def _has_doctype(data: bytes) -> bool:
 
 
 def local_name(element: etree._Element) -> str:
-    """The element's tag without namespace or prefix."""
+    """Return the element's tag without namespace or prefix."""
     return etree.QName(element).localname
 
 

@@ -233,7 +233,7 @@ REJECTED_FILES = {
     "malicious/recursive_entity.xml": "DOCTYPE",
     "malicious/small_jumbo.xml": "DOCTYPE",
     "malicious/jumbo_Causale.xml": "characters of text outside attachments",
-    "malicious/jumbo_FatturaElettronicaHeader.xml": "Jumbo holds more than",
+    "malicious/jumbo_FatturaElettronicaHeader.xml": "Jumbo contains more than",
 }
 
 # Files in invalid/ that miss only data the smart bill can do without: they import with a warning.
