@@ -1,6 +1,6 @@
 """The demo bills as plain data, with the cost lines and amounts of each, before any XML is written.
 
-All amounts are ``Decimal`` rounded half up to the cent, line by line, as billing systems do; the
+All amounts are ``Decimal`` rounded half up to the cent, line by line, as billing systems do. The
 document total is the sum of the rounded lines plus the VAT of each VAT summary.
 """
 
@@ -25,7 +25,7 @@ ELECTRICITY_PRICES = (
     ("Spesa per oneri di sistema", Decimal("0.029870")),
     ("Accisa sull'energia elettrica", Decimal("0.022700")),
 )
-"""Descriptions and prices in euro per kWh; every line repeats the kWh billed, as real bills do."""
+"""Descriptions and prices in euro per kWh. Every line repeats the kWh billed, as real bills do."""
 
 GAS_PRICES = (
     ("Spesa per la materia gas naturale", Decimal("0.612300")),
@@ -155,7 +155,7 @@ class Bill:
         return "POD" if self.service == "electricity" else "PDR"
 
     def vat_summaries(self) -> list[VatSummary]:
-        """Group the lines by VAT rate and nature; the tax is rounded once per group."""
+        """Group the lines by VAT rate and nature, rounding the tax once per group."""
         groups: dict[tuple[Decimal, str | None], Decimal] = defaultdict(Decimal)
         for line in self.lines:
             groups[(line.vat_rate, line.nature)] += line.total
@@ -191,7 +191,7 @@ def tv_licence_line(months: int) -> Line:
 
 
 def split_in_instalments(total: Decimal, due_dates: list[date]) -> tuple[Instalment, ...]:
-    """Split ``total`` into equal instalments; the last one takes the cents left by rounding."""
+    """Split ``total`` into equal instalments, the last one taking the cents left by rounding."""
     share = to_cents(total / len(due_dates))
     amounts = [share] * (len(due_dates) - 1)
     amounts.append(total - sum(amounts, Decimal("0.00")))

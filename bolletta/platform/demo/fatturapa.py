@@ -11,7 +11,15 @@ from decimal import Decimal
 
 from lxml import etree
 
-from bolletta.platform.demo.bills import Address, Bill, Line, Payment, Person, Seller
+from bolletta.platform.demo.bills import (
+    OUT_OF_SCOPE_REFERENCE,
+    Address,
+    Bill,
+    Line,
+    Payment,
+    Person,
+    Seller,
+)
 
 FATTURAPA_NS = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"
 XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -128,7 +136,7 @@ def _add_goods_and_services(body: etree._Element, bill: Bill) -> None:
             # Immediate VAT chargeability, the usual case for supplies to consumers.
             _add(recap, "EsigibilitaIVA", "I")
         else:
-            _add(recap, "RiferimentoNormativo", "Operazione fuori campo IVA")
+            _add(recap, "RiferimentoNormativo", OUT_OF_SCOPE_REFERENCE)
 
 
 def _add_payment(body: etree._Element, payment: Payment, seller: Seller) -> None:
@@ -165,7 +173,7 @@ def render_invoice_file(
 ) -> bytes:
     """Return one FatturaPA file holding ``bills`` (several make a batch) for one customer.
 
-    ``pdfs`` maps a document number to the PDF to attach to that bill; bills not in it get none.
+    ``pdfs`` maps a document number to the PDF to attach to that bill. Bills not in it get none.
     """
     root = etree.Element(
         f"{{{FATTURAPA_NS}}}FatturaElettronica",
@@ -181,5 +189,5 @@ def render_invoice_file(
             _add_payment(body, bill.payment, seller)
         if bill.number in pdfs:
             _add_attachment(body, bill, pdfs[bill.number])
-    # lxml writes the declaration with single quotes; the double quotes here match what utilities send.
+    # lxml writes the declaration with single quotes, but utilities' files use double quotes.
     return XML_DECLARATION + etree.tostring(root, xml_declaration=False, encoding="UTF-8", pretty_print=True)

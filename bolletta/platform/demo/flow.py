@@ -128,7 +128,7 @@ def _write_archive(seller: Seller, files: list[InvoiceFile], issue: date, first_
         for name, content in entries:
             info = zipfile.ZipInfo(name, date_time=(issue.year, issue.month, issue.day, *ENTRY_TIME))
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix, so the permission bits below mean what they say
+            info.create_system = 3  # Unix, so the permission bits below apply
             info.external_attr = 0o644 << 16
             archive.writestr(info, content)
     return buffer.getvalue()

@@ -15,7 +15,7 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 from stdnum.it import codicefiscale
 
-# Common Italian mobile prefixes (all start with 3); the 7 digits after them are random.
+# Common Italian mobile prefixes, which all start with 3. The 7 digits after them are random.
 MOBILE_PREFIXES = ("320", "328", "329", "333", "338", "340", "345", "347", "349", "366", "380", "389", "393")
 
 # Months in an Italian fiscal code are letters, January to December.
@@ -153,6 +153,8 @@ def pagopa_notice_code(rng: random.Random, segregation_code: str = "01") -> str:
 
     Layout: aux digit, 2-digit segregation code, 13-digit IUV base, then 2 check digits that are the
     remainder of the first 16 digits, read as one integer, divided by 93.
+    NOTE: this check-digit rule is written from memory of the pagoPA layout, not checked against
+    the pagoPA specification.
     """
     prefix = "3" + segregation_code + random_digits(rng, 13)
     return f"{prefix}{int(prefix) % 93:02d}"

@@ -42,7 +42,7 @@ def _summary_rows(bill: Bill, customer: Person) -> list[tuple[str, str]]:
 
 
 def render_bill_pdf(bill: Bill, seller: Seller, customer: Person) -> bytes:
-    """Render the one-page summary of ``bill``; the same bill always gives the same bytes."""
+    """Render the one-page summary of ``bill``. The same bill always gives the same bytes."""
     pdf = FPDF(format="A4")
     # Core fonts encode text as windows-1252 so that the euro sign prints.
     pdf.core_fonts_encoding = "windows-1252"

@@ -1,8 +1,9 @@
 """The cases the demo flow covers, as bills: which customer gets which bill and payment.
 
-The first six customers each carry one case: a plain bill with a PDF, a bill in two instalments, a
-direct debit, a pagoPA notice, a gas bill, and a batch file with an electricity and a gas bill of
-one customer. Customers beyond six get plain bills, and the flow ends with a credit note.
+Each of the first six customers carries one case. The cases are a plain bill with a PDF, a bill in
+two instalments, a direct debit, a pagoPA notice, a gas bill, and a batch file with an electricity
+and a gas bill of one customer. Customers beyond six get plain bills, and the flow ends with a
+credit note.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class Numbering:
 
 @dataclass
 class FlowContext:
-    """What every bill of one flow shares."""
+    """Seller, dates, numbering and random generator that every bill of one flow shares."""
 
     seller: Seller
     issue_date: date
@@ -117,7 +118,7 @@ def gas_bill(context: FlowContext, customer: Person) -> Bill:
 def credit_note(context: FlowContext, corrected: Bill) -> Bill:
     """Return a credit note that gives back part of an earlier bill on the same supply point.
 
-    Amounts are positive, as FatturaPA credit notes carry them; ``TD04`` gives them their sign.
+    Amounts are positive, as FatturaPA credit notes carry them, because ``TD04`` gives them their sign.
     It has no payment data because the credit is set off against the next bill.
     """
     kwh = Decimal(context.rng.randint(40, 90))
