@@ -135,8 +135,7 @@ def _contract_violation(name: str, plugin: object, base: type[Any], expected_ver
         return f"contract_version must be an int, got {declared_version!r}"
     if declared_version != expected_version:
         return (
-            f"written for contract version {declared_version}, "
-            f"but the platform provides {expected_version}"
+            f"written for contract version {declared_version}, but the platform provides {expected_version}"
         )
 
     if inspect.isabstract(plugin):

@@ -34,10 +34,10 @@ class CaughtMail:
     """Envelope recipients (``RCPT TO``), in the order the client sent them."""
 
     message: EmailMessage
-    """The message parsed with the standard library's default policy."""
+    """The message parsed with the standard library's default policy, with LF line endings."""
 
     raw: bytes
-    """The message exactly as received after ``DATA``."""
+    """The message exactly as received after ``DATA``, with CRLF line endings."""
 
 
 class _LoopbackController(Controller):
@@ -55,7 +55,7 @@ class MailCatcher:
     """Local SMTP server that stores received messages in memory and optionally as ``.eml`` files.
 
     It is also the aiosmtpd handler, so a test can subclass it and add hooks such as
-    ``handle_RCPT`` to simulate a server that refuses recipients.
+    ``handle_RCPT`` to simulate a server that rejects recipients.
 
     Args:
         host: Address to listen on; keep it on loopback.
@@ -87,7 +87,7 @@ class MailCatcher:
             return list(self._messages)
 
     def start(self) -> None:
-        """Start listening in a background thread; returns once the server answers.
+        """Start listening in a background thread; returns once the server accepts connections.
 
         Raises:
             RuntimeError: the catcher is already running.
@@ -139,7 +139,8 @@ class MailCatcher:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """aiosmtpd hook: keep the message that just arrived and accept it."""
         raw: bytes = envelope.original_content or envelope.content or b""
-        parsed = BytesParser(policy=policy.default).parsebytes(raw)
+        # SMTP carries CRLF line endings, which the parser would keep inside each part's content.
+        parsed = BytesParser(policy=policy.default).parsebytes(raw.replace(b"\r\n", b"\n"))
         caught = CaughtMail(
             mail_from=envelope.mail_from or "",
             recipients=tuple(envelope.rcpt_tos),

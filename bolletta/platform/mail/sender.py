@@ -87,7 +87,7 @@ def send_mail(
 
     Raises:
         ConfigurationError: ``smtp_url`` is invalid or ``to`` is empty.
-        smtplib.SMTPException: the server refused the message or a command.
+        smtplib.SMTPException: the server rejected the message or a command.
         OSError: the server could not be reached or timed out.
     """
     if not to:
