@@ -28,7 +28,7 @@ MESSAGE_KINDS = frozenset({"sms", "whatsapp", "email"})
 
 
 class OutgoingMessage(msgspec.Struct, kw_only=True, frozen=True):
-    """One message the platform asks a channel to send."""
+    """One message for a channel to send."""
 
     kind: str
     """Message kind: ``'sms'``, ``'whatsapp'`` or ``'email'``; always one of the channel's ``kinds``."""
@@ -64,7 +64,7 @@ class SendResult(msgspec.Struct, kw_only=True, frozen=True):
 
     status: str
     """``'sent'`` (the provider accepted the message), ``'delivered'`` (the provider already confirmed
-    delivery) or ``'rejected'`` (the provider refused it for good)."""
+    delivery) or ``'rejected'`` (the provider rejected it for good)."""
 
     provider_message_id: str | None = None
     """The provider's id for the message, used to match later delivery reports."""
@@ -83,7 +83,7 @@ class MessageStore(Protocol):
 
 @dataclass(frozen=True, kw_only=True)
 class ChannelContext:
-    """What the platform gives a channel instance besides its settings."""
+    """Objects the platform passes to a channel instance besides its settings."""
 
     tenant_slug: str
     """Slug of the tenant this channel instance sends for."""
@@ -139,10 +139,10 @@ class Channel(ABC):
 
     @abstractmethod
     def send(self, message: OutgoingMessage) -> SendResult:
-        """Send one message; called from a worker thread, so block until the provider answers.
+        """Send one message; called from a worker thread, so block until the provider responds.
 
-        Return status ``'rejected'`` when the provider refuses the message for good (invalid
-        recipient, bad credentials, content refused).
+        Return status ``'rejected'`` when the provider rejects the message for good (invalid
+        recipient, bad credentials, content rejected).
 
         Raises:
             ChannelUnavailable: a temporary failure (timeout, connection refused, HTTP 5xx, SMTP

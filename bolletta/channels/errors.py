@@ -1,13 +1,13 @@
 """Errors raised by channel plugins and by the platform when it runs them.
 
 - ``ChannelError``: base of every error a channel raises on purpose.
-  - ``ChannelUnavailable``: the provider could not be reached or answered with a temporary failure,
-    so the worker retries the send later.
+  - ``ChannelUnavailable``: the provider could not be reached or returned a temporary failure, so
+    the worker retries the send later.
   - ``ChannelConfigError``: the channel's settings or context cannot work, so retrying without a
     configuration change is pointless.
 
-A permanent refusal of one message (invalid address, content refused) is not an exception: ``send``
-returns a ``SendResult`` with status ``'rejected'``.
+A permanent rejection of one message (invalid address, content rejected) is not an exception, so
+``send`` returns a ``SendResult`` with status ``'rejected'``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class ChannelError(BollettaError):
 
 
 class ChannelUnavailable(ChannelError):
-    """Raised when the provider is unreachable, timed out or answered with a temporary failure."""
+    """Raised when the provider is unreachable, timed out or returned a temporary failure."""
 
 
 class ChannelConfigError(ChannelError):

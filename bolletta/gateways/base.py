@@ -32,7 +32,7 @@ NOTIFICATION_STATUSES = frozenset({"completed", "failed", "cancelled", "pending"
 
 
 class PaymentRequest(msgspec.Struct, kw_only=True, frozen=True):
-    """One payment attempt the platform asks a gateway to prepare."""
+    """One payment attempt for a gateway to prepare."""
 
     payment_id: str
     """The platform's id of the payment attempt."""
@@ -50,13 +50,13 @@ class PaymentRequest(msgspec.Struct, kw_only=True, frozen=True):
     """Order description the provider shows, such as ``Bolletta luce n. 2023/B002/6452``."""
 
     return_url: str
-    """Where the provider sends the customer after paying. Reaching it proves nothing."""
+    """Page the provider sends the customer to after paying. Reaching it proves nothing."""
 
     cancel_url: str
-    """Where the provider sends the customer who gives up."""
+    """Page the provider sends the customer to after cancelling."""
 
     notify_url: str
-    """Where the provider posts server-to-server notifications for this tenant and plugin."""
+    """URL the provider posts server-to-server notifications to, one per tenant and plugin."""
 
     tenant_slug: str
     """Slug of the tenant the payment belongs to."""
@@ -111,12 +111,12 @@ class GatewayCapabilities(msgspec.Struct, kw_only=True, frozen=True):
     """:meth:`Gateway.refund` accepts an amount lower than the paid amount."""
 
     query_status: bool = False
-    """:meth:`Gateway.query_status` asks the provider for an order's status."""
+    """:meth:`Gateway.query_status` requests an order's status from the provider."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class GatewayContext:
-    """What the platform gives a gateway instance besides its settings."""
+    """Objects the platform passes to a gateway instance besides its settings."""
 
     tenant_slug: str
     """Slug of the tenant this gateway instance takes payments for."""

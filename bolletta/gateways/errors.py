@@ -4,7 +4,7 @@
   - ``NotificationRejected``: a server-to-server notification failed verification and must not
     change any payment.
   - ``RefundNotSupported``: the gateway cannot refund through its API.
-  - ``GatewayUnavailable``: the provider could not be reached or answered with a temporary failure.
+  - ``GatewayUnavailable``: the provider could not be reached or returned a temporary failure.
   - ``GatewayConfigError``: the gateway's settings are invalid.
 """
 
@@ -26,7 +26,7 @@ class RefundNotSupported(GatewayError):
 
 
 class GatewayUnavailable(GatewayError):
-    """Raised when the provider is unreachable, timed out or answered with a temporary failure."""
+    """Raised when the provider is unreachable, timed out or returned a temporary failure."""
 
 
 class GatewayConfigError(GatewayError):
