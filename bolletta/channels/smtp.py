@@ -1,0 +1,177 @@
+"""SMTP channel: sends e-mail messages through one SMTP server with the standard library."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, parseaddr
+from typing import Annotated, ClassVar, Literal
+
+import msgspec
+
+from bolletta.channels.base import CONTRACT_VERSION, Channel, OutgoingMessage, SendResult
+from bolletta.channels.errors import ChannelUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Servers often echo the recipient in their rejection text ("<bob@example.com>: mailbox unavailable");
+# the text ends up in SendResult.error, which must not hold personal data.
+_ADDRESS_PATTERN = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
+_MAX_ERROR_TEXT = 200
+
+
+class SmtpSettings(msgspec.Struct, kw_only=True, frozen=True):
+    """Per-tenant settings of the SMTP channel."""
+
+    host: str = "127.0.0.1"
+    """Host name or address of the SMTP server."""
+
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 25
+    """TCP port: usually 25 (``none``), 587 (``starttls``) or 465 (``tls``)."""
+
+    security: Literal["none", "starttls", "tls"] = "none"
+    """``none`` sends in clear text, ``starttls`` upgrades the connection after EHLO, ``tls`` opens
+    a TLS connection from the start. Both TLS modes verify the server certificate."""
+
+    username: str = ""
+    """Login name; empty means the server is used without authentication."""
+
+    password: str = ""
+    """Login password (secret)."""
+
+    from_address: str
+    """Envelope sender and default ``From`` address, for example ``bollette@example.com``."""
+
+    reply_to: str = ""
+    """Default ``Reply-To`` address; empty means no ``Reply-To`` header unless the message sets one."""
+
+    timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30
+    """Timeout in seconds of the connection and of each SMTP command."""
+
+    ca_file: str = ""
+    """Path of a PEM CA bundle used to verify the server certificate; empty means the system store."""
+
+
+class SmtpChannel(Channel):
+    """Channel that hands e-mail messages to an SMTP server as multipart text and HTML."""
+
+    id: ClassVar[str] = "smtp"
+    name: ClassVar[str] = "E-mail (SMTP)"
+    version: ClassVar[str] = "1.0.0"
+    kinds: ClassVar[frozenset[str]] = frozenset({"email"})
+    contract_version: ClassVar[int] = CONTRACT_VERSION
+    Settings: ClassVar[type[msgspec.Struct]] = SmtpSettings
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
+
+    settings: SmtpSettings
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """Hand the message to the SMTP server.
+
+        Returns status ``'sent'`` with the ``Message-ID`` header as ``provider_message_id`` when
+        the server accepts the message, and ``'rejected'`` with the SMTP code when it replies with a 5xx code.
+
+        Raises:
+            ChannelUnavailable: the server is unreachable, timed out, closed the connection or
+                replied with a 4xx code.
+        """
+        if message.kind != "email":
+            return SendResult(status="rejected", error=f"channel 'smtp' cannot send {message.kind!r}")
+        if not message.subject:
+            return SendResult(status="rejected", error="e-mail message has no subject")
+
+        email_message = self.compose(message)
+        message_id = str(email_message["Message-ID"])
+        try:
+            self._deliver(email_message, message.to)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            return self._result_for_error_reply(code, text, "recipient rejected")
+        except smtplib.SMTPAuthenticationError as exc:
+            return self._result_for_error_reply(exc.smtp_code, exc.smtp_error, "authentication failed")
+        except smtplib.SMTPNotSupportedError as exc:
+            self._log_rejection("server lacks a required extension")
+            return SendResult(status="rejected", error=f"SMTP server does not support {exc}")
+        except smtplib.SMTPResponseException as exc:
+            return self._result_for_error_reply(exc.smtp_code, exc.smtp_error, "command rejected")
+        except (smtplib.SMTPException, OSError) as exc:
+            raise ChannelUnavailable(
+                f"SMTP server {self.settings.host}:{self.settings.port} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+
+        logger.info("smtp message accepted tenant=%s message_id=%s", self.context.tenant_slug, message_id)
+        return SendResult(status="sent", provider_message_id=message_id)
+
+    def compose(self, message: OutgoingMessage) -> EmailMessage:
+        """Build the MIME message: a text part, plus an HTML alternative when ``message.html`` is set.
+
+        A ``message.sender`` with an ``@`` replaces the ``From`` header. Without one it becomes the
+        display name in front of ``from_address``. The envelope sender is always ``from_address``.
+        """
+        from_address = parseaddr(self.settings.from_address)[1]
+        email_message = EmailMessage()
+        email_message["Subject"] = message.subject or ""
+        if message.sender and "@" in message.sender:
+            email_message["From"] = message.sender
+        elif message.sender:
+            email_message["From"] = formataddr((message.sender, from_address))
+        else:
+            email_message["From"] = self.settings.from_address
+        email_message["To"] = message.to
+        reply_to = message.reply_to or self.settings.reply_to
+        if reply_to:
+            email_message["Reply-To"] = reply_to
+        email_message["Date"] = formatdate(usegmt=True)
+        email_message["Message-ID"] = message_id_for(message.idempotency_key, from_address)
+
+        email_message.set_content(message.text)
+        if message.html is not None:
+            email_message.add_alternative(message.html, subtype="html")
+        return email_message
+
+    def _deliver(self, email_message: EmailMessage, recipient: str) -> None:
+        settings = self.settings
+        tls_context = ssl.create_default_context(cafile=settings.ca_file or None)
+        client: smtplib.SMTP
+        if settings.security == "tls":
+            client = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=settings.timeout_seconds, context=tls_context
+            )
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds)
+
+        with client:
+            if settings.security == "starttls":
+                client.starttls(context=tls_context)
+            if settings.username:
+                client.login(settings.username, settings.password)
+            envelope_from = parseaddr(settings.from_address)[1]
+            client.send_message(email_message, from_addr=envelope_from, to_addrs=[recipient])
+
+    def _result_for_error_reply(self, code: int, text: bytes | str, stage: str) -> SendResult:
+        """Turn an SMTP error reply into a rejection (5xx) or raise for a temporary failure."""
+        if not 500 <= code < 600:
+            raise ChannelUnavailable(f"SMTP server returned temporary failure code {code} ({stage})")
+
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", errors="replace")
+        reason = _ADDRESS_PATTERN.sub("<address>", " ".join(text.split()))[:_MAX_ERROR_TEXT]
+        self._log_rejection(f"{stage}, code {code}")
+        return SendResult(status="rejected", error=f"SMTP {code} ({stage}): {reason}")
+
+    def _log_rejection(self, reason: str) -> None:
+        logger.warning("smtp message rejected tenant=%s reason=%s", self.context.tenant_slug, reason)
+
+
+def message_id_for(idempotency_key: str, from_address: str) -> str:
+    """Return the ``Message-ID`` for a message: the same key and sender always give the same id.
+
+    The key is hashed so that ids inside it do not show up in mail headers.
+    """
+    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
+    domain = from_address.rpartition("@")[2] or "localhost"
+    return f"<{digest}@{domain}>"
