@@ -95,7 +95,7 @@ class SmtpChannel(Channel):
             return self._result_for_error_reply(exc.smtp_code, exc.smtp_error, "authentication failed")
         except smtplib.SMTPNotSupportedError as exc:
             self._log_rejection("server lacks a required extension")
-            return SendResult(status="rejected", error=f"SMTP server does not support {exc}")
+            return SendResult(status="rejected", error=f"SMTP server lacks a required extension: {exc}")
         except smtplib.SMTPResponseException as exc:
             return self._result_for_error_reply(exc.smtp_code, exc.smtp_error, "command rejected")
         except (smtplib.SMTPException, OSError) as exc:
