@@ -35,7 +35,7 @@ def load_or_create_host_key(path: Path) -> paramiko.PKey:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise ConfigurationError(
-            f"SFTP host key {path} has mode {mode:o}, so other users can read it; run 'chmod 600 {path}'"
+            f"SFTP host key {path} has mode {mode:o}, so other users can read it. Run 'chmod 600 {path}'"
         )
     try:
         return paramiko.PKey.from_path(path)
