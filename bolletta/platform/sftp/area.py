@@ -31,7 +31,7 @@ def normalize_client_path(client_path: str) -> PurePosixPath:
     if any(ord(character) < 32 or ord(character) == 127 for character in client_path):
         raise AreaPathError(f"path {client_path!r} contains a control character")
     if "\\" in client_path:
-        raise AreaPathError(f"path {client_path!r} contains a backslash; SFTP paths separate with '/'")
+        raise AreaPathError(f"path {client_path!r} contains a backslash, but SFTP paths use '/' as separator")
 
     parts: list[str] = []
     for part in client_path.split("/"):

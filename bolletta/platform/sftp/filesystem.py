@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
 
 MODIFYING_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-"""Open flags that can change a file; paramiko's client sends ``O_CREAT | O_EXCL`` alone for mode "x"."""
+"""Open flags that can change a file. paramiko's client sends ``O_CREAT | O_EXCL`` alone for mode "x"."""
 DIR_MODE = 0o700
 
 
@@ -69,7 +69,7 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         try:
             return to_client_path(normalize_client_path(path))
         except AreaPathError:
-            # Like a chroot, ".." at the top stays at the top; file operations reject such paths.
+            # Like a chroot, ".." at the top stays at the top. File operations reject such paths.
             return "/"
 
     def open(self, path: str, flags: int, attr: paramiko.SFTPAttributes) -> paramiko.SFTPHandle | int:
@@ -103,8 +103,8 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         return self._guard("rmdir", path, lambda: self._rmdir(path))
 
     def chattr(self, path: str, attr: paramiko.SFTPAttributes) -> int:
-        # Permissions, owners and times stay as the server set them; the request only has to name
-        # an existing path in the area.
+        # Permissions, owners and times stay as the server set them, so the request only has to
+        # name an existing path in the area.
         return self._guard("setstat", path, lambda: self._check_exists(path))
 
     def symlink(self, target_path: str, path: str) -> int:
@@ -146,7 +146,7 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
                 on_upload=self._on_upload,
             )
         except (AreaPathError, OSError):
-            # Raising from a handle's close makes paramiko (5.1) answer the CLOSE with a failure
+            # Raising from a handle's close makes paramiko (5.1) reply to the CLOSE with a failure
             # status, so the client learns that the upload was not stored.
             logger.exception(
                 "SFTP upload failed on close: tenant %s, file %r", self._tenant, handle.client_path
@@ -191,7 +191,7 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         source = self._resolve_below_root(oldpath)
         destination = self._resolve_below_root(newpath)
         if keep_existing and os.path.lexists(destination):
-            # SFTP version 3 RENAME fails when the target exists; posix-rename@openssh.com replaces it.
+            # SFTP version 3 RENAME fails when the target exists, and posix-rename@openssh.com replaces it.
             raise FileExistsError(errno.EEXIST, "file exists", newpath)
         os.replace(source, destination)
         return SFTP_OK

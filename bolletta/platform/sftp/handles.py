@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def open_regular_file(path: Path) -> BinaryIO:
-    """Open ``path`` for reading, refusing links and anything that is not a regular file.
+    """Open ``path`` for reading, rejecting links and anything that is not a regular file.
 
     ``O_NONBLOCK`` keeps a FIFO left in the area from blocking the session on open.
 
@@ -51,16 +51,16 @@ class ReadHandle(paramiko.SFTPHandle):
         return paramiko.SFTPAttributes.from_stat(os.fstat(self.readfile.fileno()))
 
     def chattr(self, attr: paramiko.SFTPAttributes) -> int:
-        # Attribute changes are accepted and ignored: clients often send them after an upload.
+        # Attribute changes are accepted and ignored, because clients often send them after an upload.
         return SFTP_OK
 
 
 class UploadHandle(paramiko.SFTPHandle):
     """Handle of a file opened for writing, staged in ``partial_dir`` until the client closes it.
 
-    ``commit`` is called with the handle and the staged file's path when the client closes it
-    normally; it moves the file into place and reports the upload. ``discard`` is called with the
-    handle when it closes after :meth:`abort`, once the staged file is deleted.
+    When the client closes the handle, ``commit`` receives the handle and the staged file's path,
+    and it moves the file into place and reports the upload. When the handle closes after
+    :meth:`abort`, the staged file is deleted and then ``discard`` receives the handle.
     """
 
     def __init__(
@@ -111,7 +111,7 @@ class UploadHandle(paramiko.SFTPHandle):
         self._aborted = True
 
     def close(self) -> None:
-        """Close the file, then commit or discard the upload; a second call does nothing."""
+        """Close the file, then commit or discard the upload. A second call does nothing."""
         if self._closed:
             return
         self._closed = True

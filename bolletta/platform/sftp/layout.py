@@ -1,7 +1,7 @@
-"""Where the SFTP inbox keeps each tenant's files on the server.
+"""Folder layout of the SFTP inbox on the server.
 
 ``<root>/<tenant slug>/`` is the tenant's area, the folder its SFTP session sees as ``/``.
-``<root>/.partial/<tenant slug>/`` holds uploads still in progress. It is outside every area, so
+``<root>/.partial/<tenant slug>/`` contains the uploads still in progress. It is outside every area, so
 clients never see half-written files, and a tenant slug can never name it because slugs cannot
 start with a dot.
 """
@@ -36,7 +36,7 @@ class InboxLayout:
         return self.root / _checked(slug)
 
     def partial(self, slug: str) -> Path:
-        """Return the folder that holds a tenant's uploads until the client closes them."""
+        """Return the folder that contains a tenant's uploads until the client closes them."""
         return self.root / PARTIAL_DIR_NAME / _checked(slug)
 
     def create(self, slug: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -100,6 +101,9 @@ class SftpServer:
         if listener is None:
             return
         self._stopping.set()
+        with contextlib.suppress(OSError):
+            # On Linux this wakes the blocked accept() at once instead of after the next poll.
+            listener.shutdown(socket.SHUT_RDWR)
         if self._accept_thread is not None:
             self._accept_thread.join(JOIN_TIMEOUT_SECONDS)
         listener.close()

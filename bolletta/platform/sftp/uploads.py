@@ -1,4 +1,4 @@
-"""What happens when an upload ends: moving a completed file into place and reporting it."""
+"""End of an upload: the completed file moved into place and reported, or the aborted one logged."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def complete_upload(
     try:
         on_upload(tenant, target, relative)
     except Exception:
-        logger.exception("on_upload callback failed for tenant %s, file %s; the file stays stored", tenant,
+        logger.exception("on_upload callback failed for tenant %s, file %s, but the file is stored", tenant,
                          relative)
 
 
