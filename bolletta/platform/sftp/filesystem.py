@@ -32,8 +32,8 @@ DIR_MODE = 0o700
 class TenantFileSystem(paramiko.SFTPServerInterface):
     """paramiko's file-system interface for one session, with the tenant's area as ``/``.
 
-    paramiko runs every request of a session, and then :meth:`session_ended` and the closing of the
-    handles left open, on the session's one thread. So an upload the client closed is committed
+    paramiko (5.1, ``SFTPServer``) runs every request of a session, and then :meth:`session_ended`
+    and the closing of the handles left open, on the session's one thread. So an upload the client closed is committed
     before the session can end, and an upload still open when it ends is always aborted.
     Symbolic links are neither created, read nor followed.
     """
