@@ -20,7 +20,7 @@ from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.settings import Settings
 
 MIN_SECRET_LENGTH = 32
-SECRET_FILE_NAME = "secret_key"
+SECRET_FILE_NAME = "secret_key"  # noqa: S105 (a file name, not a secret)
 
 PURPOSE_SESSION = "session-cookie"
 PURPOSE_TICKET = "ticket-hmac"

@@ -46,7 +46,7 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Channel kind to the plugin id that sends it; a kind not listed is not sent."""
     channel_settings: dict[str, dict[str, object]] = {}
     """Plugin id to its settings (the plugin's ``Settings`` struct as a mapping)."""
-    enabled_gateways: list[str] = ["sandbox"]
+    enabled_gateways: list[str] = msgspec.field(default_factory=lambda: ["sandbox"])
     gateway_settings: dict[str, dict[str, object]] = {}
     email_sender: str = ""
     """From address of customer e-mails, e.g. ``ACME Energia <bolletta@acme.example>``."""

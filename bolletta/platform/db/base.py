@@ -66,4 +66,4 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(value) if isinstance(value, str) else Decimal(value)
+        return Decimal(value)

@@ -66,7 +66,7 @@ def channel_for(rt: Runtime, tenant: str, config: TenantConfig, kind: str) -> Ch
     plugin_id = config.channel_plugins.get(kind)
     if not plugin_id:
         raise ConfigurationError(f"Tenant {tenant} has no channel plugin for {kind} messages.")
-    plugins = load_plugins("bolletta.channels", Channel).plugins
+    plugins = load_plugins("bolletta.channels", Channel).plugins  # type: ignore[type-abstract]
     plugin_class = plugins.get(plugin_id)
     if plugin_class is None:
         raise ConfigurationError(

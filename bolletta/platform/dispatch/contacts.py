@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,10 +27,10 @@ def contacts_for(session: Session, bill: Bill) -> list[Contact]:
     return _unique(from_directory)
 
 
-def _unique(contacts: list[Contact] | tuple[Contact, ...] | object) -> list[Contact]:
+def _unique(contacts: Sequence[Contact]) -> list[Contact]:
     seen: set[tuple[str, str]] = set()
     result: list[Contact] = []
-    for contact in contacts:  # type: ignore[attr-defined]
+    for contact in contacts:
         key = (contact.channel, contact.address)
         if key not in seen:
             seen.add(key)

@@ -17,7 +17,7 @@ def gateway_for(rt: Runtime, tenant: str, config: TenantConfig, gateway_id: str)
     """
     if gateway_id not in config.enabled_gateways:
         raise ConfigurationError(f"Gateway {gateway_id!r} is not enabled for tenant {tenant}.")
-    plugins = load_plugins("bolletta.gateways", Gateway).plugins
+    plugins = load_plugins("bolletta.gateways", Gateway).plugins  # type: ignore[type-abstract]
     plugin_class = plugins.get(gateway_id)
     if plugin_class is None:
         raise ConfigurationError(f"Gateway plugin {gateway_id!r} is not installed or failed to load.")

@@ -1,0 +1,3 @@
+from bolletta.cli.main import run
+
+run()

@@ -1,0 +1,207 @@
+"""The ``bolletta`` command."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bolletta.platform.errors import BollettaError
+from bolletta.platform.settings import load_settings
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+class BollettaGroup(click.Group):
+    """Turns the platform's own errors into a clear message and exit code 1, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BollettaError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=BollettaGroup)
+@click.option("-v", "--verbose", is_flag=True, help="Log progress at info level.")
+def main(verbose: bool) -> None:
+    """Bolletta Smart: utility bills as interactive smart bills."""
+    _setup_logging(verbose)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the flow to the end, print the links and exit.")
+@click.option("--reset", is_flag=True, help="Delete the demo data folder first.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Data folder (default: BOLLETTA_DATA_DIR or ./data).")
+@click.option("--port", type=int, default=8000, show_default=True, help="Web server port (0: any free port).")
+@click.option("--sftp-port", type=int, default=2222, show_default=True, help="SFTP server port.")
+@click.option("--smtp-port", type=int, default=1025, show_default=True, help="Mail catcher port.")
+def demo(once: bool, reset: bool, data_dir: Path | None, port: int, sftp_port: int, smtp_port: int) -> None:
+    """Run the main job end to end in one process, with nothing else installed."""
+    from bolletta.platform.demo.run import format_report, run_demo
+
+    overrides: dict[str, Any] = {
+        "http_port": port, "sftp_port": sftp_port, "tenant_path_prefix": True, "cookie_secure": False,
+        "database_url": "", "broker_url": "",
+    }
+    if data_dir is not None:
+        overrides["data_dir"] = str(data_dir)
+    settings = load_settings(**overrides)
+    if port and settings.public_base_url == "http://127.0.0.1:8000":
+        overrides["public_base_url"] = f"http://{settings.http_host}:{port}"
+        overrides["platform_host"] = f"{settings.http_host}:{port}"
+        settings = load_settings(**overrides)
+    click.echo(f"Starting the demo in {settings.data_path} ...")
+    result = run_demo(settings, reset=reset, smtp_port=smtp_port)
+    click.echo(format_report(result))
+    if once:
+        result.stack.stop()
+        return
+    click.echo("Running: open the links above. Press Ctrl-C to stop.")
+    _wait_for_signal()
+    result.stack.stop()
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+
+
+@main.command()
+def serve() -> None:
+    """Serve the web app (backoffice, customer pages, callbacks) with uvicorn."""
+    import uvicorn
+
+    from bolletta.platform import runtime, workers
+    from bolletta.platform.app import create_app
+
+    settings = load_settings()
+    rt = runtime.configure(settings)
+    workers.setup_broker(settings)
+    workers.load_actors()
+    uvicorn.run(create_app(rt), host=settings.http_host, port=settings.http_port, lifespan="off")
+
+
+@main.command()
+@click.option("--threads", type=int, default=8, show_default=True, help="Worker threads in this process.")
+def worker(threads: int) -> None:
+    """Run a Dramatiq worker for the configured broker until SIGTERM."""
+    from bolletta.platform import runtime, workers
+
+    settings = load_settings()
+    if not settings.broker_url:
+        raise click.ClickException("BOLLETTA_BROKER_URL is not set: a separate worker needs Redis or RabbitMQ.")
+    runtime.configure(settings)
+    broker = workers.setup_broker(settings)
+    workers.load_actors()
+    running = workers.start_worker(broker, threads=threads)
+    click.echo(f"Worker running with {threads} threads on {type(broker).__name__}.")
+    _wait_for_signal()
+    running.stop()
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the platform level and every tenant to the latest revision."""
+    from bolletta.platform import runtime
+    from bolletta.platform.db import migrate
+    from bolletta.tenants.registry import all_tenant_slugs
+
+    rt = runtime.configure(load_settings())
+    migrate.upgrade_platform(rt.db)
+    slugs = all_tenant_slugs(rt.db)
+    for slug in slugs:
+        migrate.upgrade_tenant(rt.db, slug)
+    click.echo(f"Platform and {len(slugs)} tenants migrated.")
+
+
+@main.group()
+def tenant() -> None:
+    """Tenant commands."""
+
+
+@tenant.command("create")
+@click.argument("slug")
+@click.argument("name")
+def tenant_create(slug: str, name: str) -> None:
+    """Create tenant SLUG with legal NAME and its schema or database file."""
+    from bolletta.platform import runtime
+    from bolletta.platform.db import migrate
+    from bolletta.tenants.registry import create_tenant
+
+    rt = runtime.configure(load_settings())
+    migrate.upgrade_platform(rt.db)
+    create_tenant(rt.db, slug, name)
+    click.echo(f"Tenant {slug} created.")
+
+
+@tenant.command("list")
+def tenant_list() -> None:
+    """List tenants."""
+    from bolletta.platform import runtime
+    from bolletta.tenants.registry import all_tenant_slugs
+
+    rt = runtime.configure(load_settings())
+    for slug in all_tenant_slugs(rt.db):
+        click.echo(slug)
+
+
+@main.group()
+def user() -> None:
+    """Staff user commands."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["platform_admin", "tenant_admin", "tenant_operator", "tenant_viewer"]),
+              required=True)
+@click.option("--tenant", "tenant_slug", default=None, help="Tenant slug, for tenant roles.")
+@click.option("--email", default="")
+@click.password_option(help="Password (asked when not given).")
+def user_create(username: str, role: str, tenant_slug: str | None, email: str, password: str) -> None:
+    """Create staff user USERNAME."""
+    from bolletta.platform import runtime
+    from bolletta.tenants.accounts import create_user
+
+    rt = runtime.configure(load_settings())
+    create_user(rt.db, username, password, role, tenant_slug=tenant_slug, email=email)
+    click.echo(f"User {username} created.")
+
+
+@main.group()
+def job() -> None:
+    """Job commands."""
+
+
+@job.command("import")
+@click.argument("tenant_slug")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def job_import(tenant_slug: str, archive: Path) -> None:
+    """Open a job for a local ARCHIVE in TENANT_SLUG and process it here, with a progress bar."""
+    from bolletta.cli.importing import import_archive
+
+    import_archive(tenant_slug, archive)
+
+
+def run() -> None:
+    """Entry point for ``python -m bolletta``."""
+    main(prog_name="bolletta")
+
+
+if __name__ == "__main__":
+    run()

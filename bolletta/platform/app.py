@@ -1,0 +1,75 @@
+"""The Litestar application: wiring only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+
+from bolletta.platform.office import routes as office
+from bolletta.platform.payments.hooks import gateway_notification
+from bolletta.platform.portal import routes as portal
+from bolletta.platform.portal import sandbox_page
+from bolletta.platform.runtime import Runtime
+from bolletta.platform.web.security import add_security_headers
+from bolletta.platform.web.tenancy import TenancyRouter
+from bolletta.platform.web.theme import tenant_theme
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "themes" / "base" / "static"
+SESSION_MAX_AGE_SECONDS = 8 * 60 * 60
+
+
+@get("/healthz", name="health", exclude_from_csrf=True)
+async def health() -> dict[str, str]:
+    """Liveness probe."""
+    return {"status": "ok"}
+
+
+def _unauthorized(request: Request[Any, Any, Any], _exc: NotAuthorizedException) -> Response[Any]:
+    return Redirect("/office/login", status_code=303)
+
+
+def create_litestar(rt: Runtime) -> Litestar:
+    """The Litestar app without the host-based area wrapper (tests of single routes use it)."""
+    settings = rt.settings
+    cookie_prefix = "__Host-" if settings.cookie_secure else ""
+    session_config = CookieBackendConfig(
+        secret=rt.session_key, key=f"{cookie_prefix}bolletta", secure=settings.cookie_secure,
+        httponly=True, samesite="lax", max_age=SESSION_MAX_AGE_SECONDS,
+    )
+    csrf_config = CSRFConfig(
+        secret=rt.session_key.hex(), cookie_name=f"{cookie_prefix}csrf", cookie_secure=settings.cookie_secure,
+        cookie_httponly=True, cookie_samesite="lax", exclude=["/hooks/"],
+    )
+
+    def after_request(response: Response[Any]) -> Response[Any]:
+        add_security_headers(response, customer_page=False, hsts=settings.cookie_secure)
+        return response
+
+    return Litestar(
+        route_handlers=[
+            health,
+            portal.open_ticket, portal.probe_ticket, portal.bill_summary, portal.bill_pdf, portal.pay_bill,
+            sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme,
+            gateway_notification,
+            office.login_page, office.login_submit, office.logout, office.dashboard, office.job_detail,
+            office.approve_job, office.reject_job, office.start_job, office.ticket_list,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
+        ],
+        middleware=[session_config.middleware],
+        csrf_config=csrf_config,
+        after_request=after_request,
+        exception_handlers={NotAuthorizedException: _unauthorized},
+        debug=False,
+    )
+
+
+def create_app(rt: Runtime) -> TenancyRouter:
+    """The ASGI application served by uvicorn: Litestar behind the host-based area router."""
+    return TenancyRouter(create_litestar(rt), rt)

@@ -1,0 +1,48 @@
+"""What happens when a file lands in a tenant's SFTP area: a whole archive opens a job."""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from pathlib import Path
+
+from bolletta.platform.jobs.opening import OpenedJob, open_job
+from bolletta.platform.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+FLOW_SUFFIXES = (".zip", ".xml", ".p7m", ".jsonl")
+
+
+class IncompleteArchive(Exception):
+    """Raised when an uploaded ZIP does not read whole (truncated or corrupted)."""
+
+
+def check_archive_whole(path: Path) -> None:
+    """Read every member of a ZIP once, checking CRCs; raise :class:`IncompleteArchive` if it fails."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise IncompleteArchive(f"{path.name} is not a complete ZIP archive: {exc}") from exc
+    if bad is not None:
+        raise IncompleteArchive(f"{path.name}: member {bad} is corrupted")
+
+
+def open_job_from_upload(rt: Runtime, tenant: str, path: Path, relative: str) -> OpenedJob | None:
+    """Open a job for an upload the client closed; ``None`` when the file is not a flow or not whole.
+
+    A file that does not read whole opens nothing and stays where it is, so the utility can upload
+    it again under the same name.
+    """
+    if not path.name.lower().endswith(FLOW_SUFFIXES):
+        logger.info("tenant %s: SFTP file %s is not a billing flow; no job opened", tenant, relative)
+        return None
+    if path.name.lower().endswith(".zip"):
+        try:
+            check_archive_whole(path)
+        except IncompleteArchive as exc:
+            logger.warning("tenant %s: %s; no job opened", tenant, exc)
+            return None
+    opened = open_job(rt, tenant, path.read_bytes(), path.name, source="sftp", opened_by=f"sftp:{tenant}")
+    return opened

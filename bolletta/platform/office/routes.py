@@ -1,0 +1,175 @@
+"""The tenant backoffice: sign-in, jobs with their report and actions, tickets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from bolletta.platform import audit
+from bolletta.platform.db.models.platform import Tenant
+from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
+from bolletta.platform.errors import BollettaError
+from bolletta.platform.jobs import approval
+from bolletta.platform.jobs.approval import Staff
+from bolletta.platform.office.staff import current_staff, require_tenant_staff, sign_in
+from bolletta.platform.web.context import client_ip, rt
+from bolletta.platform.web.templates import render
+from bolletta.tenants.accounts import authenticate_user
+from bolletta.tenants.config import decode_config
+from bolletta.tenants.registry import tenant_by_id
+
+PAGE_SIZE = 50
+FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _staff(request: Request[Any, Any, Any]) -> Staff:
+    staff = current_staff(request)
+    assert staff is not None and staff.tenant is not None  # the guard ran first
+    return staff
+
+
+async def _tenant(staff: Staff) -> Tenant:
+    async with rt().db.platform_async_session() as session:
+        tenant = await session.scalar(select(Tenant).where(Tenant.slug == staff.tenant))
+    if tenant is None:
+        raise NotFoundException()
+    return tenant
+
+
+@get("/office/login", name="office:login")
+async def login_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """The sign-in form."""
+    return render(request, "office/login.html", error=None)
+
+
+def _authenticate_and_audit(username: str, password: str, ip: str) -> tuple[Any, Any]:
+    runtime = rt()
+    user = authenticate_user(runtime.db, username, password)
+    if user is None or user.tenant_id is None:
+        return None, None
+    tenant = tenant_by_id(runtime.db, user.tenant_id)
+    with runtime.db.tenant_session(tenant.slug) as session:
+        audit.record(session, actor=f"user:{user.username}", user_id=user.id, action="staff.sign_in", ip=ip)
+        session.commit()
+    return user, tenant
+
+
+@post("/office/login", name="office:login-submit")
+async def login_submit(request: Request[Any, Any, Any], data: FormData) -> Response[Any]:
+    """Check the credentials; the same message for a wrong user or a wrong password."""
+    user, tenant = await anyio.to_thread.run_sync(
+        _authenticate_and_audit, data.get("username", "").strip(), data.get("password", ""), client_ip(request)
+    )
+    if user is None:
+        return render(request, "office/login.html", status_code=401, error="invalid")
+    sign_in(request, user, tenant)
+    return Redirect("/office/", status_code=303)
+
+
+@post("/office/logout", name="office:logout")
+async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
+    """End the staff session."""
+    request.clear_session()
+    return Redirect("/office/login", status_code=303)
+
+
+@get("/office/", name="office:dashboard", guards=[require_tenant_staff])
+async def dashboard(request: Request[Any, Any, Any]) -> Response[str]:
+    """Landing page: the jobs, newest first, with their state and counts."""
+    staff = _staff(request)
+    tenant = await _tenant(staff)
+    async with rt().db.tenant_async_session(tenant.slug) as session:
+        jobs = (await session.scalars(select(Job).order_by(Job.id.desc()).limit(PAGE_SIZE))).all()
+    return render(request, "office/jobs.html", staff=staff, tenant=tenant, jobs=jobs)
+
+
+@get("/office/jobs/{job_id:int}", name="office:job", guards=[require_tenant_staff])
+async def job_detail(request: Request[Any, Any, Any], job_id: int) -> Response[str]:
+    """A job's report, transitions, test batch and the actions its state allows."""
+    staff = _staff(request)
+    tenant = await _tenant(staff)
+    async with rt().db.tenant_async_session(tenant.slug) as session:
+        job = await session.scalar(select(Job).where(Job.id == job_id).options(selectinload(Job.transitions)))
+        if job is None:
+            raise NotFoundException()
+        bills = (await session.scalars(select(Bill).where(Bill.job_id == job_id).order_by(Bill.id))).all()
+        test_tickets = (
+            await session.scalars(
+                select(Ticket).where(Ticket.job_id == job_id, Ticket.is_test.is_(True)).order_by(Ticket.id)
+                .options(selectinload(Ticket.messages))
+            )
+        ).all()
+    config = decode_config(tenant.settings)
+    return render(request, "office/job.html", staff=staff, tenant=tenant, job=job, bills=bills,
+                  test_tickets=test_tickets, may_start=config.may_start_dispatch,
+                  error=request.query_params.get("error"))
+
+
+async def _act(request: Request[Any, Any, Any], job_id: int, action: str, reason: str = "") -> Response[Any]:
+    staff = _staff(request)
+    assert staff.tenant is not None
+    try:
+        if action == "approve":
+            await anyio.to_thread.run_sync(approval.approve, rt(), staff.tenant, job_id, staff)
+        elif action == "reject":
+            await anyio.to_thread.run_sync(approval.reject, rt(), staff.tenant, job_id, staff, reason)
+        else:
+            await anyio.to_thread.run_sync(approval.start_dispatch, rt(), staff.tenant, job_id, staff)
+    except BollettaError:
+        return Redirect(f"/office/jobs/{job_id}?error={action}", status_code=303)
+    return Redirect(f"/office/jobs/{job_id}", status_code=303)
+
+
+@post("/office/jobs/{job_id:int}/approve", name="office:approve", guards=[require_tenant_staff])
+async def approve_job(request: Request[Any, Any, Any], job_id: int) -> Response[Any]:
+    """Approve the test batch ("Benestare")."""
+    return await _act(request, job_id, "approve")
+
+
+@post("/office/jobs/{job_id:int}/reject", name="office:reject", guards=[require_tenant_staff])
+async def reject_job(request: Request[Any, Any, Any], job_id: int, data: FormData) -> Response[Any]:
+    """Reject the test batch with a reason."""
+    return await _act(request, job_id, "reject", data.get("reason", "").strip() or "-")
+
+
+@post("/office/jobs/{job_id:int}/start", name="office:start", guards=[require_tenant_staff])
+async def start_job(request: Request[Any, Any, Any], job_id: int) -> Response[Any]:
+    """Start the dispatch ("Avvia inoltro")."""
+    return await _act(request, job_id, "start")
+
+
+@get("/office/tickets", name="office:tickets", guards=[require_tenant_staff])
+async def ticket_list(request: Request[Any, Any, Any], page: int = 1) -> Response[str]:
+    """Tickets, newest first, with the latest message's delivery status ("Ricerca ticket")."""
+    staff = _staff(request)
+    tenant = await _tenant(staff)
+    page = max(page, 1)
+    async with rt().db.tenant_async_session(tenant.slug) as session:
+        total = await session.scalar(select(func.count(Ticket.id)).where(Ticket.is_test.is_(False))) or 0
+        rows = (
+            await session.execute(
+                select(Ticket, Bill)
+                .join(Bill, Bill.id == Ticket.bill_id)
+                .where(Ticket.is_test.is_(False))
+                .order_by(Ticket.id.desc())
+                .limit(PAGE_SIZE)
+                .offset((page - 1) * PAGE_SIZE)
+                .options(selectinload(Ticket.messages))
+            )
+        ).all()
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return render(request, "office/tickets.html", staff=staff, tenant=tenant, rows=rows, total=total,
+                  page=page, pages=pages, latest=_latest_status)
+
+
+def _latest_status(ticket: Ticket) -> str:
+    messages: list[Message] = list(ticket.messages)
+    return messages[-1].status if messages else "created"

@@ -1,0 +1,68 @@
+"""The customer's session: which tickets this browser opened, and when it was last active."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar import Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bolletta.platform.db.models.tenant import Bill, Ticket
+from bolletta.platform.tickets.tokens import is_usable
+
+IDLE_LIMIT_SECONDS = 30 * 60
+MAX_TICKETS_PER_SESSION = 20
+
+
+def remember_ticket(request: Request[Any, Any, Any], tenant: str, ticket_id: int) -> None:
+    """Add the ticket to the session cookie (most recent last, at most 20 kept)."""
+    session = dict(request.session or {})
+    opened = dict(session.get("tickets", {}))
+    ids = [value for value in opened.get(tenant, []) if value != ticket_id]
+    ids.append(ticket_id)
+    opened[tenant] = ids[-MAX_TICKETS_PER_SESSION:]
+    session["tickets"] = opened
+    session["seen"] = int(time.time())
+    request.set_session(session)
+
+
+def session_ticket_ids(request: Request[Any, Any, Any], tenant: str) -> list[int]:
+    """Tickets this browser opened for ``tenant``; none once the session was idle 30 minutes."""
+    session = request.session or {}
+    seen = session.get("seen")
+    if not isinstance(seen, int) or time.time() - seen > IDLE_LIMIT_SECONDS:
+        return []
+    ids = session.get("tickets", {}).get(tenant, [])
+    return [value for value in ids if isinstance(value, int)]
+
+
+def touch(request: Request[Any, Any, Any]) -> None:
+    """Record activity so the idle limit starts again."""
+    session = dict(request.session or {})
+    session["seen"] = int(time.time())
+    request.set_session(session)
+
+
+async def bill_for_session(
+    request: Request[Any, Any, Any], session: AsyncSession, tenant: str, public_id: str
+) -> tuple[Bill, Ticket] | None:
+    """The bill and the usable ticket through which this browser may see it, else ``None``.
+
+    The ticket is read again on every page, so expiry and revocation take effect at once.
+    """
+    ids = session_ticket_ids(request, tenant)
+    if not ids:
+        return None
+    row = (
+        await session.execute(
+            select(Bill, Ticket)
+            .join(Ticket, Ticket.bill_id == Bill.id)
+            .where(Bill.public_id == public_id, Ticket.id.in_(ids))
+            .order_by(Ticket.id.desc())
+        )
+    ).first()
+    if row is None or not is_usable(row.Ticket):
+        return None
+    return row.Bill, row.Ticket

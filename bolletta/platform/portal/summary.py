@@ -1,0 +1,86 @@
+"""The view model of the "Sommario" page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bolletta.platform import clock
+from bolletta.platform.db.models.tenant import Bill, Instalment, Payment
+from bolletta.platform.payments.service import PENDING_RECHECK_AFTER, next_instalment
+from bolletta.tenants.config import TenantConfig
+
+SERVICE_LABELS = {"electricity": "Electricity", "gas": "Gas", "water": "Water"}
+
+
+@dataclass
+class SummaryView:
+    """What the summary shows; every field is already decided, the template only lays it out."""
+
+    bill: Bill
+    amount_due: Decimal
+    due_date: date | None
+    instalments: list[Instalment]
+    next_instalment: Instalment | None
+    state: str
+    """``payable``, ``verifying``, ``paid``, ``direct_debit``, ``credit_note`` or ``not_payable``."""
+    overdue: bool
+    gateways: list[str] = field(default_factory=list)
+    completed_payment: Payment | None = None
+    has_pdf: bool = False
+
+
+async def load_bill(session: AsyncSession, bill_id: int) -> Bill:
+    """The bill with its instalments and cost lines loaded."""
+    result = await session.execute(
+        select(Bill)
+        .where(Bill.id == bill_id)
+        .options(selectinload(Bill.instalments), selectinload(Bill.costs))
+    )
+    return result.scalar_one()
+
+
+async def summary_view(session: AsyncSession, bill: Bill, config: TenantConfig) -> SummaryView:
+    """Decide the payment state and buttons of ``bill``'s summary."""
+    payments = (
+        await session.scalars(select(Payment).where(Payment.bill_id == bill.id).order_by(Payment.id.desc()))
+    ).all()
+    completed = next((item for item in payments if item.status == "completed"), None)
+    recent = clock.now() - PENDING_RECHECK_AFTER
+    verifying = any(
+        item.status in ("created", "pending") and clock.as_utc(item.created_at) > recent for item in payments
+    )
+    upcoming = next_instalment(bill)
+    due_date = upcoming.due_date if upcoming else bill.due_date
+    if bill.is_credit_note:
+        state = "credit_note"
+    elif bill.paid_at is not None:
+        state = "paid"
+    elif bill.direct_debit:
+        state = "direct_debit"
+    elif verifying:
+        state = "verifying"
+    elif bill.payable_online and config.enabled_gateways:
+        state = "payable"
+    else:
+        state = "not_payable"
+    overdue = state in ("payable", "verifying", "not_payable") and due_date is not None and (
+        due_date < clock.now().astimezone(clock.ROME).date()
+    )
+    return SummaryView(
+        bill=bill,
+        amount_due=upcoming.amount if upcoming else bill.amount_due,
+        due_date=due_date,
+        instalments=list(bill.instalments),
+        next_instalment=upcoming,
+        state=state,
+        overdue=overdue,
+        gateways=list(config.enabled_gateways) if state == "payable" else [],
+        completed_payment=completed,
+        has_pdf=bill.pdf_key is not None,
+    )

@@ -1,0 +1,112 @@
+"""Everything in one process: web server, SFTP server, mail catcher and worker.
+
+The embedded default (``bolletta demo``) and the end-to-end test run this. Listening sockets are
+bound before the settings are final, so port 0 gives free ports and the public URL matches them.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import uvicorn
+from dramatiq import Worker
+
+from bolletta.platform import runtime, tasks, workers
+from bolletta.platform.app import create_app
+from bolletta.platform.db import migrate
+from bolletta.platform.mail.catcher import MailCatcher
+from bolletta.platform.runtime import Runtime
+from bolletta.platform.settings import Settings
+from bolletta.platform.sftp.embedded import build_sftp_server
+from bolletta.platform.sftp.server import SftpServer
+from bolletta.tenants.registry import all_tenant_slugs
+
+logger = logging.getLogger(__name__)
+
+SERVER_START_TIMEOUT_SECONDS = 15.0
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; port 0 picks a free one."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+@dataclass
+class EmbeddedStack:
+    """The running parts of one process; :meth:`stop` shuts them down in reverse order."""
+
+    rt: Runtime
+    http_port: int
+    sftp: SftpServer
+    catcher: MailCatcher | None
+    worker: Worker | None
+    server: uvicorn.Server
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        """Where the web app answers."""
+        return f"http://{self.rt.settings.http_host}:{self.http_port}"
+
+    def stop(self) -> None:
+        """Stop the web server, the SFTP server, the worker and the mail catcher."""
+        self.server.should_exit = True
+        for thread in self.threads:
+            thread.join(timeout=10)
+        self.sftp.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        if self.catcher is not None:
+            self.catcher.stop()
+        self.rt.db.dispose()
+
+
+def start_stack(
+    settings: Settings, *, catch_mail: bool = True, smtp_port: int = 0, run_worker: bool = True,
+    create_secret: bool = False, worker_threads: int = 4,
+) -> EmbeddedStack:
+    """Configure the runtime for ``settings`` and start every part; ports 0 pick free ones."""
+    http_socket = bind_socket(settings.http_host, settings.http_port)
+    http_port = http_socket.getsockname()[1]
+    overrides: dict[str, Any] = {"http_port": http_port}
+    if settings.public_base_url == Settings().public_base_url or settings.http_port == 0:
+        overrides["public_base_url"] = f"http://{settings.http_host}:{http_port}"
+        overrides["platform_host"] = f"{settings.http_host}:{http_port}"
+    catcher = None
+    if catch_mail:
+        catcher = MailCatcher(host="127.0.0.1", port=smtp_port, store_dir=settings.data_path / "mail")
+        catcher.start()
+        overrides["smtp_url"] = f"smtp://127.0.0.1:{catcher.port}"
+    settings = msgspec.structs.replace(settings, **overrides)
+    rt = runtime.configure(settings, create_secret=create_secret)
+    broker = workers.setup_broker(settings)
+    workers.load_actors()
+    migrate.upgrade_platform(rt.db)
+    for slug in all_tenant_slugs(rt.db):
+        migrate.upgrade_tenant(rt.db, slug)
+    worker = workers.start_worker(broker, threads=worker_threads) if run_worker else None
+    for slug in all_tenant_slugs(rt.db):
+        tasks.relay(rt.db, slug)
+
+    server = uvicorn.Server(uvicorn.Config(create_app(rt), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [http_socket]}, name="http", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    sftp = build_sftp_server(rt, host=settings.sftp_host, port=settings.sftp_port)
+    sftp.start()
+    logger.info("embedded stack: http %d, sftp %d", http_port, sftp.port)
+    return EmbeddedStack(rt=rt, http_port=http_port, sftp=sftp, catcher=catcher, worker=worker,
+                         server=server, threads=[thread])
