@@ -25,3 +25,21 @@ def samples_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def services_pass() -> bool:
+    """True in the second pass of ``make test`` (PostgreSQL and Redis)."""
+    return os.environ.get("BOLLETTA_TEST_PASS") == "services"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Set the Dramatiq broker before any test imports an actor module.
+
+    Actors bind to the broker that is current when their module loads; without this, an early
+    import would bind them to a default RabbitMQ broker.
+    """
+    from bolletta.platform import workers
+    from bolletta.platform.settings import load_settings
+
+    broker_url = os.environ.get("BOLLETTA_TEST_BROKER_URL", "") if services_pass() else ""
+    workers.setup_broker(load_settings(environ={"BOLLETTA_BROKER_URL": broker_url}))

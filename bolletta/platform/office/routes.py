@@ -8,7 +8,7 @@ import anyio
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -92,7 +92,7 @@ async def dashboard(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/office/jobs/{job_id:int}", name="office:job", guards=[require_tenant_staff])
-async def job_detail(request: Request[Any, Any, Any], job_id: int) -> Response[str]:
+async def job_detail(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[str]:
     """A job's report, transitions, test batch and the actions its state allows."""
     staff = _staff(request)
     tenant = await _tenant(staff)
@@ -113,7 +113,7 @@ async def job_detail(request: Request[Any, Any, Any], job_id: int) -> Response[s
                   error=request.query_params.get("error"))
 
 
-async def _act(request: Request[Any, Any, Any], job_id: int, action: str, reason: str = "") -> Response[Any]:
+async def _act(request: Request[Any, Any, Any], job_id: FromPath[int], action: str, reason: str = "") -> Response[Any]:
     staff = _staff(request)
     assert staff.tenant is not None
     try:
@@ -129,25 +129,25 @@ async def _act(request: Request[Any, Any, Any], job_id: int, action: str, reason
 
 
 @post("/office/jobs/{job_id:int}/approve", name="office:approve", guards=[require_tenant_staff])
-async def approve_job(request: Request[Any, Any, Any], job_id: int) -> Response[Any]:
+async def approve_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[Any]:
     """Approve the test batch ("Benestare")."""
     return await _act(request, job_id, "approve")
 
 
 @post("/office/jobs/{job_id:int}/reject", name="office:reject", guards=[require_tenant_staff])
-async def reject_job(request: Request[Any, Any, Any], job_id: int, data: FormData) -> Response[Any]:
+async def reject_job(request: Request[Any, Any, Any], job_id: FromPath[int], data: FormData) -> Response[Any]:
     """Reject the test batch with a reason."""
     return await _act(request, job_id, "reject", data.get("reason", "").strip() or "-")
 
 
 @post("/office/jobs/{job_id:int}/start", name="office:start", guards=[require_tenant_staff])
-async def start_job(request: Request[Any, Any, Any], job_id: int) -> Response[Any]:
+async def start_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[Any]:
     """Start the dispatch ("Avvia inoltro")."""
     return await _act(request, job_id, "start")
 
 
 @get("/office/tickets", name="office:tickets", guards=[require_tenant_staff])
-async def ticket_list(request: Request[Any, Any, Any], page: int = 1) -> Response[str]:
+async def ticket_list(request: Request[Any, Any, Any], page: FromQuery[int] = 1) -> Response[str]:
     """Tickets, newest first, with the latest message's delivery status ("Ricerca ticket")."""
     staff = _staff(request)
     tenant = await _tenant(staff)

@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 from litestar import Request, Response, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from bolletta.gateways.errors import NotificationRejected
 from bolletta.platform.errors import ConfigurationError
@@ -23,7 +24,9 @@ MAX_NOTIFICATION_BYTES = 64 * 1024
 
 @post("/hooks/gateways/{plugin:str}/{slug:str}", name="hooks:gateway", exclude_from_csrf=True,
       request_max_body_size=MAX_NOTIFICATION_BYTES)
-async def gateway_notification(request: Request[Any, Any, Any], plugin: str, slug: str) -> Response[str]:
+async def gateway_notification(
+    request: Request[Any, Any, Any], plugin: FromPath[str], slug: FromPath[str]
+) -> Response[str]:
     """Verify and apply a gateway's server-to-server notification; 400 when it does not verify."""
     tenant = await active_tenant(slug)
     if tenant is None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import anyio
 from litestar import Request, Response, get, head, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlalchemy import update
 
@@ -24,7 +24,7 @@ from bolletta.platform.web.templates import render
 from bolletta.tenants.config import decode_config
 
 
-async def _tenant_or_404(slug: str) -> Tenant:
+async def _tenant_or_404(slug: FromPath[str]) -> Tenant:
     tenant = await active_tenant(slug)
     if tenant is None:
         from litestar.exceptions import NotFoundException
@@ -39,7 +39,7 @@ def invalid_link_page(request: Request[Any, Any, Any], tenant: Tenant) -> Respon
                   config=decode_config(tenant.settings))
 
 
-async def _record_link_opened(slug: str, token: str, method: str) -> Ticket | None:
+async def _record_link_opened(slug: FromPath[str], token: FromPath[str], method: str) -> Ticket | None:
     runtime = rt()
     keys = [runtime.ticket_key, *runtime.previous_ticket_keys]
     async with runtime.db.tenant_async_session(slug) as session:
@@ -53,7 +53,7 @@ async def _record_link_opened(slug: str, token: str, method: str) -> Ticket | No
 
 
 @get("/c/{slug:str}/t/{token:str}", name="portal:ticket")
-async def open_ticket(request: Request[Any, Any, Any], slug: str, token: str) -> Response[Any]:
+async def open_ticket(request: Request[Any, Any, Any], slug: FromPath[str], token: FromPath[str]) -> Response[Any]:
     """Swap the token for the session cookie and redirect to the bill, so the token leaves the URL."""
     tenant = await _tenant_or_404(slug)
     ticket = await _record_link_opened(slug, token, "GET")
@@ -66,7 +66,7 @@ async def open_ticket(request: Request[Any, Any, Any], slug: str, token: str) ->
 
 
 @head("/c/{slug:str}/t/{token:str}", name="portal:ticket-head")
-async def probe_ticket(slug: str, token: str) -> Response[None]:
+async def probe_ticket(slug: FromPath[str], token: FromPath[str]) -> Response[None]:
     """Mail scanners send HEAD first: record ``link_opened`` only, never a view."""
     await _tenant_or_404(slug)
     await _record_link_opened(slug, token, "HEAD")
@@ -74,7 +74,7 @@ async def probe_ticket(slug: str, token: str) -> Response[None]:
 
 
 @get("/c/{slug:str}/b/{public_id:str}/sommario", name="portal:summary")
-async def bill_summary(request: Request[Any, Any, Any], slug: str, public_id: str) -> Response[str]:
+async def bill_summary(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[str]:
     """The "Sommario" page; serving it is what makes the ticket viewed."""
     tenant = await _tenant_or_404(slug)
     config = decode_config(tenant.settings)
@@ -99,7 +99,7 @@ async def bill_summary(request: Request[Any, Any, Any], slug: str, public_id: st
 
 
 @get("/c/{slug:str}/b/{public_id:str}/pdf", name="portal:pdf")
-async def bill_pdf(request: Request[Any, Any, Any], slug: str, public_id: str) -> Response[Any]:
+async def bill_pdf(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
     """The bill's own PDF from the flow."""
     tenant = await _tenant_or_404(slug)
     async with rt().db.tenant_async_session(slug) as session:
@@ -121,7 +121,7 @@ async def bill_pdf(request: Request[Any, Any, Any], slug: str, public_id: str) -
 
 @post("/c/{slug:str}/b/{public_id:str}/paga", name="portal:pay")
 async def pay_bill(
-    request: Request[Any, Any, Any], slug: str, public_id: str,
+    request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
     """Start a payment on the chosen gateway; the amount is the stored one, never the form's."""

@@ -8,7 +8,7 @@ import anyio
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
@@ -23,7 +23,7 @@ from bolletta.tenants.config import decode_config
 OUTCOMES = {"pay": "completed", "fail": "failed", "cancel": "cancelled"}
 
 
-async def _pending_payment(slug: str, order_id: str) -> tuple[Payment, Bill]:
+async def _pending_payment(slug: FromPath[str], order_id: FromPath[str]) -> tuple[Payment, Bill]:
     async with rt().db.tenant_async_session(slug) as session:
         row = (
             await session.execute(
@@ -38,7 +38,7 @@ async def _pending_payment(slug: str, order_id: str) -> tuple[Payment, Bill]:
 
 
 @get("/c/{slug:str}/sandbox/{order_id:str}", name="sandbox:page")
-async def sandbox_page(request: Request[Any, Any, Any], slug: str, order_id: str) -> Response[str]:
+async def sandbox_page(request: Request[Any, Any, Any], slug: FromPath[str], order_id: FromPath[str]) -> Response[str]:
     """Show the amount with "Paga", "Rifiuta" and "Annulla", as a bank's hosted page would."""
     tenant = await active_tenant(slug)
     if tenant is None:
@@ -56,7 +56,7 @@ def _defer_notification(runtime: Runtime, slug: str, order_id: str, status: str)
 
 @post("/c/{slug:str}/sandbox/{order_id:str}", name="sandbox:submit")
 async def sandbox_submit(
-    slug: str, order_id: str,
+    slug: FromPath[str], order_id: FromPath[str],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
     """Queue the signed notification for the chosen outcome and send the customer back."""

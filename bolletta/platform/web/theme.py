@@ -6,6 +6,7 @@ import re
 
 from litestar import Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from bolletta.platform.web.context import active_tenant
 from bolletta.tenants.config import decode_config
@@ -18,7 +19,7 @@ def _colour(value: str, fallback: str) -> str:
 
 
 @get("/c/{slug:str}/theme.css", name="portal:theme")
-async def tenant_theme(slug: str) -> Response[str]:
+async def tenant_theme(slug: FromPath[str]) -> Response[str]:
     """CSS custom properties with the tenant's branding colours."""
     tenant = await active_tenant(slug)
     if tenant is None:

@@ -1,0 +1,43 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: demo test test-sqlite test-services lint install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m bolletta demo $(DEMO_ARGS)
+
+# First pass: SQLite files and the in-memory broker. Second pass: the tests marked `services`,
+# on PostgreSQL and Redis (skipped with a message when they are unreachable, unless CI=true).
+test: $(STAMP)
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-services
+
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
+
+test-services: $(STAMP)
+	BOLLETTA_TEST_PASS=services \
+	BOLLETTA_TEST_DATABASE_URL=$${BOLLETTA_TEST_DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	BOLLETTA_TEST_BROKER_URL=$${BOLLETTA_TEST_BROKER_URL:-$(TEST_BROKER_URL)} \
+	$(BIN)/python -m pytest -m services tests/services $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check bolletta tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

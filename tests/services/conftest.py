@@ -1,0 +1,69 @@
+"""The second pass of ``make test``: PostgreSQL (a fresh database per run) and Redis.
+
+Locally, when either is unreachable, these tests are skipped with a message saying how to run
+them; with ``CI=true`` they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+import redis
+
+from tests.conftest import running_in_ci, services_pass
+
+HOW_TO_RUN = (
+    "start PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379, then run `make test-services` "
+    "(or set BOLLETTA_TEST_DATABASE_URL and BOLLETTA_TEST_BROKER_URL)"
+)
+
+
+def _unavailable(message: str) -> None:
+    if running_in_ci():
+        pytest.fail(f"{message} (CI=true: the services pass must run)")
+    pytest.skip(f"{message}; {HOW_TO_RUN}")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """URL of a new, empty PostgreSQL database, dropped after the run."""
+    if not services_pass():
+        _unavailable("not the services pass (BOLLETTA_TEST_PASS=services is unset)")
+    admin_url = os.environ.get("BOLLETTA_TEST_DATABASE_URL", "")
+    if not admin_url or not _reachable(admin_url, 5432):
+        _unavailable(f"PostgreSQL not reachable at {admin_url or 'BOLLETTA_TEST_DATABASE_URL (unset)'}")
+    parts = urlsplit(admin_url)
+    name = f"bolletta_test_{uuid.uuid4().hex[:10]}"
+    plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield parts._replace(path=f"/{name}").geturl()
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> str:
+    """URL of the Redis database the broker uses, emptied at the start of the run."""
+    if not services_pass():
+        _unavailable("not the services pass (BOLLETTA_TEST_PASS=services is unset)")
+    url = os.environ.get("BOLLETTA_TEST_BROKER_URL", "")
+    if not url or not _reachable(url, 6379):
+        _unavailable(f"Redis not reachable at {url or 'BOLLETTA_TEST_BROKER_URL (unset)'}")
+    redis.Redis.from_url(url).flushdb()
+    return url
