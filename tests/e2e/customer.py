@@ -39,7 +39,8 @@ def _ticket_of(result: DemoResult, link: str) -> tuple[Ticket, Bill]:
 
     token = link.rsplit("/", 1)[1]
     with result.stack.rt.db.tenant_session(DEMO_SLUG) as session:
-        ticket = session.scalar(select(Ticket).where(Ticket.token_hash == token_hash(result.stack.rt.ticket_key, token)))
+        stored = token_hash(result.stack.rt.ticket_key, token)
+        ticket = session.scalar(select(Ticket).where(Ticket.token_hash == stored))
         assert ticket is not None, "the link's token matches no stored ticket"
         bill = session.get_one(Bill, ticket.bill_id)
         bill.instalments  # noqa: B018 (loaded while the session is open)

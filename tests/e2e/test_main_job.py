@@ -11,9 +11,9 @@ from sqlalchemy import select
 from bolletta.platform.db.models.tenant import Job, JobTransition
 from bolletta.platform.demo.run import DemoResult, run_demo
 from bolletta.platform.demo.tenant import DEMO_SLUG
+from bolletta.platform.i18n import formatting
 from bolletta.platform.jobs import states
 from bolletta.platform.settings import load_settings
-from bolletta.platform.i18n import formatting
 from tests.e2e.customer import payable_link, visit_and_pay
 
 
