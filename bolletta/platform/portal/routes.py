@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import anyio
 from litestar import Request, Response, get, head, post
+from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
@@ -22,6 +23,9 @@ from bolletta.platform.tickets.tokens import find_ticket, is_usable
 from bolletta.platform.web.context import active_tenant, rt
 from bolletta.platform.web.templates import render
 from bolletta.tenants.config import decode_config
+
+NO_STORE = CacheControlHeader(no_store=True)
+"""Customer pages carry personal data, so neither the browser nor a proxy may keep a copy."""
 
 
 async def _tenant_or_404(slug: FromPath[str]) -> Tenant:
@@ -52,7 +56,7 @@ async def _record_link_opened(slug: FromPath[str], token: FromPath[str], method:
         return ticket
 
 
-@get("/c/{slug:str}/t/{token:str}", name="portal:ticket")
+@get("/c/{slug:str}/t/{token:str}", name="portal:ticket", cache_control=NO_STORE)
 async def open_ticket(request: Request[Any, Any, Any], slug: FromPath[str], token: FromPath[str]) -> Response[Any]:
     """Swap the token for the session cookie and redirect to the bill, so the token leaves the URL."""
     tenant = await _tenant_or_404(slug)
@@ -65,7 +69,7 @@ async def open_ticket(request: Request[Any, Any, Any], slug: FromPath[str], toke
     return Redirect(f"/c/{slug}/b/{bill.public_id}/sommario", status_code=303)
 
 
-@head("/c/{slug:str}/t/{token:str}", name="portal:ticket-head")
+@head("/c/{slug:str}/t/{token:str}", name="portal:ticket-head", cache_control=NO_STORE)
 async def probe_ticket(slug: FromPath[str], token: FromPath[str]) -> Response[None]:
     """Mail scanners send HEAD first: record ``link_opened`` only, never a view."""
     await _tenant_or_404(slug)
@@ -73,7 +77,7 @@ async def probe_ticket(slug: FromPath[str], token: FromPath[str]) -> Response[No
     return Response(content=None, status_code=200, headers={"Cache-Control": "no-store"})
 
 
-@get("/c/{slug:str}/b/{public_id:str}/sommario", name="portal:summary")
+@get("/c/{slug:str}/b/{public_id:str}/sommario", name="portal:summary", cache_control=NO_STORE)
 async def bill_summary(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[str]:
     """The "Sommario" page; serving it is what makes the ticket viewed."""
     tenant = await _tenant_or_404(slug)
@@ -98,7 +102,7 @@ async def bill_summary(request: Request[Any, Any, Any], slug: FromPath[str], pub
                   payment_return=request.query_params.get("payment"))
 
 
-@get("/c/{slug:str}/b/{public_id:str}/pdf", name="portal:pdf")
+@get("/c/{slug:str}/b/{public_id:str}/pdf", name="portal:pdf", cache_control=NO_STORE)
 async def bill_pdf(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
     """The bill's own PDF from the flow."""
     tenant = await _tenant_or_404(slug)
@@ -119,7 +123,7 @@ async def bill_pdf(request: Request[Any, Any, Any], slug: FromPath[str], public_
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@post("/c/{slug:str}/b/{public_id:str}/paga", name="portal:pay")
+@post("/c/{slug:str}/b/{public_id:str}/paga", name="portal:pay", cache_control=NO_STORE)
 async def pay_bill(
     request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
