@@ -1,0 +1,52 @@
+"""Fixtures of the job lifecycle tests: one running stack per module, one fresh tenant per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bolletta.platform.demo.flow import DemoFlow, build_demo_flow
+from bolletta.platform.jobs import states
+from bolletta.platform.stack import EmbeddedStack
+from tests.integration.stack_support import (
+    StaffLogin,
+    create_staff,
+    create_test_tenant,
+    load_job,
+    new_slug,
+    open_demo_job,
+    running_stack,
+    wait_idle,
+)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    with running_stack(tmp_path_factory.mktemp("data")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def demo_flow() -> DemoFlow:
+    return build_demo_flow()
+
+
+@pytest.fixture
+def tenant(stack: EmbeddedStack) -> str:
+    """A new tenant whose operators may start their own dispatches."""
+    return create_test_tenant(stack, new_slug("job"))
+
+
+@pytest.fixture
+def operator(stack: EmbeddedStack, tenant: str) -> StaffLogin:
+    return create_staff(stack, f"{tenant}.operatore", "tenant_operator", tenant)
+
+
+@pytest.fixture
+def tested_job(stack: EmbeddedStack, tenant: str, demo_flow: DemoFlow) -> int:
+    """The id of a demo job whose test batch went out (state ``test_sent``)."""
+    opened = open_demo_job(stack, tenant, flow=demo_flow)
+    wait_idle(stack)
+    assert load_job(stack, tenant, opened.job_id).state == states.TEST_SENT
+    return opened.job_id

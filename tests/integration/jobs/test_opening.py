@@ -1,0 +1,51 @@
+"""Opening jobs: one job per archive, the archive kept with its SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+
+from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.demo.flow import DemoFlow
+from bolletta.platform.jobs import states
+from bolletta.platform.jobs.opening import open_job
+from bolletta.platform.stack import EmbeddedStack
+from tests.integration.stack_support import load_job, wait_idle
+
+
+def test_same_archive_twice_opens_one_job(stack: EmbeddedStack, tenant: str, demo_flow: DemoFlow) -> None:
+    first = open_job(stack.rt, tenant, demo_flow.archive, demo_flow.filename, source="sftp",
+                     opened_by=f"sftp:{tenant}")
+    wait_idle(stack)
+    second = open_job(stack.rt, tenant, demo_flow.archive, "renamed.zip", source="api", opened_by="api:test")
+    wait_idle(stack)
+
+    assert first.created is True
+    assert second.created is False
+    assert second.job_id == first.job_id
+    with stack.rt.db.tenant_session(tenant) as session:
+        assert session.scalar(select(func.count(Job.id))) == 1
+
+
+def test_archive_stored_with_sha256(stack: EmbeddedStack, tenant: str, demo_flow: DemoFlow) -> None:
+    opened = open_job(stack.rt, tenant, demo_flow.archive, demo_flow.filename, source="api", opened_by="api:test")
+    wait_idle(stack)
+
+    job = load_job(stack, tenant, opened.job_id)
+    digest = hashlib.sha256(demo_flow.archive).hexdigest()
+    assert job.archive_sha256 == digest
+    assert digest in job.archive_key
+    assert job.archive_size == len(demo_flow.archive)
+    assert job.filename == demo_flow.filename
+    assert stack.rt.storage.get(job.archive_key) == demo_flow.archive
+
+
+def test_archive_name_loses_its_folders(stack: EmbeddedStack, tenant: str, demo_flow: DemoFlow) -> None:
+    opened = open_job(stack.rt, tenant, demo_flow.archive, "..\\..\\uploads/../flow.zip", source="api",
+                      opened_by="api:test")
+    wait_idle(stack)
+
+    job = load_job(stack, tenant, opened.job_id)
+    assert job.filename == "flow.zip"
+    assert job.state == states.TEST_SENT
