@@ -42,6 +42,6 @@ def portal(demo: DemoResult) -> Portal:
     """The demo with its customer and test links ready to be claimed by tests."""
     return Portal(
         result=demo,
-        free_tokens=[_token(link) for _channel, _recipient, link in demo.customer_links],
+        tokens=[_token(link) for _channel, _recipient, link in demo.customer_links],
         free_test_tokens=[_token(link) for _channel, _recipient, link in demo.test_links],
     )

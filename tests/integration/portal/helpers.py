@@ -32,21 +32,28 @@ CSRF_FIELD = re.compile(r'<input type="hidden" name="_csrf_token" value="([^"]*)
 PAY_FORM = re.compile(r'<form method="post" action="/c/[^/]+/b/[^/]+/paga"')
 OTHER_SLUG = "beta"
 """A second tenant with the sandbox gateway and no bills."""
+CSRF_COOKIE = "csrf"
+"""Name of the CSRF cookie with ``cookie_secure`` off (no ``__Host-`` prefix)."""
 WAIT_TIMEOUT_SECONDS = 20.0
 HTTP_TIMEOUT_SECONDS = 15.0
 
 
 @dataclass
 class Portal:
-    """The demo's stack, plus the customer and test tokens not yet claimed by a test."""
+    """The demo's stack, plus the tokens and bills that tests have not claimed yet."""
 
     result: DemoResult
-    free_tokens: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
     """Tokens of the customer links, in the order the demo sent them."""
+    free_tokens: list[str] = field(default_factory=list)
+    """Customer tokens whose ticket no test has opened yet."""
     free_test_tokens: list[str] = field(default_factory=list)
     """Tokens of the links the test batch sent to the tenant's test recipients."""
     paying_bill_ids: set[int] = field(default_factory=set)
     """Bills a test already claimed for a payment."""
+
+    def __post_init__(self) -> None:
+        self.free_tokens = list(self.tokens)
 
     @property
     def rt(self) -> Runtime:
@@ -61,17 +68,31 @@ class Portal:
         return httpx.Client(base_url=self.base_url, follow_redirects=False, timeout=HTTP_TIMEOUT_SECONDS)
 
     def claim_token(self, wanted: Callable[[Bill], bool] = lambda _bill: True) -> tuple[str, Bill]:
-        """Hand out an unclaimed customer token whose bill matches ``wanted``, with that bill."""
+        """Hand out an unopened customer token whose bill matches ``wanted``, with that bill."""
         for token in self.free_tokens:
             bill = self.bill(self.ticket(token).bill_id)
             if wanted(bill):
                 self.free_tokens.remove(token)
                 return token, bill
-        raise AssertionError("no unclaimed customer link left for the requested kind of bill")
+        raise AssertionError("no unopened customer link left for the requested kind of bill")
+
+    def reuse_token(self, wanted: Callable[[Bill], bool]) -> tuple[str, Bill]:
+        """Hand out a customer token whose bill matches ``wanted``, for tests that do not count views.
+
+        A token another test already opened is preferred, so unopened ones stay for the view tests.
+        """
+        opened = [token for token in self.tokens if token not in self.free_tokens]
+        for token in opened + self.free_tokens:
+            bill = self.bill(self.ticket(token).bill_id)
+            if wanted(bill):
+                if token in self.free_tokens:
+                    self.free_tokens.remove(token)
+                return token, bill
+        raise AssertionError("the demo sent no customer link for the requested kind of bill")
 
     def claim_bill_to_pay(self, instalments: int = 1) -> tuple[str, Bill]:
         """Hand out a token of a payable bill with ``instalments`` instalments that no other test pays."""
-        token, bill = self.claim_token(
+        token, bill = self.reuse_token(
             lambda bill: is_payable(bill) and len(bill.instalments) == instalments
             and bill.id not in self.paying_bill_ids
         )
@@ -180,6 +201,13 @@ def csrf_token(html: str) -> str:
     assert match is not None, "the page has no form with a CSRF token"
     assert match.group(1), "the page's CSRF token is empty"
     return match.group(1)
+
+
+def csrf_cookie(client: httpx.Client) -> str:
+    """The CSRF cookie of this browser, the value every form of its pages carries."""
+    value = client.cookies.get(CSRF_COOKIE)
+    assert value, "the browser has no CSRF cookie; a GET sets it"
+    return value
 
 
 def without_csrf(html: str) -> str:
