@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bolletta.cli.main import main
+
+SECRET = "s" * 48
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"BOLLETTA_DATA_DIR": str(tmp_path), "BOLLETTA_SECRET_KEY": SECRET, "BOLLETTA_DATABASE_URL": "",
+            "BOLLETTA_BROKER_URL": ""}
+
+
+def _invoke(env: dict[str, str], *args: str) -> str:
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_tenant_user_and_job_import(env: dict[str, str], tmp_path: Path, samples_dir: Path) -> None:
+    archive = tmp_path / "flusso.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.write(samples_dir / "fatturapa" / "oca_l10n_italy" / "IT05979361218_ripilogoiva.xml", "bolletta.xml")
+
+    _invoke(env, "db", "upgrade")
+    assert "Tenant acme created" in _invoke(env, "tenant", "create", "acme", "ACME Energia S.p.A.")
+    assert "acme" in _invoke(env, "tenant", "list")
+    _invoke(env, "user", "create", "mario.rossi", "--role", "tenant_admin", "--tenant", "acme",
+            "--password", "una-password-lunga")
+    output = _invoke(env, "job", "import", "acme", str(archive))
+
+    assert re.search(r"Job #1: test_sent, 1 bills accepted, 0 rejected", output), output
+    again = _invoke(env, "job", "import", "acme", str(archive))
+    assert "already imported as job #1" in again
+
+
+def test_errors_are_reported_without_traceback(env: dict[str, str]) -> None:
+    _invoke(env, "db", "upgrade")
+    result = CliRunner().invoke(main, ["tenant", "create", "Not A Slug", "X"], env=env)
+
+    assert result.exit_code == 1
+    assert "Invalid tenant slug 'Not A Slug'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_user_create_rejects_short_password(env: dict[str, str]) -> None:
+    _invoke(env, "db", "upgrade")
+    _invoke(env, "tenant", "create", "acme", "ACME")
+    result = CliRunner().invoke(main, ["user", "create", "u1", "--role", "tenant_viewer", "--tenant", "acme",
+                                       "--password", "short"], env=env)
+
+    assert result.exit_code == 1
+    assert "too short" in result.output
+
+
+def test_demo_once_exits_zero_and_prints_links(tmp_path: Path) -> None:
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("BOLLETTA_")}
+    completed = subprocess.run(
+        [sys.executable, "-m", "bolletta", "demo", "--once", "--data-dir", str(tmp_path / "data"), "--port", "0",
+         "--sftp-port", "0", "--smtp-port", "0"],
+        capture_output=True, text=True, timeout=300, env=environ, check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert re.search(r"http://127\.0\.0\.1:\d+/c/acme/t/[0-9A-Za-z]{22}", completed.stdout)
+    assert "acme.operatore" in completed.stdout
+    assert "Mail catcher" in completed.stdout
+    assert (tmp_path / "data" / "secret_key").is_file()
+
+
+def test_demo_refuses_to_reset_a_foreign_folder(tmp_path: Path) -> None:
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "holiday.jpg").write_bytes(b"\xff\xd8")
+    result = CliRunner().invoke(main, ["demo", "--once", "--reset", "--data-dir", str(foreign), "--port", "0",
+                                       "--sftp-port", "0", "--smtp-port", "0"], env={"BOLLETTA_SECRET_KEY": ""})
+
+    assert result.exit_code == 1
+    assert "not a Bolletta Smart data folder" in result.output
+    assert (foreign / "holiday.jpg").exists()
+
+
