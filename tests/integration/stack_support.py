@@ -26,6 +26,7 @@ from bolletta.platform import workers
 from bolletta.platform.db.models.platform import User
 from bolletta.platform.db.models.tenant import Job, StoredMessage
 from bolletta.platform.demo.flow import DemoFlow, build_demo_flow
+from bolletta.platform.jobs import states
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.jobs.opening import OpenedJob, open_job
 from bolletta.platform.mail.catcher import CaughtMail
@@ -130,6 +131,15 @@ def open_demo_job(
     flow = flow or build_demo_flow()
     return open_job(stack.rt, slug, flow.archive, filename or flow.filename, source="api",
                     opened_by="api:test")
+
+
+def run_to_test_sent(stack: EmbeddedStack, tenant: str, flow: DemoFlow | None = None) -> int:
+    """Open a demo job, wait for its test batch to go out and return the job id."""
+    opened = open_demo_job(stack, tenant, flow=flow)
+    wait_idle(stack)
+    job = load_job(stack, tenant, opened.job_id)
+    assert job.state == states.TEST_SENT, f"job {job.id} is {job.state}, report: {job.report}"
+    return opened.job_id
 
 
 def load_job(stack: EmbeddedStack, slug: str, job_id: int) -> Job:

@@ -7,17 +7,14 @@ from collections.abc import Iterator
 import pytest
 
 from bolletta.platform.demo.flow import DemoFlow, build_demo_flow
-from bolletta.platform.jobs import states
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.stack_support import (
     StaffLogin,
     create_staff,
     create_test_tenant,
-    load_job,
     new_slug,
-    open_demo_job,
+    run_to_test_sent,
     running_stack,
-    wait_idle,
 )
 
 
@@ -46,7 +43,4 @@ def operator(stack: EmbeddedStack, tenant: str) -> StaffLogin:
 @pytest.fixture
 def tested_job(stack: EmbeddedStack, tenant: str, demo_flow: DemoFlow) -> int:
     """The id of a demo job whose test batch went out (state ``test_sent``)."""
-    opened = open_demo_job(stack, tenant, flow=demo_flow)
-    wait_idle(stack)
-    assert load_job(stack, tenant, opened.job_id).state == states.TEST_SENT
-    return opened.job_id
+    return run_to_test_sent(stack, tenant, demo_flow)
