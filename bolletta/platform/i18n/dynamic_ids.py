@@ -1,6 +1,7 @@
 """Message ids that templates translate from a variable, listed here so extraction finds them.
 
-``_(job.state)`` looks up a job state name and ``_(bill.service | capitalize)`` a service name.
+``_(job.state)`` looks up a job state name, ``_(bill.service | capitalize)`` a service name and
+``pgettext("message status", status)`` a message's delivery status.
 Babel cannot see those ids in the templates, so each one appears below inside ``N_``, the marker
 that ``babel.cfg`` registers as an extraction keyword.
 """
@@ -10,6 +11,11 @@ from __future__ import annotations
 
 def N_(message: str) -> str:
     """Mark ``message`` for extraction and return it unchanged."""
+    return message
+
+
+def NC_(context: str, message: str) -> str:
+    """Mark ``message`` for extraction with a gettext context and return it unchanged."""
     return message
 
 
@@ -34,3 +40,16 @@ SERVICE_IDS = (
     N_("Water"),
 )
 """Service names as templates show them: the stored service capitalized."""
+
+MESSAGE_STATUS_CONTEXT = "message status"
+
+MESSAGE_STATUS_IDS = (
+    NC_("message status", "created"),
+    NC_("message status", "rejected"),
+    NC_("message status", "sent"),
+    NC_("message status", "delivered"),
+    NC_("message status", "failed"),
+    NC_("message status", "timeout"),
+    NC_("message status", "uncertain"),
+)
+"""Delivery statuses of a message, as stored in ``messages.status``."""
