@@ -165,7 +165,7 @@ def test_invalid_page_in_italian() -> None:
 
     assert '<html lang="it">' in html
     assert "<h1>Link non più valido</h1>" in html
-    assert "Oppure contatta il servizio clienti" in html
+    assert "Per ricevere un nuovo link, contatta il servizio clienti" in html
     assert "Servizio clienti: 800 123 456" in html
     assert "Link no longer valid" not in html
 
@@ -175,7 +175,7 @@ def test_invalid_page_in_english() -> None:
 
     assert '<html lang="en">' in html
     assert "<h1>Link no longer valid</h1>" in html
-    assert "Or contact customer service" in html
+    assert "To receive a new link, contact customer service" in html
     assert "Link non più valido" not in html
 
 
