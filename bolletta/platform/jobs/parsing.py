@@ -47,6 +47,12 @@ def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
         except ArchiveRejected as exc:
             _finish(session, job, FlowReading(), accepted=[], duplicates=[], archive_error=str(exc))
             return
+        except Exception as exc:  # a reader bug must fail this job, not the worker
+            logger.exception("tenant %s: reading the archive of job %d failed", tenant, job_id)
+            error = (f"Internal error while reading {job.filename} ({type(exc).__name__}). The archive is kept: "
+                     "tell the platform operator, who can re-run the job once it is fixed.")
+            _finish(session, job, FlowReading(), accepted=[], duplicates=[], archive_error=error)
+            return
         accepted, duplicates = _store_bills(rt, session, tenant, job, reading, config)
         _store_contacts(session, job, reading)
         _finish(session, job, reading, accepted=accepted, duplicates=duplicates)
