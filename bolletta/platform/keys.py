@@ -40,7 +40,7 @@ def hmac_hex(key: bytes, value: str) -> str:
 
 
 def fernet_key(secret: str) -> bytes:
-    """A Fernet key (url-safe base64 of 32 bytes) derived from the master secret."""
+    """Derive a Fernet key (url-safe base64 of 32 bytes) from the master secret."""
     return base64.urlsafe_b64encode(derive_key(secret, PURPOSE_ENCRYPTION))
 
 

@@ -64,5 +64,5 @@ def decode_config(raw: dict[str, object] | None) -> TenantConfig:
 
 
 def encode_config(config: TenantConfig) -> dict[str, object]:
-    """The mapping stored on the tenant row."""
+    """Encode ``config`` as the mapping stored on the tenant row."""
     return msgspec.to_builtins(config)  # type: ignore[no-any-return]

@@ -1,6 +1,6 @@
 """The two declarative bases: platform tables and per-tenant tables.
 
-Tenant models are declared against the placeholder schema ``tenant``; a tenant-scoped session maps
+Tenant models are declared against the placeholder schema ``tenant``. A tenant-scoped session maps
 it to ``tenant_<slug>`` on PostgreSQL, or to the tenant's own SQLite file, through SQLAlchemy's
 ``schema_translate_map``. A session without that map has no ``tenant`` schema to read, so an
 unscoped query on tenant tables fails instead of reading someone else's rows.

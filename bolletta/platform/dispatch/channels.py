@@ -18,7 +18,7 @@ from bolletta.tenants.config import TenantConfig
 
 
 class TenantMessageStore:
-    """Where the ``outbox`` channel keeps messages: the tenant's ``stored_messages`` table."""
+    """Message store of the ``outbox`` channel: the tenant's ``stored_messages`` table."""
 
     def __init__(self, rt: Runtime, tenant: str) -> None:
         self.rt = rt
@@ -58,7 +58,7 @@ def _smtp_defaults(rt: Runtime, config: TenantConfig) -> dict[str, Any]:
 
 
 def channel_for(rt: Runtime, tenant: str, config: TenantConfig, kind: str) -> Channel:
-    """The configured channel plugin for ``kind``, built with the tenant's settings.
+    """Build the tenant's configured channel plugin for ``kind`` with the tenant's settings.
 
     Raises:
         ConfigurationError: no plugin is mapped to ``kind`` or the plugin is not installed.

@@ -1,4 +1,4 @@
-"""Which contacts a bill is sent to: the job's contacts file, else the directory's latest entry."""
+"""Contact selection for a bill: the job's contacts file, else the directory's latest entry."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bolletta.platform.db.models.tenant import Bill, Contact
 
 
 def contacts_for(session: Session, bill: Bill) -> list[Contact]:
-    """The bill's usable contacts, one per channel and address, from the best source available."""
+    """Return the bill's usable contacts, one per channel and address, from the best source available."""
     from_job = session.scalars(
         select(Contact)
         .where(Contact.customer_code == bill.customer_code, Contact.job_id == bill.job_id)

@@ -10,7 +10,7 @@ from bolletta.tenants.config import TenantConfig
 
 
 def gateway_for(rt: Runtime, tenant: str, config: TenantConfig, gateway_id: str) -> Gateway:
-    """The tenant's enabled gateway ``gateway_id``, built with its settings.
+    """Build the tenant's enabled gateway ``gateway_id`` with its settings.
 
     Raises:
         ConfigurationError: the gateway is not enabled for the tenant or not installed.
