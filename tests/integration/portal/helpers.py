@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from bolletta.gateways.sandbox import SandboxGateway
 from bolletta.platform import clock
-from bolletta.platform.db.models.tenant import Bill, Event, Payment, Ticket
+from bolletta.platform.db.models.tenant import Bill, Event, Instalment, Payment, Ticket
 from bolletta.platform.demo.run import DemoResult
 from bolletta.platform.demo.tenant import DEMO_SLUG
 from bolletta.platform.payments.gateways import gateway_for
@@ -49,8 +49,6 @@ class Portal:
     """Customer tokens whose ticket no test has opened yet."""
     free_test_tokens: list[str] = field(default_factory=list)
     """Tokens of the links the test batch sent to the tenant's test recipients."""
-    paying_bill_ids: set[int] = field(default_factory=set)
-    """Bills a test already claimed for a payment."""
 
     def __post_init__(self) -> None:
         self.free_tokens = list(self.tokens)
@@ -90,14 +88,16 @@ class Portal:
                 return token, bill
         raise AssertionError("the demo sent no customer link for the requested kind of bill")
 
-    def claim_bill_to_pay(self, instalments: int = 1) -> tuple[str, Bill]:
-        """Hand out a token of a payable bill with ``instalments`` instalments that no other test pays."""
-        token, bill = self.reuse_token(
-            lambda bill: is_payable(bill) and len(bill.instalments) == instalments
-            and bill.id not in self.paying_bill_ids
+    def claim_bill_to_pay(self, unpaid_instalments: int = 1) -> tuple[str, Bill]:
+        """Hand out a token of a payable bill with no payment attempt open.
+
+        A bill whose earlier attempt failed or was cancelled can be handed out again, because the
+        customer may then start a new attempt.
+        """
+        return self.reuse_token(
+            lambda bill: is_payable(bill) and len(unpaid(bill)) == unpaid_instalments
+            and not any(payment.status in ("created", "pending") for payment in self.payments(bill.id))
         )
-        self.paying_bill_ids.add(bill.id)
-        return token, bill
 
     def claim_test_token(self) -> tuple[str, Ticket]:
         """Hand out a token of the test batch, for tests that expire or revoke its ticket."""
@@ -137,6 +137,12 @@ class Portal:
         with self.rt.db.tenant_session(DEMO_SLUG) as session:
             return list(session.scalars(select(Event.kind).where(Event.bill_id == bill_id).order_by(Event.id)))
 
+    def payment_event_kinds(self, order_id: str) -> list[str]:
+        """Kinds of the events recorded for one payment attempt, oldest first."""
+        with self.rt.db.tenant_session(DEMO_SLUG) as session:
+            events = session.scalars(select(Event).where(Event.kind.like("payment_%")).order_by(Event.id))
+            return [event.kind for event in events if event.data.get("order_id") == order_id]
+
     def payments(self, bill_id: int) -> list[Payment]:
         with self.rt.db.tenant_session(DEMO_SLUG) as session:
             return list(session.scalars(select(Payment).where(Payment.bill_id == bill_id).order_by(Payment.id)))
@@ -167,16 +173,17 @@ class Portal:
         return location.path.rsplit("/", 1)[1]
 
     def notification(
-        self, order_id: str, status: str, amount: Decimal, *, tenant: str = DEMO_SLUG, currency: str = "EUR"
+        self, order_id: str, status: str, amount: Decimal, *, tenant: str = DEMO_SLUG, currency: str = "EUR",
+        at: datetime | None = None,
     ) -> tuple[dict[str, str], bytes]:
-        """A notification signed with ``tenant``'s sandbox key, as the provider would post it."""
+        """A notification signed with ``tenant``'s sandbox key, as the provider would post it at ``at``."""
         gateway = gateway_for(self.rt, tenant, tenant_config(get_tenant(self.rt.db, tenant)), "sandbox")
         assert isinstance(gateway, SandboxGateway)
-        return gateway.build_notification(order_id, status, amount, currency, clock.now())
+        return gateway.build_notification(order_id, status, amount, currency, at or clock.now())
 
-    def post_notification(self, headers: dict[str, str], body: bytes) -> httpx.Response:
-        """Post a notification to the tenant's sandbox webhook."""
-        return httpx.post(f"{self.base_url}/hooks/gateways/sandbox/{DEMO_SLUG}", headers=headers, content=body,
+    def post_notification(self, headers: dict[str, str], body: bytes, *, tenant: str = DEMO_SLUG) -> httpx.Response:
+        """Post a notification to ``tenant``'s sandbox webhook."""
+        return httpx.post(f"{self.base_url}/hooks/gateways/sandbox/{tenant}", headers=headers, content=body,
                           timeout=HTTP_TIMEOUT_SECONDS)
 
     def wait_for_payment(self, order_id: str, status: str) -> Payment:
@@ -193,6 +200,12 @@ class Portal:
 def is_payable(bill: Bill) -> bool:
     """True for a bill the customer can still pay online."""
     return bill.payable_online and not bill.direct_debit and bill.document_type != "TD04" and bill.paid_at is None
+
+
+def unpaid(bill: Bill) -> list[Instalment]:
+    """The bill's unpaid instalments, the next one due first."""
+    items = [item for item in bill.instalments if item.paid_at is None]
+    return sorted(items, key=lambda item: (item.due_date, item.position))
 
 
 def csrf_token(html: str) -> str:
