@@ -96,17 +96,20 @@ def serve() -> None:
 @click.option("--threads", type=int, default=8, show_default=True, help="Worker threads in this process.")
 def worker(threads: int) -> None:
     """Run a Dramatiq worker for the configured broker until SIGTERM."""
-    from bolletta.platform import runtime, workers
+    from bolletta.platform import runtime, tasks, workers
 
     settings = load_settings()
     if not settings.broker_url:
         raise click.ClickException("BOLLETTA_BROKER_URL is not set: a separate worker needs Redis or RabbitMQ.")
-    runtime.configure(settings)
+    rt = runtime.configure(settings)
     broker = workers.setup_broker(settings)
     workers.load_actors()
     running = workers.start_worker(broker, threads=threads)
+    relay_loop = tasks.RelayLoop(rt.db)
+    relay_loop.start()
     click.echo(f"Worker running with {threads} threads on {type(broker).__name__}.")
     _wait_for_signal()
+    relay_loop.stop()
     running.stop()
 
 

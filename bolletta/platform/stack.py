@@ -51,6 +51,7 @@ class EmbeddedStack:
     catcher: MailCatcher | None
     worker: Worker | None
     server: uvicorn.Server
+    relay_loop: tasks.RelayLoop
     threads: list[threading.Thread] = field(default_factory=list)
 
     @property
@@ -63,6 +64,7 @@ class EmbeddedStack:
         self.server.should_exit = True
         for thread in self.threads:
             thread.join(timeout=10)
+        self.relay_loop.stop()
         self.sftp.stop()
         if self.worker is not None:
             self.worker.stop()
@@ -95,8 +97,9 @@ def start_stack(
     for slug in all_tenant_slugs(rt.db):
         migrate.upgrade_tenant(rt.db, slug)
     worker = workers.start_worker(broker, threads=worker_threads) if run_worker else None
-    for slug in all_tenant_slugs(rt.db):
-        tasks.relay(rt.db, slug)
+    tasks.relay_all(rt.db)
+    relay_loop = tasks.RelayLoop(rt.db)
+    relay_loop.start()
 
     server = uvicorn.Server(uvicorn.Config(create_app(rt), log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [http_socket]}, name="http", daemon=True)
@@ -109,4 +112,4 @@ def start_stack(
     sftp.start()
     logger.info("embedded stack: http %d, sftp %d", http_port, sftp.port)
     return EmbeddedStack(rt=rt, http_port=http_port, sftp=sftp, catcher=catcher, worker=worker,
-                         server=server, threads=[thread])
+                         server=server, relay_loop=relay_loop, threads=[thread])

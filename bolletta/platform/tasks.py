@@ -9,6 +9,7 @@ the scheduler), so no work is lost. Actors are idempotent, so a row relayed twic
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import dramatiq
@@ -66,3 +67,39 @@ def _relay_after_commit(session: Session) -> None:
     from bolletta.platform import runtime
 
     relay(runtime.current().db, tenant)
+
+
+def relay_all(db: Any) -> int:
+    """Relay every tenant's unsent rows (at start and periodically); return how many were sent."""
+    from bolletta.tenants.registry import all_tenant_slugs
+
+    return sum(relay(db, slug) for slug in all_tenant_slugs(db))
+
+
+class RelayLoop:
+    """Relays unsent outbox rows every ``interval`` seconds, catching up after a broker outage."""
+
+    def __init__(self, db: Any, interval: float = 30.0) -> None:
+        self.db = db
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+
+    def start(self) -> None:
+        """Start relaying in a background thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the current round."""
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                sent = relay_all(self.db)
+            except Exception:  # the loop must outlive a database outage
+                logger.exception("task outbox: periodic relay failed")
+                continue
+            if sent:
+                logger.info("task outbox: periodic relay sent %d messages", sent)
