@@ -48,21 +48,23 @@ def touch(request: Request[Any, Any, Any]) -> None:
 async def bill_for_session(
     request: Request[Any, Any, Any], session: AsyncSession, tenant: str, public_id: str
 ) -> tuple[Bill, Ticket] | None:
-    """The bill and the usable ticket through which this browser may see it, else ``None``.
+    """Return the bill and the newest usable ticket through which this browser may see it, else ``None``.
 
-    The ticket is read again on every page, so expiry and revocation take effect at once.
+    The tickets are read again on every page, so expiry and revocation take effect at once. A
+    browser that opened two links of one bill keeps access while either of them is usable.
     """
     ids = session_ticket_ids(request, tenant)
     if not ids:
         return None
-    row = (
+    rows = (
         await session.execute(
             select(Bill, Ticket)
             .join(Ticket, Ticket.bill_id == Bill.id)
             .where(Bill.public_id == public_id, Ticket.id.in_(ids))
             .order_by(Ticket.id.desc())
         )
-    ).first()
-    if row is None or not is_usable(row.Ticket):
-        return None
-    return row.Bill, row.Ticket
+    ).all()
+    for row in rows:
+        if is_usable(row.Ticket):
+            return row.Bill, row.Ticket
+    return None
