@@ -1,8 +1,8 @@
 """Access to the running demo for the customer-page tests: tickets, bills, payments and events.
 
-The demo runs once for the whole folder, so each test claims its own tickets and bills from
-:class:`Portal`. A ticket or bill handed out once is never handed out again, which keeps every
-test's view counts and payments its own whatever order the tests run in.
+The demo runs once for the whole folder, so each test claims its tickets and bills from
+:class:`Portal`. Tests that count views get tickets no other test opens. Payment tests get bills
+with no attempt open and check only the events of their own attempt, so the tests pass in any order.
 """
 
 from __future__ import annotations
@@ -65,24 +65,24 @@ class Portal:
         """A new browser: no cookies, redirects not followed."""
         return httpx.Client(base_url=self.base_url, follow_redirects=False, timeout=HTTP_TIMEOUT_SECONDS)
 
-    def claim_token(self, wanted: Callable[[Bill], bool] = lambda _bill: True) -> tuple[str, Bill]:
-        """Hand out an unopened customer token whose bill matches ``wanted``, with that bill."""
+    def claim_token(self, matches: Callable[[Bill], bool] = lambda _bill: True) -> tuple[str, Bill]:
+        """Hand out an unopened customer token whose bill matches ``matches``, with that bill."""
         for token in self.free_tokens:
             bill = self.bill(self.ticket(token).bill_id)
-            if wanted(bill):
+            if matches(bill):
                 self.free_tokens.remove(token)
                 return token, bill
         raise AssertionError("no unopened customer link left for the requested kind of bill")
 
-    def reuse_token(self, wanted: Callable[[Bill], bool]) -> tuple[str, Bill]:
-        """Hand out a customer token whose bill matches ``wanted``, for tests that do not count views.
+    def reuse_token(self, matches: Callable[[Bill], bool]) -> tuple[str, Bill]:
+        """Hand out a customer token whose bill matches ``matches``, for tests that do not count views.
 
         A token another test already opened is preferred, so unopened ones stay for the view tests.
         """
         opened = [token for token in self.tokens if token not in self.free_tokens]
         for token in opened + self.free_tokens:
             bill = self.bill(self.ticket(token).bill_id)
-            if wanted(bill):
+            if matches(bill):
                 if token in self.free_tokens:
                     self.free_tokens.remove(token)
                 return token, bill
@@ -103,6 +103,17 @@ class Portal:
         """Hand out a token of the test batch, for tests that expire or revoke its ticket."""
         token = self.free_test_tokens.pop(0)
         return token, self.ticket(token)
+
+    def claim_test_token_pair(self) -> tuple[tuple[str, Ticket], tuple[str, Ticket]]:
+        """Hand out two test-batch tokens of one bill, the ticket with the lower id first."""
+        tickets = {token: self.ticket(token) for token in self.free_test_tokens}
+        for first, first_ticket in tickets.items():
+            for second, second_ticket in tickets.items():
+                if first_ticket.bill_id == second_ticket.bill_id and first_ticket.id < second_ticket.id:
+                    self.free_test_tokens.remove(first)
+                    self.free_test_tokens.remove(second)
+                    return (first, first_ticket), (second, second_ticket)
+        raise AssertionError("no two unclaimed test links of one bill left")
 
     def ticket(self, token: str) -> Ticket:
         """The stored ticket of ``token``."""
@@ -187,7 +198,7 @@ class Portal:
                           timeout=HTTP_TIMEOUT_SECONDS)
 
     def wait_for_payment(self, order_id: str, status: str) -> Payment:
-        """Poll the payment until it reaches ``status``."""
+        """Poll the payment until it reaches ``status``; fail the test after 20 seconds."""
         deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
         payment = self.payment(order_id)
         while payment.status != status and time.monotonic() < deadline:

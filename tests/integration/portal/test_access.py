@@ -7,7 +7,7 @@ from bolletta.platform.tokens import random_base62
 from tests.integration.portal.helpers import OTHER_SLUG, Portal, without_csrf
 
 
-def _invalid_body(portal: Portal) -> tuple[int, str]:
+def _invalid_page(portal: Portal) -> tuple[int, str]:
     with portal.client() as client:
         response = client.get(f"/c/{DEMO_SLUG}/t/{random_base62()}")
     return response.status_code, without_csrf(response.text)
@@ -15,7 +15,7 @@ def _invalid_body(portal: Portal) -> tuple[int, str]:
 
 def test_bill_page_without_cookie_is_invalid(portal: Portal) -> None:
     _token, bill = portal.claim_token()
-    invalid_status, invalid_body = _invalid_body(portal)
+    invalid_status, invalid_body = _invalid_page(portal)
 
     with portal.client() as client:
         summary = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/sommario")
@@ -33,7 +33,7 @@ def test_bill_page_without_cookie_is_invalid(portal: Portal) -> None:
 def test_cookie_opens_only_its_own_bill(portal: Portal) -> None:
     token, own_bill = portal.claim_token()
     _other_token, other_bill = portal.claim_token(lambda bill: bill.id != own_bill.id)
-    invalid_status, invalid_body = _invalid_body(portal)
+    invalid_status, invalid_body = _invalid_page(portal)
 
     with portal.client() as client:
         portal.open_bill(client, token)

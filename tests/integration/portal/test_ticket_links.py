@@ -151,3 +151,22 @@ def test_open_session_ends_with_ticket(portal: Portal, change: str) -> None:
     assert bill.document_number not in after.text
     assert pdf.status_code == invalid.status_code
     assert pdf.headers["content-type"].startswith("text/html")
+
+
+def test_revoking_one_ticket_keeps_the_other(portal: Portal) -> None:
+    (older_token, older), (newer_token, newer) = portal.claim_test_token_pair()
+    bill = portal.bill(older.bill_id)
+    summary_path = f"/c/{DEMO_SLUG}/b/{bill.public_id}/sommario"
+
+    with portal.client() as client:
+        portal.open_bill(client, older_token)
+        portal.open_bill(client, newer_token)
+        portal.set_ticket(newer.id, revoked_at=clock.now())
+        through_older = client.get(summary_path)
+        portal.set_ticket(older.id, revoked_at=clock.now())
+        through_none = client.get(summary_path)
+
+    assert through_older.status_code == 200
+    assert bill.document_number in through_older.text
+    assert through_none.status_code == 404
+    assert bill.document_number not in through_none.text

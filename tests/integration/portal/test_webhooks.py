@@ -58,7 +58,7 @@ def test_forged_notifications_are_rejected(portal: Portal) -> None:
         assert response.status_code == 400, case
         _assert_unchanged(portal, bill, payment)
 
-    # The other tenant's own webhook accepts its signature but knows no such order.
+    # The other tenant's own webhook accepts its signature but finds no such order.
     elsewhere = portal.post_notification(other_headers, other_body, tenant=OTHER_SLUG)
     assert elsewhere.status_code == 200
     assert elsewhere.text == "ignored"
