@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING
 
 import msgspec
 
+from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.errors import ArchiveRejected
 from bolletta.platform.ingest.records import Rejection
 
@@ -93,8 +94,12 @@ def iter_archive(
         archive = zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ArchiveRejected(
-            f"{filename} is not a readable ZIP archive ({exc}). Send a ZIP file, or one .xml, "
-            ".xml.p7m, .jsonl or .csv file."
+            T_(
+                "{file} is not a readable ZIP archive ({detail}). Send a ZIP file, or one .xml, "
+                ".xml.p7m, .jsonl or .csv file.",
+                file=filename,
+                detail=str(exc),
+            )
         ) from exc
     with archive:
         members = _check_directory(archive, filename, limits)
@@ -108,10 +113,7 @@ def _read_bare_file(source: bytes | Path, filename: str, limits: ArchiveLimits) 
     else:
         content = source
     if len(content) > limits.max_entry_bytes:
-        raise ArchiveRejected(
-            f"{filename} is larger than the limit of {limits.max_entry_bytes} bytes for one file. "
-            "Split the flow or ask the platform operator to raise the limit."
-        )
+        raise ArchiveRejected(_too_large_text(filename, limits))
     name = PurePosixPath(filename.replace("\\", "/")).name
     return _sniff(ArchiveEntry(name=name, content=content))
 
@@ -121,15 +123,25 @@ def _check_directory(archive: zipfile.ZipFile, filename: str, limits: ArchiveLim
     infos = archive.infolist()
     if len(infos) > limits.max_entries:
         raise ArchiveRejected(
-            f"{filename} has {len(infos)} entries, more than the limit of {limits.max_entries}. "
-            "Split the flow into several archives."
+            T_(
+                "{file} has {count} entries, more than the limit of {limit}. "
+                "Split the flow into several archives.",
+                file=filename,
+                count=len(infos),
+                limit=limits.max_entries,
+            )
         )
 
     declared_total = sum(info.file_size for info in infos)
     if declared_total > limits.max_total_bytes:
         raise ArchiveRejected(
-            f"{filename} declares {declared_total} uncompressed bytes, more than the limit of "
-            f"{limits.max_total_bytes} bytes. Split the flow into several archives."
+            T_(
+                "{file} declares {size} uncompressed bytes, more than the limit of {limit} bytes. "
+                "Split the flow into several archives.",
+                file=filename,
+                size=declared_total,
+                limit=limits.max_total_bytes,
+            )
         )
 
     seen: dict[str, str] = {}
@@ -139,8 +151,13 @@ def _check_directory(archive: zipfile.ZipFile, filename: str, limits: ArchiveLim
         key = unicodedata.normalize("NFC", info.filename.rstrip("/")).casefold()
         if key in seen:
             raise ArchiveRejected(
-                f"{filename} contains both {seen[key]!r} and {info.filename!r}, names that differ at most "
-                "in letter case, so it is not clear which file to use. Remove one and upload again."
+                T_(
+                    "{file} contains both {first} and {second}, names that differ at most in letter "
+                    "case, so it is not clear which file to use. Remove one and upload again.",
+                    file=filename,
+                    first=repr(seen[key]),
+                    second=repr(info.filename),
+                )
             )
         seen[key] = info.filename
         if not info.is_dir():
@@ -149,23 +166,36 @@ def _check_directory(archive: zipfile.ZipFile, filename: str, limits: ArchiveLim
 
 
 def _check_name(info: zipfile.ZipInfo, filename: str) -> None:
+    # One whole sentence per problem, so that each translates on its own.
     name = info.filename
     problem = None
     if not name or "\x00" in name:
-        problem = "an empty name or a NUL character"
-    elif "\\" in name:
-        problem = "a backslash"
-    elif name.startswith("/") or _DRIVE_LETTER.match(name):
-        problem = "an absolute path"
-    elif ".." in name.split("/"):
-        problem = "a '..' segment"
-    elif stat.S_ISLNK(info.external_attr >> 16):
-        problem = "a symbolic link type"
-    if problem is not None:
-        raise ArchiveRejected(
-            f"{filename} was rejected as unsafe: entry {name!r} has {problem}. Build the archive from "
-            "plain files with relative paths and upload it again."
+        problem = T_(
+            "{file} was rejected as unsafe: entry {entry} has an empty name or a NUL character. "
+            "Build the archive from plain files with relative paths and upload it again."
         )
+    elif "\\" in name:
+        problem = T_(
+            "{file} was rejected as unsafe: entry {entry} has a backslash. "
+            "Build the archive from plain files with relative paths and upload it again."
+        )
+    elif name.startswith("/") or _DRIVE_LETTER.match(name):
+        problem = T_(
+            "{file} was rejected as unsafe: entry {entry} has an absolute path. "
+            "Build the archive from plain files with relative paths and upload it again."
+        )
+    elif ".." in name.split("/"):
+        problem = T_(
+            "{file} was rejected as unsafe: entry {entry} has a '..' segment. "
+            "Build the archive from plain files with relative paths and upload it again."
+        )
+    elif stat.S_ISLNK(info.external_attr >> 16):
+        problem = T_(
+            "{file} was rejected as unsafe: entry {entry} has a symbolic link type. "
+            "Build the archive from plain files with relative paths and upload it again."
+        )
+    if problem is not None:
+        raise ArchiveRejected(problem.with_params(file=filename, entry=repr(name)))
 
 
 def _inflate_members(
@@ -176,7 +206,9 @@ def _inflate_members(
         if info.flag_bits & 0x1:
             yield Rejection(
                 file=info.filename,
-                reason=f"{info.filename} is encrypted and cannot be read. Add it without a password.",
+                reason=T_(
+                    "{file} is encrypted and cannot be read. Add it without a password.", file=info.filename
+                ),
             )
             continue
         if info.file_size > limits.max_entry_bytes:
@@ -188,21 +220,34 @@ def _inflate_members(
         except NotImplementedError as exc:
             yield Rejection(
                 file=info.filename,
-                reason=f"{info.filename} uses a compression method that is not supported ({exc}). "
-                "Use Deflate or no compression.",
+                reason=T_(
+                    "{file} uses a compression method that is not supported ({detail}). "
+                    "Use Deflate or no compression.",
+                    file=info.filename,
+                    detail=str(exc),
+                ),
             )
             continue
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise ArchiveRejected(
-                f"{filename} is corrupted or crafted: entry {info.filename!r} cannot be read ({exc}). "
-                "Build the archive again and upload it."
+                T_(
+                    "{file} is corrupted or crafted: entry {entry} cannot be read ({detail}). "
+                    "Build the archive again and upload it.",
+                    file=filename,
+                    entry=repr(info.filename),
+                    detail=str(exc),
+                )
             ) from exc
 
         total += counted
         if total > limits.max_total_bytes:
             raise ArchiveRejected(
-                f"{filename} inflates to more than the limit of {limits.max_total_bytes} bytes. "
-                "Split the flow into several archives."
+                T_(
+                    "{file} inflates to more than the limit of {limit} bytes. "
+                    "Split the flow into several archives.",
+                    file=filename,
+                    limit=limits.max_total_bytes,
+                )
             )
         yield rejection if rejection is not None else _sniff(ArchiveEntry(info.filename, content))
 
@@ -222,9 +267,12 @@ def _read_capped(
         if counted > limits.max_entry_bytes:
             return b"", counted, _too_large(info.filename, limits)
         if counted > limits.ratio_min_bytes and counted > limits.max_ratio * compressed:
-            reason = (
-                f"{info.filename} inflates more than {limits.max_ratio} times its compressed size "
-                f"({compressed} bytes), which is how ZIP bombs work. Compress it normally and upload again."
+            reason = T_(
+                "{file} inflates more than {ratio} times its compressed size ({size} bytes), which is "
+                "how ZIP bombs work. Compress it normally and upload again.",
+                file=info.filename,
+                ratio=limits.max_ratio,
+                size=compressed,
             )
             return b"", counted, Rejection(file=info.filename, reason=reason)
         chunks.append(chunk)
@@ -232,10 +280,15 @@ def _read_capped(
 
 
 def _too_large(name: str, limits: ArchiveLimits) -> Rejection:
-    return Rejection(
-        file=name,
-        reason=f"{name} is larger than the limit of {limits.max_entry_bytes} bytes for one file. "
+    return Rejection(file=name, reason=_too_large_text(name, limits))
+
+
+def _too_large_text(name: str, limits: ArchiveLimits) -> Text:
+    return T_(
+        "{file} is larger than the limit of {limit} bytes for one file. "
         "Split it or ask the platform operator to raise the limit.",
+        file=name,
+        limit=limits.max_entry_bytes,
     )
 
 
@@ -245,17 +298,23 @@ def _sniff(entry: ArchiveEntry) -> ArchiveEntry | Rejection:
     head = entry.content[:1024]
     problem = None
     if name.endswith(".pdf") and not head.startswith(b"%PDF"):
-        problem = "is named .pdf but does not start with %PDF"
+        problem = T_(
+            "{file} is named .pdf but does not start with %PDF. "
+            "Check that the file was exported with the right type."
+        )
     elif name.endswith(".xml") and not looks_like_xml(head):
-        problem = "is named .xml but does not start like an XML document"
+        problem = T_(
+            "{file} is named .xml but does not start like an XML document. "
+            "Check that the file was exported with the right type."
+        )
     elif name.endswith(".p7m") and not _looks_like_p7m(head):
-        problem = "is named .p7m but is neither DER nor base64 text"
+        problem = T_(
+            "{file} is named .p7m but is neither DER nor base64 text. "
+            "Check that the file was exported with the right type."
+        )
     if problem is None:
         return entry
-    return Rejection(
-        file=entry.name,
-        reason=f"{entry.name} {problem}. Check that the file was exported with the right type.",
-    )
+    return Rejection(file=entry.name, reason=problem.with_params(file=entry.name))
 
 
 def looks_like_xml(head: bytes) -> bool:

@@ -14,6 +14,7 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.errors import ContactsFileRejected
 from bolletta.platform.ingest.records import ParsedContact, Rejection
 
@@ -53,13 +54,19 @@ def read_contacts(data: bytes, filename: str) -> tuple[list[ParsedContact], list
 
     rows = _read_rows(text, delimiter, filename)
     if not rows:
-        raise ContactsFileRejected(f"{filename} is empty. Send a header row and one row per customer.")
+        raise ContactsFileRejected(
+            T_("{file} is empty. Send a header row and one row per customer.", file=filename)
+        )
 
     columns = _map_columns(rows[0])
     if "customer_code" not in columns:
         raise ContactsFileRejected(
-            f"{filename} has no customer code column. Name one column codice_anagrafico, codice cliente "
-            f"or customer_code; the header found is {rows[0]!r}."
+            T_(
+                "{file} has no customer code column. Name one column codice_anagrafico, codice cliente "
+                "or customer_code. The header found is {header}.",
+                file=filename,
+                header=repr(rows[0]),
+            )
         )
 
     contacts: list[ParsedContact] = []
@@ -85,8 +92,14 @@ def _decode(data: bytes, filename: str) -> str:
                 return data[len(bom) :].decode(encoding)
             except UnicodeDecodeError as exc:
                 raise ContactsFileRejected(
-                    f"{filename} starts with a {encoding} byte order mark but is not valid {encoding} "
-                    f"({exc.reason} at byte {exc.start}). Save it again as UTF-8."
+                    T_(
+                        "{file} starts with a {encoding} byte order mark but is not valid {encoding} "
+                        "({detail} at byte {position}). Save it again as UTF-8.",
+                        file=filename,
+                        encoding=encoding,
+                        detail=exc.reason,
+                        position=exc.start,
+                    )
                 ) from exc
     try:
         return data.decode("utf-8")
@@ -96,7 +109,11 @@ def _decode(data: bytes, filename: str) -> str:
         return data.decode("windows-1252")
     except UnicodeDecodeError as exc:
         raise ContactsFileRejected(
-            f"{filename} is neither UTF-8 nor windows-1252 text (byte {exc.start}). Save it as UTF-8 CSV."
+            T_(
+                "{file} is neither UTF-8 nor windows-1252 text (byte {position}). Save it as UTF-8 CSV.",
+                file=filename,
+                position=exc.start,
+            )
         ) from exc
 
 
@@ -115,8 +132,14 @@ def _read_rows(text: str, delimiter: str, filename: str) -> list[list[str]]:
         return list(reader)
     except csv.Error as exc:
         raise ContactsFileRejected(
-            f"{filename} cannot be read as CSV near line {reader.line_num} ({exc}). Check the quotes, "
-            f"and keep each cell under {csv.field_size_limit()} characters."
+            T_(
+                "{file} cannot be read as CSV near line {line} ({detail}). Check the quotes, and keep "
+                "each cell under {limit} characters.",
+                file=filename,
+                line=reader.line_num,
+                detail=str(exc),
+                limit=csv.field_size_limit(),
+            )
         ) from exc
 
 
@@ -144,13 +167,14 @@ class _RowContext:
         self.number = number
         self.rejected: list[Rejection] = []
 
-    def reject(self, field: str, reason: str) -> None:
+    def reject(self, field: str, reason: Text) -> None:
+        """Record ``reason``, whose ``{file}`` and ``{row}`` placeholders this fills in."""
         self.rejected.append(
             Rejection(
                 file=self.filename,
                 record=str(self.number),
                 field=field,
-                reason=f"{self.filename}, row {self.number}: {reason}",
+                reason=reason.with_params(file=self.filename, row=self.number),
             )
         )
 
@@ -161,7 +185,9 @@ def _read_row(
     context = _RowContext(filename, number)
     codes = _cells(row, columns, "customer_code")
     if not codes:
-        context.reject("customer_code", "the customer code is empty. Fill it in or remove the row.")
+        context.reject(
+            "customer_code", T_("{file}, row {row}: the customer code is empty. Fill it in or remove the row.")
+        )
         return [], context.rejected
 
     language = _language(row, columns, context)
@@ -169,9 +195,9 @@ def _read_row(
     contacts: list[ParsedContact] = []
     for cell in _cells(row, columns, "phone"):
         for raw in filter(None, (part.strip() for part in _PHONE_SEPARATORS.split(cell))):
-            address, problem = _normalize_phone(raw)
-            if address is None:
-                context.reject("phone", problem)
+            address = _normalize_phone(raw)
+            if isinstance(address, Text):
+                context.reject("phone", address)
                 continue
             contacts.append(
                 ParsedContact(
@@ -183,7 +209,14 @@ def _read_row(
             try:
                 address = validate_email(raw, check_deliverability=False).normalized
             except EmailNotValidError as exc:
-                context.reject("email", f"the e-mail address {raw!r} is not valid ({exc}). Correct it.")
+                context.reject(
+                    "email",
+                    T_(
+                        "{file}, row {row}: the e-mail address {address} is not valid ({detail}). Correct it.",
+                        address=repr(raw),
+                        detail=str(exc),
+                    ),
+                )
                 continue
             contacts.append(
                 ParsedContact(
@@ -198,7 +231,13 @@ def _language(row: list[str], columns: dict[str, list[int]], context: _RowContex
     if language is None:
         return None
     if not _LANGUAGE.fullmatch(language.lower()):
-        context.reject("language", f"the language {language!r} is not a code such as 'it' or 'en'.")
+        context.reject(
+            "language",
+            T_(
+                "{file}, row {row}: the language {language} is not a code such as 'it' or 'en'. Correct it.",
+                language=repr(language),
+            ),
+        )
         return None
     return language.lower()
 
@@ -213,25 +252,31 @@ def _phone_channel(row: list[str], columns: dict[str, list[int]], context: _RowC
     if preferred.lower() not in ("email", "e-mail"):
         context.reject(
             "channel",
-            f"the channel {preferred!r} is not sms, whatsapp or email; sms is used for the mobile numbers.",
+            T_(
+                "{file}, row {row}: the channel {channel} is not sms, whatsapp or email, so sms is used "
+                "for the mobile numbers. Correct it if another channel is wanted.",
+                channel=repr(preferred),
+            ),
         )
     return "sms"
 
 
-def _normalize_phone(raw: str) -> tuple[str | None, str]:
-    """Return the E.164 form of a mobile number, or ``None`` and the reason it cannot be used."""
+def _normalize_phone(raw: str) -> str | Text:
+    """Return the E.164 form of a mobile number, or the reason it cannot be used."""
     try:
         parsed = phonenumbers.parse(raw, "IT")
     except phonenumbers.NumberParseException:
         parsed = None
     if parsed is None or not phonenumbers.is_valid_number(parsed):
-        return (
-            None,
-            f"the phone number {raw!r} is not valid. Correct it, for example 3331234567 or +393331234567.",
+        return T_(
+            "{file}, row {row}: the phone number {number} is not valid. Correct it, for example "
+            "3331234567 or +393331234567.",
+            number=repr(raw),
         )
     if phonenumbers.number_type(parsed) not in _ACCEPTED_PHONE_TYPES:
-        return None, (
-            f"the phone number {raw!r} is a landline or another non-mobile number, which cannot "
-            "receive SMS or WhatsApp messages. Give a mobile number."
+        return T_(
+            "{file}, row {row}: the phone number {number} is a landline or another non-mobile number, "
+            "which cannot receive SMS or WhatsApp messages. Give a mobile number.",
+            number=repr(raw),
         )
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ""
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -15,6 +15,7 @@ from decimal import Decimal
 import msgspec
 from lxml import etree
 
+from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.attachments import decode_attachment
 from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES, CostRule
 from bolletta.platform.ingest.fatturapa_lines import DEFAULT_SUPPLY_ADDRESS_TYPES, read_lines
@@ -47,7 +48,7 @@ class _Header(msgspec.Struct, kw_only=True):
     fiscal_code: str | None
     vat_number: str | None
     customer_address: str | None
-    warnings: list[str]
+    warnings: list[Text]
 
 
 def read_fatturapa(
@@ -76,26 +77,39 @@ def read_fatturapa(
     pattern = re.compile(series_pattern) if isinstance(series_pattern, str) else series_pattern
     _check_customer_code_source(customer_code_source)
 
-    def reject(reason: str, field: str | None = None) -> tuple[list[ParsedBill], list[Rejection]]:
-        return [], [Rejection(file=source_file, reason=f"{source_file} was rejected: {reason}.", field=field)]
+    def reject(reason: Text, field: str | None = None) -> tuple[list[ParsedBill], list[Rejection]]:
+        return [], [Rejection(file=source_file, reason=reason.with_params(file=source_file), field=field)]
 
     try:
         root = parse_untrusted(data)
     except UnsafeXml as exc:
-        return reject(str(exc))
+        return reject(exc.text)
 
     if local_name(root) != "FatturaElettronica":
         if local_name(root) == "FatturaElettronicaSemplificata":
             return reject(
-                "it is a simplified invoice (FatturaElettronicaSemplificata), which utility bills never use"
+                T_(
+                    "{file} was rejected: it is a simplified invoice (FatturaElettronicaSemplificata), "
+                    "which utility bills never use. Export the bill as an ordinary FatturaPA invoice."
+                )
             )
-        return reject(f"it is not a FatturaPA invoice: the root element is {local_name(root)!r}")
+        return reject(
+            T_(
+                "{file} was rejected: it is not a FatturaPA invoice, because the root element is {root}. "
+                "Send only FatturaPA invoices as .xml files.",
+                root=repr(local_name(root)),
+            )
+        )
 
     oversized = _oversized_element(root)
     if oversized is not None:
         return reject(
-            f"element {oversized} contains more than {MAX_TEXT_CHARS} characters of text, far beyond what "
-            "FatturaPA allows",
+            T_(
+                "{file} was rejected: element {element} contains more than {limit} characters of text, "
+                "far beyond what FatturaPA allows. Correct the billing export.",
+                element=oversized,
+                limit=MAX_TEXT_CHARS,
+            ),
             field=oversized,
         )
 
@@ -109,7 +123,11 @@ def read_fatturapa(
     bodies = list(children(root, "FatturaElettronicaBody"))
     if not bodies:
         return reject(
-            "it has no FatturaElettronicaBody, so it contains no bill", field="FatturaElettronicaBody"
+            T_(
+                "{file} was rejected: it has no FatturaElettronicaBody, so it contains no bill. "
+                "Correct the billing export."
+            ),
+            field="FatturaElettronicaBody",
         )
 
     bills: list[ParsedBill] = []
@@ -128,7 +146,7 @@ def read_fatturapa(
                 supply_address_types=supply_address_types,
             )
         except BodyError as exc:
-            reason = f"{source_file}, body {index} was rejected: {exc.reason}"
+            reason = exc.reason.with_params(file=source_file, body=index)
             rejected.append(Rejection(file=source_file, record=str(index), field=exc.field, reason=reason))
             continue
         bills.append(bill)
@@ -145,13 +163,24 @@ def _check_customer_code_source(source: str) -> None:
     )
 
 
-def _namespace_warnings(root: etree._Element) -> list[str]:
+def _namespace_warnings(root: etree._Element) -> list[Text]:
     namespace = etree.QName(root).namespace
     if namespace == NAMESPACE_V12:
         return []
     if namespace == NAMESPACE_V11:
-        return ["The file uses the old FatturaPA 1.1 namespace; it was read with the 1.2 mapping."]
-    return [f"The file uses the unexpected namespace {namespace!r}; elements were matched by name."]
+        return [
+            T_(
+                "The file uses the old FatturaPA 1.1 namespace, so it was read with the 1.2 mapping. "
+                "Check the bill before approval."
+            )
+        ]
+    return [
+        T_(
+            "The file uses the unexpected namespace {namespace}, so elements were matched by name. "
+            "Check the bill before approval.",
+            namespace=repr(namespace),
+        )
+    ]
 
 
 def _oversized_element(root: etree._Element) -> str | None:
@@ -176,18 +205,25 @@ def _body_text_chars(body: etree._Element) -> int:
 def _read_header(header: etree._Element | None) -> _Header:
     if header is None:
         raise BodyError(
-            "it has no FatturaElettronicaHeader, so the seller and customer are unknown",
+            T_(
+                "{file} was rejected: it has no FatturaElettronicaHeader, so the seller and customer are "
+                "unknown. Correct the billing export."
+            ),
             field="FatturaElettronicaHeader",
         )
     seller = find(header, "CedentePrestatore")
     if seller is None:
         raise BodyError(
-            "the seller (CedentePrestatore) is missing", field="FatturaElettronicaHeader/CedentePrestatore"
+            T_("{file} was rejected: the seller (CedentePrestatore) is missing. Correct the billing export."),
+            field="FatturaElettronicaHeader/CedentePrestatore",
         )
     customer = find(header, "CessionarioCommittente")
     if customer is None:
         raise BodyError(
-            "the customer (CessionarioCommittente) is missing",
+            T_(
+                "{file} was rejected: the customer (CessionarioCommittente) is missing. "
+                "Correct the billing export."
+            ),
             field="FatturaElettronicaHeader/CessionarioCommittente",
         )
 
@@ -195,13 +231,16 @@ def _read_header(header: etree._Element | None) -> _Header:
     customer_name = _party_name(customer_data)
     if not customer_name:
         raise BodyError(
-            "the customer has neither Denominazione nor Nome and Cognome",
+            T_(
+                "{file} was rejected: the customer has neither Denominazione nor Nome and Cognome. "
+                "Correct the billing export."
+            ),
             field="CessionarioCommittente/DatiAnagrafici/Anagrafica",
         )
 
     warnings = []
     if find(header, "DatiTrasmissione") is None:
-        warnings.append("The file has no DatiTrasmissione block; transmission data are unknown.")
+        warnings.append(T_("The file has no DatiTrasmissione block, so the transmission data are unknown."))
     seller_data = find(seller, "DatiAnagrafici")
     return _Header(
         seller_name=_party_name(seller_data),
@@ -257,31 +296,47 @@ def _read_body(
 ) -> ParsedBill:
     if _body_text_chars(body) > MAX_BODY_TEXT_CHARS:
         raise BodyError(
-            f"it contains more than {MAX_BODY_TEXT_CHARS} characters of text outside attachments, "
-            "far beyond a utility bill; check the export"
+            T_(
+                "{file}, body {body} was rejected: it contains more than {limit} characters of text "
+                "outside attachments, far beyond a utility bill. Correct the billing export.",
+                limit=MAX_BODY_TEXT_CHARS,
+            )
         )
 
     document = find(body, "DatiGenerali", "DatiGeneraliDocumento")
     number = text(document, "Numero")
     if number is None:
         raise BodyError(
-            "the document number (DatiGeneraliDocumento/Numero) is missing",
+            T_(
+                "{file}, body {body} was rejected: the document number (DatiGeneraliDocumento/Numero) is "
+                "missing. Correct the billing export."
+            ),
             field="DatiGenerali/DatiGeneraliDocumento/Numero",
         )
     issue_date = date_at(document, "Data", label="DatiGeneraliDocumento")
     if issue_date is None:
         raise BodyError(
-            "the issue date (DatiGeneraliDocumento/Data) is missing",
+            T_(
+                "{file}, body {body} was rejected: the issue date (DatiGeneraliDocumento/Data) is missing. "
+                "Correct the billing export."
+            ),
             field="DatiGenerali/DatiGeneraliDocumento/Data",
         )
 
     warnings = list(header.warnings)
     document_type = text(document, "TipoDocumento")
     if document_type is None:
-        warnings.append("TipoDocumento is missing; the bill is treated as an invoice (TD01).")
+        warnings.append(
+            T_(
+                "TipoDocumento is missing, so the bill is treated as an invoice (TD01). "
+                "Check the bill before approval."
+            )
+        )
     currency = text(document, "Divisa")
     if currency is None:
-        warnings.append("Divisa is missing; the amounts are taken as EUR.")
+        warnings.append(
+            T_("Divisa is missing, so the amounts are taken as EUR. Check the bill before approval.")
+        )
 
     total = decimal_at(document, "ImportoTotaleDocumento", label="DatiGeneraliDocumento")
     lines = read_lines(
@@ -289,9 +344,14 @@ def _read_body(
     )
     warnings.extend(lines.warnings)
     if find(body, "DatiBeniServizi") is None:
-        warnings.append("DatiBeniServizi is missing; the bill has no cost summary.")
+        warnings.append(T_("DatiBeniServizi is missing, so the bill has no cost summary."))
     if lines.service is None:
-        warnings.append("No POD, PDR or consumption unit found; the service is assumed to be electricity.")
+        warnings.append(
+            T_(
+                "No POD, PDR or consumption unit was found, so the service is assumed to be electricity. "
+                "Check the bill before approval."
+            )
+        )
 
     instalments = _read_instalments(body)
     payment = _payment_fields(instalments, total, warnings)
@@ -342,7 +402,11 @@ def _read_instalments(body: etree._Element) -> list[Instalment]:
             amount = decimal_at(detail, "ImportoPagamento", label=label)
             if amount is None:
                 raise BodyError(
-                    f"{label} has no ImportoPagamento, so the amount due is unknown",
+                    T_(
+                        "{file}, body {body} was rejected: {element} has no ImportoPagamento, so the amount "
+                        "due is unknown. Correct the billing export.",
+                        element=label,
+                    ),
                     field="DatiPagamento/DettaglioPagamento/ImportoPagamento",
                 )
             method = text(detail, "ModalitaPagamento")
@@ -366,30 +430,39 @@ class _Payment(msgspec.Struct, kw_only=True):
     direct_debit: bool
 
 
-def _payment_fields(instalments: list[Instalment], total: Decimal | None, warnings: list[str]) -> _Payment:
+def _payment_fields(instalments: list[Instalment], total: Decimal | None, warnings: list[Text]) -> _Payment:
     if not instalments:
         if total is None:
             raise BodyError(
-                "it has neither DatiPagamento nor ImportoTotaleDocumento, so the amount due is unknown",
+                T_(
+                    "{file}, body {body} was rejected: it has neither DatiPagamento nor "
+                    "ImportoTotaleDocumento, so the amount due is unknown. Correct the billing export."
+                ),
                 field="DatiPagamento",
             )
         warnings.append(
-            "DatiPagamento is missing: the amount due is ImportoTotaleDocumento and the due date "
-            "is unknown. Check the bill before approval."
+            T_(
+                "DatiPagamento is missing, so the amount due is ImportoTotaleDocumento and the due date "
+                "is unknown. Check the bill before approval."
+            )
         )
         return _Payment(amount_due=total, due_date=None, method=None, direct_debit=False)
 
     first = instalments[0]
     if first.due_date is None:
         warnings.append(
-            "The payment has no DataScadenzaPagamento, so the due date is unknown. "
-            "Check the bill before approval."
+            T_(
+                "The payment has no DataScadenzaPagamento, so the due date is unknown. "
+                "Check the bill before approval."
+            )
         )
     debits = [item.method in DIRECT_DEBIT_METHODS for item in instalments]
     if any(debits) and not all(debits):
         warnings.append(
-            "Some instalments are paid by direct debit and others are not; "
-            "the bill is treated as paid by direct debit and is not payable online."
+            T_(
+                "Some instalments are paid by direct debit and others are not, so the bill is treated as "
+                "paid by direct debit and is not payable online. Check the bill before approval."
+            )
         )
     return _Payment(
         amount_due=sum((item.amount for item in instalments), Decimal(0)),
@@ -400,15 +473,18 @@ def _payment_fields(instalments: list[Instalment], total: Decimal | None, warnin
 
 
 def _series_and_year(
-    number: str, issue_date: date, pattern: re.Pattern[str] | None, warnings: list[str]
+    number: str, issue_date: date, pattern: re.Pattern[str] | None, warnings: list[Text]
 ) -> tuple[str, int]:
     if pattern is None:
         return "", issue_date.year
     match = pattern.fullmatch(number)
     if match is None:
         warnings.append(
-            f"The document number {number!r} does not match the series pattern; "
-            "the series is empty and the year is the issue date's."
+            T_(
+                "The document number {number} does not match the series pattern, so the series is empty "
+                "and the year is the issue date's. Check the series pattern set for the tenant.",
+                number=repr(number),
+            )
         )
         return "", issue_date.year
     groups = match.groupdict()
@@ -426,7 +502,10 @@ def _customer_code(body: etree._Element, header: _Header, source: str) -> str:
         code = header.fiscal_code or header.vat_number
         if code is None:
             raise BodyError(
-                "the customer has neither CodiceFiscale nor IdFiscaleIVA, so the customer code is unknown",
+                T_(
+                    "{file}, body {body} was rejected: the customer has neither CodiceFiscale nor "
+                    "IdFiscaleIVA, so the customer code is unknown. Correct the billing export."
+                ),
                 field="CessionarioCommittente/DatiAnagrafici",
             )
         return code
@@ -434,7 +513,11 @@ def _customer_code(body: etree._Element, header: _Header, source: str) -> str:
         code = text(body, "DatiGenerali", "DatiContratto", "IdDocumento")
         if code is None:
             raise BodyError(
-                "DatiContratto/IdDocumento is missing, and the tenant takes the customer code from it",
+                T_(
+                    "{file}, body {body} was rejected: DatiContratto/IdDocumento is missing, and the "
+                    "tenant takes the customer code from it. Correct the billing export, or ask the "
+                    "platform operator to read the customer code from another field."
+                ),
                 field="DatiGenerali/DatiContratto/IdDocumento",
             )
         return code
@@ -446,13 +529,17 @@ def _customer_code(body: etree._Element, header: _Header, source: str) -> str:
                 if code:
                     return code
     raise BodyError(
-        f"no line has AltriDatiGestionali with TipoDato {wanted!r}, and the tenant takes the "
-        "customer code from it",
+        T_(
+            "{file}, body {body} was rejected: no line has AltriDatiGestionali with TipoDato {type}, and "
+            "the tenant takes the customer code from it. Correct the billing export, or ask the platform "
+            "operator to read the customer code from another field.",
+            type=repr(wanted),
+        ),
         field="DettaglioLinee/AltriDatiGestionali",
     )
 
 
-def _read_attachments(body: etree._Element, max_bytes: int, warnings: list[str]) -> list[Attachment]:
+def _read_attachments(body: etree._Element, max_bytes: int, warnings: list[Text]) -> list[Attachment]:
     attachments: list[Attachment] = []
     for position, allegati in enumerate(children(body, "Allegati"), start=1):
         found, problems = decode_attachment(allegati, position, max_bytes)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import msgspec
 from lxml import etree
 
+from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES, CostRule, classify_cost
 from bolletta.platform.ingest.fatturapa_values import date_at, decimal_at
 from bolletta.platform.ingest.records import CostLine
@@ -35,7 +36,7 @@ class LineSummary(msgspec.Struct, kw_only=True):
     period_from: date | None = None
     period_to: date | None = None
     service: str | None = None
-    warnings: list[str] = []
+    warnings: list[Text] = []
 
 
 def normalize_unit(unit: str | None) -> str | None:
@@ -66,7 +67,9 @@ def read_lines(
         label = f"DettaglioLinee {position}"
         cost = _read_cost(line, label, cost_rules)
         if cost is None:
-            summary.warnings.append(f"{label} has no PrezzoTotale and was left out of the cost summary.")
+            summary.warnings.append(
+                T_("{line} has no PrezzoTotale and was left out of the cost summary.", line=label)
+            )
         else:
             summary.costs.append(cost)
             if cost.category == "supply" and cost.quantity is not None and cost.unit in _SERVICE_BY_UNIT:
@@ -129,7 +132,13 @@ def _read_supply_point(line: etree._Element, summary: LineSummary) -> None:
             else:
                 summary.pdr = value
         elif current != value:
-            message = f"The lines name more than one {kind} ({current}, {value}); the bill shows {current}."
+            message = T_(
+                "The lines name more than one {kind} ({first}, {second}), so the bill shows {first}. "
+                "Check the bill before approval.",
+                kind=kind,
+                first=current,
+                second=value,
+            )
             if message not in summary.warnings:
                 summary.warnings.append(message)
 
@@ -155,8 +164,12 @@ def _set_consumption(summary: LineSummary, consumption: dict[str, Decimal]) -> N
     unit = next(iter(consumption))
     if len(consumption) > 1:
         summary.warnings.append(
-            f"Supply lines are billed in more than one unit ({', '.join(consumption)}); "
-            f"the consumption shown is the one in {unit}."
+            T_(
+                "Supply lines are billed in more than one unit ({units}), so the consumption shown is "
+                "the one in {unit}.",
+                units=", ".join(consumption),
+                unit=unit,
+            )
         )
     summary.consumption = consumption[unit]
     summary.consumption_unit = unit

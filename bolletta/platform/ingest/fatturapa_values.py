@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
+from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.safe_xml import text
 
 _XSD_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
@@ -15,10 +16,14 @@ _XSD_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 
 
 class BodyError(ValueError):
-    """Raised when one body cannot become a bill; carries the reason and the element path."""
+    """Raised when one body cannot become a bill; carries the reason and the element path.
 
-    def __init__(self, reason: str, field: str | None = None) -> None:
-        super().__init__(reason)
+    ``reason`` has a ``{file}`` placeholder, and a ``{body}`` one (the body's position in the file)
+    when the problem is inside a body; ``read_fatturapa`` fills both in.
+    """
+
+    def __init__(self, reason: Text, field: str | None = None) -> None:
+        super().__init__(reason.msgid)
         self.reason = reason
         self.field = field
 
@@ -38,8 +43,12 @@ def decimal_at(element: etree._Element | None, *path: str, label: str) -> Decima
         value = None
     if value is None or not value.is_finite():
         raise BodyError(
-            f"{label} {'/'.join(path)} is {raw!r}, which is not a decimal number with a dot "
-            "(such as 204.16). Correct the billing export.",
+            T_(
+                "{file}, body {body} was rejected: {element} is {value}, which is not a decimal number "
+                "with a dot (such as 204.16). Correct the billing export.",
+                element=f"{label} {'/'.join(path)}",
+                value=repr(raw),
+            ),
             field="/".join(path),
         )
     return value
@@ -61,7 +70,11 @@ def date_at(element: etree._Element | None, *path: str, label: str) -> date | No
         return date.fromisoformat(match.group(1))
     except ValueError:
         raise BodyError(
-            f"{label} {'/'.join(path)} is {raw!r}, which is not a date in YYYY-MM-DD form. "
-            "Correct the billing export.",
+            T_(
+                "{file}, body {body} was rejected: {element} is {value}, which is not a date in "
+                "YYYY-MM-DD form. Correct the billing export.",
+                element=f"{label} {'/'.join(path)}",
+                value=repr(raw),
+            ),
             field="/".join(path),
         ) from None

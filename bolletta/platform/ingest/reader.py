@@ -10,6 +10,7 @@ import fnmatch
 import re
 from pathlib import Path, PurePosixPath
 
+from bolletta.platform.i18n.message import T_
 from bolletta.platform.ingest.archive import ArchiveEntry, ArchiveLimits, iter_archive
 from bolletta.platform.ingest.contacts import read_contacts
 from bolletta.platform.ingest.errors import ContactsFileRejected
@@ -54,8 +55,11 @@ def read_flow(
             reading.rejected.append(
                 Rejection(
                     file=item.name,
-                    reason=f"{item.name} is a signed FatturaPA file (.xml.p7m), which is not supported yet. "
-                    "Send the unsigned .xml file instead.",
+                    reason=T_(
+                        "{file} is a signed FatturaPA file (.xml.p7m), which is not supported yet. "
+                        "Send the unsigned .xml file instead.",
+                        file=item.name,
+                    ),
                 )
             )
         elif name.endswith(".xml"):
@@ -72,8 +76,11 @@ def read_flow(
             reading.rejected.append(
                 Rejection(
                     file=item.name,
-                    reason=f"{item.name} is a JSON Lines flow, which is not supported yet. "
-                    "Send the bills as FatturaPA XML.",
+                    reason=T_(
+                        "{file} is a JSON Lines flow, which is not supported yet. "
+                        "Send the bills as FatturaPA XML.",
+                        file=item.name,
+                    ),
                 )
             )
         elif fnmatch.fnmatchcase(base, contacts_pattern):
@@ -82,7 +89,9 @@ def read_flow(
             _add_pdf(item, pdfs, reading)
         else:
             reading.ignored.append(
-                IgnoredEntry(file=item.name, reason="not a bill, contacts or PDF file, so it was not read")
+                IgnoredEntry(
+                    file=item.name, reason=T_("not a bill, contacts or PDF file, so it was not read")
+                )
             )
 
     _attach_pdfs(reading, pdfs)
@@ -93,7 +102,7 @@ def _read_contacts_entry(entry: ArchiveEntry, reading: FlowReading) -> None:
     try:
         contacts, rejected = read_contacts(entry.content, entry.name)
     except ContactsFileRejected as exc:
-        reading.rejected.append(Rejection(file=entry.name, reason=str(exc)))
+        reading.rejected.append(Rejection(file=entry.name, reason=exc.text))
         return
     reading.contacts.extend(contacts)
     reading.rejected.extend(rejected)
@@ -105,7 +114,10 @@ def _add_pdf(entry: ArchiveEntry, pdfs: dict[str, ArchiveEntry], reading: FlowRe
         reading.ignored.append(
             IgnoredEntry(
                 file=entry.name,
-                reason=f"another PDF with the same name, {pdfs[stem].name}, is already used for the bill",
+                reason=T_(
+                    "another PDF with the same name, {other}, is already used for the bill",
+                    other=pdfs[stem].name,
+                ),
             )
         )
         return
@@ -137,7 +149,8 @@ def _attach_pdfs(reading: FlowReading, pdfs: dict[str, ArchiveEntry]) -> None:
         if stem not in used:
             reading.ignored.append(
                 IgnoredEntry(
-                    file=entry.name, reason="PDF whose name matches no bill's document number or XML file"
+                    file=entry.name,
+                    reason=T_("PDF whose name matches no bill's document number or XML file"),
                 )
             )
 

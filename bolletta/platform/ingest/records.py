@@ -2,6 +2,7 @@
 
 Amounts are ``Decimal`` exactly as the flow sent them; a value the flow does not carry is ``None``
 (never zero). Readers never raise for one bad bill: they return it in ``rejected`` with a reason.
+Reasons and warnings are ``Text`` messages, translated when the job report is shown.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 
 import msgspec
+
+from bolletta.platform.i18n.message import Text
 
 
 class Instalment(msgspec.Struct, kw_only=True):
@@ -85,7 +88,7 @@ class ParsedBill(msgspec.Struct, kw_only=True):
     consumption_unit: str | None = None
     costs: list[CostLine] = []
     attachments: list[Attachment] = []
-    warnings: list[str] = []
+    warnings: list[Text] = []
 
     @property
     def is_credit_note(self) -> bool:
@@ -109,8 +112,8 @@ class Rejection(msgspec.Struct, kw_only=True):
     """A record or file that could not be used, with where and why, for the job report."""
 
     file: str
-    reason: str
-    """What is wrong and what to do, in plain words, safe to show to staff."""
+    reason: Text
+    """What is wrong, on which value, and what to do, in plain words, safe to show to staff."""
     record: str | None = None
     """Body index, line or row number inside the file."""
     field: str | None = None
@@ -121,7 +124,7 @@ class IgnoredEntry(msgspec.Struct, kw_only=True):
     """An archive entry that is neither a bill, a contacts file nor a PDF."""
 
     file: str
-    reason: str
+    reason: Text
 
 
 class FlowReading(msgspec.Struct, kw_only=True):
@@ -131,4 +134,4 @@ class FlowReading(msgspec.Struct, kw_only=True):
     contacts: list[ParsedContact] = []
     rejected: list[Rejection] = []
     ignored: list[IgnoredEntry] = []
-    warnings: list[str] = []
+    warnings: list[Text] = []

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from bolletta.platform.i18n.message import T_, Text
+
 LIBXML2_TEXT_LIMIT = 10_000_000
 """libxml2 rejects text nodes longer than this many bytes unless its huge-tree option is on."""
 
@@ -19,7 +21,21 @@ _PROLOG_ITEM = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 
 
 class UnsafeXml(ValueError):
-    """Raised when a document cannot be parsed safely; ``str(error)`` is the reason."""
+    """Raised when a document cannot be parsed safely.
+
+    ``text`` is the reason, with a ``{file}`` placeholder that the caller fills in with
+    ``text.with_params(file=...)``.
+    """
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.msgid)
+        self.text = text
+
+
+_DOCTYPE_REJECTED = T_(
+    "{file} was rejected: it contains a DOCTYPE declaration, which is never accepted in uploads. "
+    "Export the file again without it."
+)
 
 
 def parse_untrusted(data: bytes) -> etree._Element:
@@ -32,9 +48,11 @@ def parse_untrusted(data: bytes) -> etree._Element:
         UnsafeXml: the document has a DOCTYPE, uses UTF-16 or UTF-32, or is not well-formed.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:4].count(b"\x00") >= 2:
-        raise UnsafeXml("it is encoded in UTF-16 or UTF-32; export it as UTF-8")
+        raise UnsafeXml(
+            T_("{file} was rejected: it is encoded in UTF-16 or UTF-32. Export the file again as UTF-8.")
+        )
     if _has_doctype(data):
-        raise UnsafeXml("it contains a DOCTYPE declaration, which is never accepted in uploads")
+        raise UnsafeXml(_DOCTYPE_REJECTED)
 
     parser = etree.XMLParser(
         resolve_entities=False,
@@ -49,10 +67,16 @@ def parse_untrusted(data: bytes) -> etree._Element:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         where = "" if "line" in exc.msg else f", line {exc.lineno}"
-        raise UnsafeXml(f"it is not well-formed XML ({exc.msg}{where})") from exc
+        raise UnsafeXml(
+            T_(
+                "{file} was rejected: it is not well-formed XML ({detail}). "
+                "Export the file again from the billing system.",
+                detail=f"{exc.msg}{where}",
+            )
+        ) from exc
     # Backstop for a DOCTYPE the prolog scan missed; lxml reports it on the parsed tree.
     if root.getroottree().docinfo.doctype:
-        raise UnsafeXml("it contains a DOCTYPE declaration, which is never accepted in uploads")
+        raise UnsafeXml(_DOCTYPE_REJECTED)
     return root
 
 

@@ -1,4 +1,9 @@
-"""Parsing a job's archive into bills and contacts, with a report of everything left out."""
+"""Parsing a job's archive into bills and contacts, with a report of everything left out.
+
+The report (``Job.report``) and ``Bill.warnings`` store each reason and warning as a ``Text`` in its
+JSON form (``{"msgid": ..., "params": {...}}``), translated when the backoffice or an e-mail shows it.
+Reports stored before that hold plain English strings, which are shown as they are.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,13 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.tenant import Bill, Contact, CostLine, Instalment, Job
+from bolletta.platform.i18n.message import T_, Text, render, to_json
 from bolletta.platform.ingest.archive import ArchiveLimits
 from bolletta.platform.ingest.errors import ArchiveRejected
 from bolletta.platform.ingest.reader import read_flow
@@ -45,12 +52,13 @@ def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
                 customer_code_source=config.customer_code_source,
             )
         except ArchiveRejected as exc:
-            _finish(session, job, FlowReading(), accepted=[], duplicates=[], archive_error=str(exc))
+            _finish(session, job, FlowReading(), accepted=[], duplicates=[], archive_error=exc.text)
             return
         except Exception as exc:  # a reader bug must fail this job, not the worker
             logger.exception("tenant %s: reading the archive of job %d failed", tenant, job_id)
-            error = (f"Internal error while reading {job.filename} ({type(exc).__name__}). The archive is kept: "
-                     "tell the platform operator, who can re-run the job once it is fixed.")
+            error = T_("Internal error while reading {file} ({error}). The archive is kept. Tell the platform "
+                       "operator, who can run the job again once the error is fixed.",
+                       file=job.filename, error=type(exc).__name__)
             _finish(session, job, FlowReading(), accepted=[], duplicates=[], archive_error=error)
             return
         accepted, duplicates = _store_bills(rt, session, tenant, job, reading, config)
@@ -92,9 +100,11 @@ def _bill_from(parsed: ParsedBill, job: Job) -> Bill:
     warnings = list(parsed.warnings)
     today = clock.now().date()
     if parsed.due_date is not None and parsed.due_date <= today + timedelta(days=DUE_SOON_DAYS):
-        warnings.append(f"Due date {parsed.due_date.isoformat()} is past or within {DUE_SOON_DAYS} days.")
+        warnings.append(T_("Due date {date} is past or within {days} days. Check the bill before approval.",
+                           date=parsed.due_date.isoformat(), days=DUE_SOON_DAYS))
     if not parsed.is_credit_note and parsed.amount_due <= 0:
-        warnings.append(f"Invoice with amount due {parsed.amount_due}: check before approval.")
+        warnings.append(T_("Invoice with amount due {amount}. Check the bill before approval.",
+                           amount=str(parsed.amount_due)))
     payable = not parsed.is_credit_note and not parsed.direct_debit and parsed.amount_due > 0
     bill = Bill(
         public_id=random_base62(22), job_id=job.id, source_file=parsed.source_file,
@@ -108,7 +118,8 @@ def _bill_from(parsed: ParsedBill, job: Job) -> Bill:
         vat_number=parsed.vat_number, customer_address=parsed.customer_address, pod=parsed.pod,
         pdr=parsed.pdr, supply_address=parsed.supply_address, period_from=parsed.period_from,
         period_to=parsed.period_to, consumption=parsed.consumption,
-        consumption_unit=parsed.consumption_unit, warnings=warnings, created_at=clock.now(),
+        consumption_unit=parsed.consumption_unit, warnings=[to_json(warning) for warning in warnings],
+        created_at=clock.now(),
     )
     bill.instalments = [
         Instalment(position=index, amount=item.amount, due_date=item.due_date, method=item.method,
@@ -142,24 +153,24 @@ def _store_contacts(session: Session, job: Job, reading: FlowReading) -> None:
 
 def _finish(
     session: Session, job: Job, reading: FlowReading, *, accepted: list[Bill],
-    duplicates: list[dict[str, Any]], archive_error: str | None = None,
+    duplicates: list[dict[str, Any]], archive_error: Text | None = None,
 ) -> None:
     codes_with_contact = set(
         session.scalars(select(Contact.customer_code).where(Contact.job_id == job.id))
     )
     report: dict[str, Any] = {
         "accepted": len(accepted),
-        "rejected": [{"file": r.file, "record": r.record, "field": r.field, "reason": r.reason}
+        "rejected": [{"file": r.file, "record": r.record, "field": r.field, "reason": to_json(r.reason)}
                      for r in reading.rejected],
-        "ignored": [{"file": i.file, "reason": i.reason} for i in reading.ignored],
+        "ignored": [{"file": i.file, "reason": to_json(i.reason)} for i in reading.ignored],
         "duplicates": duplicates,
-        "warnings": list(reading.warnings)
-        + [f"{bill.document_number}: {warning}" for bill in accepted for warning in bill.warnings],
+        "warnings": [to_json(warning) for warning in reading.warnings]
+        + [to_json(_bill_warning(bill, warning)) for bill in accepted for warning in bill.warnings],
         "contacts": len(reading.contacts),
         "without_contact": sorted({bill.customer_code for bill in accepted} - codes_with_contact),
     }
-    if archive_error:
-        report["archive_error"] = archive_error
+    if archive_error is not None:
+        report["archive_error"] = to_json(archive_error)
     job.report = report
     job.bills_accepted = len(accepted)
     job.bills_rejected = len(reading.rejected)
@@ -168,8 +179,16 @@ def _finish(
                     note=f"{len(accepted)} bills accepted, {len(reading.rejected)} rejected")
         tasks.defer(session, "send_test_batch", session.info["tenant"], job.id)
     else:
-        states.move(session, job, states.FAILED, actor=ACTOR, note=archive_error or "no bill accepted")
+        # Transition notes are plain English text, like the other notes of the job history.
+        note = render(archive_error, "en") if archive_error is not None else "no bill accepted"
+        states.move(session, job, states.FAILED, actor=ACTOR, note=note)
     tasks.defer(session, "notify_job", session.info["tenant"], job.id, job.state)
     session.commit()
     logger.info("job %d parsed: %d accepted, %d rejected, %d duplicates", job.id, len(accepted),
                 len(reading.rejected), len(duplicates))
+
+
+def _bill_warning(bill: Bill, warning: Any) -> Text:
+    """Prefix a stored bill warning (``Text`` JSON, or a plain string from before) with the bill's number."""
+    stored = warning if isinstance(warning, str) else msgspec.convert(warning, Text)
+    return T_("{document_number}: {warning}", document_number=bill.document_number, warning=stored)

@@ -6,6 +6,7 @@ import logging
 
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.i18n import formatting
+from bolletta.platform.i18n.message import render
 from bolletta.platform.mail.sender import send_mail
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.registry import get_tenant, tenant_config
@@ -60,10 +61,10 @@ def _body(utility: str, job: Job, event: str) -> str:
             f"Clienti senza recapito: {len(report.get('without_contact', []))}",
         ]
         if report.get("archive_error"):
-            lines.append(f"Archivio rifiutato: {report['archive_error']}")
+            lines.append(f"Archivio rifiutato: {render(report['archive_error'], 'it')}")
         for item in report.get("rejected", [])[:50]:
             where = " ".join(str(part) for part in (item.get("record"), item.get("field")) if part)
-            lines.append(f"- {item['file']} {where}: {item['reason']}")
+            lines.append(f"- {item['file']} {where}: {render(item['reason'], 'it')}")
     lines.append("")
     lines.append("Il dettaglio è nel backoffice, alla voce \"Ricerca job\".")
     return "\n".join(lines)

@@ -13,13 +13,18 @@ from markupsafe import Markup, escape
 
 from bolletta.platform.i18n import formatting
 from bolletta.platform.i18n.catalog import translations
+from bolletta.platform.i18n.message import render as render_text
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "themes" / "base" / "templates"
 
 
 @cache
 def environment(language: str) -> Environment:
-    """The page environment for ``language``, with gettext and the formatting filters."""
+    """The page environment for ``language``, with gettext and the formatting filters.
+
+    ``tr(text)`` translates a stored message of the job report (a ``Text``, its JSON form, or a plain
+    string from an older report).
+    """
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(("html",)),
@@ -34,6 +39,7 @@ def environment(language: str) -> Environment:
     env.filters["moment"] = lambda value: formatting.moment(value, language)
     env.filters["quantity"] = lambda value: formatting.quantity(value, language)
     env.globals["language"] = language
+    env.globals["tr"] = lambda text: render_text(text, language)
     return env
 
 

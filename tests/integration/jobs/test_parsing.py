@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from bolletta.platform.db.models.tenant import Bill, JobTransition, Ticket
 from bolletta.platform.demo.flow import DemoFlow
+from bolletta.platform.i18n.message import render
 from bolletta.platform.jobs import states
 from bolletta.platform.jobs.opening import open_job
 from bolletta.platform.stack import EmbeddedStack
@@ -19,6 +22,15 @@ DOCTYPE_XML = (
     b"<p:FatturaElettronica xmlns:p='http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2'>"
     b"&name;</p:FatturaElettronica>"
 )
+
+
+def report_text(value: str | dict[str, Any]) -> str:
+    """The English text of a report message, stored as a string or as ``{"msgid", "params"}``."""
+    if isinstance(value, str):
+        return value
+    params = {name: report_text(param) if isinstance(param, dict) else param
+              for name, param in value.get("params", {}).items()}
+    return str(value["msgid"]).format(**params)
 
 
 def open_archive(stack: EmbeddedStack, tenant: str, archive: bytes, filename: str) -> int:
@@ -36,7 +48,9 @@ def test_malformed_only_archive_fails(stack: EmbeddedStack, tenant: str) -> None
     assert job.report["accepted"] == 0
     rejected = job.report["rejected"]
     assert [item["file"] for item in rejected] == [MALFORMED_NAME]
-    assert "not well-formed XML" in rejected[0]["reason"]
+    assert rejected[0]["reason"]["msgid"].startswith("{file} was rejected: it is not well-formed XML (")
+    assert rejected[0]["reason"]["params"]["file"] == MALFORMED_NAME
+    assert render(rejected[0]["reason"]).startswith(f"{MALFORMED_NAME} è stato scartato: non è un XML ben formato")
     with stack.rt.db.tenant_session(tenant) as session:
         assert session.scalars(select(Bill)).all() == []
         assert session.scalars(select(Ticket)).all() == []
@@ -67,7 +81,8 @@ def test_failed_job_emails_staff(stack: EmbeddedStack, tenant: str) -> None:
     text = body.get_content()
     assert "Bollette accettate: 0" in text
     assert MALFORMED_NAME in text
-    assert "not well-formed XML" in text
+    assert f"{MALFORMED_NAME} è stato scartato: non è un XML ben formato" in text
+    assert "Esporta di nuovo il file dal sistema di fatturazione." in text
 
 
 def test_unreadable_archive_fails_with_error(stack: EmbeddedStack, tenant: str) -> None:
@@ -75,7 +90,7 @@ def test_unreadable_archive_fails_with_error(stack: EmbeddedStack, tenant: str) 
 
     job = load_job(stack, tenant, job_id)
     assert job.state == states.FAILED
-    assert job.report["archive_error"]
+    assert render(job.report["archive_error"]).startswith("truncated.zip non è un archivio ZIP leggibile (")
     assert job.report["accepted"] == 0
 
 
@@ -91,9 +106,9 @@ def test_mixed_archive_keeps_good_bills(stack: EmbeddedStack, tenant: str, demo_
         numbers = session.scalars(select(Bill.document_number).where(Bill.job_id == job_id)).all()
     assert sorted(numbers) == sorted(demo_flow.document_numbers)
 
-    rejected = {item["file"]: item["reason"] for item in job.report["rejected"]}
+    rejected = {item["file"]: render(item["reason"]) for item in job.report["rejected"]}
     assert set(rejected) == {MALFORMED_NAME, DOCTYPE_NAME}
-    assert "not well-formed XML" in rejected[MALFORMED_NAME]
-    assert "DOCTYPE" in rejected[DOCTYPE_NAME]
+    assert "non è un XML ben formato" in rejected[MALFORMED_NAME]
+    assert "contiene una dichiarazione DOCTYPE" in rejected[DOCTYPE_NAME]
     assert job.bills_rejected == 2
     assert job.report["duplicates"] == []

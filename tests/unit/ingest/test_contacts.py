@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
+from bolletta.platform.i18n.message import render
 from bolletta.platform.ingest.contacts import read_contacts
 from bolletta.platform.ingest.errors import ContactsFileRejected
 
@@ -53,7 +56,10 @@ def test_landline_rejected_with_row() -> None:
     assert len(rejected) == 1
     assert rejected[0].record == "3"
     assert rejected[0].field == "phone"
-    assert "landline" in rejected[0].reason
+    assert render(rejected[0].reason) == (
+        "contacts.csv, riga 3: il numero di telefono '06 1234 5678' è un fisso o comunque non è un "
+        "cellulare, quindi non può ricevere SMS o messaggi WhatsApp. Indica un numero di cellulare."
+    )
 
 
 def test_invalid_number_and_email_rejected() -> None:
@@ -61,8 +67,12 @@ def test_invalid_number_and_email_rejected() -> None:
     contacts, rejected = read_contacts(data, "contacts.csv")
     assert [(contact.customer_code, contact.address) for contact in contacts] == [("C2", "ok@example.com")]
     assert [(item.record, item.field) for item in rejected] == [("2", "phone"), ("2", "email")]
-    assert "'12' is not valid" in rejected[0].reason
-    assert "not-an-address" in rejected[1].reason
+    assert render(rejected[0].reason).startswith(
+        "contacts.csv, riga 2: il numero di telefono '12' non è valido. Correggilo"
+    )
+    assert render(rejected[1].reason).startswith(
+        "contacts.csv, riga 2: l'indirizzo e-mail 'not-an-address' non è valido ("
+    )
 
 
 def test_quoted_newline_ragged_rows() -> None:
@@ -76,19 +86,32 @@ def test_missing_customer_code_cell_rejected() -> None:
     _, rejected = read_contacts(b"codice_anagrafico;cellulare\n;3331234567\n", "contacts.csv")
     assert rejected[0].field == "customer_code"
     assert rejected[0].record == "2"
+    assert render(rejected[0].reason) == (
+        "contacts.csv, riga 2: il codice cliente è vuoto. Compilalo o elimina la riga."
+    )
 
 
 def test_missing_customer_code_column_raises() -> None:
-    with pytest.raises(ContactsFileRejected, match="no customer code column"):
+    with pytest.raises(ContactsFileRejected) as raised:
         read_contacts(b"nome;cellulare\nMario;3331234567\n", "contacts.csv")
+    assert render(raised.value.text) == (
+        "contacts.csv non ha una colonna con il codice cliente. Chiama una colonna codice_anagrafico, "
+        "codice cliente o customer_code. L'intestazione trovata è ['nome', 'cellulare']."
+    )
 
 
 def test_oversized_cell_raises() -> None:
     data = b"codice_anagrafico;note\nC1;" + b"x" * 200_000 + b"\n"
-    with pytest.raises(ContactsFileRejected, match="cannot be read as CSV"):
+    with pytest.raises(ContactsFileRejected) as raised:
         read_contacts(data, "contacts.csv")
+    reason = render(raised.value.text)
+    assert reason.startswith("contacts.csv non si può leggere come CSV vicino alla riga ")
+    assert f"tieni ogni cella sotto i {csv.field_size_limit()} caratteri" in reason
 
 
 def test_undecodable_file_raises() -> None:
-    with pytest.raises(ContactsFileRejected, match="neither UTF-8 nor windows-1252"):
+    with pytest.raises(ContactsFileRejected) as raised:
         read_contacts(b"codice_anagrafico\n\x81\x8d\n", "contacts.csv")
+    assert render(raised.value.text) == (
+        "contacts.csv non è testo né UTF-8 né windows-1252 (byte 18). Salvalo come CSV UTF-8."
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bolletta.platform.i18n.message import Text, render
 from bolletta.platform.ingest.fatturapa import read_fatturapa
 
 RIEPILOGO = "oca_l10n_italy/IT05979361218_ripilogoiva.xml"
@@ -16,6 +17,11 @@ RIEPILOGO = "oca_l10n_italy/IT05979361218_ripilogoiva.xml"
 def read_sample(samples_dir: Path, relative: str, **options: object):
     path = samples_dir / "fatturapa" / relative
     return read_fatturapa(path.read_bytes(), path.name, **options)  # type: ignore[arg-type]
+
+
+def italian(texts: list[Text]) -> list[str]:
+    """The warnings or reasons as the backoffice shows them in Italian."""
+    return [render(text) for text in texts]
 
 
 def test_electricity_bill_fields(samples_dir: Path) -> None:
@@ -110,13 +116,17 @@ def test_attachment_over_cap_is_warning(samples_dir: Path) -> None:
     )
     assert rejected == []
     assert bill.attachments == []
-    assert sum("too large" in warning and "1000 bytes" in warning for warning in bill.warnings) == 2
+    too_large = [warning for warning in italian(bill.warnings) if "è troppo grande" in warning]
+    assert len(too_large) == 2
+    for warning in too_large:
+        assert "più del limite di 1000 byte. È stato tralasciato." in warning
+        assert warning.endswith("Invia il PDF come file a parte nell'archivio.")
 
 
 def test_non_pdf_attachment_skipped(samples_dir: Path) -> None:
     [bill], _ = read_sample(samples_dir, "simevo/IT01234567890_FPR04.xml")
     assert bill.attachments == []
-    assert any("neither a PDF" in warning for warning in bill.warnings)
+    assert any("non è né un PDF né uno ZIP di PDF" in warning for warning in italian(bill.warnings))
 
 
 def test_windows_1252_text_decoded(samples_dir: Path) -> None:
@@ -157,7 +167,7 @@ def test_unusual_prefix_and_no_declaration(samples_dir: Path) -> None:
 def test_version_1_1_warns(samples_dir: Path) -> None:
     [bill], rejected = read_sample(samples_dir, "fatturaelettronicaphp/IT01234567890_11001.xml")
     assert rejected == []
-    assert any("1.1 namespace" in warning for warning in bill.warnings)
+    assert any("vecchio namespace di FatturaPA 1.1" in warning for warning in italian(bill.warnings))
 
 
 def test_missing_payment_uses_total(samples_dir: Path) -> None:
@@ -167,7 +177,10 @@ def test_missing_payment_uses_total(samples_dir: Path) -> None:
     [bill], _ = read_fatturapa((text[:start] + text[end:]).encode(), "nopay.xml")
     assert bill.amount_due == Decimal("204.16")
     assert bill.due_date is None
-    assert any("DatiPagamento is missing" in warning for warning in bill.warnings)
+    assert (
+        "Manca DatiPagamento, quindi l'importo da pagare è ImportoTotaleDocumento e la scadenza è "
+        "sconosciuta. Controlla la bolletta prima del benestare."
+    ) in italian(bill.warnings)
 
 
 def test_instalments_sorted_and_pagopa(samples_dir: Path) -> None:
@@ -207,7 +220,12 @@ def test_missing_altri_dati_rejects_body(samples_dir: Path) -> None:
     bills, rejected = read_sample(samples_dir, RIEPILOGO, customer_code_source="altri_dati:CODCLI")
     assert bills == []
     assert rejected[0].record == "1"
-    assert "codcli" in rejected[0].reason
+    reason = render(rejected[0].reason)
+    assert reason.startswith(
+        "IT05979361218_ripilogoiva.xml, corpo 1 scartato: nessuna riga ha AltriDatiGestionali con "
+        "TipoDato 'codcli'"
+    )
+    assert "chiedi al gestore della piattaforma di leggere il codice cliente da un altro campo" in reason
 
 
 def test_bad_customer_code_source_raises() -> None:
@@ -215,33 +233,41 @@ def test_bad_customer_code_source_raises() -> None:
         read_fatturapa(b"<x/>", "x.xml", customer_code_source="nonsense")
 
 
+# The Italian reason each file is rejected with, as staff read it in the job report.
 REJECTED_FILES = {
-    "invalid/IT01234567890_FPA01_bad_v122.xml": "no FatturaElettronicaBody",
-    "invalid/malformed.xml": "not well-formed XML",
-    "invalid/missing_CedentePrestatore.xml": "seller (CedentePrestatore) is missing",
-    "invalid/missing_CessionarioCommittente.xml": "customer (CessionarioCommittente) is missing",
-    "invalid/missing_DatiGenerali.xml": "document number",
-    "invalid/missing_DatiGeneraliDocumento.xml": "document number",
-    "invalid/missing_DatiGeneraliDocumento_Data.xml": "issue date",
-    "invalid/missing_DatiGeneraliDocumento_Numero.xml": "document number",
-    "invalid/missing_FatturaElettronicaBody.xml": "no FatturaElettronicaBody",
-    "invalid/missing_FatturaElettronicaHeader.xml": "no FatturaElettronicaHeader",
-    "malicious/billion_laughs.xml": "DOCTYPE",
-    "malicious/embedded_schema.xml": "DOCTYPE",
-    "malicious/entity_expansion.xml": "DOCTYPE",
-    "malicious/quadratic_blowup.xml": "DOCTYPE",
-    "malicious/recursive_entity.xml": "DOCTYPE",
-    "malicious/small_jumbo.xml": "DOCTYPE",
-    "malicious/jumbo_Causale.xml": "characters of text outside attachments",
-    "malicious/jumbo_FatturaElettronicaHeader.xml": "Jumbo contains more than",
+    "invalid/IT01234567890_FPA01_bad_v122.xml": "non ha FatturaElettronicaBody",
+    "invalid/malformed.xml": "non è un XML ben formato",
+    "invalid/missing_CedentePrestatore.xml": "manca il fornitore (CedentePrestatore)",
+    "invalid/missing_CessionarioCommittente.xml": "manca il cliente (CessionarioCommittente)",
+    "invalid/missing_DatiGenerali.xml": "manca il numero del documento",
+    "invalid/missing_DatiGeneraliDocumento.xml": "manca il numero del documento",
+    "invalid/missing_DatiGeneraliDocumento_Data.xml": "manca la data di emissione",
+    "invalid/missing_DatiGeneraliDocumento_Numero.xml": "manca il numero del documento",
+    "invalid/missing_FatturaElettronicaBody.xml": "non ha FatturaElettronicaBody",
+    "invalid/missing_FatturaElettronicaHeader.xml": "non ha FatturaElettronicaHeader",
+    "malicious/billion_laughs.xml": "contiene una dichiarazione DOCTYPE",
+    "malicious/embedded_schema.xml": "contiene una dichiarazione DOCTYPE",
+    "malicious/entity_expansion.xml": "contiene una dichiarazione DOCTYPE",
+    "malicious/quadratic_blowup.xml": "contiene una dichiarazione DOCTYPE",
+    "malicious/recursive_entity.xml": "contiene una dichiarazione DOCTYPE",
+    "malicious/small_jumbo.xml": "contiene una dichiarazione DOCTYPE",
+    "malicious/jumbo_Causale.xml": "caratteri di testo fuori dagli allegati",
+    "malicious/jumbo_FatturaElettronicaHeader.xml": "Jumbo contiene più di",
 }
+
+# The fix that ends each rejection reason above.
+REJECTION_FIXES = (
+    "Correggi l'esportazione dal sistema di fatturazione.",
+    "Esporta di nuovo il file senza.",
+    "Esporta di nuovo il file dal sistema di fatturazione.",
+)
 
 # Files in invalid/ that miss only data the smart bill can do without: they import with a warning.
 IMPORTED_WITH_WARNING = {
-    "invalid/missing_DatiTrasmissione.xml": "DatiTrasmissione",
-    "invalid/missing_DatiGeneraliDocumento_Divisa.xml": "Divisa is missing",
-    "invalid/missing_DatiGeneraliDocumento_TipoDocumento.xml": "TipoDocumento is missing",
-    "invalid/missing_DatiBeniServizi.xml": "DatiBeniServizi is missing",
+    "invalid/missing_DatiTrasmissione.xml": "Il file non ha il blocco DatiTrasmissione",
+    "invalid/missing_DatiGeneraliDocumento_Divisa.xml": "Manca Divisa",
+    "invalid/missing_DatiGeneraliDocumento_TipoDocumento.xml": "Manca TipoDocumento",
+    "invalid/missing_DatiBeniServizi.xml": "Manca DatiBeniServizi",
 }
 
 
@@ -250,15 +276,17 @@ def test_bad_file_rejected(samples_dir: Path, relative: str, reason: str) -> Non
     bills, rejected = read_sample(samples_dir, relative)
     assert bills == []
     assert len(rejected) == 1
-    assert reason in rejected[0].reason
-    assert Path(relative).name in rejected[0].reason
+    italian_reason = render(rejected[0].reason)
+    assert reason in italian_reason
+    assert italian_reason.startswith(Path(relative).name)
+    assert italian_reason.endswith(REJECTION_FIXES)
 
 
 @pytest.mark.parametrize(("relative", "warning"), sorted(IMPORTED_WITH_WARNING.items()))
 def test_optional_gap_imports_with_warning(samples_dir: Path, relative: str, warning: str) -> None:
     [bill], rejected = read_sample(samples_dir, relative)
     assert rejected == []
-    assert any(warning in text for text in bill.warnings)
+    assert any(warning in text for text in italian(bill.warnings))
 
 
 def test_every_bad_sample_is_covered(samples_dir: Path) -> None:
@@ -288,16 +316,23 @@ def test_every_bad_sample_is_covered(samples_dir: Path) -> None:
 
 def test_doctype_content_never_leaks(samples_dir: Path) -> None:
     _, rejected = read_sample(samples_dir, "malicious/entity_expansion.xml")
-    assert "root:" not in rejected[0].reason
-    assert "/etc/passwd" not in rejected[0].reason
+    reason = render(rejected[0].reason)
+    assert "root:" not in reason
+    assert "/etc/passwd" not in reason
 
 
 def test_doctype_after_comment_rejected() -> None:
     data = b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- c --><!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>'
     _, rejected = read_fatturapa(data, "sneaky.xml")
-    assert "DOCTYPE" in rejected[0].reason
+    assert render(rejected[0].reason) == (
+        "sneaky.xml è stato scartato: contiene una dichiarazione DOCTYPE, che non è mai accettata nei "
+        "caricamenti. Esporta di nuovo il file senza."
+    )
 
 
 def test_not_fatturapa_root_rejected() -> None:
     _, rejected = read_fatturapa(b"<note><to>x</to></note>", "note.xml")
-    assert "root element is 'note'" in rejected[0].reason
+    assert render(rejected[0].reason) == (
+        "note.xml è stato scartato: non è una fattura FatturaPA, perché l'elemento radice è 'note'. "
+        "Invia come file .xml solo fatture FatturaPA."
+    )

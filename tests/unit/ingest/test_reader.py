@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bolletta.platform.i18n.message import render
 from bolletta.platform.ingest.archive import ArchiveLimits
 from bolletta.platform.ingest.errors import ArchiveRejected
 from bolletta.platform.ingest.reader import read_flow
@@ -43,7 +44,9 @@ def test_bad_files_do_not_stop_good_ones(samples_dir: Path) -> None:
     for name in ("malicious/billion_laughs.xml", "malicious/jumbo_Causale.xml", "invalid/malformed.xml"):
         assert name in rejected_files
     for item in reading.rejected:
-        assert item.reason
+        # Each reason names its file and has an Italian translation.
+        assert render(item.reason).startswith(item.file)
+        assert render(item.reason) != render(item.reason, "en")
     imported = {bill.source_file for bill in reading.bills}
     # Every bad sample is either rejected with a reason or imported (only transmission data missing).
     assert set(bad_names) <= rejected_files | imported
@@ -60,13 +63,21 @@ def test_dispatch_by_entry_name(samples_dir: Path) -> None:
         }
     )
     reading = read_flow(data, "flow.zip")
-    reasons = {item.file: item.reason for item in reading.rejected}
-    assert "not supported yet" in reasons["IT01234567890_FPR03.xml.p7m"]
-    assert "JSON Lines" in reasons["flow.JSONL"]
+    reasons = {item.file: render(item.reason) for item in reading.rejected}
+    assert reasons["IT01234567890_FPR03.xml.p7m"] == (
+        "IT01234567890_FPR03.xml.p7m è un file FatturaPA firmato (.xml.p7m), che non è ancora supportato. "
+        "Invia al suo posto il file .xml non firmato."
+    )
+    assert reasons["flow.JSONL"] == (
+        "flow.JSONL è un flusso JSON Lines, che non è ancora supportato. Invia le bollette come XML FatturaPA."
+    )
     assert [(contact.customer_code, contact.address) for contact in reading.contacts] == [
         ("03533590174", "+393331234567")
     ]
     assert [entry.file for entry in reading.ignored] == ["readme.txt"]
+    assert render(reading.ignored[0].reason) == (
+        "non è un file di bollette, di recapiti o un PDF, quindi non è stato letto"
+    )
     assert [bill.document_number for bill in reading.bills] == ["GR20-900443E"]
 
 
@@ -107,7 +118,10 @@ def test_bad_contacts_file_is_rejection(samples_dir: Path) -> None:
     )
     reading = read_flow(data, "flow.zip")
     assert len(reading.bills) == 1
-    assert "no customer code column" in reading.rejected[0].reason
+    assert reading.rejected[0].file == "contacts.csv"
+    assert render(reading.rejected[0].reason).startswith(
+        "contacts.csv non ha una colonna con il codice cliente."
+    )
 
 
 def test_bare_xml_upload(samples_dir: Path) -> None:
@@ -119,10 +133,13 @@ def test_attachment_cap_from_limits(samples_dir: Path) -> None:
     data = sample(samples_dir, "oca_l10n_italy/IT06363391001_00003.xml")
     reading = read_flow(data, "a.xml", ArchiveLimits(attachment_max_bytes=100))
     assert reading.bills[0].attachments == []
-    assert any("limit of 100 bytes" in warning for warning in reading.bills[0].warnings)
+    assert any("più del limite di 100 byte" in render(warning) for warning in reading.bills[0].warnings)
 
 
 def test_zip_slip_rejects_whole_flow(samples_dir: Path) -> None:
     data = build_zip({"bill.xml": sample(samples_dir, RIEPILOGO), "../../evil.xml": b"<a/>"})
-    with pytest.raises(ArchiveRejected, match="unsafe"):
+    with pytest.raises(ArchiveRejected) as raised:
         read_flow(data, "flow.zip")
+    assert render(raised.value.text).startswith(
+        "flow.zip è stato scartato perché non sicuro: la voce '../../evil.xml' ha un segmento '..' nel percorso."
+    )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,7 +49,8 @@ class Bill(TenantBase):
     consumption: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     consumption_unit: Mapped[str | None] = mapped_column(String(10))
     language: Mapped[str | None] = mapped_column(String(10))
-    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Warnings for approval, each a ``Text`` as JSON. Bills stored before that change hold plain strings."""
     pdf_key: Mapped[str | None] = mapped_column(String(500))
     """Storage key of the bill's own PDF from the flow."""
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
