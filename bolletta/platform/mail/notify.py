@@ -63,8 +63,8 @@ def _body(utility: str, job: Job, event: str) -> str:
         if report.get("archive_error"):
             lines.append(f"Archivio rifiutato: {render(report['archive_error'], 'it')}")
         for item in report.get("rejected", [])[:50]:
-            where = " ".join(str(part) for part in (item.get("record"), item.get("field")) if part)
-            lines.append(f"- {item['file']} {where}: {render(item['reason'], 'it')}")
+            place = " ".join(str(part) for part in (item["file"], item.get("record"), item.get("field")) if part)
+            lines.append(f"- {place}: {render(item['reason'], 'it')}")
     lines.append("")
     lines.append("Il dettaglio è nel backoffice, alla voce \"Ricerca job\".")
     return "\n".join(lines)

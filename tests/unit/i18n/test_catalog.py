@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -113,6 +114,23 @@ def test_english_catalog_repeats_each_msgid() -> None:
     different = [repr(entry.id) for entry in catalog if entry.id and entry.string != entry.id]
 
     assert not different, "English entries whose msgstr differs from the msgid:\n" + "\n".join(different)
+
+
+def test_italian_translations_keep_placeholders() -> None:
+    catalog = read_catalog("it")
+    placeholder = re.compile(r"\{(\w+)\}")
+
+    # Report messages fill their placeholders with str.format, so a renamed or dropped one breaks them.
+    mismatched = [
+        f"{entry.id!r}: {entry.string!r}"
+        for entry in catalog
+        if entry.id and isinstance(entry.id, str) and entry.string
+        and set(placeholder.findall(entry.id)) != set(placeholder.findall(str(entry.string)))
+    ]
+
+    assert not mismatched, "Italian translations whose {placeholders} differ from the msgid:\n" + "\n".join(
+        mismatched
+    )
 
 
 def test_dynamic_ids_match_job_states() -> None:
