@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -42,4 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from bolletta.platform.settings import load_settings
 
     broker_url = os.environ.get("BOLLETTA_TEST_BROKER_URL", "") if services_pass() else ""
-    workers.setup_broker(load_settings(environ={"BOLLETTA_BROKER_URL": broker_url}))
+    # A namespace of its own keeps this run's messages apart from any other run on the same Redis.
+    namespace = f"bolletta-test-{uuid.uuid4().hex[:12]}"
+    workers.setup_broker(load_settings(environ={"BOLLETTA_BROKER_URL": broker_url,
+                                                "BOLLETTA_BROKER_NAMESPACE": namespace}))

@@ -201,6 +201,33 @@ def job_import(tenant_slug: str, archive: Path) -> None:
     import_archive(tenant_slug, archive)
 
 
+@job.command("start")
+@click.argument("tenant_slug")
+@click.argument("job_id", type=int)
+@click.option("--user", "username", required=True, help="Staff user who starts it (audited), e.g. a platform admin.")
+def job_start(tenant_slug: str, job_id: int, username: str) -> None:
+    """Press "Avvia inoltro" for approved job JOB_ID of TENANT_SLUG, as USERNAME."""
+    from sqlalchemy import select
+
+    from bolletta.platform import runtime, workers
+    from bolletta.platform.db.models.platform import Tenant, User
+    from bolletta.platform.jobs.approval import Staff, start_dispatch
+
+    settings = load_settings()
+    rt = runtime.configure(settings)
+    workers.setup_broker(settings)
+    workers.load_actors()
+    with rt.db.platform_session() as session:
+        user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+        tenant = session.scalar(select(Tenant).where(Tenant.id == user.tenant_id)) if user and user.tenant_id else None
+    if user is None:
+        raise click.ClickException(f"User {username!r} not found or not active.")
+    staff = Staff(user_id=user.id, username=user.username, role=user.role, tenant=tenant.slug if tenant else None,
+                  ip="cli")
+    start_dispatch(rt, tenant_slug, job_id, staff)
+    click.echo(f"Dispatch of job #{job_id} started; a worker sends the messages.")
+
+
 def run() -> None:
     """Entry point for ``python -m bolletta``."""
     main(prog_name="bolletta")

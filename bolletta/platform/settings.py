@@ -32,6 +32,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """``redis://`` or ``amqp://`` URL of the Dramatiq broker; empty means the in-memory
     ``StubBroker`` with a worker inside the same process."""
 
+    broker_namespace: str = "bolletta"
+    """Prefix of the broker's Redis keys, so several installations (or test runs) can share one Redis."""
+
     secret_key: str = ""
     """Master secret, at least 32 characters. Keys for sessions, ticket HMACs and signed
     notifications are derived from it with HKDF. Required outside the demo."""

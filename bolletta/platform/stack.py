@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 import uvicorn
 from dramatiq import Worker
+from dramatiq.brokers.stub import StubBroker
 
 from bolletta.platform import runtime, tasks, workers
 from bolletta.platform.app import create_app
@@ -96,6 +97,8 @@ def start_stack(
     migrate.upgrade_platform(rt.db)
     for slug in all_tenant_slugs(rt.db):
         migrate.upgrade_tenant(rt.db, slug)
+    if isinstance(broker, StubBroker):
+        tasks.requeue_unfinished(rt.db)
     worker = workers.start_worker(broker, threads=worker_threads) if run_worker else None
     tasks.relay_all(rt.db)
     relay_loop = tasks.RelayLoop(rt.db)

@@ -22,6 +22,8 @@ from bolletta.platform.db.models.tenant import OutboxTask
 logger = logging.getLogger(__name__)
 
 _PENDING_KEY = "outbox_pending"
+OUTBOX_OPTION = "outbox_row"
+"""Message option carrying ``[tenant, row id]``, so the worker can stamp the row done."""
 
 
 def defer(session: Session, actor_name: str, *args: Any) -> None:
@@ -47,7 +49,8 @@ def relay(db: Any, tenant: str) -> int:
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 continue
             try:
-                broker.get_actor(row.actor).send(*row.args)
+                actor = broker.get_actor(row.actor)
+                broker.enqueue(actor.message_with_options(args=tuple(row.args), **{OUTBOX_OPTION: [tenant, row.id]}))
             except Exception:
                 logger.exception("task outbox: sending %s (row %d) of tenant %s failed", row.actor, row.id, tenant)
                 session.rollback()
@@ -67,6 +70,35 @@ def _relay_after_commit(session: Session) -> None:
     from bolletta.platform import runtime
 
     relay(runtime.current().db, tenant)
+
+
+def mark_done(db: Any, tenant: str, row_id: int) -> None:
+    """Stamp the outbox row whose message an actor finished."""
+    with db.tenant_session(tenant) as session:
+        session.execute(update(OutboxTask).where(OutboxTask.id == row_id).values(done_at=clock.now()))
+        session.commit()
+
+
+def requeue_unfinished(db: Any) -> int:
+    """Mark every sent but unfinished row unsent again; return how many.
+
+    Only for the in-memory broker at start: its queue died with the previous process, so those
+    messages are gone. Actors are idempotent, so one that did finish just before a crash (without
+    its row being stamped) does nothing the second time.
+    """
+    from bolletta.tenants.registry import all_tenant_slugs
+
+    count = 0
+    for slug in all_tenant_slugs(db):
+        with db.tenant_session(slug) as session:
+            result = session.execute(
+                update(OutboxTask)
+                .where(OutboxTask.sent_at.is_not(None), OutboxTask.done_at.is_(None))
+                .values(sent_at=None)
+            )
+            count += result.rowcount  # type: ignore[attr-defined]
+            session.commit()
+    return count
 
 
 def relay_all(db: Any) -> int:

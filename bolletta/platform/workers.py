@@ -15,6 +15,7 @@ import dramatiq
 from dramatiq import Worker
 from dramatiq.broker import Broker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import Middleware
 
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.settings import Settings
@@ -33,6 +34,28 @@ QUEUES = ("default",)
 _broker: Broker | None = None
 
 
+class OutboxCompletion(Middleware):
+    """Stamps a message's task outbox row done once its actor finished without error."""
+
+    def after_process_message(
+        self,
+        broker: Broker,
+        message: dramatiq.Message,
+        *,
+        result: object = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        from bolletta.platform import runtime, tasks
+
+        row = message.options.get(tasks.OUTBOX_OPTION)
+        if exception is not None or not row:
+            return
+        try:
+            tasks.mark_done(runtime.current().db, row[0], int(row[1]))
+        except Exception:  # a failed stamp only means the message may run once more after a crash
+            logger.exception("task outbox: marking row %s of tenant %s done failed", row[1], row[0])
+
+
 def setup_broker(settings: Settings) -> Broker:
     """Create the broker named by ``BOLLETTA_BROKER_URL`` (or the stub broker) and make it global.
 
@@ -49,7 +72,7 @@ def setup_broker(settings: Settings) -> Broker:
     elif url.startswith(("redis://", "rediss://")):
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=url)
+        broker = RedisBroker(url=url, namespace=settings.broker_namespace)
     elif url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
@@ -58,6 +81,7 @@ def setup_broker(settings: Settings) -> Broker:
         raise ConfigurationError(
             f"BOLLETTA_BROKER_URL must start with redis:// or amqp:// (got {url.split(':', 1)[0]}://...)"
         )
+    broker.add_middleware(OutboxCompletion())
     dramatiq.set_broker(broker)
     _broker = broker
     logger.info("broker: %s", type(broker).__name__)

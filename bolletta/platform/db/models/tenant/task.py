@@ -23,3 +23,6 @@ class OutboxTask(TenantBase):
     args: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    """When an actor finished the message without error; the in-memory broker of the embedded
+    default loses queued messages on a crash, so rows sent but never done are sent again at start."""
