@@ -82,14 +82,19 @@ def serve() -> None:
     """Serve the web app (backoffice, customer pages, callbacks) with uvicorn."""
     import uvicorn
 
-    from bolletta.platform import runtime, workers
+    from bolletta.platform import runtime, tasks, workers
     from bolletta.platform.app import create_app
 
     settings = load_settings()
     rt = runtime.configure(settings)
-    workers.setup_broker(settings)
+    broker = workers.setup_broker(settings)
     workers.load_actors()
-    uvicorn.run(create_app(rt), host=settings.http_host, port=settings.http_port, lifespan="off")
+    # Without a broker URL the queue is in memory, so this process must also run the worker.
+    processing = tasks.start_processing(rt.db, broker, run_worker=not settings.broker_url)
+    try:
+        uvicorn.run(create_app(rt), host=settings.http_host, port=settings.http_port, lifespan="off")
+    finally:
+        processing.stop()
 
 
 @main.command()
@@ -104,13 +109,10 @@ def worker(threads: int) -> None:
     rt = runtime.configure(settings)
     broker = workers.setup_broker(settings)
     workers.load_actors()
-    running = workers.start_worker(broker, threads=threads)
-    relay_loop = tasks.RelayLoop(rt.db)
-    relay_loop.start()
+    processing = tasks.start_processing(rt.db, broker, threads=threads)
     click.echo(f"Worker running with {threads} threads on {type(broker).__name__}.")
     _wait_for_signal()
-    relay_loop.stop()
-    running.stop()
+    processing.stop()
 
 
 @main.group()

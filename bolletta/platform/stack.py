@@ -16,7 +16,6 @@ from typing import Any
 import msgspec
 import uvicorn
 from dramatiq import Worker
-from dramatiq.brokers.stub import StubBroker
 
 from bolletta.platform import runtime, tasks, workers
 from bolletta.platform.app import create_app
@@ -50,10 +49,14 @@ class EmbeddedStack:
     http_port: int
     sftp: SftpServer
     catcher: MailCatcher | None
-    worker: Worker | None
+    processing: tasks.Processing
     server: uvicorn.Server
-    relay_loop: tasks.RelayLoop
     threads: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def worker(self) -> Worker | None:
+        """The in-process worker, when this stack runs one."""
+        return self.processing.worker
 
     @property
     def base_url(self) -> str:
@@ -65,10 +68,8 @@ class EmbeddedStack:
         self.server.should_exit = True
         for thread in self.threads:
             thread.join(timeout=10)
-        self.relay_loop.stop()
         self.sftp.stop()
-        if self.worker is not None:
-            self.worker.stop()
+        self.processing.stop()
         if self.catcher is not None:
             self.catcher.stop()
         self.rt.db.dispose()
@@ -97,12 +98,7 @@ def start_stack(
     migrate.upgrade_platform(rt.db)
     for slug in all_tenant_slugs(rt.db):
         migrate.upgrade_tenant(rt.db, slug)
-    if isinstance(broker, StubBroker):
-        tasks.requeue_unfinished(rt.db)
-    worker = workers.start_worker(broker, threads=worker_threads) if run_worker else None
-    tasks.relay_all(rt.db)
-    relay_loop = tasks.RelayLoop(rt.db)
-    relay_loop.start()
+    processing = tasks.start_processing(rt.db, broker, run_worker=run_worker, threads=worker_threads)
 
     server = uvicorn.Server(uvicorn.Config(create_app(rt), log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [http_socket]}, name="http", daemon=True)
@@ -114,5 +110,5 @@ def start_stack(
     sftp = build_sftp_server(rt, host=settings.sftp_host, port=settings.sftp_port)
     sftp.start()
     logger.info("embedded stack: http %d, sftp %d", http_port, sftp.port)
-    return EmbeddedStack(rt=rt, http_port=http_port, sftp=sftp, catcher=catcher, worker=worker,
-                         server=server, relay_loop=relay_loop, threads=[thread])
+    return EmbeddedStack(rt=rt, http_port=http_port, sftp=sftp, catcher=catcher, processing=processing,
+                         server=server, threads=[thread])

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
+from dramatiq import Worker
+from dramatiq.broker import Broker
+from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
@@ -50,7 +54,8 @@ def relay(db: Any, tenant: str) -> int:
                 continue
             try:
                 actor = broker.get_actor(row.actor)
-                broker.enqueue(actor.message_with_options(args=tuple(row.args), **{OUTBOX_OPTION: [tenant, row.id]}))
+                # The keyword is OUTBOX_OPTION, spelled out because message options are keyword arguments.
+                broker.enqueue(actor.message_with_options(args=tuple(row.args), outbox_row=[tenant, row.id]))
             except Exception:
                 logger.exception("task outbox: sending %s (row %d) of tenant %s failed", row.actor, row.id, tenant)
                 session.rollback()
@@ -135,3 +140,35 @@ class RelayLoop:
                 continue
             if sent:
                 logger.info("task outbox: periodic relay sent %d messages", sent)
+
+
+@dataclass
+class Processing:
+    """A worker and the outbox relay loop running in this process."""
+
+    worker: Worker | None
+    relay_loop: RelayLoop
+
+    def stop(self) -> None:
+        """Stop relaying, then let the worker finish or requeue its messages."""
+        self.relay_loop.stop()
+        if self.worker is not None:
+            self.worker.stop()
+
+
+def start_processing(db: Any, broker: Broker, *, run_worker: bool = True, threads: int = 4) -> Processing:
+    """Start the relay loop and, when asked, a worker; with the in-memory broker, resend lost work first.
+
+    The in-memory broker lives and dies with this process, so outbox rows it had taken but not
+    finished are marked unsent again before the first relay.
+    """
+    if isinstance(broker, StubBroker):
+        requeue_unfinished(db)
+    worker = None
+    if run_worker:
+        worker = Worker(broker, worker_threads=threads, worker_timeout=100)
+        worker.start()
+    relay_all(db)
+    loop = RelayLoop(db)
+    loop.start()
+    return Processing(worker=worker, relay_loop=loop)

@@ -13,7 +13,7 @@ import logging
 
 import dramatiq
 from dramatiq import Worker
-from dramatiq.broker import Broker
+from dramatiq.broker import Broker, MessageProxy
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
 
@@ -40,7 +40,7 @@ class OutboxCompletion(Middleware):
     def after_process_message(
         self,
         broker: Broker,
-        message: dramatiq.Message,
+        message: MessageProxy,
         *,
         result: object = None,
         exception: BaseException | None = None,

@@ -55,3 +55,36 @@ def test_rolled_back_defer_leaves_nothing(stack: EmbeddedStack) -> None:
 def _pending(stack: EmbeddedStack, tenant: str) -> int:
     with stack.rt.db.tenant_session(tenant) as session:
         return len(session.scalars(select(OutboxTask).where(OutboxTask.sent_at.is_(None))).all())
+
+
+def test_finished_rows_are_stamped_done(stack: EmbeddedStack) -> None:
+    tenant = create_test_tenant(stack, new_slug("done"))
+    open_demo_job(stack, tenant)
+    wait_idle(stack)
+
+    with stack.rt.db.tenant_session(tenant) as session:
+        rows = session.scalars(select(OutboxTask)).all()
+
+    assert {row.actor for row in rows} >= {"parse_job", "send_test_batch", "notify_job"}
+    assert all(row.done_at is not None for row in rows)
+
+
+def test_lost_in_memory_work_is_sent_again(stack: EmbeddedStack) -> None:
+    tenant = create_test_tenant(stack, new_slug("lost"))
+    job_id = open_demo_job(stack, tenant).job_id
+    wait_idle(stack)
+    with stack.rt.db.tenant_session(tenant) as session:
+        # Taken by the in-memory broker of a process that then crashed: sent, never done.
+        session.add(OutboxTask(actor="notify_job", args=[tenant, job_id, "parsed"], created_at=clock.now(),
+                               sent_at=clock.now()))
+        session.commit()
+
+    requeued = tasks.requeue_unfinished(stack.rt.db)
+    sent = tasks.relay_all(stack.rt.db)
+    wait_idle(stack)
+
+    assert requeued == 1
+    assert sent == 1
+    with stack.rt.db.tenant_session(tenant) as session:
+        unfinished = session.scalars(select(OutboxTask).where(OutboxTask.done_at.is_(None))).all()
+    assert unfinished == []
