@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bolletta.platform import tasks
 from bolletta.platform.db.models.tenant import Bill, Job
+from bolletta.platform.errors import InvalidTransition
 from bolletta.platform.jobs import states
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.tickets.issuing import issue_ticket
@@ -48,7 +49,14 @@ def send_test_batch(rt: Runtime, tenant: str, job_id: int) -> int:
         note = f"{queued} test messages for {len(bills)} bills"
         if not config.test_recipients:
             note = "no test recipients configured: nothing sent"
-        states.move(session, job, states.TEST_SENT, actor="system:test-batch", note=note)
+        try:
+            states.move(session, job, states.TEST_SENT, actor="system:test-batch", note=note)
+        except InvalidTransition:
+            # A second delivery of this message ran at the same time and sent the batch first.
+            # Its tickets stand; ours roll back, so nothing is sent twice and no retry is needed.
+            session.rollback()
+            logger.info("tenant %s: job %d test batch already sent by another worker", tenant, job_id)
+            return 0
         tasks.defer(session, "notify_job", tenant, job_id, states.TEST_SENT)
         session.commit()
     logger.info("tenant %s: job %d test batch round %d: %d messages", tenant, job_id, job.test_round, queued)
