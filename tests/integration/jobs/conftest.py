@@ -1,4 +1,4 @@
-"""Fixtures of the job lifecycle tests: one running stack per module, one fresh tenant per test."""
+"""Fixtures of the job lifecycle tests: one running stack for the folder, one fresh tenant per test."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from bolletta.platform.demo.flow import DemoFlow, build_demo_flow
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.stack_support import (
+    WITHOUT_SMTP,
     StaffLogin,
     create_staff,
     create_test_tenant,
@@ -18,7 +19,7 @@ from tests.integration.stack_support import (
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
     with running_stack(tmp_path_factory.mktemp("data")) as running:
         yield running
@@ -31,7 +32,13 @@ def demo_flow() -> DemoFlow:
 
 @pytest.fixture
 def tenant(stack: EmbeddedStack) -> str:
-    """A new tenant whose operators may start their own dispatches."""
+    """A new tenant whose operators may start dispatches, with every message kept in the outbox."""
+    return create_test_tenant(stack, new_slug("job"), **WITHOUT_SMTP)
+
+
+@pytest.fixture
+def mail_tenant(stack: EmbeddedStack) -> str:
+    """A new tenant whose staff get job e-mails and whose customers get e-mail over SMTP."""
     return create_test_tenant(stack, new_slug("job"))
 
 

@@ -62,7 +62,8 @@ def test_malformed_only_archive_fails(stack: EmbeddedStack, tenant: str) -> None
     assert last.note == "no bill accepted"
 
 
-def test_failed_job_emails_staff(stack: EmbeddedStack, tenant: str) -> None:
+def test_failed_job_emails_staff(stack: EmbeddedStack, mail_tenant: str) -> None:
+    tenant = mail_tenant
     job_id = open_archive(stack, tenant, zip_archive({MALFORMED_NAME: MALFORMED_XML}), "broken.zip")
 
     staff_address = f"staff@{tenant}.example"
