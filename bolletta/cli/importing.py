@@ -14,6 +14,7 @@ from bolletta.platform.db import migrate
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.jobs import states
 from bolletta.platform.jobs.opening import open_job
+from bolletta.platform.runtime import Runtime
 from bolletta.platform.settings import load_settings
 
 POLL_SECONDS = 0.2
@@ -53,3 +54,16 @@ def import_archive(tenant: str, archive: Path) -> None:
         job = session.get_one(Job, opened.job_id)
     console.print(f"Job #{job.id}: {job.state}, {job.bills_accepted} bills accepted, "
                   f"{job.bills_rejected} rejected.")
+
+
+def wait_for_job_state(rt: Runtime, tenant: str, job_id: int, wanted: set[str]) -> str:
+    """Poll job ``job_id`` until its state is in ``wanted`` (or the timeout passes); return the state."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    state = ""
+    while time.monotonic() < deadline:
+        with rt.db.tenant_session(tenant) as session:
+            state = session.scalar(select(Job.state).where(Job.id == job_id)) or ""
+        if state in wanted:
+            break
+        time.sleep(POLL_SECONDS)
+    return state

@@ -211,13 +211,14 @@ def job_start(tenant_slug: str, job_id: int, username: str) -> None:
     """Press "Avvia inoltro" for approved job JOB_ID of TENANT_SLUG, as USERNAME."""
     from sqlalchemy import select
 
-    from bolletta.platform import runtime, workers
+    from bolletta.cli.importing import wait_for_job_state
+    from bolletta.platform import runtime, tasks, workers
     from bolletta.platform.db.models.platform import Tenant, User
     from bolletta.platform.jobs.approval import Staff, start_dispatch
 
     settings = load_settings()
     rt = runtime.configure(settings)
-    workers.setup_broker(settings)
+    broker = workers.setup_broker(settings)
     workers.load_actors()
     with rt.db.platform_session() as session:
         user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
@@ -226,8 +227,16 @@ def job_start(tenant_slug: str, job_id: int, username: str) -> None:
         raise click.ClickException(f"User {username!r} not found or not active.")
     staff = Staff(user_id=user.id, username=user.username, role=user.role, tenant=tenant.slug if tenant else None,
                   ip="cli")
+    processing = tasks.start_processing(rt.db, broker) if not settings.broker_url else None
     start_dispatch(rt, tenant_slug, job_id, staff)
-    click.echo(f"Dispatch of job #{job_id} started; a worker sends the messages.")
+    if processing is None:
+        click.echo(f"Dispatch of job #{job_id} started; the workers send the messages.")
+        return
+    # With the in-memory broker the messages go out from this process, so wait for them.
+    state = wait_for_job_state(rt, tenant_slug, job_id, {"dispatched"})
+    workers.wait_idle(broker)
+    processing.stop()
+    click.echo(f"Job #{job_id}: {state}.")
 
 
 def run() -> None:

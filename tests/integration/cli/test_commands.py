@@ -90,3 +90,28 @@ def test_demo_refuses_to_reset_a_foreign_folder(tmp_path: Path) -> None:
     assert (foreign / "holiday.jpg").exists()
 
 
+
+
+def test_platform_admin_starts_dispatch(env: dict[str, str], tmp_path: Path, samples_dir: Path) -> None:
+    from bolletta.platform import runtime
+    from bolletta.platform.jobs.approval import Staff, approve
+    from bolletta.platform.settings import load_settings
+
+    archive = tmp_path / "flusso.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.write(samples_dir / "fatturapa" / "oca_l10n_italy" / "IT05979361218_ripilogoiva.xml", "bolletta.xml")
+    _invoke(env, "db", "upgrade")
+    _invoke(env, "tenant", "create", "acme", "ACME Energia S.p.A.")
+    _invoke(env, "user", "create", "gestore", "--role", "platform_admin", "--password", "una-password-lunga")
+    _invoke(env, "user", "create", "operatore", "--role", "tenant_operator", "--tenant", "acme",
+            "--password", "una-password-lunga")
+    _invoke(env, "job", "import", "acme", str(archive))
+    rt = runtime.configure(load_settings(environ=env))
+    approve(rt, "acme", 1, Staff(user_id=None, username="operatore", role="tenant_operator", tenant="acme"))
+
+    refused = CliRunner().invoke(main, ["job", "start", "acme", "1", "--user", "operatore"], env=env)
+    started = _invoke(env, "job", "start", "acme", "1", "--user", "gestore")
+
+    assert refused.exit_code == 1
+    assert "Only the platform operator" in refused.output
+    assert "Job #1: dispatched." in started
