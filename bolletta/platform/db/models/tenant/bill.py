@@ -50,7 +50,7 @@ class Bill(TenantBase):
     consumption_unit: Mapped[str | None] = mapped_column(String(10))
     language: Mapped[str | None] = mapped_column(String(10))
     warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    """Warnings for approval, each a ``Text`` as JSON. Bills stored before that change hold plain strings."""
+    """Warnings for approval, each a ``Text`` as JSON. Older bills hold plain English strings."""
     pdf_key: Mapped[str | None] = mapped_column(String(500))
     """Storage key of the bill's own PDF from the flow."""
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
