@@ -194,6 +194,15 @@ def sign_in(client: httpx.Client, username: str, password: str) -> httpx.Respons
 
 
 @contextmanager
+def signed_in_client(stack: EmbeddedStack, login: StaffLogin) -> Iterator[httpx.Client]:
+    """An HTTP client signed in to the backoffice as ``login``, closed on exit."""
+    with web_client(stack) as client:
+        response = sign_in(client, login.staff.username, login.password)
+        assert response.status_code == 303, f"sign-in of {login.staff.username} returned {response.status_code}"
+        yield client
+
+
+@contextmanager
 def held_outbox(stack: EmbeddedStack) -> Iterator[None]:
     """Keep committed task outbox rows unsent until the block ends, then relay them all.
 

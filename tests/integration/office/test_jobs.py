@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 
-import httpx
 from sqlalchemy import select
 
 from bolletta.platform.db.models.tenant import AuditEntry
@@ -20,9 +17,8 @@ from tests.integration.stack_support import (
     csrf_token,
     demo_entries,
     load_job,
-    sign_in,
+    signed_in_client,
     wait_idle,
-    web_client,
     zip_archive,
 )
 
@@ -44,14 +40,6 @@ def open_mixed_job(stack: EmbeddedStack, tenant: str) -> int:
     return opened.job_id
 
 
-@contextmanager
-def signed_in(stack: EmbeddedStack, login: StaffLogin) -> Iterator[httpx.Client]:
-    with web_client(stack) as client:
-        response = sign_in(client, login.staff.username, login.password)
-        assert response.status_code == 303
-        yield client
-
-
 def approvals(stack: EmbeddedStack, tenant: str) -> list[AuditEntry]:
     with stack.rt.db.tenant_session(tenant) as session:
         return list(session.scalars(select(AuditEntry).where(AuditEntry.action == "job.approve")))
@@ -60,7 +48,7 @@ def approvals(stack: EmbeddedStack, tenant: str) -> list[AuditEntry]:
 def test_dashboard_lists_jobs(stack: EmbeddedStack, tenant: str, operator: StaffLogin) -> None:
     job_id = open_mixed_job(stack, tenant)
 
-    with signed_in(stack, operator) as client:
+    with signed_in_client(stack, operator) as client:
         page = client.get("/office/")
 
     assert page.status_code == 200
@@ -72,7 +60,7 @@ def test_job_page_shows_report(stack: EmbeddedStack, tenant: str, operator: Staf
     job_id = open_mixed_job(stack, tenant)
     job = load_job(stack, tenant, job_id)
 
-    with signed_in(stack, operator) as client:
+    with signed_in_client(stack, operator) as client:
         page = client.get(f"/office/jobs/{job_id}")
 
     assert page.status_code == 200
@@ -88,7 +76,7 @@ def test_job_page_shows_report(stack: EmbeddedStack, tenant: str, operator: Staf
 
 
 def test_unknown_job_is_not_found(stack: EmbeddedStack, operator: StaffLogin) -> None:
-    with signed_in(stack, operator) as client:
+    with signed_in_client(stack, operator) as client:
         page = client.get("/office/jobs/999999")
 
     assert page.status_code == 404
@@ -97,7 +85,7 @@ def test_unknown_job_is_not_found(stack: EmbeddedStack, operator: StaffLogin) ->
 def test_operator_approves_by_button(stack: EmbeddedStack, tenant: str, operator: StaffLogin) -> None:
     job_id = open_mixed_job(stack, tenant)
 
-    with signed_in(stack, operator) as client:
+    with signed_in_client(stack, operator) as client:
         page = client.get(f"/office/jobs/{job_id}")
         assert f'action="/office/jobs/{job_id}/approve"' in page.text
         response = client.post(f"/office/jobs/{job_id}/approve", data={"_csrf_token": csrf_token(page.text)})
@@ -118,7 +106,7 @@ def test_operator_approves_by_button(stack: EmbeddedStack, tenant: str, operator
 def test_approve_without_csrf_is_forbidden(stack: EmbeddedStack, tenant: str, operator: StaffLogin) -> None:
     job_id = open_mixed_job(stack, tenant)
 
-    with signed_in(stack, operator) as client:
+    with signed_in_client(stack, operator) as client:
         response = client.post(f"/office/jobs/{job_id}/approve")
 
     assert response.status_code == 403
@@ -129,7 +117,7 @@ def test_approve_without_csrf_is_forbidden(stack: EmbeddedStack, tenant: str, op
 def test_viewer_cannot_approve(stack: EmbeddedStack, tenant: str, viewer: StaffLogin) -> None:
     job_id = open_mixed_job(stack, tenant)
 
-    with signed_in(stack, viewer) as client:
+    with signed_in_client(stack, viewer) as client:
         page = client.get(f"/office/jobs/{job_id}")
         assert page.status_code == 200
         assert f'action="/office/jobs/{job_id}/approve"' not in page.text
