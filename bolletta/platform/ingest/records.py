@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -89,6 +90,10 @@ class ParsedBill(msgspec.Struct, kw_only=True):
     costs: list[CostLine] = []
     attachments: list[Attachment] = []
     warnings: list[Text] = []
+    details: dict[str, Any] = {}
+    """Smart-bill sections beyond the core fields (readings, consumption history and bands, offer,
+    previous payments, annual cost, supply details, customer services, ``extra``), as plain JSON
+    values; the JSON Lines flow fills them, FatturaPA carries none of them."""
 
     @property
     def is_credit_note(self) -> bool:

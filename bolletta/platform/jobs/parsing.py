@@ -118,7 +118,8 @@ def _bill_from(parsed: ParsedBill, job: Job) -> Bill:
         vat_number=parsed.vat_number, customer_address=parsed.customer_address, pod=parsed.pod,
         pdr=parsed.pdr, supply_address=parsed.supply_address, period_from=parsed.period_from,
         period_to=parsed.period_to, consumption=parsed.consumption,
-        consumption_unit=parsed.consumption_unit, warnings=[to_json(warning) for warning in warnings],
+        consumption_unit=parsed.consumption_unit, details=dict(parsed.details),
+        warnings=[to_json(warning) for warning in warnings],
         created_at=clock.now(),
     )
     bill.instalments = [

@@ -50,6 +50,8 @@ class Bill(TenantBase):
     consumption_unit: Mapped[str | None] = mapped_column(String(10))
     language: Mapped[str | None] = mapped_column(String(10))
     warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Smart-bill sections beyond the core columns (readings, history, offer...), from the flow."""
     """Warnings for approval, each a ``Text`` as JSON. Older bills hold plain English strings."""
     pdf_key: Mapped[str | None] = mapped_column(String(500))
     """Storage key of the bill's own PDF from the flow."""
