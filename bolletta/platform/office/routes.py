@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 import anyio
@@ -26,7 +27,10 @@ from bolletta.tenants.accounts import authenticate_user
 from bolletta.tenants.config import decode_config
 from bolletta.tenants.registry import tenant_by_id
 
+logger = logging.getLogger(__name__)
+
 PAGE_SIZE = 50
+LOGGED_USERNAME_CHARS = 64
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
@@ -65,10 +69,13 @@ def _authenticate_and_audit(username: str, password: str, ip: str) -> tuple[Any,
 @post("/office/login", name="office:login-submit")
 async def login_submit(request: Request[Any, Any, Any], data: FormData) -> Response[Any]:
     """Check the credentials; the same message for a wrong user or a wrong password."""
+    username = data.get("username", "").strip()
     user, tenant = await anyio.to_thread.run_sync(
-        _authenticate_and_audit, data.get("username", "").strip(), data.get("password", ""), client_ip(request)
+        _authenticate_and_audit, username, data.get("password", ""), client_ip(request)
     )
     if user is None:
+        logger.warning("office: sign-in failed for username %r from %s",
+                       username[:LOGGED_USERNAME_CHARS], client_ip(request))
         return render(request, "office/login.html", status_code=401, error="invalid")
     sign_in(request, user, tenant)
     return Redirect("/office/", status_code=303)
@@ -123,7 +130,9 @@ async def _act(request: Request[Any, Any, Any], job_id: FromPath[int], action: s
             await anyio.to_thread.run_sync(approval.reject, rt(), staff.tenant, job_id, staff, reason)
         else:
             await anyio.to_thread.run_sync(approval.start_dispatch, rt(), staff.tenant, job_id, staff)
-    except BollettaError:
+    except BollettaError as exc:
+        logger.warning("tenant %s: %s of job %d by %s refused: %s", staff.tenant, action, job_id,
+                       staff.username, exc)
         return Redirect(f"/office/jobs/{job_id}?error={action}", status_code=303)
     return Redirect(f"/office/jobs/{job_id}", status_code=303)
 
