@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import logging
 from functools import cache
 
+import pytest
 from sqlalchemy import select
 
 from bolletta.platform.db.models.tenant import AuditEntry
@@ -114,7 +116,10 @@ def test_approve_without_csrf_is_forbidden(stack: EmbeddedStack, tenant: str, op
     assert approvals(stack, tenant) == []
 
 
-def test_viewer_cannot_approve(stack: EmbeddedStack, tenant: str, viewer: StaffLogin) -> None:
+def test_viewer_cannot_approve(
+    stack: EmbeddedStack, tenant: str, viewer: StaffLogin, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bolletta.platform.office.routes")
     job_id = open_mixed_job(stack, tenant)
 
     with signed_in_client(stack, viewer) as client:
@@ -127,3 +132,8 @@ def test_viewer_cannot_approve(stack: EmbeddedStack, tenant: str, viewer: StaffL
     assert response.headers["location"] == f"/office/jobs/{job_id}?error=approve"
     assert load_job(stack, tenant, job_id).state == states.TEST_SENT
     assert approvals(stack, tenant) == []
+    refusals = [record.getMessage() for record in caplog.records if "refused" in record.getMessage()]
+    assert refusals == [
+        f"tenant {tenant}: approve of job {job_id} by {viewer.staff.username} refused: "
+        "Your role cannot approve test batches.",
+    ]

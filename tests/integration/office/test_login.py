@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
+import pytest
 from sqlalchemy import select
 
 from bolletta.platform.db.models.tenant import AuditEntry
@@ -33,7 +35,10 @@ def test_login_page_has_form(stack: EmbeddedStack) -> None:
     assert ALERT.search(page.text) is None
 
 
-def test_failed_logins_share_one_message(stack: EmbeddedStack, operator: StaffLogin) -> None:
+def test_failed_logins_share_one_message(
+    stack: EmbeddedStack, operator: StaffLogin, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bolletta.platform.office.routes")
     with web_client(stack) as client:
         wrong_password = sign_in(client, operator.staff.username, "not the password")
         unknown_user = sign_in(client, "nobody.at.all", operator.password)
@@ -46,6 +51,12 @@ def test_failed_logins_share_one_message(stack: EmbeddedStack, operator: StaffLo
     assert alert_text(unknown_user.text) == expected
     assert after.status_code == 303
     assert after.headers["location"] == "/office/login"
+    failures = [record.getMessage() for record in caplog.records if "sign-in failed" in record.getMessage()]
+    assert failures == [
+        f"office: sign-in failed for username {operator.staff.username!r} from 127.0.0.1",
+        "office: sign-in failed for username 'nobody.at.all' from 127.0.0.1",
+    ]
+    assert not any(operator.password in record.getMessage() for record in caplog.records)
 
 
 def test_login_without_csrf_token_is_forbidden(stack: EmbeddedStack, operator: StaffLogin) -> None:
