@@ -13,10 +13,12 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.tenant import Bill, Contact, CostLine, Instalment, Job
+from bolletta.platform.errors import InvalidTransition
 from bolletta.platform.i18n.message import T_, Text, render, to_json
 from bolletta.platform.ingest.archive import ArchiveLimits
 from bolletta.platform.ingest.errors import ArchiveRejected
@@ -42,7 +44,13 @@ def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
         if job is None or job.state not in (states.RECEIVED, states.PARSING):
             return
         if job.state == states.RECEIVED:
-            states.move(session, job, states.PARSING, actor=ACTOR)
+            try:
+                states.move(session, job, states.PARSING, actor=ACTOR)
+            except InvalidTransition:
+                # Another delivery of this message claimed the job a moment ago and parses it.
+                session.rollback()
+                logger.info("tenant %s: job %d is being parsed by another worker", tenant, job_id)
+                return
             session.commit()
         data = rt.storage.get(job.archive_key)
         try:
@@ -61,9 +69,17 @@ def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
                        file=job.filename, error=type(exc).__name__)
             _finish(session, job, FlowReading(), accepted=[], duplicates=[], archive_error=error)
             return
-        accepted, duplicates = _store_bills(rt, session, tenant, job, reading, config)
-        _store_contacts(session, job, reading)
-        _finish(session, job, reading, accepted=accepted, duplicates=duplicates)
+        try:
+            accepted, duplicates = _store_bills(rt, session, tenant, job, reading, config)
+            _store_contacts(session, job, reading)
+            _finish(session, job, reading, accepted=accepted, duplicates=duplicates)
+        except (IntegrityError, InvalidTransition):
+            # A delivery that found the job already parsing ran alongside this one: the other
+            # committed its bills first (unique key) or moved the job first (compare-and-set).
+            session.rollback()
+            if session.scalar(select(Job.state).where(Job.id == job_id)) == states.PARSING:
+                raise
+            logger.info("tenant %s: job %d was parsed by another worker", tenant, job_id)
 
 
 def _store_bills(
