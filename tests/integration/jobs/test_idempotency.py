@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bolletta.platform.db.models.tenant import Bill, Contact, Message, Ticket
 from bolletta.platform.demo.flow import DemoFlow
 from bolletta.platform.dispatch import sending, starting
+from bolletta.platform.errors import InvalidTransition
 from bolletta.platform.jobs import approval, parsing, states, test_batch
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.tickets.issuing import issue_ticket
@@ -189,4 +191,46 @@ def test_concurrent_test_batches_send_once(stack: EmbeddedStack, tenant: str, de
     assert sorted(queued) == [0, 0, 2]
     assert count(stack, tenant, Ticket.id, Ticket.is_test.is_(True)) == 2
     assert load_job(stack, tenant, job_id).test_round == 1
+    assert load_job(stack, tenant, job_id).state == states.TEST_SENT
+
+
+def parse_concurrently(stack: EmbeddedStack, tenant: str, job_id: int, deliveries: int = 3) -> list[str]:
+    """Run ``parse_job`` in parallel threads; return ``ok`` or the exception raised, per thread."""
+    def deliver(_: int) -> str:
+        try:
+            parsing.parse_job(stack.rt, tenant, job_id)
+        except (InvalidTransition, SQLAlchemyError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=deliveries) as pool:
+        return list(pool.map(deliver, range(deliveries)))
+
+
+def test_concurrent_parse_deliveries_succeed(stack: EmbeddedStack, tenant: str, demo_flow: DemoFlow) -> None:
+    with held_outbox(stack):
+        job_id = open_demo_job(stack, tenant, flow=demo_flow).job_id
+        outcomes = parse_concurrently(stack, tenant, job_id)
+    wait_idle(stack)
+
+    assert outcomes == ["ok", "ok", "ok"]
+    assert count(stack, tenant, Bill.id) == len(demo_flow.document_numbers)
+    assert load_job(stack, tenant, job_id).state == states.TEST_SENT
+
+
+def test_concurrent_parses_after_crash_succeed(
+    stack: EmbeddedStack, tenant: str, demo_flow: DemoFlow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parsing, "_store_contacts", raise_once(parsing._store_contacts))
+    with held_outbox(stack):
+        job_id = open_demo_job(stack, tenant, flow=demo_flow).job_id
+        with pytest.raises(RuntimeError, match="on purpose"):
+            parsing.parse_job(stack.rt, tenant, job_id)
+        assert load_job(stack, tenant, job_id).state == states.PARSING
+
+        outcomes = parse_concurrently(stack, tenant, job_id)
+    wait_idle(stack)
+
+    assert outcomes == ["ok", "ok", "ok"]
+    assert count(stack, tenant, Bill.id) == len(demo_flow.document_numbers)
     assert load_job(stack, tenant, job_id).state == states.TEST_SENT
