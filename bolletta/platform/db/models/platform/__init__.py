@@ -1,8 +1,9 @@
 """Platform-level models (schema ``platform`` or the ``platform.db`` file)."""
 
+from bolletta.platform.db.models.platform.api_token import ApiToken
 from bolletta.platform.db.models.platform.audit import PlatformAuditEntry
 from bolletta.platform.db.models.platform.sftp_account import SftpAccount
 from bolletta.platform.db.models.platform.tenant import Tenant
 from bolletta.platform.db.models.platform.user import User
 
-__all__ = ["PlatformAuditEntry", "SftpAccount", "Tenant", "User"]
+__all__ = ["ApiToken", "PlatformAuditEntry", "SftpAccount", "Tenant", "User"]
