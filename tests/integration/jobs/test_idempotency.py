@@ -234,3 +234,21 @@ def test_concurrent_parses_after_crash_succeed(
     assert outcomes == ["ok", "ok", "ok"]
     assert count(stack, tenant, Bill.id) == len(demo_flow.document_numbers)
     assert load_job(stack, tenant, job_id).state == states.TEST_SENT
+
+
+def test_concurrent_create_tickets_issue_once(
+    stack: EmbeddedStack, tenant: str, tested_job: int, operator: StaffLogin
+) -> None:
+    approval.approve(stack.rt, tenant, tested_job, operator.staff)
+    with held_outbox(stack):
+        approval.start_dispatch(stack.rt, tenant, tested_job, operator.staff)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            runs = list(pool.map(lambda _: starting.create_tickets(stack.rt, tenant, tested_job), range(3)))
+    wait_idle(stack)
+
+    issued = sorted(run["issued"] for run in runs)
+    assert issued[:2] == [0, 0]
+    assert issued[2] > 0
+    customer_tickets = (Ticket.job_id == tested_job, Ticket.is_test.is_(False))
+    assert count(stack, tenant, Ticket.id, *customer_tickets) == issued[2]
+    assert load_job(stack, tenant, tested_job).state == states.DISPATCHED
