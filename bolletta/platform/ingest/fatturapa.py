@@ -2,33 +2,36 @@
 
 Each ``FatturaElettronicaBody`` becomes one ``ParsedBill``; the header (seller and customer) is shared
 by the bodies of a batch. A problem with the whole file rejects the file, a problem with one body
-rejects that body only, and anything optional that is missing becomes a warning on the bill.
+rejects that body only, and anything optional that is missing becomes a warning on the bill. Files
+in the old 1.1 namespace are read with the same mapping and a warning.
+
+Simplified invoices (FSM10, root ``FatturaElettronicaSemplificata``) are rejected with their own
+reason: they carry no payment terms, no supply point and no quantities, so they cannot become a
+smart bill, and a utility that sends one has exported the wrong document type.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
-from decimal import Decimal
+from pathlib import Path
 
 import msgspec
 from lxml import etree
 
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.attachments import decode_attachment
-from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES, CostRule
+from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES, CostRule, checked_cost_rules
 from bolletta.platform.ingest.fatturapa_lines import DEFAULT_SUPPLY_ADDRESS_TYPES, read_lines
+from bolletta.platform.ingest.fatturapa_payments import read_payment
 from bolletta.platform.ingest.fatturapa_values import BodyError, date_at, decimal_at
-from bolletta.platform.ingest.records import Attachment, Instalment, ParsedBill, Rejection
+from bolletta.platform.ingest.records import Attachment, ParsedBill, Rejection
 from bolletta.platform.ingest.safe_xml import UnsafeXml, children, find, local_name, parse_untrusted, text
+from bolletta.platform.ingest.xsd import schema_warnings
 
 NAMESPACE_V12 = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"
 NAMESPACE_V11 = "http://www.fatturapa.gov.it/sdi/fatturapa/v1.1"
-
-DIRECT_DEBIT_METHODS = frozenset({"MP16", "MP17", "MP19", "MP20", "MP21"})
-"""``ModalitaPagamento`` codes of bank and SEPA direct debits; such bills are not payable online."""
-PAGOPA_METHOD = "MP23"
 
 MAX_TEXT_CHARS = 10_000
 """Maximum text characters in one element other than ``Attachment``. The longest FatturaPA text
@@ -58,8 +61,9 @@ def read_fatturapa(
     series_pattern: str | re.Pattern[str] | None = None,
     customer_code_source: str = "fiscal_code",
     attachment_max_bytes: int = 20 * 1024 * 1024,
-    cost_rules: Sequence[CostRule] = DEFAULT_COST_RULES,
+    cost_rules: Iterable[Sequence[str]] = DEFAULT_COST_RULES,
     supply_address_types: Collection[str] = DEFAULT_SUPPLY_ADDRESS_TYPES,
+    xsd_dir: str | Path | None = None,
 ) -> tuple[list[ParsedBill], list[Rejection]]:
     """Read one FatturaPA file into one bill per body, and return the bills and the rejections.
 
@@ -70,12 +74,24 @@ def read_fatturapa(
     ``RiferimentoTesto`` of that ``AltriDatiGestionali`` on the lines) or ``id_documento_contratto``
     (``DatiContratto/IdDocumento``).
 
+    ``cost_rules`` is the ordered keyword table of :mod:`cost_categories` (an empty table means the
+    default one). ``supply_address_types`` lists the ``AltriDatiGestionali/TipoDato`` values whose
+    ``RiferimentoTesto`` is the supply address, compared ignoring case and punctuation. With
+    ``xsd_dir``, files in the 1.2 namespace are also validated against the official schema found
+    there, and each failure becomes a warning.
+
     Raises:
-        ValueError: ``customer_code_source`` or ``series_pattern`` is not valid; this is a tenant
-            configuration error, never a problem of the file.
+        ValueError: ``customer_code_source``, ``series_pattern``, ``cost_rules`` or
+            ``supply_address_types`` is not valid; this is a tenant configuration error, never a
+            problem of the file.
     """
     pattern = re.compile(series_pattern) if isinstance(series_pattern, str) else series_pattern
     _check_customer_code_source(customer_code_source)
+    rules = checked_cost_rules(cost_rules)
+    if isinstance(supply_address_types, str) or not all(
+        isinstance(value, str) and value.strip() for value in supply_address_types
+    ):
+        raise ValueError(f"supply_address_types must be a list of TipoDato values, not {supply_address_types!r}")
 
     def reject(reason: Text, field: str | None = None) -> tuple[list[ParsedBill], list[Rejection]]:
         return [], [Rejection(file=source_file, reason=reason.with_params(file=source_file), field=field)]
@@ -90,7 +106,8 @@ def read_fatturapa(
             return reject(
                 T_(
                     "{file} was rejected: it is a simplified invoice (FatturaElettronicaSemplificata), "
-                    "which utility bills never use. Export the bill as an ordinary FatturaPA invoice."
+                    "which has no payment terms, supply point or quantities for a smart bill. Export the "
+                    "bill as an ordinary FatturaPA invoice (FPR12 or FPA12)."
                 )
             )
         return reject(
@@ -119,6 +136,8 @@ def read_fatturapa(
     except BodyError as exc:
         return reject(exc.reason, field=exc.field)
     header.warnings[:0] = _namespace_warnings(root)
+    if xsd_dir and etree.QName(root).namespace == NAMESPACE_V12:
+        header.warnings.extend(schema_warnings(root, xsd_dir))
 
     bodies = list(children(root, "FatturaElettronicaBody"))
     if not bodies:
@@ -142,7 +161,7 @@ def read_fatturapa(
                 pattern=pattern,
                 customer_code_source=customer_code_source,
                 attachment_max_bytes=attachment_max_bytes,
-                cost_rules=cost_rules,
+                cost_rules=rules,
                 supply_address_types=supply_address_types,
             )
         except BodyError as exc:
@@ -353,8 +372,7 @@ def _read_body(
             )
         )
 
-    instalments = _read_instalments(body)
-    payment = _payment_fields(instalments, total, warnings)
+    payment = read_payment(body, total, warnings)
     series, year = _series_and_year(number, issue_date, pattern, warnings)
     attachments = _read_attachments(body, attachment_max_bytes, warnings)
 
@@ -370,7 +388,7 @@ def _read_body(
         total=total,
         amount_due=payment.amount_due,
         due_date=payment.due_date,
-        instalments=instalments,
+        instalments=payment.instalments,
         payment_method=payment.method,
         direct_debit=payment.direct_debit,
         service=lines.service or "electricity",
@@ -391,84 +409,6 @@ def _read_body(
         costs=lines.costs,
         attachments=attachments,
         warnings=warnings,
-    )
-
-
-def _read_instalments(body: etree._Element) -> list[Instalment]:
-    instalments: list[Instalment] = []
-    for block in children(body, "DatiPagamento"):
-        for detail in children(block, "DettaglioPagamento"):
-            label = f"DettaglioPagamento {len(instalments) + 1}"
-            amount = decimal_at(detail, "ImportoPagamento", label=label)
-            if amount is None:
-                raise BodyError(
-                    T_(
-                        "{file}, body {body} was rejected: {element} has no ImportoPagamento, so the amount "
-                        "due is unknown. Correct the billing export.",
-                        element=label,
-                    ),
-                    field="DatiPagamento/DettaglioPagamento/ImportoPagamento",
-                )
-            method = text(detail, "ModalitaPagamento")
-            instalments.append(
-                Instalment(
-                    amount=amount,
-                    due_date=date_at(detail, "DataScadenzaPagamento", label=label),
-                    method=method,
-                    iban=text(detail, "IBAN"),
-                    notice_code=text(detail, "CodicePagamento") if method == PAGOPA_METHOD else None,
-                )
-            )
-    # Instalments without a due date go last; sorted() keeps the file order among equal dates.
-    return sorted(instalments, key=lambda item: (item.due_date is None, item.due_date or date.min))
-
-
-class _Payment(msgspec.Struct, kw_only=True):
-    amount_due: Decimal
-    due_date: date | None
-    method: str | None
-    direct_debit: bool
-
-
-def _payment_fields(instalments: list[Instalment], total: Decimal | None, warnings: list[Text]) -> _Payment:
-    if not instalments:
-        if total is None:
-            raise BodyError(
-                T_(
-                    "{file}, body {body} was rejected: it has neither DatiPagamento nor "
-                    "ImportoTotaleDocumento, so the amount due is unknown. Correct the billing export."
-                ),
-                field="DatiPagamento",
-            )
-        warnings.append(
-            T_(
-                "DatiPagamento is missing, so the amount due is ImportoTotaleDocumento and the due date "
-                "is unknown. Check the bill before approval."
-            )
-        )
-        return _Payment(amount_due=total, due_date=None, method=None, direct_debit=False)
-
-    first = instalments[0]
-    if first.due_date is None:
-        warnings.append(
-            T_(
-                "The payment has no DataScadenzaPagamento, so the due date is unknown. "
-                "Check the bill before approval."
-            )
-        )
-    debits = [item.method in DIRECT_DEBIT_METHODS for item in instalments]
-    if any(debits) and not all(debits):
-        warnings.append(
-            T_(
-                "Some instalments are paid by direct debit and others are not, so the bill is treated as "
-                "paid by direct debit and is not payable online. Check the bill before approval."
-            )
-        )
-    return _Payment(
-        amount_due=sum((item.amount for item in instalments), Decimal(0)),
-        due_date=first.due_date,
-        method=first.method,
-        direct_debit=any(debits),
     )
 
 

@@ -10,7 +10,12 @@ import msgspec
 from lxml import etree
 
 from bolletta.platform.i18n.message import T_, Text
-from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES, CostRule, classify_cost
+from bolletta.platform.ingest.cost_categories import (
+    CONSUMPTION_CATEGORY,
+    DEFAULT_COST_RULES,
+    CostRule,
+    classify_cost,
+)
 from bolletta.platform.ingest.fatturapa_values import date_at, decimal_at
 from bolletta.platform.ingest.records import CostLine
 from bolletta.platform.ingest.safe_xml import children, find, text
@@ -72,7 +77,7 @@ def read_lines(
             )
         else:
             summary.costs.append(cost)
-            if cost.category == "supply" and cost.quantity is not None and cost.unit in _SERVICE_BY_UNIT:
+            if cost.category == CONSUMPTION_CATEGORY and cost.quantity is not None and cost.unit in _SERVICE_BY_UNIT:
                 consumption[cost.unit] = consumption.get(cost.unit, Decimal(0)) + cost.quantity
 
         _read_supply_point(line, summary)

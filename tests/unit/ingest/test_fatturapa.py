@@ -189,13 +189,13 @@ def test_instalments_sorted_and_pagopa(samples_dir: Path) -> None:
     second = (
         "<DettaglioPagamento><ModalitaPagamento>MP23</ModalitaPagamento>"
         "<DataScadenzaPagamento>2020-10-20</DataScadenzaPagamento><ImportoPagamento>10.00</ImportoPagamento>"
-        "<CodicePagamento>301000000012345678</CodicePagamento></DettaglioPagamento></DatiPagamento>"
+        "<CodicePagamento>301000000012345688</CodicePagamento></DettaglioPagamento></DatiPagamento>"
     )
     [bill], _ = read_fatturapa(text.replace("</DatiPagamento>", second).encode(), "two.xml")
     assert [item.due_date for item in bill.instalments] == [date(2020, 10, 20), date(2020, 11, 5)]
     assert bill.due_date == date(2020, 10, 20)
     assert bill.amount_due == Decimal("214.16")
-    assert bill.instalments[0].notice_code == "301000000012345678"
+    assert bill.instalments[0].notice_code == "301000000012345688"
     assert bill.payment_method == "MP23"
 
 

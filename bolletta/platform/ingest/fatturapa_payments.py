@@ -1,0 +1,134 @@
+"""Reading of a FatturaPA body's payment data: instalments, direct debits and pagoPA notice codes."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import msgspec
+from lxml import etree
+
+from bolletta.platform.i18n.message import T_, Text
+from bolletta.platform.ingest.fatturapa_values import BodyError, date_at, decimal_at
+from bolletta.platform.ingest.pagopa import normalize_notice_code, notice_code_problem
+from bolletta.platform.ingest.records import Instalment
+from bolletta.platform.ingest.safe_xml import children, text
+
+DIRECT_DEBIT_METHODS = frozenset({"MP16", "MP17", "MP19", "MP20", "MP21"})
+"""``ModalitaPagamento`` codes of bank and SEPA direct debits (domiciliazione bancaria and postale,
+SEPA Direct Debit, Core and B2B). Bills paid so are not payable online."""
+
+PAGOPA_METHOD = "MP23"
+
+
+class Payment(msgspec.Struct, kw_only=True):
+    """The payment fields of a bill, derived from its instalments or its total."""
+
+    instalments: list[Instalment]
+    amount_due: Decimal
+    due_date: date | None
+    method: str | None
+    direct_debit: bool
+
+
+def read_payment(body: etree._Element, total: Decimal | None, warnings: list[Text]) -> Payment:
+    """Read every ``DettaglioPagamento`` of ``body`` as an instalment, ordered by due date.
+
+    The amount due is the sum of the instalments and the due date is the earliest one. Without
+    ``DatiPagamento`` the amount due is ``total`` and the due date is unknown. Problems that do not
+    stop the bill are appended to ``warnings``.
+
+    Raises:
+        BodyError: an instalment has no amount, or the body has neither instalments nor a total.
+    """
+    instalments = _read_instalments(body, warnings)
+    if not instalments:
+        if total is None:
+            raise BodyError(
+                T_(
+                    "{file}, body {body} was rejected: it has neither DatiPagamento nor "
+                    "ImportoTotaleDocumento, so the amount due is unknown. Correct the billing export."
+                ),
+                field="DatiPagamento",
+            )
+        warnings.append(
+            T_(
+                "DatiPagamento is missing, so the amount due is ImportoTotaleDocumento and the due date "
+                "is unknown. Check the bill before approval."
+            )
+        )
+        return Payment(instalments=[], amount_due=total, due_date=None, method=None, direct_debit=False)
+
+    first = instalments[0]
+    if first.due_date is None:
+        warnings.append(
+            T_(
+                "The payment has no DataScadenzaPagamento, so the due date is unknown. "
+                "Check the bill before approval."
+            )
+        )
+    debits = [item.method in DIRECT_DEBIT_METHODS for item in instalments]
+    if any(debits) and not all(debits):
+        warnings.append(
+            T_(
+                "Some instalments are paid by direct debit and others are not, so the bill is treated as "
+                "paid by direct debit and is not payable online. Check the bill before approval."
+            )
+        )
+    return Payment(
+        instalments=instalments,
+        amount_due=sum((item.amount for item in instalments), Decimal(0)),
+        due_date=first.due_date,
+        method=first.method,
+        direct_debit=any(debits),
+    )
+
+
+def _read_instalments(body: etree._Element, warnings: list[Text]) -> list[Instalment]:
+    instalments: list[Instalment] = []
+    for block in children(body, "DatiPagamento"):
+        for detail in children(block, "DettaglioPagamento"):
+            label = f"DettaglioPagamento {len(instalments) + 1}"
+            amount = decimal_at(detail, "ImportoPagamento", label=label)
+            if amount is None:
+                raise BodyError(
+                    T_(
+                        "{file}, body {body} was rejected: {element} has no ImportoPagamento, so the amount "
+                        "due is unknown. Correct the billing export.",
+                        element=label,
+                    ),
+                    field="DatiPagamento/DettaglioPagamento/ImportoPagamento",
+                )
+            method = text(detail, "ModalitaPagamento")
+            instalments.append(
+                Instalment(
+                    amount=amount,
+                    due_date=date_at(detail, "DataScadenzaPagamento", label=label),
+                    method=method,
+                    iban=text(detail, "IBAN"),
+                    notice_code=_notice_code(detail, label, warnings) if method == PAGOPA_METHOD else None,
+                )
+            )
+    # Instalments without a due date go last; sorted() keeps the file order among equal dates.
+    return sorted(instalments, key=lambda item: (item.due_date is None, item.due_date or date.min))
+
+
+def _notice_code(detail: etree._Element, label: str, warnings: list[Text]) -> str | None:
+    """Return the valid pagoPA notice code of a ``MP23`` instalment, else ``None`` with a warning."""
+    raw = text(detail, "CodicePagamento")
+    if raw is None:
+        return None
+    code = normalize_notice_code(raw)
+    problem = notice_code_problem(code)
+    if problem is None:
+        return code
+    warnings.append(
+        T_(
+            "{element}: CodicePagamento {code} is not a valid pagoPA notice code because {problem}, so the "
+            "bill shows no pagoPA notice for it. Check the code in the billing system before approval.",
+            element=label,
+            code=repr(raw),
+            problem=problem,
+        )
+    )
+    return None
