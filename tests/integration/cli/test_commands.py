@@ -115,3 +115,30 @@ def test_platform_admin_starts_dispatch(env: dict[str, str], tmp_path: Path, sam
     assert refused.exit_code == 1
     assert "Only the platform operator" in refused.output
     assert "Job #1: dispatched." in started
+
+
+def test_import_into_unknown_tenant_writes_nothing(env: dict[str, str], tmp_path: Path) -> None:
+    archive = tmp_path / "flusso.zip"
+    archive.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    _invoke(env, "db", "upgrade")
+
+    result = CliRunner().invoke(main, ["job", "import", "nope", str(archive)], env=env)
+
+    assert result.exit_code == 1
+    assert "Tenant 'nope' not found" in result.output
+    assert not (tmp_path / "tenants" / "nope.db").exists()
+    assert not (tmp_path / "storage" / "nope").exists()
+
+
+def test_failed_import_exits_one_with_reason(env: dict[str, str], tmp_path: Path) -> None:
+    archive = tmp_path / "rotto.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("fattura.xml", b"<FatturaElettronica><unclosed>")
+    _invoke(env, "db", "upgrade")
+    _invoke(env, "tenant", "create", "acme", "ACME")
+
+    result = CliRunner().invoke(main, ["job", "import", "acme", str(archive)], env=env)
+
+    assert result.exit_code == 1, result.output
+    assert "Job #1: failed" in result.output
+    assert "Rejected fattura.xml" in result.output
