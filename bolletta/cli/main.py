@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -200,7 +201,7 @@ def job_import(tenant_slug: str, archive: Path) -> None:
     """Open a job for a local ARCHIVE in TENANT_SLUG and process it here, with a progress bar."""
     from bolletta.cli.importing import import_archive
 
-    import_archive(tenant_slug, archive)
+    sys.exit(import_archive(tenant_slug, archive))
 
 
 @job.command("start")

@@ -55,7 +55,18 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     may_start_dispatch: bool = False
     """Whether the tenant's operators may press "Avvia inoltro" themselves after approval."""
     customer_code_source: str = "fiscal_code"
+    """Where FatturaPA bills take the customer code from: ``fiscal_code`` (``CodiceFiscale``, else
+    the VAT number), ``altri_dati:<TipoDato>`` or ``id_documento_contratto``."""
     series_pattern: str = ""
+    """Regular expression with optional ``series`` and ``year`` groups, matched against the whole
+    document number; empty means no series and the issue date's year."""
+    supply_address_types: list[str] = msgspec.field(default_factory=lambda: ["Ind.POD", "Ind.PDR"])
+    """``AltriDatiGestionali/TipoDato`` values whose ``RiferimentoTesto`` is the supply address,
+    compared ignoring case and punctuation."""
+    cost_rules: list[tuple[str, str]] = []
+    """Ordered ``[keyword, category]`` pairs that classify FatturaPA lines by their description, the
+    first match winning; empty means the default table for the ARERA wording
+    (``bolletta.platform.ingest.cost_categories.DEFAULT_COST_RULES``)."""
 
 
 def decode_config(raw: dict[str, object] | None) -> TenantConfig:
