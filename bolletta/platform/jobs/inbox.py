@@ -19,14 +19,21 @@ class IncompleteArchive(Exception):
 
 
 def check_archive_whole(path: Path) -> None:
-    """Read every member of a ZIP once, checking CRCs; raise :class:`IncompleteArchive` if it fails."""
+    """Check that a ZIP is complete without inflating it; raise :class:`IncompleteArchive` if not.
+
+    A truncated upload loses the central directory at the end of the file, or leaves members whose
+    data runs past the end. Members are not decompressed here: that happens later, under the
+    archive limits, so a ZIP bomb costs nothing at upload time.
+    """
+    size = path.stat().st_size
     try:
         with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
+            members = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise IncompleteArchive(f"{path.name} is not a complete ZIP archive: {exc}") from exc
-    if bad is not None:
-        raise IncompleteArchive(f"{path.name}: member {bad} is corrupted")
+    for member in members:
+        if member.header_offset + member.compress_size > size:
+            raise IncompleteArchive(f"{path.name}: member {member.filename} runs past the end of the file")
 
 
 def open_job_from_upload(rt: Runtime, tenant: str, path: Path, relative: str) -> OpenedJob | None:
