@@ -102,7 +102,8 @@ class ParsedBill(msgspec.Struct, kw_only=True):
 
 
 class ParsedContact(msgspec.Struct, kw_only=True):
-    """One usable contact from a contacts CSV row (several per row when a cell lists several)."""
+    """One usable contact from a contacts CSV row (several per row when a cell lists several) or from
+    the ``customer`` of a JSON Lines record."""
 
     customer_code: str
     channel: str
@@ -111,6 +112,9 @@ class ParsedContact(msgspec.Struct, kw_only=True):
     """E.164 phone number (``+393331234567``) or normalised e-mail address."""
     language: str | None = None
     row: int = 0
+    """Row of the contacts CSV, or line of the JSON Lines file, the contact was read from."""
+    source: str = "job_csv"
+    """``job_csv`` for a contacts CSV in the archive, ``flow`` for a contact inside a bill record."""
 
 
 class Rejection(msgspec.Struct, kw_only=True):
