@@ -7,15 +7,22 @@ archive itself raises.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from bolletta.platform.i18n.message import T_
 from bolletta.platform.ingest.archive import ArchiveEntry, ArchiveLimits, iter_archive
 from bolletta.platform.ingest.contacts import read_contacts
+from bolletta.platform.ingest.enrich import enrich_bills
 from bolletta.platform.ingest.errors import ContactsFileRejected
 from bolletta.platform.ingest.fatturapa import read_fatturapa
+from bolletta.platform.ingest.jsonl import JsonlReading, PdfReference, read_jsonl
+from bolletta.platform.ingest.p7m import SIGNATURE_NOT_VERIFIED, SignedFileRejected, unwrap_p7m
 from bolletta.platform.ingest.records import Attachment, FlowReading, IgnoredEntry, ParsedBill, Rejection
+
+_XmlReader = Callable[[bytes, str], tuple[list[ParsedBill], list[Rejection]]]
 
 DEFAULT_CONTACTS_PATTERN = "contacts*.csv"
 """Shell-style pattern, matched case-insensitively on the entry's base name."""
@@ -32,9 +39,13 @@ def read_flow(
 ) -> FlowReading:
     """Read every entry of an uploaded flow into bills, contacts, rejections and ignored entries.
 
-    ``series_pattern`` and ``customer_code_source`` are passed to :func:`read_fatturapa`. After all
-    entries are read, each archive PDF is attached to the bill without an attachment whose document
-    number (``/`` and spaces replaced by ``_``) or XML file base name equals the PDF's base name.
+    ``series_pattern`` and ``customer_code_source`` are passed to :func:`read_fatturapa`. Signed
+    ``.xml.p7m`` files are unwrapped first, and their bills get a "signature not verified" warning.
+    After all entries are read, each JSON Lines record with the document number of a FatturaPA bill
+    is merged into that bill (see :mod:`bolletta.platform.ingest.enrich`). Then PDFs are attached:
+    the archive entry a record names in ``document.pdf`` first, then, for each bill still without
+    one, the PDF whose base name equals its document number (``/`` and spaces replaced by ``_``) or
+    its XML file's base name.
 
     Raises:
         ArchiveRejected: the archive as a whole cannot be used (see :func:`iter_archive`).
@@ -43,6 +54,14 @@ def read_flow(
     limits = limits or ArchiveLimits()
     reading = FlowReading()
     pdfs: dict[str, ArchiveEntry] = {}
+    pdf_paths: dict[str, ArchiveEntry] = {}
+    flows: list[JsonlReading] = []
+    read_xml: _XmlReader = functools.partial(
+        read_fatturapa,
+        series_pattern=series_pattern,
+        customer_code_source=customer_code_source,
+        attachment_max_bytes=limits.attachment_max_bytes,
+    )
     contacts_pattern = contacts_pattern.lower()
 
     for item in iter_archive(source, filename, limits):
@@ -52,40 +71,17 @@ def read_flow(
         name = item.name.lower()
         base = PurePosixPath(name).name
         if name.endswith(".xml.p7m"):
-            reading.rejected.append(
-                Rejection(
-                    file=item.name,
-                    reason=T_(
-                        "{file} is a signed FatturaPA file (.xml.p7m), which is not supported yet. "
-                        "Send the unsigned .xml file instead.",
-                        file=item.name,
-                    ),
-                )
-            )
+            _read_signed_entry(item, reading, read_xml)
         elif name.endswith(".xml"):
-            bills, rejected = read_fatturapa(
-                item.content,
-                item.name,
-                series_pattern=series_pattern,
-                customer_code_source=customer_code_source,
-                attachment_max_bytes=limits.attachment_max_bytes,
-            )
+            bills, rejected = read_xml(item.content, item.name)
             reading.bills.extend(bills)
             reading.rejected.extend(rejected)
         elif name.endswith(".jsonl"):
-            reading.rejected.append(
-                Rejection(
-                    file=item.name,
-                    reason=T_(
-                        "{file} is a JSON Lines flow, which is not supported yet. "
-                        "Send the bills as FatturaPA XML.",
-                        file=item.name,
-                    ),
-                )
-            )
+            flows.append(read_jsonl(item.content, item.name))
         elif fnmatch.fnmatchcase(base, contacts_pattern):
             _read_contacts_entry(item, reading)
         elif name.endswith(".pdf"):
+            pdf_paths[name] = item
             _add_pdf(item, pdfs, reading)
         else:
             reading.ignored.append(
@@ -94,8 +90,26 @@ def read_flow(
                 )
             )
 
+    enriched = enrich_bills(reading.bills, flows)
+    reading.bills.extend(enriched.bills)
+    reading.contacts.extend(enriched.contacts)
+    reading.rejected.extend(enriched.rejected)
+    _attach_referenced_pdfs(reading, enriched.pdf_references, pdf_paths, pdfs)
     _attach_pdfs(reading, pdfs)
     return reading
+
+
+def _read_signed_entry(entry: ArchiveEntry, reading: FlowReading, read_xml: _XmlReader) -> None:
+    try:
+        xml = unwrap_p7m(entry.content, entry.name)
+    except SignedFileRejected as exc:
+        reading.rejected.append(Rejection(file=entry.name, reason=exc.text))
+        return
+    bills, rejected = read_xml(xml, entry.name)
+    for bill in bills:
+        bill.warnings = [*bill.warnings, SIGNATURE_NOT_VERIFIED.with_params(file=entry.name)]
+    reading.bills.extend(bills)
+    reading.rejected.extend(rejected)
 
 
 def _read_contacts_entry(entry: ArchiveEntry, reading: FlowReading) -> None:
@@ -122,6 +136,41 @@ def _add_pdf(entry: ArchiveEntry, pdfs: dict[str, ArchiveEntry], reading: FlowRe
         )
         return
     pdfs[stem] = entry
+
+
+def _attach_referenced_pdfs(
+    reading: FlowReading,
+    references: list[PdfReference],
+    pdf_paths: dict[str, ArchiveEntry],
+    pdfs: dict[str, ArchiveEntry],
+) -> None:
+    """Attach the PDF each JSON Lines record names, before any other PDF of its bill.
+
+    The path is looked up among the archive's entry names only (case-insensitively, from the archive
+    root), so it can never reach a file outside the archive.
+    """
+    used: set[str] = set()
+    for reference in references:
+        path = reference.path.replace("\\", "/").removeprefix("./").casefold()
+        entry = pdf_paths.get(path)
+        if entry is None:
+            reference.bill.warnings = [*reference.bill.warnings, T_(
+                "The PDF {path} named in {file}, line {line} is not in the archive, so the bill's PDF comes "
+                "from a FatturaPA attachment or the PDF names, or is rendered from its data.",
+                path=reference.path, file=reference.bill.source_file, line=reference.line,
+            )]
+            continue
+        reference.bill.attachments = [
+            Attachment(name=PurePosixPath(entry.name).name, content=entry.content),
+            *reference.bill.attachments,
+        ]
+        used.add(entry.name)
+
+    # A PDF named by a record is taken out of the matching by name and is not reported as ignored.
+    for stem, entry in list(pdfs.items()):
+        if entry.name in used:
+            del pdfs[stem]
+    reading.ignored = [item for item in reading.ignored if item.file not in used]
 
 
 def pdf_stem_for_number(document_number: str) -> str:
@@ -160,7 +209,7 @@ def _matching_stem(bill: ParsedBill, pdfs: dict[str, ArchiveEntry], *, single_bi
     if by_number in pdfs:
         return by_number
     # The XML file's name identifies the bill only when the file contains one bill.
-    by_file = PurePosixPath(bill.source_file).name.casefold().removesuffix(".xml")
+    by_file = PurePosixPath(bill.source_file).name.casefold().removesuffix(".p7m").removesuffix(".xml")
     if single_bill_file and by_file in pdfs:
         return by_file
     return None

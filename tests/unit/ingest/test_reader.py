@@ -64,13 +64,9 @@ def test_dispatch_by_entry_name(samples_dir: Path) -> None:
     )
     reading = read_flow(data, "flow.zip")
     reasons = {item.file: render(item.reason) for item in reading.rejected}
-    assert reasons["IT01234567890_FPR03.xml.p7m"] == (
-        "IT01234567890_FPR03.xml.p7m è un file FatturaPA firmato (.xml.p7m), che non è ancora supportato. "
-        "Invia al suo posto il file .xml non firmato."
-    )
-    assert reasons["flow.JSONL"] == (
-        "flow.JSONL è un flusso JSON Lines, che non è ancora supportato. Invia le bollette come XML FatturaPA."
-    )
+    assert "IT01234567890_FPR03.xml.p7m" not in reasons
+    # The JSON Lines reader got the line: it lacks every required section.
+    assert reasons["flow.JSONL"].startswith("flow.JSONL, riga 1:")
     assert [(contact.customer_code, contact.address) for contact in reading.contacts] == [
         ("03533590174", "+393331234567")
     ]
@@ -78,7 +74,7 @@ def test_dispatch_by_entry_name(samples_dir: Path) -> None:
     assert render(reading.ignored[0].reason) == (
         "non è un file di bollette, di recapiti o un PDF, quindi non è stato letto"
     )
-    assert [bill.document_number for bill in reading.bills] == ["GR20-900443E"]
+    assert [bill.document_number for bill in reading.bills] == ["123", "456", "GR20-900443E"]
 
 
 def test_pdf_matched_by_document_number(samples_dir: Path) -> None:
