@@ -12,7 +12,7 @@ from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.fatturapa_values import BodyError, date_at, decimal_at
 from bolletta.platform.ingest.pagopa import normalize_notice_code, notice_code_problem
 from bolletta.platform.ingest.records import Instalment
-from bolletta.platform.ingest.safe_xml import children, text
+from bolletta.platform.ingest.safe_xml import children, find, text
 
 DIRECT_DEBIT_METHODS = frozenset({"MP16", "MP17", "MP19", "MP20", "MP21"})
 """``ModalitaPagamento`` codes of bank and SEPA direct debits (domiciliazione bancaria and postale,
@@ -35,22 +35,19 @@ def read_payment(body: etree._Element, total: Decimal | None, warnings: list[Tex
     """Read every ``DettaglioPagamento`` of ``body`` as an instalment, ordered by due date.
 
     The amount due is the sum of the instalments and the due date is the earliest one. Without
-    ``DatiPagamento`` the amount due is ``total`` and the due date is unknown. Problems that do not
-    stop the bill are appended to ``warnings``.
+    ``DatiPagamento`` the amount due is ``total`` and the due date is unknown. Without ``total``
+    either, the amount due is the sum of the ``DatiRiepilogo`` taxable amounts and VAT, with a
+    warning, because both blocks are optional in the schema. Problems that do not stop the bill are
+    appended to ``warnings``.
 
     Raises:
-        BodyError: an instalment has no amount, or the body has neither instalments nor a total.
+        BodyError: an instalment has no amount, an amount is malformed, or the body has neither
+            instalments, a total nor a VAT summary.
     """
     instalments = _read_instalments(body, warnings)
     if not instalments:
         if total is None:
-            raise BodyError(
-                T_(
-                    "{file}, body {body} was rejected: it has neither DatiPagamento nor "
-                    "ImportoTotaleDocumento, so the amount due is unknown. Correct the billing export."
-                ),
-                field="DatiPagamento",
-            )
+            return _payment_from_vat_summary(body, warnings)
         warnings.append(
             T_(
                 "DatiPagamento is missing, so the amount due is ImportoTotaleDocumento and the due date "
@@ -82,6 +79,32 @@ def read_payment(body: etree._Element, total: Decimal | None, warnings: list[Tex
         method=first.method,
         direct_debit=any(debits),
     )
+
+
+def _payment_from_vat_summary(body: etree._Element, warnings: list[Text]) -> Payment:
+    summaries = list(children(find(body, "DatiBeniServizi"), "DatiRiepilogo"))
+    if not summaries:
+        raise BodyError(
+            T_(
+                "{file}, body {body} was rejected: it has neither DatiPagamento, ImportoTotaleDocumento "
+                "nor DatiRiepilogo, so the amount due is unknown. Correct the billing export."
+            ),
+            field="DatiPagamento",
+        )
+    amount = Decimal(0)
+    for position, summary in enumerate(summaries, start=1):
+        label = f"DatiRiepilogo {position}"
+        amount += decimal_at(summary, "ImponibileImporto", label=label) or Decimal(0)
+        amount += decimal_at(summary, "Imposta", label=label) or Decimal(0)
+    warnings.append(
+        T_(
+            "The file has neither DatiPagamento nor ImportoTotaleDocumento, so the amount due {amount} is "
+            "the sum of the taxable amounts and VAT in DatiRiepilogo, and the due date is unknown. Check "
+            "the amount before approval, because withholdings and stamp duty are not in that sum.",
+            amount=str(amount),
+        )
+    )
+    return Payment(instalments=[], amount_due=amount, due_date=None, method=None, direct_debit=False)
 
 
 def _read_instalments(body: etree._Element, warnings: list[Text]) -> list[Instalment]:

@@ -66,6 +66,9 @@ def parse_untrusted(data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
+        root = _parse_despite_namespace_uri(data, parser.error_log, huge_tree=len(data) > LIBXML2_TEXT_LIMIT)
+        if root is not None:
+            return _without_doctype(root)
         where = "" if "line" in exc.msg else f", line {exc.lineno}"
         raise UnsafeXml(
             T_(
@@ -74,10 +77,41 @@ def parse_untrusted(data: bytes) -> etree._Element:
                 detail=f"{exc.msg}{where}",
             )
         ) from exc
+    return _without_doctype(root)
+
+
+def _without_doctype(root: etree._Element) -> etree._Element:
     # Backstop for a DOCTYPE the prolog scan missed; lxml reports it on the parsed tree.
     if root.getroottree().docinfo.doctype:
         raise UnsafeXml(_DOCTYPE_REJECTED)
     return root
+
+
+def _parse_despite_namespace_uri(
+    data: bytes, error_log: etree._ListErrorLog, *, huge_tree: bool
+) -> etree._Element | None:
+    """Parse again a document whose only error is a namespace declaration that is not a valid URI.
+
+    Such a document is well-formed XML (``xmlns:ds="...xmldsig#&quot;"`` is one case), but libxml2
+    2.14 reports the bad URI as an error. Returns ``None`` when ``error_log`` lists any other error.
+    ``error_log`` must be the parser's own log: the exception's log also keeps earlier parses' errors.
+    """
+    errors = list(error_log)
+    namespace_uri_errors = (etree.ErrorTypes.WAR_NS_URI, etree.ErrorTypes.WAR_NS_URI_RELATIVE)
+    if not errors or any(item.type not in namespace_uri_errors for item in errors):
+        return None
+    # Recovery hides no other defect, because the strict parse reported none.
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_pis=True,
+        remove_comments=True,
+        huge_tree=huge_tree,
+        recover=True,
+    )
+    return etree.fromstring(data, parser)
 
 
 def _has_doctype(data: bytes) -> bool:
