@@ -27,6 +27,40 @@ class TestRecipient(msgspec.Struct, kw_only=True):
     address: str
 
 
+GIB = 1024**3
+
+
+class SftpPollSettings(msgspec.Struct, kw_only=True):
+    """The utility's own SFTP server, from which the platform downloads billing flows.
+
+    A file is taken once a marker file with the same name plus ``.done`` exists beside it (for
+    ``flusso.zip``, ``flusso.zip.done``). After its job is opened, the file and its marker are moved
+    to ``processed_dir`` or deleted.
+    """
+
+    host: str
+    port: int = 22
+    username: str
+    password: str = ""
+    """Password login; used when ``private_key`` is empty."""
+    private_key: str = ""
+    """OpenSSH or PEM private key text (Ed25519, ECDSA or RSA), without passphrase."""
+    # NOTE: the password and the private key are stored in clear with the other settings for now.
+    # They move to the encrypted tenant secrets when onboarding adds them.
+    host_key_fingerprint: str
+    """SHA-256 fingerprint of the server's host key (``SHA256:...``); a different key is rejected."""
+    remote_dir: str = "."
+    """Folder on the server where the utility puts its flows."""
+    after_download: str = "move"
+    """``move`` to ``processed_dir``, or ``delete``."""
+    processed_dir: str = "processed"
+    """Folder for files already taken, relative to ``remote_dir`` unless absolute."""
+    max_file_bytes: int = 2 * GIB
+    """Files larger than this are skipped and logged."""
+    timeout_seconds: float = 30.0
+    """Network timeout for the connection, the login and each SFTP request."""
+
+
 class TenantConfig(msgspec.Struct, kw_only=True):
     """Everything a tenant can set, with the defaults a new tenant starts from."""
 
@@ -67,6 +101,10 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Ordered ``[keyword, category]`` pairs that classify FatturaPA lines by their description, the
     first match winning; empty means the default table for the ARERA wording
     (``bolletta.platform.ingest.cost_categories.DEFAULT_COST_RULES``)."""
+    sftp_quota_bytes: int = 20 * GIB
+    """Bytes the tenant's SFTP area may hold, counting stored files and uploads in progress."""
+    sftp_poll: SftpPollSettings | None = None
+    """The utility's SFTP server to download flows from; ``None`` when the utility uploads to ours."""
 
 
 def decode_config(raw: dict[str, object] | None) -> TenantConfig:

@@ -18,7 +18,13 @@ from bolletta.platform.sftp.area import AreaPathError, normalize_client_path, re
 from bolletta.platform.sftp.auth import TenantAuthServer
 from bolletta.platform.sftp.handles import ReadHandle, UploadHandle
 from bolletta.platform.sftp.layout import InboxLayout
-from bolletta.platform.sftp.uploads import UploadCallback, complete_upload, log_aborted_upload
+from bolletta.platform.sftp.quota import AreaQuota, QuotaExceeded, QuotaLookup
+from bolletta.platform.sftp.uploads import (
+    UploadCallback,
+    log_aborted_upload,
+    move_upload_into_place,
+    report_upload,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +51,9 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         layout: InboxLayout,
         on_upload: UploadCallback,
         on_session_started: Callable[[threading.Thread], None],
+        on_activity: Callable[[], None] = lambda: None,
+        quota_for: QuotaLookup = lambda tenant: None,
+        commit_lock: threading.Lock | None = None,
     ) -> None:
         super().__init__(server)
         if server.tenant is None or server.area is None:
@@ -54,7 +63,16 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         self._partial_dir = layout.partial(server.tenant)
         self._on_upload = on_upload
         self._on_session_started = on_session_started
+        self._on_activity = on_activity
+        self._commit_lock = commit_lock or threading.Lock()
         self._open_uploads: set[UploadHandle] = set()
+        self.failure_detail: str | None = None
+        """Message for the next failure status sent to the client, set when an upload is rejected."""
+
+        limit = quota_for(server.tenant)
+        self._quota = None if limit is None else AreaQuota(
+            tenant=server.tenant, limit_bytes=limit, area=self._area, partial_dir=self._partial_dir
+        )
 
     def session_started(self) -> None:
         self._on_session_started(threading.current_thread())
@@ -66,6 +84,7 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
             handle.abort()
 
     def canonicalize(self, path: str) -> str:
+        self._on_activity()
         try:
             return to_client_path(normalize_client_path(path))
         except AreaPathError:
@@ -75,7 +94,7 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
     def open(self, path: str, flags: int, attr: paramiko.SFTPAttributes) -> paramiko.SFTPHandle | int:
         if flags & MODIFYING_FLAGS:
             return self._guard("open for writing", path, lambda: self._open_upload(path, flags))
-        return self._guard("open", path, lambda: ReadHandle(self._resolve(path)))
+        return self._guard("open", path, lambda: ReadHandle(self._resolve(path), on_activity=self._on_activity))
 
     def list_folder(self, path: str) -> list[paramiko.SFTPAttributes] | int:
         return self._guard("list", path, lambda: self._list(self._resolve(path)))
@@ -124,27 +143,48 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         return resolved
 
     def _open_upload(self, path: str, flags: int) -> UploadHandle:
+        target = self._resolve(path)
         handle = UploadHandle(
             client_path=path,
-            target=self._resolve(path),
+            target=target,
             flags=flags,
             partial_dir=self._partial_dir,
             commit=self._commit,
             discard=self._discard,
+            size_limit=self._size_limit_for(target),
+            reject=self._set_failure_detail,
+            on_activity=self._on_activity,
         )
         self._open_uploads.add(handle)
         return handle
 
+    def _size_limit_for(self, target: Path) -> Callable[[int], QuotaExceeded | None]:
+        """Return the check an upload to ``target`` runs on its size before each write."""
+        quota = self._quota
+        if quota is None:
+            return lambda size: None
+        # Counted once when the file is opened, with the other uploads in progress. Uploads running
+        # at the same time can pass this check together, so the commit checks the quota again.
+        used = quota.used_bytes(excluding=(target,))
+
+        def check(size: int) -> QuotaExceeded | None:
+            return quota.exceeded(used=used, size=size) if used + size > quota.limit_bytes else None
+
+        return check
+
     def _commit(self, handle: UploadHandle, staged: Path) -> None:
         self._open_uploads.discard(handle)
         try:
-            complete_upload(
-                tenant=self._tenant,
-                area=self._area,
-                client_path=handle.client_path,
-                staged=staged,
-                on_upload=self._on_upload,
-            )
+            with self._commit_lock:
+                self._check_quota_on_commit(handle, staged)
+                target, relative = move_upload_into_place(
+                    area=self._area, client_path=handle.client_path, staged=staged
+                )
+        except QuotaExceeded as error:
+            self._set_failure_detail(error.message)
+            logger.warning("SFTP upload rejected on close: tenant %s, file %r: %s", self._tenant,
+                           handle.client_path, error)
+            raise
         except (AreaPathError, OSError):
             # Raising from a handle's close makes paramiko (5.1) reply to the CLOSE with a failure
             # status, so the client learns that the upload was not stored.
@@ -152,12 +192,31 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
                 "SFTP upload failed on close: tenant %s, file %r", self._tenant, handle.client_path
             )
             raise
+        report_upload(tenant=self._tenant, target=target, relative=relative, on_upload=self._on_upload)
+
+    def _check_quota_on_commit(self, handle: UploadHandle, staged: Path) -> None:
+        # Only stored files count here, so of two uploads that together pass the quota the one
+        # closed first is kept.
+        if self._quota is None:
+            return
+        target = self._resolve(handle.client_path)
+        size = os.stat(staged).st_size
+        used = self._quota.used_bytes(excluding=(target,), with_uploads=False)
+        if used + size > self._quota.limit_bytes:
+            raise self._quota.exceeded(used=used, size=size)
 
     def _discard(self, handle: UploadHandle) -> None:
         self._open_uploads.discard(handle)
+        if handle.rejection is not None:
+            logger.warning("SFTP upload rejected: tenant %s, file %r: %s", self._tenant, handle.client_path,
+                           handle.rejection)
+            return
         log_aborted_upload(
             tenant=self._tenant, client_path=handle.client_path, bytes_written=handle.bytes_written
         )
+
+    def _set_failure_detail(self, message: str) -> None:
+        self.failure_detail = message
 
     def _stat(self, path: str) -> paramiko.SFTPAttributes:
         return paramiko.SFTPAttributes.from_stat(os.stat(self._resolve(path)))
@@ -197,6 +256,7 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         return SFTP_OK
 
     def _guard(self, operation: str, path: str, action: Callable[[], Result]) -> Result | int:
+        self._on_activity()
         try:
             return action()
         except AreaPathError as error:
@@ -205,3 +265,21 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         except OSError as error:
             logger.info("SFTP %s failed: tenant %s, path %r: %s", operation, self._tenant, path, error)
             return paramiko.SFTPServer.convert_errno(error.errno or 0)
+
+
+class InboxSftpServer(paramiko.SFTPServer):
+    """paramiko's SFTP subsystem, sending the reason of a rejected upload in the failure status.
+
+    SFTP version 3 has no quota status code, so the reason travels as the status message, which
+    clients show to the user. Without a reason the message stays paramiko's default.
+    """
+
+    server: TenantFileSystem
+
+    def _send_status(self, request_number: int, code: int, desc: str | None = None) -> None:
+        # NOTE: overrides a private method of paramiko (5.1); the quota tests check that clients
+        # still receive the message.
+        if code != SFTP_OK and desc is None and self.server.failure_detail is not None:
+            desc = self.server.failure_detail
+        self.server.failure_detail = None
+        super()._send_status(request_number, code, desc)  # type: ignore[misc]

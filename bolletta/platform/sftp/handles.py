@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import paramiko
-from paramiko.sftp import SFTP_OK
+from paramiko.sftp import SFTP_FAILURE, SFTP_OK
+
+from bolletta.platform.sftp.quota import QuotaExceeded
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -43,9 +45,15 @@ def open_regular_file(path: Path) -> BinaryIO:
 class ReadHandle(paramiko.SFTPHandle):
     """Handle of a file opened for reading only."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, on_activity: Callable[[], None] = lambda: None) -> None:
         super().__init__()
         self.readfile = open_regular_file(path)
+        self._on_activity = on_activity
+
+    def read(self, offset: int, length: int) -> bytes | int:
+        self._on_activity()
+        result: bytes | int = super().read(offset, length)
+        return result
 
     def stat(self) -> paramiko.SFTPAttributes | int:
         return paramiko.SFTPAttributes.from_stat(os.fstat(self.readfile.fileno()))
@@ -61,6 +69,10 @@ class UploadHandle(paramiko.SFTPHandle):
     When the client closes the handle, ``commit`` receives the handle and the staged file's path,
     and it moves the file into place and reports the upload. When the handle closes after
     :meth:`abort`, the staged file is deleted and then ``discard`` receives the handle.
+
+    ``size_limit`` is the size in bytes the file may reach. A write past it fails, and so does every
+    later write and the close, which deletes the staged file. ``reject`` receives the error's
+    message each time, so the session can send it to the client.
     """
 
     def __init__(
@@ -72,16 +84,25 @@ class UploadHandle(paramiko.SFTPHandle):
         partial_dir: Path,
         commit: Callable[[UploadHandle, Path], None],
         discard: Callable[[UploadHandle], None],
+        size_limit: Callable[[int], QuotaExceeded | None] = lambda size: None,
+        reject: Callable[[str], None] = lambda message: None,
+        on_activity: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(flags)
         self.client_path = client_path
         """The path the client opened, as it sent it."""
         self.bytes_written = 0
+        self.rejection: QuotaExceeded | None = None
+        """Why the upload can no longer be stored; ``None`` while it can."""
         self._commit = commit
         self._discard = discard
+        self._size_limit = size_limit
+        self._reject = reject
+        self._on_activity = on_activity
         self._aborted = False
         self._closed = False
         self.staged_path = _stage(target, flags, partial_dir)
+        self._size = self.staged_path.stat().st_size
 
         access = os.O_RDWR | (flags & os.O_APPEND) | os.O_NOFOLLOW
         try:
@@ -94,9 +115,17 @@ class UploadHandle(paramiko.SFTPHandle):
             self.readfile = file
 
     def write(self, offset: int, data: ReadableBuffer) -> int:
+        self._on_activity()
+        length = memoryview(data).nbytes
+        if self.rejection is None:
+            self.rejection = self._size_limit(max(self._size, offset + length))
+        if self.rejection is not None:
+            self._reject(self.rejection.message)
+            return SFTP_FAILURE
         result: int = super().write(offset, data)
         if result == SFTP_OK:
-            self.bytes_written += memoryview(data).nbytes
+            self.bytes_written += length
+            self._size = max(self._size, offset + length)
         return result
 
     def stat(self) -> paramiko.SFTPAttributes | int:
@@ -121,6 +150,12 @@ class UploadHandle(paramiko.SFTPHandle):
             self.staged_path.unlink(missing_ok=True)
             self._discard(self)
             return
+        if self.rejection is not None:
+            self.staged_path.unlink(missing_ok=True)
+            self._discard(self)
+            # Raising makes paramiko (5.1) reply to the CLOSE with a failure status.
+            self._reject(self.rejection.message)
+            raise self.rejection
         try:
             self._commit(self, self.staged_path)
         finally:

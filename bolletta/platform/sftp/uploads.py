@@ -18,13 +18,8 @@ UploadCallback = Callable[[str, Path, str], None]
 HASH_CHUNK_BYTES = 1024 * 1024
 
 
-def complete_upload(
-    *, tenant: str, area: Path, client_path: str, staged: Path, on_upload: UploadCallback
-) -> None:
-    """Move a staged upload to the path the client opened, log it and call ``on_upload``.
-
-    ``on_upload`` runs before this returns, so before the client receives the reply to its CLOSE.
-    An exception from ``on_upload`` is logged and not raised, because the file itself was stored.
+def move_upload_into_place(*, area: Path, client_path: str, staged: Path) -> tuple[Path, str]:
+    """Move a staged upload to the path the client opened; return that path and its relative form.
 
     Raises:
         AreaPathError: the target path is no longer valid inside the area.
@@ -33,7 +28,15 @@ def complete_upload(
     target = resolve_in_area(area, client_path)
     relative = normalize_client_path(client_path).as_posix()
     os.replace(staged, target)
+    return target, relative
 
+
+def report_upload(*, tenant: str, target: Path, relative: str, on_upload: UploadCallback) -> None:
+    """Log a completed upload with its size and SHA-256, then call ``on_upload``.
+
+    ``on_upload`` runs before this returns, so before the client receives the reply to its CLOSE.
+    An exception from ``on_upload`` is logged and not raised, because the file itself was stored.
+    """
     size, digest = _size_and_sha256(target)
     logger.info(
         "SFTP upload completed: tenant %s, file %s, %d bytes, sha256 %s", tenant, relative, size, digest

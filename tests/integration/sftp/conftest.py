@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
@@ -9,9 +10,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import paramiko
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from bolletta.platform.sftp.server import SftpServer
 
@@ -23,6 +27,18 @@ ACCOUNTS = {
     "beta-upload": ("battery staple", "beta"),
 }
 """SFTP accounts of the test server: user name to password and tenant slug."""
+
+
+def generate_key() -> paramiko.Ed25519Key:
+    """Return a new Ed25519 private key as paramiko loads it."""
+    pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.OpenSSH, NoEncryption())
+    return paramiko.Ed25519Key.from_private_key(io.StringIO(pem.decode()))
+
+
+ACME_KEY = generate_key()
+BETA_KEY = generate_key()
+ACCOUNT_KEYS = {"acme-upload": ACME_KEY, "beta-upload": BETA_KEY}
+"""The public key registered for each SFTP account of the test server."""
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = WAIT_TIMEOUT_SECONDS) -> bool:
@@ -66,6 +82,13 @@ def authenticate(username: str, password: str) -> str | None:
     return expected[1]
 
 
+def authenticate_key(username: str, key: paramiko.PKey) -> str | None:
+    registered = ACCOUNT_KEYS.get(username)
+    if registered is None or registered.asbytes() != key.asbytes():
+        return None
+    return ACCOUNTS[username][1]
+
+
 @dataclass
 class Inbox:
     """A running server, its folders and its recorded uploads."""
@@ -85,14 +108,19 @@ class Inbox:
 
     @contextmanager
     def client(
-        self, username: str = "acme-upload", password: str | None = None
+        self, username: str = "acme-upload", password: str | None = None, key: paramiko.PKey | None = None
     ) -> Iterator[paramiko.SFTPClient]:
-        """Log in as ``username`` and yield an SFTP client; closes the connection afterwards."""
-        if password is None:
-            password = ACCOUNTS[username][0]
+        """Log in as ``username`` with ``key`` or a password and yield an SFTP client.
+
+        Without ``key`` and ``password`` the account's own password is used. The connection closes
+        afterwards.
+        """
         transport = open_transport(self.server.port, self.host_key_path)
         try:
-            transport.auth_password(username, password)
+            if key is not None:
+                transport.auth_publickey(username, key)
+            else:
+                transport.auth_password(username, password if password is not None else ACCOUNTS[username][0])
             sftp = paramiko.SFTPClient.from_transport(transport)
             assert sftp is not None
             sftp.get_channel().settimeout(CLIENT_TIMEOUT_SECONDS)
@@ -114,29 +142,38 @@ def open_transport(port: int, host_key_path: Path) -> paramiko.Transport:
     return transport
 
 
-def make_server(base_dir: Path, uploads: UploadRecorder) -> SftpServer:
+def make_server(base_dir: Path, uploads: UploadRecorder, **options: Any) -> SftpServer:
     return SftpServer(
         host="127.0.0.1",
         port=0,
         host_key_path=base_dir / "keys" / "ssh_host_ed25519_key",
         root_dir=base_dir / "inbox",
         authenticate=authenticate,
+        authenticate_key=authenticate_key,
         on_upload=uploads,
+        **options,
     )
 
 
-@pytest.fixture
-def inbox(tmp_path: Path) -> Iterator[Inbox]:
+@contextmanager
+def running_inbox(base_dir: Path, **options: Any) -> Iterator[Inbox]:
+    """Start a test server on ``base_dir`` with ``options`` for :class:`SftpServer`; stop it on exit."""
     uploads = UploadRecorder()
-    server = make_server(tmp_path, uploads)
+    server = make_server(base_dir, uploads, **options)
     server.start()
     try:
         yield Inbox(
             server=server,
-            base_dir=tmp_path,
-            root=tmp_path / "inbox",
-            host_key_path=tmp_path / "keys" / "ssh_host_ed25519_key",
+            base_dir=base_dir,
+            root=base_dir / "inbox",
+            host_key_path=base_dir / "keys" / "ssh_host_ed25519_key",
             uploads=uploads,
         )
     finally:
         server.stop()
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Iterator[Inbox]:
+    with running_inbox(tmp_path) as running:
+        yield running

@@ -3,7 +3,8 @@
 from bolletta.platform.db.models.platform.api_token import ApiToken
 from bolletta.platform.db.models.platform.audit import PlatformAuditEntry
 from bolletta.platform.db.models.platform.sftp_account import SftpAccount
+from bolletta.platform.db.models.platform.sftp_account_key import SftpAccountKey
 from bolletta.platform.db.models.platform.tenant import Tenant
 from bolletta.platform.db.models.platform.user import User
 
-__all__ = ["ApiToken", "PlatformAuditEntry", "SftpAccount", "Tenant", "User"]
+__all__ = ["ApiToken", "PlatformAuditEntry", "SftpAccount", "SftpAccountKey", "Tenant", "User"]
