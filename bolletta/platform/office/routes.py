@@ -131,7 +131,7 @@ async def _act(request: Request[Any, Any, Any], job_id: FromPath[int], action: s
         else:
             await anyio.to_thread.run_sync(approval.start_dispatch, rt(), staff.tenant, job_id, staff)
     except BollettaError as exc:
-        logger.warning("tenant %s: %s of job %d by %s refused: %s", staff.tenant, action, job_id,
+        logger.warning("tenant %s: %s of job %d by %s rejected: %s", staff.tenant, action, job_id,
                        staff.username, exc)
         return Redirect(f"/office/jobs/{job_id}?error={action}", status_code=303)
     return Redirect(f"/office/jobs/{job_id}", status_code=303)

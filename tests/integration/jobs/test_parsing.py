@@ -1,4 +1,4 @@
-"""Parsing a job's archive: good bills import, bad files are reported, staff are told."""
+"""Parsing a job's archive: good bills import, bad files are reported, staff are e-mailed."""
 
 from __future__ import annotations
 

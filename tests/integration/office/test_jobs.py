@@ -132,8 +132,8 @@ def test_viewer_cannot_approve(
     assert response.headers["location"] == f"/office/jobs/{job_id}?error=approve"
     assert load_job(stack, tenant, job_id).state == states.TEST_SENT
     assert approvals(stack, tenant) == []
-    refusals = [record.getMessage() for record in caplog.records if "refused" in record.getMessage()]
-    assert refusals == [
-        f"tenant {tenant}: approve of job {job_id} by {viewer.staff.username} refused: "
+    rejections = [record.getMessage() for record in caplog.records if "rejected:" in record.getMessage()]
+    assert rejections == [
+        f"tenant {tenant}: approve of job {job_id} by {viewer.staff.username} rejected: "
         "Your role cannot approve test batches.",
     ]

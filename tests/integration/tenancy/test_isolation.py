@@ -136,7 +136,7 @@ def test_beta_cannot_open_acme_job(tenants: TwoTenants) -> None:
 
     assert acme_only.status_code == 404
     assert_no_acme_data(tenants, acme_only.text)
-    # Job #1 exists in both tenants: Beta sees its own.
+    # Job #1 exists in both tenants, and Beta gets its own.
     assert same_number.status_code == 200
     assert BETA_FILE in same_number.text
     assert_no_acme_data(tenants, same_number.text)
