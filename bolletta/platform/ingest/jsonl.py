@@ -143,12 +143,7 @@ def _decode(text: str) -> FlowRecord:
     """Decode one line, turning msgspec's errors into a reason and a field path."""
     try:
         declared = _format_decoder.decode(text).format
-    except msgspec.DecodeError as exc:
-        raise _RecordError(
-            "", T_("{file}, line {line}: the line is not a JSON object ({detail}). Write one JSON object per line.",
-                   detail=str(exc))
-        ) from exc
-    except msgspec.ValidationError as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise _RecordError(
             "", T_("{file}, line {line}: the line is not a JSON object ({detail}). Write one JSON object per line.",
                    detail=str(exc))
