@@ -6,6 +6,7 @@ import logging
 import zipfile
 from pathlib import Path
 
+from bolletta.platform import tasks
 from bolletta.platform.jobs.opening import OpenedJob, open_job
 from bolletta.platform.runtime import Runtime
 
@@ -50,6 +51,15 @@ def open_job_from_upload(rt: Runtime, tenant: str, path: Path, relative: str) ->
             check_archive_whole(path)
         except IncompleteArchive as exc:
             logger.warning("tenant %s: %s; no job opened", tenant, exc)
+            _tell_staff(rt, tenant, relative, "incomplete")
             return None
     opened = open_job(rt, tenant, path.read_bytes(), path.name, source="sftp", opened_by=f"sftp:{tenant}")
+    if not opened.created:
+        _tell_staff(rt, tenant, relative, "duplicate", opened.job_id)
     return opened
+
+
+def _tell_staff(rt: Runtime, tenant: str, filename: str, problem: str, job_id: int | None = None) -> None:
+    with rt.db.tenant_session(tenant) as session:
+        tasks.defer(session, "notify_upload", tenant, filename, problem, job_id)
+        session.commit()

@@ -53,7 +53,6 @@ def open_job(rt: Runtime, tenant: str, data: bytes, filename: str, *, source: st
         session.add(JobTransition(job_id=job.id, from_state=None, to_state=states.RECEIVED, at=now,
                                   actor=opened_by, note=f"{source} upload {safe_name}"))
         tasks.defer(session, "parse_job", tenant, job.id)
-        tasks.defer(session, "notify_job", tenant, job.id, "opened")
         session.commit()
     logger.info("tenant %s: job %d opened from %s (%d bytes)", tenant, job.id, source, len(data))
     return OpenedJob(job_id=job.id, created=True)

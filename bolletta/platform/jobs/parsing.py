@@ -25,6 +25,7 @@ from bolletta.platform.ingest.errors import ArchiveRejected
 from bolletta.platform.ingest.reader import read_flow
 from bolletta.platform.ingest.records import FlowReading, ParsedBill
 from bolletta.platform.jobs import states
+from bolletta.platform.mail import notify
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.tokens import random_base62
 from bolletta.tenants.config import TenantConfig
@@ -52,6 +53,7 @@ def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
                 logger.info("tenant %s: job %d is being parsed by another worker", tenant, job_id)
                 return
             session.commit()
+            _notify_opened(rt, tenant, job_id)
         data = rt.storage.get(job.archive_key)
         try:
             reading = read_flow(
@@ -80,6 +82,14 @@ def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
             if session.scalar(select(Job.state).where(Job.id == job_id)) == states.PARSING:
                 raise
             logger.info("tenant %s: job %d was parsed by another worker", tenant, job_id)
+
+
+def _notify_opened(rt: Runtime, tenant: str, job_id: int) -> None:
+    # Sent here rather than queued at upload, so it always arrives before the parse result.
+    try:
+        notify.notify_job(rt, tenant, job_id, "opened")
+    except Exception:  # a mail outage must not stop parsing
+        logger.exception("tenant %s: e-mailing the opening of job %d failed", tenant, job_id)
 
 
 def _store_bills(

@@ -12,3 +12,9 @@ from bolletta.platform.mail import notify
 def notify_job(tenant: str, job_id: int, event: str) -> None:
     """E-mail a job event to the tenant's notification list."""
     notify.notify_job(runtime.current(), tenant, job_id, event)
+
+
+@dramatiq.actor(max_retries=5)
+def notify_upload(tenant: str, filename: str, problem: str, job_id: int | None = None) -> None:
+    """E-mail an SFTP upload that opened no job."""
+    notify.notify_upload(runtime.current(), tenant, filename, problem, job_id)

@@ -6,12 +6,16 @@ import logging
 
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.i18n import formatting
+from bolletta.platform.i18n.catalog import gettext
 from bolletta.platform.i18n.message import render
 from bolletta.platform.mail.sender import send_mail
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.registry import get_tenant, tenant_config
 
 logger = logging.getLogger(__name__)
+
+MAX_LISTED = 50
+"""Rejected, duplicate and ignored records listed in one e-mail; the backoffice lists them all."""
 
 EVENT_SUBJECTS = {
     "opened": "nuova lavorazione ricevuta",
@@ -50,7 +54,7 @@ def _body(utility: str, job: Job, event: str) -> str:
     lines = [
         f"Azienda: {utility}",
         f"Lavorazione: #{job.id} - file {job.filename}",
-        f"Stato: {job.state}",
+        f"Stato: {gettext('it', job.state)}",
         f"Ricevuta il: {formatting.moment(job.created_at)}",
     ]
     if event in ("parsed", "failed"):
@@ -62,9 +66,44 @@ def _body(utility: str, job: Job, event: str) -> str:
         ]
         if report.get("archive_error"):
             lines.append(f"Archivio rifiutato: {render(report['archive_error'], 'it')}")
-        for item in report.get("rejected", [])[:50]:
+        for item in report.get("rejected", [])[:MAX_LISTED]:
             place = " ".join(str(part) for part in (item["file"], item.get("record"), item.get("field")) if part)
             lines.append(f"- {place}: {render(item['reason'], 'it')}")
+        for item in report.get("duplicates", [])[:MAX_LISTED]:
+            lines.append(f"- {item.get('file')}: documento {item.get('document_number')} già importato "
+                         f"nella lavorazione #{item.get('job_id')}")
+        for item in report.get("ignored", [])[:MAX_LISTED]:
+            lines.append(f"- {item.get('file')} ignorato: {render(item.get('reason', ''), 'it')}")
     lines.append("")
     lines.append("Il dettaglio è nel backoffice, alla voce \"Ricerca job\".")
     return "\n".join(lines)
+
+
+UPLOAD_PROBLEMS = {
+    "incomplete": (
+        "file incompleto",
+        "Il file {filename} è arrivato incompleto o danneggiato e non è stato elaborato. "
+        "Caricalo di nuovo con lo stesso nome.",
+    ),
+    "duplicate": (
+        "file già ricevuto",
+        "Il file {filename} è identico a quello della lavorazione #{job_id}: non è stata aperta una nuova "
+        "lavorazione. Se volevi inviare un flusso diverso, controlla l'esportazione.",
+    ),
+}
+
+
+def notify_upload(rt: Runtime, tenant: str, filename: str, problem: str, job_id: int | None = None) -> int:
+    """E-mail an upload that opened no job (incomplete, or the same archive again); return recipients."""
+    tenant_row = get_tenant(rt.db, tenant)
+    recipients = list(tenant_config(tenant_row).notification_emails)
+    if rt.settings.operations_email:
+        recipients.append(rt.settings.operations_email)
+    if not recipients or problem not in UPLOAD_PROBLEMS:
+        return 0
+    title, template = UPLOAD_PROBLEMS[problem]
+    text = template.format(filename=filename, job_id=job_id or "")
+    subject = f"[{tenant_row.name}] {filename}: {title}"
+    send_mail(rt.settings.smtp_url, sender=rt.settings.mail_from, to=recipients, subject=subject, text=text)
+    logger.info("tenant %s: upload problem %s notified to %d recipients", tenant, problem, len(recipients))
+    return len(recipients)

@@ -15,7 +15,7 @@ from bolletta.platform.demo.flow import build_demo_flow
 from bolletta.platform.demo.run import upload_over_sftp
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.tenants.accounts import create_sftp_account
-from tests.integration.stack_support import create_test_tenant, new_slug, running_stack, wait_idle
+from tests.integration.stack_support import create_test_tenant, mails_to, new_slug, running_stack, wait_idle
 
 PASSWORD = "password-sftp-lunga"
 
@@ -52,6 +52,8 @@ def test_whole_archive_opens_one_job(stack: EmbeddedStack, tenant: str) -> None:
     with stack.rt.db.tenant_session(tenant) as session:
         jobs = list(session.scalars(select(Job)))
     assert len(jobs) == 1
+    subjects = [str(mail.message["Subject"]) for mail in mails_to(stack, f"staff@{tenant}.example")]
+    assert any("copia.zip: file già ricevuto" in subject for subject in subjects), subjects
     assert jobs[0].source == "sftp"
     assert jobs[0].filename == flow.filename
     assert jobs[0].bills_accepted == len(flow.document_numbers)
@@ -63,6 +65,8 @@ def test_truncated_archive_opens_no_job_and_can_be_sent_again(stack: EmbeddedSta
     _upload(stack, tenant, "flusso.zip", flow.archive[: len(flow.archive) // 2])
     wait_idle(stack)
     assert _jobs(stack, tenant) == 0
+    subjects = [str(mail.message["Subject"]) for mail in mails_to(stack, f"staff@{tenant}.example")]
+    assert any("flusso.zip: file incompleto" in subject for subject in subjects), subjects
 
     _upload(stack, tenant, "flusso.zip", flow.archive)
     wait_idle(stack)
