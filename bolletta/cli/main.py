@@ -240,6 +240,59 @@ def job_start(tenant_slug: str, job_id: int, username: str) -> None:
     click.echo(f"Job #{job_id}: {state}.")
 
 
+@main.group()
+def schema() -> None:
+    """Published schemas."""
+
+
+@schema.command("flow")
+def schema_flow() -> None:
+    """Print the JSON Schema of one record of the Bolletta Smart JSON Lines flow (bolletta-smart/1)."""
+    import json
+
+    from bolletta.platform.ingest.flow_schema import flow_json_schema
+
+    click.echo(json.dumps(flow_json_schema(), indent=2, ensure_ascii=False))
+
+
+@main.group()
+def flow() -> None:
+    """Billing flow commands that store nothing."""
+
+
+@flow.command("inspect")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--lang", "language", type=click.Choice(["en", "it"]), default="en", show_default=True,
+              help="Language of the warnings and problem reasons.")
+@click.option("--series-pattern", default=None,
+              help="Regular expression with a 'series' group that takes the series out of FatturaPA numbers.")
+@click.option("--customer-code-source", default="fiscal_code", show_default=True,
+              help="Where FatturaPA bills take the customer code: fiscal_code, altri_dati:<TipoDato> or "
+                   "id_documento_contratto.")
+def flow_inspect(path: Path, language: str, series_pattern: str | None, customer_code_source: str) -> None:
+    """Read the archive or flow file at PATH as a job would, without storing anything.
+
+    Prints one JSON line per bill, one per problem, then a summary line. The exit code is 0 when
+    nothing was rejected and 1 otherwise.
+    """
+    import msgspec
+
+    from bolletta.platform.ingest.archive import ArchiveLimits
+    from bolletta.platform.ingest.inspect import inspect_flow
+
+    try:
+        inspection = inspect_flow(
+            path, path.name, language=language, limits=ArchiveLimits.from_settings(load_settings()),
+            series_pattern=series_pattern, customer_code_source=customer_code_source,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    for line in inspection.lines:
+        click.echo(msgspec.json.encode(line).decode())
+    if inspection.rejected:
+        click.get_current_context().exit(1)
+
+
 def run() -> None:
     """Entry point for ``python -m bolletta``."""
     main(prog_name="bolletta")
