@@ -9,15 +9,17 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 from bolletta.platform.i18n.message import T_
 from bolletta.platform.ingest.archive import ArchiveEntry, ArchiveLimits, iter_archive
 from bolletta.platform.ingest.contacts import read_contacts
+from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES, checked_cost_rules
 from bolletta.platform.ingest.enrich import enrich_bills
 from bolletta.platform.ingest.errors import ContactsFileRejected
 from bolletta.platform.ingest.fatturapa import read_fatturapa
+from bolletta.platform.ingest.fatturapa_lines import DEFAULT_SUPPLY_ADDRESS_TYPES
 from bolletta.platform.ingest.jsonl import JsonlReading, PdfReference, read_jsonl
 from bolletta.platform.ingest.p7m import SIGNATURE_NOT_VERIFIED, SignedFileRejected, unwrap_p7m
 from bolletta.platform.ingest.records import Attachment, FlowReading, IgnoredEntry, ParsedBill, Rejection
@@ -35,11 +37,15 @@ def read_flow(
     *,
     series_pattern: str | re.Pattern[str] | None = None,
     customer_code_source: str = "fiscal_code",
+    supply_address_types: Collection[str] = DEFAULT_SUPPLY_ADDRESS_TYPES,
+    cost_rules: Iterable[Sequence[str]] = DEFAULT_COST_RULES,
+    xsd_dir: str | Path | None = None,
     contacts_pattern: str = DEFAULT_CONTACTS_PATTERN,
 ) -> FlowReading:
     """Read every entry of an uploaded flow into bills, contacts, rejections and ignored entries.
 
-    ``series_pattern`` and ``customer_code_source`` are passed to :func:`read_fatturapa`. Signed
+    ``series_pattern``, ``customer_code_source``, ``supply_address_types``, ``cost_rules`` and
+    ``xsd_dir`` are passed to :func:`read_fatturapa`. Signed
     ``.xml.p7m`` files are unwrapped first, and their bills get a "signature not verified" warning.
     After all entries are read, each JSON Lines record with the document number of a FatturaPA bill
     is merged into that bill (see :mod:`bolletta.platform.ingest.enrich`). Then PDFs are attached:
@@ -49,7 +55,7 @@ def read_flow(
 
     Raises:
         ArchiveRejected: the archive as a whole cannot be used (see :func:`iter_archive`).
-        ValueError: ``customer_code_source`` or ``series_pattern`` is not valid.
+        ValueError: a FatturaPA mapping setting is not valid (see :func:`read_fatturapa`).
     """
     limits = limits or ArchiveLimits()
     reading = FlowReading()
@@ -61,6 +67,9 @@ def read_flow(
         series_pattern=series_pattern,
         customer_code_source=customer_code_source,
         attachment_max_bytes=limits.attachment_max_bytes,
+        cost_rules=checked_cost_rules(cost_rules),
+        supply_address_types=supply_address_types,
+        xsd_dir=xsd_dir,
     )
     contacts_pattern = contacts_pattern.lower()
 
