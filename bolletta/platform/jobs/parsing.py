@@ -60,6 +60,9 @@ def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
                 data, job.filename, ArchiveLimits.from_settings(rt.settings),
                 series_pattern=config.series_pattern or None,
                 customer_code_source=config.customer_code_source,
+                supply_address_types=config.supply_address_types,
+                cost_rules=config.cost_rules,
+                xsd_dir=rt.settings.fatturapa_xsd_dir or None,
             )
         except ArchiveRejected as exc:
             _finish(session, job, FlowReading(), accepted=[], duplicates=[], archive_error=exc.text)
