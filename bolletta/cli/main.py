@@ -293,6 +293,58 @@ def flow_inspect(path: Path, language: str, series_pattern: str | None, customer
         click.get_current_context().exit(1)
 
 
+@main.group()
+def token() -> None:
+    """API token commands: a tenant's systems call the API with these."""
+
+
+@token.command("create")
+@click.argument("tenant_slug")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="Scope to grant, repeatable: jobs:write, jobs:read, tickets:read, bills:read, stats:read, "
+                   "contacts:write.")
+def token_create(tenant_slug: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Create an API token NAME for TENANT_SLUG and print it; it is not stored and cannot be shown again."""
+    from bolletta.platform import runtime
+    from bolletta.platform.api.tokens import create_token
+
+    rt = runtime.configure(load_settings())
+    issued = create_token(rt.db, tenant_slug, name, scopes, created_by="cli")
+    click.echo(f"API token #{issued.id} ({issued.name}) for {issued.tenant}, scopes {' '.join(issued.scopes)}.")
+    click.echo("Copy it now: it is stored only as a hash and cannot be shown again.")
+    click.echo(issued.token)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke API token TOKEN_ID; calls with it fail from now on."""
+    from bolletta.platform import runtime
+    from bolletta.platform.api.tokens import revoke_token
+
+    rt = runtime.configure(load_settings())
+    revoked = revoke_token(rt.db, token_id, revoked_by="cli")
+    click.echo(f"API token #{revoked.id} ({revoked.name}) revoked.")
+
+
+@token.command("list")
+@click.argument("tenant_slug")
+def token_list(tenant_slug: str) -> None:
+    """List the API tokens of TENANT_SLUG with scopes, last use and revocation (never the token)."""
+    from bolletta.platform import runtime
+    from bolletta.platform.api.tokens import list_tokens
+
+    rt = runtime.configure(load_settings())
+    rows = list_tokens(rt.db, tenant_slug)
+    if not rows:
+        click.echo(f"No API tokens for {tenant_slug}.")
+    for row in rows:
+        last_used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
+        state = f"revoked {row.revoked_at.isoformat(timespec='seconds')}" if row.revoked_at else "active"
+        click.echo(f"#{row.id}\t{row.name}\t{row.hint}…\t{','.join(row.scopes)}\tlast used {last_used}\t{state}")
+
+
 def run() -> None:
     """Entry point for ``python -m bolletta``."""
     main(prog_name="bolletta")

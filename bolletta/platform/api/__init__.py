@@ -1,0 +1,1 @@
+"""The public JSON API for tenants' systems: bearer tokens, routes and problem-details errors."""
