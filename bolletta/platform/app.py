@@ -12,6 +12,7 @@ from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
+from bolletta.platform.api.routes import api_router
 from bolletta.platform.office import routes as office
 from bolletta.platform.payments.hooks import gateway_notification
 from bolletta.platform.portal import routes as portal
@@ -45,7 +46,7 @@ def create_litestar(rt: Runtime) -> Litestar:
     )
     csrf_config = CSRFConfig(
         secret=rt.session_key.hex(), cookie_name=f"{cookie_prefix}csrf", cookie_secure=settings.cookie_secure,
-        cookie_httponly=True, cookie_samesite="lax", exclude=["/hooks/"],
+        cookie_httponly=True, cookie_samesite="lax", exclude=["/hooks/", "/api/"],
     )
 
     def after_request(response: Response[Any]) -> Response[Any]:
@@ -60,6 +61,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             gateway_notification,
             office.login_page, office.login_submit, office.logout, office.dashboard, office.job_detail,
             office.approve_job, office.reject_job, office.start_job, office.ticket_list,
+            api_router(settings),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[session_config.middleware],

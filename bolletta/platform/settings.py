@@ -98,6 +98,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     attachment_max_bytes: int = 20 * 1024 * 1024
     """Maximum decoded size of one FatturaPA attachment, in bytes."""
 
+    upload_max_bytes: int = 512 * 1024 * 1024
+    """Maximum size of a flow uploaded through the backoffice or the API, in bytes (request body).
+    Opening the job reads the whole archive into memory once, so size it to the web process's memory."""
+
     @property
     def data_path(self) -> Path:
         """``data_dir`` as an absolute path."""

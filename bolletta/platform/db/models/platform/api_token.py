@@ -16,7 +16,7 @@ class ApiToken(PlatformBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    """What the tenant uses it for, such as the billing system that uploads flows."""
+    """Purpose of the token, such as the billing system that uploads flows."""
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     """Hex SHA-256 of the whole token; the token itself is shown once at creation and never stored."""
     hint: Mapped[str] = mapped_column(String(16))

@@ -1,0 +1,215 @@
+"""The public JSON API under ``/api/v1``, authenticated by a tenant's bearer token.
+
+The routes take no cookies, so ``/api/`` is excluded from CSRF. A token only ever reaches its own
+tenant's schema, so another tenant's job id is simply not found.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from typing import IO, Any
+
+import anyio
+import msgspec
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath
+from sqlalchemy import select
+
+from bolletta.platform import audit
+from bolletta.platform.api import errors
+from bolletta.platform.api.errors import ApiProblem
+from bolletta.platform.api.tokens import SCOPE_JOBS_READ, SCOPE_JOBS_WRITE, ApiCaller, resolve_token
+from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.i18n.message import T_, render
+from bolletta.platform.jobs.inbox import FLOW_SUFFIXES
+from bolletta.platform.jobs.opening import OpenedJob, open_job
+from bolletta.platform.settings import Settings
+from bolletta.platform.web.context import client_ip, rt
+
+ARCHIVE_FIELD = "archive"
+RAW_MEDIA_TYPES = frozenset({"application/zip", "application/octet-stream"})
+SPOOL_BYTES = 1024 * 1024
+"""Raw bodies up to this size stay in memory while they arrive; larger ones go to a temporary file."""
+
+
+class JobLinks(msgspec.Struct):
+    """Links to the job's resources."""
+
+    self: str
+
+
+class JobOpened(msgspec.Struct):
+    """The result of an upload: the job it opened, or the existing job of the same archive."""
+
+    id: int
+    state: str
+    filename: str
+    sha256: str
+    created: bool
+    links: JobLinks
+
+
+class JobCounts(msgspec.Struct):
+    """Bill counts of the last parse."""
+
+    bills_accepted: int
+    bills_rejected: int
+
+
+class JobStatus(msgspec.Struct):
+    """A job's state, counts and report, with report messages in the client's language."""
+
+    id: int
+    state: str
+    filename: str
+    sha256: str
+    source: str
+    created_at: datetime
+    updated_at: datetime
+    counts: JobCounts
+    report: dict[str, Any]
+    links: JobLinks
+
+
+def _job_link(job_id: int) -> JobLinks:
+    return JobLinks(self=f"/api/v1/jobs/{job_id}")
+
+
+async def _caller(request: Request[Any, Any, Any], scope: str) -> ApiCaller:
+    """Authenticate the bearer token of ``request``; raise a 401 problem for a missing or invalid token.
+
+    A valid token without ``scope`` gets a 403 problem.
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiProblem(401, T_("Missing API token. Send it as 'Authorization: Bearer <token>'."),
+                         headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    caller = await resolve_token(rt().db, token.strip())
+    if caller is None:
+        raise ApiProblem(401, T_("The API token is invalid or revoked. Ask the utility's administrator for a new one."),
+                         headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'})
+    if scope not in caller.scopes:
+        challenge = {"WWW-Authenticate": f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'}
+        raise ApiProblem(403, T_("The API token lacks the scope {scope}. Create a token with that scope.",
+                                 scope=scope), headers=challenge)
+    return caller
+
+
+def _check_filename(filename: str) -> str:
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not name:
+        raise ApiProblem(400, T_("Missing file name. Give it in the 'filename' query parameter."))
+    if not name.lower().endswith(FLOW_SUFFIXES):
+        raise ApiProblem(400, T_("The file {name} is not a billing flow. Upload a .zip, .xml, .p7m or .jsonl file.",
+                                 name=name))
+    return name
+
+
+async def _read_upload(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
+    """Read the uploaded archive and its file name from a multipart field or a raw body."""
+    media_type, _ = request.content_type
+    if media_type == RequestEncodingType.MULTI_PART:
+        form = await request.form()
+        upload = form.get(ARCHIVE_FIELD)
+        if not isinstance(upload, UploadFile):
+            raise ApiProblem(400, T_("Missing the file field '{field}' in the multipart body.", field=ARCHIVE_FIELD))
+        try:
+            name = _check_filename(upload.filename)
+            data = await upload.read()
+        finally:
+            await upload.close()
+    elif media_type in RAW_MEDIA_TYPES:
+        name = _check_filename(request.query_params.get("filename", ""))
+        data = await _read_raw_body(request)
+    else:
+        raise ApiProblem(415, T_("Send the archive as multipart/form-data in the field '{field}', or as the raw "
+                                 "body with Content-Type application/zip and a 'filename' query parameter.",
+                                 field=ARCHIVE_FIELD))
+    if not data:
+        raise ApiProblem(400, T_("The file {name} is empty.", name=name))
+    return data, name
+
+
+async def _read_raw_body(request: Request[Any, Any, Any]) -> bytes:
+    # Chunks are spooled instead of joined, so the body is in memory once when it is read back.
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed below)
+    try:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.seek(0)
+        return await anyio.to_thread.run_sync(spool.read)
+    finally:
+        spool.close()
+
+
+def _open_and_audit(tenant: str, data: bytes, filename: str, caller: ApiCaller, ip: str) -> tuple[OpenedJob, Job]:
+    runtime = rt()
+    opened = open_job(runtime, tenant, data, filename, source="api", opened_by=caller.actor)
+    with runtime.db.tenant_session(tenant) as session:
+        job = session.get(Job, opened.job_id)
+        assert job is not None  # open_job committed it, or found it by its SHA-256
+        audit.record(session, actor=caller.actor, action="job.upload", target=f"job:{job.id}", ip=ip,
+                     detail={"filename": filename, "sha256": job.archive_sha256, "created": opened.created,
+                             "token": caller.token_name})
+        session.commit()
+    return opened, job
+
+
+@post("/jobs", name="api:jobs-create", status_code=201)
+async def create_job(request: Request[Any, Any, Any]) -> Response[JobOpened]:
+    """Open a job for the uploaded archive (scope ``jobs:write``); 200 with ``created`` false for a known one."""
+    caller = await _caller(request, SCOPE_JOBS_WRITE)
+    data, filename = await _read_upload(request)
+    opened, job = await anyio.to_thread.run_sync(
+        _open_and_audit, caller.tenant, data, filename, caller, client_ip(request)
+    )
+    body = JobOpened(id=job.id, state=job.state, filename=job.filename, sha256=job.archive_sha256,
+                     created=opened.created, links=_job_link(job.id))
+    headers = {"Location": body.links.self} if opened.created else {}
+    return Response(content=body, status_code=201 if opened.created else 200, headers=headers)
+
+
+@get("/jobs/{job_id:int}", name="api:jobs-read")
+async def read_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> JobStatus:
+    """Return a job's state, counts and report (scope ``jobs:read``)."""
+    caller = await _caller(request, SCOPE_JOBS_READ)
+    async with rt().db.tenant_async_session(caller.tenant) as session:
+        job = await session.scalar(select(Job).where(Job.id == job_id))
+    if job is None:
+        raise ApiProblem(404, T_("Job {job_id} not found.", job_id=job_id))
+    language = errors.preferred_language(request.headers.get("accept-language"))
+    return JobStatus(
+        id=job.id, state=job.state, filename=job.filename, sha256=job.archive_sha256, source=job.source,
+        created_at=job.created_at, updated_at=job.updated_at,
+        counts=JobCounts(bills_accepted=job.bills_accepted, bills_rejected=job.bills_rejected),
+        report=_translated(job.report or {}, language), links=_job_link(job.id),
+    )
+
+
+def _translated(value: Any, language: str) -> Any:
+    """Return ``value`` with every stored message (a ``{"msgid", "params"}`` object) rendered into ``language``."""
+    if isinstance(value, dict):
+        if isinstance(value.get("msgid"), str) and set(value) <= {"msgid", "params"}:
+            return render(value, language)
+        return {key: _translated(item, language) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_translated(item, language) for item in value]
+    return value
+
+
+def api_router(settings: Settings) -> Router:
+    """Build the ``/api/v1`` routes, with problem-details errors and the upload size limit of ``settings``."""
+    return Router(
+        path="/api/v1",
+        route_handlers=[create_job, read_job],
+        request_max_body_size=settings.upload_max_bytes,
+        exception_handlers={
+            ApiProblem: errors.handle_api_problem,
+            HTTPException: errors.handle_http_exception,
+            Exception: errors.handle_unexpected,
+        },
+    )
