@@ -14,6 +14,7 @@ from litestar.static_files import create_static_files_router
 
 from bolletta.platform.api.routes import api_router
 from bolletta.platform.office import routes as office
+from bolletta.platform.office.upload import upload_router
 from bolletta.platform.payments.hooks import gateway_notification
 from bolletta.platform.portal import routes as portal
 from bolletta.platform.portal import sandbox_page
@@ -61,7 +62,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             gateway_notification,
             office.login_page, office.login_submit, office.logout, office.dashboard, office.job_detail,
             office.approve_job, office.reject_job, office.start_job, office.ticket_list,
-            api_router(settings),
+            upload_router(settings), api_router(settings),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[session_config.middleware],
@@ -69,6 +70,9 @@ def create_litestar(rt: Runtime) -> Litestar:
         after_request=after_request,
         exception_handlers={NotAuthorizedException: _unauthorized},
         debug=False,
+        # The process configures logging (the CLI, or uvicorn in production); Litestar must not
+        # add its own root handler at INFO level on top.
+        logging_config=None,
     )
 
 
