@@ -1,0 +1,275 @@
+"""Polling a utility's SFTP server, played by a second instance of our own SFTP server."""
+
+from __future__ import annotations
+
+import io
+import re
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+import paramiko
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from sqlalchemy import select
+
+from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.demo.flow import build_demo_flow
+from bolletta.platform.sftp.poller import HostKeyMismatch, PollError, poll_tenant
+from bolletta.platform.sftp.server import SftpServer
+from bolletta.platform.stack import EmbeddedStack
+from bolletta.tenants.config import SftpPollSettings
+from bolletta.tenants.registry import get_tenant, save_config, tenant_config
+from tests.integration.stack_support import create_test_tenant, new_slug, running_stack, wait_idle
+
+REMOTE_USER = "bolletta-poller"
+REMOTE_PASSWORD = "password-remota-lunga"
+REMOTE_AREA = "utility"
+"""Folder the remote server gives its one account, as our server names areas after tenants."""
+
+POLLER_KEY_PEM = Ed25519PrivateKey.generate().private_bytes(
+    Encoding.PEM, PrivateFormat.OpenSSH, NoEncryption()
+).decode()
+POLLER_KEY = paramiko.Ed25519Key.from_private_key(io.StringIO(POLLER_KEY_PEM))
+
+
+@dataclass
+class RemoteServer:
+    """The utility's server: our SftpServer on 127.0.0.1 with one account, recording login attempts."""
+
+    server: SftpServer
+    area: Path
+    fingerprint: str
+    logins: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def put(self, relative: str, data: bytes) -> None:
+        path = self.area / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def names(self, folder: str = "") -> list[str]:
+        path = self.area / folder
+        return sorted(entry.name for entry in path.iterdir()) if path.exists() else []
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    with running_stack(tmp_path_factory.mktemp("data")) as running:
+        yield running
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Iterator[RemoteServer]:
+    logins: list[str] = []
+
+    def authenticate(username: str, password: str) -> str | None:
+        logins.append(f"password:{username}")
+        return REMOTE_AREA if (username, password) == (REMOTE_USER, REMOTE_PASSWORD) else None
+
+    def authenticate_key(username: str, key: paramiko.PKey) -> str | None:
+        logins.append(f"key:{username}")
+        return REMOTE_AREA if username == REMOTE_USER and key.asbytes() == POLLER_KEY.asbytes() else None
+
+    host_key_path = tmp_path / "remote_host_key"
+    server = SftpServer(
+        host="127.0.0.1", port=0, host_key_path=host_key_path, root_dir=tmp_path / "remote",
+        authenticate=authenticate, authenticate_key=authenticate_key, on_upload=lambda *args: None,
+    )
+    server.start()
+    area = tmp_path / "remote" / REMOTE_AREA
+    area.mkdir(mode=0o700, parents=True)
+    try:
+        yield RemoteServer(
+            server=server, area=area, fingerprint=paramiko.PKey.from_path(host_key_path).fingerprint, logins=logins
+        )
+    finally:
+        server.stop()
+
+
+def _poll_settings(remote: RemoteServer, **changes: object) -> SftpPollSettings:
+    settings = SftpPollSettings(
+        host="127.0.0.1", port=remote.server.port, username=REMOTE_USER, password=REMOTE_PASSWORD,
+        host_key_fingerprint=remote.fingerprint, remote_dir="/", timeout_seconds=5.0,
+    )
+    return msgspec.structs.replace(settings, **changes)
+
+
+def _tenant(stack: EmbeddedStack, remote: RemoteServer, **changes: object) -> str:
+    return create_test_tenant(stack, new_slug("poll"), sftp_poll=_poll_settings(remote, **changes))
+
+
+def _jobs(stack: EmbeddedStack, tenant: str) -> list[Job]:
+    with stack.rt.db.tenant_session(tenant) as session:
+        return list(session.scalars(select(Job).order_by(Job.id)))
+
+
+def test_marked_file_opens_job_and_moves(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    tenant = _tenant(stack, remote)
+    flow = build_demo_flow()
+    remote.put(flow.filename, flow.archive)
+    remote.put(flow.filename + ".done", b"")
+    remote.put("in-arrivo.zip", flow.archive[:100])
+
+    result = poll_tenant(stack.rt, tenant)
+    wait_idle(stack)
+
+    jobs = _jobs(stack, tenant)
+    assert len(jobs) == 1
+    assert jobs[0].source == "sftp_poll"
+    assert jobs[0].filename == flow.filename
+    assert jobs[0].bills_accepted == len(flow.document_numbers)
+    assert result.opened == {flow.filename: jobs[0].id}
+    assert remote.names() == ["in-arrivo.zip", "processed"]
+    assert remote.names("processed") == [flow.filename, flow.filename + ".done"]
+
+
+def test_second_poll_takes_nothing(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    tenant = _tenant(stack, remote)
+    flow = build_demo_flow()
+    remote.put(flow.filename, flow.archive)
+    remote.put(flow.filename + ".done", b"")
+
+    poll_tenant(stack.rt, tenant)
+    second = poll_tenant(stack.rt, tenant)
+    wait_idle(stack)
+
+    assert second.opened == {}
+    assert second.duplicates == {}
+    assert len(_jobs(stack, tenant)) == 1
+
+
+def test_same_archive_twice_one_job(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    tenant = _tenant(stack, remote)
+    flow = build_demo_flow()
+    for name in ("primo.zip", "copia.zip"):
+        remote.put(name, flow.archive)
+        remote.put(name + ".done", b"")
+
+    result = poll_tenant(stack.rt, tenant)
+    wait_idle(stack)
+
+    jobs = _jobs(stack, tenant)
+    assert len(jobs) == 1
+    assert result.duplicates == {"primo.zip": jobs[0].id}
+    assert result.opened == {"copia.zip": jobs[0].id}
+    assert remote.names("processed") == ["copia.zip", "copia.zip.done", "primo.zip", "primo.zip.done"]
+
+
+def test_name_taken_again_kept_apart(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    tenant = _tenant(stack, remote)
+    remote.put("processed/note.txt", b"earlier")
+    remote.put("processed/note.txt.done", b"")
+    remote.put("note.txt", b"later")
+    remote.put("note.txt.done", b"")
+
+    result = poll_tenant(stack.rt, tenant)
+
+    assert "not a billing flow" in result.rejected["note.txt"]
+    processed = remote.names("processed")
+    assert len(processed) == 4
+    assert (remote.area / "processed" / "note.txt").read_bytes() == b"earlier"
+    later = [name for name in processed if name.endswith("-note.txt")]
+    assert len(later) == 1
+    assert (remote.area / "processed" / later[0]).read_bytes() == b"later"
+
+
+def test_delete_after_download(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    tenant = _tenant(stack, remote, after_download="delete")
+    flow = build_demo_flow()
+    remote.put(flow.filename, flow.archive)
+    remote.put(flow.filename + ".done", b"")
+
+    result = poll_tenant(stack.rt, tenant)
+    wait_idle(stack)
+
+    assert list(result.opened) == [flow.filename]
+    assert remote.names() == []
+
+
+def test_truncated_archive_opens_no_job(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    tenant = _tenant(stack, remote)
+    flow = build_demo_flow()
+    remote.put("rotto.zip", flow.archive[: len(flow.archive) // 2])
+    remote.put("rotto.zip.done", b"")
+
+    result = poll_tenant(stack.rt, tenant)
+    wait_idle(stack)
+
+    assert "not a complete ZIP archive" in result.rejected["rotto.zip"]
+    assert _jobs(stack, tenant) == []
+    assert remote.names("processed") == ["rotto.zip", "rotto.zip.done"]
+
+
+def test_oversized_file_left_on_server(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    tenant = _tenant(stack, remote, max_file_bytes=10)
+    remote.put("grande.zip", b"x" * 11)
+    remote.put("grande.zip.done", b"")
+
+    result = poll_tenant(stack.rt, tenant)
+
+    assert "more than max_file_bytes 10" in result.skipped["grande.zip"]
+    assert remote.names() == ["grande.zip", "grande.zip.done"]
+
+
+def test_host_key_mismatch_rejected(
+    stack: EmbeddedStack, remote: RemoteServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bolletta.platform.sftp")
+    wrong = paramiko.Ed25519Key.from_private_key(io.StringIO(POLLER_KEY_PEM)).fingerprint
+    tenant = _tenant(stack, remote, host_key_fingerprint=wrong)
+    flow = build_demo_flow()
+    remote.put(flow.filename, flow.archive)
+    remote.put(flow.filename + ".done", b"")
+
+    with pytest.raises(HostKeyMismatch, match=re.escape(f"not the configured {wrong}")):
+        poll_tenant(stack.rt, tenant)
+
+    assert remote.logins == []
+    assert _jobs(stack, tenant) == []
+    assert remote.names() == [flow.filename, flow.filename + ".done"]
+    assert "disconnected before logging in" in caplog.text
+    assert REMOTE_PASSWORD not in caplog.text
+
+
+def test_private_key_login(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    tenant = _tenant(stack, remote, password="", private_key=POLLER_KEY_PEM)
+    flow = build_demo_flow()
+    remote.put(flow.filename, flow.archive)
+    remote.put(flow.filename + ".done", b"")
+
+    result = poll_tenant(stack.rt, tenant)
+    wait_idle(stack)
+
+    assert list(result.opened) == [flow.filename]
+    assert remote.logins == [f"key:{REMOTE_USER}"]
+
+
+def test_wrong_password_raises(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    tenant = _tenant(stack, remote, password="password-sbagliata")
+
+    with pytest.raises(PollError, match=f"Login as '{REMOTE_USER}' on 127.0.0.1:"):
+        poll_tenant(stack.rt, tenant)
+
+
+def test_invalid_settings_raise(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    tenant = _tenant(stack, remote, host_key_fingerprint="")
+    with pytest.raises(PollError, match="host_key_fingerprint '' is invalid"):
+        poll_tenant(stack.rt, tenant)
+
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    save_config(stack.rt.db, tenant, msgspec.structs.replace(
+        config, sftp_poll=_poll_settings(remote, after_download="archive")
+    ))
+    with pytest.raises(PollError, match="after_download 'archive' is invalid"):
+        poll_tenant(stack.rt, tenant)
+
+    save_config(stack.rt.db, tenant, msgspec.structs.replace(config, sftp_poll=None))
+    with pytest.raises(PollError, match="has no remote SFTP server configured"):
+        poll_tenant(stack.rt, tenant)
+
+    assert remote.logins == []
