@@ -3,7 +3,7 @@
 FatturaPA carries no readings, time bands, consumption history, previous payments status or
 contacts. A JSON Lines record with the same document number as a FatturaPA bill of the same archive
 adds them to that bill instead of becoming a second bill. The FatturaPA file is the legal document,
-so its amounts, dates, customer and cost lines are kept; the record only fills what the FatturaPA
+so its amounts, dates, customer and cost lines are kept. The record only fills what the FatturaPA
 bill lacks:
 
 - ``details`` keys (and, inside an object, sub-keys) the FatturaPA bill does not have;
@@ -44,8 +44,8 @@ class EnrichedFlow(msgspec.Struct, kw_only=True):
 def enrich_bills(fatturapa_bills: list[ParsedBill], flows: list[JsonlReading]) -> EnrichedFlow:
     """Merge each JSON Lines bill into the FatturaPA bill with its document number, or keep it apart.
 
-    When several FatturaPA bills share the number, the one of the same year is chosen; a record that
-    still matches several, or a FatturaPA bill that an earlier record already enriched, is rejected.
+    When several FatturaPA bills share the number, the one of the same year is chosen. A record that
+    still matches several is rejected, and so is a record for a bill that an earlier record enriched.
     ``fatturapa_bills`` are changed in place.
     """
     by_number: dict[str, list[ParsedBill]] = {}

@@ -2,7 +2,7 @@
 
 ``bolletta flow inspect`` prints :attr:`FlowInspection.lines` one per line: first one object per
 bill with the fields the smart bill shows, then one object per problem (``"problem"`` is
-``archive_rejected``, ``rejected`` or ``ignored``), then ``{"summary": {...}}``. Amounts are
+``archive_rejected``, ``rejected``, ``ignored`` or ``warning``), then ``{"summary": {...}}``. Amounts are
 decimal strings exactly as read, dates ISO 8601, and messages are rendered in the language asked.
 """
 

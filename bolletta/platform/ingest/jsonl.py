@@ -2,9 +2,9 @@
 
 Each line is decoded on its own against :class:`~bolletta.platform.ingest.flow_schema.FlowRecord`:
 a bad line is rejected with its line number, the path of the field at fault and the reason, and the
-other lines go on. Blank lines are skipped. The core fields become a ``ParsedBill``; everything else
-the smart bill shows is put in ``ParsedBill.details`` as plain JSON values (the layout is documented
-in ``docs/flow-format.md``).
+other lines go on. Blank lines are skipped. The core fields become a ``ParsedBill``. Everything else
+the smart bill shows goes to ``ParsedBill.details`` as plain JSON values, laid out as
+``docs/flow-format.md`` documents.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class PdfReference(msgspec.Struct, kw_only=True):
 
 
 class JsonlReading(msgspec.Struct, kw_only=True):
-    """What one ``.jsonl`` file yielded."""
+    """Bills, contacts, rejections and PDF references read from one ``.jsonl`` file."""
 
     bills: list[ParsedBill] = []
     contacts: list[ParsedContact] = []
@@ -344,15 +344,15 @@ def _contacts_from(
     An invalid contact is rejected on its own: the bill is still read.
     """
     customer = record.customer
-    wanted = [(f"customer.contacts[{index}].address", item.channel, item.address)
+    requested = [(f"customer.contacts[{index}].address", item.channel, item.address)
               for index, item in enumerate(customer.contacts)]
     if customer.email:
-        wanted.append(("customer.email", "email", customer.email))
+        requested.append(("customer.email", "email", customer.email))
 
     contacts: list[ParsedContact] = []
     rejected: list[Rejection] = []
     seen: set[tuple[str, str]] = set()
-    for field, channel, raw in wanted:
+    for field, channel, raw in requested:
         address = _normalize_email(raw) if channel == "email" else _normalize_mobile(raw)
         if isinstance(address, Text):
             rejected.append(Rejection(file=source_file, record=f"line {line}", field=field,

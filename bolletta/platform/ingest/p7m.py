@@ -2,8 +2,8 @@
 
 The envelope is parsed with asn1crypto, which reads BER indefinite lengths and content split into
 many OCTET STRING chunks. The file may be DER, or base64 text on one line or wrapped, with CRLF
-line ends and with or without PEM armour; the first byte tells them apart, because DER starts with
-the SEQUENCE tag ``0x30``, which is not a base64 character.
+line ends and with or without PEM armour. The first byte distinguishes them, because DER starts
+with the SEQUENCE tag ``0x30``, which is not a base64 character.
 
 The signer's certificate chain is not checked, so every bill read this way carries the warning
 :data:`SIGNATURE_NOT_VERIFIED`. The content is checked against the ``message-digest`` attribute

@@ -48,10 +48,10 @@ def read_flow(
     ``xsd_dir`` are passed to :func:`read_fatturapa`. Signed
     ``.xml.p7m`` files are unwrapped first, and their bills get a "signature not verified" warning.
     After all entries are read, each JSON Lines record with the document number of a FatturaPA bill
-    is merged into that bill (see :mod:`bolletta.platform.ingest.enrich`). Then PDFs are attached:
-    the archive entry a record names in ``document.pdf`` first, then, for each bill still without
-    one, the PDF whose base name equals its document number (``/`` and spaces replaced by ``_``) or
-    its XML file's base name.
+    is merged into that bill (see :mod:`bolletta.platform.ingest.enrich`). Then PDFs are attached,
+    first the archive entry that a record names in ``document.pdf``. A bill still without a PDF gets
+    the one whose base name equals its document number (``/`` and spaces replaced by ``_``) or its
+    XML file's base name.
 
     Raises:
         ArchiveRejected: the archive as a whole cannot be used (see :func:`iter_archive`).

@@ -8,6 +8,7 @@ import json
 import zipfile
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -394,3 +395,13 @@ def test_pdf_path_attached_by_reader() -> None:
     )
     assert reading.ignored == []
     assert [contact.source for contact in reading.contacts] == ["flow", "flow", "flow"]
+
+
+def test_docs_example_record_reads() -> None:
+    text = (Path(__file__).resolve().parents[3] / "docs" / "flow-format.md").read_text(encoding="utf-8")
+    example = text.split("## Example record", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    record = json.loads(example)
+    reading = read_jsonl(json.dumps(record).encode(), "example.jsonl")
+
+    assert reading.rejected == []
+    assert [bill.document_number for bill in reading.bills] == ["2025/E/000123"]
