@@ -65,6 +65,7 @@ def demo(once: bool, reset: bool, data_dir: Path | None, port: int, sftp_port: i
     click.echo(format_report(result))
     if once:
         result.stack.stop()
+        click.echo("--once: the servers are stopped now; run without --once to open the links.")
         return
     click.echo("Running: open the links above. Press Ctrl-C to stop.")
     _wait_for_signal()

@@ -10,6 +10,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from dramatiq import Worker
 from bolletta.platform import runtime, tasks, workers
 from bolletta.platform.app import create_app
 from bolletta.platform.db import migrate
+from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.mail.catcher import MailCatcher
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.settings import Settings
@@ -32,13 +34,34 @@ logger = logging.getLogger(__name__)
 SERVER_START_TIMEOUT_SECONDS = 15.0
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket; port 0 picks a free one."""
+def bind_socket(host: str, port: int, *, option: str = "--port") -> socket.socket:
+    """Open a listening TCP socket; port 0 picks a free one.
+
+    Raises:
+        ConfigurationError: the port is taken; the message names it and the option to change it.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(
+            f"Cannot listen on {host}:{port} ({exc.strerror}). Stop the program using it, or pass {option} "
+            "with another port (0 picks a free one)."
+        ) from exc
     sock.listen(128)
     return sock
+
+
+def _start_or_explain(start: Callable[[], None], host: str, port: int, option: str) -> None:
+    try:
+        start()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Stop the program using it, or pass "
+            f"{option} with another port (0 picks a free one)."
+        ) from exc
 
 
 @dataclass
@@ -87,12 +110,20 @@ def start_stack(
         overrides["public_base_url"] = f"http://{settings.http_host}:{http_port}"
         overrides["platform_host"] = f"{settings.http_host}:{http_port}"
     catcher = None
-    if catch_mail:
-        catcher = MailCatcher(host="127.0.0.1", port=smtp_port, store_dir=settings.data_path / "mail")
-        catcher.start()
-        overrides["smtp_url"] = f"smtp://127.0.0.1:{catcher.port}"
-    settings = msgspec.structs.replace(settings, **overrides)
-    rt = runtime.configure(settings, create_secret=create_secret)
+    try:
+        if catch_mail:
+            catcher = MailCatcher(host="127.0.0.1", port=smtp_port, store_dir=settings.data_path / "mail")
+            _start_or_explain(catcher.start, "127.0.0.1", smtp_port, "--smtp-port")
+            overrides["smtp_url"] = f"smtp://127.0.0.1:{catcher.port}"
+        settings = msgspec.structs.replace(settings, **overrides)
+        rt = runtime.configure(settings, create_secret=create_secret)
+        sftp = build_sftp_server(rt, host=settings.sftp_host, port=settings.sftp_port)
+        _start_or_explain(sftp.start, settings.sftp_host, settings.sftp_port, "--sftp-port")
+    except BaseException:
+        http_socket.close()
+        if catcher is not None:
+            catcher.stop()
+        raise
     broker = workers.setup_broker(settings)
     workers.load_actors()
     migrate.upgrade_platform(rt.db)
@@ -107,8 +138,6 @@ def start_stack(
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
 
-    sftp = build_sftp_server(rt, host=settings.sftp_host, port=settings.sftp_port)
-    sftp.start()
     logger.info("embedded stack: http %d, sftp %d", http_port, sftp.port)
     return EmbeddedStack(rt=rt, http_port=http_port, sftp=sftp, catcher=catcher, processing=processing,
                          server=server, threads=[thread])

@@ -47,6 +47,7 @@ class DemoResult:
     flow: DemoFlow
     operator_username: str
     operator_password: str
+    sftp_password: str = ""
     customer_links: list[tuple[str, str, str]] = field(default_factory=list)
     """(channel, recipient, link) of every customer message sent, test messages excluded."""
     test_links: list[tuple[str, str, str]] = field(default_factory=list)
@@ -145,7 +146,7 @@ def run_demo(settings: Settings, *, reset: bool = False, smtp_port: int = 1025) 
             _wait_for_mail(stack)
         return DemoResult(
             stack=stack, job_id=job_id, flow=flow, operator_username=OPERATOR_USERNAME,
-            operator_password=operator_password, customer_links=_links(stack, test=False),
+            operator_password=operator_password, sftp_password=sftp_password, customer_links=_links(stack, test=False),
             test_links=_links(stack, test=True),
         )
     except BaseException:
@@ -179,6 +180,9 @@ def format_report(result: DemoResult) -> str:
     out.write(f"\nBolletta Smart demo: job #{result.job_id} dispatched.\n\n")
     out.write(f"Backoffice: {base}/office/login\n")
     out.write(f"  username: {result.operator_username}\n  password: {result.operator_password}\n\n")
+    sftp_host = result.stack.rt.settings.sftp_host
+    out.write(f"SFTP area of ACME: sftp -P {result.stack.sftp.port} {SFTP_USERNAME}@{sftp_host}\n")
+    out.write(f"  password: {result.sftp_password}  (upload a ZIP flow there to open a new job)\n\n")
     caught = result.stack.catcher.messages if result.stack.catcher else []
     out.write(f"Mail catcher (127.0.0.1:{result.stack.catcher.port if result.stack.catcher else '-'}) "
               f"caught {len(caught)} messages:\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from babel.dates import format_datetime, format_skeleton
+from babel.dates import format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal
 
 from bolletta.platform.clock import ROME
@@ -28,10 +28,10 @@ def day(value: date | None, locale: str = DEFAULT_LOCALE) -> str:
 
 
 def moment(value: datetime | None, locale: str = DEFAULT_LOCALE) -> str:
-    """A date and time in Europe/Rome, short form; empty for ``None``."""
+    """A date and time in Europe/Rome with a four-digit year (``04/12/2026 21:36``); empty for ``None``."""
     if value is None:
         return ""
-    return format_datetime(value, "short", tzinfo=ROME, locale=locale)
+    return f"{day(value.astimezone(ROME).date(), locale)} {format_time(value, 'short', tzinfo=ROME, locale=locale)}"
 
 
 def quantity(value: Decimal | None, locale: str = DEFAULT_LOCALE) -> str:

@@ -84,7 +84,9 @@ async def login_submit(request: Request[Any, Any, Any], data: FormData) -> Respo
 @post("/office/logout", name="office:logout")
 async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
     """End the staff session."""
-    request.clear_session()
+    # Only the staff keys go: a customer session in the same browser stays open.
+    remaining = {key: value for key, value in (request.session or {}).items() if not key.startswith("staff")}
+    request.set_session(remaining)
     return Redirect("/office/login", status_code=303)
 
 
