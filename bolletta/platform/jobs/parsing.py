@@ -135,6 +135,8 @@ def _bill_from(parsed: ParsedBill, job: Job) -> Bill:
         warnings.append(T_("Invoice with amount due {amount}. Check the bill before approval.",
                            amount=str(parsed.amount_due)))
     payable = not parsed.is_credit_note and not parsed.direct_debit and parsed.amount_due > 0
+    if parsed.details.get("payment", {}).get("payable_online") is False:
+        payable = False  # the flow may withhold online payment; it can never grant it to a credit note
     bill = Bill(
         public_id=random_base62(22), job_id=job.id, source_file=parsed.source_file,
         body_index=parsed.body_index, document_number=parsed.document_number, series=parsed.series,
@@ -177,7 +179,7 @@ def _store_contacts(session: Session, job: Job, reading: FlowReading) -> None:
             continue
         known.add(key)
         session.add(Contact(customer_code=contact.customer_code, channel=contact.channel,
-                            address=contact.address, language=contact.language, source="job_csv",
+                            address=contact.address, language=contact.language, source=contact.source,
                             job_id=job.id, created_at=clock.now()))
 
 
