@@ -9,6 +9,7 @@ inflated, in chunks, because the sizes an archive declares can lie. Nothing is w
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import stat
 import unicodedata
@@ -34,6 +35,11 @@ BARE_FILE_SUFFIXES = (".xml", ".xml.p7m", ".jsonl", ".csv")
 """Names read as one flow file instead of a ZIP archive."""
 
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
+_SLASH_LOOKALIKES = frozenset("\u2044\u2215\u29f8\u29f9")
+"""Fraction slash, division slash and the big solidi, which NFKC leaves as they are."""
+
+LOCAL_HEADER_BYTES = 30
+"""Fixed part of a ZIP local file header, before the name and the extra field."""
 _BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\r\n\t -]+$")
 
 
@@ -144,6 +150,7 @@ def _check_directory(archive: zipfile.ZipFile, filename: str, limits: ArchiveLim
             )
         )
 
+    _check_overlaps(infos, filename)
     seen: dict[str, str] = {}
     members: list[zipfile.ZipInfo] = []
     for info in infos:
@@ -165,11 +172,46 @@ def _check_directory(archive: zipfile.ZipFile, filename: str, limits: ArchiveLim
     return members
 
 
+def _check_overlaps(infos: list[zipfile.ZipInfo], filename: str) -> None:
+    """Reject entries whose compressed data runs into the next entry's local header.
+
+    Overlapping entries are how the quoted-overlap zip bomb reuses one compressed kernel for every
+    entry. Python 3.11.8 and 3.12.2 added this check to ``zipfile``, and older versions lack it.
+    Each entry takes at least its 30-byte local header plus its compressed size, so a real archive
+    never fails this check.
+    """
+    ordered = sorted(infos, key=lambda info: info.header_offset)
+    for current, following in itertools.pairwise(ordered):
+        if current.header_offset + LOCAL_HEADER_BYTES + current.compress_size > following.header_offset:
+            raise ArchiveRejected(
+                T_(
+                    "{file} was rejected as a possible zip bomb: entries {first} and {second} overlap. "
+                    "Build the archive again with an ordinary ZIP tool.",
+                    file=filename,
+                    first=repr(current.filename),
+                    second=repr(following.filename),
+                )
+            )
+
+
 def _check_name(info: zipfile.ZipInfo, filename: str) -> None:
-    # One whole sentence per problem, so that each translates on its own.
+    # One whole sentence per problem, so that each translates on its own. Names are also checked in
+    # NFKC form, where fullwidth dots and slashes become "." and "/" as some file systems map them.
     name = info.filename
+    folded = unicodedata.normalize("NFKC", name)
     problem = None
-    if not name or "\x00" in name:
+    if any(unicodedata.category(char) in ("Cc", "Cf") or char in _SLASH_LOOKALIKES for char in name):
+        problem = T_(
+            "{file} was rejected as unsafe: entry {entry} has a control, invisible or slash-like "
+            "character. Build the archive from plain files with relative paths and upload it again."
+        )
+    elif name != folded and _is_unsafe_path(folded):
+        problem = T_(
+            "{file} was rejected as unsafe: entry {entry} becomes a path outside the archive once its "
+            "Unicode characters are normalized. Build the archive from plain files with relative paths "
+            "and upload it again."
+        )
+    elif not name or "\x00" in name:
         problem = T_(
             "{file} was rejected as unsafe: entry {entry} has an empty name or a NUL character. "
             "Build the archive from plain files with relative paths and upload it again."
@@ -196,6 +238,10 @@ def _check_name(info: zipfile.ZipInfo, filename: str) -> None:
         )
     if problem is not None:
         raise ArchiveRejected(problem.with_params(file=filename, entry=repr(name)))
+
+
+def _is_unsafe_path(name: str) -> bool:
+    return "\\" in name or name.startswith("/") or bool(_DRIVE_LETTER.match(name)) or ".." in name.split("/")
 
 
 def _inflate_members(
