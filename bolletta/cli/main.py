@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from bolletta.cli.sftp import sftp
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.settings import load_settings
 
@@ -344,6 +345,9 @@ def token_list(tenant_slug: str) -> None:
         last_used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
         state = f"revoked {row.revoked_at.isoformat(timespec='seconds')}" if row.revoked_at else "active"
         click.echo(f"#{row.id}\t{row.name}\t{row.hint}…\t{','.join(row.scopes)}\tlast used {last_used}\t{state}")
+
+
+main.add_command(sftp)
 
 
 def run() -> None:

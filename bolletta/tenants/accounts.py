@@ -139,8 +139,6 @@ def parse_public_key(line: str) -> tuple[paramiko.PKey, str]:
         key = paramiko.PKey.from_type_string(key_type, b64decode(blob, validate=True))
     except (binascii.Error, paramiko.SSHException, UnknownKeyType, ValueError) as exc:
         raise AccountError(f"The {key_type} public key is invalid: {exc}") from exc
-    if key.get_name() != key_type:
-        raise AccountError(f"The key data is a {key.get_name()} key, but the line names {key_type}.")
     if key_type == "ssh-rsa" and key.get_bits() < MIN_RSA_BITS:
         raise AccountError(f"The RSA key has {key.get_bits()} bits; use at least {MIN_RSA_BITS}.")
     return key, comment[:255]

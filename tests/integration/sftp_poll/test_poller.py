@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import io
-import re
 import logging
-import threading
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +44,6 @@ class RemoteServer:
     area: Path
     fingerprint: str
     logins: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def put(self, relative: str, data: bytes) -> None:
         path = self.area / relative
