@@ -65,6 +65,8 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Everything a tenant can set, with the defaults a new tenant starts from."""
 
     branding: Branding = msgspec.field(default_factory=Branding)
+    vat_number: str = ""
+    """The utility's Partita IVA; bills whose seller has another VAT number get a warning for approval."""
     link_domain: str = ""
     """Host of customer links (``bolletta.acme.it``); unused when the path prefix is on."""
     notification_emails: list[str] = []

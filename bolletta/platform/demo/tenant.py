@@ -7,6 +7,7 @@ import secrets
 from sqlalchemy import select
 
 from bolletta.platform.db.models.platform import SftpAccount, Tenant, User
+from bolletta.platform.demo.flow import SELLER_VAT_NUMBER
 from bolletta.platform.passwords import hash_password
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants import accounts
@@ -22,6 +23,7 @@ SFTP_USERNAME = "acme-sftp"
 def demo_config() -> TenantConfig:
     """ACME's settings: its own colours, test recipients, SMS and WhatsApp kept in the outbox."""
     return TenantConfig(
+        vat_number=SELLER_VAT_NUMBER,
         branding=Branding(
             display_name="ACME Energia", primary_color="#1d5c3a", accent_color="#f5b700",
             support_phone="800 000 000", support_email="clienti@acme-energia.example",

@@ -115,7 +115,7 @@ def _store_bills(
             else:
                 accepted.append(existing)
             continue
-        bill = _bill_from(parsed, job)
+        bill = _bill_from(parsed, job, config)
         if parsed.attachments:
             name = parsed.attachments[0].name or f"{bill.public_id}.pdf"
             bill.pdf_key = rt.storage.put(tenant, f"bills/{bill.public_id}/{name}", parsed.attachments[0].content)
@@ -125,8 +125,12 @@ def _store_bills(
     return accepted, duplicates
 
 
-def _bill_from(parsed: ParsedBill, job: Job) -> Bill:
+def _bill_from(parsed: ParsedBill, job: Job, config: TenantConfig) -> Bill:
     warnings = list(parsed.warnings)
+    if config.vat_number and parsed.seller_vat and _digits(parsed.seller_vat) != _digits(config.vat_number):
+        warnings.append(T_("The seller's VAT number {seller} is not the utility's ({utility}): check that this bill "
+                           "belongs to this utility before approval.",
+                           seller=parsed.seller_vat, utility=config.vat_number))
     today = clock.now().date()
     if parsed.due_date is not None and parsed.due_date <= today + timedelta(days=DUE_SOON_DAYS):
         warnings.append(T_("Due date {date} is past or within {days} days. Check the bill before approval.",
@@ -164,6 +168,11 @@ def _bill_from(parsed: ParsedBill, job: Job) -> Bill:
         for index, item in enumerate(parsed.costs, start=1)
     ]
     return bill
+
+
+def _digits(vat_number: str) -> str:
+    """The digits of a VAT number, without the country prefix (``IT07182930151`` → ``07182930151``)."""
+    return "".join(char for char in vat_number if char.isdigit())
 
 
 def _store_contacts(session: Session, job: Job, reading: FlowReading) -> None:
