@@ -70,7 +70,7 @@ def schema_warnings(root: etree._Element, xsd_dir: str | Path) -> list[Text]:
 
     with loaded.lock:
         valid = loaded.schema.validate(root.getroottree())
-        errors = [(error.line, error.message) for error in loaded.schema.error_log]
+        errors = [(error.line, error.message.rstrip(".")) for error in loaded.schema.error_log]
     if valid:
         return []
 
