@@ -177,8 +177,8 @@ def _check_overlaps(infos: list[zipfile.ZipInfo], filename: str) -> None:
 
     Overlapping entries are how the quoted-overlap zip bomb reuses one compressed kernel for every
     entry. Python 3.11.8 and 3.12.2 added this check to ``zipfile``, and older versions lack it.
-    Each entry takes at least its 30-byte local header plus its compressed size, so a real archive
-    never fails this check.
+    Entries that do not overlap always pass, because each one takes at least its 30-byte local header
+    plus its compressed size before the next one starts.
     """
     ordered = sorted(infos, key=lambda info: info.header_offset)
     for current, following in itertools.pairwise(ordered):
@@ -196,7 +196,7 @@ def _check_overlaps(infos: list[zipfile.ZipInfo], filename: str) -> None:
 
 def _check_name(info: zipfile.ZipInfo, filename: str) -> None:
     # One whole sentence per problem, so that each translates on its own. Names are also checked in
-    # NFKC form, where fullwidth dots and slashes become "." and "/" as some file systems map them.
+    # NFKC form, where fullwidth dots and slashes become "." and "/".
     name = info.filename
     folded = unicodedata.normalize("NFKC", name)
     problem = None

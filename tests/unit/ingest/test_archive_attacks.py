@@ -159,11 +159,11 @@ def test_entry_count_bomb_rejected_before_inflating() -> None:
     # Written field by field: zipfile.writestr takes about 20 s for this many entries.
     entries = 100_001
     names = [f"{index}.txt".encode() for index in range(entries)]
-    locals_ = [local_header(name, 0, 0, 0) for name in names]
+    local_headers = [local_header(name, 0, 0, 0) for name in names]
     offsets = [0]
-    for header in locals_[:-1]:
+    for header in local_headers[:-1]:
         offsets.append(offsets[-1] + len(header))
-    body = b"".join(locals_)
+    body = b"".join(local_headers)
     directory = b"".join(central_header(name, 0, 0, 0, offset) for name, offset in zip(names, offsets, strict=True))
     data = body + directory + end_of_directory(entries % 65_536, len(directory), len(body))
 
