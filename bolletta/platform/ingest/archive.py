@@ -95,6 +95,17 @@ def iter_archive(
         yield _read_bare_file(source, filename, limits)
         return
 
+    with open_archive(source, filename, limits) as opened:
+        for info in opened.members:
+            yield opened.read(info)
+
+
+def open_archive(source: bytes | Path, filename: str, limits: ArchiveLimits | None = None) -> OpenArchive:
+    """Open a ZIP flow and check its central directory, for reading entries in any order.
+
+    Raises:
+        ArchiveRejected: as :func:`iter_archive`, for the archive or its directory.
+    """
     try:
         # BytesIO shares an immutable bytes object until written to, so the upload is not copied.
         archive = zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source))
@@ -107,9 +118,7 @@ def iter_archive(
                 detail=str(exc),
             )
         ) from exc
-    with archive:
-        members = _check_directory(archive, filename, limits)
-        yield from _inflate_members(archive, members, filename, limits)
+    return OpenArchive(archive, filename, limits or ArchiveLimits())
 
 
 def _read_bare_file(source: bytes | Path, filename: str, limits: ArchiveLimits) -> ArchiveEntry | Rejection:
@@ -244,27 +253,55 @@ def _is_unsafe_path(name: str) -> bool:
     return "\\" in name or name.startswith("/") or bool(_DRIVE_LETTER.match(name)) or ".." in name.split("/")
 
 
-def _inflate_members(
-    archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], filename: str, limits: ArchiveLimits
-) -> Iterator[ArchiveEntry | Rejection]:
-    total = 0
-    for info in members:
+class OpenArchive:
+    """A ZIP flow whose directory passed the checks; entries are inflated one at a time, on request.
+
+    ``members`` lists the file entries in archive order. The total of inflated bytes is counted
+    across every :meth:`read`, so reading an entry twice counts it twice.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, filename: str, limits: ArchiveLimits) -> None:
+        self.filename = filename
+        self.limits = limits
+        self._archive = archive
+        self._total = 0
+        try:
+            self.members: list[zipfile.ZipInfo] = _check_directory(archive, filename, limits)
+        except ArchiveRejected:
+            archive.close()
+            raise
+
+    def __enter__(self) -> OpenArchive:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the ZIP file."""
+        self._archive.close()
+
+    def read(self, info: zipfile.ZipInfo) -> ArchiveEntry | Rejection:
+        """Inflate one member within the caps and sniff it.
+
+        Raises:
+            ArchiveRejected: the entry is corrupted, or the archive inflates past ``max_total_bytes``.
+        """
+        limits = self.limits
         if info.flag_bits & 0x1:
-            yield Rejection(
+            return Rejection(
                 file=info.filename,
                 reason=T_(
                     "{file} is encrypted and cannot be read. Add it without a password.", file=info.filename
                 ),
             )
-            continue
         if info.file_size > limits.max_entry_bytes:
-            yield _too_large(info.filename, limits)
-            continue
+            return _too_large(info.filename, limits)
         try:
-            with archive.open(info) as stream:
+            with self._archive.open(info) as stream:
                 content, counted, rejection = _read_capped(stream, info, limits)
         except NotImplementedError as exc:
-            yield Rejection(
+            return Rejection(
                 file=info.filename,
                 reason=T_(
                     "{file} uses a compression method that is not supported ({detail}). "
@@ -273,29 +310,28 @@ def _inflate_members(
                     detail=str(exc),
                 ),
             )
-            continue
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise ArchiveRejected(
                 T_(
                     "{file} is corrupted or crafted: entry {entry} cannot be read ({detail}). "
                     "Build the archive again and upload it.",
-                    file=filename,
+                    file=self.filename,
                     entry=repr(info.filename),
                     detail=str(exc),
                 )
             ) from exc
 
-        total += counted
-        if total > limits.max_total_bytes:
+        self._total += counted
+        if self._total > limits.max_total_bytes:
             raise ArchiveRejected(
                 T_(
                     "{file} inflates to more than the limit of {limit} bytes. "
                     "Split the flow into several archives.",
-                    file=filename,
+                    file=self.filename,
                     limit=limits.max_total_bytes,
                 )
             )
-        yield rejection if rejection is not None else _sniff(ArchiveEntry(info.filename, content))
+        return rejection if rejection is not None else _sniff(ArchiveEntry(info.filename, content))
 
 
 def _read_capped(
