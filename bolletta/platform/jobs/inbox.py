@@ -41,7 +41,8 @@ def open_job_from_upload(rt: Runtime, tenant: str, path: Path, relative: str) ->
     """Open a job for an upload the client closed; ``None`` when the file is not a flow or not whole.
 
     A file that does not read whole opens nothing and stays where it is, so the utility can upload
-    it again under the same name.
+    it again under the same name. A file that opened a job (or matched an earlier one) is removed
+    from the area.
     """
     if not path.name.lower().endswith(FLOW_SUFFIXES):
         logger.info("tenant %s: SFTP file %s is not a billing flow; no job opened", tenant, relative)
@@ -56,6 +57,9 @@ def open_job_from_upload(rt: Runtime, tenant: str, path: Path, relative: str) ->
     opened = open_job(rt, tenant, path.read_bytes(), path.name, source="sftp", opened_by=f"sftp:{tenant}")
     if not opened.created:
         _tell_staff(rt, tenant, relative, "duplicate", opened.job_id)
+    # The job keeps its own copy of the archive in storage, so the upload leaves the area and stops
+    # counting against the tenant's SFTP quota.
+    path.unlink(missing_ok=True)
     return opened
 
 

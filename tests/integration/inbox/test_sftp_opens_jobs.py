@@ -57,6 +57,9 @@ def test_whole_archive_opens_one_job(stack: EmbeddedStack, tenant: str) -> None:
     assert jobs[0].source == "sftp"
     assert jobs[0].filename == flow.filename
     assert jobs[0].bills_accepted == len(flow.document_numbers)
+    area = stack.rt.settings.data_path / "sftp" / tenant
+    assert not (area / flow.filename).exists()
+    assert not (area / "copia.zip").exists()
 
 
 def test_truncated_archive_opens_no_job_and_can_be_sent_again(stack: EmbeddedStack, tenant: str) -> None:
