@@ -24,7 +24,7 @@ from bolletta.platform.ingest.archive import ArchiveLimits
 from bolletta.platform.ingest.errors import ArchiveRejected
 from bolletta.platform.ingest.reader import read_flow
 from bolletta.platform.ingest.records import FlowReading, ParsedBill
-from bolletta.platform.jobs import states
+from bolletta.platform.jobs import review, states
 from bolletta.platform.mail import notify
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.tokens import random_base62
@@ -215,6 +215,7 @@ def _finish(
     job.report = report
     job.bills_accepted = len(accepted)
     job.bills_rejected = len(reading.rejected)
+    review.review_job(session, job)
     if accepted:
         states.move(session, job, states.PARSED, actor=ACTOR,
                     note=f"{len(accepted)} bills accepted, {len(reading.rejected)} rejected")
