@@ -30,6 +30,10 @@ class LocalStorage:
         """Return the object's bytes; raises ``FileNotFoundError`` when it is missing."""
         return self._path(full_key).read_bytes()
 
+    def path(self, full_key: str) -> Path:
+        """Return the local file of an object, to read it without loading it whole."""
+        return self._path(full_key)
+
     def exists(self, full_key: str) -> bool:
         """True when the object is stored."""
         return self._path(full_key).is_file()

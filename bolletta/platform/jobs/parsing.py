@@ -8,11 +8,12 @@ Reports stored before that hold plain English strings, which are shown as they a
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,8 +23,8 @@ from bolletta.platform.errors import InvalidTransition
 from bolletta.platform.i18n.message import T_, Text, render, to_json
 from bolletta.platform.ingest.archive import ArchiveLimits
 from bolletta.platform.ingest.errors import ArchiveRejected
-from bolletta.platform.ingest.reader import read_flow
-from bolletta.platform.ingest.records import FlowReading, ParsedBill
+from bolletta.platform.ingest.records import IgnoredEntry, ParsedBill, ParsedContact, Rejection
+from bolletta.platform.ingest.stream import FlowItem, iter_flow
 from bolletta.platform.jobs import review, states
 from bolletta.platform.mail import notify
 from bolletta.platform.runtime import Runtime
@@ -35,10 +36,16 @@ logger = logging.getLogger(__name__)
 
 ACTOR = "system:parser"
 DUE_SOON_DAYS = 3
+BATCH_SIZE = 1_000
+"""Bills inserted and committed together."""
 
 
 def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
-    """Parse the job's stored archive; idempotent: a redelivered message finds the job moved on."""
+    """Parse the job's stored archive; idempotent: a redelivered message finds the job moved on.
+
+    Bills are stored and committed every ``BATCH_SIZE`` bills, so a job that crashes mid-way keeps
+    its committed batches and stays ``parsing``. Running it again skips the bills it already stored.
+    """
     config = tenant_config(get_tenant(rt.db, tenant))
     with rt.db.tenant_session(tenant) as session:
         job = session.get(Job, job_id)
@@ -54,37 +61,101 @@ def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
                 return
             session.commit()
             _notify_opened(rt, tenant, job_id)
-        data = rt.storage.get(job.archive_key)
+        items = _read_flow_items(rt, tenant, job, config)
+        progress = _Progress()
         try:
-            reading = read_flow(
-                data, job.filename, ArchiveLimits.from_settings(rt.settings),
-                series_pattern=config.series_pattern or None,
-                customer_code_source=config.customer_code_source,
-                supply_address_types=config.supply_address_types,
-                cost_rules=config.cost_rules,
-                xsd_dir=rt.settings.fatturapa_xsd_dir or None,
-            )
-        except ArchiveRejected as exc:
-            _finish(session, job, FlowReading(), accepted=[], duplicates=[], archive_error=exc.text)
-            return
-        except Exception as exc:  # a reader bug must fail this job, not the worker
-            logger.exception("tenant %s: reading the archive of job %d failed", tenant, job_id)
-            error = T_("Internal error while reading {file} ({error}). The archive is kept. Tell the platform "
-                       "operator, who can run the job again once the error is fixed.",
-                       file=job.filename, error=type(exc).__name__)
-            _finish(session, job, FlowReading(), accepted=[], duplicates=[], archive_error=error)
-            return
-        try:
-            accepted, duplicates = _store_bills(rt, session, tenant, job, reading, config)
-            _store_contacts(session, job, reading)
-            _finish(session, job, reading, accepted=accepted, duplicates=duplicates)
+            _store_flow(rt, session, tenant, job, config, items, progress)
+            _finish(session, job, progress)
+        except _ReadFailed as exc:
+            session.rollback()
+            _delete_stored(session, job.id)
+            _finish(session, job, _Progress(), archive_error=exc.text)
         except (IntegrityError, InvalidTransition):
             # A delivery that found the job already parsing ran alongside this one: the other
-            # committed its bills first (unique key) or moved the job first (compare-and-set).
+            # committed the same bills first (unique key) or moved the job first (compare-and-set).
             session.rollback()
             if session.scalar(select(Job.state).where(Job.id == job_id)) == states.PARSING:
                 raise
             logger.info("tenant %s: job %d was parsed by another worker", tenant, job_id)
+
+
+class _ReadFailed(Exception):
+    """Reading the archive stopped; ``text`` is the report's archive error."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.msgid)
+        self.text = text
+
+
+class _Progress(msgspec.Struct, kw_only=True):
+    """What the report needs from the flow, without the bills themselves."""
+
+    rejected: list[Rejection] = []
+    ignored: list[IgnoredEntry] = []
+    duplicates: list[dict[str, Any]] = []
+    contacts: int = 0
+    stored_keys: set[tuple[str, str, int]] = set()
+    """Document number, series and year of every bill this run stored."""
+
+
+def _read_flow_items(rt: Runtime, tenant: str, job: Job, config: TenantConfig) -> Iterator[FlowItem]:
+    """Yield the flow's items, turning any reading error into ``_ReadFailed``."""
+    try:
+        yield from iter_flow(
+            rt.storage.path(job.archive_key), job.filename, ArchiveLimits.from_settings(rt.settings),
+            series_pattern=config.series_pattern or None,
+            customer_code_source=config.customer_code_source,
+            supply_address_types=config.supply_address_types,
+            cost_rules=config.cost_rules,
+            xsd_dir=rt.settings.fatturapa_xsd_dir or None,
+        )
+    except ArchiveRejected as exc:
+        raise _ReadFailed(exc.text) from exc
+    except Exception as exc:  # a reader bug must fail this job, not the worker
+        logger.exception("tenant %s: reading the archive of job %d failed", tenant, job.id)
+        raise _ReadFailed(T_(
+            "Internal error while reading {file} ({error}). The archive is kept. Tell the platform "
+            "operator, who can run the job again once the error is fixed.",
+            file=job.filename, error=type(exc).__name__,
+        )) from exc
+
+
+def _store_flow(
+    rt: Runtime, session: Session, tenant: str, job: Job, config: TenantConfig, items: Iterator[FlowItem],
+    progress: _Progress,
+) -> None:
+    """Store bills and contacts as they are read, committing after each full batch of bills.
+
+    The last, partial batch is left uncommitted, so it commits together with the job's new state.
+    """
+    bills: list[ParsedBill] = []
+    contacts = _ContactWriter(session, job)
+    for item in items:
+        if isinstance(item, ParsedBill):
+            bills.append(item)
+            if len(bills) >= BATCH_SIZE:
+                progress.duplicates += _store_bills(rt, session, tenant, job, config, bills, progress.stored_keys)
+                _store_contacts(session, contacts)
+                session.commit()
+                bills = []
+        elif isinstance(item, ParsedContact):
+            progress.contacts += 1
+            contacts.add(item)
+        elif isinstance(item, Rejection):
+            progress.rejected.append(item)
+        else:
+            progress.ignored.append(item)
+    progress.duplicates += _store_bills(rt, session, tenant, job, config, bills, progress.stored_keys)
+    _store_contacts(session, contacts)
+
+
+def _delete_stored(session: Session, job_id: int) -> None:
+    """Delete the bills and contacts that earlier batches of a failed job committed."""
+    bill_ids = select(Bill.id).where(Bill.job_id == job_id).scalar_subquery()
+    session.execute(delete(Instalment).where(Instalment.bill_id.in_(bill_ids)))
+    session.execute(delete(CostLine).where(CostLine.bill_id.in_(bill_ids)))
+    session.execute(delete(Bill).where(Bill.job_id == job_id))
+    session.execute(delete(Contact).where(Contact.job_id == job_id))
 
 
 def _notify_opened(rt: Runtime, tenant: str, job_id: int) -> None:
@@ -96,36 +167,71 @@ def _notify_opened(rt: Runtime, tenant: str, job_id: int) -> None:
 
 
 def _store_bills(
-    rt: Runtime, session: Session, tenant: str, job: Job, reading: FlowReading, config: TenantConfig
-) -> tuple[list[Bill], list[dict[str, Any]]]:
-    accepted: list[Bill] = []
-    duplicates: list[dict[str, Any]] = []
-    for parsed in reading.bills:
-        existing = session.scalar(
-            select(Bill).where(
-                Bill.document_number == parsed.document_number,
-                Bill.series == parsed.series,
-                Bill.year == parsed.year,
+    rt: Runtime, session: Session, tenant: str, job: Job, config: TenantConfig, batch: list[ParsedBill],
+    stored_keys: set[tuple[str, str, int]],
+) -> list[dict[str, Any]]:
+    """Insert the batch's new bills with their instalments and cost lines; return the duplicates.
+
+    One query finds the batch's bills already stored. Those of this job (a re-run) are skipped. Those
+    of another job, and a second bill with the same key in the archive (``stored_keys`` holds the keys
+    of earlier batches), are reported as duplicates. PDFs are written to storage before the rows, so
+    a stored bill never lacks its PDF.
+    """
+    if not batch:
+        return []
+    numbers = {parsed.document_number for parsed in batch}
+    stored = {
+        (row.document_number, row.series, row.year): row.job_id
+        for row in session.execute(
+            select(Bill.document_number, Bill.series, Bill.year, Bill.job_id).where(
+                Bill.document_number.in_(numbers)
             )
         )
-        if existing is not None:
-            if existing.job_id != job.id:
-                duplicates.append({"file": parsed.source_file, "document_number": parsed.document_number,
-                                   "job_id": existing.job_id})
-            else:
-                accepted.append(existing)
+    }
+    duplicates: list[dict[str, Any]] = []
+    new: list[ParsedBill] = []
+    rows: list[dict[str, Any]] = []
+    for parsed in batch:
+        key = (parsed.document_number, parsed.series, parsed.year)
+        if key in stored_keys or (key in stored and stored[key] != job.id):
+            duplicates.append({"file": parsed.source_file, "document_number": parsed.document_number,
+                               "job_id": stored.get(key, job.id)})
             continue
-        bill = _bill_from(parsed, job, config)
+        if key in stored:
+            continue  # stored by an earlier run of this job
+        row = _bill_row(parsed, job, config)
         if parsed.attachments:
-            name = parsed.attachments[0].name or f"{bill.public_id}.pdf"
-            bill.pdf_key = rt.storage.put(tenant, f"bills/{bill.public_id}/{name}", parsed.attachments[0].content)
-        session.add(bill)
-        session.flush()
-        accepted.append(bill)
-    return accepted, duplicates
+            name = parsed.attachments[0].name or f"{row['public_id']}.pdf"
+            row["pdf_key"] = rt.storage.put(tenant, f"bills/{row['public_id']}/{name}",
+                                            parsed.attachments[0].content)
+        stored_keys.add(key)
+        new.append(parsed)
+        rows.append(row)
+    if not rows:
+        return duplicates
+
+    bill_ids = session.scalars(insert(Bill).returning(Bill.id, sort_by_parameter_order=True), rows).all()
+    instalments = [
+        {"bill_id": bill_id, "position": index, "amount": item.amount, "due_date": item.due_date,
+         "method": item.method, "notice_code": item.notice_code}
+        for bill_id, parsed in zip(bill_ids, new, strict=True)
+        for index, item in enumerate(parsed.instalments, start=1)
+    ]
+    costs = [
+        {"bill_id": bill_id, "position": index, "category": item.category, "label": item.label,
+         "amount": item.amount, "quantity": item.quantity, "unit": item.unit, "unit_price": item.unit_price}
+        for bill_id, parsed in zip(bill_ids, new, strict=True)
+        for index, item in enumerate(parsed.costs, start=1)
+    ]
+    if instalments:
+        session.execute(insert(Instalment), instalments)
+    if costs:
+        session.execute(insert(CostLine), costs)
+    return duplicates
 
 
-def _bill_from(parsed: ParsedBill, job: Job, config: TenantConfig) -> Bill:
+def _bill_row(parsed: ParsedBill, job: Job, config: TenantConfig) -> dict[str, Any]:
+    """Return the ``bills`` row of a parsed bill, with the approval warnings the job adds."""
     warnings = list(parsed.warnings)
     if config.vat_number and parsed.seller_vat and _digits(parsed.seller_vat) != _digits(config.vat_number):
         warnings.append(T_("The seller's VAT number {seller} is not the utility's ({utility}): check that this bill "
@@ -141,33 +247,22 @@ def _bill_from(parsed: ParsedBill, job: Job, config: TenantConfig) -> Bill:
     payable = not parsed.is_credit_note and not parsed.direct_debit and parsed.amount_due > 0
     if parsed.details.get("payment", {}).get("payable_online") is False:
         payable = False  # the flow may withhold online payment; it can never grant it to a credit note
-    bill = Bill(
-        public_id=random_base62(22), job_id=job.id, source_file=parsed.source_file,
-        body_index=parsed.body_index, document_number=parsed.document_number, series=parsed.series,
-        year=parsed.year, document_type=parsed.document_type, issue_date=parsed.issue_date,
-        due_date=parsed.due_date, currency=parsed.currency, total=parsed.total,
-        amount_due=parsed.amount_due, payment_method=parsed.payment_method,
-        direct_debit=parsed.direct_debit, payable_online=payable, service=parsed.service,
-        seller_name=parsed.seller_name, customer_code=parsed.customer_code,
-        customer_name=parsed.customer_name, fiscal_code=parsed.fiscal_code,
-        vat_number=parsed.vat_number, customer_address=parsed.customer_address, pod=parsed.pod,
-        pdr=parsed.pdr, supply_address=parsed.supply_address, period_from=parsed.period_from,
-        period_to=parsed.period_to, consumption=parsed.consumption,
-        consumption_unit=parsed.consumption_unit, details=dict(parsed.details),
-        warnings=[to_json(warning) for warning in warnings],
-        created_at=clock.now(),
-    )
-    bill.instalments = [
-        Instalment(position=index, amount=item.amount, due_date=item.due_date, method=item.method,
-                   notice_code=item.notice_code)
-        for index, item in enumerate(parsed.instalments, start=1)
-    ]
-    bill.costs = [
-        CostLine(position=index, category=item.category, label=item.label, amount=item.amount,
-                 quantity=item.quantity, unit=item.unit, unit_price=item.unit_price)
-        for index, item in enumerate(parsed.costs, start=1)
-    ]
-    return bill
+    return {
+        "public_id": random_base62(22), "job_id": job.id, "source_file": parsed.source_file,
+        "body_index": parsed.body_index, "document_number": parsed.document_number, "series": parsed.series,
+        "year": parsed.year, "document_type": parsed.document_type, "issue_date": parsed.issue_date,
+        "due_date": parsed.due_date, "currency": parsed.currency, "total": parsed.total,
+        "amount_due": parsed.amount_due, "payment_method": parsed.payment_method,
+        "direct_debit": parsed.direct_debit, "payable_online": payable, "service": parsed.service,
+        "seller_name": parsed.seller_name, "customer_code": parsed.customer_code,
+        "customer_name": parsed.customer_name, "fiscal_code": parsed.fiscal_code,
+        "vat_number": parsed.vat_number, "customer_address": parsed.customer_address, "pod": parsed.pod,
+        "pdr": parsed.pdr, "supply_address": parsed.supply_address, "period_from": parsed.period_from,
+        "period_to": parsed.period_to, "consumption": parsed.consumption,
+        "consumption_unit": parsed.consumption_unit, "details": dict(parsed.details),
+        "warnings": [to_json(warning) for warning in warnings], "pdf_key": None,
+        "created_at": clock.now(),
+    }
 
 
 def _digits(vat_number: str) -> str:
@@ -175,50 +270,73 @@ def _digits(vat_number: str) -> str:
     return "".join(char for char in vat_number if char.isdigit())
 
 
-def _store_contacts(session: Session, job: Job, reading: FlowReading) -> None:
-    known = {
-        (row.customer_code, row.channel, row.address)
-        for row in session.execute(
-            select(Contact.customer_code, Contact.channel, Contact.address).where(Contact.job_id == job.id)
-        )
-    }
-    for contact in reading.contacts:
+class _ContactWriter:
+    """Contacts waiting to be inserted, without repeating one the job already has."""
+
+    def __init__(self, session: Session, job: Job) -> None:
+        self.job_id = job.id
+        self.pending: list[dict[str, Any]] = []
+        self.known = {
+            (row.customer_code, row.channel, row.address)
+            for row in session.execute(
+                select(Contact.customer_code, Contact.channel, Contact.address).where(Contact.job_id == job.id)
+            )
+        }
+
+    def add(self, contact: ParsedContact) -> None:
         key = (contact.customer_code, contact.channel, contact.address)
-        if key in known:
-            continue
-        known.add(key)
-        session.add(Contact(customer_code=contact.customer_code, channel=contact.channel,
-                            address=contact.address, language=contact.language, source=contact.source,
-                            job_id=job.id, created_at=clock.now()))
+        if key in self.known:
+            return
+        self.known.add(key)
+        self.pending.append({
+            "customer_code": contact.customer_code, "channel": contact.channel, "address": contact.address,
+            "language": contact.language, "source": contact.source, "job_id": self.job_id,
+            "created_at": clock.now(),
+        })
 
 
-def _finish(
-    session: Session, job: Job, reading: FlowReading, *, accepted: list[Bill],
-    duplicates: list[dict[str, Any]], archive_error: Text | None = None,
-) -> None:
+def _store_contacts(session: Session, contacts: _ContactWriter) -> None:
+    if contacts.pending:
+        session.execute(insert(Contact), contacts.pending)
+        contacts.pending = []
+
+
+def _finish(session: Session, job: Job, progress: _Progress, *, archive_error: Text | None = None) -> None:
     codes_with_contact = set(
         session.scalars(select(Contact.customer_code).where(Contact.job_id == job.id))
     )
+    accepted = 0
+    warnings: list[Any] = []
+    customer_codes: set[str] = set()
+    stored = session.execute(
+        select(Bill.document_number, Bill.customer_code, Bill.warnings)
+        .where(Bill.job_id == job.id)
+        .order_by(Bill.id)
+        .execution_options(yield_per=BATCH_SIZE)
+    )
+    for row in stored:
+        accepted += 1
+        customer_codes.add(row.customer_code)
+        warnings += [to_json(_bill_warning(row.document_number, warning)) for warning in row.warnings]
     report: dict[str, Any] = {
-        "accepted": len(accepted),
+        "accepted": accepted,
         "rejected": [{"file": r.file, "record": r.record, "field": r.field, "reason": to_json(r.reason)}
-                     for r in reading.rejected],
-        "ignored": [{"file": i.file, "reason": to_json(i.reason)} for i in reading.ignored],
-        "duplicates": duplicates,
-        "warnings": [to_json(warning) for warning in reading.warnings]
-        + [to_json(_bill_warning(bill, warning)) for bill in accepted for warning in bill.warnings],
-        "contacts": len(reading.contacts),
-        "without_contact": sorted({bill.customer_code for bill in accepted} - codes_with_contact),
+                     for r in progress.rejected],
+        "ignored": [{"file": i.file, "reason": to_json(i.reason)} for i in progress.ignored],
+        "duplicates": progress.duplicates,
+        "warnings": warnings,
+        "contacts": progress.contacts,
+        "without_contact": sorted(customer_codes - codes_with_contact),
     }
     if archive_error is not None:
         report["archive_error"] = to_json(archive_error)
     job.report = report
-    job.bills_accepted = len(accepted)
-    job.bills_rejected = len(reading.rejected)
+    job.bills_accepted = accepted
+    job.bills_rejected = len(progress.rejected)
     review.review_job(session, job)
     if accepted:
         states.move(session, job, states.PARSED, actor=ACTOR,
-                    note=f"{len(accepted)} bills accepted, {len(reading.rejected)} rejected")
+                    note=f"{accepted} bills accepted, {len(progress.rejected)} rejected")
         tasks.defer(session, "send_test_batch", session.info["tenant"], job.id)
     else:
         # Transition notes are plain English text, like the other notes of the job history.
@@ -226,11 +344,11 @@ def _finish(
         states.move(session, job, states.FAILED, actor=ACTOR, note=note)
     tasks.defer(session, "notify_job", session.info["tenant"], job.id, job.state)
     session.commit()
-    logger.info("job %d parsed: %d accepted, %d rejected, %d duplicates", job.id, len(accepted),
-                len(reading.rejected), len(duplicates))
+    logger.info("job %d parsed: %d accepted, %d rejected, %d duplicates", job.id, accepted,
+                len(progress.rejected), len(progress.duplicates))
 
 
-def _bill_warning(bill: Bill, warning: Any) -> Text:
+def _bill_warning(document_number: str, warning: Any) -> Text:
     """Prefix a stored bill warning (``Text`` JSON, or a plain string from before) with the bill's number."""
     stored = warning if isinstance(warning, str) else msgspec.convert(warning, Text)
-    return T_("{document_number}: {warning}", document_number=bill.document_number, warning=stored)
+    return T_("{document_number}: {warning}", document_number=document_number, warning=stored)
