@@ -13,7 +13,9 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from bolletta.platform.api.routes import api_router
+from bolletta.platform.office import report as office_report
 from bolletta.platform.office import routes as office
+from bolletta.platform.office.contacts import contacts_router
 from bolletta.platform.office.upload import upload_router
 from bolletta.platform.payments.hooks import gateway_notification
 from bolletta.platform.portal import routes as portal
@@ -62,7 +64,8 @@ def create_litestar(rt: Runtime) -> Litestar:
             gateway_notification,
             office.login_page, office.login_submit, office.logout, office.dashboard, office.job_detail,
             office.approve_job, office.reject_job, office.start_job, office.ticket_list,
-            upload_router(settings), api_router(settings),
+            office_report.job_report_csv,
+            upload_router(settings), contacts_router(settings), api_router(settings),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[session_config.middleware],

@@ -47,6 +47,7 @@ STATUS_TITLES: dict[int, Text] = {
     405: T_("Method not allowed"),
     413: T_("Content too large"),
     415: T_("Unsupported media type"),
+    422: T_("Unprocessable content"),
     500: T_("Internal server error"),
 }
 

@@ -22,7 +22,14 @@ from sqlalchemy import select
 from bolletta.platform import audit
 from bolletta.platform.api import errors
 from bolletta.platform.api.errors import ApiProblem
-from bolletta.platform.api.tokens import SCOPE_JOBS_READ, SCOPE_JOBS_WRITE, ApiCaller, resolve_token
+from bolletta.platform.api.tokens import (
+    SCOPE_CONTACTS_WRITE,
+    SCOPE_JOBS_READ,
+    SCOPE_JOBS_WRITE,
+    ApiCaller,
+    resolve_token,
+)
+from bolletta.platform.contacts import directory
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.i18n.message import T_, render
 from bolletta.platform.jobs.inbox import FLOW_SUFFIXES
@@ -31,6 +38,9 @@ from bolletta.platform.settings import Settings
 from bolletta.platform.web.context import client_ip, rt
 
 ARCHIVE_FIELD = "archive"
+CONTACTS_FIELD = "file"
+CONTACTS_MEDIA_TYPES = frozenset({"text/csv", "text/plain", "application/octet-stream"})
+DEFAULT_CONTACTS_NAME = "contatti.csv"
 RAW_MEDIA_TYPES = frozenset({"application/zip", "application/octet-stream"})
 SPOOL_BYTES = 1024 * 1024
 """Raw bodies up to this size stay in memory while they arrive; larger ones go to a temporary file."""
@@ -73,6 +83,26 @@ class JobStatus(msgspec.Struct):
     counts: JobCounts
     report: dict[str, Any]
     links: JobLinks
+
+
+class RejectedContactValue(msgspec.Struct):
+    """A value of the contacts file that was not stored; ``value`` is masked when it is a contact."""
+
+    row: int | None
+    field: str
+    value: str
+    reason: str
+
+
+class ContactsImported(msgspec.Struct):
+    """The import report of a contacts file, with reasons in the client's language."""
+
+    filename: str
+    rows_read: int
+    contacts_stored: int
+    customers: int
+    rejected_count: int
+    rejected: list[RejectedContactValue]
 
 
 def _job_link(job_id: int) -> JobLinks:
@@ -190,6 +220,55 @@ async def read_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Jo
     )
 
 
+async def _read_contacts_upload(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
+    """Read a contacts CSV and its file name from a multipart field or a raw body."""
+    media_type, _ = request.content_type
+    if media_type == RequestEncodingType.MULTI_PART:
+        form = await request.form()
+        upload = form.get(CONTACTS_FIELD)
+        if not isinstance(upload, UploadFile):
+            raise ApiProblem(400, T_("Missing the file field '{field}' in the multipart body.", field=CONTACTS_FIELD))
+        try:
+            name = upload.filename
+            data = await upload.read()
+        finally:
+            await upload.close()
+    elif media_type in CONTACTS_MEDIA_TYPES:
+        name = request.query_params.get("filename", "")
+        data = await _read_raw_body(request)
+    else:
+        raise ApiProblem(415, T_("Send the contacts file as multipart/form-data in the field '{field}', or as the "
+                                 "raw body with Content-Type text/csv.", field=CONTACTS_FIELD))
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or DEFAULT_CONTACTS_NAME
+    if not data:
+        raise ApiProblem(400, T_("The file {name} is empty.", name=name))
+    return data, name
+
+
+@post("/contacts", name="api:contacts-import", status_code=200)
+async def import_contacts(request: Request[Any, Any, Any]) -> ContactsImported:
+    """Import a contacts CSV into the contacts directory (scope ``contacts:write``) and return its report.
+
+    A file rejected as a whole (unreadable, no customer code column) stores nothing and gets a 422 problem.
+    """
+    caller = await _caller(request, SCOPE_CONTACTS_WRITE)
+    data, filename = await _read_contacts_upload(request)
+    report = await anyio.to_thread.run_sync(
+        lambda: directory.import_contacts(rt(), caller.tenant, data, filename, origin="api", actor=caller.actor,
+                                          ip=client_ip(request))
+    )
+    if report.file_error is not None:
+        raise ApiProblem(422, report.file_error)
+    language = errors.preferred_language(request.headers.get("accept-language"))
+    return ContactsImported(
+        filename=report.filename, rows_read=report.rows_read, contacts_stored=report.contacts_stored,
+        customers=report.customers, rejected_count=len(report.rejected),
+        rejected=[RejectedContactValue(row=item.row, field=item.field, value=item.value,
+                                       reason=render(item.reason, language))
+                  for item in report.rejected],
+    )
+
+
 def _translated(value: Any, language: str) -> Any:
     """Return ``value`` with every stored message (a ``{"msgid", "params"}`` object) rendered into ``language``."""
     if isinstance(value, dict):
@@ -205,7 +284,7 @@ def api_router(settings: Settings) -> Router:
     """Build the ``/api/v1`` routes, with problem-details errors and the upload size limit of ``settings``."""
     return Router(
         path="/api/v1",
-        route_handlers=[create_job, read_job],
+        route_handlers=[create_job, read_job, import_contacts],
         request_max_body_size=settings.upload_max_bytes,
         exception_handlers={
             ApiProblem: errors.handle_api_problem,

@@ -30,8 +30,9 @@ MAX_NAME_LENGTH = 100
 
 SCOPE_JOBS_WRITE = "jobs:write"
 SCOPE_JOBS_READ = "jobs:read"
-SCOPES = (SCOPE_JOBS_WRITE, SCOPE_JOBS_READ, "tickets:read", "bills:read", "stats:read", "contacts:write")
-"""Every scope a token can hold. Only the ``jobs:`` scopes have endpoints so far."""
+SCOPE_CONTACTS_WRITE = "contacts:write"
+SCOPES = (SCOPE_JOBS_WRITE, SCOPE_JOBS_READ, "tickets:read", "bills:read", "stats:read", SCOPE_CONTACTS_WRITE)
+"""Every scope a token can hold. Only the ``jobs:`` scopes and ``contacts:write`` have endpoints so far."""
 
 
 class InvalidTokenRequest(BollettaError):

@@ -1,4 +1,4 @@
-"""Contact selection for a bill: the job's contacts file, else the directory's latest entry."""
+"""Contact selection for a bill: its flow's contacts, else the job's contacts file, else the directory."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ def contacts_for(session: Session, bill: Bill) -> list[Contact]:
         .where(Contact.customer_code == bill.customer_code, Contact.job_id == bill.job_id)
         .order_by(Contact.id)
     ).all()
+    from_flow = [contact for contact in from_job if contact.source == "flow"]
+    if from_flow:
+        return _unique(from_flow)
     if from_job:
         return _unique(from_job)
     from_directory = session.scalars(

@@ -1,4 +1,7 @@
-"""What happens when a file lands in a tenant's SFTP area: a whole archive opens a job."""
+"""Handling of files that land in a tenant's SFTP area.
+
+A whole archive opens a job, and a contacts CSV in ``contatti/`` updates the contacts directory.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 from bolletta.platform import tasks
+from bolletta.platform.contacts import directory
 from bolletta.platform.jobs.opening import OpenedJob, open_job
 from bolletta.platform.runtime import Runtime
 
@@ -42,8 +46,13 @@ def open_job_from_upload(rt: Runtime, tenant: str, path: Path, relative: str) ->
 
     A file that does not read whole opens nothing and stays where it is, so the utility can upload
     it again under the same name. A file that opened a job (or matched an earlier one) is removed
-    from the area.
+    from the area. A file in the ``contatti/`` folder never opens a job: it is imported into the
+    contacts directory, and removed once imported or rejected, because its report is e-mailed.
     """
+    if directory.is_directory_upload(relative):
+        directory.import_contacts(rt, tenant, path.read_bytes(), path.name, origin="sftp", actor=f"sftp:{tenant}")
+        path.unlink(missing_ok=True)
+        return None
     if not path.name.lower().endswith(FLOW_SUFFIXES):
         logger.info("tenant %s: SFTP file %s is not a billing flow; no job opened", tenant, relative)
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dramatiq
 
 from bolletta.platform import runtime
@@ -18,3 +20,9 @@ def notify_job(tenant: str, job_id: int, event: str) -> None:
 def notify_upload(tenant: str, filename: str, problem: str, job_id: int | None = None) -> None:
     """E-mail an SFTP upload that opened no job."""
     notify.notify_upload(runtime.current(), tenant, filename, problem, job_id)
+
+
+@dramatiq.actor(max_retries=5)
+def notify_contacts_import(tenant: str, report: dict[str, Any]) -> None:
+    """E-mail the report of a contacts directory import."""
+    notify.notify_contacts_import(runtime.current(), tenant, report)

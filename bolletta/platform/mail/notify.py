@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.i18n import formatting
@@ -106,4 +107,45 @@ def notify_upload(rt: Runtime, tenant: str, filename: str, problem: str, job_id:
     subject = f"[{tenant_row.name}] {filename}: {title}"
     send_mail(rt.settings.smtp_url, sender=rt.settings.mail_from, to=recipients, subject=subject, text=text)
     logger.info("tenant %s: upload problem %s notified to %d recipients", tenant, problem, len(recipients))
+    return len(recipients)
+
+
+CONTACTS_ORIGINS = {"sftp": "SFTP, cartella contatti/", "office": "backoffice", "api": "API"}
+
+
+def notify_contacts_import(rt: Runtime, tenant: str, report: dict[str, Any]) -> int:
+    """E-mail the report of a contacts directory import (``ImportReport.to_json``); return recipients."""
+    tenant_row = get_tenant(rt.db, tenant)
+    recipients = list(tenant_config(tenant_row).notification_emails)
+    if rt.settings.operations_email:
+        recipients.append(rt.settings.operations_email)
+    if not recipients:
+        return 0
+    filename = report["filename"]
+
+    lines = [
+        f"Azienda: {tenant_row.name}",
+        f"File di recapiti: {filename} (da {CONTACTS_ORIGINS.get(report['origin'], report['origin'])})",
+    ]
+    if report.get("file_error") is not None:
+        title = "file di recapiti rifiutato"
+        lines += [f"File rifiutato, nessun recapito salvato: {render(report['file_error'], 'it')}"]
+    else:
+        title = "recapiti importati"
+        lines += [
+            f"Righe lette: {report['rows_read']}",
+            f"Recapiti salvati: {report['contacts_stored']} (clienti: {report['customers']})",
+            f"Valori scartati: {report['rejected_count']}",
+        ]
+        lines += [f"- {render(item['reason'], 'it')}" for item in report["rejected"]]
+        unlisted = report["rejected_count"] - len(report["rejected"])
+        if unlisted > 0:
+            lines.append(f"... e altri {unlisted} valori scartati, non elencati qui.")
+
+    lines += ["", "I recapiti salvati valgono per le bollette il cui flusso e il cui file di recapiti non ne "
+                  "hanno per quel cliente."]
+    subject = f"[{tenant_row.name}] {filename}: {title}"
+    send_mail(rt.settings.smtp_url, sender=rt.settings.mail_from, to=recipients, subject=subject,
+              text="\n".join(lines))
+    logger.info("tenant %s: contacts import of %s notified to %d recipients", tenant, filename, len(recipients))
     return len(recipients)

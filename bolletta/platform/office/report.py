@@ -1,0 +1,193 @@
+"""The job report as a CSV download ("Scarica report") for spreadsheet programs set to Italian.
+
+The file is UTF-8 with a byte order mark and ``;`` as the separator, as Excel in Italy opens it
+without an import dialog. It starts with the counts, then has one row per problem: file, record,
+field, value, reason and suggested fix, in Italian. Contacts are masked with
+:func:`bolletta.platform.privacy.mask_contact` and fiscal codes partly masked. Every text cell is
+protected against formula injection. Counts and amounts are written as numbers, so a credit such as
+``-12,50`` stays a number. Each download is audited as a bulk read of personal data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import anyio
+import msgspec
+from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+
+from bolletta.platform import audit
+from bolletta.platform.contacts.masking import masked_reason
+from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.i18n.message import T_, Text, render
+from bolletta.platform.jobs.approval import Staff
+from bolletta.platform.jobs.review import mask_fiscal_code
+from bolletta.platform.office.routes import _staff
+from bolletta.platform.office.staff import require_tenant_staff
+from bolletta.platform.web.context import rt
+
+LANGUAGE = "it"
+SEPARATOR = ";"
+FORMULA_TRIGGERS = frozenset("=+-@＝＋－＠")
+"""First characters that make a spreadsheet read a cell as a formula, with their full-width forms."""
+LEADING_CONTROL = ("\t", "\r", "\n")
+FISCAL_CODE = re.compile(r"[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]")
+"""An Italian personal fiscal code, with the letters that replace digits in homocode cases."""
+
+Cell = str | int | Decimal
+
+FIXES: dict[str, Text] = {
+    "archive_error": T_("Export the flow again from the billing system and upload it."),
+    "rejected": T_("Correct the record in the billing system and upload the flow again."),
+    "duplicate": T_("Remove the bill from the flow, unless this job is meant to replace the earlier one."),
+    "ignored": T_("Remove the file from the archive, or rename it if it is a bill, contacts or PDF file."),
+    "warning": T_("Check the bill before approval."),
+    "without_contact": T_("Add a mobile number or e-mail address for the customer: in the flow, in the job's "
+                          "contacts file or in the contacts directory."),
+}
+
+
+def safe_cell(value: str) -> str:
+    """Prefix ``value`` with an apostrophe when a spreadsheet would read it as a formula.
+
+    That is when it starts with a tab, CR or LF, or its first character after leading white space
+    is ``=``, ``+``, ``-`` or ``@`` (or their full-width forms).
+    """
+    stripped = value.lstrip()
+    if value.startswith(LEADING_CONTROL) or (stripped and stripped[0] in FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _format(cell: Cell) -> str:
+    if isinstance(cell, bool):
+        raise TypeError("write booleans as text")
+    if isinstance(cell, int):
+        return str(cell)
+    if isinstance(cell, Decimal):
+        return f"{cell:f}".replace(".", ",")
+    return safe_cell(cell)
+
+
+def report_csv(job: Job) -> tuple[bytes, int]:
+    """Return the job report as CSV bytes, and the number of problem rows in it."""
+    report = job.report or {}
+    problems = list(_problems(job, report))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=SEPARATOR, lineterminator="\r\n")
+    rows: list[list[Cell]] = [[_t(T_("Item")), _t(T_("Count"))]]
+    rows += [
+        [_t(T_("Bills accepted")), job.bills_accepted],
+        [_t(T_("Records rejected")), len(report.get("rejected", []))],
+        [_t(T_("Duplicates")), len(report.get("duplicates", []))],
+        [_t(T_("Files ignored")), len(report.get("ignored", []))],
+        [_t(T_("Warnings")), len(report.get("warnings", []))],
+        [_t(T_("Warnings to check before approval")), len(report.get("review", []))],
+        [_t(T_("Customers without a usable contact")), len(report.get("without_contact", []))],
+        [_t(T_("Contacts read")), int(report.get("contacts", 0))],
+        [],
+        [_t(T_("Problem")), _t(T_("File")), _t(T_("Record")), _t(T_("Field")), _t(T_("Value")),
+         _t(T_("Reason")), _t(T_("Suggested fix"))],
+        *problems,
+    ]
+    for row in rows:
+        writer.writerow([_format(cell) for cell in row])
+    return buffer.getvalue().encode("utf-8-sig"), len(problems)
+
+
+def _problems(job: Job, report: dict[str, Any]) -> Iterator[list[Cell]]:
+    if report.get("archive_error"):
+        yield [_t(T_("Archive rejected")), job.filename, "", "", "", _reason(report["archive_error"])[0],
+               render(FIXES["archive_error"], LANGUAGE)]
+    for item in report.get("review", []):
+        value: Cell = item.get("value", "")
+        if item.get("check") == "amount_change":
+            value = _decimal_or_text(str(value))
+        yield [_t(T_("Check before approval")), item.get("file", ""), item.get("record", ""), item.get("field", ""),
+               value, _reason(item["warning"])[0], render(item["fix"], LANGUAGE)]
+    for item in report.get("rejected", []):
+        reason, masked_value = _reason(item["reason"])
+        yield [_t(T_("Record rejected")), item.get("file") or "", item.get("record") or "", item.get("field") or "",
+               masked_value, reason, render(FIXES["rejected"], LANGUAGE)]
+    for item in report.get("duplicates", []):
+        reason = render(T_("Document {document_number} was already imported in job {job_id}.",
+                           document_number=str(item.get("document_number")), job_id=str(item.get("job_id"))),
+                        LANGUAGE)
+        yield [_t(T_("Duplicate")), item.get("file") or "", "", "document_number", str(item.get("document_number")),
+               reason, render(FIXES["duplicate"], LANGUAGE)]
+    for item in report.get("ignored", []):
+        yield [_t(T_("File ignored")), item.get("file") or "", "", "", "", _reason(item.get("reason", ""))[0],
+               render(FIXES["ignored"], LANGUAGE)]
+    for item in report.get("warnings", []):
+        yield [_t(T_("Warning")), "", "", "", "", _reason(item)[0], render(FIXES["warning"], LANGUAGE)]
+    for code in report.get("without_contact", []):
+        shown = mask_fiscal_code(code) if FISCAL_CODE.fullmatch(code) else code
+        yield [_t(T_("Customer without a usable contact")), "", "", "customer_code", shown,
+               render(T_("The customer {customer_code} has no usable contact.", customer_code=shown), LANGUAGE),
+               render(FIXES["without_contact"], LANGUAGE)]
+
+
+def _reason(stored: Any) -> tuple[str, str]:
+    """Render a stored reason in Italian with contacts and fiscal codes masked; return it and the masked contact."""
+    if isinstance(stored, str):
+        return stored, ""
+    text = msgspec.convert(stored, Text)
+    text, masked_value = masked_reason(_with_masked_fiscal_codes(text))
+    return render(text, LANGUAGE), masked_value
+
+
+def _with_masked_fiscal_codes(text: Text) -> Text:
+    params = {
+        name: mask_fiscal_code(value) if name == "fiscal_code" and isinstance(value, str) else value
+        for name, value in text.params.items()
+    }
+    params = {
+        name: _with_masked_fiscal_codes(value) if isinstance(value, Text) else value for name, value in params.items()
+    }
+    return Text(text.msgid, params)
+
+
+def _decimal_or_text(value: str) -> Cell:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return value
+
+
+def _t(text: Text) -> str:
+    return render(text, LANGUAGE)
+
+
+def _load_and_audit(staff: Staff, job_id: int) -> tuple[bytes, str] | None:
+    assert staff.tenant is not None  # the guard admits tenant staff only
+    with rt().db.tenant_session(staff.tenant) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return None
+        data, problems = report_csv(job)
+        audit.record(session, actor=staff.actor, user_id=staff.user_id, action="personal_data.bulk_read",
+                     target=f"job:{job_id}", ip=staff.ip,
+                     detail={"export": "job_report.csv", "rows": problems})
+        session.commit()
+    return data, f"job-{job_id}-report.csv"
+
+
+@get("/office/jobs/{job_id:int}/report.csv", name="office:job-report", guards=[require_tenant_staff])
+async def job_report_csv(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[bytes]:
+    """Download the job report as CSV ("Scarica report"); audited."""
+    staff = _staff(request)
+    result = await anyio.to_thread.run_sync(_load_and_audit, staff, job_id)
+    if result is None:
+        raise NotFoundException()
+    data, filename = result
+    return Response(
+        content=data, media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
