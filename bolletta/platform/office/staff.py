@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from litestar import Request
@@ -10,6 +9,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from bolletta.platform import clock
 from bolletta.platform.db.models.platform import Tenant, User
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.web.context import client_ip
@@ -25,7 +25,7 @@ def sign_in(request: Request[Any, Any, Any], user: User, tenant: Tenant | None) 
             "id": user.id, "username": user.username, "role": user.role,
             "tenant": tenant.slug if tenant else None, "name": user.full_name or user.username,
         },
-        "staff_seen": int(time.time()),
+        "staff_seen": int(clock.now().timestamp()),
     })
 
 
@@ -34,7 +34,9 @@ def current_staff(request: ASGIConnection[Any, Any, Any, Any]) -> Staff | None:
     session = request.session or {}
     data = session.get("staff")
     seen = session.get("staff_seen")
-    if not isinstance(data, dict) or not isinstance(seen, int) or time.time() - seen > STAFF_IDLE_LIMIT_SECONDS:
+    if not isinstance(data, dict) or not isinstance(seen, int):
+        return None
+    if clock.now().timestamp() - seen > STAFF_IDLE_LIMIT_SECONDS:
         return None
     return Staff(user_id=data["id"], username=data["username"], role=data["role"], tenant=data["tenant"],
                  ip=client_ip(request))  # type: ignore[arg-type]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Bill, Ticket
 from bolletta.platform.tickets.tokens import is_usable
 
@@ -24,7 +24,7 @@ def remember_ticket(request: Request[Any, Any, Any], tenant: str, ticket_id: int
     ids.append(ticket_id)
     opened[tenant] = ids[-MAX_TICKETS_PER_SESSION:]
     session["tickets"] = opened
-    session["seen"] = int(time.time())
+    session["seen"] = int(clock.now().timestamp())
     request.set_session(session)
 
 
@@ -32,7 +32,7 @@ def session_ticket_ids(request: Request[Any, Any, Any], tenant: str) -> list[int
     """Tickets this browser opened for ``tenant``; none once the session was idle 30 minutes."""
     session = request.session or {}
     seen = session.get("seen")
-    if not isinstance(seen, int) or time.time() - seen > IDLE_LIMIT_SECONDS:
+    if not isinstance(seen, int) or clock.now().timestamp() - seen > IDLE_LIMIT_SECONDS:
         return []
     ids = session.get("tickets", {}).get(tenant, [])
     return [value for value in ids if isinstance(value, int)]
@@ -41,7 +41,7 @@ def session_ticket_ids(request: Request[Any, Any, Any], tenant: str) -> list[int
 def touch(request: Request[Any, Any, Any]) -> None:
     """Record activity so the idle limit starts again."""
     session = dict(request.session or {})
-    session["seen"] = int(time.time())
+    session["seen"] = int(clock.now().timestamp())
     request.set_session(session)
 
 

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from bolletta.platform import clock
+from bolletta.platform.office.staff import current_staff
+from bolletta.platform.portal.access import session_ticket_ids
+
+OPENED = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+
+
+def _request(session: dict[str, Any]) -> Any:
+    return SimpleNamespace(session=session, client=SimpleNamespace(host="127.0.0.1"))
+
+
+def test_customer_session_ends_after_30_idle_minutes() -> None:
+    request = _request({"tickets": {"acme": [7, 9]}, "seen": int(OPENED.timestamp())})
+
+    with clock.use_clock(lambda: OPENED + timedelta(minutes=29)):
+        assert session_ticket_ids(request, "acme") == [7, 9]
+        assert session_ticket_ids(request, "beta") == []
+    with clock.use_clock(lambda: OPENED + timedelta(minutes=31)):
+        assert session_ticket_ids(request, "acme") == []
+
+
+def test_staff_session_ends_after_8_idle_hours() -> None:
+    staff = {"id": 1, "username": "op", "role": "tenant_operator", "tenant": "acme", "name": "Op"}
+    request = _request({"staff": staff, "staff_seen": int(OPENED.timestamp())})
+
+    with clock.use_clock(lambda: OPENED + timedelta(hours=7, minutes=59)):
+        found = current_staff(request)
+        assert found is not None
+        assert found.username == "op"
+    with clock.use_clock(lambda: OPENED + timedelta(hours=8, minutes=1)):
+        assert current_staff(request) is None
