@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ import dramatiq
 from dramatiq import Worker
 from dramatiq.broker import Broker
 from dramatiq.brokers.stub import StubBroker
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
 from bolletta.platform import clock
@@ -33,6 +34,16 @@ OUTBOX_OPTION = "outbox_row"
 def defer(session: Session, actor_name: str, *args: Any) -> None:
     """Add a message for ``actor_name`` to the session's transaction."""
     session.add(OutboxTask(actor=actor_name, args=list(args), created_at=clock.now()))
+    session.info[_PENDING_KEY] = True
+
+
+def defer_many(session: Session, actor_name: str, args_list: Sequence[Sequence[Any]]) -> None:
+    """Add one message for ``actor_name`` per argument tuple, with a single multi-row insert."""
+    if not args_list:
+        return
+    now = clock.now()
+    session.execute(insert(OutboxTask), [{"actor": actor_name, "args": list(args), "created_at": now}
+                                         for args in args_list])
     session.info[_PENDING_KEY] = True
 
 

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bolletta.platform import tasks
-from bolletta.platform.db.models.tenant import Bill, Job
+from bolletta.platform import clock, tasks
+from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch.contacts import contacts_for
 from bolletta.platform.jobs import states
 from bolletta.platform.runtime import Runtime
-from bolletta.platform.tickets.issuing import issue_ticket
 from bolletta.tenants.config import TenantConfig
 from bolletta.tenants.registry import get_tenant, tenant_config
 
 logger = logging.getLogger(__name__)
+
+TICKET_BATCH_SIZE = 1_000
+"""Bills whose tickets are inserted and committed together."""
 
 
 def create_tickets(rt: Runtime, tenant: str, job_id: int) -> dict[str, int]:
@@ -55,10 +59,43 @@ def _empty_counts() -> dict[str, int]:
 def _issue_tickets(
     session: Session, tenant: str, job: Job, config: TenantConfig, validity: timedelta
 ) -> dict[str, int]:
+    """Issue the job's tickets ``TICKET_BATCH_SIZE`` bills at a time, committing each batch."""
     counts = _empty_counts()
-    bills = session.scalars(select(Bill).where(Bill.job_id == job.id).order_by(Bill.id)).all()
+    last_id = 0
+    while True:
+        bills = session.scalars(
+            select(Bill).where(Bill.job_id == job.id, Bill.id > last_id).order_by(Bill.id).limit(TICKET_BATCH_SIZE)
+        ).all()
+        if not bills:
+            return counts
+        last_id = bills[-1].id
+        _issue_batch(session, tenant, bills, config, validity, counts)
+        session.commit()
+        session.expunge_all()
+        session.add(job)
+
+
+def _issue_batch(
+    session: Session, tenant: str, bills: Sequence[Bill], config: TenantConfig, validity: timedelta,
+    counts: dict[str, int],
+) -> None:
+    """Bulk-insert the tickets and first messages of a batch of bills, skipping tickets that exist."""
+    existing = set(
+        session.execute(
+            select(Ticket.bill_id, Ticket.channel, Ticket.address).where(
+                Ticket.bill_id.in_([bill.id for bill in bills]),
+                Ticket.is_test.is_(False),
+                Ticket.test_round == 0,
+            )
+        ).tuples()
+    )
+    now = clock.now()
+    tickets: list[dict[str, Any]] = []
+    plugins: list[str] = []
     for bill in bills:
         counts["bills"] += 1
+        # TODO: select the contacts of the whole batch in one query; contacts_for still runs one or two
+        # queries per bill.
         contacts = contacts_for(session, bill)
         if not contacts:
             counts["without_contact"] += 1
@@ -67,11 +104,35 @@ def _issue_tickets(
             if not plugin:
                 counts["no_channel"] += 1
                 continue
-            message = issue_ticket(session, bill, channel=contact.channel, address=contact.address,
-                                   plugin=plugin, validity=validity)
-            if message is None:
+            if (bill.id, contact.channel, contact.address) in existing:
                 counts["existing"] += 1
                 continue
-            counts["issued"] += 1
-            tasks.defer(session, "send_message", tenant, message.id)
-    return counts
+            tickets.append({
+                "bill_id": bill.id, "job_id": bill.job_id, "channel": contact.channel, "address": contact.address,
+                "is_test": False, "test_round": 0, "created_at": now, "expires_at": now + validity,
+            })
+            plugins.append(plugin)
+    if not tickets:
+        return
+
+    # Ids are read back by unique key: RETURNING with parameter order makes SQLite insert row by row.
+    session.execute(insert(Ticket), tickets)
+    ticket_ids = dict(
+        ((row.bill_id, row.channel, row.address), row.id)
+        for row in session.execute(
+            select(Ticket.id, Ticket.bill_id, Ticket.channel, Ticket.address).where(
+                Ticket.bill_id.in_([bill.id for bill in bills]), Ticket.is_test.is_(False), Ticket.test_round == 0
+            )
+        )
+    )
+    messages = []
+    for ticket, plugin in zip(tickets, plugins, strict=True):
+        ticket_id = ticket_ids[(ticket["bill_id"], ticket["channel"], ticket["address"])]
+        messages.append({"ticket_id": ticket_id, "plugin": plugin, "status": "created",
+                         "idempotency_key": f"ticket-{ticket_id}-1", "created_at": now, "updated_at": now})
+    session.execute(insert(Message), messages)
+    message_ids = session.scalars(
+        select(Message.id).where(Message.idempotency_key.in_([message["idempotency_key"] for message in messages]))
+    ).all()
+    tasks.defer_many(session, "send_message", [(tenant, message_id) for message_id in message_ids])
+    counts["issued"] += len(message_ids)
