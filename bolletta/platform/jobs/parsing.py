@@ -210,7 +210,15 @@ def _store_bills(
     if not rows:
         return duplicates
 
-    bill_ids = session.scalars(insert(Bill).returning(Bill.id, sort_by_parameter_order=True), rows).all()
+    # Ids are read back by public id: RETURNING with parameter order makes SQLite insert row by row.
+    session.execute(insert(Bill), rows)
+    ids_by_public_id = {
+        public_id: bill_id
+        for public_id, bill_id in session.execute(
+            select(Bill.public_id, Bill.id).where(Bill.public_id.in_([row["public_id"] for row in rows]))
+        )
+    }
+    bill_ids = [ids_by_public_id[row["public_id"]] for row in rows]
     instalments = [
         {"bill_id": bill_id, "position": index, "amount": item.amount, "due_date": item.due_date,
          "method": item.method, "notice_code": item.notice_code}
