@@ -125,16 +125,16 @@ def _has_doctype(data: bytes) -> bool:
 
 def local_name(element: etree._Element) -> str:
     """Return the element's tag without namespace or prefix."""
-    return etree.QName(element).localname
+    # lxml stores the tag as "{namespace}name" or "name"; the prefix is never part of it.
+    return str(element.tag).rpartition("}")[2]
 
 
 def children(element: etree._Element | None, name: str) -> Iterator[etree._Element]:
     """Yield the child elements called ``name`` in any namespace."""
     if element is None:
         return
-    for node in element:
-        if isinstance(node.tag, str) and local_name(node) == name:
-            yield node
+    # "{*}" matches any namespace and none; the filter runs in lxml and skips comments and PIs.
+    yield from element.iterchildren(f"{{*}}{name}")
 
 
 def find(element: etree._Element | None, *path: str) -> etree._Element | None:
