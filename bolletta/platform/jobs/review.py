@@ -6,7 +6,7 @@ the job page lists above the approval buttons and the CSV report exports. The ch
 
 - ``amount_change``: the amount due is more than 3 times, or less than a third of, the same
   customer's previous bill. The previous bill has the same customer code and service, an earlier
-  issue date and an earlier job; credit notes and amounts of zero or less are not compared.
+  issue date and an earlier job. Credit notes and amounts of zero or less are not compared.
 - ``missing_readings``: an electricity or gas bill with consumption has no meter readings. Only
   bills read from a JSON Lines record (alone, or enriching a FatturaPA file) are checked, because
   FatturaPA has no place for readings: a FatturaPA-only bill always lacks them.
