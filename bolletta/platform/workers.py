@@ -15,7 +15,7 @@ import dramatiq
 from dramatiq import Worker
 from dramatiq.broker import Broker, MessageProxy
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Middleware
+from dramatiq.middleware import CurrentMessage, Middleware
 
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.settings import Settings
@@ -82,6 +82,7 @@ def setup_broker(settings: Settings) -> Broker:
             f"BOLLETTA_BROKER_URL must start with redis:// or amqp:// (got {url.split(':', 1)[0]}://...)"
         )
     broker.add_middleware(OutboxCompletion())
+    broker.add_middleware(CurrentMessage())
     dramatiq.set_broker(broker)
     _broker = broker
     logger.info("broker: %s", type(broker).__name__)

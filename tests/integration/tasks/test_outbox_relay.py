@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.tenant import Job, OutboxTask
 from bolletta.platform.stack import EmbeddedStack
-from tests.integration.stack_support import create_test_tenant, new_slug, open_demo_job, running_stack, wait_idle
+from tests.integration.stack_support import (
+    create_test_tenant,
+    mails_to,
+    new_slug,
+    open_demo_job,
+    running_stack,
+    wait_idle,
+)
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +95,26 @@ def test_lost_in_memory_work_is_sent_again(stack: EmbeddedStack) -> None:
     with stack.rt.db.tenant_session(tenant) as session:
         unfinished = session.scalars(select(OutboxTask).where(OutboxTask.done_at.is_(None))).all()
     assert unfinished == []
+
+
+def test_redelivered_notice_is_mailed_once(stack: EmbeddedStack) -> None:
+    tenant = create_test_tenant(stack, new_slug("once"))
+    job_id = open_demo_job(stack, tenant).job_id
+    wait_idle(stack)
+    before = len(mails_to(stack, f"staff@{tenant}.example"))
+    with stack.rt.db.tenant_session(tenant) as session:
+        row = OutboxTask(actor="notify_job", args=[tenant, job_id, "parsed"], created_at=clock.now())
+        session.add(row)
+        session.commit()
+        row_id = row.id
+
+    tasks.relay_all(stack.rt.db)
+    wait_idle(stack)
+    with stack.rt.db.tenant_session(tenant) as session:
+        # The broker delivers the same message again, as after a worker crash before its ack.
+        session.execute(update(OutboxTask).where(OutboxTask.id == row_id).values(sent_at=None, done_at=None))
+        session.commit()
+    tasks.relay_all(stack.rt.db)
+    wait_idle(stack)
+
+    assert len(mails_to(stack, f"staff@{tenant}.example")) == before + 1
