@@ -135,7 +135,10 @@ class SmtpChannel(Channel):
 
     def _deliver(self, email_message: EmailMessage, recipient: str) -> None:
         settings = self.settings
-        tls_context = ssl.create_default_context(cafile=settings.ca_file or None)
+        # Building a TLS context loads the CA bundle (a noticeable cost per message), so only when used.
+        tls_context = None
+        if settings.security != "none":
+            tls_context = ssl.create_default_context(cafile=settings.ca_file or None)
         client: smtplib.SMTP
         if settings.security == "tls":
             client = smtplib.SMTP_SSL(

@@ -117,7 +117,8 @@ def send_mail(
 
 
 def _deliver(server: SmtpServer, message: EmailMessage, envelope_from: str, to: list[str]) -> None:
-    tls_context = ssl.create_default_context()
+    # Building a TLS context loads the CA bundle, so only when the connection uses TLS.
+    tls_context = ssl.create_default_context() if server.scheme in ("smtps", "smtp+starttls") else None
     client: smtplib.SMTP
     if server.scheme == "smtps":
         client = smtplib.SMTP_SSL(server.host, server.port, timeout=SMTP_TIMEOUT_SECONDS, context=tls_context)
