@@ -5,6 +5,12 @@ before generic wording: "Ricalcolo spesa per la materia energia" is a recalculat
 trasporto, gestione contatore e oneri sistema" is transport and meter, not system charges. A tenant
 may set its own table (``TenantConfig.cost_rules``), which replaces the default one whole.
 
+Two layouts of categories exist. ``summary_2016`` is the regulated cost summary of bills before July
+2025, and ``receipt_2025`` the receipt-style layout for electricity and gas bills from then on, whose
+quota categories are split into a ``sale`` and a ``network_system`` part. Each layout has its own
+default table. The names are those of the JSON Lines flow
+(:mod:`bolletta.platform.ingest.flow_schema`), so FatturaPA and JSON Lines bills share them.
+
 The default follows the summary headings ARERA prescribes for electricity and gas bills ("Spesa per
 la materia energia", "Spesa per la materia gas naturale", "Spesa per il trasporto e la gestione del
 contatore", "Spesa per oneri di sistema", "Imposte", "Ricalcoli", "Altre partite", "Bonus sociale",
@@ -95,15 +101,129 @@ def classify_cost(description: str, rules: Sequence[CostRule] = DEFAULT_COST_RUL
     return DEFAULT_CATEGORY
 
 
-def checked_cost_rules(rules: Iterable[Sequence[str]]) -> tuple[CostRule, ...]:
+SUMMARY_2016 = "summary_2016"
+RECEIPT_2025 = "receipt_2025"
+COSTS_LAYOUTS = (SUMMARY_2016, RECEIPT_2025)
+
+RECEIPT_2025_QUOTAS = frozenset({"consumption_quota", "fixed_quota", "power_quota"})
+"""Categories of ``receipt_2025`` that are split into a ``sale`` and a ``network_system`` part."""
+
+RECEIPT_2025_CATEGORIES = RECEIPT_2025_QUOTAS | frozenset(
+    {
+        "excise",
+        "vat",
+        "social_bonus",
+        "tv_licence",
+        "recalculation",
+        "late_interest",
+        "additional_services",
+        "other",
+    }
+)
+"""Every category a line can fall in under ``receipt_2025``."""
+# NOTE: the receipt_2025 names and keywords follow the product's design notes and the wording of
+# sample bills, not a reading of ARERA's resolution; check them against the text in force.
+
+RECEIPT_2025_CONSUMPTION_CATEGORY = "consumption_quota"
+
+COST_PARTS = ("sale", "network_system")
+
+DEFAULT_RECEIPT_2025_RULES: tuple[CostRule, ...] = (
+    # Corrections and bonuses first: their descriptions repeat the name of what they correct.
+    ("ricalcol", "recalculation"),
+    ("conguagli", "recalculation"),
+    ("bonus", "social_bonus"),
+    ("canone rai", "tv_licence"),
+    ("canone tv", "tv_licence"),
+    ("canone di abbonamento alla televisione", "tv_licence"),
+    ("canone televisi", "tv_licence"),
+    ("interessi di mora", "late_interest"),
+    ("interessi moratori", "late_interest"),
+    ("interessi per ritardato pagamento", "late_interest"),
+    ("quota consumi", "consumption_quota"),
+    ("quota variabile", "consumption_quota"),
+    ("quota fissa", "fixed_quota"),
+    ("quota potenza", "power_quota"),
+    ("accis", "excise"),
+    ("imposta erariale", "excise"),
+    ("imposte erariali", "excise"),
+    ("imposta di consumo", "excise"),
+    ("addizional", "excise"),
+    ("imposte", "excise"),
+    ("servizi aggiuntivi", "additional_services"),
+    ("servizi accessori", "additional_services"),
+    ("servizio aggiuntivo", "additional_services"),
+)
+"""Default table of ``receipt_2025``, for headings such as "Quota consumi – vendita", "Quota fissa –
+rete e oneri" and "Quota potenza"."""
+
+PART_RULES: tuple[CostRule, ...] = (
+    # Sale words first, because a sale line may still mention "oneri" ("oneri di commercializzazione").
+    ("vendita", "sale"),
+    ("commercializzazione", "sale"),
+    ("materia", "sale"),
+    ("rete", "network_system"),
+    ("oneri", "network_system"),
+    ("trasporto", "network_system"),
+    ("distribuzione", "network_system"),
+    ("gestione del contatore", "network_system"),
+)
+"""Keywords that give the part of a quota line whose rule names no part, the first match winning."""
+
+
+def default_cost_rules(layout: str) -> tuple[CostRule, ...]:
+    """Return the default keyword table of ``layout``."""
+    return DEFAULT_RECEIPT_2025_RULES if layout == RECEIPT_2025 else DEFAULT_COST_RULES
+
+
+def split_category(category: str) -> tuple[str, str | None]:
+    """Split a rule's category into the category and the part it fixes (``fixed_quota/sale``)."""
+    name, _, part = category.partition("/")
+    return name, part or None
+
+
+def classify_part(description: str) -> str | None:
+    """Return ``sale`` or ``network_system`` for a quota line's description, or ``None`` when unknown."""
+    part = classify_cost(description, PART_RULES)
+    return None if part == DEFAULT_CATEGORY else part
+
+
+def layout_of_rules(rules: Iterable[Sequence[str]]) -> str:
+    """Return ``receipt_2025`` when a tenant's table uses a quota category, else ``summary_2016``.
+
+    This lets a tenant choose the layout through its ``cost_rules`` alone.
+    """
+    for rule in rules:
+        if not isinstance(rule, str) and len(rule) == 2 and split_category(str(rule[1]))[0] in RECEIPT_2025_QUOTAS:
+            return RECEIPT_2025
+    return SUMMARY_2016
+
+
+def checked_costs_layout(layout: str) -> str:
+    """Return ``layout`` after checking it names a known layout.
+
+    Raises:
+        ValueError: ``layout`` is not ``summary_2016`` or ``receipt_2025``. This is a tenant
+            configuration error.
+    """
+    if layout not in COSTS_LAYOUTS:
+        raise ValueError(f"costs_layout is {layout!r}; use one of {', '.join(COSTS_LAYOUTS)}")
+    return layout
+
+
+def checked_cost_rules(rules: Iterable[Sequence[str]], layout: str = SUMMARY_2016) -> tuple[CostRule, ...]:
     """Return a tenant's keyword table normalized for :func:`classify_cost`, or the default when empty.
 
-    Keywords are lower-cased and their spaces collapsed, as descriptions are before matching.
+    Keywords are lower-cased and their spaces collapsed, as descriptions are before matching. Under
+    ``receipt_2025`` a quota category may fix its part after a slash (``fixed_quota/network_system``);
+    without one, the part comes from :data:`PART_RULES`.
 
     Raises:
         ValueError: a rule is not a keyword and a category, a keyword is empty, or a category is
-            not one of ``CATEGORIES``. This is a tenant configuration error.
+            not one of the layout's categories. This is a tenant configuration error.
     """
+    checked_costs_layout(layout)
+    allowed = _allowed_categories(layout)
     checked: list[CostRule] = []
     for position, rule in enumerate(rules, start=1):
         if isinstance(rule, str) or len(rule) != 2:
@@ -112,9 +232,17 @@ def checked_cost_rules(rules: Iterable[Sequence[str]]) -> tuple[CostRule, ...]:
         category = str(rule[1])
         if not keyword:
             raise ValueError(f"cost rule {position} has an empty keyword")
-        if category not in CATEGORIES:
+        if category not in allowed:
             raise ValueError(
-                f"cost rule {position} has the category {category!r}; use one of {', '.join(sorted(CATEGORIES))}"
+                f"cost rule {position} has the category {category!r}, which the {layout} layout does not "
+                f"have; use one of {', '.join(sorted(allowed))}"
             )
         checked.append((keyword, category))
-    return tuple(checked) or DEFAULT_COST_RULES
+    return tuple(checked) or default_cost_rules(layout)
+
+
+def _allowed_categories(layout: str) -> frozenset[str]:
+    if layout == SUMMARY_2016:
+        return CATEGORIES
+    with_parts = {f"{quota}/{part}" for quota in RECEIPT_2025_QUOTAS for part in COST_PARTS}
+    return RECEIPT_2025_CATEGORIES | with_parts

@@ -16,14 +16,21 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from lxml import etree
 
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.attachments import decode_attachment
-from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES, CostRule, checked_cost_rules
-from bolletta.platform.ingest.fatturapa_lines import DEFAULT_SUPPLY_ADDRESS_TYPES, read_lines
+from bolletta.platform.ingest.cost_categories import (
+    DEFAULT_COST_RULES,
+    RECEIPT_2025,
+    CostRule,
+    checked_cost_rules,
+    layout_of_rules,
+)
+from bolletta.platform.ingest.fatturapa_lines import DEFAULT_SUPPLY_ADDRESS_TYPES, LineSummary, read_lines
 from bolletta.platform.ingest.fatturapa_payments import read_payment
 from bolletta.platform.ingest.fatturapa_values import BodyError, date_at, decimal_at
 from bolletta.platform.ingest.records import Attachment, ParsedBill, Rejection
@@ -62,6 +69,7 @@ def read_fatturapa(
     customer_code_source: str = "fiscal_code",
     attachment_max_bytes: int = 20 * 1024 * 1024,
     cost_rules: Iterable[Sequence[str]] = DEFAULT_COST_RULES,
+    costs_layout: str | None = None,
     supply_address_types: Collection[str] = DEFAULT_SUPPLY_ADDRESS_TYPES,
     xsd_dir: str | Path | None = None,
 ) -> tuple[list[ParsedBill], list[Rejection]]:
@@ -75,19 +83,26 @@ def read_fatturapa(
     (``DatiContratto/IdDocumento``).
 
     ``cost_rules`` is the ordered keyword table of :mod:`cost_categories` (an empty table means the
-    default one). ``supply_address_types`` lists the ``AltriDatiGestionali/TipoDato`` values whose
+    default one of the layout). ``costs_layout`` is ``summary_2016`` or ``receipt_2025``; ``None``
+    means ``receipt_2025`` when ``cost_rules`` uses a quota category, else ``summary_2016``. Every
+    bill records it in ``details["costs_layout"]``, and under ``receipt_2025`` also its costs with
+    their parts in ``details["receipt_costs"]``, as the JSON Lines flow does.
+
+    ``supply_address_types`` lists the ``AltriDatiGestionali/TipoDato`` values whose
     ``RiferimentoTesto`` is the supply address, compared ignoring case and punctuation. With
     ``xsd_dir``, files in the 1.2 namespace are also validated against the official schema found
     there, and each failure becomes a warning.
 
     Raises:
-        ValueError: ``customer_code_source``, ``series_pattern``, ``cost_rules`` or
+        ValueError: ``customer_code_source``, ``series_pattern``, ``cost_rules``, ``costs_layout`` or
             ``supply_address_types`` is not valid; this is a tenant configuration error, never a
             problem of the file.
     """
     pattern = re.compile(series_pattern) if isinstance(series_pattern, str) else series_pattern
     _check_customer_code_source(customer_code_source)
-    rules = checked_cost_rules(cost_rules)
+    cost_rules = list(cost_rules)
+    layout = costs_layout or layout_of_rules(cost_rules)
+    rules = checked_cost_rules(cost_rules, layout)
     if isinstance(supply_address_types, str) or not all(
         isinstance(value, str) and value.strip() for value in supply_address_types
     ):
@@ -162,6 +177,7 @@ def read_fatturapa(
                 customer_code_source=customer_code_source,
                 attachment_max_bytes=attachment_max_bytes,
                 cost_rules=rules,
+                costs_layout=layout,
                 supply_address_types=supply_address_types,
             )
         except BodyError as exc:
@@ -311,6 +327,7 @@ def _read_body(
     customer_code_source: str,
     attachment_max_bytes: int,
     cost_rules: Sequence[CostRule],
+    costs_layout: str,
     supply_address_types: Collection[str],
 ) -> ParsedBill:
     if _body_text_chars(body) > MAX_BODY_TEXT_CHARS:
@@ -359,7 +376,10 @@ def _read_body(
 
     total = decimal_at(document, "ImportoTotaleDocumento", label="DatiGeneraliDocumento")
     lines = read_lines(
-        find(body, "DatiBeniServizi"), cost_rules=cost_rules, supply_address_types=supply_address_types
+        find(body, "DatiBeniServizi"),
+        cost_rules=cost_rules,
+        costs_layout=costs_layout,
+        supply_address_types=supply_address_types,
     )
     warnings.extend(lines.warnings)
     if find(body, "DatiBeniServizi") is None:
@@ -409,7 +429,15 @@ def _read_body(
         costs=lines.costs,
         attachments=attachments,
         warnings=warnings,
+        details=_layout_details(costs_layout, lines),
     )
+
+
+def _layout_details(costs_layout: str, lines: LineSummary) -> dict[str, Any]:
+    details: dict[str, Any] = {"costs_layout": costs_layout}
+    if costs_layout == RECEIPT_2025:
+        details["receipt_costs"] = lines.receipt_costs
+    return details
 
 
 def _series_and_year(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 from lxml import etree
@@ -13,8 +14,14 @@ from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.cost_categories import (
     CONSUMPTION_CATEGORY,
     DEFAULT_COST_RULES,
+    RECEIPT_2025,
+    RECEIPT_2025_CONSUMPTION_CATEGORY,
+    RECEIPT_2025_QUOTAS,
+    SUMMARY_2016,
     CostRule,
     classify_cost,
+    classify_part,
+    split_category,
 )
 from bolletta.platform.ingest.fatturapa_values import date_at, decimal_at
 from bolletta.platform.ingest.records import CostLine
@@ -42,6 +49,9 @@ class LineSummary(msgspec.Struct, kw_only=True):
     period_to: date | None = None
     service: str | None = None
     warnings: list[Text] = []
+    receipt_costs: list[dict[str, Any]] = []
+    """Under ``receipt_2025``: every cost as the JSON Lines flow writes it (``category``, ``part``,
+    ``label``, decimal strings), in line order with the VAT last; empty under ``summary_2016``."""
 
 
 def normalize_unit(unit: str | None) -> str | None:
@@ -55,9 +65,12 @@ def read_lines(
     beni_servizi: etree._Element | None,
     *,
     cost_rules: Sequence[CostRule] = DEFAULT_COST_RULES,
+    costs_layout: str = SUMMARY_2016,
     supply_address_types: Collection[str] = DEFAULT_SUPPLY_ADDRESS_TYPES,
 ) -> LineSummary:
     """Summarize the ``DettaglioLinee`` and ``DatiRiepilogo`` of ``DatiBeniServizi``.
+
+    ``cost_rules`` must already be checked for ``costs_layout`` (see ``checked_cost_rules``).
 
     Raises:
         BodyError: an amount, quantity or date on a line is malformed.
@@ -76,8 +89,14 @@ def read_lines(
                 T_("{line} has no PrezzoTotale and was left out of the cost summary.", line=label)
             )
         else:
+            category, part = split_category(cost.category)
+            cost.category = category
             summary.costs.append(cost)
-            if cost.category == CONSUMPTION_CATEGORY and cost.quantity is not None and cost.unit in _SERVICE_BY_UNIT:
+            if costs_layout == RECEIPT_2025:
+                part = _receipt_part(category, part, cost.label, label, summary)
+                summary.receipt_costs.append(_receipt_cost(cost, part))
+            counted = _is_consumption(category, part, costs_layout)
+            if counted and cost.quantity is not None and cost.unit in _SERVICE_BY_UNIT:
                 consumption[cost.unit] = consumption.get(cost.unit, Decimal(0)) + cost.quantity
 
         _read_supply_point(line, summary)
@@ -89,7 +108,10 @@ def read_lines(
             ends.append(end)
 
     for position, riepilogo in enumerate(children(beni_servizi, "DatiRiepilogo"), start=1):
-        summary.costs.append(_read_vat(riepilogo, f"DatiRiepilogo {position}"))
+        vat = _read_vat(riepilogo, f"DatiRiepilogo {position}")
+        summary.costs.append(vat)
+        if costs_layout == RECEIPT_2025:
+            summary.receipt_costs.append(_receipt_cost(vat, None))
 
     _set_consumption(summary, consumption)
     summary.period_from = min(starts, default=None)
@@ -111,6 +133,38 @@ def _read_cost(line: etree._Element, label: str, rules: Sequence[CostRule]) -> C
         unit=normalize_unit(text(line, "UnitaMisura")),
         unit_price=decimal_at(line, "PrezzoUnitario", label=label),
     )
+
+
+def _is_consumption(category: str, part: str | None, costs_layout: str) -> bool:
+    """Tell whether a line's quantity is the consumption, never a repeat of it."""
+    if costs_layout == RECEIPT_2025:
+        # The network part of the consumption quota repeats the kWh or Smc of the sale part.
+        return category == RECEIPT_2025_CONSUMPTION_CATEGORY and part == "sale"
+    return category == CONSUMPTION_CATEGORY
+
+
+def _receipt_part(category: str, part: str | None, description: str, label: str, summary: LineSummary) -> str | None:
+    """Return the part of a ``receipt_2025`` quota line, or ``None`` for other categories."""
+    if category not in RECEIPT_2025_QUOTAS:
+        return None
+    part = part or classify_part(description)
+    if part is None:
+        summary.warnings.append(T_(
+            "{line} is a {category} cost, but its description names neither the sale nor the network and "
+            "system charges part, so the part is left empty. Add a cost rule such as {category}/sale "
+            "for this wording.",
+            line=label, category=category,
+        ))
+    return part
+
+
+def _receipt_cost(cost: CostLine, part: str | None) -> dict[str, Any]:
+    """Return ``cost`` with its part as a JSON Lines ``costs`` item, leaving out empty fields."""
+    item: dict[str, Any] = {"category": cost.category, "part": part, "label": cost.label, "amount": str(cost.amount)}
+    item["quantity"] = None if cost.quantity is None else str(cost.quantity)
+    item["unit"] = cost.unit
+    item["unit_price"] = None if cost.unit_price is None else str(cost.unit_price)
+    return {key: value for key, value in item.items() if value is not None}
 
 
 def _read_vat(riepilogo: etree._Element, label: str) -> CostLine:

@@ -10,11 +10,14 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
+from bolletta.flows.base import FlowReader
 from bolletta.platform.ingest.archive import ArchiveLimits
 from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES
 from bolletta.platform.ingest.fatturapa_lines import DEFAULT_SUPPLY_ADDRESS_TYPES
+from bolletta.platform.ingest.flow_readers import BUILTIN_FLOW_IDS
 from bolletta.platform.ingest.records import FlowReading, IgnoredEntry, ParsedBill, ParsedContact, Rejection
 from bolletta.platform.ingest.stream import DEFAULT_CONTACTS_PATTERN, iter_flow, pdf_stem_for_number
+from bolletta.platform.plugins import PluginSet
 
 __all__ = ["DEFAULT_CONTACTS_PATTERN", "pdf_stem_for_number", "read_flow"]
 
@@ -28,13 +31,17 @@ def read_flow(
     customer_code_source: str = "fiscal_code",
     supply_address_types: Collection[str] = DEFAULT_SUPPLY_ADDRESS_TYPES,
     cost_rules: Iterable[Sequence[str]] = DEFAULT_COST_RULES,
+    costs_layout: str | None = None,
     xsd_dir: str | Path | None = None,
     contacts_pattern: str = DEFAULT_CONTACTS_PATTERN,
+    flow_formats: Collection[str] = BUILTIN_FLOW_IDS,
+    plugins: PluginSet[FlowReader] | None = None,
 ) -> FlowReading:
     """Read every entry of an uploaded flow into bills, contacts, rejections and ignored entries.
 
-    ``series_pattern``, ``customer_code_source``, ``supply_address_types``, ``cost_rules`` and
-    ``xsd_dir`` are passed to :func:`read_fatturapa`. Signed
+    ``series_pattern``, ``customer_code_source``, ``supply_address_types``, ``cost_rules``,
+    ``costs_layout`` and ``xsd_dir`` are passed to :func:`read_fatturapa` and to every other flow
+    plugin. ``flow_formats`` and ``plugins`` choose the flow plugins (see :func:`iter_flow`). Signed
     ``.xml.p7m`` files are unwrapped first, and their bills get a "signature not verified" warning.
     Each JSON Lines record with the document number of a FatturaPA bill is merged into that bill
     (see :mod:`bolletta.platform.ingest.enrich`). Then PDFs are attached,
@@ -44,14 +51,16 @@ def read_flow(
 
     Raises:
         ArchiveRejected: the archive as a whole cannot be used (see :func:`iter_archive`).
-        ValueError: a FatturaPA mapping setting is not valid (see :func:`read_fatturapa`).
+        ValueError: a mapping setting is not valid (see :func:`read_fatturapa`), or ``costs_layout``
+            is not ``summary_2016`` or ``receipt_2025``.
     """
     reading = FlowReading()
     positions: dict[int, int] = {}
     items = iter_flow(
         source, filename, limits, series_pattern=series_pattern, customer_code_source=customer_code_source,
-        supply_address_types=supply_address_types, cost_rules=cost_rules, xsd_dir=xsd_dir,
-        contacts_pattern=contacts_pattern, positions=positions,
+        supply_address_types=supply_address_types, cost_rules=cost_rules, costs_layout=costs_layout,
+        xsd_dir=xsd_dir, contacts_pattern=contacts_pattern, flow_formats=flow_formats, plugins=plugins,
+        positions=positions,
     )
     for item in items:
         if isinstance(item, ParsedBill):

@@ -12,7 +12,12 @@ and the FatturaPA bills whose document number one of them carries. The order of 
    matches inflated at that moment. A bill that a record enriches is held until the last file,
    because enrichment needs every FatturaPA bill with that number;
 5. without FatturaPA files, each JSON Lines file is read and yielded on its own;
-6. PDFs that no bill took are inflated to check them and reported as ignored.
+6. files that a third-party flow plugin claims are read one at a time and their bills yielded;
+7. PDFs that no bill took are inflated to check them and reported as ignored.
+
+Entries are matched to readers by the flow plugins' ``patterns`` (group ``bolletta.flows``): the
+built-in FatturaPA, signed FatturaPA and JSON Lines readers first, then the tenant's contacts file
+pattern, then the third-party readers the tenant accepts.
 
 A bad file never stops the others: its problem is yielded as a ``Rejection``. Only a problem with the
 archive itself raises ``ArchiveRejected``, possibly after bills were yielded.
@@ -21,12 +26,13 @@ archive itself raises ``ArchiveRejected``, possibly after bills were yielded.
 from __future__ import annotations
 
 import fnmatch
-import functools
+import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
+from bolletta.flows.base import FlowOptions, FlowReader
 from bolletta.platform.i18n.message import T_
 from bolletta.platform.ingest.archive import (
     BARE_FILE_SUFFIXES,
@@ -37,13 +43,17 @@ from bolletta.platform.ingest.archive import (
     open_archive,
 )
 from bolletta.platform.ingest.contacts import read_contacts
-from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES, checked_cost_rules
+from bolletta.platform.ingest.cost_categories import (
+    DEFAULT_COST_RULES,
+    checked_cost_rules,
+    checked_costs_layout,
+    layout_of_rules,
+)
 from bolletta.platform.ingest.enrich import enrich_bills
 from bolletta.platform.ingest.errors import ContactsFileRejected
-from bolletta.platform.ingest.fatturapa import read_fatturapa
 from bolletta.platform.ingest.fatturapa_lines import DEFAULT_SUPPLY_ADDRESS_TYPES
-from bolletta.platform.ingest.jsonl import JsonlReading, PdfReference, read_jsonl
-from bolletta.platform.ingest.p7m import SIGNATURE_NOT_VERIFIED, SignedFileRejected, unwrap_p7m
+from bolletta.platform.ingest.flow_readers import BUILTIN_FLOW_IDS, BUILTIN_FLOW_READERS, JsonlFlowReader
+from bolletta.platform.ingest.jsonl import JsonlReading, PdfReference
 from bolletta.platform.ingest.records import (
     Attachment,
     IgnoredEntry,
@@ -51,11 +61,15 @@ from bolletta.platform.ingest.records import (
     ParsedContact,
     Rejection,
 )
+from bolletta.platform.plugins import PluginSet, load_plugins
 
 FlowItem = ParsedBill | ParsedContact | Rejection | IgnoredEntry
 """One thing :func:`iter_flow` yields."""
 
-_XmlReader = Callable[[bytes, str], tuple[list[ParsedBill], list[Rejection]]]
+FLOW_PLUGIN_GROUP = "bolletta.flows"
+
+logger = logging.getLogger(__name__)
+
 _Notice = Rejection | IgnoredEntry
 
 DEFAULT_CONTACTS_PATTERN = "contacts*.csv"
@@ -71,8 +85,11 @@ def iter_flow(
     customer_code_source: str = "fiscal_code",
     supply_address_types: Collection[str] = DEFAULT_SUPPLY_ADDRESS_TYPES,
     cost_rules: Iterable[Sequence[str]] = DEFAULT_COST_RULES,
+    costs_layout: str | None = None,
     xsd_dir: str | Path | None = None,
     contacts_pattern: str = DEFAULT_CONTACTS_PATTERN,
+    flow_formats: Collection[str] = BUILTIN_FLOW_IDS,
+    plugins: PluginSet[FlowReader] | None = None,
     positions: dict[int, int] | None = None,
 ) -> Iterator[FlowItem]:
     """Yield the bills, contacts, rejections and ignored entries of an uploaded flow as they are read.
@@ -86,29 +103,73 @@ def iter_flow(
     position of each yielded bill in archive order (FatturaPA bills first, then standalone records),
     so a caller that collects every bill can restore that order.
 
+    ``flow_formats`` lists the ids of the flow plugins whose files are read; an entry that only an
+    unlisted plugin would read is reported as ignored. ``plugins`` replaces the plugins installed
+    under group ``bolletta.flows``, for tests. The built-in readers are used even when their entry
+    points are missing, and a plugin that failed to load is logged by the loader and skipped.
+
     Raises:
         ArchiveRejected: the archive as a whole cannot be used (see :func:`iter_archive`). It can be
             raised after some items were yielded; the caller must then drop them.
-        ValueError: a FatturaPA mapping setting is not valid (see :func:`read_fatturapa`).
+        ValueError: a mapping setting is not valid (see :func:`read_fatturapa`), or ``costs_layout``
+            is not ``summary_2016`` or ``receipt_2025``.
     """
+    # NOTE: TenantConfig has no flow_formats or costs_layout setting yet, because the job parser
+    # (bolletta/platform/jobs/parsing.py) would have to pass them; until then every job reads the
+    # built-in formats, and the layout follows the tenant's cost_rules.
     limits = limits or ArchiveLimits()
-    read_xml: _XmlReader = functools.partial(
-        read_fatturapa,
-        series_pattern=series_pattern,
+    rule_list = list(cost_rules)
+    layout = checked_costs_layout(costs_layout or layout_of_rules(rule_list))
+    options = FlowOptions(
+        series_pattern=re.compile(series_pattern) if isinstance(series_pattern, str) else series_pattern,
         customer_code_source=customer_code_source,
+        supply_address_types=tuple(supply_address_types),
+        cost_rules=checked_cost_rules(rule_list, layout),
+        costs_layout=layout,
         attachment_max_bytes=limits.attachment_max_bytes,
-        cost_rules=checked_cost_rules(cost_rules),
-        supply_address_types=supply_address_types,
-        xsd_dir=xsd_dir,
+        xsd_dir=Path(xsd_dir) if xsd_dir else None,
     )
-    pattern = contacts_pattern.lower()
+    readers = flow_readers(flow_formats, plugins)
+    stream_args = (readers, options, contacts_pattern.lower(), positions)
 
     if filename.lower().endswith(BARE_FILE_SUFFIXES):
         [item] = iter_archive(source, filename, limits)
-        yield from _FlowStream(_BareEntry(item), read_xml, pattern, positions).items()
+        yield from _FlowStream(_BareEntry(item), *stream_args).items()
         return
     with open_archive(source, filename, limits) as archive:
-        yield from _FlowStream(_ZipEntries(archive), read_xml, pattern, positions).items()
+        yield from _FlowStream(_ZipEntries(archive), *stream_args).items()
+
+
+def flow_readers(flow_formats: Collection[str], plugins: PluginSet[FlowReader] | None = None) -> list[FlowReader]:
+    """Create the readers of the accepted formats: the built-in ones first, then the others by id.
+
+    ``plugins`` defaults to the plugins installed under group ``bolletta.flows``.
+
+    Raises:
+        ValueError: ``flow_formats`` is a single string rather than a list of ids.
+    """
+    if isinstance(flow_formats, str):
+        raise ValueError(f"flow_formats must be a list of flow plugin ids, not {flow_formats!r}")
+    if plugins is None:
+        plugins = load_plugins(FLOW_PLUGIN_GROUP, FlowReader)  # type: ignore[type-abstract]
+    loaded = plugins.plugins
+    builtin = {reader.id: reader for reader in BUILTIN_FLOW_READERS}
+    accepted = set(flow_formats)
+    ordered = [*BUILTIN_FLOW_IDS, *(plugin_id for plugin_id in loaded if plugin_id not in builtin)]
+
+    readers: list[FlowReader] = []
+    for plugin_id in ordered:
+        if plugin_id not in accepted:
+            continue
+        reader_class = loaded.get(plugin_id) or builtin.get(plugin_id)
+        if reader_class is None:
+            continue
+        if plugin_id in builtin and plugin_id not in loaded:
+            logger.warning("built-in flow plugin %s has no entry point; reinstall the package", plugin_id)
+        readers.append(reader_class())
+    for plugin_id in sorted(accepted - set(ordered)):
+        logger.warning("flow format %s is accepted but no flow plugin with that id is loaded", plugin_id)
+    return readers
 
 
 class _ZipEntries:
@@ -139,32 +200,38 @@ _Entries = _ZipEntries | _BareEntry
 
 class _FlowStream:
     def __init__(
-        self, entries: _Entries, read_xml: _XmlReader, contacts_pattern: str, positions: dict[int, int] | None
+        self,
+        entries: _Entries,
+        readers: list[FlowReader],
+        options: FlowOptions,
+        contacts_pattern: str,
+        positions: dict[int, int] | None,
     ) -> None:
         self.entries = entries
         self.positions = positions
-        self.read_xml = read_xml
+        self.builtin_readers = [reader for reader in readers if reader.id in BUILTIN_FLOW_IDS]
+        self.other_readers = [reader for reader in readers if reader.id not in BUILTIN_FLOW_IDS]
+        self.options = options
         self.contacts_pattern = contacts_pattern
         self.pdfs = _PdfPool(entries)
+        self.reader_of: dict[str, FlowReader] = {}
+        """The reader chosen for each bill file, by entry name."""
 
     def items(self) -> Iterator[FlowItem]:
-        bill_files: list[str] = []
-        jsonl_files: list[str] = []
-        contact_files: list[str] = []
+        files: dict[str, list[str]] = {"bill": [], "jsonl": [], "contacts": [], "plugin": []}
         for name in self.entries.names:
-            lower = name.lower()
-            if lower.endswith((".xml.p7m", ".xml")):
-                bill_files.append(name)
-            elif lower.endswith(".jsonl"):
-                jsonl_files.append(name)
-            elif fnmatch.fnmatchcase(PurePosixPath(lower).name, self.contacts_pattern):
-                contact_files.append(name)
-            elif lower.endswith(".pdf"):
+            kind = self._classify(name)
+            if kind == "pdf":
                 self.pdfs.add(name)
+            elif kind is not None:
+                files[kind].append(name)
             else:
                 yield IgnoredEntry(
                     file=name, reason=T_("not a bill, contacts or PDF file, so it was not read")
                 )
+        bill_files, jsonl_files, contact_files, plugin_files = (
+            files["bill"], files["jsonl"], files["contacts"], files["plugin"]
+        )
 
         for name in contact_files:
             yield from self._read_contacts(name)
@@ -176,7 +243,7 @@ class _FlowStream:
                 if isinstance(item, Rejection):
                     yield item
                 else:
-                    flows.append(read_jsonl(item.content, item.name))
+                    flows.append(JsonlFlowReader().read_records(item.content, item.name))
             yield from self._read_fatturapa(bill_files, flows)
         else:
             for name in jsonl_files:
@@ -186,9 +253,31 @@ class _FlowStream:
                     continue
                 # TODO: read the records line by line: a JSON Lines file is still read whole, so one
                 # large file costs memory in proportion to its records.
-                yield from self._enrich([], [read_jsonl(item.content, item.name)])
+                yield from self._enrich([], [JsonlFlowReader().read_records(item.content, item.name)])
+
+        for name in plugin_files:
+            yield from self._read_plugin_file(name)
 
         yield from self.pdfs.unused()
+
+    def _classify(self, name: str) -> str | None:
+        """Return which step reads entry ``name``, and remember its reader for bill and plugin files."""
+        base_name = PurePosixPath(name).name
+        builtin = _claiming_reader(self.builtin_readers, base_name)
+        if isinstance(builtin, JsonlFlowReader):
+            return "jsonl"
+        if builtin is not None:
+            self.reader_of[name] = builtin
+            return "bill"
+        if fnmatch.fnmatchcase(base_name.lower(), self.contacts_pattern):
+            return "contacts"
+        other = _claiming_reader(self.other_readers, base_name)
+        if other is not None:
+            self.reader_of[name] = other
+            return "plugin"
+        if name.lower().endswith(".pdf"):
+            return "pdf"
+        return None
 
     def _read_contacts(self, name: str) -> Iterator[FlowItem]:
         item = self.entries.read(name)
@@ -232,16 +321,35 @@ class _FlowStream:
             self.positions[id(bill)] = len(self.positions)
 
     def _read_bill_file(self, entry: ArchiveEntry) -> tuple[list[ParsedBill], list[Rejection]]:
-        if not entry.name.lower().endswith(".p7m"):
-            return self.read_xml(entry.content, entry.name)
+        reading = self.reader_of[entry.name].read(entry.content, entry.name, self.options)
+        return reading.bills, reading.rejected
+
+    def _read_plugin_file(self, name: str) -> Iterator[FlowItem]:
+        """Read one file with a third-party reader; an exception rejects the file, naming the plugin."""
+        item = self.entries.read(name)
+        if isinstance(item, Rejection):
+            yield item
+            return
+        reader = self.reader_of[name]
         try:
-            xml = unwrap_p7m(entry.content, entry.name)
-        except SignedFileRejected as exc:
-            return [], [Rejection(file=entry.name, reason=exc.text)]
-        bills, rejected = self.read_xml(xml, entry.name)
-        for bill in bills:
-            bill.warnings = [*bill.warnings, SIGNATURE_NOT_VERIFIED.with_params(file=entry.name)]
-        return bills, rejected
+            reading = reader.read(item.content, item.name, self.options)
+        except Exception as exc:  # a plugin bug must reject its file, not the whole flow
+            logger.exception("flow plugin %s failed on %s", reader.id, item.name)
+            yield Rejection(file=item.name, reason=T_(
+                "{file} could not be read because the flow plugin {plugin} failed ({error}). Tell the "
+                "platform operator, who can update or disable the plugin.",
+                file=item.name, plugin=reader.id, error=type(exc).__name__,
+            ))
+            return
+        yield from reading.contacts
+        yield from reading.rejected
+        # NOTE: JSON Lines records do not enrich bills from third-party readers, only FatturaPA bills.
+        bills_per_file = Counter(bill.source_file for bill in reading.bills)
+        for bill in reading.bills:
+            self._place(bill)
+            self.pdfs.attach_by_name(bill, single_bill_file=bills_per_file[bill.source_file] == 1)
+            yield bill
+        yield from self.pdfs.notices()
 
     def _enrich(self, held: list[tuple[ParsedBill, bool]], flows: list[JsonlReading]) -> Iterator[FlowItem]:
         """Merge the records into the held FatturaPA bills, then yield those and the standalone records."""
@@ -258,6 +366,10 @@ class _FlowStream:
             self.pdfs.attach_by_name(bill, single_bill_file=bills_per_file[bill.source_file] == 1)
             yield bill
         yield from self.pdfs.notices()
+
+
+def _claiming_reader(readers: list[FlowReader], base_name: str) -> FlowReader | None:
+    return next((reader for reader in readers if reader.claims(base_name)), None)
 
 
 def pdf_stem_for_number(document_number: str) -> str:

@@ -119,7 +119,7 @@ def test_empty_supply_fields_filled(samples_dir: Path) -> None:
     data = build_zip({"lotto.xml": sample(samples_dir, FPR03), "flow.jsonl": jsonl(record)})
     first, second = read_flow(data, "flow.zip").bills
 
-    assert first.details == {}
+    assert first.details == {"costs_layout": "summary_2016"}
     assert first.pdr is None
     assert (second.service, second.pdr, second.supply_address) == ("gas", "00881234567890", "Via Po 3, Torino")
     assert (second.period_from, second.period_to) == (date(2014, 10, 1), date(2014, 11, 30))
@@ -143,7 +143,7 @@ def test_unmatched_record_is_own_bill(samples_dir: Path) -> None:
     assert [(bill.document_number, bill.source_file) for bill in reading.bills] == [
         ("GR20-900443E", "bill.xml"), ("X-1", "flow.jsonl")
     ]
-    assert reading.bills[0].details == {}
+    assert reading.bills[0].details == {"costs_layout": "summary_2016"}
 
 
 def test_second_record_for_bill_rejected(samples_dir: Path) -> None:
@@ -180,7 +180,7 @@ def test_ambiguous_match_rejected(samples_dir: Path) -> None:
     data = build_zip({"a.xml": text, "b.xml": text, "flow.jsonl": jsonl(RECORD)})
     reading = read_flow(data, "flow.zip")
 
-    assert [bill.details for bill in reading.bills] == [{}, {}]
+    assert [bill.details for bill in reading.bills] == [{"costs_layout": "summary_2016"}] * 2
     [rejection] = reading.rejected
     assert "matches 2 FatturaPA bills of year 2020" in render(rejection.reason, "en")
 
@@ -206,5 +206,5 @@ def test_rejected_record_leaves_bill_alone(samples_dir: Path) -> None:
     reading = read_flow(data, "flow.zip")
 
     [bill] = reading.bills
-    assert bill.details == {}
+    assert bill.details == {"costs_layout": "summary_2016"}
     assert [item.field for item in reading.rejected] == ["document.amount_due"]

@@ -1,0 +1,1 @@
+"""Flow plugins: readers of billing flow formats (entry point group ``bolletta.flows``)."""
