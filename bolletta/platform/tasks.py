@@ -18,10 +18,11 @@ import dramatiq
 from dramatiq import Worker
 from dramatiq.broker import Broker
 from dramatiq.brokers.stub import StubBroker
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from bolletta.platform import clock
+from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import OutboxTask
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,8 @@ def defer_many(session: Session, actor_name: str, args_list: Sequence[Sequence[A
     if not args_list:
         return
     now = clock.now()
-    session.execute(insert(OutboxTask), [{"actor": actor_name, "args": list(args), "created_at": now}
-                                         for args in args_list])
+    insert_rows(session, OutboxTask, [{"actor": actor_name, "args": list(args), "created_at": now}
+                                      for args in args_list])
     session.info[_PENDING_KEY] = True
 
 

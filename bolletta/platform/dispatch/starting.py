@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bolletta.platform import clock, tasks
+from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch.contacts import contacts_for
 from bolletta.platform.jobs import states
@@ -116,7 +117,7 @@ def _issue_batch(
         return
 
     # Ids are read back by unique key: RETURNING with parameter order makes SQLite insert row by row.
-    session.execute(insert(Ticket), tickets)
+    insert_rows(session, Ticket, tickets)
     ticket_ids = dict(
         ((row.bill_id, row.channel, row.address), row.id)
         for row in session.execute(
@@ -130,7 +131,7 @@ def _issue_batch(
         ticket_id = ticket_ids[(ticket["bill_id"], ticket["channel"], ticket["address"])]
         messages.append({"ticket_id": ticket_id, "plugin": plugin, "status": "created",
                          "idempotency_key": f"ticket-{ticket_id}-1", "created_at": now, "updated_at": now})
-    session.execute(insert(Message), messages)
+    insert_rows(session, Message, messages)
     message_ids = session.scalars(
         select(Message.id).where(Message.idempotency_key.in_([message["idempotency_key"] for message in messages]))
     ).all()

@@ -13,11 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bolletta.platform import clock, tasks
+from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import Bill, Contact, CostLine, Instalment, Job
 from bolletta.platform.errors import InvalidTransition
 from bolletta.platform.i18n.message import T_, Text, render, to_json
@@ -211,7 +212,7 @@ def _store_bills(
         return duplicates
 
     # Ids are read back by public id: RETURNING with parameter order makes SQLite insert row by row.
-    session.execute(insert(Bill), rows)
+    insert_rows(session, Bill, rows)
     ids_by_public_id = {
         public_id: bill_id
         for public_id, bill_id in session.execute(
@@ -231,10 +232,8 @@ def _store_bills(
         for bill_id, parsed in zip(bill_ids, new, strict=True)
         for index, item in enumerate(parsed.costs, start=1)
     ]
-    if instalments:
-        session.execute(insert(Instalment), instalments)
-    if costs:
-        session.execute(insert(CostLine), costs)
+    insert_rows(session, Instalment, instalments)
+    insert_rows(session, CostLine, costs)
     return duplicates
 
 
@@ -304,9 +303,8 @@ class _ContactWriter:
 
 
 def _store_contacts(session: Session, contacts: _ContactWriter) -> None:
-    if contacts.pending:
-        session.execute(insert(Contact), contacts.pending)
-        contacts.pending = []
+    insert_rows(session, Contact, contacts.pending)
+    contacts.pending = []
 
 
 def _finish(session: Session, job: Job, progress: _Progress, *, archive_error: Text | None = None) -> None:
