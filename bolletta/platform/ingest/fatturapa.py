@@ -24,7 +24,6 @@ from lxml import etree
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.attachments import decode_attachment
 from bolletta.platform.ingest.cost_categories import (
-    DEFAULT_COST_RULES,
     RECEIPT_2025,
     CostRule,
     checked_cost_rules,
@@ -68,7 +67,7 @@ def read_fatturapa(
     series_pattern: str | re.Pattern[str] | None = None,
     customer_code_source: str = "fiscal_code",
     attachment_max_bytes: int = 20 * 1024 * 1024,
-    cost_rules: Iterable[Sequence[str]] = DEFAULT_COST_RULES,
+    cost_rules: Iterable[Sequence[str]] = (),
     costs_layout: str | None = None,
     supply_address_types: Collection[str] = DEFAULT_SUPPLY_ADDRESS_TYPES,
     xsd_dir: str | Path | None = None,

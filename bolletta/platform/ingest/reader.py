@@ -12,7 +12,6 @@ from pathlib import Path
 
 from bolletta.flows.base import FlowReader
 from bolletta.platform.ingest.archive import ArchiveLimits
-from bolletta.platform.ingest.cost_categories import DEFAULT_COST_RULES
 from bolletta.platform.ingest.fatturapa_lines import DEFAULT_SUPPLY_ADDRESS_TYPES
 from bolletta.platform.ingest.flow_readers import BUILTIN_FLOW_IDS
 from bolletta.platform.ingest.records import FlowReading, IgnoredEntry, ParsedBill, ParsedContact, Rejection
@@ -30,7 +29,7 @@ def read_flow(
     series_pattern: str | re.Pattern[str] | None = None,
     customer_code_source: str = "fiscal_code",
     supply_address_types: Collection[str] = DEFAULT_SUPPLY_ADDRESS_TYPES,
-    cost_rules: Iterable[Sequence[str]] = DEFAULT_COST_RULES,
+    cost_rules: Iterable[Sequence[str]] = (),
     costs_layout: str | None = None,
     xsd_dir: str | Path | None = None,
     contacts_pattern: str = DEFAULT_CONTACTS_PATTERN,

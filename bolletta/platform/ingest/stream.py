@@ -44,7 +44,6 @@ from bolletta.platform.ingest.archive import (
 )
 from bolletta.platform.ingest.contacts import read_contacts
 from bolletta.platform.ingest.cost_categories import (
-    DEFAULT_COST_RULES,
     checked_cost_rules,
     checked_costs_layout,
     layout_of_rules,
@@ -84,7 +83,7 @@ def iter_flow(
     series_pattern: str | re.Pattern[str] | None = None,
     customer_code_source: str = "fiscal_code",
     supply_address_types: Collection[str] = DEFAULT_SUPPLY_ADDRESS_TYPES,
-    cost_rules: Iterable[Sequence[str]] = DEFAULT_COST_RULES,
+    cost_rules: Iterable[Sequence[str]] = (),
     costs_layout: str | None = None,
     xsd_dir: str | Path | None = None,
     contacts_pattern: str = DEFAULT_CONTACTS_PATTERN,
