@@ -60,7 +60,8 @@ class FlowOptions:
     document number; ``None`` means no series and the issue date's year."""
 
     customer_code_source: str = "fiscal_code"
-    """Where FatturaPA bills take the customer code from."""
+    """Source of the customer code of FatturaPA bills: ``fiscal_code``, ``altri_dati:<TipoDato>``
+    or ``id_documento_contratto``."""
 
     supply_address_types: Sequence[str] = ("Ind.POD", "Ind.PDR")
     """FatturaPA ``AltriDatiGestionali/TipoDato`` values whose text is the supply address."""
@@ -81,7 +82,7 @@ class FlowOptions:
 
 @dataclass(kw_only=True)
 class FileReading:
-    """What one :meth:`FlowReader.read` call found in one file."""
+    """Bills, contacts and rejections that one :meth:`FlowReader.read` call found in one file."""
 
     bills: list[ParsedBill] = field(default_factory=list)
     """Bills in file order. ``source_file`` is the name given to ``read``, and ``body_index`` the

@@ -102,7 +102,12 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     cost_rules: list[tuple[str, str]] = []
     """Ordered ``[keyword, category]`` pairs that classify FatturaPA lines by their description, the
     first match winning; empty means the default table for the ARERA wording
-    (``bolletta.platform.ingest.cost_categories.DEFAULT_COST_RULES``)."""
+    (``bolletta.platform.ingest.cost_categories.DEFAULT_COST_RULES``). A table that uses a quota
+    category (``consumption_quota``, ``fixed_quota``, ``power_quota``, optionally with ``/sale`` or
+    ``/network_system``) selects the ``receipt_2025`` layout, and its categories must then be those
+    of that layout."""
+    # NOTE: there is no costs_layout or flow_formats setting yet, because the job parser would have to
+    # pass them to iter_flow; the receipt_2025 default table is therefore reachable only by copying it.
     sftp_quota_bytes: int = 20 * GIB
     """Bytes the tenant's SFTP area may hold, counting stored files and uploads in progress."""
     sftp_poll: SftpPollSettings | None = None

@@ -121,8 +121,8 @@ RECEIPT_2025_CATEGORIES = RECEIPT_2025_QUOTAS | frozenset(
     }
 )
 """Every category a line can fall in under ``receipt_2025``."""
-# NOTE: the receipt_2025 names and keywords follow the product's design notes and the wording of
-# sample bills, not a reading of ARERA's resolution; check them against the text in force.
+# NOTE: the receipt_2025 names and keywords were not checked against ARERA's resolution on the
+# receipt-style bill, nor against real bills in that layout. Check them before a tenant relies on them.
 
 RECEIPT_2025_CONSUMPTION_CATEGORY = "consumption_quota"
 

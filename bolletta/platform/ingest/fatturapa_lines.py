@@ -50,8 +50,8 @@ class LineSummary(msgspec.Struct, kw_only=True):
     service: str | None = None
     warnings: list[Text] = []
     receipt_costs: list[dict[str, Any]] = []
-    """Under ``receipt_2025``: every cost as the JSON Lines flow writes it (``category``, ``part``,
-    ``label``, decimal strings), in line order with the VAT last; empty under ``summary_2016``."""
+    """Every cost in the shape of a JSON Lines ``costs`` item (``category``, ``part``, ``label``,
+    decimal strings), in line order with the VAT last. It stays empty under ``summary_2016``."""
 
 
 def normalize_unit(unit: str | None) -> str | None:

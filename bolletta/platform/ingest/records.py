@@ -32,8 +32,9 @@ class CostLine(msgspec.Struct, kw_only=True):
     """One cost item of the bill, classified into a regulated category."""
 
     category: str
-    """``supply``, ``transport_meter``, ``system_charges``, ``excise``, ``vat``, ``other``,
-    ``recalculation``, ``social_bonus``, ``tv_licence``."""
+    """A category of the bill's cost layout (``details["costs_layout"]``), listed in
+    :mod:`bolletta.platform.ingest.cost_categories`. Under ``receipt_2025`` the part of a quota line
+    is in ``details["receipt_costs"]``."""
     label: str
     amount: Decimal
     quantity: Decimal | None = None
