@@ -88,6 +88,8 @@ def enrich_bills(fatturapa_bills: list[ParsedBill], flows: list[JsonlReading]) -
 
 
 def _merge(target: ParsedBill, record: ParsedBill) -> None:
+    # NOTE: the FatturaPA bill keeps its own costs_layout, but a receipt_2025 record still adds its
+    # receipt_costs to a summary_2016 bill, so the two keys can disagree.
     target.details = _fill(target.details, record.details)
     target.details["enriched_from"] = {"file": record.source_file, "line": record.body_index}
     for name in _FILLED_WHEN_EMPTY:
