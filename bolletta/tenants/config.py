@@ -106,8 +106,13 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     category (``consumption_quota``, ``fixed_quota``, ``power_quota``, optionally with ``/sale`` or
     ``/network_system``) selects the ``receipt_2025`` layout, and its categories must then be those
     of that layout."""
-    # NOTE: there is no costs_layout or flow_formats setting yet, because the job parser would have to
-    # pass them to iter_flow; the receipt_2025 default table is therefore reachable only by copying it.
+    costs_layout: str = ""
+    """``summary_2016`` (the regulated summary categories) or ``receipt_2025`` (the receipt-style
+    layout for electricity and gas from July 2025); empty follows ``cost_rules`` and otherwise the
+    2016 layout."""
+    flow_formats: list[str] = msgspec.field(default_factory=lambda: ["fatturapa", "fatturapa_signed", "jsonl"])
+    """Ids of the flow reader plugins this tenant's archives may use; a third-party reader reads
+    nothing until its id is listed here."""
     sftp_quota_bytes: int = 20 * GIB
     """Bytes the tenant's SFTP area may hold, counting stored files and uploads in progress."""
     sftp_poll: SftpPollSettings | None = None

@@ -113,9 +113,6 @@ def iter_flow(
         ValueError: a mapping setting is not valid (see :func:`read_fatturapa`), or ``costs_layout``
             is not ``summary_2016`` or ``receipt_2025``.
     """
-    # NOTE: TenantConfig has no flow_formats or costs_layout setting yet, because the job parser
-    # (bolletta/platform/jobs/parsing.py) does not pass them. Until it does, every job reads the
-    # built-in formats only, and the cost layout follows the tenant's cost_rules.
     limits = limits or ArchiveLimits()
     rule_list = list(cost_rules)
     layout = checked_costs_layout(costs_layout or layout_of_rules(rule_list))

@@ -108,6 +108,8 @@ def _read_flow_items(rt: Runtime, tenant: str, job: Job, config: TenantConfig) -
             customer_code_source=config.customer_code_source,
             supply_address_types=config.supply_address_types,
             cost_rules=config.cost_rules,
+            costs_layout=config.costs_layout or None,
+            flow_formats=config.flow_formats,
             xsd_dir=rt.settings.fatturapa_xsd_dir or None,
         )
     except ArchiveRejected as exc:
