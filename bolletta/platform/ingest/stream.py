@@ -1,6 +1,6 @@
 """Streaming reading of a billing flow: bills are yielded entry by entry, never collected.
 
-Memory holds one archive entry and its bills at a time, plus indexes: the entry names of the ZIP
+Memory contains one archive entry and its bills at a time, plus indexes: the entry names of the ZIP
 central directory and, in an archive that mixes FatturaPA with JSON Lines, the JSON Lines records
 and the FatturaPA bills whose document number one of them carries. The order of work is:
 

@@ -89,7 +89,7 @@ class _ReadFailed(Exception):
 
 
 class _Progress(msgspec.Struct, kw_only=True):
-    """What the report needs from the flow, without the bills themselves."""
+    """Problems and counts of the flow for the report, without the bills themselves."""
 
     rejected: list[Rejection] = []
     ignored: list[IgnoredEntry] = []
@@ -176,7 +176,7 @@ def _store_bills(
     """Insert the batch's new bills with their instalments and cost lines; return the duplicates.
 
     One query finds the batch's bills already stored. Those of this job (a re-run) are skipped. Those
-    of another job, and a second bill with the same key in the archive (``stored_keys`` holds the keys
+    of another job, and a second bill with the same key in the archive (``stored_keys`` contains the keys
     of earlier batches), are reported as duplicates. PDFs are written to storage before the rows, so
     a stored bill never lacks its PDF.
     """
