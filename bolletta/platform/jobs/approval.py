@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from bolletta.platform import audit, clock, tasks
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.errors import NotFound, PermissionDenied
@@ -34,6 +36,13 @@ class Staff:
         return f"user:{self.username}"
 
 
+def _job(session: Session, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"Job #{job_id} not found.")
+    return job
+
+
 def _check_tenant(staff: Staff, tenant: str) -> None:
     if staff.role != "platform_admin" and staff.tenant != tenant:
         raise PermissionDenied("This job belongs to another tenant.")
@@ -45,9 +54,7 @@ def approve(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
     if staff.role not in APPROVER_ROLES:
         raise PermissionDenied("Your role cannot approve test batches.")
     with rt.db.tenant_session(tenant) as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise NotFound(f"Job #{job_id} not found.")
+        job = _job(session, job_id)
         states.move(session, job, states.APPROVED, actor=staff.actor)
         job.approved_by = staff.username
         job.approved_at = clock.now()
@@ -64,9 +71,7 @@ def reject(rt: Runtime, tenant: str, job_id: int, staff: Staff, reason: str) -> 
     if staff.role not in APPROVER_ROLES:
         raise PermissionDenied("Your role cannot reject test batches.")
     with rt.db.tenant_session(tenant) as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise NotFound(f"Job #{job_id} not found.")
+        job = _job(session, job_id)
         states.move(session, job, states.TEST_REJECTED, actor=staff.actor, note=reason)
         job.rejection_reason = reason
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.reject",
@@ -85,9 +90,7 @@ def start_dispatch(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
     if not allowed:
         raise PermissionDenied("Only the platform operator can start this tenant's dispatches.")
     with rt.db.tenant_session(tenant) as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise NotFound(f"Job #{job_id} not found.")
+        job = _job(session, job_id)
         states.move(session, job, states.DISPATCHING, actor=staff.actor)
         job.started_by = staff.username
         job.started_at = clock.now()
