@@ -1,30 +1,84 @@
-"""Bulk inserts that send many rows per statement on PostgreSQL and use executemany on SQLite."""
+"""Bulk inserts: ``COPY ... FROM STDIN`` on PostgreSQL and executemany on SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from psycopg import sql
+from sqlalchemy import Column, Table, insert
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
-
-MAX_PARAMETERS = 20_000
-"""Bound parameters per PostgreSQL statement, below its limit of 65,535."""
 
 
 def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) in as few statements as the parameter limit allows.
+    """Insert ``rows`` (dicts with the same keys) into the table of ``model``.
 
-    With psycopg 3, SQLAlchemy 2 sends an executemany insert without RETURNING as one statement per
-    row, so PostgreSQL gets ``INSERT ... VALUES (...), (...), ...`` statements instead. Adding
-    RETURNING to get SQLAlchemy's batched "insertmanyvalues" mode was slower: merging the returned
-    rows of the batches took most of the time (SQLAlchemy 2.1). SQLite runs executemany in C.
+    Nothing is returned: callers that need the new ids read them back by a unique key. On
+    PostgreSQL the rows go through one text ``COPY``, because compiling multi-row ``INSERT``
+    statements cost SQLAlchemy more time than the database spent storing the rows. SQLite runs
+    executemany in C.
     """
     if not rows:
         return
     if session.get_bind().dialect.name != "postgresql":
         session.execute(insert(model), rows)
         return
-    per_statement = max(1, MAX_PARAMETERS // len(rows[0]))
-    for start in range(0, len(rows), per_statement):
-        session.execute(insert(model).values(list(rows[start:start + per_statement])))
+    # COPY goes around the unit of work, so pending ORM objects (such as a parent row) go first.
+    session.flush()
+    _copy_rows(session.connection(), model.__table__, rows)
+
+
+def _copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Send ``rows`` through ``COPY`` with the values SQLAlchemy would bind in an ``INSERT``.
+
+    Each value, ``None`` too, passes the column type's bind processor (``ExactDecimal``, and JSON,
+    which stores ``None`` as JSON ``null`` as in an ``INSERT``). Columns missing
+    from the rows get their client-side default (``default=``) like an ``INSERT`` would give them.
+    Columns without one are left out of the column list, so PostgreSQL applies its own default,
+    such as the identity of the primary key.
+    """
+    dialect = connection.dialect
+    row_keys = list(rows[0].keys())
+    defaulted = [
+        column for column in table.columns
+        if column.key not in rows[0] and column.default is not None and not column.primary_key
+    ]
+    columns = [table.columns[key] for key in row_keys] + defaulted
+    processors = [_bind_processor(column, dialect) for column in columns]
+    defaults = [_default_value(column) for column in defaulted]
+
+    schema_map = connection.get_execution_options().get("schema_translate_map") or {}
+    schema = schema_map.get(table.schema, table.schema)
+    target = sql.Identifier(schema, table.name) if schema else sql.Identifier(table.name)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        target, sql.SQL(", ").join(sql.Identifier(column.name) for column in columns)
+    )
+
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            values = [row[key] for key in row_keys] + [default() for default in defaults]
+            copy.write_row([
+                value if process is None else process(value)
+                for process, value in zip(processors, values, strict=True)
+            ])
+
+
+def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _default_value(column: Column[Any]) -> Callable[[], Any]:
+    """Return a function that builds the value of ``column.default`` for one row."""
+    default = column.default
+    if default is None or not (default.is_scalar or default.is_callable):
+        raise ValueError(
+            f"column {column.table.name}.{column.name}: COPY supports scalar and callable defaults only, "
+            "so pass its value in every row"
+        )
+    arg: Any = default.arg  # type: ignore[attr-defined]
+    if default.is_scalar:
+        return lambda: arg
+    # SQLAlchemy wraps a default callable to take the execution context. COPY has none, so it gets None.
+    return lambda: arg(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -28,6 +29,44 @@ def contacts_for(session: Session, bill: Bill) -> list[Contact]:
         .order_by(Contact.id.desc())
     ).all()
     return _unique(from_directory)
+
+
+def contacts_for_bills(session: Session, bills: Sequence[Bill]) -> dict[int, list[Contact]]:
+    """Return ``contacts_for`` of every bill, keyed by bill id, in two queries for the whole batch.
+
+    The precedence and order are those of ``contacts_for``: the flow's contacts, else the job's
+    (ordered by id), else the directory's (newest first).
+    """
+    codes = {bill.customer_code for bill in bills}
+    from_jobs: dict[tuple[int | None, str], list[Contact]] = defaultdict(list)
+    for contact in session.scalars(
+        select(Contact)
+        .where(Contact.job_id.in_({bill.job_id for bill in bills}), Contact.customer_code.in_(codes))
+        .order_by(Contact.id)
+    ):
+        from_jobs[(contact.job_id, contact.customer_code)].append(contact)
+
+    directory_codes = {bill.customer_code for bill in bills if (bill.job_id, bill.customer_code) not in from_jobs}
+    from_directory: dict[str, list[Contact]] = defaultdict(list)
+    if directory_codes:
+        for contact in session.scalars(
+            select(Contact)
+            .where(Contact.customer_code.in_(directory_codes), Contact.source == "directory")
+            .order_by(Contact.id.desc())
+        ):
+            from_directory[contact.customer_code].append(contact)
+
+    result: dict[int, list[Contact]] = {}
+    for bill in bills:
+        from_job = from_jobs.get((bill.job_id, bill.customer_code), [])
+        from_flow = [contact for contact in from_job if contact.source == "flow"]
+        if from_flow:
+            result[bill.id] = _unique(from_flow)
+        elif from_job:
+            result[bill.id] = _unique(from_job)
+        else:
+            result[bill.id] = _unique(from_directory.get(bill.customer_code, []))
+    return result
 
 
 def _unique(contacts: Sequence[Contact]) -> list[Contact]:

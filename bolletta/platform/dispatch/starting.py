@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
-from bolletta.platform.dispatch.contacts import contacts_for
+from bolletta.platform.dispatch.contacts import contacts_for_bills
 from bolletta.platform.jobs import states
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.config import TenantConfig
@@ -91,13 +91,12 @@ def _issue_batch(
         ).tuples()
     )
     now = clock.now()
+    contacts_by_bill = contacts_for_bills(session, bills)
     tickets: list[dict[str, Any]] = []
     plugins: list[str] = []
     for bill in bills:
         counts["bills"] += 1
-        # TODO: select the contacts of the whole batch in one query; contacts_for still runs one or two
-        # queries per bill.
-        contacts = contacts_for(session, bill)
+        contacts = contacts_by_bill[bill.id]
         if not contacts:
             counts["without_contact"] += 1
         for contact in contacts:
