@@ -59,7 +59,7 @@ def create_user(
 
 
 def authenticate_user(db: Database, username: str, password: str) -> User | None:
-    """The active user with these credentials, or ``None``; records the login time."""
+    """Return the active user with these credentials, or ``None``, and record the login time."""
     with db.platform_session() as session:
         user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
         if not verify_password(user.password_hash if user else None, password) or user is None:
@@ -88,7 +88,7 @@ def create_sftp_account(db: Database, tenant_slug: str, username: str, password:
 
 
 def authenticate_sftp(db: Database, username: str, password: str) -> str | None:
-    """The tenant slug of the SFTP account with these credentials, or ``None``."""
+    """Return the tenant slug of the SFTP account with these credentials, or ``None``."""
     with db.platform_session() as session:
         row = session.execute(
             select(SftpAccount.password_hash, Tenant.slug, Tenant.status)

@@ -52,7 +52,7 @@ def create_tenant(db: Database, slug: str, name: str, config: TenantConfig | Non
 
 
 def get_tenant(db: Database, slug: str) -> Tenant:
-    """The tenant with ``slug``; raises :class:`NotFound` when there is none."""
+    """Return the tenant with ``slug``, or raise :class:`NotFound` when there is none."""
     with db.platform_session() as session:
         tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
@@ -61,7 +61,7 @@ def get_tenant(db: Database, slug: str) -> Tenant:
 
 
 def tenant_by_id(db: Database, tenant_id: int) -> Tenant:
-    """The tenant with ``tenant_id``; raises :class:`NotFound` when there is none."""
+    """Return the tenant with ``tenant_id``, or raise :class:`NotFound` when there is none."""
     with db.platform_session() as session:
         tenant = session.get(Tenant, tenant_id)
     if tenant is None:
@@ -70,7 +70,7 @@ def tenant_by_id(db: Database, tenant_id: int) -> Tenant:
 
 
 def tenant_config(tenant: Tenant) -> TenantConfig:
-    """The tenant's decoded settings."""
+    """Decode the tenant's settings."""
     return decode_config(tenant.settings)
 
 
@@ -85,6 +85,6 @@ def save_config(db: Database, slug: str, config: TenantConfig) -> None:
 
 
 def all_tenant_slugs(db: Database) -> list[str]:
-    """Every tenant's slug: the one named escape for work that crosses tenants."""
+    """List every tenant's slug. This is the one named escape for work that crosses tenants."""
     with db.platform_session() as session:
         return list(session.scalars(select(Tenant.slug).order_by(Tenant.slug)))

@@ -121,24 +121,24 @@ class Database:
     # Sessions -----------------------------------------------------------------------------------
 
     def platform_session(self) -> Session:
-        """A sync session on platform tables only."""
+        """Open a sync session on platform tables only."""
         return Session(bind=self.platform_engine(), expire_on_commit=False)
 
     def tenant_session(self, slug: str) -> Session:
-        """A sync session on one tenant's tables; the only way actors reach tenant data."""
+        """Open a sync session on one tenant's tables, the only way actors reach tenant data."""
         session = Session(bind=self.tenant_engine(slug), expire_on_commit=False)
         session.info["tenant"] = slug
         return session
 
     def platform_async_session(self) -> AsyncSession:
-        """An async session on platform tables only."""
+        """Open an async session on platform tables only."""
         engine = self._async_engine(PLATFORM_SCHEMA).execution_options(
             schema_translate_map=self._translate_map(None)
         )
         return async_sessionmaker(engine, expire_on_commit=False)()
 
     def tenant_async_session(self, slug: str) -> AsyncSession:
-        """An async session on one tenant's tables; the only way web handlers reach tenant data."""
+        """Open an async session on one tenant's tables, the only way web handlers reach tenant data."""
         check_slug(slug)
         engine = self._async_engine(slug).execution_options(
             schema_translate_map=self._translate_map(slug)

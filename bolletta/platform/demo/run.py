@@ -40,7 +40,7 @@ class DemoError(BollettaError):
 
 @dataclass
 class DemoResult:
-    """What the demo did, for printing and for the end-to-end test."""
+    """Outcome of a demo run, for printing and for the end-to-end test."""
 
     stack: EmbeddedStack
     job_id: int
@@ -93,7 +93,7 @@ def wait_for_state(stack: EmbeddedStack, job_id: int, wanted: set[str], timeout:
 
 
 def wait_for_job(stack: EmbeddedStack, timeout: float = STATE_TIMEOUT_SECONDS) -> int:
-    """The id of the newest job of the demo tenant, once the upload has opened one."""
+    """Wait until the upload has opened a job and return the demo tenant's newest job id."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with stack.rt.db.tenant_session(DEMO_SLUG) as session:
@@ -174,7 +174,7 @@ def _wait_for_mail(stack: EmbeddedStack, settle_seconds: float = 0.5) -> None:
 
 
 def format_report(result: DemoResult) -> str:
-    """The demo's closing text: staff login, what the mail catcher caught, the customer links."""
+    """Format the demo's closing text: staff login, the mail catcher's messages, the customer links."""
     out = io.StringIO()
     base = result.stack.base_url
     out.write(f"\nBolletta Smart demo: job #{result.job_id} dispatched.\n\n")

@@ -21,21 +21,21 @@ def money(amount: Decimal | None, currency: str = "EUR", locale: str = DEFAULT_L
 
 
 def day(value: date | None, locale: str = DEFAULT_LOCALE) -> str:
-    """A date from the ``yMMdd`` skeleton: ``19/09/2023`` in Italian; empty for ``None``."""
+    """Format a date with the ``yMMdd`` skeleton (``19/09/2023`` in Italian); empty for ``None``."""
     if value is None:
         return ""
     return format_skeleton("yMMdd", value, locale=locale)
 
 
 def moment(value: datetime | None, locale: str = DEFAULT_LOCALE) -> str:
-    """A date and time in Europe/Rome with a four-digit year (``04/12/2026 21:36``); empty for ``None``."""
+    """Format a date and time in Europe/Rome with a four-digit year (``04/12/2026 21:36``); empty for ``None``."""
     if value is None:
         return ""
     return f"{day(value.astimezone(ROME).date(), locale)} {format_time(value, 'short', tzinfo=ROME, locale=locale)}"
 
 
 def quantity(value: Decimal | None, locale: str = DEFAULT_LOCALE) -> str:
-    """A quantity with the decimals the flow sent, in the locale's digits; empty for ``None``."""
+    """Format a quantity with the decimals the flow sent, in the locale's digits; empty for ``None``."""
     if value is None:
         return ""
     return format_decimal(value.normalize(), locale=locale, decimal_quantization=False)

@@ -275,7 +275,7 @@ def _bill_row(parsed: ParsedBill, job: Job, config: TenantConfig) -> dict[str, A
 
 
 def _digits(vat_number: str) -> str:
-    """The digits of a VAT number, without the country prefix (``IT07182930151`` → ``07182930151``)."""
+    """Keep the digits of a VAT number, dropping the country prefix (``IT07182930151`` → ``07182930151``)."""
     return "".join(char for char in vat_number if char.isdigit())
 
 

@@ -50,7 +50,7 @@ async def _tenant(staff: Staff) -> Tenant:
 
 @get("/office/login", name="office:login")
 async def login_page(request: Request[Any, Any, Any]) -> Response[str]:
-    """The sign-in form."""
+    """Render the sign-in form."""
     return render(request, "office/login.html", error=None)
 
 
@@ -102,7 +102,7 @@ async def dashboard(request: Request[Any, Any, Any]) -> Response[str]:
 
 @get("/office/jobs/{job_id:int}", name="office:job", guards=[require_tenant_staff])
 async def job_detail(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[str]:
-    """A job's report, transitions, test batch and the actions its state allows."""
+    """Render a job's report, transitions, test batch and the actions its state allows."""
     staff = _staff(request)
     tenant = await _tenant(staff)
     async with rt().db.tenant_async_session(tenant.slug) as session:

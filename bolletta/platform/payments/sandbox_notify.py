@@ -24,7 +24,7 @@ def post_notification(rt: Runtime, tenant: str, order_id: str, status: str) -> i
     """Sign and post the notification for ``order_id``; return the webhook's HTTP status.
 
     Raises:
-        httpx.HTTPError: the webhook could not be reached or answered 5xx (the actor retries).
+        httpx.HTTPError: the webhook could not be reached or returned 5xx (the actor retries).
     """
     config = tenant_config(get_tenant(rt.db, tenant))
     gateway = gateway_for(rt, tenant, config, "sandbox")
@@ -39,5 +39,5 @@ def post_notification(rt: Runtime, tenant: str, order_id: str, status: str) -> i
     response = httpx.post(url, headers=headers, content=body, timeout=TIMEOUT_SECONDS)
     if response.status_code >= 500:
         response.raise_for_status()
-    logger.info("tenant %s: sandbox notification for %s answered %d", tenant, order_id, response.status_code)
+    logger.info("tenant %s: sandbox notification for %s returned HTTP %d", tenant, order_id, response.status_code)
     return response.status_code

@@ -36,13 +36,13 @@ class PaymentNotAllowed(BollettaError):
 
 
 def next_instalment(bill: Bill) -> Instalment | None:
-    """The first unpaid instalment by due date, or ``None`` when none is left."""
+    """Return the first unpaid instalment by due date, or ``None`` when none is left."""
     unpaid = [item for item in bill.instalments if item.paid_at is None]
     return min(unpaid, key=lambda item: (item.due_date is None, item.due_date, item.position), default=None)
 
 
 def open_attempt(session: Session, bill: Bill) -> Payment | None:
-    """A pending attempt younger than 30 minutes, which blocks a second one."""
+    """Return a pending attempt younger than 30 minutes, which blocks a second one."""
     limit = clock.now() - PENDING_RECHECK_AFTER
     return session.scalar(
         select(Payment).where(

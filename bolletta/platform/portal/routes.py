@@ -38,7 +38,7 @@ async def _tenant_or_404(slug: FromPath[str]) -> Tenant:
 
 
 def invalid_link_page(request: Request[Any, Any, Any], tenant: Tenant) -> Response[str]:
-    """The one page for unknown, expired and revoked links: same status, same content."""
+    """Render the one page for unknown, expired and revoked links, with the same status and content."""
     return render(request, "portal/invalid.html", status_code=404, tenant=tenant,
                   config=decode_config(tenant.settings))
 
@@ -79,7 +79,7 @@ async def probe_ticket(slug: FromPath[str], token: FromPath[str]) -> Response[No
 
 @get("/c/{slug:str}/b/{public_id:str}/sommario", name="portal:summary", cache_control=NO_STORE)
 async def bill_summary(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[str]:
-    """The "Sommario" page; serving it is what makes the ticket viewed."""
+    """Render the "Sommario" page. Serving it is what makes the ticket viewed."""
     tenant = await _tenant_or_404(slug)
     config = decode_config(tenant.settings)
     async with rt().db.tenant_async_session(slug) as session:
@@ -104,7 +104,7 @@ async def bill_summary(request: Request[Any, Any, Any], slug: FromPath[str], pub
 
 @get("/c/{slug:str}/b/{public_id:str}/pdf", name="portal:pdf", cache_control=NO_STORE)
 async def bill_pdf(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
-    """The bill's own PDF from the flow."""
+    """Send the bill's own PDF from the flow and record ``pdf_downloaded``."""
     tenant = await _tenant_or_404(slug)
     async with rt().db.tenant_async_session(slug) as session:
         found = await access.bill_for_session(request, session, slug, public_id)

@@ -20,7 +20,7 @@ SERVICE_LABELS = {"electricity": "Electricity", "gas": "Gas", "water": "Water"}
 
 @dataclass
 class SummaryView:
-    """What the summary shows; every field is already decided, the template only lays it out."""
+    """View model of the summary. Every field is already decided, so the template only lays it out."""
 
     bill: Bill
     amount_due: Decimal
@@ -36,7 +36,7 @@ class SummaryView:
 
 
 async def load_bill(session: AsyncSession, bill_id: int) -> Bill:
-    """The bill with its instalments and cost lines loaded."""
+    """Load the bill with its instalments and cost lines."""
     result = await session.execute(
         select(Bill)
         .where(Bill.id == bill_id)

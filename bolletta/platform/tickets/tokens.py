@@ -14,17 +14,17 @@ from bolletta.platform.tokens import is_base62, random_base62
 
 
 def new_token() -> str:
-    """A fresh ticket token (22 base62 characters)."""
+    """Generate a fresh ticket token (22 base62 characters)."""
     return random_base62()
 
 
 def token_hash(key: bytes, token: str) -> str:
-    """The stored form of ``token``."""
+    """Compute the stored form of ``token``."""
     return hmac_hex(key, token)
 
 
 async def find_ticket(session: AsyncSession, keys: list[bytes], token: str) -> Ticket | None:
-    """The ticket whose token is ``token`` under the current or an earlier key, else ``None``.
+    """Find the ticket whose token is ``token`` under the current or an earlier key, else ``None``.
 
     A malformed token is not hashed at all, so probing costs the same as a miss.
     """

@@ -13,16 +13,16 @@ from bolletta.platform.runtime import Runtime
 
 
 def rt() -> Runtime:
-    """The configured runtime."""
+    """Return the configured runtime."""
     return runtime.current()
 
 
 async def active_tenant(slug: str) -> Tenant | None:
-    """The active tenant with ``slug``, or ``None``."""
+    """Return the active tenant with ``slug``, or ``None``."""
     async with rt().db.platform_async_session() as session:
         return await session.scalar(select(Tenant).where(Tenant.slug == slug, Tenant.status == "active"))
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
-    """The client's address as the server saw it (no proxy headers are trusted yet)."""
+    """Return the client's address as the server saw it (no proxy headers are trusted yet)."""
     return request.client.host if request.client else ""

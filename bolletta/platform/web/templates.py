@@ -44,7 +44,7 @@ def environment(language: str) -> Environment:
 
 
 def csrf_input(request: Request[Any, Any, Any]) -> Markup:
-    """The hidden form field carrying the CSRF token of this request."""
+    """Build the hidden form field carrying the CSRF token of this request."""
     token = ScopeState.from_scope(request.scope).csrf_token
     if not isinstance(token, str):
         token = ""

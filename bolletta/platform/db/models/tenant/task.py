@@ -12,7 +12,7 @@ from bolletta.platform.db.base import TenantBase
 class OutboxTask(TenantBase):
     """A Dramatiq message written in the same transaction as the change that needs it.
 
-    The relay sends it to the broker after commit and stamps ``sent_at``; a rollback leaves no row,
+    The relay sends it to the broker after commit and stamps ``sent_at``. A rollback leaves no row,
     and a broker outage leaves the row for the next relay.
     """
 
@@ -24,5 +24,5 @@ class OutboxTask(TenantBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    """When an actor finished the message without error; the in-memory broker of the embedded
+    """Time an actor finished the message without error. The in-memory broker of the embedded
     default loses queued messages on a crash, so rows sent but never done are sent again at start."""
