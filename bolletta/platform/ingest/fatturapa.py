@@ -12,6 +12,7 @@ smart bill, and a utility that sends one has exported the wrong document type.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date
@@ -101,7 +102,7 @@ def read_fatturapa(
     _check_customer_code_source(customer_code_source)
     cost_rules = list(cost_rules)
     layout = costs_layout or layout_of_rules(cost_rules)
-    rules = checked_cost_rules(cost_rules, layout)
+    rules = _checked_rules(cost_rules, layout)
     if isinstance(supply_address_types, str) or not all(
         isinstance(value, str) and value.strip() for value in supply_address_types
     ):
@@ -132,7 +133,7 @@ def read_fatturapa(
             )
         )
 
-    oversized = _oversized_element(root)
+    oversized = _oversized_element(root, len(data))
     if oversized is not None:
         return reject(
             T_(
@@ -172,6 +173,7 @@ def read_fatturapa(
                 header,
                 source_file=source_file,
                 index=index,
+                file_bytes=len(data),
                 pattern=pattern,
                 customer_code_source=customer_code_source,
                 attachment_max_bytes=attachment_max_bytes,
@@ -185,6 +187,21 @@ def read_fatturapa(
             continue
         bills.append(bill)
     return bills, rejected
+
+
+def _checked_rules(rules: list[Sequence[str]], layout: str) -> tuple[CostRule, ...]:
+    """Return :func:`checked_cost_rules` of ``rules``, checked once per table rather than per file."""
+    if all(isinstance(rule, tuple) for rule in rules):
+        try:
+            return _checked_rules_cached(tuple(rules), layout)
+        except TypeError:  # a rule holds something unhashable: the uncached check names it
+            pass
+    return checked_cost_rules(rules, layout)
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_rules_cached(rules: tuple[Sequence[str], ...], layout: str) -> tuple[CostRule, ...]:
+    return checked_cost_rules(rules, layout)
 
 
 def _check_customer_code_source(source: str) -> None:
@@ -217,8 +234,14 @@ def _namespace_warnings(root: etree._Element) -> list[Text]:
     ]
 
 
-def _oversized_element(root: etree._Element) -> str | None:
+def _oversized_element(root: etree._Element, file_bytes: int) -> str | None:
     """Return the path of the first element, other than ``Attachment``, with too much text."""
+    # No text has more characters than the file has bytes (there is no DTD, so no entity expands).
+    # When the file, less its attachments, is within the limit, no element can exceed it, and the
+    # walk in Python below is skipped: it would cost more than the rest of the reading.
+    attachment_chars = sum(len(element.text or "") for element in root.iter("{*}Attachment"))
+    if file_bytes - attachment_chars <= MAX_TEXT_CHARS:
+        return None
     for element in root.iter():
         if not isinstance(element.tag, str) or local_name(element) == "Attachment":
             continue
@@ -322,6 +345,7 @@ def _read_body(
     *,
     source_file: str,
     index: int,
+    file_bytes: int,
     pattern: re.Pattern[str] | None,
     customer_code_source: str,
     attachment_max_bytes: int,
@@ -329,7 +353,9 @@ def _read_body(
     costs_layout: str,
     supply_address_types: Collection[str],
 ) -> ParsedBill:
-    if _body_text_chars(body) > MAX_BODY_TEXT_CHARS:
+    # The text of a file never has more characters than the file has bytes (there is no DTD, so
+    # no entity expands), so only a file larger than the limit needs the count.
+    if file_bytes > MAX_BODY_TEXT_CHARS and _body_text_chars(body) > MAX_BODY_TEXT_CHARS:
         raise BodyError(
             T_(
                 "{file}, body {body} was rejected: it contains more than {limit} characters of text "

@@ -141,9 +141,9 @@ def find(element: etree._Element | None, *path: str) -> etree._Element | None:
     """Return the first element at ``path`` of local names below ``element``, or ``None``."""
     current = element
     for name in path:
-        current = next(children(current, name), None)
         if current is None:
             return None
+        current = next(current.iterchildren(f"{{*}}{name}"), None)
     return current
 
 
