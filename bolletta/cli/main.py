@@ -85,18 +85,24 @@ def serve() -> None:
     """Serve the web app (backoffice, customer pages, callbacks) with uvicorn."""
     import uvicorn
 
-    from bolletta.platform import runtime, tasks, workers
+    from bolletta.platform import periodic, runtime, tasks, workers
     from bolletta.platform.app import create_app
 
     settings = load_settings()
     rt = runtime.configure(settings)
     broker = workers.setup_broker(settings)
     workers.load_actors()
-    # Without a broker URL the queue is in memory, so this process must also run the worker.
+    # Without a broker URL the queue is in memory, so this process must also run the worker and
+    # the scheduler.
     processing = tasks.start_processing(rt.db, broker, run_worker=not settings.broker_url)
+    scheduler = None if settings.broker_url else periodic.schedule_loop(rt)
+    if scheduler is not None:
+        scheduler.start()
     try:
         uvicorn.run(create_app(rt), host=settings.http_host, port=settings.http_port, lifespan="off")
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         processing.stop()
 
 
@@ -116,6 +122,27 @@ def worker(threads: int) -> None:
     click.echo(f"Worker running with {threads} threads on {type(broker).__name__}.")
     _wait_for_signal()
     processing.stop()
+
+
+@main.command()
+def scheduler() -> None:
+    """Queue periodic work (such as polling remote SFTP servers) until SIGTERM; two at once are safe."""
+    from bolletta.platform import periodic, runtime, workers
+
+    settings = load_settings()
+    if not settings.broker_url:
+        raise click.ClickException(
+            "BOLLETTA_BROKER_URL is not set: a separate scheduler needs Redis or RabbitMQ shared with the "
+            "workers. Without a broker, `bolletta serve` runs the scheduler itself."
+        )
+    rt = runtime.configure(settings)
+    workers.setup_broker(settings)
+    workers.load_actors()
+    loop = periodic.schedule_loop(rt)
+    loop.start()
+    click.echo(f"Scheduler running, every {settings.scheduler_interval_seconds:g} s.")
+    _wait_for_signal()
+    loop.stop()
 
 
 @main.group()

@@ -80,6 +80,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     sftp_port: int = 2222
     """TCP port the embedded SFTP server binds."""
 
+    scheduler_interval_seconds: float = 30.0
+    """How often the scheduler looks for periodic work that is due, such as polling remote SFTP servers."""
+
     fatturapa_xsd_dir: str = ""
     """Folder holding the official FatturaPA XSDs; when set, bills failing them carry warnings."""
 

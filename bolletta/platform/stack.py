@@ -18,12 +18,13 @@ import msgspec
 import uvicorn
 from dramatiq import Worker
 
-from bolletta.platform import runtime, tasks, workers
+from bolletta.platform import periodic, runtime, tasks, workers
 from bolletta.platform.app import create_app
 from bolletta.platform.db import migrate
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.mail.catcher import MailCatcher
 from bolletta.platform.runtime import Runtime
+from bolletta.platform.schedule import ScheduleLoop
 from bolletta.platform.settings import Settings
 from bolletta.platform.sftp.embedded import build_sftp_server
 from bolletta.platform.sftp.server import SftpServer
@@ -74,6 +75,7 @@ class EmbeddedStack:
     catcher: MailCatcher | None
     processing: tasks.Processing
     server: uvicorn.Server
+    scheduler: ScheduleLoop | None = None
     threads: list[threading.Thread] = field(default_factory=list)
 
     @property
@@ -91,6 +93,8 @@ class EmbeddedStack:
         self.server.should_exit = True
         for thread in self.threads:
             thread.join(timeout=10)
+        if self.scheduler is not None:
+            self.scheduler.stop()
         self.sftp.stop()
         self.processing.stop()
         if self.catcher is not None:
@@ -100,7 +104,7 @@ class EmbeddedStack:
 
 def start_stack(
     settings: Settings, *, catch_mail: bool = True, smtp_port: int = 0, run_worker: bool = True,
-    create_secret: bool = False, worker_threads: int = 4,
+    create_secret: bool = False, worker_threads: int = 4, run_scheduler: bool = True,
 ) -> EmbeddedStack:
     """Configure the runtime for ``settings`` and start every part; ports 0 pick free ones."""
     http_socket = bind_socket(settings.http_host, settings.http_port)
@@ -130,6 +134,9 @@ def start_stack(
     for slug in all_tenant_slugs(rt.db):
         migrate.upgrade_tenant(rt.db, slug)
     processing = tasks.start_processing(rt.db, broker, run_worker=run_worker, threads=worker_threads)
+    scheduler = periodic.schedule_loop(rt) if run_scheduler else None
+    if scheduler is not None:
+        scheduler.start()
 
     server = uvicorn.Server(uvicorn.Config(create_app(rt), log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [http_socket]}, name="http", daemon=True)
@@ -140,4 +147,4 @@ def start_stack(
 
     logger.info("embedded stack: http %d, sftp %d", http_port, sftp.port)
     return EmbeddedStack(rt=rt, http_port=http_port, sftp=sftp, catcher=catcher, processing=processing,
-                         server=server, threads=[thread])
+                         server=server, scheduler=scheduler, threads=[thread])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 
@@ -59,6 +61,8 @@ class SftpPollSettings(msgspec.Struct, kw_only=True):
     """Files larger than this are skipped and logged."""
     timeout_seconds: float = 30.0
     """Network timeout for the connection, the login and each SFTP request."""
+    interval_minutes: Annotated[int, msgspec.Meta(ge=0)] = 15
+    """Minutes between two polls by the scheduler; 0 polls only on demand (``bolletta sftp poll``)."""
 
 
 class TenantConfig(msgspec.Struct, kw_only=True):

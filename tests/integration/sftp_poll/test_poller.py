@@ -6,53 +6,27 @@ import io
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
 import paramiko
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from sqlalchemy import select
 
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.demo.flow import build_demo_flow
 from bolletta.platform.sftp.poller import HostKeyMismatch, PollError, poll_tenant
-from bolletta.platform.sftp.server import SftpServer
 from bolletta.platform.stack import EmbeddedStack
-from bolletta.tenants.config import SftpPollSettings
 from bolletta.tenants.registry import get_tenant, save_config, tenant_config
+from tests.integration.sftp_poll.remote_server import (
+    POLLER_KEY_PEM,
+    REMOTE_PASSWORD,
+    REMOTE_USER,
+    RemoteServer,
+    poll_settings,
+    running_remote,
+)
 from tests.integration.stack_support import create_test_tenant, new_slug, running_stack, wait_idle
-
-REMOTE_USER = "bolletta-poller"
-REMOTE_PASSWORD = "password-remota-lunga"
-REMOTE_AREA = "utility"
-"""Folder the remote server gives its one account, as our server names areas after tenants."""
-
-POLLER_KEY_PEM = Ed25519PrivateKey.generate().private_bytes(
-    Encoding.PEM, PrivateFormat.OpenSSH, NoEncryption()
-).decode()
-POLLER_KEY = paramiko.Ed25519Key.from_private_key(io.StringIO(POLLER_KEY_PEM))
-
-
-@dataclass
-class RemoteServer:
-    """The utility's server: our SftpServer on 127.0.0.1 with one account, recording login attempts."""
-
-    server: SftpServer
-    area: Path
-    fingerprint: str
-    logins: list[str] = field(default_factory=list)
-
-    def put(self, relative: str, data: bytes) -> None:
-        path = self.area / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-    def names(self, folder: str = "") -> list[str]:
-        path = self.area / folder
-        return sorted(entry.name for entry in path.iterdir()) if path.exists() else []
 
 
 @pytest.fixture(scope="module")
@@ -61,44 +35,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
         yield running
 
 
+
 @pytest.fixture
 def remote(tmp_path: Path) -> Iterator[RemoteServer]:
-    logins: list[str] = []
-
-    def authenticate(username: str, password: str) -> str | None:
-        logins.append(f"password:{username}")
-        return REMOTE_AREA if (username, password) == (REMOTE_USER, REMOTE_PASSWORD) else None
-
-    def authenticate_key(username: str, key: paramiko.PKey) -> str | None:
-        logins.append(f"key:{username}")
-        return REMOTE_AREA if username == REMOTE_USER and key.asbytes() == POLLER_KEY.asbytes() else None
-
-    host_key_path = tmp_path / "remote_host_key"
-    server = SftpServer(
-        host="127.0.0.1", port=0, host_key_path=host_key_path, root_dir=tmp_path / "remote",
-        authenticate=authenticate, authenticate_key=authenticate_key, on_upload=lambda *args: None,
-    )
-    server.start()
-    area = tmp_path / "remote" / REMOTE_AREA
-    area.mkdir(mode=0o700, parents=True)
-    try:
-        yield RemoteServer(
-            server=server, area=area, fingerprint=paramiko.PKey.from_path(host_key_path).fingerprint, logins=logins
-        )
-    finally:
-        server.stop()
-
-
-def _poll_settings(remote: RemoteServer, **changes: object) -> SftpPollSettings:
-    settings = SftpPollSettings(
-        host="127.0.0.1", port=remote.server.port, username=REMOTE_USER, password=REMOTE_PASSWORD,
-        host_key_fingerprint=remote.fingerprint, remote_dir="/", timeout_seconds=5.0,
-    )
-    return msgspec.structs.replace(settings, **changes)
+    with running_remote(tmp_path) as server:
+        yield server
 
 
 def _tenant(stack: EmbeddedStack, remote: RemoteServer, **changes: object) -> str:
-    return create_test_tenant(stack, new_slug("poll"), sftp_poll=_poll_settings(remote, **changes))
+    return create_test_tenant(stack, new_slug("poll"), sftp_poll=poll_settings(remote, **changes))
 
 
 def _jobs(stack: EmbeddedStack, tenant: str) -> list[Job]:
@@ -261,7 +206,7 @@ def test_invalid_settings_raise(stack: EmbeddedStack, remote: RemoteServer) -> N
 
     config = tenant_config(get_tenant(stack.rt.db, tenant))
     save_config(stack.rt.db, tenant, msgspec.structs.replace(
-        config, sftp_poll=_poll_settings(remote, after_download="archive")
+        config, sftp_poll=poll_settings(remote, after_download="archive")
     ))
     with pytest.raises(PollError, match="after_download 'archive' is invalid"):
         poll_tenant(stack.rt, tenant)

@@ -1,0 +1,17 @@
+"""The scheduler's round: every periodic task, each deciding for itself whether it is due."""
+
+from __future__ import annotations
+
+from bolletta.platform.runtime import Runtime
+from bolletta.platform.schedule import ScheduleLoop
+from bolletta.platform.sftp.poll_schedule import defer_due_polls
+
+
+def run_due_tasks(rt: Runtime) -> None:
+    """Queue every periodic task that is due now."""
+    defer_due_polls(rt)
+
+
+def schedule_loop(rt: Runtime) -> ScheduleLoop:
+    """Return a loop that runs :func:`run_due_tasks` every ``scheduler_interval_seconds``."""
+    return ScheduleLoop(lambda: run_due_tasks(rt), interval=rt.settings.scheduler_interval_seconds)
