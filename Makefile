@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/%2F
 
 .PHONY: demo test test-sqlite test-services lint install clean
 
@@ -33,6 +34,7 @@ test-services: $(STAMP)
 	BOLLETTA_TEST_PASS=services \
 	BOLLETTA_TEST_DATABASE_URL=$${BOLLETTA_TEST_DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	BOLLETTA_TEST_BROKER_URL=$${BOLLETTA_TEST_BROKER_URL:-$(TEST_BROKER_URL)} \
+	BOLLETTA_TEST_RABBITMQ_URL=$${BOLLETTA_TEST_RABBITMQ_URL:-$(TEST_RABBITMQ_URL)} \
 	$(BIN)/python -m pytest -m services tests/services $(PYTEST_ARGS)
 
 lint: $(STAMP)

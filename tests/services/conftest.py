@@ -1,4 +1,4 @@
-"""The second pass of ``make test``: PostgreSQL (a fresh database per run) and Redis.
+"""The second pass of ``make test``: PostgreSQL (a fresh database per run), Redis and RabbitMQ.
 
 Locally, when either is unreachable, these tests are skipped with a message saying how to run
 them; with ``CI=true`` they fail instead.
@@ -19,8 +19,9 @@ import redis
 from tests.conftest import running_in_ci, services_pass
 
 HOW_TO_RUN = (
-    "start PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379, then run `make test-services` "
-    "(or set BOLLETTA_TEST_DATABASE_URL and BOLLETTA_TEST_BROKER_URL)"
+    "start PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 and RabbitMQ on 127.0.0.1:5672, then run "
+    "`make test-services` (or set BOLLETTA_TEST_DATABASE_URL, BOLLETTA_TEST_BROKER_URL and "
+    "BOLLETTA_TEST_RABBITMQ_URL)"
 )
 
 
@@ -66,4 +67,15 @@ def broker_url() -> str:
     if not url or not _reachable(url, 6379):
         _unavailable(f"Redis not reachable at {url or 'BOLLETTA_TEST_BROKER_URL (unset)'}")
     redis.Redis.from_url(url).ping()
+    return url
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """URL of the RabbitMQ server for the tests that run the workers on it."""
+    if not services_pass():
+        _unavailable("not the services pass (BOLLETTA_TEST_PASS=services is unset)")
+    url = os.environ.get("BOLLETTA_TEST_RABBITMQ_URL", "")
+    if not url or not _reachable(url, 5672):
+        _unavailable(f"RabbitMQ not reachable at {url or 'BOLLETTA_TEST_RABBITMQ_URL (unset)'}")
     return url

@@ -1,0 +1,82 @@
+"""Production processes on RabbitMQ: `bolletta job import` queues the parsing, `bolletta worker` runs it.
+
+Each command runs as its own process with the environment an operator would set, against a fresh
+PostgreSQL database and the machine's RabbitMQ. The worker must stop cleanly on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bolletta.platform.demo.flow import build_demo_flow
+from bolletta.platform.jobs import states
+
+pytestmark = pytest.mark.services
+
+TENANT = "coniglio"
+
+
+def _environment(database_url: str, rabbitmq_url: str, data_dir: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""),
+        "BOLLETTA_DATABASE_URL": database_url, "BOLLETTA_BROKER_URL": rabbitmq_url,
+        "BOLLETTA_DATA_DIR": str(data_dir), "BOLLETTA_SECRET_KEY": secrets.token_hex(32),
+        "BOLLETTA_OPERATIONS_EMAIL": "", "BOLLETTA_SMTP_URL": "smtp://127.0.0.1:9",
+    }
+
+
+def _bolletta(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bolletta", *arguments], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def _job_row(database_url: str) -> tuple[str, int] | None:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text(f'SELECT state, bills_accepted FROM "tenant_{TENANT}".jobs ORDER BY id LIMIT 1')
+            ).first()
+    finally:
+        engine.dispose()
+    return (row[0], row[1]) if row is not None else None
+
+
+def test_worker_on_rabbitmq_parses_imported_job(database_url: str, rabbitmq_url: str, tmp_path: Path) -> None:
+    env = _environment(database_url, rabbitmq_url, tmp_path / "data")
+    for command in (("db", "upgrade"), ("tenant", "create", TENANT, "Coniglio Energia S.p.A.")):
+        done = _bolletta(env, *command)
+        assert done.returncode == 0, done.stderr
+    flow = build_demo_flow()
+    archive = tmp_path / flow.filename
+    archive.write_bytes(flow.archive)
+
+    worker = subprocess.Popen([sys.executable, "-m", "bolletta", "worker", "--threads", "2"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        imported = _bolletta(env, "job", "import", TENANT, str(archive))
+        assert imported.returncode == 0, imported.stdout + imported.stderr
+
+        deadline = time.monotonic() + 90
+        row = _job_row(database_url)
+        while (row is None or row[0] in (states.RECEIVED, states.PARSING)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            row = _job_row(database_url)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=60)
+
+    assert row is not None
+    assert row[0] not in (states.RECEIVED, states.PARSING, states.FAILED), output
+    assert row[1] == len(flow.document_numbers)
+    assert worker.returncode == 0, output
+    assert "RabbitmqBroker" in output
