@@ -89,7 +89,8 @@ def _run(args: argparse.Namespace, workdir: Path) -> None:
     print(f"  parse_job {job['parse_seconds']:.2f} s, create_tickets {job['tickets_seconds']:.2f} s")
     print(f"  {job['rate']:.0f} bills/s, peak RSS {job['peak_rss_mb']:.0f} MB")
     if job["bills"] != args.bills:
-        print(f"error: the job stored {job['bills']} bills instead of {args.bills}", file=sys.stderr)
+        print(f"error: the job stored {job['bills']} bills instead of {args.bills}. {job['archive_error']}",
+              file=sys.stderr)
         sys.exit(1)
     print(f"ratio {job['rate'] / baseline['rate']:.2f}")
 
@@ -146,6 +147,7 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str) -> dict[str, 
     from bolletta.platform.db.migrate import upgrade_platform
     from bolletta.platform.db.models.tenant import Bill, Job, Ticket
     from bolletta.platform.dispatch.starting import create_tickets
+    from bolletta.platform.i18n.message import render
     from bolletta.platform.jobs import states
     from bolletta.platform.jobs.parsing import parse_job
     from bolletta.platform.settings import load_settings
@@ -193,9 +195,11 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str) -> dict[str, 
     with rt.db.tenant_session(SLUG) as session:
         bills = session.scalar(select(func.count(Bill.id)).where(Bill.job_id == job_id)) or 0
         tickets = session.scalar(select(func.count(Ticket.id)).where(Ticket.job_id == job_id)) or 0
+        archive_error = (session.get_one(Job, job_id).report or {}).get("archive_error")
     seconds = parse_seconds + tickets_seconds
     return {"bills": bills, "tickets": tickets, "parse_seconds": parse_seconds, "tickets_seconds": tickets_seconds,
-            "rate": bills / seconds, "peak_rss_mb": _peak_rss_mb()}
+            "rate": bills / seconds, "peak_rss_mb": _peak_rss_mb(),
+            "archive_error": render(archive_error, "en") if archive_error else ""}
 
 
 if __name__ == "__main__":

@@ -86,8 +86,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     fatturapa_xsd_dir: str = ""
     """Folder holding the official FatturaPA XSDs; when set, bills failing them carry warnings."""
 
-    archive_max_entries: int = 100_000
-    """Maximum number of entries in one uploaded archive."""
+    archive_max_entries: int = 300_000
+    """Maximum number of entries in one uploaded archive (100,000 bills with a PDF each fit)."""
 
     archive_max_entry_bytes: int = 200 * 1024 * 1024
     """Maximum uncompressed size of one archive entry, in bytes, counted while extracting."""

@@ -46,7 +46,8 @@ _BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\r\n\t -]+$")
 class ArchiveLimits(msgspec.Struct, kw_only=True, frozen=True):
     """Caps applied while reading an archive; defaults equal the ``Settings`` defaults."""
 
-    max_entries: int = 100_000
+    max_entries: int = 300_000
+    """Entries of one archive: room for 100,000 bills with a PDF each, plus contacts and records."""
     max_entry_bytes: int = 200 * MIB
     """Uncompressed bytes of one entry."""
     max_total_bytes: int = 20 * 1024 * MIB
