@@ -13,6 +13,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from bolletta.platform.api.routes import api_router
+from bolletta.platform.health import health_live, health_ready
 from bolletta.platform.office import report as office_report
 from bolletta.platform.office import routes as office
 from bolletta.platform.office.contacts import contacts_router
@@ -58,7 +59,7 @@ def create_litestar(rt: Runtime) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            health,
+            health, health_live, health_ready,
             portal.open_ticket, portal.probe_ticket, portal.bill_summary, portal.bill_pdf, portal.pay_bill,
             sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme,
             gateway_notification,

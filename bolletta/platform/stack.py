@@ -123,6 +123,8 @@ def start_stack(
         rt = runtime.configure(settings, create_secret=create_secret)
         sftp = build_sftp_server(rt, host=settings.sftp_host, port=settings.sftp_port)
         _start_or_explain(sftp.start, settings.sftp_host, settings.sftp_port, "--sftp-port")
+        # Port 0 picked a free port: the settings name the real one, for the health check.
+        rt.settings = msgspec.structs.replace(rt.settings, sftp_port=sftp.port)
     except BaseException:
         http_socket.close()
         if catcher is not None:

@@ -19,7 +19,7 @@ from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.config import decode_config
 
-PLATFORM_AREAS = ("/office", "/admin", "/api", "/hooks", "/static", "/healthz")
+PLATFORM_AREAS = ("/office", "/admin", "/api", "/hooks", "/static", "/healthz", "/health/")
 CUSTOMER_AREAS = ("/t/", "/b/", "/theme.css", "/sandbox/")
 DOMAIN_CACHE_SECONDS = 30.0
 
@@ -41,7 +41,7 @@ class TenancyRouter:
         path: str = scope["path"]
         settings = self.rt.settings
         on_platform_host = settings.tenant_path_prefix or host == settings.platform_host.lower()
-        if path.startswith(("/static/", "/healthz")):
+        if path.startswith(("/static/", "/healthz", "/health/")):
             await self.app(scope, receive, send)
             return
         if path.startswith("/c/"):

@@ -1,0 +1,135 @@
+"""Health of the parts a process depends on: database, broker, storage and the SFTP server.
+
+``/health/live`` returns 200 whenever the process handles requests. ``/health/ready`` runs every
+check below and returns 503 when one fails, so a load balancer stops sending traffic to a process
+that cannot serve it. A check's detail names the failure kind and never a URL, a user or a password.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import dramatiq
+import msgspec
+from dramatiq.brokers.stub import StubBroker
+from litestar import Response, get
+from sqlalchemy import text
+
+from bolletta.platform.runtime import Runtime
+from bolletta.platform.web.context import rt
+
+logger = logging.getLogger(__name__)
+
+CHECK_TIMEOUT_SECONDS = 3.0
+
+
+class Check(msgspec.Struct, kw_only=True):
+    """The outcome of one check."""
+
+    ok: bool
+    detail: str
+
+
+class Readiness(msgspec.Struct, kw_only=True):
+    """The response body of ``/health/ready``: status ``ready`` only when every check passed."""
+
+    status: str
+    checks: dict[str, Check]
+
+
+def check_database(runtime: Runtime) -> Check:
+    """Run ``SELECT 1`` on the platform database."""
+    with runtime.db.platform_engine().connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return Check(ok=True, detail="SELECT 1 answered")
+
+
+def check_broker(runtime: Runtime) -> Check:
+    """Ping Redis, or open and close a RabbitMQ connection; the in-memory broker is always up."""
+    broker = dramatiq.get_broker()
+    if isinstance(broker, StubBroker):
+        return Check(ok=True, detail="in-memory queue of this process")
+    url = runtime.settings.broker_url
+    if url.startswith(("redis://", "rediss://")):
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=CHECK_TIMEOUT_SECONDS,
+                                      socket_connect_timeout=CHECK_TIMEOUT_SECONDS)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return Check(ok=True, detail="Redis answered PING")
+    import pika
+
+    parameters = pika.URLParameters(url)
+    parameters.socket_timeout = CHECK_TIMEOUT_SECONDS
+    parameters.connection_attempts = 1
+    pika.BlockingConnection(parameters).close()
+    return Check(ok=True, detail="RabbitMQ accepted a connection")
+
+
+def check_storage(runtime: Runtime) -> Check:
+    """Write, read back and delete a small object in the storage root."""
+    root = runtime.storage.root
+    root.mkdir(parents=True, exist_ok=True)
+    probe = root / f".health-{uuid.uuid4().hex}"
+    payload = b"bolletta health probe"
+    try:
+        probe.write_bytes(payload)
+        if probe.read_bytes() != payload:
+            return Check(ok=False, detail="the object read back differs from the one written")
+    finally:
+        probe.unlink(missing_ok=True)
+    return Check(ok=True, detail="write, read and delete succeeded")
+
+
+def check_sftp(runtime: Runtime) -> Check:
+    """Connect to the SFTP server and read its SSH identification line."""
+    host = runtime.settings.sftp_host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    with socket.create_connection((host, runtime.settings.sftp_port), timeout=CHECK_TIMEOUT_SECONDS) as sock:
+        banner = sock.recv(256)
+    if not banner.startswith(b"SSH-2.0-"):
+        return Check(ok=False, detail="the server did not identify as SSH 2.0")
+    return Check(ok=True, detail="SSH server answered")
+
+
+CHECKS: dict[str, Callable[[Runtime], Check]] = {
+    "database": check_database,
+    "broker": check_broker,
+    "storage": check_storage,
+    "sftp": check_sftp,
+}
+
+
+def readiness(runtime: Runtime) -> Readiness:
+    """Run every check; an exception in a check is a failed check, logged with its kind only."""
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            results[name] = check(runtime)
+        except Exception as exc:  # noqa: BLE001  # any failure of a dependency makes the process not ready
+            logger.warning("health: %s check failed: %s", name, type(exc).__name__)
+            results[name] = Check(ok=False, detail=f"failed: {type(exc).__name__}")
+    ready = all(result.ok for result in results.values())
+    return Readiness(status="ready" if ready else "not_ready", checks=results)
+
+
+@get("/health/live", name="health_live", exclude_from_csrf=True, sync_to_thread=False)
+def health_live() -> dict[str, str]:
+    """Return ``ok`` while the process handles requests."""
+    return {"status": "ok"}
+
+
+@get("/health/ready", name="health_ready", exclude_from_csrf=True)
+async def health_ready() -> Response[Any]:
+    """Return 200 when the database, broker, storage and SFTP server all work, else 503."""
+    result = await anyio.to_thread.run_sync(readiness, rt())
+    return Response(msgspec.to_builtins(result), status_code=200 if result.status == "ready" else 503)

@@ -1,0 +1,88 @@
+"""Liveness and readiness of the embedded stack, and readiness failing when a part is down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import msgspec
+import pytest
+
+from bolletta.platform import health
+from bolletta.platform.health import Check, readiness
+from bolletta.platform.stack import EmbeddedStack, start_stack
+from tests.integration.stack_support import running_stack, stack_settings
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    with running_stack(tmp_path_factory.mktemp("data")) as running:
+        yield running
+
+
+def test_live_answers_ok(stack: EmbeddedStack) -> None:
+    response = httpx.get(f"{stack.base_url}/health/live")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_ready_checks_every_part(stack: EmbeddedStack) -> None:
+    response = httpx.get(f"{stack.base_url}/health/ready")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert set(body["checks"]) == {"database", "broker", "storage", "sftp"}
+    assert all(check["ok"] for check in body["checks"].values())
+    assert body["checks"]["sftp"]["detail"] == "SSH server answered"
+
+
+def test_ready_on_any_host(stack: EmbeddedStack) -> None:
+    response = httpx.get(f"{stack.base_url}/health/ready", headers={"Host": "bollette.utility.example"})
+
+    assert response.status_code == 200
+
+
+def test_stopped_sftp_makes_not_ready(tmp_path: Path) -> None:
+    running = start_stack(stack_settings(tmp_path / "data"), create_secret=True, run_scheduler=False)
+    try:
+        running.sftp.stop()
+
+        response = httpx.get(f"{running.base_url}/health/ready")
+    finally:
+        running.stop()
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not_ready"
+    assert body["checks"]["sftp"] == {"ok": False, "detail": "failed: ConnectionRefusedError"}
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_unwritable_storage_fails_its_check(
+    stack: EmbeddedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")
+    monkeypatch.setattr(stack.rt.storage, "root", blocker / "storage")
+
+    result = readiness(stack.rt)
+
+    assert result.status == "not_ready"
+    assert result.checks["storage"] == Check(ok=False, detail="failed: NotADirectoryError")
+
+
+def test_failing_check_logs_kind_only(stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch,
+                                      caplog: pytest.LogCaptureFixture) -> None:
+    def broken(_runtime: object) -> Check:
+        raise OSError("connect to postgresql://bolletta:s3greto@db.example:5432 refused")
+
+    monkeypatch.setitem(health.CHECKS, "database", broken)
+
+    result = readiness(stack.rt)
+
+    assert msgspec.to_builtins(result.checks["database"]) == {"ok": False, "detail": "failed: OSError"}
+    assert "health: database check failed: OSError" in caplog.text
+    assert "s3greto" not in caplog.text
