@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from bolletta.cli.sftp import sftp
+from bolletta.cli.startup import LONG_RUNNING_COMMANDS, log_configuration
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.settings import load_settings
 
@@ -33,9 +34,10 @@ class BollettaGroup(click.Group):
 
 @click.group(cls=BollettaGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log progress at info level.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """Bolletta Smart: utility bills as interactive smart bills."""
-    _setup_logging(verbose)
+    _setup_logging(verbose or ctx.invoked_subcommand in LONG_RUNNING_COMMANDS)
 
 
 @main.command()
@@ -89,6 +91,7 @@ def serve() -> None:
     from bolletta.platform.app import create_app
 
     settings = load_settings()
+    log_configuration("serve", settings)
     rt = runtime.configure(settings)
     broker = workers.setup_broker(settings)
     workers.load_actors()
@@ -115,6 +118,7 @@ def worker(threads: int) -> None:
     settings = load_settings()
     if not settings.broker_url:
         raise click.ClickException("BOLLETTA_BROKER_URL is not set: a separate worker needs Redis or RabbitMQ.")
+    log_configuration("worker", settings)
     rt = runtime.configure(settings)
     broker = workers.setup_broker(settings)
     workers.load_actors()
@@ -135,6 +139,7 @@ def scheduler() -> None:
             "BOLLETTA_BROKER_URL is not set: a separate scheduler needs Redis or RabbitMQ shared with the "
             "workers. Without a broker, `bolletta serve` runs the scheduler itself."
         )
+    log_configuration("scheduler", settings)
     rt = runtime.configure(settings)
     workers.setup_broker(settings)
     workers.load_actors()
@@ -143,6 +148,29 @@ def scheduler() -> None:
     click.echo(f"Scheduler running, every {settings.scheduler_interval_seconds:g} s.")
     _wait_for_signal()
     loop.stop()
+
+
+@main.group()
+def settings() -> None:
+    """The environment variables every command reads."""
+
+
+@settings.command("doc")
+def settings_doc() -> None:
+    """Print the configuration reference (docs/configuration.md) in Markdown."""
+    from bolletta.platform.settings_doc import reference_markdown
+
+    click.echo(reference_markdown(), nl=False)
+
+
+@settings.command("show")
+def settings_show() -> None:
+    """Check the settings of this environment and print them as JSON, secrets masked."""
+    import json
+
+    from bolletta.platform.settings_doc import redacted
+
+    click.echo(json.dumps(redacted(load_settings()), indent=2, sort_keys=True))
 
 
 @main.group()

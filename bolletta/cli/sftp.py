@@ -9,6 +9,7 @@ from typing import IO
 
 import click
 
+from bolletta.cli.startup import log_configuration
 from bolletta.platform.settings import load_settings
 
 
@@ -35,6 +36,7 @@ def sftp_serve(host: str | None, port: int | None, max_failed_logins: int, failu
     from bolletta.platform.sftp.throttle import ThrottleSettings
 
     settings = load_settings()
+    log_configuration("sftp serve", settings)
     rt = runtime.configure(settings)
     broker = workers.setup_broker(settings)
     workers.load_actors()

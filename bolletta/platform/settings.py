@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from bolletta.platform.errors import ConfigurationError
 
 ENV_PREFIX = "BOLLETTA_"
+
+
+Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+"""A TCP port; 0 picks a free one where the command allows it."""
+PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
+PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
 
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
@@ -71,37 +77,37 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     http_host: str = "127.0.0.1"
     """Address the web server binds."""
 
-    http_port: int = 8000
+    http_port: Port = 8000
     """TCP port the web server binds."""
 
     sftp_host: str = "127.0.0.1"
     """Address the embedded SFTP server binds."""
 
-    sftp_port: int = 2222
+    sftp_port: Port = 2222
     """TCP port the embedded SFTP server binds."""
 
-    scheduler_interval_seconds: float = 30.0
+    scheduler_interval_seconds: PositiveFloat = 30.0
     """How often the scheduler looks for periodic work that is due, such as polling remote SFTP servers."""
 
     fatturapa_xsd_dir: str = ""
     """Folder holding the official FatturaPA XSDs; when set, bills failing them carry warnings."""
 
-    archive_max_entries: int = 300_000
+    archive_max_entries: PositiveInt = 300_000
     """Maximum number of entries in one uploaded archive (100,000 bills with a PDF each fit)."""
 
-    archive_max_entry_bytes: int = 200 * 1024 * 1024
+    archive_max_entry_bytes: PositiveInt = 200 * 1024 * 1024
     """Maximum uncompressed size of one archive entry, in bytes, counted while extracting."""
 
-    archive_max_total_bytes: int = 20 * 1024 * 1024 * 1024
+    archive_max_total_bytes: PositiveInt = 20 * 1024 * 1024 * 1024
     """Maximum uncompressed size of a whole archive, in bytes, counted while extracting."""
 
-    archive_max_ratio: int = 200
+    archive_max_ratio: PositiveInt = 200
     """Maximum compression ratio (uncompressed / compressed) of one entry larger than 1 MiB."""
 
-    attachment_max_bytes: int = 20 * 1024 * 1024
+    attachment_max_bytes: PositiveInt = 20 * 1024 * 1024
     """Maximum decoded size of one FatturaPA attachment, in bytes."""
 
-    upload_max_bytes: int = 512 * 1024 * 1024
+    upload_max_bytes: PositiveInt = 512 * 1024 * 1024
     """Maximum size of a flow uploaded through the backoffice or the API, in bytes (request body).
     Opening the job reads the whole archive into memory once, so size it to the web process's memory."""
 
