@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -75,17 +74,8 @@ def check_broker(runtime: Runtime) -> Check:
 
 
 def check_storage(runtime: Runtime) -> Check:
-    """Write, read back and delete a small object in the storage root."""
-    root = runtime.storage.root
-    root.mkdir(parents=True, exist_ok=True)
-    probe = root / f".health-{uuid.uuid4().hex}"
-    payload = b"bolletta health probe"
-    try:
-        probe.write_bytes(payload)
-        if probe.read_bytes() != payload:
-            return Check(ok=False, detail="the object read back differs from the one written")
-    finally:
-        probe.unlink(missing_ok=True)
+    """Write, read back and delete a small object outside every tenant's prefix."""
+    runtime.storage.probe()
     return Check(ok=True, detail="write, read and delete succeeded")
 
 

@@ -12,7 +12,7 @@ from bolletta.platform import keys
 from bolletta.platform.db.database import Database
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.settings import Settings
-from bolletta.platform.storage import LocalStorage
+from bolletta.platform.storage import Storage, storage_from_settings
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Runtime:
 
     settings: Settings
     db: Database
-    storage: LocalStorage
+    storage: Storage
     secret: str
     previous_secrets: list[str] = field(default_factory=list)
 
@@ -55,7 +55,7 @@ def configure(settings: Settings, *, create_secret: bool = False) -> Runtime:
     runtime = Runtime(
         settings=settings,
         db=Database(settings),
-        storage=LocalStorage(settings.data_path / "storage"),
+        storage=storage_from_settings(settings),
         secret=secret,
         previous_secrets=list(settings.previous_secret_keys),
     )

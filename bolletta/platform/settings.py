@@ -86,6 +86,17 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     sftp_port: Port = 2222
     """TCP port the embedded SFTP server binds."""
 
+    storage_url: str = ""
+    """Where archives and PDFs are stored: empty for files under ``data_dir``, or ``s3://bucket/prefix`` for
+    an S3-compatible bucket. boto3 reads the credentials from its usual sources (``AWS_ACCESS_KEY_ID`` and
+    ``AWS_SECRET_ACCESS_KEY``, or an instance role)."""
+
+    s3_endpoint_url: str = ""
+    """Endpoint of an S3-compatible service other than AWS, such as ``https://s3.example.it``."""
+
+    s3_region: str = ""
+    """Region of the bucket, such as ``eu-south-1``; empty lets boto3 choose."""
+
     scheduler_interval_seconds: PositiveFloat = 30.0
     """How often the scheduler looks for periodic work that is due, such as polling remote SFTP servers."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -102,16 +103,8 @@ class _Progress(msgspec.Struct, kw_only=True):
 def _read_flow_items(rt: Runtime, tenant: str, job: Job, config: TenantConfig) -> Iterator[FlowItem]:
     """Yield the flow's items, turning any reading error into ``_ReadFailed``."""
     try:
-        yield from iter_flow(
-            rt.storage.path(job.archive_key), job.filename, ArchiveLimits.from_settings(rt.settings),
-            series_pattern=config.series_pattern or None,
-            customer_code_source=config.customer_code_source,
-            supply_address_types=config.supply_address_types,
-            cost_rules=config.cost_rules,
-            costs_layout=config.costs_layout or None,
-            flow_formats=config.flow_formats,
-            xsd_dir=rt.settings.fatturapa_xsd_dir or None,
-        )
+        with rt.storage.local_copy(job.archive_key) as archive:
+            yield from _iter_archive(rt, job, config, archive)
     except ArchiveRejected as exc:
         raise _ReadFailed(exc.text) from exc
     except Exception as exc:  # a reader bug must fail this job, not the worker
@@ -121,6 +114,19 @@ def _read_flow_items(rt: Runtime, tenant: str, job: Job, config: TenantConfig) -
             "operator, who can run the job again once the error is fixed.",
             file=job.filename, error=type(exc).__name__,
         )) from exc
+
+
+def _iter_archive(rt: Runtime, job: Job, config: TenantConfig, archive: Path) -> Iterator[FlowItem]:
+    yield from iter_flow(
+        archive, job.filename, ArchiveLimits.from_settings(rt.settings),
+        series_pattern=config.series_pattern or None,
+        customer_code_source=config.customer_code_source,
+        supply_address_types=config.supply_address_types,
+        cost_rules=config.cost_rules,
+        costs_layout=config.costs_layout or None,
+        flow_formats=config.flow_formats,
+        xsd_dir=rt.settings.fatturapa_xsd_dir or None,
+    )
 
 
 def _store_flow(
