@@ -14,12 +14,16 @@ import click
 from bolletta.cli.sftp import sftp
 from bolletta.cli.startup import LONG_RUNNING_COMMANDS, log_configuration
 from bolletta.platform.errors import BollettaError
+from bolletta.platform.logs import configure_logging
 from bolletta.platform.settings import load_settings
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        log_format = load_settings().log_format
+    except BollettaError:  # the command reports the bad setting itself when it loads the settings
+        log_format = "text"
+    configure_logging(logging.INFO if verbose else logging.WARNING, log_format)
 
 
 class BollettaGroup(click.Group):
@@ -102,7 +106,10 @@ def serve() -> None:
     if scheduler is not None:
         scheduler.start()
     try:
-        uvicorn.run(create_app(rt), host=settings.http_host, port=settings.http_port, lifespan="off")
+        # log_config=None: uvicorn's loggers go through ours, so access lines get the ticket-token
+        # redaction and the JSON format.
+        uvicorn.run(create_app(rt), host=settings.http_host, port=settings.http_port, lifespan="off",
+                    log_config=None)
     finally:
         if scheduler is not None:
             scheduler.stop()

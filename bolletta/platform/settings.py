@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -85,6 +85,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
     sftp_port: Port = 2222
     """TCP port the embedded SFTP server binds."""
+
+    log_format: Literal["text", "json"] = "text"
+    """``text`` for people reading a terminal, ``json`` (one object per line, with tenant, job, ticket and
+    payment ids as fields) for a log collector in production."""
 
     storage_url: str = ""
     """Where archives and PDFs are stored: empty for files under ``data_dir``, or ``s3://bucket/prefix`` for

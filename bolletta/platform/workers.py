@@ -18,6 +18,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Middleware
 
 from bolletta.platform.errors import ConfigurationError
+from bolletta.platform.logs import LogContextMiddleware
 from bolletta.platform.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def setup_broker(settings: Settings) -> Broker:
         raise ConfigurationError(
             f"BOLLETTA_BROKER_URL must start with redis:// or amqp:// (got {url.split(':', 1)[0]}://...)"
         )
+    broker.add_middleware(LogContextMiddleware())
     broker.add_middleware(OutboxCompletion())
     broker.add_middleware(CurrentMessage())
     dramatiq.set_broker(broker)

@@ -22,6 +22,9 @@ from aiosmtpd.controller import Controller
 
 logger = logging.getLogger(__name__)
 
+# aiosmtpd logs each SMTP command at info level on "mail.log", recipients' addresses included.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+
 
 @dataclass(frozen=True)
 class CaughtMail:

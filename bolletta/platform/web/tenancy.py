@@ -15,7 +15,10 @@ from typing import Any
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import select
 
+from bolletta.platform.db.database import check_slug
 from bolletta.platform.db.models.platform import Tenant
+from bolletta.platform.errors import ConfigurationError
+from bolletta.platform.logs import log_context
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.config import decode_config
 
@@ -46,7 +49,8 @@ class TenancyRouter:
             return
         if path.startswith("/c/"):
             if settings.tenant_path_prefix:
-                await self.app(scope, receive, send)
+                with log_context(tenant=_valid_slug(path.split("/")[2])):
+                    await self.app(scope, receive, send)
                 return
         elif on_platform_host and path.startswith(PLATFORM_AREAS):
             await self.app(scope, receive, send)
@@ -56,7 +60,8 @@ class TenancyRouter:
             if slug is not None:
                 internal = f"/c/{slug}{path}"
                 rewritten: Any = dict(scope, path=internal, raw_path=internal.encode())
-                await self.app(rewritten, receive, send)
+                with log_context(tenant=slug):
+                    await self.app(rewritten, receive, send)
                 return
         await _not_found(send)
 
@@ -71,6 +76,14 @@ class TenancyRouter:
             }
             self._loaded_at = time.monotonic()
         return self._domains
+
+
+def _valid_slug(candidate: str) -> str | None:
+    """Return ``candidate`` when it has a slug's shape, so arbitrary path text never reaches the logs."""
+    try:
+        return check_slug(candidate)
+    except ConfigurationError:
+        return None
 
 
 def _host(scope: Scope) -> str:
