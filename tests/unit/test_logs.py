@@ -61,7 +61,7 @@ def test_text_record_appends_ids(captured: io.StringIO) -> None:
 def test_ticket_token_redacted_in_access_line(captured: io.StringIO) -> None:
     _configure("text", captured)
 
-    logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "10.0.0.5:4431", "GET",
+    logging.getLogger("bolletta.test.access").info('%s - "%s %s HTTP/%s" %d', "10.0.0.5:4431", "GET",
                                              "/c/acme/t/gyX9qGLvnr6QZFjFUM9Nih", "1.1", 303)
 
     line = captured.getvalue()

@@ -118,5 +118,8 @@ def test_embedded_stack_polls_by_itself(tmp_path: Path, remote: RemoteServer) ->
         while _job_count(running, tenant) == 0 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _job_count(running, tenant) == 1
+        # The in-memory queue is shared by every stack of this process: let the job's work finish, or
+        # a message taken by this stack's worker would stay unacknowledged for the next tests.
+        wait_idle(running)
     finally:
         running.stop()
