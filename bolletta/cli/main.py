@@ -109,7 +109,8 @@ def serve() -> None:
         # log_config=None: uvicorn's loggers go through ours, so access lines get the ticket-token
         # redaction and the JSON format.
         uvicorn.run(create_app(rt), host=settings.http_host, port=settings.http_port, lifespan="off",
-                    log_config=None)
+                    log_config=None, proxy_headers=bool(settings.trusted_proxies),
+                    forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
     finally:
         if scheduler is not None:
             scheduler.stop()

@@ -80,6 +80,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     http_port: Port = 8000
     """TCP port the web server binds."""
 
+    trusted_proxies: list[str] = []
+    """Addresses or networks of reverse proxies (such as ``127.0.0.1`` for nginx on the same machine)
+    whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` headers give the client's address and scheme;
+    empty trusts no header, so the client address is the peer's."""
+
     sftp_host: str = "127.0.0.1"
     """Address the embedded SFTP server binds."""
 

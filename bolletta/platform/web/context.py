@@ -24,5 +24,9 @@ async def active_tenant(slug: str) -> Tenant | None:
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
-    """Return the client's address as the server saw it (no proxy headers are trusted yet)."""
+    """Return the client's address: the peer's, or the one a trusted proxy forwarded.
+
+    ``bolletta serve`` rewrites the peer address from ``X-Forwarded-For`` only when the request comes
+    from an address in ``BOLLETTA_TRUSTED_PROXIES`` (uvicorn's proxy-headers middleware).
+    """
     return request.client.host if request.client else ""
