@@ -14,6 +14,7 @@ from litestar.static_files import create_static_files_router
 
 from bolletta.platform.api.routes import api_router
 from bolletta.platform.health import health_live, health_ready
+from bolletta.platform.metrics import HTTP_METRICS, MetricsController, register_collector
 from bolletta.platform.office import report as office_report
 from bolletta.platform.office import routes as office
 from bolletta.platform.office.contacts import contacts_router
@@ -57,9 +58,10 @@ def create_litestar(rt: Runtime) -> Litestar:
         add_security_headers(response, customer_page=False, hsts=settings.cookie_secure)
         return response
 
+    register_collector()
     return Litestar(
         route_handlers=[
-            health, health_live, health_ready,
+            health, health_live, health_ready, MetricsController,
             portal.open_ticket, portal.probe_ticket, portal.bill_summary, portal.bill_pdf, portal.pay_bill,
             sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme,
             gateway_notification,
@@ -69,7 +71,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             upload_router(settings), contacts_router(settings), api_router(settings),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
-        middleware=[session_config.middleware],
+        middleware=[HTTP_METRICS.middleware, session_config.middleware],
         csrf_config=csrf_config,
         after_request=after_request,
         exception_handlers={NotAuthorizedException: _unauthorized},

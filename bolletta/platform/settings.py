@@ -91,6 +91,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     sftp_port: Port = 2222
     """TCP port the embedded SFTP server binds."""
 
+    metrics_token: str = ""
+    """Bearer token Prometheus must send to read ``/metrics``; empty leaves ``/metrics`` open on the
+    platform host, for installations where only the internal network reaches it."""
+
     log_format: Literal["text", "json"] = "text"
     """``text`` for people reading a terminal, ``json`` (one object per line, with tenant, job, ticket and
     payment ids as fields) for a log collector in production."""

@@ -18,7 +18,7 @@ import msgspec
 
 from bolletta.platform.settings import ENV_PREFIX, Settings
 
-SECRET_FIELDS = frozenset({"secret_key", "previous_secret_keys", "encryption_keys"})
+SECRET_FIELDS = frozenset({"secret_key", "previous_secret_keys", "encryption_keys", "metrics_token"})
 """Fields whose values never appear in logs or listings."""
 
 URL_FIELDS = frozenset({"database_url", "broker_url", "smtp_url"})

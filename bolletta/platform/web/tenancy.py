@@ -22,7 +22,7 @@ from bolletta.platform.logs import log_context
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.config import decode_config
 
-PLATFORM_AREAS = ("/office", "/admin", "/api", "/hooks", "/static", "/healthz", "/health/")
+PLATFORM_AREAS = ("/office", "/admin", "/api", "/hooks", "/static", "/healthz", "/health/", "/metrics")
 CUSTOMER_AREAS = ("/t/", "/b/", "/theme.css", "/sandbox/")
 DOMAIN_CACHE_SECONDS = 30.0
 
