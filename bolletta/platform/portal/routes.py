@@ -16,7 +16,7 @@ from bolletta.platform import clock
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.errors import BollettaError
-from bolletta.platform.payments.service import start_payment
+from bolletta.platform.payments.service import PaymentNotAllowed, start_payment
 from bolletta.platform.portal import access
 from bolletta.platform.portal.summary import load_bill, summary_view
 from bolletta.platform.tickets.tokens import find_ticket, is_usable
@@ -138,6 +138,8 @@ async def pay_bill(
     gateway = data.get("gateway", "")
     try:
         url = await anyio.to_thread.run_sync(start_payment, rt(), slug, public_id, ticket.id, gateway)
+    except PaymentNotAllowed as exc:
+        return Redirect(f"/c/{slug}/b/{public_id}/sommario?payment={exc.reason}", status_code=303)
     except BollettaError:
         return Redirect(f"/c/{slug}/b/{public_id}/sommario?payment=refused", status_code=303)
     return Redirect(url, status_code=303)
