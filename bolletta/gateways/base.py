@@ -25,6 +25,7 @@ own dependencies. :mod:`bolletta.gateways.testing` checks a plugin against this 
 
 from __future__ import annotations
 
+import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -400,7 +401,7 @@ class Gateway(ABC):
 
     def http_client(self) -> httpx.Client:
         """Return an HTTP client for the provider's API, trusting ``settings.ca_bundle`` when set."""
-        verify: Any = self.settings.ca_bundle or True
+        verify: Any = ssl.create_default_context(cafile=self.settings.ca_bundle) if self.settings.ca_bundle else True
         return httpx.Client(base_url=self.api_base_url, verify=verify, timeout=self.settings.timeout_seconds)
 
     def call(self, client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
