@@ -30,6 +30,13 @@ from tests.fakes.tls import TestCA
 NEXI_ALIAS = "ALIAS_WEB_00012345"
 NEXI_MAC_KEY = "nexi-test-mac-key-0123456789"
 NEXI_API_KEY = "nexi-test-api-key-abcdef"
+AXERVE_SHOP = "GESPAY12345"
+AXERVE_API_KEY = "axerve-test-api-key"
+SATISPAY_KEY_ID = "satispay-test-key-id"
+PAYPAL_CLIENT_ID = "AcmeTestClientId"
+PAYPAL_SECRET = "acme-test-client-secret"
+PAYPAL_WEBHOOK_ID = "8PT597110X687430LKGECATA"
+PAYPAL_MERCHANT_ID = "ACMEMERCHANT01"
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 HIDDEN_FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)" id="gateway-form"')
