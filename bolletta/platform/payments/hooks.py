@@ -16,7 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from bolletta.gateways.base import IncomingNotification
-from bolletta.gateways.errors import GatewayUnavailable, NotificationRejected
+from bolletta.gateways.errors import GatewayConfigError, GatewayUnavailable, NotificationRejected
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.payments.attempts import SessionAttempts
 from bolletta.platform.payments.gateways import gateway_for
@@ -60,7 +60,8 @@ async def gateway_notification(
         status, outcome = await anyio.to_thread.run_sync(
             _verify_and_apply, rt(), slug, tenant.settings, plugin, incoming
         )
-    except ConfigurationError as exc:
+    except (ConfigurationError, GatewayConfigError) as exc:
+        logger.warning("tenant %s: notification for gateway %s not handled: %s", slug, plugin, exc)
         raise NotFoundException() from exc
     except GatewayUnavailable as exc:
         # The provider retries a non-2xx answer, which is what we need when we could not confirm.

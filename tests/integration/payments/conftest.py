@@ -73,7 +73,7 @@ def nexi_classic(shop: Shop, fake_nexi: FakeNexi) -> Iterator[FakeNexi]:
     """Nexi in classic mode, happy path."""
     save_gateway_settings(shop.rt, DEMO_SLUG, "nexi", {
         "mode": "classic", "alias": NEXI_ALIAS, "mac_key": NEXI_MAC_KEY, "api_base_url": fake_nexi.base_url,
-        "ca_bundle": str(shop.ca.ca_path), "test_mode": True, "timeout_seconds": 2.0,
+        "ca_bundle": str(shop.ca.ca_path), "test_mode": True, "timeout_seconds": 5.0,
     })
     fake_nexi.behave()
     yield fake_nexi
@@ -85,7 +85,7 @@ def nexi_api(shop: Shop, fake_nexi: FakeNexi) -> Iterator[FakeNexi]:
     """Nexi in JSON API mode, happy path."""
     save_gateway_settings(shop.rt, DEMO_SLUG, "nexi", {
         "mode": "api", "api_key": NEXI_API_KEY, "api_base_url": fake_nexi.api_base_url,
-        "ca_bundle": str(shop.ca.ca_path), "timeout_seconds": 2.0,
+        "ca_bundle": str(shop.ca.ca_path), "timeout_seconds": 5.0,
     })
     fake_nexi.behave()
     yield fake_nexi
@@ -114,7 +114,7 @@ def fake_satispay(test_ca: TestCA, satispay_key: rsa.RSAPrivateKey) -> Iterator[
 def _configure_axerve(shop: Shop, fake: FakeAxerve) -> None:
     save_gateway_settings(shop.rt, DEMO_SLUG, "axerve", {
         "shop_login": AXERVE_SHOP, "api_key": AXERVE_API_KEY, "api_base_url": fake.api_base_url,
-        "ca_bundle": str(shop.ca.ca_path), "timeout_seconds": 2.0,
+        "ca_bundle": str(shop.ca.ca_path), "timeout_seconds": 5.0,
     })
 
 
@@ -123,7 +123,7 @@ def _configure_satispay(shop: Shop, fake: FakeSatispay, key: rsa.RSAPrivateKey) 
                             serialization.NoEncryption()).decode()
     save_gateway_settings(shop.rt, DEMO_SLUG, "satispay", {
         "key_id": SATISPAY_KEY_ID, "private_key": pem, "api_base_url": fake.api_base_url,
-        "ca_bundle": str(shop.ca.ca_path), "timeout_seconds": 2.0,
+        "ca_bundle": str(shop.ca.ca_path), "timeout_seconds": 5.0,
     })
 
 
@@ -157,7 +157,7 @@ def configure_paypal(shop: Shop, fake: FakePaypal, **changes: object) -> None:
     save_gateway_settings(shop.rt, DEMO_SLUG, "paypal", {
         "client_id": PAYPAL_CLIENT_ID, "client_secret": PAYPAL_SECRET, "webhook_id": PAYPAL_WEBHOOK_ID,
         "merchant_id": PAYPAL_MERCHANT_ID, "api_base_url": fake.base_url, "ca_bundle": str(shop.ca.ca_path),
-        "cert_hosts": ["127.0.0.1"], "trust_anchor": str(shop.ca.ca_path), "timeout_seconds": 2.0,
+        "cert_hosts": ["127.0.0.1"], "trust_anchor": str(shop.ca.ca_path), "timeout_seconds": 5.0,
         "test_mode": True, **changes,
     })
 

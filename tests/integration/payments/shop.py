@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from bolletta.platform import clock
@@ -168,6 +168,13 @@ class Shop:
             after = self.choose(browser, hosted, outcome)
         (payment,) = self.payments(bill.id)
         return bill, payment.order_id, after
+
+    def age(self, order_id: str, minutes: int) -> None:
+        """Move the attempt's creation time ``minutes`` into the past."""
+        with self.rt.db.tenant_session(DEMO_SLUG) as session:
+            session.execute(update(Payment).where(Payment.order_id == order_id)
+                            .values(created_at=clock.now() - timedelta(minutes=minutes)))
+            session.commit()
 
     def summary(self, bill: Bill) -> str:
         """Open the bill's link in a new browser and return its summary page."""

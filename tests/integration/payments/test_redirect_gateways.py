@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import time
 from contextlib import closing
-from datetime import timedelta
 from decimal import Decimal
 
 import httpx
-from sqlalchemy import update
 
-from bolletta.platform import clock
-from bolletta.platform.db.models.tenant import Bill, Payment
+from bolletta.platform.db.models.tenant import Bill
 from bolletta.platform.demo.tenant import DEMO_SLUG
 from bolletta.platform.payments.reconciliation import reconcile_tenant
 from tests.fakes.payment_provider import FakeProvider
@@ -24,13 +21,6 @@ from tests.integration.payments.shop import PAID_MARK, VERIFYING_MARK, Shop
 
 REPLAYS = 5
 Gateway = tuple[str, FakeProvider]
-
-
-def _age(shop: Shop, order_id: str, minutes: int) -> None:
-    with shop.rt.db.tenant_session(DEMO_SLUG) as session:
-        session.execute(update(Payment).where(Payment.order_id == order_id)
-                        .values(created_at=clock.now() - timedelta(minutes=minutes)))
-        session.commit()
 
 
 def _start(shop: Shop, gateway_id: str) -> tuple[str, Bill, str, httpx.Client]:
@@ -138,7 +128,7 @@ def test_provider_down_refuses_start(shop: Shop, redirect_gateway: Gateway) -> N
         summary = shop.open_summary(browser, token)
         fake.behave(api_status=500)
         failed = shop.press_pay(browser, bill, gateway_id, summary.text)
-        fake.behave(api_delay_seconds=3)
+        fake.behave(api_delay_seconds=6)
         slow = shop.press_pay(browser, bill, gateway_id, summary.text)
 
     for response in (failed, slow):
@@ -156,7 +146,7 @@ def test_second_attempt_blocked_then_rechecked(shop: Shop, redirect_gateway: Gat
         blocked = browser.post(f"/c/{DEMO_SLUG}/b/{bill.public_id}/paga",
                                data={"gateway": gateway_id, "_csrf_token": browser.cookies["csrf"]})
         (first,) = shop.payments(bill.id)
-        _age(shop, first.order_id, 31)
+        shop.age(first.order_id, 31)
         allowed = browser.post(f"/c/{DEMO_SLUG}/b/{bill.public_id}/paga",
                                data={"gateway": gateway_id, "_csrf_token": browser.cookies["csrf"]})
 
@@ -175,7 +165,7 @@ def test_stale_attempt_paid_at_gateway_blocks_retry(shop: Shop, redirect_gateway
     with closing(browser):
         browser.post(hosted, data={"outcome": "pay"})  # paid, but the customer never comes back
         (first,) = shop.payments(bill.id)
-        _age(shop, first.order_id, 31)
+        shop.age(first.order_id, 31)
         retry = browser.post(f"/c/{DEMO_SLUG}/b/{bill.public_id}/paga",
                              data={"gateway": gateway_id, "_csrf_token": browser.cookies["csrf"]})
 
@@ -191,11 +181,11 @@ def test_reconciliation_settles_old_pending(shop: Shop, redirect_gateway: Gatewa
     with closing(browser):
         browser.post(hosted, data={"outcome": "pay"})
     (payment,) = shop.payments(bill.id)
-    _age(shop, payment.order_id, 60)
+    shop.age(payment.order_id, 60)
 
     young = reconcile_tenant(shop.rt, DEMO_SLUG)
     assert shop.payment(payment.order_id).status == "pending"
-    _age(shop, payment.order_id, 180)
+    shop.age(payment.order_id, 180)
     outcomes = reconcile_tenant(shop.rt, DEMO_SLUG)
 
     assert young.get("applied", 0) == 0 or shop.payment(payment.order_id).status == "completed"

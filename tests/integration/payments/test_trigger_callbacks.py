@@ -59,7 +59,7 @@ def test_satispay_wrong_key_refused(shop: Shop, fake_satispay: FakeSatispay) -> 
                                   serialization.NoEncryption()).decode()
     save_gateway_settings(shop.rt, DEMO_SLUG, "satispay", {
         "key_id": SATISPAY_KEY_ID, "private_key": pem, "api_base_url": fake_satispay.api_base_url,
-        "ca_bundle": str(shop.ca.ca_path), "timeout_seconds": 2.0,
+        "ca_bundle": str(shop.ca.ca_path), "timeout_seconds": 5.0,
     })
     token, bill = shop.new_bill()
     with shop.browser() as browser:
