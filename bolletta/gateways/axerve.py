@@ -64,6 +64,7 @@ class AxerveGateway(Gateway):
     default_api_base_url: ClassVar[str] = "https://ecomms2s.sella.it/api/v1"
     test_api_base_url: ClassVar[str] = "https://sandbox.gestpay.net/api/v1"
     capabilities: ClassVar[GatewayCapabilities] = GatewayCapabilities(query_status=True)
+    hosted_page_origins: ClassVar[tuple[str, ...]] = ("https://ecomm.sella.it", "https://sandbox.gestpay.net")
 
     settings: AxerveSettings
 

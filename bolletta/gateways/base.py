@@ -278,6 +278,11 @@ class Gateway(ABC):
     capabilities: ClassVar[GatewayCapabilities] = GatewayCapabilities()
     """Optional features this gateway implements; the default declares none."""
 
+    hosted_page_origins: ClassVar[tuple[str, ...]] = ()
+    """Origins (``https://host``) of the provider's hosted pages, production and test. Browsers
+    apply the pay form's CSP ``form-action`` to the redirect that follows it, so the customer page
+    lists these origins there."""
+
     settings: GatewaySettings
 
     def __init__(self, settings: GatewaySettings, context: GatewayContext) -> None:

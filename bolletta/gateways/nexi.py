@@ -95,6 +95,10 @@ class NexiGateway(Gateway):
     Settings: ClassVar[type[GatewaySettings]] = NexiSettings
     secret_fields: ClassVar[frozenset[str]] = frozenset({"mac_key", "api_key"})
     capabilities: ClassVar[GatewayCapabilities] = GatewayCapabilities(query_status=True)
+    hosted_page_origins: ClassVar[tuple[str, ...]] = (
+        "https://ecommerce.nexi.it", "https://int-ecommerce.nexi.it", "https://xpay.nexigroup.com",
+        "https://xpaysandbox.nexigroup.com",
+    )
 
     settings: NexiSettings
 

@@ -104,6 +104,8 @@ class PaypalGateway(Gateway):
     default_api_base_url: ClassVar[str] = "https://api-m.paypal.com"
     test_api_base_url: ClassVar[str] = "https://api-m.sandbox.paypal.com"
     capabilities: ClassVar[GatewayCapabilities] = GatewayCapabilities(query_status=True)
+    # NOTE: the approve link's host is inferred; the platform always redirects to the href PayPal returns.
+    hosted_page_origins: ClassVar[tuple[str, ...]] = ("https://www.paypal.com", "https://www.sandbox.paypal.com")
 
     settings: PaypalSettings
 

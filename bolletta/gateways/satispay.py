@@ -73,6 +73,8 @@ class SatispayGateway(Gateway):
     default_api_base_url: ClassVar[str] = "https://authservices.satispay.com/g_business/v1"
     test_api_base_url: ClassVar[str] = "https://staging.authservices.satispay.com/g_business/v1"
     capabilities: ClassVar[GatewayCapabilities] = GatewayCapabilities(query_status=True)
+    # NOTE: the staging environment's web page host is not confirmed, so only production is listed.
+    hosted_page_origins: ClassVar[tuple[str, ...]] = ("https://online.satispay.com",)
 
     settings: SatispaySettings
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import msgspec
 
 from bolletta.platform.errors import ConfigurationError
@@ -22,3 +24,23 @@ def test_mode_gateways(config: TenantConfig) -> list[str]:
         if stored.get("test_mode", defaults.get("test_mode", False)) is True:
             names.append(plugin.name)
     return names
+
+
+def form_action_origins(config: TenantConfig) -> list[str]:
+    """Return the origins the pay form may lead to: each enabled gateway's hosted pages.
+
+    A tenant whose settings point a gateway at another API host (tests, a provider's regional
+    host) gets that host's origin too.
+    """
+    origins: list[str] = []
+    for gateway_id in config.enabled_gateways:
+        try:
+            plugin = gateway_class(gateway_id)
+        except ConfigurationError:
+            continue
+        origins.extend(plugin.hosted_page_origins)
+        configured = str(config.gateway_settings.get(gateway_id, {}).get("api_base_url", ""))
+        parts = urlsplit(configured)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return sorted(set(origins))

@@ -169,3 +169,32 @@ def test_payments_list_for_staff(shop: Shop, paypal: FakePaypal) -> None:
     assert everything.total_count >= paypal_only.total_count
     assert nothing.rows == []
     assert nothing.total_count == 0
+
+
+@pytest.mark.usefixtures("nexi_classic")
+def test_summary_csp_allows_gateway_pages(shop: Shop, paypal: FakePaypal, fake_nexi: FakeNexi) -> None:
+    token, _bill = shop.new_bill()
+    with shop.browser() as browser:
+        summary = shop.open_summary(browser, token)
+
+    policy = summary.headers["Content-Security-Policy"]
+    form_action = next(part.split()[1:] for part in policy.split(";") if part.strip().startswith("form-action"))
+    assert "'self'" in form_action
+    assert "https://www.paypal.com" in form_action
+    assert "https://ecommerce.nexi.it" in form_action
+    assert paypal.base_url in form_action
+    assert fake_nexi.base_url in form_action
+    assert "https:" not in form_action
+
+
+@pytest.mark.usefixtures("paypal")
+def test_verifying_summary_refreshes(shop: Shop) -> None:
+    token, bill = shop.new_bill()
+    with shop.browser() as browser:
+        summary = shop.open_summary(browser, token)
+        shop.reach_gateway_page(browser, shop.press_pay(browser, bill, "paypal", summary.text))
+        verifying = browser.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/sommario")
+
+    assert 'class="status verifying"' in verifying.text
+    assert '<meta http-equiv="refresh" content="10">' in verifying.text
+    assert '<meta http-equiv="refresh"' not in summary.text
