@@ -29,6 +29,8 @@ def _name(common_name: str) -> x509.Name:
 class TestCA:
     """A CA that issues certificates for loopback servers and for signing keys."""
 
+    __test__ = False  # not a test class, despite its name
+
     def __init__(self, folder: Path, name: str = "Bolletta Test CA") -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
