@@ -80,7 +80,7 @@ class AxerveGateway(Gateway):
         try:
             data = response.json()
         except ValueError as exc:
-            raise GatewayUnavailable(f"axerve: {call} answered HTTP {response.status_code} without JSON") from exc
+            raise GatewayUnavailable(f"axerve: {call} returned HTTP {response.status_code} without JSON") from exc
         error = data.get("error") if isinstance(data, dict) else None
         code = str(error.get("code")) if isinstance(error, dict) else "?"
         if response.status_code != 200 or code != "0" or not isinstance(data.get("payload"), dict):

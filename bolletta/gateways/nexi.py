@@ -159,7 +159,7 @@ class NexiGateway(Gateway):
             response = self.call(client, "POST", "/orders/hpp", json=body, headers=self._api_headers())
         data = _json(response.content)
         if response.status_code != 200 or "hostedPage" not in data or "securityToken" not in data:
-            raise GatewayUnavailable(f"nexi: /orders/hpp answered HTTP {response.status_code} without a hosted page")
+            raise GatewayUnavailable(f"nexi: /orders/hpp returned HTTP {response.status_code} without a hosted page")
         return PreparedPayment(redirect_url=str(data["hostedPage"]), provider_reference=request.order_id,
                                provider_data={"securityToken": str(data["securityToken"])})
 
@@ -237,7 +237,7 @@ class NexiGateway(Gateway):
         expected = mac(("esito", str(data.get("esito", ""))), ("idOperazione", str(data.get("idOperazione", ""))),
                        ("timeStamp", str(data.get("timeStamp", ""))), key=self.settings.mac_key)
         if not hmac.compare_digest(expected, str(data.get("mac", ""))):
-            raise GatewayUnavailable("nexi: situazioneOrdine answer MAC does not match; not trusted")
+            raise GatewayUnavailable("nexi: the situazioneOrdine response MAC does not match; response ignored")
         if data.get("esito") != "OK":
             return None
         reports = [item for item in data.get("report", []) if isinstance(item, dict)]

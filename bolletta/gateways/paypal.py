@@ -130,7 +130,7 @@ class PaypalGateway(Gateway):
                              auth=(self.settings.client_id, self.settings.client_secret))
         data = _object(response)
         if response.status_code != 200 or not isinstance(data.get("access_token"), str):
-            raise GatewayUnavailable(f"paypal: token request answered HTTP {response.status_code}")
+            raise GatewayUnavailable(f"paypal: token request returned HTTP {response.status_code}")
         lifetime = float(data.get("expires_in", 0)) - TOKEN_MARGIN_SECONDS
         with self._lock:
             self._token = (data["access_token"], time.monotonic() + max(lifetime, 0))
@@ -164,7 +164,7 @@ class PaypalGateway(Gateway):
                              headers={"PayPal-Request-Id": request.order_id, "Prefer": "return=representation"})
         data = _object(response)
         if response.status_code not in (200, 201) or not data.get("id"):
-            raise GatewayUnavailable(f"paypal: order create answered HTTP {response.status_code}")
+            raise GatewayUnavailable(f"paypal: order create returned HTTP {response.status_code}")
         links = {link.get("rel"): link.get("href") for link in data.get("links", []) if isinstance(link, dict)}
         approve = links.get("approve") or links.get("payer-action")
         if not approve:
@@ -290,7 +290,7 @@ class PaypalGateway(Gateway):
         with self.http_client() as client:
             response = self.call(client, "GET", url)
         if response.status_code != 200:
-            raise GatewayUnavailable(f"paypal: fetching the signing certificate answered HTTP {response.status_code}")
+            raise GatewayUnavailable(f"paypal: fetching the signing certificate returned HTTP {response.status_code}")
         try:
             chain = x509.load_pem_x509_certificates(response.content)
         except ValueError as exc:

@@ -118,7 +118,7 @@ class SatispayGateway(Gateway):
             response = self._signed(client, "POST", "/payments", body, {"Idempotency-Key": request.order_id})
         data = _object(response)
         if response.status_code not in (200, 201) or not data.get("id") or not data.get("redirect_url"):
-            raise GatewayUnavailable(f"satispay: POST /payments answered HTTP {response.status_code}")
+            raise GatewayUnavailable(f"satispay: POST /payments returned HTTP {response.status_code}")
         return PreparedPayment(redirect_url=str(data["redirect_url"]), provider_reference=str(data["id"]))
 
     def verify_notification(self, incoming: IncomingNotification, attempts: AttemptLookup) -> Notification:
@@ -140,7 +140,7 @@ class SatispayGateway(Gateway):
             response = self._signed(client, "GET", f"/payments/{attempt.provider_reference}")
         data = _object(response)
         if response.status_code != 200:
-            raise GatewayUnavailable(f"satispay: GET /payments answered HTTP {response.status_code}")
+            raise GatewayUnavailable(f"satispay: GET /payments returned HTTP {response.status_code}")
         if data.get("external_code") != attempt.order_id[:EXTERNAL_CODE_LIMIT]:
             raise NotificationRejected("satispay payment belongs to another order")
         status = str(data.get("status", ""))

@@ -169,7 +169,7 @@ def settle_payment(rt: Runtime, tenant: str, order_id: str, *, capture: bool) ->
     if notification is None:
         return "unknown"
     if notification.order_id != order_id:
-        logger.warning("tenant %s: %s answered about another order than %s", tenant, gateway_id, order_id)
+        logger.warning("tenant %s: %s returned the status of another order than %s", tenant, gateway_id, order_id)
         return "mismatch"
     return apply_notification(rt, tenant, gateway, notification, source="query")
 
