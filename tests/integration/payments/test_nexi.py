@@ -200,3 +200,23 @@ def test_api_timeout_on_create(shop: Shop, fake_nexi: FakeNexi) -> None:
     assert httpx.URL(pressed.headers["location"]).params["payment"] == "refused"
     assert shop.bill(bill.id).paid_at is None
     assert shop.payments(bill.id) == []
+
+
+@pytest.mark.usefixtures("nexi_api")
+def test_api_forged_return_leaves_unpaid(shop: Shop, fake_nexi: FakeNexi) -> None:
+    token, bill = shop.new_bill()
+    with shop.browser() as browser:
+        summary = shop.open_summary(browser, token)
+        shop.reach_gateway_page(browser, shop.press_pay(browser, bill, "nexi", summary.text))
+        (payment,) = shop.payments(bill.id)
+        forged = browser.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/pagamento/{payment.order_id}/esito",
+                             params={"paymentId": "forged", "operationResult": "AUTHORIZED"})
+        after = browser.get(forged.headers["location"])
+    deadline = time.monotonic() + 10
+    while not any(item.path.endswith(f"/orders/{payment.order_id}") for item in fake_nexi.requests):
+        assert time.monotonic() < deadline, "the return did not query the order"
+        time.sleep(0.05)
+
+    assert VERIFYING_MARK in after.text
+    assert shop.payment(payment.order_id).status == "pending"
+    assert shop.bill(bill.id).paid_at is None

@@ -183,3 +183,23 @@ def test_wrong_client_secret_refuses_start(shop: Shop, paypal: FakePaypal) -> No
 
     assert httpx.URL(pressed.headers["location"]).params["payment"] == "refused"
     assert shop.payments(bill.id) == []
+
+
+def test_return_urls_fixed_per_attempt(shop: Shop, paypal: FakePaypal) -> None:
+    token, bill = shop.new_bill()
+    with shop.browser() as browser:
+        summary = shop.open_summary(browser, token)
+        csrf = summary.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+        pressed = browser.post(f"/c/{DEMO_SLUG}/b/{bill.public_id}/paga", data={
+            "gateway": "paypal", "_csrf_token": csrf, "return_url": "https://evil.example/",
+            "cancel_url": "//evil.example", "amount": "0.01",
+        })
+    assert pressed.status_code == 303
+    (payment,) = shop.payments(bill.id)
+    order = paypal.orders[payment.provider_reference or ""]
+    attempt_url = f"{shop.base_url}/c/{DEMO_SLUG}/b/{bill.public_id}/pagamento/{payment.order_id}"
+
+    assert order.return_url == f"{attempt_url}/esito"
+    assert order.cancel_url == f"{attempt_url}/annullato"
+    assert order.amount == Decimal("84.20")
+    assert payment.amount == Decimal("84.20")
