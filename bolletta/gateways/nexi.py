@@ -25,6 +25,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl
 
@@ -43,7 +44,6 @@ from bolletta.gateways.base import (
     from_cents,
 )
 from bolletta.gateways.errors import GatewayConfigError, GatewayUnavailable, NotificationRejected
-from bolletta.platform import clock
 
 CLASSIC_BASE_URL = "https://ecommerce.nexi.it"
 CLASSIC_TEST_BASE_URL = "https://int-ecommerce.nexi.it"
@@ -225,7 +225,7 @@ class NexiGateway(Gateway):
         return _api_notification(attempt.order_id, latest, event_id=None)
 
     def _query_classic(self, attempt: PaymentAttempt) -> Notification | None:
-        timestamp = str(int(clock.now().timestamp() * 1000))
+        timestamp = str(int(datetime.now(UTC).timestamp() * 1000))
         body = {
             "apiKey": self.settings.alias, "codiceTransazione": attempt.order_id, "timeStamp": timestamp,
             "mac": mac(("apiKey", self.settings.alias), ("codiceTransazione", attempt.order_id),

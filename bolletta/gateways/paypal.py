@@ -25,6 +25,7 @@ import json
 import threading
 import time
 import zlib
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -52,7 +53,6 @@ from bolletta.gateways.base import (
     header,
 )
 from bolletta.gateways.errors import GatewayUnavailable, NotificationRejected
-from bolletta.platform import clock
 
 CERT_HOSTS = ("api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com")
 DESCRIPTION_LIMIT = 127
@@ -66,6 +66,11 @@ _EVENT_STATUSES = {
     "PAYMENT.CAPTURE.COMPLETED": "completed", "PAYMENT.CAPTURE.DENIED": "failed",
     "PAYMENT.CAPTURE.DECLINED": "failed", "PAYMENT.CAPTURE.PENDING": "pending",
 }
+# The platform builds a gateway per request, so tokens and verified certificates are cached per
+# process: tokens by API host and credentials, certificates by URL and trust anchor.
+_CACHE_LOCK = threading.Lock()
+_TOKENS: dict[tuple[str, str, str], tuple[str, float]] = {}
+_CERTIFICATES: dict[tuple[str, str], tuple[x509.Certificate, float]] = {}
 _TRANSMISSION_HEADERS = ("PAYPAL-TRANSMISSION-ID", "PAYPAL-TRANSMISSION-TIME", "PAYPAL-TRANSMISSION-SIG",
                          "PAYPAL-CERT-URL", "PAYPAL-AUTH-ALGO")
 
@@ -111,9 +116,7 @@ class PaypalGateway(Gateway):
 
     def __init__(self, settings: GatewaySettings, context: Any) -> None:
         super().__init__(settings, context)
-        self._lock = threading.Lock()
-        self._token: tuple[str, float] | None = None
-        self._certs: dict[str, tuple[x509.Certificate, float]] = {}
+        self._token_key = (self.api_base_url, self.settings.client_id, self.settings.client_secret)
 
     @property
     def merchant_account(self) -> str | None:
@@ -123,17 +126,18 @@ class PaypalGateway(Gateway):
     # -- OAuth2 ----------------------------------------------------------------------------------
 
     def _access_token(self, client: httpx.Client) -> str:
-        with self._lock:
-            if self._token and self._token[1] > time.monotonic():
-                return self._token[0]
+        with _CACHE_LOCK:
+            cached = _TOKENS.get(self._token_key)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
         response = self.call(client, "POST", "/v1/oauth2/token", data={"grant_type": "client_credentials"},
                              auth=(self.settings.client_id, self.settings.client_secret))
         data = _object(response)
         if response.status_code != 200 or not isinstance(data.get("access_token"), str):
             raise GatewayUnavailable(f"paypal: token request returned HTTP {response.status_code}")
         lifetime = float(data.get("expires_in", 0)) - TOKEN_MARGIN_SECONDS
-        with self._lock:
-            self._token = (data["access_token"], time.monotonic() + max(lifetime, 0))
+        with _CACHE_LOCK:
+            _TOKENS[self._token_key] = (str(data["access_token"]), time.monotonic() + max(lifetime, 0))
         return str(data["access_token"])
 
     def _api(self, method: str, path: str, *, json_body: Any = None, headers: dict[str, str] | None = None
@@ -284,7 +288,8 @@ class PaypalGateway(Gateway):
         parts = urlsplit(url)
         if parts.scheme != "https" or parts.hostname not in self.settings.cert_hosts:
             raise NotificationRejected(f"paypal cert URL host {parts.hostname!r} is not allow-listed")
-        cached = self._certs.get(url)
+        with _CACHE_LOCK:
+            cached = _CERTIFICATES.get((url, self.settings.trust_anchor))
         if cached and cached[1] > time.monotonic():
             return cached[0]
         with self.http_client() as client:
@@ -296,7 +301,8 @@ class PaypalGateway(Gateway):
         except ValueError as exc:
             raise NotificationRejected("paypal cert URL did not return PEM certificates") from exc
         self._check_chain(chain)
-        self._certs[url] = (chain[0], time.monotonic() + CERT_CACHE_SECONDS)
+        with _CACHE_LOCK:
+            _CERTIFICATES[(url, self.settings.trust_anchor)] = (chain[0], time.monotonic() + CERT_CACHE_SECONDS)
         return chain[0]
 
     def _check_chain(self, chain: list[x509.Certificate]) -> None:
@@ -305,7 +311,7 @@ class PaypalGateway(Gateway):
         names = [str(item.value) for item in leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
         if not any(name.endswith(self.settings.cert_name_suffix) for name in names):
             raise NotificationRejected(f"paypal signing certificate names {names}, not a PayPal host")
-        now = clock.now()
+        now = datetime.now(UTC)
         for certificate in chain:
             if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
                 raise NotificationRejected("paypal signing certificate chain is expired or not yet valid")

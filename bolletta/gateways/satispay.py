@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, ClassVar
 
@@ -36,7 +37,6 @@ from bolletta.gateways.base import (
     from_cents,
 )
 from bolletta.gateways.errors import GatewayConfigError, GatewayUnavailable, NotificationRejected
-from bolletta.platform import clock
 
 _STATUSES = {"ACCEPTED": "completed", "CANCELED": "cancelled", "PENDING": "pending", "AUTHORIZED": "pending"}
 EXTERNAL_CODE_LIMIT = 50
@@ -92,7 +92,7 @@ class SatispayGateway(Gateway):
                 extra: dict[str, str] | None = None) -> httpx.Response:
         url = httpx.URL(self.api_base_url + path)
         host = url.netloc.decode()
-        date = format_datetime(clock.now(), usegmt=False)
+        date = format_datetime(datetime.now(UTC), usegmt=False)
         digest = digest_header(body)
         text = signing_string(method, url.raw_path.decode(), host, date, digest)
         signature = base64.b64encode(self._key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
