@@ -31,7 +31,7 @@ test: $(STAMP)
 
 test-sqlite: $(STAMP)
 	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
-	cd $(EXAMPLE_GATEWAY) && ../../$(BIN)/python -m pytest -q -p no:cacheprovider
+	cd $(EXAMPLE_GATEWAY) && $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
 
 test-services: $(STAMP)
 	BOLLETTA_TEST_PASS=services \
