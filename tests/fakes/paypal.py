@@ -53,6 +53,8 @@ class FakePaypal(FakeProvider):
         self.request_ids: dict[str, FakeResponse] = {}
         self.capture_lock = threading.Lock()
         self.signing_key, self.signing_cert = ca.issue(CERT_NAME, dns_names=(CERT_NAME,))
+        self.served_cert_pem: bytes | None = None
+        """PEM served at the cert URL instead of the signing certificate (tests of the chain check)."""
         self.forged_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     @property
@@ -63,8 +65,8 @@ class FakePaypal(FakeProvider):
         if request.path == "/v1/oauth2/token" and request.method == "POST":
             return self._token(request)
         if request.path == f"/v1/notifications/certs/{CERT_ID}":
-            return FakeResponse(200, self.signing_cert.public_bytes(serialization.Encoding.PEM),
-                                {"Content-Type": "application/x-pem-file"})
+            pem = self.served_cert_pem or self.signing_cert.public_bytes(serialization.Encoding.PEM)
+            return FakeResponse(200, pem, {"Content-Type": "application/x-pem-file"})
         authorization = request.header("Authorization") or ""
         if authorization.removeprefix("Bearer ") not in self.tokens:
             return _json(401, {"error": "invalid_token", "error_description": "Access Token not found in cache"})
@@ -162,8 +164,9 @@ class FakePaypal(FakeProvider):
             threading.Thread(target=self.deliver, args=(events,), daemon=True).start()
         return _json(201, self.order_json(order))
 
-    def webhook(self, order: FakeOrder, event_type: str, resource: dict[str, object]) -> SentNotification:
-        """A webhook event for ``resource``, signed as PayPal signs it."""
+    def webhook(self, order: FakeOrder, event_type: str, resource: dict[str, object],
+                key: rsa.RSAPrivateKey | None = None, cert_url: str | None = None) -> SentNotification:
+        """A webhook event for ``resource``, signed as PayPal signs it (or with ``key``)."""
         body = json.dumps({
             "id": f"WH-{uuid.uuid4().hex[:17].upper()}", "event_version": "1.0", "resource_type": "capture",
             "resource_version": "2.0", "event_type": event_type, "summary": event_type,
@@ -172,12 +175,12 @@ class FakePaypal(FakeProvider):
         transmission_id = str(uuid.uuid1())
         transmission_time = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         signed = f"{transmission_id}|{transmission_time}|{self.webhook_id}|{zlib.crc32(body)}".encode()
-        key = self.forged_key if self.misbehaviour.forge else self.signing_key
+        key = key or (self.forged_key if self.misbehaviour.forge else self.signing_key)
         signature = base64.b64encode(key.sign(signed, padding.PKCS1v15(), hashes.SHA256())).decode()
         headers = {
             "Content-Type": "application/json", "PAYPAL-TRANSMISSION-ID": transmission_id,
             "PAYPAL-TRANSMISSION-TIME": transmission_time, "PAYPAL-TRANSMISSION-SIG": signature,
-            "PAYPAL-CERT-URL": self.cert_url, "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+            "PAYPAL-CERT-URL": cert_url or self.cert_url, "PAYPAL-AUTH-ALGO": "SHA256withRSA",
         }
         return SentNotification("POST", order.notify_url, headers, body)
 
