@@ -342,6 +342,13 @@ class PaypalGateway(Gateway):
             raise NotificationRejected("paypal verify-webhook-signature did not answer SUCCESS")
 
 
+def clear_caches() -> None:
+    """Forget cached access tokens and signing certificates (after rotating credentials, and in tests)."""
+    with _CACHE_LOCK:
+        _TOKENS.clear()
+        _CERTIFICATES.clear()
+
+
 def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> None:
     try:
         child.verify_directly_issued_by(parent)

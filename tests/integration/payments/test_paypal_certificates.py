@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bolletta.gateways.base import GatewayContext, IncomingNotification, PaymentAttempt
 from bolletta.gateways.errors import NotificationRejected
-from bolletta.gateways.paypal import PaypalGateway, PaypalSettings
+from bolletta.gateways.paypal import PaypalGateway, PaypalSettings, clear_caches
 from bolletta.gateways.testing import StaticAttempts
 from tests.fakes.payment_provider import FakeOrder
 from tests.fakes.paypal import CERT_NAME, FakePaypal
@@ -32,6 +32,7 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
 
 @pytest.fixture()
 def fake(ca: TestCA) -> Iterator[FakePaypal]:
+    clear_caches()  # a new fake may reuse an earlier one's port, and so its certificate URL
     fake = FakePaypal(ca, client_id=PAYPAL_CLIENT_ID, client_secret=PAYPAL_SECRET, webhook_id=PAYPAL_WEBHOOK_ID,
                       merchant_id=PAYPAL_MERCHANT_ID)
     yield fake
