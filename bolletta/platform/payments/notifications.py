@@ -60,7 +60,10 @@ def apply_notification(
             session.commit()
             return "mismatch"
         if payment is None:
-            logger.warning("tenant %s: %s notification for unknown order", tenant, gateway.id)
+            # Verified, so the provider sent it, but about no attempt of ours: answered 200 so the
+            # provider stops retrying, and logged for staff (another shop on the same account?).
+            security_log.warning("tenant=%s gateway=%s verified notification for unknown order %s", tenant,
+                                 gateway.id, notification.order_id[:40])
             _record(session, gateway.id, None, notification, None, "ignored", "unknown order")
             session.commit()
             return "ignored"
