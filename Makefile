@@ -10,10 +10,13 @@ TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/%2F
 
 .PHONY: demo test test-sqlite test-services lint install clean
 
-$(STAMP): pyproject.toml
+EXAMPLE_GATEWAY := examples/bolletta-gateway-example
+
+$(STAMP): pyproject.toml $(EXAMPLE_GATEWAY)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps -e $(EXAMPLE_GATEWAY)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,6 +32,7 @@ test: $(STAMP)
 
 test-sqlite: $(STAMP)
 	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
+	cd $(EXAMPLE_GATEWAY) && $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
 
 test-services: $(STAMP)
 	BOLLETTA_TEST_PASS=services \
@@ -38,7 +42,7 @@ test-services: $(STAMP)
 	$(BIN)/python -m pytest -m services tests/services $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check bolletta tests
+	$(BIN)/ruff check bolletta tests examples
 	$(BIN)/mypy
 
 clean:

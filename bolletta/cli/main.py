@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from bolletta.cli.payments import payments
 from bolletta.cli.sftp import sftp
 from bolletta.cli.startup import LONG_RUNNING_COMMANDS, log_configuration
 from bolletta.platform.errors import BollettaError
@@ -411,6 +412,7 @@ def token_list(tenant_slug: str) -> None:
 
 
 main.add_command(sftp)
+main.add_command(payments)
 
 
 def run() -> None:

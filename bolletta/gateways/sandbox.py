@@ -27,11 +27,15 @@ import msgspec
 from bolletta.gateways.base import (
     CONTRACT_VERSION,
     NOTIFICATION_STATUSES,
+    AttemptLookup,
     Gateway,
     GatewayCapabilities,
+    GatewaySettings,
+    IncomingNotification,
     Notification,
     PaymentRequest,
     PreparedPayment,
+    header,
 )
 from bolletta.gateways.errors import NotificationRejected
 from bolletta.platform import clock
@@ -49,11 +53,14 @@ _Status = Literal["completed", "failed", "cancelled", "pending"]
 _SIGNATURE_PATTERN = re.compile(r"^t=(?P<timestamp>[0-9]{1,12}),v1=(?P<digest>[0-9a-f]{64})$")
 
 
-class SandboxSettings(msgspec.Struct, kw_only=True, frozen=True):
+class SandboxSettings(GatewaySettings, kw_only=True, frozen=True):
     """Per-tenant settings of the sandbox gateway."""
 
     merchant_id: str = "sandbox-merchant"
     """Simulated merchant account; notifications naming another merchant are rejected."""
+
+    test_mode: bool = True
+    """Always shown as test mode: the sandbox moves no money."""
 
 
 class _SandboxEvent(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -75,7 +82,7 @@ class SandboxGateway(Gateway):
     name: ClassVar[str] = "Sandbox (simulated payments)"
     version: ClassVar[str] = "1.0.0"
     contract_version: ClassVar[int] = CONTRACT_VERSION
-    Settings: ClassVar[type[msgspec.Struct]] = SandboxSettings
+    Settings: ClassVar[type[GatewaySettings]] = SandboxSettings
     capabilities: ClassVar[GatewayCapabilities] = GatewayCapabilities()
 
     settings: SandboxSettings
@@ -137,12 +144,18 @@ class SandboxGateway(Gateway):
         }
         return headers, body
 
-    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+    @property
+    def merchant_account(self) -> str | None:
+        """The simulated merchant account of the settings."""
+        return self.settings.merchant_id
+
+    def verify_notification(self, incoming: IncomingNotification, attempts: AttemptLookup) -> Notification:
         """Check signature, timestamp, body shape and merchant, then return the notification.
 
         Raises:
             NotificationRejected: any check failed; the message names which one.
         """
+        headers, body = incoming.headers, incoming.body
         timestamp = self._check_signature(headers, body)
 
         skew = abs(clock.now().timestamp() - timestamp)
@@ -184,10 +197,10 @@ class SandboxGateway(Gateway):
 
     def _check_signature(self, headers: Mapping[str, str], body: bytes) -> int:
         """Verify the signature header against ``body`` and return its Unix timestamp."""
-        header = _header(headers, SIGNATURE_HEADER)
-        if header is None:
+        value = header(headers, SIGNATURE_HEADER)
+        if value is None:
             raise NotificationRejected(f"sandbox notification has no {SIGNATURE_HEADER} header")
-        match = _SIGNATURE_PATTERN.match(header.strip())
+        match = _SIGNATURE_PATTERN.match(value.strip())
         if match is None:
             raise NotificationRejected(
                 f"malformed {SIGNATURE_HEADER} header; expected t=<unix seconds>,v1=<64 hex digits>"
@@ -202,11 +215,3 @@ class SandboxGateway(Gateway):
         signed = f"{timestamp}.".encode() + body
         return hmac.new(self.context.signing_key, signed, hashlib.sha256).hexdigest()
 
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """Return the value of header ``name``, matched case-insensitively as HTTP requires."""
-    expected_name = name.lower()
-    for key, value in headers.items():
-        if key.lower() == expected_name:
-            return value
-    return None

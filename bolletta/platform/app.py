@@ -20,6 +20,7 @@ from bolletta.platform.office import routes as office
 from bolletta.platform.office.contacts import contacts_router
 from bolletta.platform.office.upload import upload_router
 from bolletta.platform.payments.hooks import gateway_notification
+from bolletta.platform.payments.returns import payment_cancel, payment_form, payment_return
 from bolletta.platform.portal import routes as portal
 from bolletta.platform.portal import sandbox_page
 from bolletta.platform.runtime import Runtime
@@ -64,7 +65,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             health, health_live, health_ready, MetricsController,
             portal.open_ticket, portal.probe_ticket, portal.bill_summary, portal.bill_pdf, portal.pay_bill,
             sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme,
-            gateway_notification,
+            gateway_notification, payment_return, payment_cancel, payment_form,
             office.login_page, office.login_submit, office.logout, office.dashboard, office.job_detail,
             office.approve_job, office.reject_job, office.start_job, office.ticket_list,
             office_report.job_report_csv,

@@ -88,6 +88,10 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Plugin id to its settings (the plugin's ``Settings`` struct as a mapping)."""
     enabled_gateways: list[str] = msgspec.field(default_factory=lambda: ["sandbox"])
     gateway_settings: dict[str, dict[str, object]] = {}
+    """Plugin id to its settings; secret fields are encrypted (save them with
+    ``bolletta.platform.payments.gateways.save_gateway_settings``)."""
+    payment_reconcile_after_minutes: int = 120
+    """Age in minutes after which the nightly reconciliation asks the gateway about a pending payment."""
     email_sender: str = ""
     """From address of customer e-mails, e.g. ``ACME Energia <bolletta@acme.example>``."""
     sms_sender: str = ""

@@ -1,8 +1,8 @@
-"""Online payments: start an attempt (never moves money), apply a verified notification.
+"""Online payments: start an attempt (never moves money) and settle attempts with the gateway.
 
 The amount always comes from the stored bill, never from the browser. A bill is paid when every
-instalment is; a notification is applied with a compare-and-set on the payment's status, so a
-replay changes nothing and a bill cannot be paid twice.
+instalment is. One attempt at a time: a second one is refused while the first is pending, unless
+the first is older than 30 minutes and the gateway, asked server-side, says it did not complete.
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bolletta.gateways.base import Notification, PaymentRequest
-from bolletta.platform import clock
-from bolletta.platform.db.models.tenant import Bill, Event, Instalment, Payment, Ticket
+from bolletta.gateways.base import Gateway, PaymentRequest
+from bolletta.gateways.errors import GatewayError
+from bolletta.platform import clock, tasks
+from bolletta.platform.db.models.tenant import Bill, Event, Instalment, Payment
 from bolletta.platform.errors import BollettaError, NotFound
 from bolletta.platform.i18n import formatting
+from bolletta.platform.payments.attempts import as_attempt
 from bolletta.platform.payments.gateways import gateway_for
+from bolletta.platform.payments.notifications import OPEN_STATUSES, apply_notification
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.tickets.links import customer_base_url
 from bolletta.platform.tokens import random_base62
@@ -29,10 +32,17 @@ logger = logging.getLogger(__name__)
 
 PENDING_RECHECK_AFTER = timedelta(minutes=30)
 SERVICE_NAMES = {"electricity": "luce", "gas": "gas", "water": "acqua"}
+ORDER_ID_LENGTH = 20
+"""Random characters after the ``B`` prefix: 21 in all, within Nexi's 30 and Satispay's 50."""
 
 
 class PaymentNotAllowed(BollettaError):
-    """Raised when a bill cannot be paid online now; the message can be shown to the customer."""
+    """Raised when a bill cannot be paid online now; ``reason`` picks the customer's message."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        """``not_payable``, ``paid`` or ``pending``."""
 
 
 def next_instalment(bill: Bill) -> Instalment | None:
@@ -41,107 +51,132 @@ def next_instalment(bill: Bill) -> Instalment | None:
     return min(unpaid, key=lambda item: (item.due_date is None, item.due_date, item.position), default=None)
 
 
-def open_attempt(session: Session, bill: Bill) -> Payment | None:
-    """Return a pending attempt younger than 30 minutes, which blocks a second one."""
-    limit = clock.now() - PENDING_RECHECK_AFTER
-    return session.scalar(
-        select(Payment).where(
-            Payment.bill_id == bill.id, Payment.status.in_(("created", "pending")), Payment.created_at > limit
-        )
-    )
+def open_attempts(session: Session, bill: Bill) -> list[Payment]:
+    """Return the bill's attempts still waiting for the gateway's outcome, newest first."""
+    return list(session.scalars(
+        select(Payment).where(Payment.bill_id == bill.id, Payment.status.in_(OPEN_STATUSES)).order_by(Payment.id.desc())
+    ))
+
+
+def order_description(bill: Bill) -> str:
+    """Return the order description the gateway shows: ``Bolletta luce n. 2023/B002/6452 del 17/08/2023``."""
+    service = SERVICE_NAMES.get(bill.service, bill.service)
+    return f"Bolletta {service} n. {bill.document_number} del {formatting.day(bill.issue_date)}"
 
 
 def start_payment(rt: Runtime, tenant: str, bill_public_id: str, ticket_id: int, gateway_id: str) -> str:
-    """Create a payment attempt and return the gateway URL to send the customer to."""
+    """Create a payment attempt and return the gateway URL to send the customer to.
+
+    For a gateway that takes a form post, the URL is the platform's own page that posts it
+    (``/c/<tenant>/pagamento/<order id>/invio``).
+
+    Raises:
+        PaymentNotAllowed: the bill is not payable online, is paid, or has an attempt pending.
+        ConfigurationError: the gateway is not enabled or its settings are invalid.
+        GatewayError: the provider could not prepare the payment.
+    """
     config = tenant_config(get_tenant(rt.db, tenant))
     gateway = gateway_for(rt, tenant, config, gateway_id)
+    _settle_stale_attempts(rt, tenant, config, bill_public_id)
     with rt.db.tenant_session(tenant) as session:
         bill = session.scalar(select(Bill).where(Bill.public_id == bill_public_id))
         if bill is None:
             raise NotFound("Bill not found.")
-        if not bill.payable_online or bill.paid_at is not None:
-            raise PaymentNotAllowed("Questa bolletta non si può pagare online.")
-        if open_attempt(session, bill) is not None:
-            raise PaymentNotAllowed("Un pagamento è già in verifica: attendi la conferma.")
+        _check_payable(session, bill)
         instalment = next_instalment(bill)
         amount = instalment.amount if instalment else bill.amount_due
         now = clock.now()
         payment = Payment(
-            order_id="B" + random_base62(20), bill_id=bill.id,
+            order_id="B" + random_base62(ORDER_ID_LENGTH), bill_id=bill.id,
             instalment_id=instalment.id if instalment else None, ticket_id=ticket_id,
             gateway=gateway_id, status="created", amount=amount, currency=bill.currency,
-            created_at=now, updated_at=now,
+            test_mode=gateway.settings.test_mode, provider_data={}, created_at=now, updated_at=now,
         )
         session.add(payment)
         session.flush()
         base = customer_base_url(rt.settings, tenant, config)
+        attempt_url = f"{base}/b/{bill.public_id}/pagamento/{payment.order_id}"
         request = PaymentRequest(
             payment_id=str(payment.id), order_id=payment.order_id, amount=amount, currency=bill.currency,
-            description=f"Bolletta {SERVICE_NAMES.get(bill.service, bill.service)} n. "
-            f"{bill.document_number} del {formatting.day(bill.issue_date)}",
-            return_url=f"{base}/b/{bill.public_id}/sommario",
-            cancel_url=f"{base}/b/{bill.public_id}/sommario",
+            description=order_description(bill),
+            return_url=f"{attempt_url}/esito", cancel_url=f"{attempt_url}/annullato",
             notify_url=f"{rt.settings.public_base_url.rstrip('/')}/hooks/gateways/{gateway_id}/{tenant}",
             tenant_slug=tenant,
         )
         prepared = gateway.prepare(request)
         payment.status = "pending"
         payment.provider_reference = prepared.provider_reference
+        payment.provider_data = {
+            **prepared.provider_data,
+            **({"form": prepared.form_fields, "form_url": prepared.redirect_url} if prepared.form_fields else {}),
+        }
         session.add(Event(ticket_id=ticket_id, bill_id=bill.id, kind="payment_started", at=now,
                           data={"gateway": gateway_id, "order_id": payment.order_id}))
         session.commit()
     logger.info("tenant %s: payment %s started on %s", tenant, payment.order_id, gateway_id)
+    if prepared.form_fields:
+        return f"{base}/pagamento/{payment.order_id}/invio"
     return prepared.redirect_url
 
 
-def apply_notification(rt: Runtime, tenant: str, gateway_id: str, notification: Notification) -> str:
-    """Apply a verified notification; return ``applied``, ``ignored`` or ``mismatch``."""
+def _check_payable(session: Session, bill: Bill) -> None:
+    if not bill.payable_online or bill.direct_debit or bill.is_credit_note or bill.amount_due <= 0:
+        raise PaymentNotAllowed("This bill cannot be paid online.", "not_payable")
+    if bill.paid_at is not None:
+        raise PaymentNotAllowed("This bill is already paid.", "paid")
+    limit = clock.now() - PENDING_RECHECK_AFTER
+    if any(clock.as_utc(item.created_at) > limit for item in open_attempts(session, bill)):
+        raise PaymentNotAllowed("A payment for this bill is being verified.", "pending")
+
+
+def _settle_stale_attempts(rt: Runtime, tenant: str, config: object, bill_public_id: str) -> None:
+    """Ask the gateway about the bill's attempts pending for more than 30 minutes, and apply the answers."""
+    limit = clock.now() - PENDING_RECHECK_AFTER
     with rt.db.tenant_session(tenant) as session:
-        payment = session.scalar(
-            select(Payment).where(Payment.order_id == notification.order_id, Payment.gateway == gateway_id)
-        )
+        bill = session.scalar(select(Bill).where(Bill.public_id == bill_public_id))
+        stale = [item.order_id for item in open_attempts(session, bill) if clock.as_utc(item.created_at) <= limit] \
+            if bill is not None else []
+    for order_id in stale:
+        settle_payment(rt, tenant, order_id, capture=False)
+
+
+def settle_payment(rt: Runtime, tenant: str, order_id: str, *, capture: bool) -> str:
+    """Ask the gateway for an open attempt's outcome server-side and apply it.
+
+    With ``capture`` (the customer returned) the gateway's :meth:`~Gateway.confirm` runs, which
+    captures where the provider needs it; otherwise :meth:`~Gateway.query_status`. Returns the
+    outcome of :func:`apply_notification`, ``settled`` when the attempt was no longer open, or
+    ``unknown`` when the gateway gave no answer.
+    """
+    config = tenant_config(get_tenant(rt.db, tenant))
+    with rt.db.tenant_session(tenant) as session:
+        payment = session.scalar(select(Payment).where(Payment.order_id == order_id))
         if payment is None:
-            logger.warning("tenant %s: notification for unknown order from %s", tenant, gateway_id)
-            return "ignored"
-        if notification.amount != payment.amount or notification.currency != payment.currency:
-            logger.warning("tenant %s: payment %s notification amount or currency mismatch", tenant,
-                           payment.order_id)
-            return "mismatch"
-        if notification.status not in ("completed", "failed", "cancelled"):
-            return "ignored"
-        now = clock.now()
-        moved = session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id, Payment.status.in_(("created", "pending")))
-            .values(status=notification.status, updated_at=now,
-                    completed_at=now if notification.status == "completed" else None)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
-            return "ignored"
-        if notification.status == "completed":
-            _mark_paid(session, payment, now)
-        kind = "payment_completed" if notification.status == "completed" else "payment_failed"
-        channel = session.scalar(select(Ticket.channel).where(Ticket.id == payment.ticket_id))
-        session.add(Event(ticket_id=payment.ticket_id, bill_id=payment.bill_id, kind=kind, at=now,
-                          channel=channel, data={"gateway": gateway_id, "order_id": payment.order_id}))
+            raise NotFound(f"Payment {order_id} not found.")
+        if payment.status not in OPEN_STATUSES:
+            return "settled"
+        attempt = as_attempt(payment)
+        gateway_id = payment.gateway
+    gateway: Gateway = gateway_for(rt, tenant, config, gateway_id)
+    try:
+        notification = gateway.confirm(attempt) if capture else gateway.query_status(attempt)
+    except GatewayError as exc:
+        logger.warning("tenant %s: checking payment %s with %s failed: %s", tenant, order_id, gateway_id, exc)
+        notification = None
+    with rt.db.tenant_session(tenant) as session:
+        session.execute(update(Payment).where(Payment.order_id == order_id).values(checked_at=clock.now()))
         session.commit()
-    logger.info("tenant %s: payment %s is %s", tenant, notification.order_id, notification.status)
-    return "applied"
+    if notification is None:
+        return "unknown"
+    if notification.order_id != order_id:
+        logger.warning("tenant %s: %s returned the status of another order than %s", tenant, gateway_id, order_id)
+        return "mismatch"
+    return apply_notification(rt, tenant, gateway, notification, source="query")
 
 
-def _mark_paid(session: Session, payment: Payment, now: object) -> None:
-    bill = session.get_one(Bill, payment.bill_id)
-    if payment.instalment_id is not None:
-        session.execute(
-            update(Instalment).where(Instalment.id == payment.instalment_id).values(paid_at=now)
-        )
-    session.refresh(bill)
-    for item in bill.instalments:
-        session.refresh(item)
-    if all(item.paid_at is not None for item in bill.instalments):
-        bill.paid_at = now  # type: ignore[assignment]
+def defer_settlement(session: Session, tenant: str, order_id: str, *, capture: bool) -> None:
+    """Queue :func:`settle_payment` for after the session's commit."""
+    tasks.defer(session, "settle_payment_attempt", tenant, order_id, capture)
 
 
 def paid_total(session: Session, bill: Bill) -> Decimal:

@@ -16,11 +16,13 @@ from bolletta.platform import clock
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.errors import BollettaError
-from bolletta.platform.payments.service import start_payment
+from bolletta.platform.payments.display import form_action_origins
+from bolletta.platform.payments.service import PaymentNotAllowed, start_payment
 from bolletta.platform.portal import access
 from bolletta.platform.portal.summary import load_bill, summary_view
 from bolletta.platform.tickets.tokens import find_ticket, is_usable
 from bolletta.platform.web.context import active_tenant, rt
+from bolletta.platform.web.security import CONTENT_SECURITY_POLICY
 from bolletta.platform.web.templates import render
 from bolletta.tenants.config import decode_config
 
@@ -98,8 +100,12 @@ async def bill_summary(request: Request[Any, Any, Any], slug: FromPath[str], pub
         await session.commit()
         view = await summary_view(session, await load_bill(session, bill.id), config)
     access.touch(request)
-    return render(request, "portal/summary.html", tenant=tenant, config=config, view=view, slug=slug,
-                  payment_return=request.query_params.get("payment"))
+    response = render(request, "portal/summary.html", tenant=tenant, config=config, view=view, slug=slug,
+                      payment_return=request.query_params.get("payment"))
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
+        form_targets=" ".join(form_action_origins(config))
+    ).strip()
+    return response
 
 
 @get("/c/{slug:str}/b/{public_id:str}/pdf", name="portal:pdf", cache_control=NO_STORE)
@@ -138,6 +144,8 @@ async def pay_bill(
     gateway = data.get("gateway", "")
     try:
         url = await anyio.to_thread.run_sync(start_payment, rt(), slug, public_id, ticket.id, gateway)
+    except PaymentNotAllowed as exc:
+        return Redirect(f"/c/{slug}/b/{public_id}/sommario?payment={exc.reason}", status_code=303)
     except BollettaError:
         return Redirect(f"/c/{slug}/b/{public_id}/sommario?payment=refused", status_code=303)
     return Redirect(url, status_code=303)

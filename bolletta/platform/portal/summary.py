@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Bill, Instalment, Payment
+from bolletta.platform.payments.display import test_mode_gateways
 from bolletta.platform.payments.service import PENDING_RECHECK_AFTER, next_instalment
 from bolletta.tenants.config import TenantConfig
 
@@ -33,6 +34,8 @@ class SummaryView:
     gateways: list[str] = field(default_factory=list)
     completed_payment: Payment | None = None
     has_pdf: bool = False
+    test_mode_gateways: list[str] = field(default_factory=list)
+    """Enabled gateways in test mode; the page shows a banner for each."""
 
 
 async def load_bill(session: AsyncSession, bill_id: int) -> Bill:
@@ -83,4 +86,5 @@ async def summary_view(session: AsyncSession, bill: Bill, config: TenantConfig) 
         gateways=list(config.enabled_gateways) if state == "payable" else [],
         completed_payment=completed,
         has_pdf=bill.pdf_key is not None,
+        test_mode_gateways=test_mode_gateways(config) if state in ("payable", "verifying") else [],
     )

@@ -90,7 +90,9 @@ def test_replayed_notification_changes_nothing(portal: Portal) -> None:
     failed_headers, failed_body = portal.notification(payment.order_id, "failed", payment.amount)
     late_failure = portal.post_notification(failed_headers, failed_body)
 
-    for response in (replay, second_event, late_failure):
+    assert replay.status_code == 200
+    assert replay.text == "duplicate"
+    for response in (second_event, late_failure):
         assert response.status_code == 200
         assert response.text == "ignored"
     stored = portal.payment(payment.order_id)

@@ -12,12 +12,33 @@ from decimal import Decimal
 
 import pytest
 
-from bolletta.gateways.base import GatewayContext, Notification, PaymentRequest
+from bolletta.gateways.base import (
+    GatewayContext,
+    IncomingNotification,
+    Notification,
+    PaymentAttempt,
+    PaymentRequest,
+)
 from bolletta.gateways.errors import GatewayConfigError, NotificationRejected, RefundNotSupported
 from bolletta.gateways.sandbox import SandboxGateway, SandboxSettings
 from bolletta.platform import clock
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class _NoAttempts:
+    def by_order_id(self, order_id: str) -> PaymentAttempt | None:
+        return None
+
+    def by_provider_reference(self, reference: str) -> PaymentAttempt | None:
+        return None
+
+
+NO_ATTEMPTS = _NoAttempts()
+
+
+def _incoming(headers: dict[str, str], body: bytes) -> IncomingNotification:
+    return IncomingNotification(method="POST", headers=dict(headers), query={}, body=body)
 SIGNING_KEY = b"acme-sandbox-signing-key-0123456"
 
 
@@ -93,7 +114,7 @@ def test_notification_round_trip() -> None:
     gateway = _gateway()
     headers, body = gateway.build_notification("ord-1", "completed", Decimal("84.20"), "EUR", NOW)
 
-    notification = gateway.verify_notification(headers, body)
+    notification = gateway.verify_notification(_incoming(headers, body), NO_ATTEMPTS)
 
     event_id = json.loads(body)["event_id"]
     assert re.fullmatch(r"[0-9a-f]{32}", event_id)
@@ -128,7 +149,7 @@ def test_header_name_case_insensitive() -> None:
     headers, body = gateway.build_notification("ord-1", "completed", Decimal("84.20"), "EUR", NOW)
     lowered = {name.lower(): value for name, value in headers.items()}
 
-    assert gateway.verify_notification(lowered, body).order_id == "ord-1"
+    assert gateway.verify_notification(_incoming(lowered, body), NO_ATTEMPTS).order_id == "ord-1"
 
 
 def test_tampered_body_rejected() -> None:
@@ -138,7 +159,7 @@ def test_tampered_body_rejected() -> None:
     assert tampered != body
 
     with pytest.raises(NotificationRejected, match="signature does not match"):
-        gateway.verify_notification(headers, tampered)
+        gateway.verify_notification(_incoming(headers, tampered), NO_ATTEMPTS)
 
 
 def test_wrong_key_rejected() -> None:
@@ -147,7 +168,7 @@ def test_wrong_key_rejected() -> None:
     )
 
     with pytest.raises(NotificationRejected, match="signature does not match"):
-        _gateway().verify_notification(headers, body)
+        _gateway().verify_notification(_incoming(headers, body), NO_ATTEMPTS)
 
 
 @pytest.mark.parametrize("offset_seconds", [-301, 301])
@@ -157,7 +178,7 @@ def test_stale_timestamp_rejected(offset_seconds: int) -> None:
     headers, body = gateway.build_notification("ord-1", "completed", Decimal("84.20"), "EUR", sent_at)
 
     with pytest.raises(NotificationRejected, match="301 seconds away"):
-        gateway.verify_notification(headers, body)
+        gateway.verify_notification(_incoming(headers, body), NO_ATTEMPTS)
 
 
 def test_timestamp_at_limit_accepted() -> None:
@@ -165,7 +186,7 @@ def test_timestamp_at_limit_accepted() -> None:
     sent_at = NOW - timedelta(seconds=300)
     headers, body = gateway.build_notification("ord-1", "completed", Decimal("84.20"), "EUR", sent_at)
 
-    assert gateway.verify_notification(headers, body).status == "completed"
+    assert gateway.verify_notification(_incoming(headers, body), NO_ATTEMPTS).status == "completed"
 
 
 def test_stale_notification_rejected_after_clock_moves() -> None:
@@ -173,7 +194,7 @@ def test_stale_notification_rejected_after_clock_moves() -> None:
     headers, body = gateway.build_notification("ord-1", "completed", Decimal("84.20"), "EUR", NOW)
 
     with clock.use_clock(lambda: NOW + timedelta(minutes=10)), pytest.raises(NotificationRejected):
-        gateway.verify_notification(headers, body)
+        gateway.verify_notification(_incoming(headers, body), NO_ATTEMPTS)
 
 
 def test_wrong_merchant_rejected() -> None:
@@ -182,14 +203,14 @@ def test_wrong_merchant_rejected() -> None:
     )
 
     with pytest.raises(NotificationRejected, match="merchant 'globex-merchant', expected 'acme-merchant'"):
-        _gateway().verify_notification(headers, body)
+        _gateway().verify_notification(_incoming(headers, body), NO_ATTEMPTS)
 
 
 def test_malformed_json_rejected() -> None:
     body = b'{"order_id": "ord-1", '
 
     with pytest.raises(NotificationRejected, match="malformed sandbox notification body"):
-        _gateway().verify_notification(_signed_headers(body, int(NOW.timestamp())), body)
+        _gateway().verify_notification(_incoming(_signed_headers(body, int(NOW.timestamp())), body), NO_ATTEMPTS)
 
 
 @pytest.mark.parametrize(
@@ -207,7 +228,7 @@ def test_wrong_body_shape_rejected(overrides: dict[str, object], field: str) -> 
     body = _event_body(**overrides)
 
     with pytest.raises(NotificationRejected, match="malformed sandbox notification body") as raised:
-        _gateway().verify_notification(_signed_headers(body, int(NOW.timestamp())), body)
+        _gateway().verify_notification(_incoming(_signed_headers(body, int(NOW.timestamp())), body), NO_ATTEMPTS)
 
     assert field in str(raised.value)
 
@@ -216,12 +237,12 @@ def test_zero_amount_rejected() -> None:
     body = _event_body(amount="0.00")
 
     with pytest.raises(NotificationRejected, match="amount must be positive"):
-        _gateway().verify_notification(_signed_headers(body, int(NOW.timestamp())), body)
+        _gateway().verify_notification(_incoming(_signed_headers(body, int(NOW.timestamp())), body), NO_ATTEMPTS)
 
 
 def test_missing_signature_header_rejected() -> None:
     with pytest.raises(NotificationRejected, match="no X-Sandbox-Signature header"):
-        _gateway().verify_notification({"Content-Type": "application/json"}, _event_body())
+        _gateway().verify_notification(_incoming({"Content-Type": "application/json"}, _event_body()), NO_ATTEMPTS)
 
 
 @pytest.mark.parametrize(
@@ -230,7 +251,7 @@ def test_missing_signature_header_rejected() -> None:
 )
 def test_malformed_signature_header_rejected(header: str) -> None:
     with pytest.raises(NotificationRejected, match="malformed X-Sandbox-Signature header"):
-        _gateway().verify_notification({"X-Sandbox-Signature": header}, _event_body())
+        _gateway().verify_notification(_incoming({"X-Sandbox-Signature": header}, _event_body()), NO_ATTEMPTS)
 
 
 def test_build_rejects_unknown_status() -> None:
@@ -246,11 +267,14 @@ def test_build_rejects_naive_time() -> None:
 def test_optional_hooks_defaults() -> None:
     gateway = _gateway()
 
-    assert gateway.query_status("ord-1") is None
+    attempt = PaymentAttempt(order_id="ord-1", amount=Decimal("1.00"), currency="EUR", created_at=NOW)
+
+    assert gateway.query_status(attempt) is None
+    assert gateway.confirm(attempt) is None
     assert gateway.capabilities.refund is False
-    assert gateway.scrub_personal_data("ord-1") is None
-    with pytest.raises(RefundNotSupported, match="'sandbox' does not support refunds"):
-        gateway.refund("ord-1", Decimal("1.00"))
+    assert gateway.scrub_personal_data(attempt) is None
+    with pytest.raises(RefundNotSupported, match="'sandbox' does not refund through its API"):
+        gateway.refund(attempt, Decimal("1.00"))
 
 
 def test_settings_from_dict() -> None:

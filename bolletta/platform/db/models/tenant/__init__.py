@@ -4,7 +4,7 @@ from bolletta.platform.db.models.tenant.audit import AuditEntry
 from bolletta.platform.db.models.tenant.bill import Bill, Contact, CostLine, Instalment
 from bolletta.platform.db.models.tenant.job import Job, JobTransition
 from bolletta.platform.db.models.tenant.notice import SentNotice
-from bolletta.platform.db.models.tenant.payment import Payment
+from bolletta.platform.db.models.tenant.payment import Payment, PaymentNotification
 from bolletta.platform.db.models.tenant.task import OutboxTask
 from bolletta.platform.db.models.tenant.ticket import Event, Message, StoredMessage, Ticket
 
@@ -20,6 +20,7 @@ __all__ = [
     "Message",
     "OutboxTask",
     "Payment",
+    "PaymentNotification",
     "SentNotice",
     "StoredMessage",
     "Ticket",
