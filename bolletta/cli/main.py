@@ -119,22 +119,55 @@ def serve() -> None:
 
 
 @main.command()
-@click.option("--threads", type=int, default=8, show_default=True, help="Worker threads in this process.")
-def worker(threads: int) -> None:
-    """Run a Dramatiq worker for the configured broker until SIGTERM."""
+@click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Worker threads in each process.")
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes; more than 1 starts that many children and supervises them.")
+@click.option("--queues", default="", metavar="NAME,...",
+              help="Consume only these queues (comma-separated); default: every queue.")
+def worker(threads: int, processes: int, queues: str) -> None:
+    """Run Dramatiq workers for the configured broker until SIGTERM, which lets current messages finish."""
     from bolletta.platform import runtime, tasks, workers
 
     settings = load_settings()
     if not settings.broker_url:
         raise click.ClickException("BOLLETTA_BROKER_URL is not set: a separate worker needs Redis or RabbitMQ.")
+    if processes > 1:
+        sys.exit(_supervise_workers(processes, threads, queues))
     log_configuration("worker", settings)
     rt = runtime.configure(settings)
     broker = workers.setup_broker(settings)
     workers.load_actors()
-    processing = tasks.start_processing(rt.db, broker, threads=threads)
-    click.echo(f"Worker running with {threads} threads on {type(broker).__name__}.")
+    selected = {name.strip() for name in queues.split(",") if name.strip()} or None
+    declared = broker.get_declared_queues()
+    unknown = (selected or set()) - declared
+    if unknown:
+        raise click.ClickException(
+            f"Unknown queue {', '.join(sorted(unknown))}; the queues are {', '.join(sorted(declared))}."
+        )
+    processing = tasks.start_processing(rt.db, broker, threads=threads, queues=selected)
+    click.echo(f"Worker running with {threads} threads on {type(broker).__name__}"
+               f" ({', '.join(sorted(selected)) if selected else 'every queue'}).")
     _wait_for_signal()
     processing.stop()
+
+
+def _supervise_workers(processes: int, threads: int, queues: str) -> int:
+    """Run ``processes`` single-process workers, pass SIGTERM and SIGINT on, and return the worst exit code."""
+    import subprocess
+
+    command = [sys.executable, "-m", "bolletta", "worker", "--threads", str(threads), "--queues", queues]
+    children = [subprocess.Popen(command) for _ in range(processes)]  # noqa: S603  # our own program
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, forward)
+    codes = [child.wait() for child in children]
+    return max((abs(code) for code in codes), default=0)
 
 
 @main.command()

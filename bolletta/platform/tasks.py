@@ -168,17 +168,20 @@ class Processing:
             self.worker.stop()
 
 
-def start_processing(db: Any, broker: Broker, *, run_worker: bool = True, threads: int = 4) -> Processing:
+def start_processing(
+    db: Any, broker: Broker, *, run_worker: bool = True, threads: int = 4, queues: set[str] | None = None,
+) -> Processing:
     """Start the relay loop and, when asked, a worker; with the in-memory broker, resend lost work first.
 
     The in-memory broker lives and dies with this process, so outbox rows it had taken but not
-    finished are marked unsent again before the first relay.
+    finished are marked unsent again before the first relay. ``queues`` limits the worker to those
+    queues (``None``: every declared queue).
     """
     if isinstance(broker, StubBroker):
         requeue_unfinished(db)
     worker = None
     if run_worker:
-        worker = Worker(broker, worker_threads=threads, worker_timeout=100)
+        worker = Worker(broker, queues=queues, worker_threads=threads, worker_timeout=100)
         worker.start()
     relay_all(db)
     loop = RelayLoop(db)

@@ -60,11 +60,12 @@ def test_worker_on_rabbitmq_parses_imported_job(database_url: str, rabbitmq_url:
     archive = tmp_path / flow.filename
     archive.write_bytes(flow.archive)
 
-    worker = subprocess.Popen([sys.executable, "-m", "bolletta", "worker", "--threads", "2"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worker = subprocess.Popen([sys.executable, "-m", "bolletta", "worker", "--processes", "2", "--threads", "2"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         imported = _bolletta(env, "job", "import", TENANT, str(archive))
         assert imported.returncode == 0, imported.stdout + imported.stderr
+        children = _children(worker.pid)
 
         deadline = time.monotonic() + 90
         row = _job_row(database_url)
@@ -79,4 +80,24 @@ def test_worker_on_rabbitmq_parses_imported_job(database_url: str, rabbitmq_url:
     assert row[0] not in (states.RECEIVED, states.PARSING, states.FAILED), output
     assert row[1] == len(flow.document_numbers)
     assert worker.returncode == 0, output
-    assert "RabbitmqBroker" in output
+    assert len(children) == 2
+    assert output.count("Worker running with 2 threads on RabbitmqBroker (every queue).") == 2
+
+
+def test_unknown_queue_named(database_url: str, rabbitmq_url: str, tmp_path: Path) -> None:
+    env = _environment(database_url, rabbitmq_url, tmp_path / "data")
+
+    done = _bolletta(env, "worker", "--queues", "default,fatture")
+
+    assert done.returncode == 1
+    assert "Unknown queue fatture; the queues are default." in done.stderr
+
+
+def _children(pid: int) -> list[int]:
+    """Return the child processes of ``pid`` (Linux), waiting up to 30 s for the supervisor to start two."""
+    deadline = time.monotonic() + 30
+    while True:
+        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        if len(children) >= 2 or time.monotonic() > deadline:
+            return children
+        time.sleep(0.2)
