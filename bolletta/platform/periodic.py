@@ -5,11 +5,13 @@ from __future__ import annotations
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.schedule import ScheduleLoop
 from bolletta.platform.sftp.poll_schedule import defer_due_polls
+from bolletta.platform.webhooks.delivery import defer_due_retries
 
 
 def run_due_tasks(rt: Runtime) -> None:
     """Queue every periodic task that is due now."""
     defer_due_polls(rt)
+    defer_due_retries(rt)
 
 
 def schedule_loop(rt: Runtime) -> ScheduleLoop:

@@ -29,6 +29,7 @@ ACTOR_MODULES = (
     "bolletta.platform.payments.actors",
     "bolletta.platform.mail.actors",
     "bolletta.platform.sftp.actors",
+    "bolletta.platform.webhooks.actors",
 )
 
 QUEUES = ("default",)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Job, JobTransition
 from bolletta.platform.errors import InvalidTransition
+from bolletta.platform.webhooks.events import emit
 
 RECEIVED = "received"
 PARSING = "parsing"
@@ -64,3 +65,5 @@ def move(session: Session, job: Job, to_state: str, *, actor: str, note: str = "
     job.updated_at = now
     session.add(JobTransition(job_id=job.id, from_state=from_state, to_state=to_state, at=now,
                               actor=actor, note=note))
+    emit(session, "job.state_changed", f"job:{job.id}",
+         {"job_id": job.id, "from_state": from_state, "to_state": to_state, "filename": job.filename})

@@ -7,6 +7,7 @@ from bolletta.platform.db.models.tenant.notice import SentNotice
 from bolletta.platform.db.models.tenant.payment import Payment, PaymentNotification
 from bolletta.platform.db.models.tenant.task import OutboxTask
 from bolletta.platform.db.models.tenant.ticket import Event, Message, StoredMessage, Ticket
+from bolletta.platform.db.models.tenant.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AuditEntry",
@@ -24,4 +25,7 @@ __all__ = [
     "SentNotice",
     "StoredMessage",
     "Ticket",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

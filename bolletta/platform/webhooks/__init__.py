@@ -1,0 +1,1 @@
+"""Outgoing webhooks: events pushed to the utility's systems, signed, retried and ordered per object."""
