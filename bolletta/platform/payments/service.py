@@ -77,7 +77,7 @@ def start_payment(rt: Runtime, tenant: str, bill_public_id: str, ticket_id: int,
     """
     config = tenant_config(get_tenant(rt.db, tenant))
     gateway = gateway_for(rt, tenant, config, gateway_id)
-    _settle_stale_attempts(rt, tenant, config, bill_public_id)
+    _settle_stale_attempts(rt, tenant, bill_public_id)
     with rt.db.tenant_session(tenant) as session:
         bill = session.scalar(select(Bill).where(Bill.public_id == bill_public_id))
         if bill is None:
@@ -129,13 +129,14 @@ def _check_payable(session: Session, bill: Bill) -> None:
         raise PaymentNotAllowed("A payment for this bill is being verified.", "pending")
 
 
-def _settle_stale_attempts(rt: Runtime, tenant: str, config: object, bill_public_id: str) -> None:
+def _settle_stale_attempts(rt: Runtime, tenant: str, bill_public_id: str) -> None:
     """Ask the gateway about the bill's attempts pending for more than 30 minutes, and apply the answers."""
     limit = clock.now() - PENDING_RECHECK_AFTER
+    stale: list[str] = []
     with rt.db.tenant_session(tenant) as session:
         bill = session.scalar(select(Bill).where(Bill.public_id == bill_public_id))
-        stale = [item.order_id for item in open_attempts(session, bill) if clock.as_utc(item.created_at) <= limit] \
-            if bill is not None else []
+        if bill is not None:
+            stale = [item.order_id for item in open_attempts(session, bill) if clock.as_utc(item.created_at) <= limit]
     for order_id in stale:
         settle_payment(rt, tenant, order_id, capture=False)
 

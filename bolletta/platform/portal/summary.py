@@ -44,6 +44,7 @@ async def load_bill(session: AsyncSession, bill_id: int) -> Bill:
         select(Bill)
         .where(Bill.id == bill_id)
         .options(selectinload(Bill.instalments), selectinload(Bill.costs))
+        .execution_options(populate_existing=True)
     )
     return result.scalar_one()
 
@@ -53,6 +54,9 @@ async def summary_view(session: AsyncSession, bill: Bill, config: TenantConfig) 
     payments = (
         await session.scalars(select(Payment).where(Payment.bill_id == bill.id).order_by(Payment.id.desc()))
     ).all()
+    # Read the bill again after its payments: a completion commits the payment and the bill's
+    # paid_at together, so a completed payment seen above is then always matched by paid_at.
+    bill = await load_bill(session, bill.id)
     completed = next((item for item in payments if item.status == "completed"), None)
     recent = clock.now() - PENDING_RECHECK_AFTER
     verifying = any(
