@@ -16,6 +16,9 @@ from bolletta.platform.api.routes import api_router
 from bolletta.platform.office import report as office_report
 from bolletta.platform.office import routes as office
 from bolletta.platform.office.contacts import contacts_router
+from bolletta.platform.office.dashboard import dashboard_router
+from bolletta.platform.office.stats import stats_router
+from bolletta.platform.office.tickets import tickets_router
 from bolletta.platform.office.upload import upload_router
 from bolletta.platform.payments.hooks import gateway_notification
 from bolletta.platform.portal import routes as portal
@@ -62,10 +65,11 @@ def create_litestar(rt: Runtime) -> Litestar:
             portal.open_ticket, portal.probe_ticket, portal.bill_summary, portal.bill_pdf, portal.pay_bill,
             sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme,
             gateway_notification,
-            office.login_page, office.login_submit, office.logout, office.dashboard, office.job_detail,
-            office.approve_job, office.reject_job, office.start_job, office.ticket_list,
+            office.login_page, office.login_submit, office.logout, office.job_detail,
+            office.approve_job, office.reject_job, office.start_job,
             office_report.job_report_csv,
             upload_router(settings), contacts_router(settings), api_router(settings),
+            dashboard_router(), tickets_router(), stats_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[session_config.middleware],

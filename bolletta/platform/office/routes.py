@@ -9,14 +9,14 @@ import anyio
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bolletta.platform import audit
 from bolletta.platform.db.models.platform import Tenant
-from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
+from bolletta.platform.db.models.tenant import Bill, Job, Ticket
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.jobs import approval
 from bolletta.platform.jobs.approval import Staff
@@ -29,7 +29,6 @@ from bolletta.tenants.registry import tenant_by_id
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 50
 LOGGED_USERNAME_CHARS = 64
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -90,16 +89,6 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
     return Redirect("/office/login", status_code=303)
 
 
-@get("/office/", name="office:dashboard", guards=[require_tenant_staff])
-async def dashboard(request: Request[Any, Any, Any]) -> Response[str]:
-    """Landing page: the jobs, newest first, with their state and counts."""
-    staff = _staff(request)
-    tenant = await _tenant(staff)
-    async with rt().db.tenant_async_session(tenant.slug) as session:
-        jobs = (await session.scalars(select(Job).order_by(Job.id.desc()).limit(PAGE_SIZE))).all()
-    return render(request, "office/jobs.html", staff=staff, tenant=tenant, jobs=jobs)
-
-
 @get("/office/jobs/{job_id:int}", name="office:job", guards=[require_tenant_staff])
 async def job_detail(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[str]:
     """Render a job's report, transitions, test batch and the actions its state allows."""
@@ -155,32 +144,3 @@ async def reject_job(request: Request[Any, Any, Any], job_id: FromPath[int], dat
 async def start_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[Any]:
     """Start the dispatch ("Avvia inoltro")."""
     return await _act(request, job_id, "start")
-
-
-@get("/office/tickets", name="office:tickets", guards=[require_tenant_staff])
-async def ticket_list(request: Request[Any, Any, Any], page: FromQuery[int] = 1) -> Response[str]:
-    """Tickets, newest first, with the latest message's delivery status ("Ricerca ticket")."""
-    staff = _staff(request)
-    tenant = await _tenant(staff)
-    page = max(page, 1)
-    async with rt().db.tenant_async_session(tenant.slug) as session:
-        total = await session.scalar(select(func.count(Ticket.id)).where(Ticket.is_test.is_(False))) or 0
-        rows = (
-            await session.execute(
-                select(Ticket, Bill)
-                .join(Bill, Bill.id == Ticket.bill_id)
-                .where(Ticket.is_test.is_(False))
-                .order_by(Ticket.id.desc())
-                .limit(PAGE_SIZE)
-                .offset((page - 1) * PAGE_SIZE)
-                .options(selectinload(Ticket.messages))
-            )
-        ).all()
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    return render(request, "office/tickets.html", staff=staff, tenant=tenant, rows=rows, total=total,
-                  page=page, pages=pages, latest=_latest_status)
-
-
-def _latest_status(ticket: Ticket) -> str:
-    messages: list[Message] = list(ticket.messages)
-    return messages[-1].status if messages else "created"

@@ -2,9 +2,11 @@
 
 from bolletta.platform.db.models.tenant.audit import AuditEntry
 from bolletta.platform.db.models.tenant.bill import Bill, Contact, CostLine, Instalment
+from bolletta.platform.db.models.tenant.export import Export
 from bolletta.platform.db.models.tenant.job import Job, JobTransition
 from bolletta.platform.db.models.tenant.notice import SentNotice
 from bolletta.platform.db.models.tenant.payment import Payment
+from bolletta.platform.db.models.tenant.stats import StatsDay, StatsRefresh
 from bolletta.platform.db.models.tenant.task import OutboxTask
 from bolletta.platform.db.models.tenant.ticket import Event, Message, StoredMessage, Ticket
 
@@ -14,6 +16,7 @@ __all__ = [
     "Contact",
     "CostLine",
     "Event",
+    "Export",
     "Instalment",
     "Job",
     "JobTransition",
@@ -21,6 +24,8 @@ __all__ = [
     "OutboxTask",
     "Payment",
     "SentNotice",
+    "StatsDay",
+    "StatsRefresh",
     "StoredMessage",
     "Ticket",
 ]
