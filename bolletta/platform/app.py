@@ -17,6 +17,7 @@ from bolletta.platform.office import report as office_report
 from bolletta.platform.office import routes as office
 from bolletta.platform.office.contacts import contacts_router
 from bolletta.platform.office.dashboard import dashboard_router
+from bolletta.platform.office.export_routes import exports_router
 from bolletta.platform.office.stats import stats_router
 from bolletta.platform.office.tickets import tickets_router
 from bolletta.platform.office.upload import upload_router
@@ -69,7 +70,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             office.approve_job, office.reject_job, office.start_job,
             office_report.job_report_csv,
             upload_router(settings), contacts_router(settings), api_router(settings),
-            dashboard_router(), tickets_router(), stats_router(),
+            dashboard_router(), tickets_router(), stats_router(), exports_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[session_config.middleware],

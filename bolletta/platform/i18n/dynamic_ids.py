@@ -53,3 +53,12 @@ MESSAGE_STATUS_IDS = (
     NC_("message status", "uncertain"),
 )
 """Delivery statuses of a message, as stored in ``messages.status``."""
+
+
+EXPORT_STATE_IDS = (
+    NC_("export state", "queued"),
+    NC_("export state", "running"),
+    NC_("export state", "ready"),
+    NC_("export state", "failed"),
+)
+"""States of a background export, shown by ``pgettext("export state", state)``."""
