@@ -15,9 +15,12 @@ from litestar.static_files import create_static_files_router
 from bolletta.platform.api.routes import api_router
 from bolletta.platform.office import report as office_report
 from bolletta.platform.office import routes as office
+from bolletta.platform.office.admin import admin_router
 from bolletta.platform.office.contacts import contacts_router
 from bolletta.platform.office.dashboard import dashboard_router
 from bolletta.platform.office.export_routes import exports_router
+from bolletta.platform.office.lists import lists_router
+from bolletta.platform.office.mailbox import mailbox_router
 from bolletta.platform.office.stats import stats_router
 from bolletta.platform.office.tickets import tickets_router
 from bolletta.platform.office.upload import upload_router
@@ -71,6 +74,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             office_report.job_report_csv,
             upload_router(settings), contacts_router(settings), api_router(settings),
             dashboard_router(), tickets_router(), stats_router(), exports_router(),
+            lists_router(), mailbox_router(), admin_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[session_config.middleware],

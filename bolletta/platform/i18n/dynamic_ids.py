@@ -62,3 +62,13 @@ EXPORT_STATE_IDS = (
     NC_("export state", "failed"),
 )
 """States of a background export, shown by ``pgettext("export state", state)``."""
+
+PAYMENT_STATUS_IDS = (
+    NC_("payment status", "created"),
+    NC_("payment status", "pending"),
+    NC_("payment status", "completed"),
+    NC_("payment status", "failed"),
+    NC_("payment status", "cancelled"),
+    NC_("payment status", "refunded"),
+)
+"""Statuses of an online payment, shown by ``pgettext("payment status", status)``."""

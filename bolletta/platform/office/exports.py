@@ -20,7 +20,7 @@ from bolletta.platform.db.models.tenant import Export
 from bolletta.platform.i18n.catalog import gettext
 from bolletta.platform.i18n.dynamic_ids import N_
 from bolletta.platform.jobs.approval import Staff
-from bolletta.platform.office import spreadsheet, ticket_search
+from bolletta.platform.office import bill_search, job_search, payment_search, spreadsheet, ticket_search
 from bolletta.platform.office.listing import Query
 from bolletta.platform.privacy import mask_contact
 from bolletta.platform.runtime import Runtime
@@ -83,6 +83,63 @@ register(ExportKind(
              N_("Customer code"), N_("Customer"), N_("Ticket date"), N_("Channel"), N_("Contact"), N_("Status"),
              N_("Viewed"), N_("Paid online"), N_("Valid until"), N_("Revoked")),
     count=_count_tickets, rows=_ticket_rows,
+))
+
+
+def _reader(read_filters: Callable[[Query], Any], read_paging: Callable[[Query], Any],
+            fixed: dict[str, str] | None = None) -> Callable[[dict[str, str]], tuple[Any, Any]]:
+    def read(params: dict[str, str]) -> tuple[Any, Any]:
+        query = Query({**params, **(fixed or {})})
+        filters, paging = read_filters(query), read_paging(query)
+        if query.errors:
+            raise ExportRefused(f"Filters that cannot be read: {', '.join(query.errors)}.")
+        return filters, paging
+    return read
+
+
+_bills = _reader(bill_search.read_filters, bill_search.read_bill_paging)
+register(ExportKind(
+    name="bills",
+    headers=(N_("Document number"), N_("Document series"), N_("Year"), "JOB", N_("Issue date"), N_("Due date"),
+             N_("Amount (€)"), N_("Service"), N_("Customer code"), N_("Customer"), N_("Paid")),
+    count=lambda session, params: bill_search.count_bills(session, _bills(params)[0]),
+    rows=lambda session, params: (
+        (row.document_number, row.series, row.year, row.job_id, row.issue_date, row.due_date, row.amount_due,
+         row.service, row.customer_code, row.customer_name, row.paid)
+        for row in bill_search.iter_bills(session, *_bills(params))),
+))
+
+_jobs = _reader(job_search.read_filters, job_search.read_job_paging)
+register(ExportKind(
+    name="jobs",
+    headers=("JOB", N_("Received"), N_("File"), N_("State"), N_("Bills accepted"), N_("Rejected")),
+    count=lambda session, params: job_search.count_jobs(session, _jobs(params)[0]),
+    rows=lambda session, params: (
+        (job.id, job.created_at, job.filename, job.state, job.bills_accepted, job.bills_rejected)
+        for job in job_search.iter_jobs(session, *_jobs(params))),
+))
+
+_payments = _reader(payment_search.read_filters, payment_search.read_payment_paging)
+register(ExportKind(
+    name="payments",
+    headers=(N_("Date"), N_("Order"), N_("Document number"), N_("Customer"), N_("Gateway"), N_("Status"),
+             N_("Amount (€)"), N_("Completed")),
+    count=lambda session, params: payment_search.count_payments(session, _payments(params)[0]),
+    rows=lambda session, params: (
+        (row.created_at, row.order_id, row.document_number, row.customer_name, row.gateway, row.status, row.amount,
+         row.completed_at)
+        for row in payment_search.iter_payments(session, *_payments(params))),
+))
+
+_mailings = _reader(ticket_search.read_filters, ticket_search.read_ticket_paging, {"bill_by_email": "1"})
+register(ExportKind(
+    name="mailings",
+    headers=(N_("Date"), N_("Document number"), N_("Customer code"), N_("Customer"), N_("E-mail"), N_("Status")),
+    count=lambda session, params: ticket_search.count_tickets(session, _mailings(params)[0], clock.now()),
+    rows=lambda session, params: (
+        (row.created_at, row.document_number, row.customer_code, row.customer_name, mask_contact(row.address),
+         row.status)
+        for row in ticket_search.iter_tickets(session, *_mailings(params), clock.now())),
 ))
 
 

@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import Numeric, cast
+
 from bolletta.platform.clock import ROME
 
 PAGE_SIZE = 50
@@ -136,3 +138,12 @@ def link(params: Mapping[str, Any], **changes: Any) -> str:
     """The query string of ``params`` with ``changes`` applied; empty values are left out."""
     merged = {**params, **changes}
     return urlencode([(key, str(value)) for key, value in merged.items() if value not in (None, "")])
+
+
+def numeric(column: Any) -> Any:
+    """An exact-decimal column as a number the database compares and sorts numerically.
+
+    SQLite keeps these amounts as text, where ``"80.00" <= "80"`` is false and ``"100"`` sorts
+    before ``"80"``.
+    """
+    return cast(column, Numeric(20, 8))

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from bolletta.platform.db.models.tenant import Bill, Message, Payment, Ticket
-from bolletta.platform.office.listing import Paging, Query, read_paging, rome_range
+from bolletta.platform.office.listing import numeric, Paging, Query, read_paging, rome_range
 
 CHANNELS = ("sms", "email", "whatsapp")
 MESSAGE_STATUSES = ("created", "rejected", "sent", "delivered", "failed", "timeout", "uncertain")
@@ -44,6 +44,8 @@ class TicketFilters:
     viewed: bool = False
     s2s_errors: bool = False
     paid_online: bool = False
+    bill_by_email: bool = False
+    """Only bills whose flow marks bill-by-e-mail active ("Boll. x email")."""
 
     def as_params(self) -> dict[str, Any]:
         """The filters as query-string values, as the search form sends them."""
@@ -74,6 +76,7 @@ def read_filters(query: Query) -> TicketFilters:
         viewed=query.flag("viewed"),
         s2s_errors=query.flag("s2s_errors"),
         paid_online=query.flag("paid_online"),
+        bill_by_email=query.flag("bill_by_email"),
     )
 
 
@@ -143,6 +146,8 @@ def _state_conditions(filters: TicketFilters, now: datetime, status: ColumnEleme
         conditions.append(status == "rejected")
     if filters.paid_online:
         conditions.append(paid_online())
+    if filters.bill_by_email:
+        conditions += [Ticket.channel == "email", Bill.details["services"]["bill_by_email"].as_boolean().is_(True)]
     return conditions
 
 
@@ -204,7 +209,7 @@ def ticket_select(filters: TicketFilters, now: datetime) -> Select[Any]:
 
 def _order(paging: Paging) -> list[Any]:
     column: Any = {
-        "document": Bill.document_number, "job": Ticket.job_id, "amount": Bill.amount_due,
+        "document": Bill.document_number, "job": Ticket.job_id, "amount": numeric(Bill.amount_due),
         "customer": Bill.customer_name, "date": Ticket.created_at, "contact": Ticket.address,
         "status": latest_status(),
     }[paging.sort]
