@@ -60,6 +60,7 @@ def load(connection: psycopg.Connection[Any], schema: str, tickets: int, year: i
     bills = tickets * 95 // 100
     job_day = "make_timestamptz({y}, (({j} - 1) / 2) + 1, CASE WHEN {j} % 2 = 1 THEN 3 ELSE 17 END, 6, 0, 0, 'UTC')"
     job_of_bill = f"(1 + ((b - 1) * {JOBS}) / {bills})"
+    job_of_ticket = f"(1 + ((CASE WHEN t <= {bills} THEN t ELSE t - {bills} END - 1) * {JOBS}) / {bills})"
     statements = [
         "SELECT setseed(0.42)",
         f"""INSERT INTO "{schema}".jobs (id, state, filename, source, archive_sha256, archive_key, archive_size,
@@ -72,14 +73,16 @@ def load(connection: psycopg.Connection[Any], schema: str, tickets: int, year: i
             year, document_type, issue_date, due_date, currency, total, amount_due, direct_debit, payable_online,
             service, seller_name, customer_code, customer_name, warnings, details, created_at)
             SELECT b, md5(b::text), {job_of_bill}, 'f.xml', 1, 'D' || b, 'A', {year}, 'TD01',
-                   ({job_day.format(y=year, j=job_of_bill)})::date, ({job_day.format(y=year, j=job_of_bill)})::date + 20,
+                   ({job_day.format(y=year, j=job_of_bill)})::date,
+                   ({job_day.format(y=year, j=job_of_bill)})::date + 20,
                    'EUR', 50 + (b % 400), 50 + (b % 400), false, random() < 0.85, 'electricity', 'Bench S.p.A.',
                    'C' || (b % 900000), 'Cliente ' || b, '[]', '{{}}', {job_day.format(y=year, j=job_of_bill)}
             FROM generate_series(1, {bills}) b""",
         f"""INSERT INTO "{schema}".tickets (id, bill_id, job_id, channel, address, is_test, test_round, created_at,
             expires_at, first_viewed_at)
             SELECT t, s.bill, s.job, s.channel,
-                   CASE WHEN s.channel = 'email' THEN 'c' || t || '@example.it' ELSE '+39333' || lpad(t::text, 7, '0') END,
+                   CASE WHEN s.channel = 'email' THEN 'c' || t || '@example.it'
+                        ELSE '+39333' || lpad(t::text, 7, '0') END,
                    false, 0, s.created, s.created + interval '15 days',
                    CASE WHEN random() < 0.5 THEN s.created + random() * interval '5 days' END
             FROM (
@@ -88,8 +91,9 @@ def load(connection: psycopg.Connection[Any], schema: str, tickets: int, year: i
                      1 + ((CASE WHEN t <= {bills} THEN t ELSE t - {bills} END - 1) * {JOBS}) / {bills} AS job,
                      CASE WHEN t > {bills} THEN 'email' WHEN random() < 0.60 THEN 'sms'
                           WHEN random() < 0.92 THEN 'email' ELSE 'whatsapp' END AS channel,
-                     {job_day.format(y=year, j=f"(1 + ((CASE WHEN t <= {bills} THEN t ELSE t - {bills} END - 1) * {JOBS}) / {bills})")}
-                       + random() * interval '48 hours' + CASE WHEN t > {bills} THEN interval '3 days' ELSE interval '0' END
+                     {job_day.format(y=year, j=job_of_ticket)}
+                       + random() * interval '48 hours'
+                       + CASE WHEN t > {bills} THEN interval '3 days' ELSE interval '0' END
                        AS created
               FROM generate_series(1, {tickets}) t
             ) s""",

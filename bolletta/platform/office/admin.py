@@ -52,8 +52,9 @@ async def audit_log(request: Request[Any, Any, Any]) -> Response[str]:
 
     total, rows = (0, []) if query.errors else await anyio.to_thread.run_sync(run)
     params = {name: query.params[name] for name in AUDIT_FIELDS if query.params.get(name)}
+    direction = "desc" if paging.descending else "asc"
     return page(request, "office/audit.html", tenant, rows=rows, total=total, paging=paging,
-                pages=paging.pages(total), params={**params, "sort": "at", "dir": "desc" if paging.descending else "asc"},
+                pages=paging.pages(total), params={**params, "sort": "at", "dir": direction},
                 link=link, errors=query.errors, filters=params)
 
 

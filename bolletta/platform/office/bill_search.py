@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bolletta.platform.db.models.tenant import Bill, Payment
-from bolletta.platform.office.listing import numeric, Paging, Query, read_paging
+from bolletta.platform.office.listing import Paging, Query, numeric, read_paging
 
 SERVICES = ("electricity", "gas", "water")
 SORT_KEYS = ("document", "issue", "due", "amount", "customer", "job")

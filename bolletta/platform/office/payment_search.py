@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from bolletta.platform.db.models.tenant import Bill, Payment
-from bolletta.platform.office.listing import numeric, Paging, Query, read_paging, rome_range
+from bolletta.platform.office.listing import Paging, Query, numeric, read_paging, rome_range
 
 STATUSES = ("created", "pending", "completed", "failed", "cancelled", "refunded")
 SORT_KEYS = ("date", "status", "gateway", "amount", "document")

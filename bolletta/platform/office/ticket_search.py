@@ -12,11 +12,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from bolletta.platform.db.models.tenant import Bill, Message, Payment, Ticket
-from bolletta.platform.office.listing import numeric, Paging, Query, read_paging, rome_range
+from bolletta.platform.db.models.tenant import Bill, Payment, Ticket
+from bolletta.platform.office.listing import Paging, Query, numeric, read_paging, rome_range
 
 CHANNELS = ("sms", "email", "whatsapp")
 MESSAGE_STATUSES = ("created", "rejected", "sent", "delivered", "failed", "timeout", "uncertain")
@@ -86,12 +86,29 @@ def read_ticket_paging(query: Query) -> Paging:
 
 
 def latest_status() -> ColumnElement[Any]:
-    """The status of the ticket's latest message; ``created`` for a ticket with no message yet."""
-    latest = (
-        select(Message.status).where(Message.ticket_id == Ticket.id)
-        .order_by(Message.id.desc()).limit(1).correlate(Ticket).scalar_subquery()
-    )
-    return func.coalesce(latest, "created")
+    """The status of the ticket's latest message; ``created`` for a ticket with no message yet.
+
+    ``tickets.latest_status`` is kept by a trigger on ``messages`` (migration 9bb775077e1e).
+    """
+    return func.coalesce(Ticket.latest_status, "created")
+
+
+def paid_online_column() -> ColumnElement[bool]:
+    """:func:`paid_online` for the result columns, probed row by row through ``ix_payments_bill_id``.
+
+    A plain EXISTS in the select list lets PostgreSQL hash every completed payment of the tenant
+    first, which costs more than the 50 probes a page needs.
+    """
+    probe = (select(Payment.id).where(Payment.bill_id == Ticket.bill_id, Payment.status == "completed")
+             .limit(1).correlate(Ticket).scalar_subquery())
+    return probe.is_not(None)
+
+
+def status_is(status: str) -> ColumnElement[bool]:
+    """The latest message has ``status``; on the plain column, so the planner can use its statistics."""
+    if status == "created":
+        return or_(Ticket.latest_status.is_(None), Ticket.latest_status == "created")
+    return Ticket.latest_status == status
 
 
 def paid_online() -> ColumnElement[bool]:
@@ -137,13 +154,14 @@ def _bill_conditions(filters: TicketFilters) -> list[ColumnElement[bool]]:
 def _state_conditions(filters: TicketFilters, now: datetime, status: ColumnElement[Any]) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.status:
-        conditions.append(status == filters.status)
+        conditions.append(status_is(filters.status))
     if filters.valid:
-        conditions += [Ticket.revoked_at.is_(None), Ticket.expires_at > now, status.not_in(ERROR_STATUSES)]
+        conditions += [Ticket.revoked_at.is_(None), Ticket.expires_at > now,
+                       or_(Ticket.latest_status.is_(None), Ticket.latest_status.not_in(ERROR_STATUSES))]
     if filters.viewed:
         conditions.append(Ticket.first_viewed_at.is_not(None))
     if filters.s2s_errors:
-        conditions.append(status == "rejected")
+        conditions.append(status_is("rejected"))
     if filters.paid_online:
         conditions.append(paid_online())
     if filters.bill_by_email:
@@ -199,7 +217,7 @@ def ticket_select(filters: TicketFilters, now: datetime) -> Select[Any]:
             Ticket.id, Ticket.job_id, Bill.document_number, Bill.series, Bill.year, Bill.amount_due,
             Bill.currency, Bill.customer_name, Bill.customer_code, Ticket.created_at, Ticket.channel,
             Ticket.address, status.label("status"), Ticket.first_viewed_at, Ticket.expires_at,
-            Ticket.revoked_at, paid_online().label("paid_online"), Bill.public_id, Bill.id.label("bill_id"),
+            Ticket.revoked_at, paid_online_column().label("paid_online"), Bill.public_id, Bill.id.label("bill_id"),
         )
         .join(Bill, Bill.id == Ticket.bill_id)
         .where(and_(*_conditions(filters, now, status)))
@@ -217,13 +235,17 @@ def _order(paging: Paging) -> list[Any]:
     return [column.desc() if paging.descending else column.asc(), tie]
 
 
+def _needs_bill(filters: TicketFilters) -> bool:
+    return any((filters.customer_code, filters.issue_from, filters.issue_to, filters.year is not None, filters.series,
+                filters.document_number, filters.bill_by_email))
+
+
 def count_tickets(session: Session, filters: TicketFilters, now: datetime) -> int:
-    """How many tickets match (for "Totale risultati")."""
-    if filters.status is None and not filters.valid and not filters.s2s_errors:
-        status: ColumnElement[Any] = latest_status()
-        query = select(func.count(Ticket.id)).join(Bill, Bill.id == Ticket.bill_id)
-        return session.scalar(query.where(and_(*_conditions(filters, now, status)))) or 0
-    return session.scalar(select(func.count()).select_from(ticket_select(filters, now).subquery())) or 0
+    """How many tickets match (for "Totale risultati"); bills are joined only when a filter needs them."""
+    query = select(func.count(Ticket.id))
+    if _needs_bill(filters):
+        query = query.join(Bill, Bill.id == Ticket.bill_id)
+    return session.scalar(query.where(and_(*_conditions(filters, now, latest_status())))) or 0
 
 
 def search_tickets(session: Session, filters: TicketFilters, paging: Paging, now: datetime) -> list[TicketRow]:

@@ -92,11 +92,7 @@ def _in_window(column: Any, window: tuple[datetime, datetime] | None) -> list[Co
 
 def _ticket_counts(session: Session, window: tuple[datetime, datetime] | None) -> Iterable[Any]:
     dialect = session.get_bind().dialect.name
-    latest = (
-        select(Message.status).where(Message.ticket_id == Ticket.id)
-        .order_by(Message.id.desc()).limit(1).correlate(Ticket).scalar_subquery()
-    )
-    status = func.coalesce(latest, "created")
+    status = func.coalesce(Ticket.latest_status, "created")
 
     def count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.sum(case((condition, 1), else_=0))

@@ -68,6 +68,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_messages_ticket_id_id"), ["ticket_id", "id"], unique=False)
     with op.batch_alter_table("tickets", schema=schema) as batch_op:
         batch_op.create_index(batch_op.f("ix_tickets_first_viewed_at"), ["first_viewed_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tickets_job_id_created_at"), ["job_id", "created_at"], unique=False)
     with op.batch_alter_table("payments", schema=schema) as batch_op:
         batch_op.create_index(batch_op.f("ix_payments_updated_at"), ["updated_at"], unique=False)
 
@@ -77,6 +78,7 @@ def downgrade() -> None:
     with op.batch_alter_table("payments", schema=schema) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payments_updated_at"))
     with op.batch_alter_table("tickets", schema=schema) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tickets_job_id_created_at"))
         batch_op.drop_index(batch_op.f("ix_tickets_first_viewed_at"))
     with op.batch_alter_table("messages", schema=schema) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_ticket_id_id"))

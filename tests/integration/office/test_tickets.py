@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bolletta.platform import clock
-from bolletta.platform.db.models.tenant import AuditEntry, Ticket
+from bolletta.platform.db.models.tenant import AuditEntry, Message, Ticket
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.stack_support import StaffLogin, csrf_token, signed_in_client
 from tests.integration.stats import dataset
@@ -160,3 +160,23 @@ def test_viewer_searches_but_cannot_act(stack: EmbeddedStack, tenant: str, viewe
     assert [response.status_code for response in responses] == [403, 403, 403]
     assert listing.status_code == 200
     assert audit_actions(stack, tenant) == []
+
+
+def test_status_follows_the_latest_message(stack: EmbeddedStack, tenant: str, operator: StaffLogin,
+                                           data: dataset.Dataset) -> None:
+    with stack.rt.db.tenant_session(tenant) as session:
+        message = session.scalars(select(Message).where(Message.ticket_id == data.ticket8)).one()
+        message.status = "failed"
+        session.add(Message(ticket_id=data.ticket8, plugin="outbox", status="sent", idempotency_key="resent",
+                            created_at=clock.now(), updated_at=clock.now()))
+        session.commit()
+        first_status = session.scalar(select(Ticket.latest_status).where(Ticket.id == data.ticket8))
+        message.status = "rejected"  # a late report on the older message changes nothing
+        session.commit()
+        second_status = session.scalar(select(Ticket.latest_status).where(Ticket.id == data.ticket8))
+
+    with signed_in_client(stack, operator) as client:
+        sent = search(client, status="sent")
+
+    assert (first_status, second_status) == ("sent", "sent")
+    assert sent == (2, 1, 1)  # T5 and the re-sent T8
