@@ -94,7 +94,7 @@ def _channels(figures: stats.Figures) -> dict[str, ChannelFigures]:
 
 
 def build_response(page: stats.StatsPage) -> StatsResponse:
-    """The API form of a statistics page."""
+    """Convert a statistics page to its API form."""
     figures = page.figures
     return StatsResponse(
         year=page.year, group=page.group, job_id=page.job_id,
@@ -112,7 +112,7 @@ def build_response(page: stats.StatsPage) -> StatsResponse:
 @get("/stats", name="api:stats")
 async def read_stats(request: Request[Any, Any, Any], year: FromQuery[int | None] = None, group: FromQuery[int] = 1,
                      job: FromQuery[int | None] = None) -> StatsResponse:
-    """The ticket statistics of ``year`` (default: this year), grouped by 1, 2 or 3 months, optionally of one job."""
+    """Return the statistics of ``year`` (default: this year) by 1, 2 or 3 months, optionally of one job."""
     caller = await _caller(request, SCOPE_STATS_READ)
     years = stats.selectable_years()
     chosen = year or years[0]

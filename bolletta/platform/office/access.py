@@ -1,7 +1,7 @@
 """Who may do what in the backoffice, the staff member's language, and rendering a staff page.
 
-Roles (spec section 1): a tenant admin does everything on the tenant; an operator works on jobs,
-approves test batches, searches, exports and reads statistics; a viewer searches and reads
+Roles (spec section 1): a tenant admin does everything on the tenant. An operator works on jobs,
+approves test batches, searches, exports and reads statistics. A viewer searches and reads
 statistics. Only admins and operators see a contact in full, and that view is audited.
 """
 
@@ -56,7 +56,7 @@ def require_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
 
 
 def staff_of(request: Request[Any, Any, Any]) -> Staff:
-    """The signed-in staff member; the route's guard has already admitted them."""
+    """Return the signed-in staff member; the route's guard has already admitted them."""
     staff = current_staff(request)
     assert staff is not None and staff.tenant is not None
     return staff
@@ -68,7 +68,7 @@ def may_act(staff: Staff) -> bool:
 
 
 def staff_language(request: Request[Any, Any, Any]) -> str:
-    """The language the staff member chose for the backoffice; Italian by default."""
+    """Return the language the staff member chose for the backoffice; Italian by default."""
     language = (request.session or {}).get(LANGUAGE_KEY)
     return language if language in SUPPORTED_LANGUAGES else "it"
 

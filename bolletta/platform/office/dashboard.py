@@ -66,7 +66,7 @@ def _dashboard(tenant: str) -> dict[str, Any]:
 
 @get("/", name="office:dashboard", guards=[require_staff])
 async def dashboard(request: Request[Any, Any, Any]) -> Response[str]:
-    """The landing page ("Dashboard")."""
+    """Render the landing page ("Dashboard")."""
     tenant = await _tenant(staff_of(request))
     context = await anyio.to_thread.run_sync(_dashboard, tenant.slug)
     return page(request, "office/dashboard.html", tenant, stats=stats, **context)
@@ -85,5 +85,5 @@ async def set_language(request: Request[Any, Any, Any], data: FormData) -> Respo
 
 
 def dashboard_router() -> Router:
-    """The dashboard and language routes under ``/office``."""
+    """Build the dashboard and language routes under ``/office``."""
     return Router(path="/office", route_handlers=[dashboard, set_language])

@@ -1,6 +1,6 @@
 """Exports of the backoffice lists with their filters, as CSV or XLSX; every export is audited.
 
-An export of up to :data:`DIRECT_LIMIT` rows is answered at once. A larger one is queued: a worker
+An export of up to :data:`DIRECT_LIMIT` rows is returned at once. A larger one is queued: a worker
 writes the file to storage and the "Esportazioni" page offers it for download when ready. Contacts
 stay masked in every export, as in the lists.
 """
@@ -144,7 +144,7 @@ register(ExportKind(
 
 
 def kind_of(name: str, file_format: str) -> ExportKind:
-    """The export kind ``name`` in ``file_format``; :class:`ExportRefused` when either is unknown."""
+    """Return the export kind ``name`` in ``file_format``; :class:`ExportRefused` when either is unknown."""
     if name not in KINDS or file_format not in FORMATS:
         raise ExportRefused(f"No export {name}.{file_format}; lists: {', '.join(KINDS)}; formats: csv, xlsx.")
     return KINDS[name]
@@ -152,7 +152,7 @@ def kind_of(name: str, file_format: str) -> ExportKind:
 
 def render_file(session: Session, kind: ExportKind, file_format: str, params: dict[str, str],
                 language: str) -> tuple[bytes, int]:
-    """The whole file and its row count."""
+    """Render the whole file and return it with its row count."""
     headers = [gettext(language, header) for header in kind.headers]
     rows = kind.rows(session, params)
     if file_format == "csv":

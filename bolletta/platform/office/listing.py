@@ -1,4 +1,4 @@
-"""What every backoffice list shares: reading filters from the query string, pages and sort order.
+"""Helpers every backoffice list shares: filters read from the query string, pages and sort order.
 
 Filters arrive as the query string of a GET form, so a list's address can be bookmarked and its
 export link carries the same filters. A value that cannot be read is reported by field name and the
@@ -31,7 +31,7 @@ class Query:
     """Names of the fields whose values could not be read."""
 
     def text(self, name: str, max_length: int = 200) -> str | None:
-        """A trimmed text, or ``None`` when empty."""
+        """Return a trimmed text, or ``None`` when empty."""
         value = (self.params.get(name) or "").strip()
         if not value:
             return None
@@ -41,7 +41,7 @@ class Query:
         return value
 
     def integer(self, name: str) -> int | None:
-        """A whole number, or ``None`` when empty."""
+        """Return a whole number, or ``None`` when empty."""
         value = self.text(name, 20)
         if value is None:
             return None
@@ -52,7 +52,7 @@ class Query:
             return None
 
     def day(self, name: str) -> date | None:
-        """A date as ``YYYY-MM-DD`` (the HTML date input) or ``DD/MM/YYYY``, or ``None`` when empty."""
+        """Return a date given as ``YYYY-MM-DD`` (the HTML date input) or ``DD/MM/YYYY``, or ``None`` when empty."""
         value = self.text(name, 20)
         if value is None:
             return None
@@ -65,7 +65,7 @@ class Query:
         return None
 
     def amount(self, name: str) -> Decimal | None:
-        """An amount in euro with a comma or a point for the decimals, or ``None`` when empty."""
+        """Return an amount in euro with a comma or a point for the decimals, or ``None`` when empty."""
         value = self.text(name, 30)
         if value is None:
             return None
@@ -79,11 +79,11 @@ class Query:
             return None
 
     def flag(self, name: str) -> bool:
-        """A checkbox: ticked when present with any value but ``0``."""
+        """Return whether a checkbox is ticked: present with any value but ``0``."""
         return (self.params.get(name) or "") not in ("", "0")
 
     def choice(self, name: str, allowed: tuple[str, ...] | frozenset[str]) -> str | None:
-        """One of ``allowed``, or ``None`` when empty."""
+        """Return one of ``allowed``, or ``None`` when empty."""
         value = self.text(name, 40)
         if value is None:
             return None
@@ -94,7 +94,7 @@ class Query:
 
 
 def rome_start(day: date) -> datetime:
-    """The UTC instant at which ``day`` begins in Europe/Rome."""
+    """Return the UTC instant at which ``day`` begins in Europe/Rome."""
     return datetime.combine(day, time(0), tzinfo=ROME).astimezone(UTC)
 
 
@@ -135,13 +135,13 @@ def read_paging(query: Query, sort_keys: tuple[str, ...], default_sort: str) -> 
 
 
 def link(params: Mapping[str, Any], **changes: Any) -> str:
-    """The query string of ``params`` with ``changes`` applied; empty values are left out."""
+    """Build the query string of ``params`` with ``changes`` applied, leaving out empty values."""
     merged = {**params, **changes}
     return urlencode([(key, str(value)) for key, value in merged.items() if value not in (None, "")])
 
 
 def numeric(column: Any) -> Any:
-    """An exact-decimal column as a number the database compares and sorts numerically.
+    """Cast an exact-decimal column to a number the database compares and sorts numerically.
 
     SQLite keeps these amounts as text, where ``"80.00" <= "80"`` is false and ``"100"`` sorts
     before ``"80"``.

@@ -55,7 +55,7 @@ async def bill_list(request: Request[Any, Any, Any]) -> Response[str]:
 
 @get("/bills/{bill_id:int}", name="office:bill", guards=[require_staff])
 async def bill_detail(request: Request[Any, Any, Any], bill_id: FromPath[int]) -> Response[str]:
-    """A bill as the customer sees it (amounts, dates, instalments, costs) and all its tickets."""
+    """Show a bill with what the customer reads (amounts, dates, instalments, costs) and all its tickets."""
     tenant = await _tenant(staff_of(request))
 
     def load() -> dict[str, Any] | None:
@@ -106,7 +106,7 @@ async def job_list(request: Request[Any, Any, Any]) -> Response[str]:
 
 @get("/jobs/{job_id:int}/archive", name="office:job-archive", guards=[require_acting])
 async def job_archive(request: Request[Any, Any, Any], job_id: FromPath[int]) -> File:
-    """Download the job's original archive; audited (it holds personal data)."""
+    """Download the job's original archive; audited, because it contains personal data."""
     staff = staff_of(request)
 
     def load() -> Job | None:
@@ -153,7 +153,7 @@ MAILING_FIELDS = ("date_from", "date_to", "status", "customer_code", "contact")
 
 @get("/mailings", name="office:mailings", guards=[require_staff])
 async def mailing_list(request: Request[Any, Any, Any]) -> Response[str]:
-    """E-mail sends of the customers whose flow asks for the bill by e-mail ("Boll. x email")."""
+    """List the e-mail sends to customers whose flow requests the bill by e-mail ("Boll. x email")."""
     tenant = await _tenant(staff_of(request))
     query = Query({**_given(Query(dict(request.query_params)), (*MAILING_FIELDS, "sort", "dir", "page", "size")),
                    "bill_by_email": "1"})
@@ -173,6 +173,6 @@ async def mailing_list(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 def lists_router() -> Router:
-    """The list routes under ``/office``."""
+    """Build the list routes under ``/office``."""
     return Router(path="/office", route_handlers=[bill_list, bill_detail, job_list, job_archive, payment_list,
                                                   mailing_list])

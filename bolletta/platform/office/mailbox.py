@@ -1,7 +1,7 @@
 """"Posta di prova": the messages the demo's mail catcher and the ``outbox`` channel hold.
 
 The ``outbox`` channel keeps its messages in the tenant's own ``stored_messages`` table. The mail
-catcher writes every message it receives as ``<n>.eml`` under the data folder's ``mail``; it serves
+catcher writes every message it receives as ``<n>.eml`` under the data folder's ``mail``. It serves
 every tenant, so only messages whose ``From`` address is the tenant's configured e-mail sender are
 listed here. An HTML body is shown inside a sandboxed ``iframe`` (no scripts, no same origin, no
 forms) through ``srcdoc``, with a Content-Security-Policy that blocks remote content, so a message
@@ -117,7 +117,7 @@ def _stored(tenant: str, only: int | None = None) -> list[Mail]:
 
 
 def framed(html: str) -> Markup:
-    """The HTML body in a sandboxed iframe that allows nothing; remote content is blocked by CSP."""
+    """Wrap the HTML body in a sandboxed iframe that allows nothing; remote content is blocked by CSP."""
     document = f'<meta http-equiv="Content-Security-Policy" content="{FRAME_POLICY}">{html}'
     return Markup('<iframe class="mail-body" sandbox="" referrerpolicy="no-referrer" title="{}" srcdoc="{}">'
                   "</iframe>").format("HTML", escape(document))
@@ -125,7 +125,7 @@ def framed(html: str) -> Markup:
 
 @get("/mailbox", name="office:mailbox", guards=[require_staff])
 async def mailbox(request: Request[Any, Any, Any]) -> Response[str]:
-    """The tenant's test mail: outbox messages and caught e-mails, newest first."""
+    """List the tenant's test mail: outbox messages and caught e-mails, newest first."""
     tenant = await _tenant(staff_of(request))
     sender = _sender_address(tenant.settings)
     stored = await anyio.to_thread.run_sync(_stored, tenant.slug)
@@ -135,7 +135,7 @@ async def mailbox(request: Request[Any, Any, Any]) -> Response[str]:
 
 @get("/mailbox/{source:str}/{key:int}", name="office:mail", guards=[require_staff])
 async def mail_detail(request: Request[Any, Any, Any], source: FromPath[str], key: FromPath[int]) -> Response[str]:
-    """One message: headers, text, and the HTML rendered in a sandbox."""
+    """Show one message: headers, text, and the HTML rendered in a sandbox."""
     tenant = await _tenant(staff_of(request))
     if source == "outbox":
         found = await anyio.to_thread.run_sync(_stored, tenant.slug, key)
@@ -150,5 +150,5 @@ async def mail_detail(request: Request[Any, Any, Any], source: FromPath[str], ke
 
 
 def mailbox_router() -> Router:
-    """The test mail routes under ``/office``."""
+    """Build the test mail routes under ``/office``."""
     return Router(path="/office", route_handlers=[mailbox, mail_detail])

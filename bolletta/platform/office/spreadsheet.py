@@ -2,8 +2,8 @@
 
 CSV: UTF-8 with a byte order mark (so Excel reads the accents), ``;`` between fields, decimals with
 a comma. Text that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``,
-a tab or a carriage return) gets a leading apostrophe; numbers stay numbers (in XLSX real numeric
-cells, in CSV digits with a decimal comma). XLSX is written by xlsxwriter in constant-memory mode.
+a tab or a carriage return) gets a leading apostrophe. Numbers stay numbers: real numeric cells in
+XLSX, digits with a decimal comma in CSV. XLSX is written by xlsxwriter in constant-memory mode.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def neutralise(text: str) -> str:
 
 
 def csv_value(value: Any) -> str:
-    """One CSV field: Italian decimals, Rome dates, neutralised text."""
+    """Format one CSV field: Italian decimals, Rome dates, neutralised text."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -58,7 +58,7 @@ def write_csv(out: IO[str], headers: Sequence[str], rows: Iterable[Sequence[Any]
 
 
 def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> tuple[bytes, int]:
-    """The CSV file in memory and its row count."""
+    """Return the CSV file in memory and its row count."""
     buffer = io.StringIO()
     count = write_csv(buffer, headers, rows)
     return buffer.getvalue().encode("utf-8"), count
@@ -72,12 +72,14 @@ def write_xlsx(target: str | IO[bytes], headers: Sequence[str], rows: Iterable[S
         options["in_memory"] = True
     workbook = xlsxwriter.Workbook(target, options)
     sheet = workbook.add_worksheet()
+
     bold = workbook.add_format({"bold": True})
     money = workbook.add_format({"num_format": "#,##0.00"})
     moment = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"})
     day = workbook.add_format({"num_format": "dd/mm/yyyy"})
     for column, header in enumerate(headers):
         sheet.write_string(0, column, neutralise(header), bold)
+
     count = 0
     for count, row in enumerate(rows, start=1):
         for column, value in enumerate(row):
@@ -100,7 +102,7 @@ def write_xlsx(target: str | IO[bytes], headers: Sequence[str], rows: Iterable[S
 
 
 def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> tuple[bytes, int]:
-    """The XLSX file in memory and its row count."""
+    """Return the XLSX file in memory and its row count."""
     buffer = io.BytesIO()
     count = write_xlsx(buffer, headers, rows)
     return buffer.getvalue(), count

@@ -90,5 +90,5 @@ async def stats_refresh(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 def stats_router() -> Router:
-    """The statistics routes under ``/office``."""
+    """Build the statistics routes under ``/office``."""
     return Router(path="/office", route_handlers=[stats_page, stats_refresh])

@@ -1,7 +1,7 @@
 """Staff actions on one ticket: revoke it, extend its validity, show its contact in full. All audited.
 
 Revocation and expiry take effect at once, because every bill page re-reads its ticket. Re-sending
-belongs to dispatch (issue 4) and is not offered here until its service exists on main.
+belongs to the dispatch package, which has no re-send service yet, so the detail page offers none.
 """
 
 from __future__ import annotations

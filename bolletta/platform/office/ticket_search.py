@@ -1,6 +1,6 @@
 """The "Ricerca ticket" query: every filter and checkbox of the spec, combinable, sorted and paged.
 
-The page, its CSV and XLSX exports and the API run the same :func:`ticket_select`, so an export holds
+The page, its CSV and XLSX exports and the API run the same :func:`ticket_select`, so an export contains
 exactly the rows the page counted. Test tickets are never listed.
 """
 
@@ -48,12 +48,17 @@ class TicketFilters:
     """Only bills whose flow marks bill-by-e-mail active ("Boll. x email")."""
 
     def as_params(self) -> dict[str, Any]:
-        """The filters as query-string values, as the search form sends them."""
+        """Return the filters as query-string values, as the search form sends them."""
         params: dict[str, Any] = {}
         for name, value in asdict(self).items():
             if value is None or value is False:
                 continue
-            params[name] = "1" if value is True else value.isoformat() if isinstance(value, date) else value
+            if value is True:
+                params[name] = "1"
+            elif isinstance(value, date):
+                params[name] = value.isoformat()
+            else:
+                params[name] = value
         return params
 
 
@@ -86,7 +91,7 @@ def read_ticket_paging(query: Query) -> Paging:
 
 
 def latest_status() -> ColumnElement[Any]:
-    """The status of the ticket's latest message; ``created`` for a ticket with no message yet.
+    """Return the status of the ticket's latest message; ``created`` for a ticket with no message yet.
 
     ``tickets.latest_status`` is kept by a trigger on ``messages`` (migration 9bb775077e1e).
     """
@@ -105,7 +110,7 @@ def paid_online_column() -> ColumnElement[bool]:
 
 
 def status_is(status: str) -> ColumnElement[bool]:
-    """The latest message has ``status``; on the plain column, so the planner can use its statistics."""
+    """Match tickets whose latest message has ``status``, on the plain column so the planner has statistics."""
     if status == "created":
         return or_(Ticket.latest_status.is_(None), Ticket.latest_status == "created")
     return Ticket.latest_status == status
@@ -117,7 +122,7 @@ def paid_online() -> ColumnElement[bool]:
 
 
 def contact_variants(contact: str) -> list[str]:
-    """The stored forms a typed contact may have: e-mail in lower case, a mobile with or without +39."""
+    """List the stored forms a typed contact may have: e-mail in lower case, a mobile with or without +39."""
     value = contact.replace(" ", "")
     if "@" in value:
         return [value.lower(), value]
@@ -129,7 +134,7 @@ def contact_variants(contact: str) -> list[str]:
 
 
 def _day_bounds(first: date | None, last: date | None) -> tuple[date, date] | None:
-    """A single day when only one bound is given, else the range."""
+    """Return a single day when only one bound is given, else the range."""
     if first is None and last is None:
         return None
     return (first or last, last or first)  # type: ignore[return-value]
@@ -210,7 +215,7 @@ class TicketRow:
 
 
 def ticket_select(filters: TicketFilters, now: datetime) -> Select[Any]:
-    """The rows of the search, unsorted and unpaged."""
+    """Build the rows of the search, unsorted and unpaged."""
     status = latest_status()
     query: Any = (
         select(
@@ -241,7 +246,7 @@ def _needs_bill(filters: TicketFilters) -> bool:
 
 
 def count_tickets(session: Session, filters: TicketFilters, now: datetime) -> int:
-    """How many tickets match (for "Totale risultati"); bills are joined only when a filter needs them."""
+    """Count the matching tickets ("Totale risultati"), joining bills only when a filter needs them."""
     query = select(func.count(Ticket.id))
     if _needs_bill(filters):
         query = query.join(Bill, Bill.id == Ticket.bill_id)
@@ -249,14 +254,14 @@ def count_tickets(session: Session, filters: TicketFilters, now: datetime) -> in
 
 
 def search_tickets(session: Session, filters: TicketFilters, paging: Paging, now: datetime) -> list[TicketRow]:
-    """One page of results in the asked order."""
+    """Return one page of results in the requested order."""
     query = ticket_select(filters, now).order_by(*_order(paging)).limit(paging.size).offset(paging.offset)
     return [TicketRow(*row) for row in session.execute(query)]
 
 
 def iter_tickets(session: Session, filters: TicketFilters, paging: Paging, now: datetime,
                  batch: int = 2000) -> Iterator[TicketRow]:
-    """Every matching ticket in the asked order, read in batches (for exports)."""
+    """Yield every matching ticket in the requested order, read in batches (for exports)."""
     query = ticket_select(filters, now).order_by(*_order(paging)).execution_options(yield_per=batch)
     for row in session.execute(query):
         yield TicketRow(*row)

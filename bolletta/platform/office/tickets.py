@@ -93,7 +93,7 @@ async def _detail_page(request: Request[Any, Any, Any], ticket_id: int, *, full_
 
 @get("/tickets/{ticket_id:int}", name="office:ticket", guards=[require_staff])
 async def ticket_detail(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> Response[str]:
-    """A ticket with its bill, every message (delivery history), every event, and its actions."""
+    """Show a ticket with its bill, every message (delivery history), every event, and its actions."""
     return await _detail_page(request, ticket_id, error=request.query_params.get("error"))
 
 
@@ -117,7 +117,7 @@ async def ticket_revoke(request: Request[Any, Any, Any], ticket_id: FromPath[int
     try:
         await anyio.to_thread.run_sync(ticket_actions.revoke, rt(), staff.tenant, ticket_id, staff)
     except BollettaError as exc:
-        logger.warning("tenant %s: revoke of ticket %d by %s refused: %s", staff.tenant, ticket_id,
+        logger.warning("tenant %s: revoke of ticket %d by %s rejected: %s", staff.tenant, ticket_id,
                        staff.username, exc)
         return Redirect(f"/office/tickets/{ticket_id}?error=revoke", status_code=303)
     return Redirect(f"/office/tickets/{ticket_id}", status_code=303)
@@ -132,13 +132,13 @@ async def ticket_extend(request: Request[Any, Any, Any], ticket_id: FromPath[int
         days = int(data.get("days", ""))
         await anyio.to_thread.run_sync(ticket_actions.extend, rt(), staff.tenant, ticket_id, staff, days)
     except (ValueError, BollettaError) as exc:
-        logger.warning("tenant %s: extension of ticket %d by %s refused: %s", staff.tenant, ticket_id,
+        logger.warning("tenant %s: extension of ticket %d by %s rejected: %s", staff.tenant, ticket_id,
                        staff.username, exc)
         return Redirect(f"/office/tickets/{ticket_id}?error=extend", status_code=303)
     return Redirect(f"/office/tickets/{ticket_id}", status_code=303)
 
 
 def tickets_router() -> Router:
-    """The ticket search routes under ``/office``."""
+    """Build the ticket search routes under ``/office``."""
     return Router(path="/office", route_handlers=[ticket_list, ticket_detail, ticket_contact, ticket_revoke,
                                                   ticket_extend])

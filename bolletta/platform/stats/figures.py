@@ -65,7 +65,7 @@ class Figures:
         self.channels[channel].add(counts)
 
     def channel(self, name: str) -> Counts:
-        """The figures of channel ``name`` (zero when it has none)."""
+        """Return the figures of channel ``name`` (zero when it has none)."""
         return self.channels.get(name) or Counts()
 
     @property
@@ -76,11 +76,11 @@ class Figures:
         return sorted(shown, key=lambda name: CHANNELS.index(name) if name in CHANNELS else len(CHANNELS))
 
     def share(self, name: str) -> Decimal | None:
-        """The channel's share of all tickets."""
+        """Return the channel's share of all tickets."""
         return percent(self.channel(name).tickets, self.total.tickets)
 
     def best(self, rate: str) -> str | None:
-        """The channel with the highest ``viewed`` or ``paid`` percentage; ``None`` when none has one."""
+        """Return the channel with the highest ``viewed`` or ``paid`` percentage; ``None`` when none has one."""
         best_name, best_value = None, None
         for name in self.shown_channels:
             value = viewed_rate(self.channel(name)) if rate == "viewed" else paid_rate(self.channel(name))
@@ -152,7 +152,7 @@ def _trend(current: Decimal | None, previous: Decimal | None) -> int:
 
 
 def period_rows(rows: list[StatsDay], group: int) -> list[PeriodRow]:
-    """The months of the year in groups of ``group`` months, each with its trend against the one before."""
+    """Split the year into groups of ``group`` months, each with its trend against the one before."""
     result = [PeriodRow(first=start, last=min(start + group - 1, 12), figures=Figures())
               for start in range(1, 13, group)]
     for row in rows:
@@ -164,7 +164,7 @@ def period_rows(rows: list[StatsDay], group: int) -> list[PeriodRow]:
 
 
 def job_rows(session: Session, rows: list[StatsDay]) -> list[JobRow]:
-    """One row per job with tickets among ``rows``, newest job first."""
+    """Return one row per job with tickets among ``rows``, newest job first."""
     by_job: dict[int, Figures] = defaultdict(Figures)
     for row in rows:
         by_job[row.job_id].add(row.channel, counts_of(row))
@@ -175,7 +175,7 @@ def job_rows(session: Session, rows: list[StatsDay]) -> list[JobRow]:
 
 
 def year_page(session: Session, year: int, group: int = 1, job_id: int | None = None) -> StatsPage:
-    """The figures of ``year`` (Rome ticket dates), or of one job's tickets of that year."""
+    """Compute the figures of ``year`` (Rome ticket dates), or of one job's tickets of that year."""
     if group not in GROUPINGS:
         raise ValueError(f"group must be one of {GROUPINGS}, not {group}")
     rows = read_days(session, date(year, 1, 1), date(year, 12, 31), job_id)
@@ -184,13 +184,13 @@ def year_page(session: Session, year: int, group: int = 1, job_id: int | None = 
 
 
 def month_figures(session: Session, year: int, month: int) -> Figures:
-    """The figures of one month (the dashboard's current month)."""
+    """Compute the figures of one month (the dashboard's current month)."""
     last = date(year + (month == 12), month % 12 + 1, 1)
     rows = [row for row in read_days(session, date(year, month, 1), last) if row.day < last]
     return figures_of(rows)
 
 
 def selectable_years() -> list[int]:
-    """The current year (in Rome) and the four before it, newest first."""
+    """Return the current year (in Rome) and the four before it, newest first."""
     current = clock.now().astimezone(ROME).year
     return [current - offset for offset in range(YEARS_SHOWN)]

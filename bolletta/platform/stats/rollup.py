@@ -2,9 +2,9 @@
 
 A ticket belongs to the day of its creation in Europe/Rome (the spec's "ticket date"). For each day,
 job and channel the rollup counts tickets, errors (latest message ``failed`` or ``rejected``), S2S
-errors (``rejected``), viewed tickets, ``delivered`` and ``timeout`` latest messages, and the payable
-bills first viewed through a ticket of that day, job and channel with those paid online. Test
-tickets never count.
+errors (``rejected``), viewed tickets, and ``delivered`` and ``timeout`` latest messages. It also
+counts the payable bills first viewed through a ticket of that day, job and channel, and those of
+them paid online. Test tickets never count.
 
 :func:`refresh` rebuilds only the days touched since the last refresh: days of tickets created or
 first viewed since then, of tickets whose messages changed, and of every ticket of a bill whose
@@ -69,14 +69,14 @@ COUNT_FIELDS = tuple(item.name for item in fields(Counts))
 
 
 def _hour(column: Any, dialect: str) -> ColumnElement[Any]:
-    """The UTC hour of a timestamp, as the database can group by it."""
+    """Return the UTC hour of a timestamp as an expression the database can group by."""
     if dialect == "sqlite":
         return func.strftime("%Y-%m-%d %H", column)
     return func.date_trunc("hour", func.timezone("UTC", column))
 
 
 def _rome_day(hour: Any) -> date:
-    """The Europe/Rome day of a UTC hour read back from :func:`_hour`."""
+    """Return the Europe/Rome day of a UTC hour read back from :func:`_hour`."""
     if isinstance(hour, str):
         moment = datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
     else:
@@ -135,7 +135,7 @@ def _bill_counts(session: Session, window: tuple[datetime, datetime] | None) -> 
 
 
 def compute_days(session: Session, window: tuple[datetime, datetime] | None) -> dict[tuple[date, int, str], Counts]:
-    """The figures of every ticket created in ``window`` (UTC ``[start, end)``; ``None`` for all)."""
+    """Compute the figures of every ticket created in ``window`` (UTC ``[start, end)``; ``None`` for all)."""
     result: dict[tuple[date, int, str], Counts] = defaultdict(Counts)
     for hour, job_id, channel, tickets, errors, s2s, viewed, delivered, timeouts in _ticket_counts(session, window):
         result[(_rome_day(hour), job_id, channel)].add(
@@ -213,7 +213,7 @@ def refresh(session: Session, *, full: bool = False) -> int:
 
 
 def read_days(session: Session, first: date, last: date, job_id: int | None = None) -> list[StatsDay]:
-    """The rollup rows of days ``first`` to ``last`` inclusive, optionally of one job."""
+    """Return the rollup rows of days ``first`` to ``last`` inclusive, optionally of one job."""
     query = select(StatsDay).where(StatsDay.day >= first, StatsDay.day <= last)
     if job_id is not None:
         query = query.where(StatsDay.job_id == job_id)
@@ -221,5 +221,5 @@ def read_days(session: Session, first: date, last: date, job_id: int | None = No
 
 
 def counts_of(row: StatsDay) -> Counts:
-    """The figures of a rollup row."""
+    """Return the figures of a rollup row."""
     return Counts(**{name: getattr(row, name) for name in COUNT_FIELDS})

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.stack_support import StaffLogin, csrf_token, signed_in_client
 from tests.integration.stats import dataset
@@ -41,7 +42,8 @@ def test_year_page_shows_every_figure(stack: EmbeddedStack, viewer: StaffLogin, 
     assert 'class="number best"' in page.text
     assert "gen 11 6 3 5 4 (2) 66,67% 1 50,00%" in text
     assert "apr 0 0 0 0 0 (0) – 0 –" in text
-    assert "trend-up" in page.text and "trend-down" in page.text
+    assert "trend-up" in page.text
+    assert "trend-down" in page.text
     assert "Le visualizzazioni sono al netto degli errori di recapito" in text
     assert "non in quello del pagamento" in text
     assert page.text.count("<svg") == 2
@@ -65,12 +67,27 @@ def test_per_issue_and_grouping(stack: EmbeddedStack, viewer: StaffLogin, data: 
 
 def test_dashboard_shows_this_month(stack: EmbeddedStack, tenant: str, operator: StaffLogin,
                                     data: dataset.Dataset) -> None:
-    with time_machine.travel(datetime(2025, 1, 20, 12, 0, tzinfo=UTC), tick=True):
-        with signed_in_client(stack, operator) as client:
-            page = client.get("/office/")
+    with (time_machine.travel(datetime(2025, 1, 20, 12, 0, tzinfo=UTC), tick=True),
+          signed_in_client(stack, operator) as client):
+        page = client.get("/office/")
 
     text = cells(page.text)
     assert "Ticket del mese (01/2025) 11" in text
     assert "% visualizzati 66,67%" in text
     assert "% pagati 50,00%" in text
     assert "gennaio.zip" in text
+
+
+def test_dashboard_follows_dispatches(stack: EmbeddedStack, tenant: str, operator: StaffLogin,
+                                      data: dataset.Dataset) -> None:
+    with stack.rt.db.tenant_session(tenant) as session:
+        job = session.get(Job, data.job2)
+        assert job is not None
+        job.state, job.bills_accepted = "dispatching", 10
+        session.commit()
+
+    with signed_in_client(stack, operator) as client:
+        page = client.get("/office/")
+
+    assert '<meta http-equiv="refresh" content="30">' in page.text
+    assert f"#{data.job2} febbraio.zip inoltro in corso 3 7" in cells(page.text)
