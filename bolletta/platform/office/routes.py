@@ -20,6 +20,7 @@ from bolletta.platform.db.models.tenant import Bill, Job, Ticket
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.jobs import approval
 from bolletta.platform.jobs.approval import Staff
+from bolletta.platform.office import lockout
 from bolletta.platform.office.staff import current_staff, require_tenant_staff, sign_in
 from bolletta.platform.web.context import client_ip, rt
 from bolletta.platform.web.templates import render
@@ -55,9 +56,16 @@ async def login_page(request: Request[Any, Any, Any]) -> Response[str]:
 
 def _authenticate_and_audit(username: str, password: str, ip: str) -> tuple[Any, Any]:
     runtime = rt()
+    if lockout.is_locked(runtime.db, username):
+        logger.warning("office: sign-in of locked username %r from %s", username[:LOGGED_USERNAME_CHARS], ip)
+        return None, None
     user = authenticate_user(runtime.db, username, password)
     if user is None or user.tenant_id is None:
+        if lockout.record_failure(runtime.db, username):
+            logger.warning("office: username %r locked after %d failed sign-ins, the last from %s",
+                           username[:LOGGED_USERNAME_CHARS], lockout.MAX_FAILURES, ip)
         return None, None
+    lockout.clear(runtime.db, username)
     tenant = tenant_by_id(runtime.db, user.tenant_id)
     with runtime.db.tenant_session(tenant.slug) as session:
         audit.record(session, actor=f"user:{user.username}", user_id=user.id, action="staff.sign_in", ip=ip)

@@ -1,0 +1,32 @@
+"""Count failed staff sign-ins per username to lock out password guessing
+
+Revision ID: 1c5dfb54a27d
+Revises: 7c3e91a4d2f6
+Create Date: 2026-12-04 23:15:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "1c5dfb54a27d"
+down_revision: str | None = "7c3e91a4d2f6"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "login_failures",
+        sa.Column("username", sa.String(length=150), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("first_failure_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("username", name=op.f("pk_login_failures")),
+        schema="platform",
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("login_failures", schema="platform")
