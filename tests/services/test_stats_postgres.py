@@ -12,6 +12,7 @@ from bolletta.platform.settings import load_settings
 from bolletta.platform.stats import rollup
 from bolletta.tenants.registry import create_tenant
 from tests.integration.stats import checks, dataset
+from tests.integration.stats.test_audit_append_only import check_append_only
 
 pytestmark = pytest.mark.services
 
@@ -51,3 +52,7 @@ def test_incremental_refresh_counts_late_changes(db: Database, tenant: str) -> N
         data = dataset.build(session)
         rollup.refresh(session)
         checks.check_incremental_refresh(session, data)
+
+
+def test_audit_entries_cannot_change(db: Database, tenant: str) -> None:
+    check_append_only(db, tenant)
