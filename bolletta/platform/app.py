@@ -23,6 +23,7 @@ from bolletta.platform.office.lists import lists_router
 from bolletta.platform.office.mailbox import mailbox_router
 from bolletta.platform.office.stats import stats_router
 from bolletta.platform.office.tickets import tickets_router
+from bolletta.platform.office.two_factor import two_factor_router
 from bolletta.platform.office.upload import upload_router
 from bolletta.platform.payments.hooks import gateway_notification
 from bolletta.platform.portal import routes as portal
@@ -74,7 +75,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             office_report.job_report_csv,
             upload_router(settings), contacts_router(settings), api_router(settings),
             dashboard_router(), tickets_router(), stats_router(), exports_router(),
-            lists_router(), mailbox_router(), admin_router(),
+            lists_router(), mailbox_router(), admin_router(), two_factor_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[session_config.middleware],

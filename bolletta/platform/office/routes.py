@@ -20,7 +20,7 @@ from bolletta.platform.db.models.tenant import Bill, Job, Ticket
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.jobs import approval
 from bolletta.platform.jobs.approval import Staff
-from bolletta.platform.office import lockout
+from bolletta.platform.office import lockout, two_factor
 from bolletta.platform.office.staff import current_staff, require_tenant_staff, sign_in
 from bolletta.platform.web.context import client_ip, rt
 from bolletta.platform.web.templates import render
@@ -65,8 +65,10 @@ def _authenticate_and_audit(username: str, password: str, ip: str) -> tuple[Any,
             logger.warning("office: username %r locked after %d failed sign-ins, the last from %s",
                            username[:LOGGED_USERNAME_CHARS], lockout.MAX_FAILURES, ip)
         return None, None
-    lockout.clear(runtime.db, username)
     tenant = tenant_by_id(runtime.db, user.tenant_id)
+    if two_factor.next_step(user, tenant) is not None:
+        return user, tenant  # the failure count is cleared and the sign-in audited when the code is accepted
+    lockout.clear(runtime.db, username)
     with runtime.db.tenant_session(tenant.slug) as session:
         audit.record(session, actor=f"user:{user.username}", user_id=user.id, action="staff.sign_in", ip=ip)
         session.commit()
@@ -84,6 +86,9 @@ async def login_submit(request: Request[Any, Any, Any], data: FormData) -> Respo
         logger.warning("office: sign-in failed for username %r from %s",
                        username[:LOGGED_USERNAME_CHARS], client_ip(request))
         return render(request, "office/login.html", status_code=401, error="invalid")
+    step = two_factor.next_step(user, tenant)
+    if step is not None:
+        return two_factor.start_pending(request, user, tenant, step)
     sign_in(request, user, tenant)
     return Redirect("/office/", status_code=303)
 

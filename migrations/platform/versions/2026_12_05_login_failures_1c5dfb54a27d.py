@@ -1,4 +1,4 @@
-"""Count failed staff sign-ins per username to lock out password guessing
+"""Count failed staff sign-ins per username, and keep each user's TOTP secret
 
 Revision ID: 1c5dfb54a27d
 Revises: 7c3e91a4d2f6
@@ -26,7 +26,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("username", name=op.f("pk_login_failures")),
         schema="platform",
     )
+    with op.batch_alter_table("users", schema=op.get_context().version_table_schema) as batch_op:
+        batch_op.add_column(sa.Column("totp_secret", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users", schema=op.get_context().version_table_schema) as batch_op:
+        batch_op.drop_column("totp_secret")
     op.drop_table("login_failures", schema="platform")
