@@ -21,6 +21,7 @@ from bolletta.platform.office.dashboard import dashboard_router
 from bolletta.platform.office.export_routes import exports_router
 from bolletta.platform.office.lists import lists_router
 from bolletta.platform.office.mailbox import mailbox_router
+from bolletta.platform.office.password_reset import password_reset_router
 from bolletta.platform.office.stats import stats_router
 from bolletta.platform.office.tickets import tickets_router
 from bolletta.platform.office.two_factor import two_factor_router
@@ -76,6 +77,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             upload_router(settings), contacts_router(settings), api_router(settings),
             dashboard_router(), tickets_router(), stats_router(), exports_router(),
             lists_router(), mailbox_router(), admin_router(), two_factor_router(),
+            password_reset_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[session_config.middleware],

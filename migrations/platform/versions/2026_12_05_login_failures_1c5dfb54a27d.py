@@ -1,4 +1,4 @@
-"""Count failed staff sign-ins per username, and keep each user's TOTP secret
+"""Count failed staff sign-ins, keep each user's TOTP secret, and store password reset links
 
 Revision ID: 1c5dfb54a27d
 Revises: 7c3e91a4d2f6
@@ -28,9 +28,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("users", schema=op.get_context().version_table_schema) as batch_op:
         batch_op.add_column(sa.Column("totp_secret", sa.Text(), nullable=True))
+    op.create_table(
+        "password_resets",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_password_resets")),
+        schema="platform",
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("password_resets", schema="platform")
     with op.batch_alter_table("users", schema=op.get_context().version_table_schema) as batch_op:
         batch_op.drop_column("totp_secret")
     op.drop_table("login_failures", schema="platform")
