@@ -195,3 +195,15 @@ def test_every_export_is_audited(stack: EmbeddedStack, tenant: str, operator: St
         targets = list(session.scalars(select(AuditEntry.target).where(AuditEntry.action == "export.download")
                                        .order_by(AuditEntry.id)))
     assert targets == ["list:tickets", "list:bills", "list:jobs", "list:payments", "list:mailings"]
+
+
+def test_english_reaches_every_staff_page(stack: EmbeddedStack, operator: StaffLogin, data: dataset.Dataset) -> None:
+    with signed_in_client(stack, operator) as client:
+        token = csrf_token(client.get("/office/").text)
+        client.post("/office/language", data={"_csrf_token": token, "language": "en", "next": "/office/"})
+        pages = {path: client.get(path) for path in (f"/office/jobs/{data.job1}", "/office/upload", "/office/contacts",
+                                                     "/office/stats", "/office/bills")}
+
+    for path, page in pages.items():
+        assert page.status_code == 200, path
+        assert '<html lang="en">' in page.text, path
