@@ -30,6 +30,7 @@ from sqlalchemy import select
 from bolletta.platform.db.models.tenant import StoredMessage
 from bolletta.platform.office.access import page, require_staff, staff_of
 from bolletta.platform.office.routes import _tenant
+from bolletta.platform.privacy import mask_contact
 from bolletta.platform.web.context import rt
 from bolletta.tenants.config import decode_config
 
@@ -130,7 +131,7 @@ async def mailbox(request: Request[Any, Any, Any]) -> Response[str]:
     sender = _sender_address(tenant.settings)
     stored = await anyio.to_thread.run_sync(_stored, tenant.slug)
     caught = await anyio.to_thread.run_sync(_caught, sender)
-    return page(request, "office/mailbox.html", tenant, stored=stored, caught=caught)
+    return page(request, "office/mailbox.html", tenant, stored=stored, caught=caught, mask=mask_contact)
 
 
 @get("/mailbox/{source:str}/{key:int}", name="office:mail", guards=[require_staff])

@@ -123,6 +123,8 @@ def test_test_mail_renders_html_in_a_sandbox(stack: EmbeddedStack, tenant: str, 
         foreign = client.get("/office/mailbox/catcher/9002")
 
     assert "Oggetto 9001" in listing.text
+    assert "m•••@example.it" in listing.text
+    assert "m@example.it" not in listing.text
     assert "Oggetto 9002" not in listing.text
     assert detail.status_code == 200
     assert '<iframe class="mail-body" sandbox=""' in detail.text
