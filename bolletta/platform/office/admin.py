@@ -60,7 +60,7 @@ async def audit_log(request: Request[Any, Any, Any]) -> Response[str]:
 
 @get("/settings", name="office:settings", guards=[require_admin])
 async def settings_page(request: Request[Any, Any, Any]) -> Response[str]:
-    """The tenant's settings, read-only here: the platform admin changes them."""
+    """Show the tenant's settings, read-only here: the platform admin changes them."""
     tenant = await _tenant(staff_of(request))
     config = msgspec.to_builtins(decode_config(tenant.settings))
     shown = [(key, config[key]) for key in SHOWN_SETTINGS if key in config]
@@ -68,5 +68,5 @@ async def settings_page(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 def admin_router() -> Router:
-    """The tenant admin routes under ``/office``."""
+    """Build the tenant admin routes under ``/office``."""
     return Router(path="/office", route_handlers=[audit_log, settings_page])

@@ -122,17 +122,17 @@ def _order(paging: Paging) -> Sequence[Any]:
 
 
 def count_bills(session: Session, filters: BillFilters) -> int:
-    """How many bills match."""
+    """Count the matching bills."""
     return session.scalar(select(func.count(Bill.id)).where(and_(True, *_conditions(filters)))) or 0
 
 
 def search_bills(session: Session, filters: BillFilters, paging: Paging) -> list[BillRow]:
-    """One page of bills."""
+    """Return one page of bills."""
     query = _select(filters).order_by(*_order(paging)).limit(paging.size).offset(paging.offset)
     return [BillRow(*row) for row in session.execute(query)]
 
 
 def iter_bills(session: Session, filters: BillFilters, paging: Paging) -> Iterator[BillRow]:
-    """Every matching bill, in batches (exports)."""
+    """Yield every matching bill, read in batches (exports)."""
     for row in session.execute(_select(filters).order_by(*_order(paging)).execution_options(yield_per=2000)):
         yield BillRow(*row)

@@ -57,7 +57,7 @@ def _list_exports(tenant: str, user_id: int | None, everyone: bool) -> list[Expo
 
 @get("/exports", name="office:exports", guards=[require_acting])
 async def exports_page(request: Request[Any, Any, Any]) -> Response[str]:
-    """The background exports: queued, running, ready for download or failed."""
+    """List the background exports: queued, running, ready for download or failed."""
     staff = staff_of(request)
     tenant = await _tenant(staff)
     rows = await anyio.to_thread.run_sync(_list_exports, tenant.slug, staff.user_id, staff.role == "tenant_admin")
@@ -83,5 +83,5 @@ async def export_download(request: Request[Any, Any, Any], export_id: FromPath[i
 
 
 def exports_router() -> Router:
-    """The export routes under ``/office``."""
+    """Build the export routes under ``/office``."""
     return Router(path="/office", route_handlers=[export_list, exports_page, export_download])

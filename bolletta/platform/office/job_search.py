@@ -59,16 +59,16 @@ def _order(paging: Paging) -> Sequence[Any]:
 
 
 def count_jobs(session: Session, filters: JobFilters) -> int:
-    """How many jobs match."""
+    """Count the matching jobs."""
     return session.scalar(select(func.count(Job.id)).where(and_(True, *_conditions(filters)))) or 0
 
 
 def search_jobs(session: Session, filters: JobFilters, paging: Paging) -> list[Job]:
-    """One page of jobs."""
+    """Return one page of jobs."""
     query = select(Job).where(and_(True, *_conditions(filters))).order_by(*_order(paging))
     return list(session.scalars(query.limit(paging.size).offset(paging.offset)))
 
 
 def iter_jobs(session: Session, filters: JobFilters, paging: Paging) -> Iterator[Job]:
-    """Every matching job (exports)."""
+    """Yield every matching job (exports)."""
     yield from session.scalars(select(Job).where(and_(True, *_conditions(filters))).order_by(*_order(paging)))

@@ -1,6 +1,6 @@
 """Password reset by e-mail for staff ("Password dimenticata?").
 
-The request page answers the same whether or not the username exists, so it reveals no accounts.
+The request page shows the same text whether or not the username exists, so it reveals no accounts.
 An active tenant user with an e-mail address gets a link valid for :data:`LINK_LIFETIME`, usable
 once; only the SHA-256 of its token is stored. Setting the new password clears the username's
 lockout and is audited in the tenant's log.
@@ -109,14 +109,14 @@ async def reset_request_page(request: Request[Any, Any, Any]) -> Response[str]:
 
 @post("/office/password-reset", name="office:password-reset-submit")
 async def reset_request_submit(request: Request[Any, Any, Any], data: FormData) -> Response[str]:
-    """Send the link if the account exists; the answer is the same either way."""
+    """Send the link if the account exists; the page shows the same text either way."""
     await anyio.to_thread.run_sync(request_reset, data.get("username", "")[:150])
     return render(request, "office/password_reset.html", sent=True)
 
 
 @get("/office/password-reset/{token:str}", name="office:password-reset-link")
 async def reset_link_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[str]:
-    """Ask for the new password, or say the link is no longer valid."""
+    """Ask for the new password, or show that the link is no longer valid."""
     valid = await anyio.to_thread.run_sync(_valid_reset, token) is not None
     return render(request, "office/password_new.html", status_code=200 if valid else 404, valid=valid,
                   error=None, done=False, min_length=MIN_PASSWORD_LENGTH)

@@ -81,7 +81,7 @@ def _order(paging: Paging) -> Sequence[Any]:
 
 
 def count_payments(session: Session, filters: PaymentFilters) -> int:
-    """How many payments match."""
+    """Count the matching payments."""
     return session.scalar(select(func.count(Payment.id)).where(and_(True, *_conditions(filters)))) or 0
 
 
@@ -97,12 +97,12 @@ def totals(session: Session, filters: PaymentFilters) -> list[tuple[str, int, De
 
 
 def search_payments(session: Session, filters: PaymentFilters, paging: Paging) -> list[PaymentRow]:
-    """One page of payments."""
+    """Return one page of payments."""
     query = _select(filters).order_by(*_order(paging)).limit(paging.size).offset(paging.offset)
     return [PaymentRow(*row) for row in session.execute(query)]
 
 
 def iter_payments(session: Session, filters: PaymentFilters, paging: Paging) -> Iterator[PaymentRow]:
-    """Every matching payment (exports)."""
+    """Yield every matching payment (exports)."""
     for row in session.execute(_select(filters).order_by(*_order(paging)).execution_options(yield_per=2000)):
         yield PaymentRow(*row)
