@@ -24,6 +24,7 @@ from bolletta.platform.office import bill_search, job_search, payment_search, sp
 from bolletta.platform.office.listing import Query
 from bolletta.platform.privacy import mask_contact
 from bolletta.platform.runtime import Runtime
+from bolletta.platform.stats import figures as stats
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +144,36 @@ register(ExportKind(
 ))
 
 
+def _stats_selection(params: dict[str, str]) -> tuple[int, int, int | None]:
+    query = Query(params)
+    years = stats.selectable_years()
+    year = query.integer("year") or years[0]
+    group = query.integer("group") or 1
+    job = query.integer("job")
+    if query.errors or year not in years or group not in stats.GROUPINGS:
+        raise ExportRefused("Give a year of the last five and a group of 1, 2 or 3 months.")
+    return year, group, job
+
+
+def _stats_rows(session: Session, params: dict[str, str]) -> Iterator[Sequence[Any]]:
+    year, group, job = _stats_selection(params)
+    for row in stats.year_page(session, year, group, job).periods:
+        figures, total = row.figures, row.figures.total
+        yield (year, row.first, row.last, total.tickets, figures.channel("sms").tickets,
+               figures.channel("email").tickets, figures.channel("whatsapp").tickets, total.errors, total.s2s_errors,
+               total.viewed, total.viewed_payable, stats.viewed_rate(total), total.paid, stats.paid_rate(total))
+
+
+register(ExportKind(
+    name="stats",
+    headers=(N_("Year"), N_("From month"), N_("To month"), N_("Total tickets"), "SMS", "EMAIL", "WHATSAPP",
+             N_("Errors"), N_("S2S errors"), N_("Viewed"), N_("Viewed payable bills"), N_("%% viewed"),
+             N_("Payments"), N_("%% payments")),
+    count=lambda session, params: 12 // _stats_selection(params)[1],
+    rows=_stats_rows,
+))
+
+
 def kind_of(name: str, file_format: str) -> ExportKind:
     """Return the export kind ``name`` in ``file_format``; :class:`ExportRefused` when either is unknown."""
     if name not in KINDS or file_format not in FORMATS:
@@ -153,7 +184,8 @@ def kind_of(name: str, file_format: str) -> ExportKind:
 def render_file(session: Session, kind: ExportKind, file_format: str, params: dict[str, str],
                 language: str) -> tuple[bytes, int]:
     """Render the whole file and return it with its row count."""
-    headers = [gettext(language, header) for header in kind.headers]
+    # Headers share the page's msgids; "%%" is the escape the templates' gettext needs for "%".
+    headers = [gettext(language, header).replace("%%", "%") for header in kind.headers]
     rows = kind.rows(session, params)
     if file_format == "csv":
         return spreadsheet.csv_bytes(headers, rows)

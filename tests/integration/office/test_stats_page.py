@@ -91,3 +91,19 @@ def test_dashboard_follows_dispatches(stack: EmbeddedStack, tenant: str, operato
 
     assert '<meta http-equiv="refresh" content="30">' in page.text
     assert f"#{data.job2} febbraio.zip inoltro in corso 3 7" in cells(page.text)
+
+
+def test_period_table_exports(stack: EmbeddedStack, tenant: str, operator: StaffLogin,
+                              data: dataset.Dataset) -> None:
+    with signed_in_client(stack, operator) as client:
+        page = client.get("/office/stats", params={"year": 2025, "group": 3})
+        response = client.post("/office/exports/stats/csv?year=2025&group=3&view=month",
+                               data={"_csrf_token": csrf_token(page.text)})
+
+    assert 'action="/office/exports/stats/csv?year=2025&amp;group=3' in page.text
+    lines = response.content.decode("utf-8").strip().splitlines()
+    assert lines[0] == ("\ufeffAnno;Dal mese;Al mese;Totale ticket;SMS;EMAIL;WHATSAPP;Errori;Errori S2S;"
+                        "Visualizzati;Bollette pagabili visualizzate;% visualizzati;Pagamenti;% pagamenti")
+    assert lines[1] == "2025;1;3;15;9;4;2;5;2;7;5;70,00;2;40,00"
+    assert lines[2] == "2025;4;6;0;0;0;0;0;0;0;0;;0;"
+    assert len(lines) == 5
