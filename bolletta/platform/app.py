@@ -17,7 +17,16 @@ from bolletta.platform.health import health_live, health_ready
 from bolletta.platform.metrics import HTTP_METRICS, MetricsController, register_collector
 from bolletta.platform.office import report as office_report
 from bolletta.platform.office import routes as office
+from bolletta.platform.office.admin import admin_router
 from bolletta.platform.office.contacts import contacts_router
+from bolletta.platform.office.dashboard import dashboard_router
+from bolletta.platform.office.export_routes import exports_router
+from bolletta.platform.office.lists import lists_router
+from bolletta.platform.office.mailbox import mailbox_router
+from bolletta.platform.office.password_reset import password_reset_router
+from bolletta.platform.office.stats import stats_router
+from bolletta.platform.office.tickets import tickets_router
+from bolletta.platform.office.two_factor import two_factor_router
 from bolletta.platform.office.upload import upload_router
 from bolletta.platform.payments.hooks import gateway_notification
 from bolletta.platform.payments.returns import payment_cancel, payment_form, payment_return
@@ -66,10 +75,13 @@ def create_litestar(rt: Runtime) -> Litestar:
             portal.open_ticket, portal.probe_ticket, portal.bill_summary, portal.bill_pdf, portal.pay_bill,
             sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme,
             gateway_notification, payment_return, payment_cancel, payment_form,
-            office.login_page, office.login_submit, office.logout, office.dashboard, office.job_detail,
-            office.approve_job, office.reject_job, office.start_job, office.ticket_list,
+            office.login_page, office.login_submit, office.logout, office.job_detail,
+            office.approve_job, office.reject_job, office.start_job,
             office_report.job_report_csv,
             upload_router(settings), contacts_router(settings), api_router(settings),
+            dashboard_router(), tickets_router(), stats_router(), exports_router(),
+            lists_router(), mailbox_router(), admin_router(), two_factor_router(),
+            password_reset_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[HTTP_METRICS.middleware, session_config.middleware],

@@ -30,6 +30,7 @@ ACTOR_MODULES = (
     "bolletta.platform.mail.actors",
     "bolletta.platform.sftp.actors",
     "bolletta.platform.webhooks.actors",
+    "bolletta.platform.office.actors",
 )
 
 QUEUES = ("default",)

@@ -97,6 +97,8 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     sms_sender: str = ""
     """SMS alias: at most 11 characters, not starting with a digit."""
     may_start_dispatch: bool = False
+    require_totp: bool = False
+    """Whether the tenant's staff must sign in with a TOTP code as well as their password."""
     """Whether the tenant's operators may press "Avvia inoltro" themselves after approval."""
     customer_code_source: str = "fiscal_code"
     """Where FatturaPA bills take the customer code from: ``fiscal_code`` (``CodiceFiscale``, else

@@ -282,9 +282,11 @@ def _translated(value: Any, language: str) -> Any:
 
 def api_router(settings: Settings) -> Router:
     """Build the ``/api/v1`` routes, with problem-details errors and the upload size limit of ``settings``."""
+    from bolletta.platform.api.stats import read_stats  # it imports _caller from here
+
     return Router(
         path="/api/v1",
-        route_handlers=[create_job, read_job, import_contacts],
+        route_handlers=[create_job, read_job, import_contacts, read_stats],
         request_max_body_size=settings.upload_max_bytes,
         exception_handlers={
             ApiProblem: errors.handle_api_problem,

@@ -32,7 +32,7 @@ SCOPE_JOBS_WRITE = "jobs:write"
 SCOPE_JOBS_READ = "jobs:read"
 SCOPE_CONTACTS_WRITE = "contacts:write"
 SCOPES = (SCOPE_JOBS_WRITE, SCOPE_JOBS_READ, "tickets:read", "bills:read", "stats:read", SCOPE_CONTACTS_WRITE)
-"""Every scope a token can hold. Only the ``jobs:`` scopes and ``contacts:write`` have endpoints so far."""
+"""Every scope a token can hold. The ``jobs:`` scopes, ``contacts:write`` and ``stats:read`` have endpoints so far."""
 
 
 class InvalidTokenRequest(BollettaError):

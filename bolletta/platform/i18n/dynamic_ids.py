@@ -53,3 +53,22 @@ MESSAGE_STATUS_IDS = (
     NC_("message status", "uncertain"),
 )
 """Delivery statuses of a message, as stored in ``messages.status``."""
+
+
+EXPORT_STATE_IDS = (
+    NC_("export state", "queued"),
+    NC_("export state", "running"),
+    NC_("export state", "ready"),
+    NC_("export state", "failed"),
+)
+"""States of a background export, shown by ``pgettext("export state", state)``."""
+
+PAYMENT_STATUS_IDS = (
+    NC_("payment status", "created"),
+    NC_("payment status", "pending"),
+    NC_("payment status", "completed"),
+    NC_("payment status", "failed"),
+    NC_("payment status", "cancelled"),
+    NC_("payment status", "refunded"),
+)
+"""Statuses of an online payment, shown by ``pgettext("payment status", status)``."""

@@ -9,17 +9,18 @@ import anyio
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bolletta.platform import audit
 from bolletta.platform.db.models.platform import Tenant
-from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
+from bolletta.platform.db.models.tenant import Bill, Job, Ticket
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.jobs import approval
 from bolletta.platform.jobs.approval import Staff
+from bolletta.platform.office import lockout, two_factor
 from bolletta.platform.office.staff import current_staff, require_tenant_staff, sign_in
 from bolletta.platform.web.context import client_ip, rt
 from bolletta.platform.web.templates import render
@@ -29,7 +30,6 @@ from bolletta.tenants.registry import tenant_by_id
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 50
 LOGGED_USERNAME_CHARS = 64
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -56,10 +56,19 @@ async def login_page(request: Request[Any, Any, Any]) -> Response[str]:
 
 def _authenticate_and_audit(username: str, password: str, ip: str) -> tuple[Any, Any]:
     runtime = rt()
+    if lockout.is_locked(runtime.db, username):
+        logger.warning("office: sign-in of locked username %r from %s", username[:LOGGED_USERNAME_CHARS], ip)
+        return None, None
     user = authenticate_user(runtime.db, username, password)
     if user is None or user.tenant_id is None:
+        if lockout.record_failure(runtime.db, username):
+            logger.warning("office: username %r locked after %d failed sign-ins, the last from %s",
+                           username[:LOGGED_USERNAME_CHARS], lockout.MAX_FAILURES, ip)
         return None, None
     tenant = tenant_by_id(runtime.db, user.tenant_id)
+    if two_factor.next_step(user, tenant) is not None:
+        return user, tenant  # the failure count is cleared and the sign-in audited when the code is accepted
+    lockout.clear(runtime.db, username)
     with runtime.db.tenant_session(tenant.slug) as session:
         audit.record(session, actor=f"user:{user.username}", user_id=user.id, action="staff.sign_in", ip=ip)
         session.commit()
@@ -77,6 +86,9 @@ async def login_submit(request: Request[Any, Any, Any], data: FormData) -> Respo
         logger.warning("office: sign-in failed for username %r from %s",
                        username[:LOGGED_USERNAME_CHARS], client_ip(request))
         return render(request, "office/login.html", status_code=401, error="invalid")
+    step = two_factor.next_step(user, tenant)
+    if step is not None:
+        return two_factor.start_pending(request, user, tenant, step)
     sign_in(request, user, tenant)
     return Redirect("/office/", status_code=303)
 
@@ -88,16 +100,6 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
     remaining = {key: value for key, value in (request.session or {}).items() if not key.startswith("staff")}
     request.set_session(remaining)
     return Redirect("/office/login", status_code=303)
-
-
-@get("/office/", name="office:dashboard", guards=[require_tenant_staff])
-async def dashboard(request: Request[Any, Any, Any]) -> Response[str]:
-    """Landing page: the jobs, newest first, with their state and counts."""
-    staff = _staff(request)
-    tenant = await _tenant(staff)
-    async with rt().db.tenant_async_session(tenant.slug) as session:
-        jobs = (await session.scalars(select(Job).order_by(Job.id.desc()).limit(PAGE_SIZE))).all()
-    return render(request, "office/jobs.html", staff=staff, tenant=tenant, jobs=jobs)
 
 
 @get("/office/jobs/{job_id:int}", name="office:job", guards=[require_tenant_staff])
@@ -155,32 +157,3 @@ async def reject_job(request: Request[Any, Any, Any], job_id: FromPath[int], dat
 async def start_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[Any]:
     """Start the dispatch ("Avvia inoltro")."""
     return await _act(request, job_id, "start")
-
-
-@get("/office/tickets", name="office:tickets", guards=[require_tenant_staff])
-async def ticket_list(request: Request[Any, Any, Any], page: FromQuery[int] = 1) -> Response[str]:
-    """Tickets, newest first, with the latest message's delivery status ("Ricerca ticket")."""
-    staff = _staff(request)
-    tenant = await _tenant(staff)
-    page = max(page, 1)
-    async with rt().db.tenant_async_session(tenant.slug) as session:
-        total = await session.scalar(select(func.count(Ticket.id)).where(Ticket.is_test.is_(False))) or 0
-        rows = (
-            await session.execute(
-                select(Ticket, Bill)
-                .join(Bill, Bill.id == Ticket.bill_id)
-                .where(Ticket.is_test.is_(False))
-                .order_by(Ticket.id.desc())
-                .limit(PAGE_SIZE)
-                .offset((page - 1) * PAGE_SIZE)
-                .options(selectinload(Ticket.messages))
-            )
-        ).all()
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    return render(request, "office/tickets.html", staff=staff, tenant=tenant, rows=rows, total=total,
-                  page=page, pages=pages, latest=_latest_status)
-
-
-def _latest_status(ticket: Ticket) -> str:
-    messages: list[Message] = list(ticket.messages)
-    return messages[-1].status if messages else "created"

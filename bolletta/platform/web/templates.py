@@ -55,7 +55,10 @@ def render(
     request: Request[Any, Any, Any], template: str, *, status_code: int = 200, language: str = "it",
     **context: Any,
 ) -> Response[str]:
-    """Render ``template`` as an HTML response."""
+    """Render ``template`` as an HTML response; staff pages follow the language chosen in the session."""
+    if template.startswith("office/") and language == "it":
+        chosen = (request.session or {}).get("staff_lang") if "session" in request.scope else None
+        language = chosen if chosen in ("it", "en") else language
     page = environment(language).get_template(template)
     html = page.render(request=request, csrf_input=csrf_input(request), **context)
     return Response(content=html, status_code=status_code, media_type="text/html; charset=utf-8")

@@ -3,8 +3,9 @@
 Deliveries of one object to one endpoint go out in id order: a delivery waits while an earlier one
 for the same endpoint and object is still pending, and each delivery that ends (delivered or given
 up) queues the next. The scheduler retries a failed attempt after 30 s, then after twice as long
-each time, at most an hour apart. A day after the first attempt, the delivery is marked failed. Delivery is at least once: a receiver that answers after the timeout gets the same delivery
-again, with the same ``Bolletta-Delivery`` id.
+each time, at most an hour apart. A day after the first attempt, the delivery is marked failed.
+Delivery is at least once: a receiver that answers after the timeout gets the same delivery again,
+with the same ``Bolletta-Delivery`` id.
 """
 
 from __future__ import annotations

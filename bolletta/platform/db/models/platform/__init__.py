@@ -2,10 +2,22 @@
 
 from bolletta.platform.db.models.platform.api_token import ApiToken
 from bolletta.platform.db.models.platform.audit import PlatformAuditEntry
+from bolletta.platform.db.models.platform.login_failure import LoginFailure
+from bolletta.platform.db.models.platform.password_reset import PasswordReset
 from bolletta.platform.db.models.platform.schedule_slot import ScheduleSlot
 from bolletta.platform.db.models.platform.sftp_account import SftpAccount
 from bolletta.platform.db.models.platform.sftp_account_key import SftpAccountKey
 from bolletta.platform.db.models.platform.tenant import Tenant
 from bolletta.platform.db.models.platform.user import User
 
-__all__ = ["ApiToken", "PlatformAuditEntry", "ScheduleSlot", "SftpAccount", "SftpAccountKey", "Tenant", "User"]
+__all__ = [
+    "ApiToken",
+    "LoginFailure",
+    "PasswordReset",
+    "PlatformAuditEntry",
+    "ScheduleSlot",
+    "SftpAccount",
+    "SftpAccountKey",
+    "Tenant",
+    "User",
+]

@@ -2,9 +2,11 @@
 
 from bolletta.platform.db.models.tenant.audit import AuditEntry
 from bolletta.platform.db.models.tenant.bill import Bill, Contact, CostLine, Instalment
+from bolletta.platform.db.models.tenant.export import Export
 from bolletta.platform.db.models.tenant.job import Job, JobTransition
 from bolletta.platform.db.models.tenant.notice import SentNotice
 from bolletta.platform.db.models.tenant.payment import Payment, PaymentNotification
+from bolletta.platform.db.models.tenant.stats import StatsDay, StatsRefresh
 from bolletta.platform.db.models.tenant.task import OutboxTask
 from bolletta.platform.db.models.tenant.ticket import Event, Message, StoredMessage, Ticket
 from bolletta.platform.db.models.tenant.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -15,6 +17,7 @@ __all__ = [
     "Contact",
     "CostLine",
     "Event",
+    "Export",
     "Instalment",
     "Job",
     "JobTransition",
@@ -23,6 +26,8 @@ __all__ = [
     "Payment",
     "PaymentNotification",
     "SentNotice",
+    "StatsDay",
+    "StatsRefresh",
     "StoredMessage",
     "Ticket",
     "WebhookAttempt",

@@ -31,6 +31,8 @@ class Ticket(TenantBase):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     first_viewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    latest_status: Mapped[str | None] = mapped_column(String(20))
+    """Status of the newest message, kept by a database trigger on ``messages``; never written by code."""
 
     messages: Mapped[list[Message]] = relationship(order_by="Message.id", back_populates="ticket")
 

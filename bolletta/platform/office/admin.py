@@ -1,0 +1,72 @@
+"""Tenant admin pages: the audit log (searchable, read-only) and the tenant's settings at a glance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import msgspec
+from litestar import Request, Response, Router, get
+from sqlalchemy import and_, func, select
+
+from bolletta.platform.db.models.tenant import AuditEntry
+from bolletta.platform.office.access import page, require_admin, staff_of
+from bolletta.platform.office.listing import Query, link, read_paging, rome_range
+from bolletta.platform.office.routes import _tenant
+from bolletta.platform.web.context import rt
+from bolletta.tenants.config import decode_config
+
+AUDIT_FIELDS = ("action", "actor", "date_from", "date_to")
+SHOWN_SETTINGS = ("vat_number", "link_domain", "notification_emails", "test_batch_size", "ticket_validity_days",
+                  "test_ticket_validity_hours", "channel_plugins", "enabled_gateways", "email_sender", "sms_sender",
+                  "may_start_dispatch")
+"""Settings shown to tenant admins; plugin settings and SFTP credentials hold secrets and are left out."""
+
+
+@get("/audit", name="office:audit", guards=[require_admin])
+async def audit_log(request: Request[Any, Any, Any]) -> Response[str]:
+    """Search the tenant's audit log by action, actor and date; the log itself is append-only."""
+    tenant = await _tenant(staff_of(request))
+    query = Query(dict(request.query_params))
+    action, actor = query.text("action", 80), query.text("actor", 200)
+    first, last = query.day("date_from"), query.day("date_to")
+    paging = read_paging(query, ("at",), "at")
+    conditions: list[Any] = []
+    if action:
+        conditions.append(AuditEntry.action.like(f"{action}%"))
+    if actor:
+        conditions.append(AuditEntry.actor.like(f"%{actor}%"))
+    if first or last:
+        start, end = rome_range(first or last, last or first)  # type: ignore[arg-type]
+        conditions += [AuditEntry.at >= start, AuditEntry.at < end]
+
+    def run() -> tuple[int, list[AuditEntry]]:
+        with rt().db.tenant_session(tenant.slug) as session:
+            where = and_(True, *conditions)
+            total = session.scalar(select(func.count(AuditEntry.id)).where(where)) or 0
+            order = AuditEntry.id.desc() if paging.descending else AuditEntry.id.asc()
+            rows = list(session.scalars(select(AuditEntry).where(where).order_by(order)
+                                        .limit(paging.size).offset(paging.offset)))
+            session.expunge_all()
+            return total, rows
+
+    total, rows = (0, []) if query.errors else await anyio.to_thread.run_sync(run)
+    params = {name: query.params[name] for name in AUDIT_FIELDS if query.params.get(name)}
+    direction = "desc" if paging.descending else "asc"
+    return page(request, "office/audit.html", tenant, rows=rows, total=total, paging=paging,
+                pages=paging.pages(total), params={**params, "sort": "at", "dir": direction},
+                link=link, errors=query.errors, filters=params)
+
+
+@get("/settings", name="office:settings", guards=[require_admin])
+async def settings_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """Show the tenant's settings, read-only here: the platform admin changes them."""
+    tenant = await _tenant(staff_of(request))
+    config = msgspec.to_builtins(decode_config(tenant.settings))
+    shown = [(key, config[key]) for key in SHOWN_SETTINGS if key in config]
+    return page(request, "office/settings.html", tenant, settings=shown)
+
+
+def admin_router() -> Router:
+    """Build the tenant admin routes under ``/office``."""
+    return Router(path="/office", route_handlers=[audit_log, settings_page])
