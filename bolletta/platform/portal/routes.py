@@ -10,15 +10,16 @@ from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
-from sqlalchemy import update
 
 from bolletta.platform import clock
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.payments.service import start_payment
-from bolletta.platform.portal import access
-from bolletta.platform.portal.summary import load_bill, summary_view
+from bolletta.platform.portal import access, page
+from bolletta.platform.portal.calendar import ics
+from bolletta.platform.portal.sections import TEMPLATES
+from bolletta.platform.portal.summary import load_bill
 from bolletta.platform.tickets.tokens import find_ticket, is_usable
 from bolletta.platform.web.context import active_tenant, rt
 from bolletta.platform.web.templates import render
@@ -77,9 +78,10 @@ async def probe_ticket(slug: FromPath[str], token: FromPath[str]) -> Response[No
     return Response(content=None, status_code=200, headers={"Cache-Control": "no-store"})
 
 
-@get("/c/{slug:str}/b/{public_id:str}/sommario", name="portal:summary", cache_control=NO_STORE)
-async def bill_summary(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[str]:
-    """Render the "Sommario" page. Serving it is what makes the ticket viewed."""
+async def _section_page(
+    request: Request[Any, Any, Any], slug: str, public_id: str, section: str
+) -> Response[Any]:
+    """Render one section of the bill. Serving a bill page is what makes the ticket viewed."""
     tenant = await _tenant_or_404(slug)
     config = decode_config(tenant.settings)
     async with rt().db.tenant_async_session(slug) as session:
@@ -87,19 +89,41 @@ async def bill_summary(request: Request[Any, Any, Any], slug: FromPath[str], pub
         if found is None:
             return invalid_link_page(request, tenant)
         bill, ticket = found
-        now = clock.now()
-        first_view = await session.execute(
-            update(Ticket).where(Ticket.id == ticket.id, Ticket.first_viewed_at.is_(None)).values(first_viewed_at=now)
-        )
-        if first_view.rowcount == 1:  # type: ignore[attr-defined]
-            session.add(Event(ticket_id=ticket.id, bill_id=bill.id, kind="viewed", at=now, channel=ticket.channel))
-        session.add(Event(ticket_id=ticket.id, bill_id=bill.id, kind="section_viewed", at=now,
-                          channel=ticket.channel, data={"section": "sommario"}))
-        await session.commit()
-        view = await summary_view(session, await load_bill(session, bill.id), config)
+        language, switched = page.pick_language(
+            request, config, await page.customer_language(session, ticket, bill.language))
+        context = await page.load_page(session, bill.id, tenant, config, language)
+        if section not in context.page.sections:
+            return Redirect(f"/c/{slug}/b/{public_id}/sommario", status_code=303)
+        await page.record_view(session, ticket, section, language, switched)
     access.touch(request)
-    return render(request, "portal/summary.html", tenant=tenant, config=config, view=view, slug=slug,
-                  payment_return=request.query_params.get("payment"))
+    return render(request, TEMPLATES[section], language=language, tenant=tenant, config=config, section=section,
+                  slug=slug, payment_return=request.query_params.get("payment"), **page.template_context(context))
+
+
+@get("/c/{slug:str}/b/{public_id:str}/sommario", name="portal:summary", cache_control=NO_STORE)
+async def bill_summary(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
+    """The "Sommario" section: how much, by when, how to pay."""
+    return await _section_page(request, slug, public_id, "sommario")
+
+
+@get("/c/{slug:str}/b/{public_id:str}/importi", name="portal:amounts", cache_control=NO_STORE)
+async def bill_amounts(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
+    """The "Importi" section: the cost breakdown as a table and a chart."""
+    return await _section_page(request, slug, public_id, "importi")
+
+
+@get("/c/{slug:str}/b/{public_id:str}/consumi", name="portal:consumption", cache_control=NO_STORE)
+async def bill_consumption(
+    request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]
+) -> Response[Any]:
+    """The "Consumi" section: consumption, readings, time bands and history."""
+    return await _section_page(request, slug, public_id, "consumi")
+
+
+@get("/c/{slug:str}/b/{public_id:str}/dati", name="portal:data", cache_control=NO_STORE)
+async def bill_data(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
+    """The "I tuoi dati" section: customer, supply and contract data."""
+    return await _section_page(request, slug, public_id, "dati")
 
 
 @get("/c/{slug:str}/b/{public_id:str}/pdf", name="portal:pdf", cache_control=NO_STORE)
@@ -114,12 +138,35 @@ async def bill_pdf(request: Request[Any, Any, Any], slug: FromPath[str], public_
         if bill.pdf_key is None:
             return render(request, "portal/no_pdf.html", status_code=404, tenant=tenant,
                           config=decode_config(tenant.settings), bill=bill, slug=slug)
-        session.add(Event(ticket_id=ticket.id, bill_id=bill.id, kind="pdf_downloaded", at=clock.now(),
-                          channel=ticket.channel))
+        page.record_event(session, ticket, "pdf_downloaded")
         await session.commit()
     content = await anyio.to_thread.run_sync(rt().storage.get, bill.pdf_key)
     filename = "bolletta-" + bill.document_number.replace("/", "_").replace(" ", "_") + ".pdf"
     return Response(content=content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@get("/c/{slug:str}/b/{public_id:str}/scadenza.ics", name="portal:calendar", cache_control=NO_STORE)
+async def bill_calendar(
+    request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]
+) -> Response[Any]:
+    """The due date as an ``.ics`` event; records ``calendar_added``."""
+    tenant = await _tenant_or_404(slug)
+    config = decode_config(tenant.settings)
+    async with rt().db.tenant_async_session(slug) as session:
+        found = await access.bill_for_session(request, session, slug, public_id)
+        if found is None:
+            return invalid_link_page(request, tenant)
+        bill, ticket = found
+        language, _switched = page.pick_language(
+            request, config, await page.customer_language(session, ticket, bill.language))
+        context = await page.load_page(session, bill.id, tenant, config, language)
+        if context.event is None:
+            return Redirect(f"/c/{slug}/b/{public_id}/sommario", status_code=303)
+        page.record_event(session, ticket, "calendar_added", target="ics")
+        await session.commit()
+    filename = "scadenza-" + bill.document_number.replace("/", "_").replace(" ", "_") + ".ics"
+    return Response(content=ics(context.event), media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -1,0 +1,77 @@
+"""The section pages through the app: tabs, events, language switching and the calendar file."""
+
+from __future__ import annotations
+
+import re
+
+from icalendar import Calendar
+
+from bolletta.platform.demo.tenant import DEMO_SLUG
+from tests.integration.portal.helpers import Portal, is_payable
+
+
+def tab_links(html: str) -> list[str]:
+    return re.findall(r'class="tab[^"]*"[^>]*href="[^"]*/([a-z]+)"', html)
+
+
+def test_every_tab_opens_its_section_and_is_recorded(portal: Portal) -> None:
+    token, bill = portal.claim_token()
+    ticket = portal.ticket(token)
+
+    with portal.client() as client:
+        summary = portal.open_bill(client, token)
+        tabs = tab_links(summary.text)
+        pages = {slug: client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/{slug}") for slug in tabs}
+
+    assert tabs[0] == "sommario" and "importi" in tabs and "dati" in tabs
+    assert all(page.status_code == 200 for page in pages.values())
+    assert all("/pdf" in page.text for page in pages.values())
+    kinds = portal.event_kinds(ticket.id)
+    assert kinds.count("viewed") == 1
+    assert kinds.count("section_viewed") == len(tabs) + 1
+
+
+def test_language_switch_is_remembered_and_recorded(portal: Portal) -> None:
+    token, bill = portal.reuse_token(lambda bill: True)
+    ticket = portal.ticket(token)
+    before = portal.event_kinds(ticket.id).count("language_changed")
+
+    with portal.client() as client:
+        portal.open_bill(client, token)
+        english = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/sommario?lang=en")
+        later = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/importi")
+
+    assert '<html lang="en"' in english.text and "Amount due" in english.text
+    assert '<html lang="en"' in later.text
+    assert portal.event_kinds(ticket.id).count("language_changed") == before + 1
+
+
+def test_contact_language_comes_before_the_browser_language(portal: Portal) -> None:
+    token, bill = portal.reuse_token(lambda bill: True)
+
+    with portal.client() as client:
+        client.headers["Accept-Language"] = "en-GB,en;q=0.9"
+        client.get(f"/c/{DEMO_SLUG}/t/{token}")
+        page = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/sommario")
+
+    # The demo's contacts CSV says "it" for every customer, and the tenant uses it.
+    assert '<html lang="it"' in page.text
+
+
+def test_calendar_file_has_the_due_date_and_no_link(portal: Portal) -> None:
+    token, bill = portal.reuse_token(is_payable)
+    ticket = portal.ticket(token)
+
+    with portal.client() as client:
+        portal.open_bill(client, token)
+        response = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/scadenza.ics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    event = Calendar.from_ical(response.content).walk("VEVENT")[0]
+    start = event.decoded("dtstart")
+    assert (start.hour, start.minute, str(start.tzinfo)) == (9, 0, "Europe/Rome")
+    assert bill.document_number in str(event["summary"])
+    assert len(event.walk("VALARM")) == 2
+    assert "http" not in response.text and token not in response.text and bill.public_id not in str(event["description"])
+    assert "calendar_added" in portal.event_kinds(ticket.id)
