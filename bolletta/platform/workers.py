@@ -27,6 +27,7 @@ ACTOR_MODULES = (
     "bolletta.platform.dispatch.actors",
     "bolletta.platform.payments.actors",
     "bolletta.platform.mail.actors",
+    "bolletta.platform.portal.actors",
 )
 
 QUEUES = ("default",)

@@ -16,8 +16,9 @@ from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.payments.service import start_payment
-from bolletta.platform.portal import access, page
-from bolletta.platform.portal.calendar import ics
+from bolletta.platform.portal import access, new_link, page
+from bolletta.platform.portal import language as languages
+from bolletta.platform.portal.calendar import google_link, ics, outlook_link
 from bolletta.platform.portal.sections import TEMPLATES
 from bolletta.platform.portal.summary import load_bill
 from bolletta.platform.tickets.tokens import find_ticket, is_usable
@@ -38,10 +39,39 @@ async def _tenant_or_404(slug: FromPath[str]) -> Tenant:
     return tenant
 
 
-def invalid_link_page(request: Request[Any, Any, Any], tenant: Tenant) -> Response[str]:
-    """Render the one page for unknown, expired and revoked links, with the same status and content."""
-    return render(request, "portal/invalid.html", status_code=404, tenant=tenant,
-                  config=decode_config(tenant.settings))
+def invalid_link_page(request: Request[Any, Any, Any], tenant: Tenant, *, status_code: int = 404,
+                      contact_error: bool = False) -> Response[str]:
+    """Render the one page for unknown, expired and revoked links, with the same status and content.
+
+    The page is in the browser's language among those the tenant offers: nothing about the
+    customer may be read before the link is known to be valid.
+    """
+    config = decode_config(tenant.settings)
+    language = languages.choose(request, config.portal, None)
+    return render(request, "portal/invalid.html", status_code=status_code, language=language, tenant=tenant,
+                  config=config, slug=tenant.slug, contact_error=contact_error)
+
+
+def _queue_new_link(slug: str, kind: str, address: str) -> None:
+    with rt().db.tenant_session(slug) as session:
+        new_link.queue_request(session, slug, kind, address)
+        session.commit()
+
+
+@post("/c/{slug:str}/nuovo-link", name="portal:new-link", cache_control=NO_STORE)
+async def request_new_link(
+    request: Request[Any, Any, Any], slug: FromPath[str],
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[Any]:
+    """Queue a new link for a contact on file; the answer never tells whether the contact exists."""
+    tenant = await _tenant_or_404(slug)
+    contact = new_link.normalize_contact(data.get("contact", "")[:320])
+    if contact is None:
+        return invalid_link_page(request, tenant, status_code=400, contact_error=True)
+    await anyio.to_thread.run_sync(_queue_new_link, slug, *contact)
+    config = decode_config(tenant.settings)
+    return render(request, "portal/new_link.html", language=languages.choose(request, config.portal, None),
+                  tenant=tenant, config=config, slug=slug)
 
 
 async def _record_link_opened(slug: FromPath[str], token: FromPath[str], method: str) -> Ticket | None:
@@ -168,6 +198,29 @@ async def bill_calendar(
     filename = "scadenza-" + bill.document_number.replace("/", "_").replace(" ", "_") + ".ics"
     return Response(content=ics(context.event), media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@get("/c/{slug:str}/b/{public_id:str}/scadenza/{target:str}", name="portal:calendar-link", cache_control=NO_STORE)
+async def bill_calendar_link(
+    request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str], target: FromPath[str]
+) -> Response[Any]:
+    """Record ``calendar_added`` and send the browser to Google Calendar or Outlook with the event filled in."""
+    tenant = await _tenant_or_404(slug)
+    config = decode_config(tenant.settings)
+    links = {"google": google_link, "outlook": outlook_link}
+    async with rt().db.tenant_async_session(slug) as session:
+        found = await access.bill_for_session(request, session, slug, public_id)
+        if found is None:
+            return invalid_link_page(request, tenant)
+        bill, ticket = found
+        language, _switched = page.pick_language(
+            request, config, await page.customer_language(session, ticket, bill.language))
+        context = await page.load_page(session, bill.id, tenant, config, language)
+        if context.event is None or target not in links:
+            return Redirect(f"/c/{slug}/b/{public_id}/sommario", status_code=303)
+        page.record_event(session, ticket, "calendar_added", target=target)
+        await session.commit()
+    return Redirect(links[target](context.event), status_code=303)
 
 
 @post("/c/{slug:str}/b/{public_id:str}/paga", name="portal:pay", cache_control=NO_STORE)

@@ -73,5 +73,36 @@ def test_calendar_file_has_the_due_date_and_no_link(portal: Portal) -> None:
     assert (start.hour, start.minute, str(start.tzinfo)) == (9, 0, "Europe/Rome")
     assert bill.document_number in str(event["summary"])
     assert len(event.walk("VALARM")) == 2
-    assert "http" not in response.text and token not in response.text and bill.public_id not in str(event["description"])
+    assert "http" not in response.text
+    assert token not in response.text
+    assert bill.public_id not in str(event["description"])
     assert "calendar_added" in portal.event_kinds(ticket.id)
+
+
+def test_google_calendar_link_is_recorded(portal: Portal) -> None:
+    token, bill = portal.reuse_token(is_payable)
+    ticket = portal.ticket(token)
+    before = portal.event_kinds(ticket.id).count("calendar_added")
+
+    with portal.client() as client:
+        portal.open_bill(client, token)
+        response = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/scadenza/google")
+
+    location = response.headers["location"]
+    assert response.status_code == 303
+    assert location.startswith("https://calendar.google.com/calendar/render?action=TEMPLATE")
+    assert token not in location and bill.public_id not in location and "acme" not in location.split("?")[0]
+    assert portal.event_kinds(ticket.id).count("calendar_added") == before + 1
+
+
+def test_pagopa_bill_shows_the_notice(portal: Portal) -> None:
+    token, bill = portal.reuse_token(
+        lambda bill: is_payable(bill) and any(item.notice_code for item in bill.instalments))
+    code = next(item.notice_code for item in bill.instalments if item.notice_code)
+
+    with portal.client() as client:
+        html = portal.open_bill(client, token).text
+
+    grouped = " ".join(code[index:index + 4] for index in range(0, len(code), 4))
+    assert grouped in html
+    assert 'class="segno"' in html
