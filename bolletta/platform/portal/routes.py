@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 import anyio
+import typst
 from litestar import Request, Response, get, head, post
 from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
@@ -19,12 +21,15 @@ from bolletta.platform.payments.service import start_payment
 from bolletta.platform.portal import access, new_link, page
 from bolletta.platform.portal import language as languages
 from bolletta.platform.portal.calendar import google_link, ics, outlook_link
+from bolletta.platform.portal.pdf import rendered_pdf
 from bolletta.platform.portal.sections import TEMPLATES
 from bolletta.platform.portal.summary import load_bill
 from bolletta.platform.tickets.tokens import find_ticket, is_usable
 from bolletta.platform.web.context import active_tenant, rt
 from bolletta.platform.web.templates import render
 from bolletta.tenants.config import decode_config
+
+logger = logging.getLogger(__name__)
 
 NO_STORE = CacheControlHeader(no_store=True)
 """Customer pages carry personal data, so neither the browser nor a proxy may keep a copy."""
@@ -158,19 +163,28 @@ async def bill_data(request: Request[Any, Any, Any], slug: FromPath[str], public
 
 @get("/c/{slug:str}/b/{public_id:str}/pdf", name="portal:pdf", cache_control=NO_STORE)
 async def bill_pdf(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
-    """Send the bill's own PDF from the flow and record ``pdf_downloaded``."""
+    """Send the bill's own PDF from the flow, else one rendered from its data; record ``pdf_downloaded``."""
     tenant = await _tenant_or_404(slug)
+    config = decode_config(tenant.settings)
     async with rt().db.tenant_async_session(slug) as session:
         found = await access.bill_for_session(request, session, slug, public_id)
         if found is None:
             return invalid_link_page(request, tenant)
         bill, ticket = found
         if bill.pdf_key is None:
-            return render(request, "portal/no_pdf.html", status_code=404, tenant=tenant,
-                          config=decode_config(tenant.settings), bill=bill, slug=slug)
-        page.record_event(session, ticket, "pdf_downloaded")
+            bill = await load_bill(session, bill.id)
+        page.record_event(session, ticket, "pdf_downloaded", rendered=bill.pdf_key is None)
         await session.commit()
-    content = await anyio.to_thread.run_sync(rt().storage.get, bill.pdf_key)
+    if bill.pdf_key is not None:
+        content = await anyio.to_thread.run_sync(rt().storage.get, bill.pdf_key)
+    else:
+        try:
+            content = await anyio.to_thread.run_sync(
+                rendered_pdf, rt().storage, slug, bill, config.branding.display_name or tenant.name, config)
+        except typst.TypstError:
+            logger.exception("tenant %s: rendering the PDF of bill %d failed", slug, bill.id)
+            return render(request, "portal/no_pdf.html", status_code=503, tenant=tenant, config=config, bill=bill,
+                          slug=slug)
     filename = "bolletta-" + bill.document_number.replace("/", "_").replace(" ", "_") + ".pdf"
     return Response(content=content, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
