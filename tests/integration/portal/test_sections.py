@@ -106,3 +106,16 @@ def test_pagopa_bill_shows_the_notice(portal: Portal) -> None:
     grouped = " ".join(code[index:index + 4] for index in range(0, len(code), 4))
     assert grouped in html
     assert 'class="segno"' in html
+
+
+def test_arabic_page_is_right_to_left(portal: Portal) -> None:
+    token, bill = portal.reuse_token(lambda bill: True)
+
+    with portal.client() as client:
+        portal.open_bill(client, token)
+        page = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/sommario?lang=ar")
+        german = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/sommario?lang=de")
+
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert "المبلغ المستحق" in page.text
+    assert '<html lang="de" dir="ltr">' in german.text and "Zu zahlen" in german.text
