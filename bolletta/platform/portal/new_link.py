@@ -24,6 +24,7 @@ from bolletta.tenants.registry import get_tenant, tenant_config
 
 logger = logging.getLogger(__name__)
 
+MAX_TICKETS_LOOKED_AT = 20
 RENEW_INTERVAL = timedelta(hours=1)
 """A ticket gets at most one new link per hour, however often it is requested."""
 
@@ -49,13 +50,22 @@ def normalize_contact(raw: str) -> tuple[str, str] | None:
 
 
 def queue_request(session: Session, tenant: str, kind: str, address: str) -> None:
-    """Find the contact's latest customer ticket and queue its renewal (the caller commits)."""
+    """Pick the contact's ticket to renew and queue its renewal (the caller commits).
+
+    The pick is the contact's newest expired customer ticket, else its newest one: a customer with a
+    bill and a credit note asks for the link that stopped working.
+    """
     channels = ("sms", "whatsapp") if kind == "phone" else ("email",)
-    ticket_id = session.scalar(
-        select(Ticket.id).where(Ticket.channel.in_(channels), Ticket.address == address, Ticket.is_test.is_(False))
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1)
-    )
-    tasks.defer(session, "renew_link", tenant, ticket_id or 0)
+    rows = session.execute(
+        select(Ticket.id, Ticket.expires_at)
+        .where(Ticket.channel.in_(channels), Ticket.address == address, Ticket.is_test.is_(False),
+               Ticket.revoked_at.is_(None))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(MAX_TICKETS_LOOKED_AT)
+    ).all()
+    now = clock.now()
+    expired = [row.id for row in rows if clock.as_utc(row.expires_at) <= now]
+    ticket_id = expired[0] if expired else (rows[0].id if rows else 0)
+    tasks.defer(session, "renew_link", tenant, ticket_id)
 
 
 def renew_link(rt: Runtime, tenant: str, ticket_id: int) -> str:

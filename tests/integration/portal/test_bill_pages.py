@@ -97,7 +97,7 @@ def test_google_calendar_link_is_recorded(portal: Portal) -> None:
 
 def test_pagopa_bill_shows_the_notice(portal: Portal) -> None:
     token, bill = portal.reuse_token(
-        lambda bill: is_payable(bill) and any(item.notice_code for item in bill.instalments))
+        lambda bill: bill.paid_at is None and any(item.notice_code for item in bill.instalments))
     code = next(item.notice_code for item in bill.instalments if item.notice_code)
 
     with portal.client() as client:
