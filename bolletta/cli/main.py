@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from bolletta.cli.sftp import sftp
+from bolletta.cli.voices import voices
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.settings import load_settings
 
@@ -348,6 +349,7 @@ def token_list(tenant_slug: str) -> None:
 
 
 main.add_command(sftp)
+main.add_command(voices)
 
 
 def run() -> None:

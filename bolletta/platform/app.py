@@ -61,7 +61,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             health,
             portal.open_ticket, portal.probe_ticket, portal.bill_summary, portal.bill_pdf, portal.pay_bill,
             portal.bill_amounts, portal.bill_consumption, portal.bill_data, portal.bill_calendar,
-            portal.bill_calendar_link, portal.request_new_link,
+            portal.bill_calendar_link, portal.request_new_link, portal.bill_speech, portal.bill_speech_browser,
             sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme,
             gateway_notification,
             office.login_page, office.login_submit, office.logout, office.dashboard, office.job_detail,

@@ -28,6 +28,7 @@ ACTOR_MODULES = (
     "bolletta.platform.payments.actors",
     "bolletta.platform.mail.actors",
     "bolletta.platform.portal.actors",
+    "bolletta.platform.speech.actors",
 )
 
 QUEUES = ("default",)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated, Any
 
 import anyio
@@ -13,7 +14,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
-from bolletta.platform import clock
+from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.errors import BollettaError
@@ -22,14 +23,21 @@ from bolletta.platform.portal import access, new_link, page
 from bolletta.platform.portal import language as languages
 from bolletta.platform.portal.calendar import google_link, ics, outlook_link
 from bolletta.platform.portal.pdf import rendered_pdf
+from bolletta.platform.portal.ranges import ranged_response
 from bolletta.platform.portal.sections import TEMPLATES
 from bolletta.platform.portal.summary import load_bill
+from bolletta.platform.speech.view import SpeechView, speech_view
 from bolletta.platform.tickets.tokens import find_ticket, is_usable
 from bolletta.platform.web.context import active_tenant, rt
 from bolletta.platform.web.templates import render
 from bolletta.tenants.config import decode_config
 
 logger = logging.getLogger(__name__)
+
+AUDIO_WAIT_SECONDS = 20.0
+"""How long an audio request waits for its synthesis before answering 503."""
+_queued_audio: dict[str, float] = {}
+"""Audio keys this process queued, with when: one synthesis per key at a time, not one per request."""
 
 NO_STORE = CacheControlHeader(no_store=True)
 """Customer pages carry personal data, so neither the browser nor a proxy may keep a copy."""
@@ -131,8 +139,81 @@ async def _section_page(
             return Redirect(f"/c/{slug}/b/{public_id}/sommario", status_code=303)
         await page.record_view(session, ticket, section, language, switched)
     access.touch(request)
+    speech = None
+    if section == "sommario":
+        speech = speech_view(context, config.branding.display_name or tenant.name, config, rt().settings.data_path)
+        await _prepare_audio(slug, bill.public_id, speech)
     return render(request, TEMPLATES[section], language=language, tenant=tenant, config=config, section=section,
-                  slug=slug, payment_return=request.query_params.get("payment"), **page.template_context(context))
+                  slug=slug, payment_return=request.query_params.get("payment"), speech=speech,
+                  **page.template_context(context))
+
+
+async def _prepare_audio(slug: str, public_id: str, speech: SpeechView) -> str | None:
+    """Queue the summary's audio unless it is cached; return its full storage key, or ``None`` without a voice."""
+    key = speech.audio_key(public_id)
+    if key is None or speech.voice is None:
+        return None
+    full_key = f"{slug}/{key}"
+    if not rt().storage.exists(full_key) and _queued_audio.get(full_key, 0.0) < time.monotonic() - AUDIO_WAIT_SECONDS:
+        _queued_audio[full_key] = time.monotonic()
+        await anyio.to_thread.run_sync(_queue_audio, slug, key, speech.voice.voice_id, speech.text)
+    return full_key
+
+
+def _queue_audio(slug: str, key: str, voice_id: str, text: str) -> None:
+    with rt().db.tenant_session(slug) as session:
+        tasks.defer(session, "synthesize_summary", slug, key, voice_id, text)
+        session.commit()
+
+
+@get("/c/{slug:str}/b/{public_id:str}/sintesi-vocale.mp3", name="portal:speech", cache_control=NO_STORE)
+async def bill_speech(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
+    """The summary read aloud by the tenant's voice, with byte ranges; records ``speech_played``.
+
+    Audio not cached yet is queued and awaited for up to 20 seconds, then the answer is 503 with
+    ``Retry-After``.
+    """
+    tenant = await _tenant_or_404(slug)
+    config = decode_config(tenant.settings)
+    async with rt().db.tenant_async_session(slug) as session:
+        found = await access.bill_for_session(request, session, slug, public_id)
+        if found is None:
+            return invalid_link_page(request, tenant)
+        bill, ticket = found
+        language, _switched = page.pick_language(
+            request, config, await page.customer_language(session, ticket, bill.language))
+        context = await page.load_page(session, bill.id, tenant, config, language)
+        speech = speech_view(context, config.branding.display_name or tenant.name, config, rt().settings.data_path)
+        full_key = await _prepare_audio(slug, public_id, speech)
+        if full_key is None:
+            return Response(content=b"", status_code=404, media_type="audio/mpeg")
+        range_header = request.headers.get("range")
+        if range_header is None or range_header.replace(" ", "").startswith("bytes=0-"):
+            page.record_event(session, ticket, "speech_played", engine="server", language=language)
+            await session.commit()
+    deadline = time.monotonic() + AUDIO_WAIT_SECONDS
+    while not rt().storage.exists(full_key) and time.monotonic() < deadline:
+        await anyio.sleep(0.2)
+    if not rt().storage.exists(full_key):
+        return Response(content=b"", status_code=503, media_type="audio/mpeg", headers={"Retry-After": "5"})
+    content = await anyio.to_thread.run_sync(rt().storage.get, full_key)
+    return ranged_response(content, range_header, "audio/mpeg")
+
+
+@post("/c/{slug:str}/b/{public_id:str}/sintesi-vocale", name="portal:speech-browser", cache_control=NO_STORE)
+async def bill_speech_browser(
+    request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]
+) -> Response[Any]:
+    """Record ``speech_played`` when the browser's own speech synthesis read the summary."""
+    tenant = await _tenant_or_404(slug)
+    async with rt().db.tenant_async_session(slug) as session:
+        found = await access.bill_for_session(request, session, slug, public_id)
+        if found is None:
+            return invalid_link_page(request, tenant)
+        _bill, ticket = found
+        page.record_event(session, ticket, "speech_played", engine="browser")
+        await session.commit()
+    return Response(content=None, status_code=204)
 
 
 @get("/c/{slug:str}/b/{public_id:str}/sommario", name="portal:summary", cache_control=NO_STORE)

@@ -143,6 +143,7 @@ TENANT = SimpleNamespace(slug="acme", name="ACME Energia S.p.A.")
 
 def render_section(template: str, language: str, config: TenantConfig | None = None, **context: Any) -> str:
     """Render a section template as the route does, without a request."""
+    context.setdefault("speech", None)
     return environment(language).get_template(template).render(
         request=None, csrf_input="", tenant=TENANT, config=config or TenantConfig(), slug="acme",
         payment_return=None, **context,
