@@ -23,7 +23,7 @@ from bolletta.platform.portal import sandbox_page
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.security import add_security_headers
 from bolletta.platform.web.tenancy import TenancyRouter
-from bolletta.platform.web.theme import tenant_theme
+from bolletta.platform.web.theme import tenant_font, tenant_theme
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "themes" / "base" / "static"
 SESSION_MAX_AGE_SECONDS = 8 * 60 * 60
@@ -62,7 +62,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             portal.open_ticket, portal.probe_ticket, portal.bill_summary, portal.bill_pdf, portal.pay_bill,
             portal.bill_amounts, portal.bill_consumption, portal.bill_data, portal.bill_calendar,
             portal.bill_calendar_link, portal.request_new_link, portal.bill_speech, portal.bill_speech_browser,
-            sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme,
+            sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme, tenant_font,
             gateway_notification,
             office.login_page, office.login_submit, office.logout, office.dashboard, office.job_detail,
             office.approve_job, office.reject_job, office.start_job, office.ticket_list,

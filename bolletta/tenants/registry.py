@@ -10,7 +10,7 @@ from bolletta.platform import clock
 from bolletta.platform.db import migrate
 from bolletta.platform.db.database import Database, check_slug
 from bolletta.platform.db.models.platform import Tenant
-from bolletta.platform.errors import BollettaError, NotFound
+from bolletta.platform.errors import BollettaError, ConfigurationError, NotFound
 from bolletta.tenants.config import TenantConfig, decode_config, encode_config
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,18 @@ def tenant_config(tenant: Tenant) -> TenantConfig:
 
 
 def save_config(db: Database, slug: str, config: TenantConfig) -> None:
-    """Replace the tenant's settings."""
+    """Replace the tenant's settings.
+
+    Raises:
+        ConfigurationError: the theme fails a check (colour contrast below WCAG AA, unknown font,
+            oversized content block); the message gives the first problem in English.
+    """
+    from bolletta.platform.i18n.message import render
+    from bolletta.themes.check import theme_problems
+
+    problems = theme_problems(config)
+    if problems:
+        raise ConfigurationError(render(problems[0], "en"))
     with db.platform_session() as session:
         tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
         if tenant is None:

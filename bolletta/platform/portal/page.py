@@ -27,6 +27,7 @@ from bolletta.platform.portal.sections import (
 )
 from bolletta.platform.portal.summary import SummaryView, load_bill, summary_view
 from bolletta.tenants.config import TenantConfig
+from bolletta.themes.sandbox import render_block
 
 
 @dataclass
@@ -110,9 +111,22 @@ def build_context(summary: SummaryView, tenant_name: str, config: TenantConfig, 
                        event=event)
 
 
-def template_context(context: PageContext) -> dict[str, Any]:
-    """What the section templates need besides the page: labels, charts and value formatters."""
+def block_data(context: PageContext, utility: str) -> dict[str, str | int | float | None]:
+    """The plain values a tenant's content block may use, already formatted for the page language."""
+    bill, summary, language = context.page.bill, context.page.summary, context.language
+    return {
+        "utility": utility, "language": language, "service": bill.service,
+        "document_number": bill.document_number, "customer_name": bill.customer_name,
+        "amount_due": formatting.money(summary.amount_due, bill.currency, language),
+        "due_date": formatting.day(summary.due_date, language), "state": summary.state,
+    }
+
+
+def template_context(context: PageContext, config: TenantConfig | None = None, section: str = "",
+                     utility: str = "", tenant: str = "") -> dict[str, Any]:
+    """What the section templates need besides the page: labels, charts, formatters and the tenant's block."""
     bill_page, language = context.page, context.language
+    block_source = config.portal.blocks.get(section, "") if config is not None else ""
     currency = bill_page.bill.currency
     use = bill_page.consumption
     return {
@@ -124,5 +138,5 @@ def template_context(context: PageContext) -> dict[str, Any]:
         "history_chart": charts.columns(use.history),
         "money_format": lambda value: formatting.money(value, currency, language),
         "quantity_format": lambda value: formatting.quantity(value, language),
-        "tenant_block": None,
+        "tenant_block": render_block(block_source, block_data(context, utility), tenant) if block_source else None,
     }

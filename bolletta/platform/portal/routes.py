@@ -145,7 +145,7 @@ async def _section_page(
         await _prepare_audio(slug, bill.public_id, speech)
     return render(request, TEMPLATES[section], language=language, tenant=tenant, config=config, section=section,
                   slug=slug, payment_return=request.query_params.get("payment"), speech=speech,
-                  **page.template_context(context))
+                  **page.template_context(context, config, section, config.branding.display_name or tenant.name, slug))
 
 
 async def _prepare_audio(slug: str, public_id: str, speech: SpeechView) -> str | None:

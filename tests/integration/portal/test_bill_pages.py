@@ -119,3 +119,42 @@ def test_arabic_page_is_right_to_left(portal: Portal) -> None:
     assert '<html lang="ar" dir="rtl">' in page.text
     assert "المبلغ المستحق" in page.text
     assert '<html lang="de" dir="ltr">' in german.text and "Zu zahlen" in german.text
+
+
+def test_tenant_font_block_and_order(portal: Portal) -> None:
+    from bolletta.tenants.registry import get_tenant, save_config, tenant_config
+
+    original = tenant_config(get_tenant(portal.rt.db, DEMO_SLUG))
+    changed = tenant_config(get_tenant(portal.rt.db, DEMO_SLUG))
+    changed.portal.font = "source-sans"
+    changed.portal.blocks = {"sommario": "<p class='promo'>{{ utility }}: {{ amount_due }}</p>"}
+    changed.portal.hidden_sections = ["dati"]
+    save_config(portal.rt.db, DEMO_SLUG, changed)
+    token, bill = portal.reuse_token(lambda bill: True)
+    try:
+        with portal.client() as client:
+            html = portal.open_bill(client, token).text
+            css = client.get(f"/c/{DEMO_SLUG}/theme.css").text
+            font = client.get(f"/c/{DEMO_SLUG}/font.woff2")
+            hidden = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/dati")
+    finally:
+        save_config(portal.rt.db, DEMO_SLUG, original)
+
+    assert "<p class='promo'>ACME Energia: " in html
+    assert "dati" not in tab_links(html)
+    assert hidden.status_code == 303
+    assert f'url("/c/{DEMO_SLUG}/font.woff2")' in css and "Source Sans Pro" in css
+    assert font.status_code == 200 and font.content[:4] == b"wOF2"
+
+
+def test_low_contrast_theme_cannot_be_saved(portal: Portal) -> None:
+    import pytest
+
+    from bolletta.platform.errors import ConfigurationError
+    from bolletta.tenants.registry import get_tenant, save_config, tenant_config
+
+    changed = tenant_config(get_tenant(portal.rt.db, DEMO_SLUG))
+    changed.branding.primary_color = "#f0f0f0"
+
+    with pytest.raises(ConfigurationError, match="contrast"):
+        save_config(portal.rt.db, DEMO_SLUG, changed)
