@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolletta.platform import clock
 from bolletta.platform.db.models.platform import Tenant
-from bolletta.platform.db.models.tenant import Contact, Event, Ticket
+from bolletta.platform.db.models.tenant import Bill, Contact, Event, Instalment, Payment, Ticket
 from bolletta.platform.i18n import formatting
 from bolletta.platform.i18n.catalog import gettext
+from bolletta.platform.payments.service import PENDING_RECHECK_AFTER
 from bolletta.platform.portal import charts
 from bolletta.platform.portal import language as languages
 from bolletta.platform.portal.calendar import DueDateEvent, due_date_event
@@ -63,13 +64,28 @@ def pick_language(request: Request[Any, Any, Any], config: TenantConfig, custome
     return current, False
 
 
+async def payment_signature(session: AsyncSession, bill: Bill) -> tuple[Any, ...]:
+    """What of the bill's payment state a page shows: its paid time and each attempt's status and age."""
+    rows = (await session.execute(
+        select(Payment.id, Payment.status, Payment.created_at).where(Payment.bill_id == bill.id)
+    )).all()
+    recent = clock.now() - PENDING_RECHECK_AFTER
+    attempts = tuple((row.id, row.status, clock.as_utc(row.created_at) > recent) for row in rows)
+    instalments = (await session.execute(
+        select(func.count()).select_from(Instalment).where(Instalment.bill_id == bill.id, Instalment.paid_at.is_(None))
+    )).scalar_one()
+    return bill.paid_at, instalments, attempts
+
+
 async def record_view(session: AsyncSession, ticket: Ticket, section: str, language: str, switched: bool) -> None:
     """Record ``viewed`` (first page only), ``section_viewed`` and ``language_changed``; commits."""
     now = clock.now()
-    first_view = await session.execute(
-        update(Ticket).where(Ticket.id == ticket.id, Ticket.first_viewed_at.is_(None)).values(first_viewed_at=now)
-    )
-    if first_view.rowcount == 1:  # type: ignore[attr-defined]
+    first_view = None
+    if ticket.first_viewed_at is None:
+        first_view = await session.execute(
+            update(Ticket).where(Ticket.id == ticket.id, Ticket.first_viewed_at.is_(None)).values(first_viewed_at=now)
+        )
+    if first_view is not None and first_view.rowcount == 1:  # type: ignore[attr-defined]
         session.add(Event(ticket_id=ticket.id, bill_id=ticket.bill_id, kind="viewed", at=now, channel=ticket.channel))
     session.add(Event(ticket_id=ticket.id, bill_id=ticket.bill_id, kind="section_viewed", at=now,
                       channel=ticket.channel, data={"section": section}))

@@ -19,7 +19,7 @@ from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.payments.service import start_payment
-from bolletta.platform.portal import access, new_link, page
+from bolletta.platform.portal import access, cache, new_link, page
 from bolletta.platform.portal import language as languages
 from bolletta.platform.portal.calendar import google_link, ics, outlook_link
 from bolletta.platform.portal.pdf import rendered_pdf
@@ -29,8 +29,8 @@ from bolletta.platform.portal.summary import load_bill
 from bolletta.platform.speech.view import SpeechView, speech_view
 from bolletta.platform.tickets.tokens import find_ticket, is_usable
 from bolletta.platform.web.context import active_tenant, rt
-from bolletta.platform.web.templates import render
-from bolletta.tenants.config import decode_config
+from bolletta.platform.web.templates import csrf_input, environment, render
+from bolletta.tenants.config import TenantConfig, decode_config
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +124,11 @@ async def probe_ticket(slug: FromPath[str], token: FromPath[str]) -> Response[No
 async def _section_page(
     request: Request[Any, Any, Any], slug: str, public_id: str, section: str
 ) -> Response[Any]:
-    """Render one section of the bill. Serving a bill page is what makes the ticket viewed."""
+    """Render one section of the bill. Serving a bill page is what makes the ticket viewed.
+
+    The page comes from :data:`cache.PAGES` when the bill, its payments, the settings and the
+    language are as when it was rendered; the ticket is read and the view recorded every time.
+    """
     tenant = await _tenant_or_404(slug)
     config = decode_config(tenant.settings)
     async with rt().db.tenant_async_session(slug) as session:
@@ -132,20 +136,39 @@ async def _section_page(
         if found is None:
             return invalid_link_page(request, tenant)
         bill, ticket = found
-        language, switched = page.pick_language(
-            request, config, await page.customer_language(session, ticket, bill.language))
-        context = await page.load_page(session, bill.id, tenant, config, language)
-        if section not in context.page.sections:
-            return Redirect(f"/c/{slug}/b/{public_id}/sommario", status_code=303)
+        customer = None
+        if languages.SESSION_KEY not in (request.session or {}):
+            customer = await page.customer_language(session, ticket, bill.language)
+        language, switched = page.pick_language(request, config, customer)
+        payment_return = request.query_params.get("payment")
+        key = (slug, bill.id, section, language, payment_return, cache.settings_digest(tenant.settings),
+               await page.payment_signature(session, bill), clock.now().astimezone(clock.ROME).date())
+        html = cache.PAGES.get(key)
+        if html is None:
+            context = await page.load_page(session, bill.id, tenant, config, language)
+            if section not in context.page.sections:
+                return Redirect(f"/c/{slug}/b/{public_id}/sommario", status_code=303)
+            html = await _render_section(slug, tenant, config, context, section, payment_return)
+            cache.PAGES.put(key, html)
         await page.record_view(session, ticket, section, language, switched)
+    languages.remember(request, language)
     access.touch(request)
+    return Response(content=cache.fill_csrf(html, csrf_input(request)), media_type="text/html; charset=utf-8")
+
+
+async def _render_section(slug: str, tenant: Tenant, config: TenantConfig, context: page.PageContext, section: str,
+                          payment_return: str | None) -> str:
+    utility = config.branding.display_name or tenant.name
     speech = None
     if section == "sommario":
-        speech = speech_view(context, config.branding.display_name or tenant.name, config, rt().settings.data_path)
-        await _prepare_audio(slug, bill.public_id, speech)
-    return render(request, TEMPLATES[section], language=language, tenant=tenant, config=config, section=section,
-                  slug=slug, payment_return=request.query_params.get("payment"), speech=speech,
-                  **page.template_context(context, config, section, config.branding.display_name or tenant.name, slug))
+        speech = speech_view(context, utility, config, rt().settings.data_path)
+        await _prepare_audio(slug, context.page.bill.public_id, speech)
+    template = environment(context.language).get_template(TEMPLATES[section])
+    return template.render(
+        request=None, csrf_input=cache.placeholder_input(), tenant=tenant, config=config, section=section, slug=slug,
+        payment_return=payment_return, speech=speech,
+        **page.template_context(context, config, section, utility, slug),
+    )
 
 
 async def _prepare_audio(slug: str, public_id: str, speech: SpeechView) -> str | None:
