@@ -278,6 +278,9 @@ def build_costs(bill: Bill, glossary: dict[str, str]) -> Costs:
     categories = [name for name in order if name in grouped]
     categories += [name for name in grouped if name not in categories]
     items = [_cost_item(name, [line for _category, line in grouped[name]], total) for name in categories]
+    for item in items:
+        if item.category == "supply" and bill.service in SUPPLY_LABELS:
+            item.label = SUPPLY_LABELS[bill.service]
     offer = details.get("offer") or {}
     return Costs(
         layout=layout, items=items, total=total, amount_due=bill.amount_due,
