@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -113,7 +114,7 @@ def _run(args: argparse.Namespace, database: str, folder: Path) -> None:
 
 def _provision(bills: int, sessions: int) -> list[str]:
     """Create the tenant, ``bills`` bills and one ticket for each of ``sessions`` random bills; return the tokens."""
-    from tests.unit.portal.bills import parsed_jsonl, rich_record
+    from sqlalchemy import select
 
     from bolletta.platform import clock, runtime
     from bolletta.platform.db.bulk import insert_rows
@@ -124,7 +125,7 @@ def _provision(bills: int, sessions: int) -> list[str]:
     from bolletta.platform.tokens import random_base62
     from bolletta.tenants.config import TenantConfig
     from bolletta.tenants.registry import create_tenant
-    from sqlalchemy import select
+    from tests.unit.portal.bills import parsed_jsonl, rich_record
 
     rt = runtime.configure(load_settings())
     upgrade_platform(rt.db)
@@ -164,7 +165,7 @@ def _provision(bills: int, sessions: int) -> list[str]:
             tokens.append(token)
             session.add(Ticket(token_hash=token_hash(rt.ticket_key, token), bill_id=bill_id, job_id=job.id,
                                channel="email", address=f"cliente{position}@example.org", created_at=now,
-                               expires_at=now + __import__("datetime").timedelta(days=15)))
+                               expires_at=now + timedelta(days=15)))
         session.commit()
     return tokens
 
