@@ -30,7 +30,7 @@ RENEW_INTERVAL = timedelta(hours=1)
 
 
 def normalize_contact(raw: str) -> tuple[str, str] | None:
-    """The channel kind and stored form of a typed e-mail address or mobile number; ``None`` when neither.
+    """Return the channel kind and stored form of a typed e-mail address or mobile number, else ``None``.
 
     A phone number stands for both ``sms`` and ``whatsapp``; the kind returned is ``phone``.
     """
@@ -64,7 +64,11 @@ def queue_request(session: Session, tenant: str, kind: str, address: str) -> Non
     ).all()
     now = clock.now()
     expired = [row.id for row in rows if clock.as_utc(row.expires_at) <= now]
-    ticket_id = expired[0] if expired else (rows[0].id if rows else 0)
+    ticket_id = 0
+    if expired:
+        ticket_id = expired[0]
+    elif rows:
+        ticket_id = rows[0].id
     tasks.defer(session, "renew_link", tenant, ticket_id)
 
 

@@ -44,7 +44,7 @@ class PageContext:
 
 
 async def customer_language(session: AsyncSession, ticket: Ticket, bill_language: str | None) -> str | None:
-    """The bill's language from the flow, else the language of the ticket's contact on file."""
+    """Return the bill's language from the flow, else the language of the ticket's contact on file."""
     if bill_language:
         return bill_language
     return await session.scalar(
@@ -54,7 +54,7 @@ async def customer_language(session: AsyncSession, ticket: Ticket, bill_language
 
 
 def pick_language(request: Request[Any, Any, Any], config: TenantConfig, customer: str | None) -> tuple[str, bool]:
-    """The page language, and whether the customer switched to it with ``?lang=`` on this request."""
+    """Return the page language, and whether the customer switched to it with ``?lang=`` on this request."""
     offered = languages.offered(config.portal)
     asked = request.query_params.get("lang")
     current = languages.choose(request, config.portal, customer)
@@ -65,7 +65,7 @@ def pick_language(request: Request[Any, Any, Any], config: TenantConfig, custome
 
 
 async def payment_signature(session: AsyncSession, bill: Bill) -> tuple[Any, ...]:
-    """What of the bill's payment state a page shows: its paid time and each attempt's status and age."""
+    """Return the parts of the payment state that a page shows: paid time, unpaid instalments, attempts."""
     unpaid = (select(func.count()).select_from(Instalment)
               .where(Instalment.bill_id == bill.id, Instalment.paid_at.is_(None)).scalar_subquery())
     rows = (await session.execute(
@@ -80,10 +80,9 @@ async def payment_signature(session: AsyncSession, bill: Bill) -> tuple[Any, ...
 async def record_view(session: AsyncSession, ticket: Ticket, section: str, language: str, switched: bool) -> None:
     """Record ``viewed`` (first page only), ``section_viewed`` and ``language_changed``; commits.
 
-    On PostgreSQL the commit does not wait for the write-ahead log to reach the disk
-    (``synchronous_commit`` off for this transaction only): a database crash may lose the last
-    fraction of a second of page views, never corrupt them, and a page view no longer waits for a
-    disk flush.
+    On PostgreSQL this transaction turns ``synchronous_commit`` off, so the commit does not wait
+    for the write-ahead log to reach the disk. A database crash may then lose the last fraction of
+    a second of page views, but never corrupts them.
     """
     now = clock.now()
     if session.get_bind().dialect.name == "postgresql":
@@ -136,7 +135,7 @@ def build_context(summary: SummaryView, tenant_name: str, config: TenantConfig, 
 
 
 def block_data(context: PageContext, utility: str) -> dict[str, str | int | float | None]:
-    """The plain values a tenant's content block may use, already formatted for the page language."""
+    """Collect the plain values a tenant's content block may use, formatted for the page language."""
     bill, summary, language = context.page.bill, context.page.summary, context.language
     return {
         "utility": utility, "language": language, "service": bill.service,
@@ -148,7 +147,7 @@ def block_data(context: PageContext, utility: str) -> dict[str, str | int | floa
 
 def template_context(context: PageContext, config: TenantConfig | None = None, section: str = "",
                      utility: str = "", tenant: str = "") -> dict[str, Any]:
-    """What the section templates need besides the page: labels, charts, formatters and the tenant's block."""
+    """Build what the section templates need besides the page: labels, charts, formatters, the tenant block."""
     bill_page, language = context.page, context.language
     block_source = config.portal.blocks.get(section, "") if config is not None else ""
     currency = bill_page.bill.currency

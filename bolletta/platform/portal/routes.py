@@ -35,7 +35,7 @@ from bolletta.tenants.config import TenantConfig, decode_config
 logger = logging.getLogger(__name__)
 
 AUDIO_WAIT_SECONDS = 20.0
-"""How long an audio request waits for its synthesis before answering 503."""
+"""How long an audio request waits for its synthesis before it returns 503."""
 _queued_audio: dict[str, float] = {}
 """Audio keys this process queued, with when: one synthesis per key at a time, not one per request."""
 
@@ -76,7 +76,7 @@ async def request_new_link(
     request: Request[Any, Any, Any], slug: FromPath[str],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
-    """Queue a new link for a contact on file; the answer never tells whether the contact exists."""
+    """Queue a new link for a contact on file. The response is the same whether or not the contact exists."""
     tenant = await _tenant_or_404(slug)
     contact = new_link.normalize_contact(data.get("contact", "")[:320])
     if contact is None:
@@ -127,7 +127,7 @@ async def _section_page(
     """Render one section of the bill. Serving a bill page is what makes the ticket viewed.
 
     The page comes from :data:`cache.PAGES` when the bill, its payments, the settings and the
-    language are as when it was rendered; the ticket is read and the view recorded every time.
+    language are unchanged since it was rendered. The ticket is read and the view recorded every time.
     """
     tenant = await _tenant_or_404(slug)
     config = decode_config(tenant.settings)
@@ -193,7 +193,7 @@ def _queue_audio(slug: str, key: str, voice_id: str, text: str) -> None:
 async def bill_speech(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
     """The summary read aloud by the tenant's voice, with byte ranges; records ``speech_played``.
 
-    Audio not cached yet is queued and awaited for up to 20 seconds, then the answer is 503 with
+    Audio not cached yet is queued and awaited for up to 20 seconds, then the response is 503 with
     ``Retry-After``.
     """
     tenant = await _tenant_or_404(slug)
@@ -241,13 +241,13 @@ async def bill_speech_browser(
 
 @get("/c/{slug:str}/b/{public_id:str}/sommario", name="portal:summary", cache_control=NO_STORE)
 async def bill_summary(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
-    """The "Sommario" section: how much, by when, how to pay."""
+    """Render the "Sommario" section: how much, by when, how to pay."""
     return await _section_page(request, slug, public_id, "sommario")
 
 
 @get("/c/{slug:str}/b/{public_id:str}/importi", name="portal:amounts", cache_control=NO_STORE)
 async def bill_amounts(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
-    """The "Importi" section: the cost breakdown as a table and a chart."""
+    """Render the "Importi" section: the cost breakdown as a table and a chart."""
     return await _section_page(request, slug, public_id, "importi")
 
 
@@ -255,13 +255,13 @@ async def bill_amounts(request: Request[Any, Any, Any], slug: FromPath[str], pub
 async def bill_consumption(
     request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]
 ) -> Response[Any]:
-    """The "Consumi" section: consumption, readings, time bands and history."""
+    """Render the "Consumi" section: consumption, readings, time bands and history."""
     return await _section_page(request, slug, public_id, "consumi")
 
 
 @get("/c/{slug:str}/b/{public_id:str}/dati", name="portal:data", cache_control=NO_STORE)
 async def bill_data(request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]) -> Response[Any]:
-    """The "I tuoi dati" section: customer, supply and contract data."""
+    """Render the "I tuoi dati" section: customer, supply and contract data."""
     return await _section_page(request, slug, public_id, "dati")
 
 
@@ -298,7 +298,7 @@ async def bill_pdf(request: Request[Any, Any, Any], slug: FromPath[str], public_
 async def bill_calendar(
     request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str]
 ) -> Response[Any]:
-    """The due date as an ``.ics`` event; records ``calendar_added``."""
+    """Send the due date as an ``.ics`` event and record ``calendar_added``."""
     tenant = await _tenant_or_404(slug)
     config = decode_config(tenant.settings)
     async with rt().db.tenant_async_session(slug) as session:

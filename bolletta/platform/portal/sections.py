@@ -85,7 +85,7 @@ TEMPLATES = {"sommario": "portal/summary.html", "importi": "portal/amounts.html"
 
 
 def as_decimal(value: Any) -> Decimal | None:
-    """A decimal string of ``details`` as ``Decimal``; ``None`` when missing or not a number."""
+    """Convert a decimal string of ``details`` to ``Decimal``, or ``None`` when it is missing or invalid."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -95,7 +95,7 @@ def as_decimal(value: Any) -> Decimal | None:
 
 
 def as_date(value: Any) -> date | None:
-    """An ISO date string of ``details`` as ``date``; ``None`` when missing or malformed."""
+    """Convert an ISO date string of ``details`` to ``date``, or ``None`` when it is missing or invalid."""
     if isinstance(value, date):
         return value
     try:
@@ -322,7 +322,7 @@ def _cost_item(category: str, lines: list[CostLineView], total: Decimal) -> Cost
 
 
 def build_consumption(bill: Bill) -> Consumption:
-    """The consumption figures, readings, time bands and history the bill carries."""
+    """Collect the consumption figures, readings, time bands and history the bill carries."""
     details = bill.details or {}
     raw = details.get("consumption") or {}
     annual_period = raw.get("annual_period") or {}

@@ -40,7 +40,7 @@ def voices_dir(data_dir: Path) -> Path:
 
 
 def installed_voices(data_dir: Path) -> list[InstalledVoice]:
-    """Every voice whose model and configuration are both in the data directory, by id."""
+    """List the voices whose model and configuration are both in the data directory, by id."""
     folder = voices_dir(data_dir)
     if not folder.is_dir():
         return []
@@ -53,12 +53,12 @@ def installed_voices(data_dir: Path) -> list[InstalledVoice]:
 
 
 def find_voice(data_dir: Path, voice_id: str) -> InstalledVoice | None:
-    """The installed voice ``voice_id``, else ``None``."""
+    """Return the installed voice ``voice_id``, else ``None``."""
     return next((voice for voice in installed_voices(data_dir) if voice.voice_id == voice_id), None)
 
 
 def read_index(index_url: str, client: httpx.Client) -> dict[str, dict[str, object]]:
-    """The voice index at ``index_url``."""
+    """Download and decode the voice index at ``index_url``."""
     if not index_url:
         raise VoiceError("No voice index is set. Set BOLLETTA_VOICE_INDEX_URL to the URL of a voice index.")
     try:
@@ -119,5 +119,5 @@ def _download(client: httpx.Client, index_url: str, name: str, spec: object) -> 
     content = b"".join(chunks)
     digest = hashlib.sha256(content).hexdigest()
     if digest != spec["sha256"].lower():
-        raise VoiceError(f"{name} has SHA-256 {digest}, but the index says {spec['sha256']}; not installed.")
+        raise VoiceError(f"{name} has SHA-256 {digest}, but the index expects {spec['sha256']}. Nothing was installed.")
     return content
