@@ -171,6 +171,19 @@ async def _render_section(slug: str, tenant: Tenant, config: TenantConfig, conte
     )
 
 
+async def preview_section(tenant: Tenant, bill_id: int, section: str, language: str = "it") -> str | None:
+    """Render a section of a bill as its customer would see it, for staff; ``None`` when it has no data.
+
+    A preview reads no ticket and records no event, so it never counts as a customer's view.
+    """
+    config = decode_config(tenant.settings)
+    async with rt().db.tenant_async_session(tenant.slug) as session:
+        context = await page.load_page(session, bill_id, tenant, config, language)
+    if section not in context.page.sections:
+        return None
+    return await _render_section(tenant.slug, tenant, config, context, section, None)
+
+
 async def _prepare_audio(slug: str, public_id: str, speech: SpeechView) -> str | None:
     """Queue the summary's audio unless it is cached; return its full storage key, or ``None`` without a voice."""
     key = speech.audio_key(public_id)

@@ -158,3 +158,18 @@ def test_low_contrast_theme_cannot_be_saved(portal: Portal) -> None:
 
     with pytest.raises(ConfigurationError, match="contrast"):
         save_config(portal.rt.db, DEMO_SLUG, changed)
+
+
+def test_staff_preview_records_nothing(portal: Portal) -> None:
+    import anyio
+
+    from bolletta.platform.portal.routes import preview_section
+    from bolletta.tenants.registry import get_tenant
+
+    token, bill = portal.reuse_token(lambda bill: True)
+    before = portal.bill_event_kinds(bill.id)
+
+    html = anyio.run(preview_section, get_tenant(portal.rt.db, DEMO_SLUG), bill.id, "importi", "en")
+
+    assert html is not None and bill.document_number in html and "Cost breakdown" in html
+    assert portal.bill_event_kinds(bill.id) == before
