@@ -166,7 +166,7 @@ def test_staff_preview_records_nothing(portal: Portal) -> None:
     from bolletta.platform.portal.routes import preview_section
     from bolletta.tenants.registry import get_tenant
 
-    token, bill = portal.reuse_token(lambda bill: True)
+    _token, bill = portal.reuse_token(lambda bill: True)
     before = portal.bill_event_kinds(bill.id)
 
     html = anyio.run(preview_section, get_tenant(portal.rt.db, DEMO_SLUG), bill.id, "importi", "en")
