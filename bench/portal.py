@@ -152,9 +152,10 @@ def _provision(bills: int, sessions: int) -> list[str]:
         } for index in range(1, bills + 1)]
         insert_rows(session, Bill, rows)
         ids = list(session.scalars(select(Bill.id).order_by(Bill.id)))
+        # Each bill gets its own pagoPA notice code, so no bill reuses another one's QR code.
         insert_rows(session, Instalment, [
             {"bill_id": bill_id, "position": 1, "amount": parsed.amount_due, "due_date": parsed.due_date,
-             "method": "MP23", "notice_code": parsed.instalments[0].notice_code, "paid_at": None} for bill_id in ids])
+             "method": "MP23", "notice_code": f"30100{bill_id:013d}", "paid_at": None} for bill_id in ids])
         insert_rows(session, CostLine, [
             {"bill_id": bill_id, "position": position, "category": cost.category, "label": cost.label,
              "amount": cost.amount, "quantity": cost.quantity, "unit": cost.unit, "unit_price": cost.unit_price}
