@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -74,6 +75,10 @@ def tenant_config(tenant: Tenant) -> TenantConfig:
     return decode_config(tenant.settings)
 
 
+CONFIG_SAVED_LISTENERS: list[Callable[[str], None]] = []
+"""Functions called with the slug after a tenant's settings are saved, so caches in this process drop it."""
+
+
 def save_config(db: Database, slug: str, config: TenantConfig) -> None:
     """Replace the tenant's settings.
 
@@ -93,6 +98,8 @@ def save_config(db: Database, slug: str, config: TenantConfig) -> None:
             raise NotFound(f"Tenant {slug!r} not found.")
         tenant.settings = encode_config(config)
         session.commit()
+    for listener in CONFIG_SAVED_LISTENERS:
+        listener(slug)
 
 
 def all_tenant_slugs(db: Database) -> list[str]:

@@ -18,6 +18,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from bolletta.tenants.registry import CONFIG_SAVED_LISTENERS
+
 MAX_PAGES = 5_000
 """Pages kept per process; at about 20 KB each, some 100 MB at most."""
 TTL_SECONDS = 300.0
@@ -30,10 +32,10 @@ class PageCache:
     def __init__(self, max_pages: int = MAX_PAGES, ttl_seconds: float = TTL_SECONDS) -> None:
         self.max_pages = max_pages
         self.ttl_seconds = ttl_seconds
-        self._pages: OrderedDict[Hashable, tuple[float, str]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> str | None:
+    def get(self, key: Hashable) -> Any:
         with self._lock:
             found = self._pages.get(key)
             if found is None:
@@ -45,12 +47,16 @@ class PageCache:
             self._pages.move_to_end(key)
             return html
 
-    def put(self, key: Hashable, html: str) -> None:
+    def put(self, key: Hashable, html: Any) -> None:
         with self._lock:
             self._pages[key] = (time.monotonic(), html)
             self._pages.move_to_end(key)
             while len(self._pages) > self.max_pages:
                 self._pages.popitem(last=False)
+
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._pages.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -58,6 +64,16 @@ class PageCache:
 
 
 PAGES = PageCache()
+TENANTS = PageCache(max_pages=1_000, ttl_seconds=1.0)
+"""Active tenants by slug, for a second: a page view then skips the platform lookup. Saving a
+tenant's settings in this process drops its entry at once (``CONFIG_SAVED_LISTENERS``)."""
+
+
+def _forget_tenant(slug: str) -> None:
+    TENANTS.forget(slug)
+
+
+CONFIG_SAVED_LISTENERS.append(_forget_tenant)
 
 
 def settings_digest(settings: dict[str, Any] | None) -> str:

@@ -6,15 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolletta.platform import clock
 from bolletta.platform.db.models.platform import Tenant
-from bolletta.platform.db.models.tenant import Bill, Contact, Event, Instalment, Payment, Ticket
+from bolletta.platform.db.models.tenant import Contact, Event, Ticket
 from bolletta.platform.i18n import formatting
 from bolletta.platform.i18n.catalog import gettext
-from bolletta.platform.payments.service import PENDING_RECHECK_AFTER
 from bolletta.platform.portal import charts
 from bolletta.platform.portal import language as languages
 from bolletta.platform.portal.calendar import DueDateEvent, due_date_event
@@ -64,29 +63,9 @@ def pick_language(request: Request[Any, Any, Any], config: TenantConfig, custome
     return current, False
 
 
-async def payment_signature(session: AsyncSession, bill: Bill) -> tuple[Any, ...]:
-    """Return the parts of the payment state that a page shows: paid time, unpaid instalments, attempts."""
-    unpaid = (select(func.count()).select_from(Instalment)
-              .where(Instalment.bill_id == bill.id, Instalment.paid_at.is_(None)).scalar_subquery())
-    rows = (await session.execute(
-        select(unpaid, Payment.id, Payment.status, Payment.created_at)
-        .select_from(Bill).outerjoin(Payment, Payment.bill_id == Bill.id).where(Bill.id == bill.id)
-    )).all()
-    recent = clock.now() - PENDING_RECHECK_AFTER
-    attempts = tuple((row.id, row.status, clock.as_utc(row.created_at) > recent) for row in rows if row.id is not None)
-    return bill.paid_at, rows[0][0] if rows else 0, attempts
-
-
 async def record_view(session: AsyncSession, ticket: Ticket, section: str, language: str, switched: bool) -> None:
-    """Record ``viewed`` (first page only), ``section_viewed`` and ``language_changed``; commits.
-
-    On PostgreSQL this transaction turns ``synchronous_commit`` off, so the commit does not wait
-    for the write-ahead log to reach the disk. A database crash may then lose the last fraction of
-    a second of page views, but never corrupts them.
-    """
+    """Record ``viewed`` (first page only), ``section_viewed`` and ``language_changed``; commits."""
     now = clock.now()
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     first_view = None
     if ticket.first_viewed_at is None:
         first_view = await session.execute(

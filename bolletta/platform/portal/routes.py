@@ -43,6 +43,15 @@ NO_STORE = CacheControlHeader(no_store=True)
 """Customer pages carry personal data, so neither the browser nor a proxy may keep a copy."""
 
 
+async def _cached_tenant_or_404(slug: str) -> Tenant:
+    """The active tenant from :data:`cache.TENANTS` (at most a second old, dropped when saved here), else 404."""
+    tenant = cache.TENANTS.get(slug)
+    if tenant is None:
+        tenant = await _tenant_or_404(slug)
+        cache.TENANTS.put(slug, tenant)
+    return tenant
+
+
 async def _tenant_or_404(slug: FromPath[str]) -> Tenant:
     tenant = await active_tenant(slug)
     if tenant is None:
@@ -129,20 +138,20 @@ async def _section_page(
     The page comes from :data:`cache.PAGES` when the bill, its payments, the settings and the
     language are unchanged since it was rendered. The ticket is read and the view recorded every time.
     """
-    tenant = await _tenant_or_404(slug)
+    tenant = await _cached_tenant_or_404(slug)
     config = decode_config(tenant.settings)
     async with rt().db.tenant_async_session(slug) as session:
-        found = await access.bill_for_session(request, session, slug, public_id)
+        found = await access.bill_state_for_session(request, session, slug, public_id)
         if found is None:
             return invalid_link_page(request, tenant)
-        bill, ticket = found
+        bill, ticket, payment_state = found
         customer = None
         if languages.SESSION_KEY not in (request.session or {}):
             customer = await page.customer_language(session, ticket, bill.language)
         language, switched = page.pick_language(request, config, customer)
         payment_return = request.query_params.get("payment")
         key = (slug, bill.id, section, language, payment_return, cache.settings_digest(tenant.settings),
-               await page.payment_signature(session, bill), clock.now().astimezone(clock.ROME).date())
+               payment_state, clock.now().astimezone(clock.ROME).date())
         html = cache.PAGES.get(key)
         if html is None:
             context = await page.load_page(session, bill.id, tenant, config, language)
