@@ -14,6 +14,7 @@ import click
 from bolletta.cli.payments import payments
 from bolletta.cli.sftp import sftp
 from bolletta.cli.startup import LONG_RUNNING_COMMANDS, log_configuration
+from bolletta.cli.voices import voices
 from bolletta.cli.webhooks import webhook
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.logs import configure_logging
@@ -448,6 +449,7 @@ def token_list(tenant_slug: str) -> None:
 main.add_command(sftp)
 main.add_command(payments)
 main.add_command(webhook)
+main.add_command(voices)
 
 
 def run() -> None:

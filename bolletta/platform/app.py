@@ -35,7 +35,7 @@ from bolletta.platform.portal import sandbox_page
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.security import add_security_headers
 from bolletta.platform.web.tenancy import TenancyRouter
-from bolletta.platform.web.theme import tenant_theme
+from bolletta.platform.web.theme import tenant_font, tenant_theme
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "themes" / "base" / "static"
 SESSION_MAX_AGE_SECONDS = 8 * 60 * 60
@@ -73,7 +73,9 @@ def create_litestar(rt: Runtime) -> Litestar:
         route_handlers=[
             health, health_live, health_ready, MetricsController,
             portal.open_ticket, portal.probe_ticket, portal.bill_summary, portal.bill_pdf, portal.pay_bill,
-            sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme,
+            portal.bill_amounts, portal.bill_consumption, portal.bill_data, portal.bill_calendar,
+            portal.bill_calendar_link, portal.request_new_link, portal.bill_speech, portal.bill_speech_browser,
+            sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme, tenant_font,
             gateway_notification, payment_return, payment_cancel, payment_form,
             office.login_page, office.login_submit, office.logout, office.job_detail,
             office.approve_job, office.reject_job, office.start_job,

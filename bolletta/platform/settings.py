@@ -61,6 +61,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     cookie_secure: bool = True
     """Send cookies with ``Secure`` and the ``__Host-`` prefix. Only the plain-HTTP demo turns it off."""
 
+    voice_index_url: str = ""
+    """URL of the Piper voice index that ``bolletta voices install`` reads: a JSON object mapping each
+    voice id to ``{"language": ..., "files": {name: {"url": ..., "sha256": ...}}}``. Relative file
+    URLs resolve against the index URL."""
+
     tenant_path_prefix: bool = False
     """Serve customer pages under ``/c/<slug>/`` on the platform host instead of per-tenant domains
     (development, demo and tests)."""

@@ -13,7 +13,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 from bolletta.platform.db.database import check_slug
@@ -44,6 +44,10 @@ class Storage(Protocol):
 
     def local_copy(self, full_key: str) -> contextlib.AbstractContextManager[Path]:
         """Give a local file with the object's bytes for the length of the ``with`` block."""
+        ...
+
+    def open(self, full_key: str) -> BinaryIO:
+        """Return a binary stream of the object, to send it without loading it whole."""
         ...
 
     def probe(self) -> None:
@@ -90,6 +94,10 @@ class LocalStorage:
     def delete(self, full_key: str) -> None:
         """Remove the object's file, if there is one."""
         self._path(full_key).unlink(missing_ok=True)
+
+    def open(self, full_key: str) -> BinaryIO:
+        """Open the object's file for reading; raises ``FileNotFoundError`` when it is missing."""
+        return self._path(full_key).open("rb")
 
     @contextlib.contextmanager
     def local_copy(self, full_key: str) -> Iterator[Path]:
@@ -156,6 +164,15 @@ class S3Storage:
     def delete(self, full_key: str) -> None:
         """Remove the object; S3 reports success for a missing key too."""
         self.client.delete_object(Bucket=self.bucket, Key=self._object_key(full_key))
+
+    def open(self, full_key: str) -> BinaryIO:
+        """Return the object's body as a stream; raises ``FileNotFoundError`` when it is missing."""
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._object_key(full_key))
+        except self.client.exceptions.NoSuchKey as exc:
+            raise FileNotFoundError(full_key) from exc
+        body: BinaryIO = response["Body"]
+        return body
 
     @contextlib.contextmanager
     def local_copy(self, full_key: str) -> Iterator[Path]:

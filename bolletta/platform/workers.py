@@ -31,6 +31,8 @@ ACTOR_MODULES = (
     "bolletta.platform.sftp.actors",
     "bolletta.platform.webhooks.actors",
     "bolletta.platform.office.actors",
+    "bolletta.platform.portal.actors",
+    "bolletta.platform.speech.actors",
 )
 
 QUEUES = ("default",)

@@ -21,6 +21,35 @@ class Branding(msgspec.Struct, kw_only=True):
     website: str = ""
 
 
+class PortalSettings(msgspec.Struct, kw_only=True):
+    """How the customer pages of the tenant look and speak."""
+
+    languages: list[str] = msgspec.field(default_factory=lambda: ["it", "en"])
+    """Page languages offered, from ``it``, ``en``, ``de``, ``fr``, ``es``, ``ro`` and ``ar``; Italian is
+    always offered."""
+    use_customer_language: bool = True
+    """Open pages in the customer's language from the flow or the contacts when it is offered."""
+    voices: dict[str, str] = {}
+    """Page language to the Piper voice id that reads the summary aloud (``en`` to
+    ``en_US-joe-medium``); a language without one uses the browser's speech synthesis."""
+    section_order: list[str] = []
+    """Section slugs (``sommario``, ``importi``, ``consumi``, ``dati``) in tab order; missing ones follow."""
+    hidden_sections: list[str] = []
+    """Sections never shown; the summary cannot be hidden."""
+    glossary: dict[str, dict[str, str]] = {}
+    """Page language to {line description as the flow sends it: its translation}."""
+    privacy_url: str = ""
+    """The utility's privacy notice, linked from "I tuoi dati"."""
+    extra_links: dict[str, list[tuple[str, str]]] = {}
+    """Section slug to ``[label, URL]`` links shown at the end of that section."""
+    blocks: dict[str, str] = {}
+    """Section slug to a Jinja2 fragment rendered in the sandbox with plain bill data."""
+    font: str = "system"
+    """A font of :data:`bolletta.themes.FONTS`."""
+    logo_url: str = ""
+    """Path of the logo under our own static files or tenant assets; never a third-party address."""
+
+
 class TestRecipient(msgspec.Struct, kw_only=True):
     """A member of the utility's staff who receives the test batch."""
 
@@ -127,6 +156,8 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Bytes the tenant's SFTP area may hold, counting stored files and uploads in progress."""
     sftp_poll: SftpPollSettings | None = None
     """The utility's SFTP server to download flows from; ``None`` when the utility uploads to ours."""
+    portal: PortalSettings = msgspec.field(default_factory=PortalSettings)
+    """Languages, voices, sections and theme of the customer pages."""
 
 
 def decode_config(raw: dict[str, object] | None) -> TenantConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from bolletta.platform import clock
 from bolletta.platform.db import migrate
 from bolletta.platform.db.database import Database, check_slug
 from bolletta.platform.db.models.platform import Tenant
-from bolletta.platform.errors import BollettaError, NotFound
+from bolletta.platform.errors import BollettaError, ConfigurationError, NotFound
 from bolletta.tenants.config import TenantConfig, decode_config, encode_config
 
 logger = logging.getLogger(__name__)
@@ -74,14 +75,31 @@ def tenant_config(tenant: Tenant) -> TenantConfig:
     return decode_config(tenant.settings)
 
 
+CONFIG_SAVED_LISTENERS: list[Callable[[str], None]] = []
+"""Functions called with the slug after a tenant's settings are saved, so caches in this process drop it."""
+
+
 def save_config(db: Database, slug: str, config: TenantConfig) -> None:
-    """Replace the tenant's settings."""
+    """Replace the tenant's settings.
+
+    Raises:
+        ConfigurationError: the theme fails a check (colour contrast below WCAG AA, unknown font,
+            oversized content block); the message gives the first problem in English.
+    """
+    from bolletta.platform.i18n.message import render
+    from bolletta.themes.check import theme_problems
+
+    problems = theme_problems(config)
+    if problems:
+        raise ConfigurationError(render(problems[0], "en"))
     with db.platform_session() as session:
         tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
         if tenant is None:
             raise NotFound(f"Tenant {slug!r} not found.")
         tenant.settings = encode_config(config)
         session.commit()
+    for listener in CONFIG_SAVED_LISTENERS:
+        listener(slug)
 
 
 def all_tenant_slugs(db: Database) -> list[str]:

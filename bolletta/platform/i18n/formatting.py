@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from babel.dates import format_skeleton, format_time
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from bolletta.platform.clock import ROME
 
@@ -39,3 +39,17 @@ def quantity(value: Decimal | None, locale: str = DEFAULT_LOCALE) -> str:
     if value is None:
         return ""
     return format_decimal(value.normalize(), locale=locale, decimal_quantization=False)
+
+
+def unit_price(amount: Decimal | None, currency: str = "EUR", locale: str = DEFAULT_LOCALE) -> str:
+    """A unit price with every decimal the flow sent (``0,118720 €`` stays six decimals); empty for ``None``."""
+    if amount is None:
+        return ""
+    return format_currency(amount, currency, locale=locale, decimal_quantization=False)
+
+
+def percent(value: Decimal | None, locale: str = DEFAULT_LOCALE) -> str:
+    """A percentage given in hundredths (``12.3`` is ``12,3%`` in Italian); empty for ``None``."""
+    if value is None:
+        return ""
+    return format_percent(value / 100, locale=locale, decimal_quantization=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import anyio
@@ -74,7 +75,7 @@ async def export_download(request: Request[Any, Any, Any], export_id: FromPath[i
     export, handle = found
 
     async def chunks() -> Any:
-        with handle:
+        with contextlib.closing(handle):
             while block := await anyio.to_thread.run_sync(handle.read, 1 << 20):
                 yield block
 

@@ -7,11 +7,10 @@ stay masked in every export, as in the lists.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
@@ -249,7 +248,7 @@ def run_export(rt: Runtime, tenant: str, export_id: int) -> None:
         session.commit()
 
 
-def download(rt: Runtime, tenant: str, staff: Staff, export_id: int) -> tuple[Export, io.BufferedReader] | None:
+def download(rt: Runtime, tenant: str, staff: Staff, export_id: int) -> tuple[Export, BinaryIO] | None:
     """Open a ready export of ``staff`` (any of the tenant's for an admin) and audit the download."""
     with rt.db.tenant_session(tenant) as session:
         export = session.get(Export, export_id)
@@ -261,4 +260,4 @@ def download(rt: Runtime, tenant: str, staff: Staff, export_id: int) -> tuple[Ex
                      target=f"export:{export_id}", ip=staff.ip, detail={"list": export.kind, "rows": export.rows})
         session.commit()
         session.expunge(export)
-    return export, rt.storage.path(export.storage_key).open("rb")
+    return export, rt.storage.open(export.storage_key)

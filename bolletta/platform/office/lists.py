@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 from litestar import Request, Response, Router, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import File
+from litestar.response import Stream
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -105,7 +107,7 @@ async def job_list(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/jobs/{job_id:int}/archive", name="office:job-archive", guards=[require_acting])
-async def job_archive(request: Request[Any, Any, Any], job_id: FromPath[int]) -> File:
+async def job_archive(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Stream:
     """Download the job's original archive; audited, because it contains personal data."""
     staff = staff_of(request)
 
@@ -123,7 +125,15 @@ async def job_archive(request: Request[Any, Any, Any], job_id: FromPath[int]) ->
     job = await anyio.to_thread.run_sync(load)
     if job is None or not rt().storage.exists(job.archive_key):
         raise NotFoundException()
-    return File(path=rt().storage.path(job.archive_key), filename=job.filename, content_disposition_type="attachment")
+    handle = await anyio.to_thread.run_sync(rt().storage.open, job.archive_key)
+
+    async def chunks() -> Any:
+        with contextlib.closing(handle):
+            while block := await anyio.to_thread.run_sync(handle.read, 1 << 20):
+                yield block
+
+    disposition = f"attachment; filename*=UTF-8''{quote(job.filename)}"
+    return Stream(chunks(), media_type="application/octet-stream", headers={"Content-Disposition": disposition})
 
 
 PAYMENT_FIELDS = ("date_from", "date_to", "status", "gateway")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolletta.platform import clock
-from bolletta.platform.db.models.tenant import Bill, Ticket
+from bolletta.platform.db.models.tenant import Bill, Instalment, Payment, Ticket
+from bolletta.platform.payments.service import PENDING_RECHECK_AFTER
 from bolletta.platform.tickets.tokens import is_usable
 
 IDLE_LIMIT_SECONDS = 30 * 60
@@ -45,6 +46,18 @@ def touch(request: Request[Any, Any, Any]) -> None:
     request.set_session(session)
 
 
+def _session_bills(request: Request[Any, Any, Any], tenant: str, public_id: str, *columns: Any) -> Select[Any] | None:
+    ids = session_ticket_ids(request, tenant)
+    if not ids:
+        return None
+    return (
+        select(Bill, Ticket, *columns)
+        .join(Ticket, Ticket.bill_id == Bill.id)
+        .where(Bill.public_id == public_id, Ticket.id.in_(ids))
+        .order_by(Ticket.id.desc())
+    )
+
+
 async def bill_for_session(
     request: Request[Any, Any, Any], session: AsyncSession, tenant: str, public_id: str
 ) -> tuple[Bill, Ticket] | None:
@@ -53,18 +66,36 @@ async def bill_for_session(
     The tickets are read again on every page, so expiry and revocation take effect at once. A
     browser that opened two links of one bill keeps access while either of them is usable.
     """
-    ids = session_ticket_ids(request, tenant)
-    if not ids:
+    query = _session_bills(request, tenant, public_id)
+    if query is None:
         return None
-    rows = (
-        await session.execute(
-            select(Bill, Ticket)
-            .join(Ticket, Ticket.bill_id == Bill.id)
-            .where(Bill.public_id == public_id, Ticket.id.in_(ids))
-            .order_by(Ticket.id.desc())
-        )
-    ).all()
-    for row in rows:
+    for row in (await session.execute(query)).all():
         if is_usable(row.Ticket):
             return row.Bill, row.Ticket
+    return None
+
+
+async def bill_state_for_session(
+    request: Request[Any, Any, Any], session: AsyncSession, tenant: str, public_id: str
+) -> tuple[Bill, Ticket, tuple[Any, ...]] | None:
+    """Like :func:`bill_for_session`, with the bill's payment state in the same query.
+
+    The state is what a page shows of the payments: the paid time, the unpaid instalments, the
+    number of attempts, the latest change of any attempt, and the attempts still being verified.
+    """
+    recent = clock.now() - PENDING_RECHECK_AFTER
+    unpaid = (select(func.count()).select_from(Instalment)
+              .where(Instalment.bill_id == Bill.id, Instalment.paid_at.is_(None)).scalar_subquery())
+    attempts = select(func.count()).select_from(Payment).where(Payment.bill_id == Bill.id).scalar_subquery()
+    changed = select(func.max(Payment.updated_at)).where(Payment.bill_id == Bill.id).scalar_subquery()
+    verifying = (select(func.count()).select_from(Payment)
+                 .where(Payment.bill_id == Bill.id, Payment.status.in_(("created", "pending")),
+                        Payment.created_at > recent).scalar_subquery())
+    query = _session_bills(request, tenant, public_id, unpaid, attempts, changed, verifying)
+    if query is None:
+        return None
+    for row in (await session.execute(query)).all():
+        if is_usable(row.Ticket):
+            bill = row.Bill
+            return bill, row.Ticket, (bill.paid_at, row[2], row[3], str(row[4]), row[5])
     return None

@@ -15,6 +15,8 @@ from bolletta.platform.i18n import formatting
 from bolletta.platform.i18n.catalog import translations
 from bolletta.platform.i18n.message import render as render_text
 
+RIGHT_TO_LEFT = frozenset({"ar"})
+
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "themes" / "base" / "templates"
 
 
@@ -38,6 +40,9 @@ def environment(language: str) -> Environment:
     env.filters["day"] = lambda value: formatting.day(value, language)
     env.filters["moment"] = lambda value: formatting.moment(value, language)
     env.filters["quantity"] = lambda value: formatting.quantity(value, language)
+    env.filters["unit_price"] = lambda value, currency="EUR": formatting.unit_price(value, currency, language)
+    env.filters["percent"] = lambda value: formatting.percent(value, language)
+    env.globals["direction"] = "rtl" if language in RIGHT_TO_LEFT else "ltr"
     env.globals["language"] = language
     env.globals["tr"] = lambda text: render_text(text, language)
     return env

@@ -23,7 +23,7 @@ from bolletta.platform.runtime import Runtime
 from bolletta.tenants.config import decode_config
 
 PLATFORM_AREAS = ("/office", "/admin", "/api", "/hooks", "/static", "/healthz", "/health/", "/metrics")
-CUSTOMER_AREAS = ("/t/", "/b/", "/theme.css", "/sandbox/")
+CUSTOMER_AREAS = ("/t/", "/b/", "/theme.css", "/font.woff2", "/sandbox/", "/nuovo-link")
 DOMAIN_CACHE_SECONDS = 30.0
 
 

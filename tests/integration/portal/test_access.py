@@ -92,3 +92,21 @@ def test_pdf_download_is_the_flow_pdf(portal: Portal) -> None:
     assert pdf.content == portal.rt.storage.get(bill.pdf_key)
     assert "attachment" in pdf.headers["content-disposition"]
     assert portal.event_kinds(ticket.id).count("pdf_downloaded") == 1
+
+
+def test_pdf_is_rendered_from_data_and_cached(portal: Portal) -> None:
+    from bolletta.platform.portal.pdf import cache_key
+
+    token, bill = portal.reuse_token(lambda bill: bill.pdf_key is None)
+    ticket = portal.ticket(token)
+
+    with portal.client() as client:
+        portal.open_bill(client, token)
+        first = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/pdf")
+        second = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/pdf")
+
+    assert first.status_code == 200
+    assert first.content.startswith(b"%PDF")
+    assert portal.rt.storage.exists(f"{DEMO_SLUG}/{cache_key(bill)}")
+    assert second.content == first.content
+    assert portal.event_kinds(ticket.id).count("pdf_downloaded") >= 2

@@ -181,18 +181,18 @@ def render_invalid_page(language: str) -> str:
 def test_invalid_page_in_italian() -> None:
     html = render_invalid_page("it")
 
-    assert '<html lang="it">' in html
-    assert "<h1>Link non più valido</h1>" in html
+    assert '<html lang="it" dir="ltr">' in html
+    assert ">Link non più valido</h1>" in html
     assert "Per ricevere un nuovo link, contatta il servizio clienti" in html
-    assert "Servizio clienti: 800 123 456" in html
+    assert 'Servizio clienti: <a href="tel:800123456">800 123 456</a>' in html
     assert "Link no longer valid" not in html
 
 
 def test_invalid_page_in_english() -> None:
     html = render_invalid_page("en")
 
-    assert '<html lang="en">' in html
-    assert "<h1>Link no longer valid</h1>" in html
+    assert '<html lang="en" dir="ltr">' in html
+    assert ">Link no longer valid</h1>" in html
     assert "To receive a new link, contact customer service" in html
     assert "Link non più valido" not in html
 

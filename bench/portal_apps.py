@@ -1,0 +1,41 @@
+"""The two ASGI apps ``bench/portal.py`` serves with uvicorn: the real app, and a bare baseline page."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from jinja2 import Environment
+from litestar import Litestar, Response, get
+
+BASELINE_TEMPLATE = """<!DOCTYPE html><html lang="it"><head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body><main><h1>{{ title }}</h1>{% for row in rows %}<div class="row"><dt>{{ row.label }}</dt><dd>{{ row.value }}</dd>
+</div>{% endfor %}</main></body></html>"""
+
+
+def create_real() -> Any:
+    """The production app, configured from the environment as ``bolletta serve`` does, without a worker."""
+    from bolletta.platform import runtime, workers
+    from bolletta.platform.app import create_app
+    from bolletta.platform.settings import load_settings
+
+    settings = load_settings()
+    rt = runtime.configure(settings)
+    workers.setup_broker(settings)
+    workers.load_actors()
+    return create_app(rt)
+
+
+def create_baseline() -> Litestar:
+    """A minimal Litestar app rendering a template as large as the real summary page, with no database."""
+    size = int(os.environ.get("BENCH_PAGE_BYTES", "20000"))
+    template = Environment(autoescape=True).from_string(BASELINE_TEMPLATE)
+    row_bytes = len('<div class="row"><dt>Etichetta 000</dt><dd>Valore della riga 000 €</dd>\n</div>')
+    rows = [{"label": f"Etichetta {index:03d}", "value": f"Valore della riga {index:03d} €"}
+            for index in range(max(size // row_bytes, 1))]
+
+    @get("/page", sync_to_thread=False)
+    def page() -> Response[str]:
+        return Response(content=template.render(title="Sommario", rows=rows), media_type="text/html; charset=utf-8")
+
+    return Litestar(route_handlers=[page], logging_config=None)

@@ -1,0 +1,91 @@
+"""Rendered bill pages kept in memory, so a page is rendered once per state instead of once per request.
+
+A bill changes rarely: the key holds everything a page shows that can change (the tenant's
+settings, the bill's payment state, the page language, the day, for "overdue"), so a changed
+bill simply misses the cache. The CSRF token differs per browser, so pages are stored with a
+placeholder that :func:`fill_csrf` replaces on the way out. Each web worker keeps its own cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+from markupsafe import Markup
+
+from bolletta.tenants.registry import CONFIG_SAVED_LISTENERS
+
+MAX_PAGES = 5_000
+"""Pages kept per process; at about 20 KB each, some 100 MB at most."""
+TTL_SECONDS = 300.0
+CSRF_PLACEHOLDER = "\x00csrf\x00"
+
+
+class PageCache:
+    """A thread-safe LRU of rendered pages with a time to live."""
+
+    def __init__(self, max_pages: int = MAX_PAGES, ttl_seconds: float = TTL_SECONDS) -> None:
+        self.max_pages = max_pages
+        self.ttl_seconds = ttl_seconds
+        self._pages: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None:
+                return None
+            stored_at, html = found
+            if time.monotonic() - stored_at > self.ttl_seconds:
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return html
+
+    def put(self, key: Hashable, html: Any) -> None:
+        with self._lock:
+            self._pages[key] = (time.monotonic(), html)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_pages:
+                self._pages.popitem(last=False)
+
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._pages.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+
+PAGES = PageCache()
+TENANTS = PageCache(max_pages=1_000, ttl_seconds=1.0)
+"""Active tenants by slug, for a second: a page view then skips the platform lookup. Saving a
+tenant's settings in this process drops its entry at once (``CONFIG_SAVED_LISTENERS``)."""
+
+
+def _forget_tenant(slug: str) -> None:
+    TENANTS.forget(slug)
+
+
+CONFIG_SAVED_LISTENERS.append(_forget_tenant)
+
+
+def settings_digest(settings: dict[str, Any] | None) -> str:
+    """A short digest of a tenant's stored settings, so a saved change misses the cache."""
+    return hashlib.sha256(json.dumps(settings or {}, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def placeholder_input() -> Markup:
+    """The CSRF field as cached pages hold it."""
+    return Markup(CSRF_PLACEHOLDER)  # noqa: S704 - a constant with no markup in it
+
+
+def fill_csrf(html: str, csrf_input: Markup) -> str:
+    """The cached page with this request's CSRF field."""
+    return html.replace(CSRF_PLACEHOLDER, str(csrf_input))

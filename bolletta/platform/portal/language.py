@@ -1,0 +1,78 @@
+"""Which language a customer page speaks, and remembering the customer's choice for the session.
+
+Precedence (spec section 5): the language chosen on a page of this session, then the customer's
+language from the flow or the contacts when the tenant enabled it, then the browser's
+``Accept-Language``, then Italian. Only languages the tenant offers are ever picked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from bolletta.tenants.config import PortalSettings
+
+PAGE_LANGUAGES = ("it", "en", "de", "fr", "es", "ro", "ar")
+"""Every language the customer pages have a catalog for."""
+RIGHT_TO_LEFT = frozenset({"ar"})
+LANGUAGE_NAMES = {
+    "it": "Italiano", "en": "English", "de": "Deutsch", "fr": "Français", "es": "Español",
+    "ro": "Română", "ar": "العربية",
+}
+"""Each language's own name, as the switcher shows it whatever the page language."""
+DEFAULT_LANGUAGE = "it"
+SESSION_KEY = "lang"
+
+
+def offered(settings: PortalSettings) -> list[str]:
+    """The tenant's page languages we have catalogs for, Italian first and always present."""
+    chosen = [code for code in settings.languages if code in PAGE_LANGUAGES and code != DEFAULT_LANGUAGE]
+    return [DEFAULT_LANGUAGE, *dict.fromkeys(chosen)]
+
+
+def _primary(tag: str | None) -> str:
+    return (tag or "").strip().lower().replace("_", "-").split("-")[0]
+
+
+def browser_languages(header: str) -> list[str]:
+    """Primary language codes of an ``Accept-Language`` header, by decreasing quality."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, params = part.partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag.strip() and quality > 0:
+            ranked.append((-quality, index, _primary(tag)))
+    return [code for _q, _i, code in sorted(ranked)]
+
+
+def choose(request: Request[Any, Any, Any], settings: PortalSettings, customer_language: str | None) -> str:
+    """The page language for this request, by the precedence of the module docstring."""
+    languages = offered(settings)
+    remembered = (request.session or {}).get(SESSION_KEY)
+    if remembered in languages:
+        return str(remembered)
+    customer = _primary(customer_language)
+    if settings.use_customer_language and customer in languages:
+        return customer
+    for code in browser_languages(request.headers.get("accept-language", "")):
+        if code in languages:
+            return code
+    return DEFAULT_LANGUAGE
+
+
+def remember(request: Request[Any, Any, Any], language: str) -> None:
+    """Keep ``language`` for the rest of the session."""
+    session = dict(request.session or {})
+    session[SESSION_KEY] = language
+    request.set_session(session)
+
+
+def direction(language: str) -> str:
+    """``rtl`` for right-to-left languages, else ``ltr``."""
+    return "rtl" if language in RIGHT_TO_LEFT else "ltr"

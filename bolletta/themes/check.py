@@ -1,0 +1,43 @@
+"""Checks a tenant's theme settings must pass before they are saved."""
+
+from __future__ import annotations
+
+from bolletta.platform.i18n.message import T_, Text
+from bolletta.tenants.config import TenantConfig
+from bolletta.themes import HEX_COLOUR, WCAG_AA_NORMAL_TEXT, contrast_ratio
+from bolletta.themes.fonts import FONTS
+from bolletta.themes.sandbox import MAX_BLOCK_SOURCE_CHARS
+
+PAGE_BACKGROUND = "#ffffff"
+SECTIONS = ("sommario", "importi", "consumi", "dati")
+
+
+def theme_problems(config: TenantConfig) -> list[Text]:
+    """Every reason the theme settings of ``config`` cannot be saved; empty when they can."""
+    branding, portal = config.branding, config.portal
+    problems: list[Text] = []
+    colours = {"primary_color": branding.primary_color, "accent_color": branding.accent_color,
+               "text_on_primary": branding.text_on_primary}
+    for name, value in colours.items():
+        if not HEX_COLOUR.match(value):
+            problems.append(T_("{field} is {value}, which is not a colour such as #0b4f8a.", field=name, value=value))
+    if not problems:
+        pairs = (("text_on_primary", branding.text_on_primary, "primary_color", branding.primary_color),
+                 ("primary_color", branding.primary_color, "page background", PAGE_BACKGROUND))
+        for first_name, first, second_name, second in pairs:
+            ratio = contrast_ratio(first, second)
+            if ratio < WCAG_AA_NORMAL_TEXT:
+                problems.append(T_(
+                    "{first} on {second} has a contrast of {ratio}:1, below the 4.5:1 that WCAG AA requires. "
+                    "Choose a darker or lighter colour.", first=first_name, second=second_name, ratio=f"{ratio:.2f}"))
+    if portal.font not in FONTS:
+        problems.append(T_("The font {font} is not one of {fonts}.", font=portal.font, fonts=", ".join(sorted(FONTS))))
+    for slug, source in portal.blocks.items():
+        if slug not in SECTIONS:
+            problems.append(T_("A content block is set for {section}, which is not a section.", section=slug))
+        if len(source) > MAX_BLOCK_SOURCE_CHARS:
+            problems.append(T_("The content block of {section} is longer than {limit} characters.", section=slug,
+                               limit=MAX_BLOCK_SOURCE_CHARS))
+    if portal.logo_url and not portal.logo_url.startswith("/"):
+        problems.append(T_("The logo must be a path on this site, such as /static/..., never another site's address."))
+    return problems
