@@ -151,7 +151,7 @@ def read_fatturapa(
     except BodyError as exc:
         return reject(exc.reason, field=exc.field)
     header.warnings[:0] = _namespace_warnings(root)
-    if xsd_dir and etree.QName(root).namespace == NAMESPACE_V12:
+    if xsd_dir and _namespace(root) == NAMESPACE_V12:
         header.warnings.extend(schema_warnings(root, xsd_dir))
 
     bodies = list(children(root, "FatturaElettronicaBody"))
@@ -214,8 +214,18 @@ def _check_customer_code_source(source: str) -> None:
     )
 
 
+def _namespace(element: etree._Element) -> str | None:
+    """Return the element's namespace URI, read from its tag.
+
+    ``etree.QName`` rejects a namespace URI holding ``}``, which the parser accepts, so the tag text
+    is split at its last ``}`` instead (a local name cannot contain one).
+    """
+    tag = str(element.tag)
+    return tag[1:].rpartition("}")[0] if tag.startswith("{") else None
+
+
 def _namespace_warnings(root: etree._Element) -> list[Text]:
-    namespace = etree.QName(root).namespace
+    namespace = _namespace(root)
     if namespace == NAMESPACE_V12:
         return []
     if namespace == NAMESPACE_V11:

@@ -336,3 +336,18 @@ def test_not_fatturapa_root_rejected() -> None:
         "note.xml è stato scartato: non è una fattura FatturaPA, perché l'elemento radice è 'note'. "
         "Invia come file .xml solo fatture FatturaPA."
     )
+
+
+def test_namespace_with_brace_read_with_warning(samples_dir: Path) -> None:
+    # A "}" inside the namespace URI is legal XML that lxml's QName refuses, so the reader must not use it.
+    data = (samples_dir / "fatturapa" / RIEPILOGO).read_bytes().replace(
+        b'="http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"',
+        b'="}http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"', 1,
+    )
+    assert b'"}http' in data
+
+    [bill], rejected = read_fatturapa(data, "graffa.xml")
+
+    assert rejected == []
+    assert bill.document_number == "GR20-900443E"
+    assert any("'}http://ivaservizi.agenziaentrate.gov.it" in line for line in italian(bill.warnings))
