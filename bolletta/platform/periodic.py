@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bolletta.platform.payments.schedule import defer_due_reconciliations
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.schedule import ScheduleLoop
 from bolletta.platform.sftp.poll_schedule import defer_due_polls
@@ -12,6 +13,7 @@ def run_due_tasks(rt: Runtime) -> None:
     """Queue every periodic task that is due now."""
     defer_due_polls(rt)
     defer_due_retries(rt)
+    defer_due_reconciliations(rt)
 
 
 def schedule_loop(rt: Runtime) -> ScheduleLoop:
