@@ -52,6 +52,13 @@ class TenancyRouter:
                 with log_context(tenant=_valid_slug(path.split("/")[2])):
                     await self.app(scope, receive, send)
                 return
+            # On a tenant's link domain, its pages link to each other as /c/<its slug>/...; any other
+            # tenant's slug stays unreachable there.
+            slug = None if on_platform_host else (await self._link_domains()).get(host)
+            if slug is not None and path.startswith(f"/c/{slug}/"):
+                with log_context(tenant=slug):
+                    await self.app(scope, receive, send)
+                return
         elif on_platform_host and path.startswith(PLATFORM_AREAS):
             await self.app(scope, receive, send)
             return
