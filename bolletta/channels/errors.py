@@ -22,6 +22,13 @@ class ChannelError(BollettaError):
 class ChannelUnavailable(ChannelError):
     """Raised when the provider is unreachable, timed out or returned a temporary failure."""
 
+    def __init__(self, message: str, *, retry_after: float | None = None, throttled: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        """Seconds the provider asked us to wait (``Retry-After``), if it said."""
+        self.throttled = throttled
+        """True for HTTP 429: the account's rate was exceeded, so the sender slows down."""
+
 
 class ChannelConfigError(ChannelError):
     """Raised when the channel's settings are invalid or its context lacks what it needs."""

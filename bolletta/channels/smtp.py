@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 import msgspec
 
-from bolletta.channels.base import CONTRACT_VERSION, Channel, OutgoingMessage, SendResult
+from bolletta.channels.base import CONTRACT_VERSION, Capabilities, Channel, OutgoingMessage, SendResult
 from bolletta.channels.errors import ChannelUnavailable
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class SmtpChannel(Channel):
     id: ClassVar[str] = "smtp"
     name: ClassVar[str] = "E-mail (SMTP)"
     version: ClassVar[str] = "1.0.0"
-    kinds: ClassVar[frozenset[str]] = frozenset({"email"})
+    capabilities: ClassVar[Capabilities] = Capabilities(kinds=frozenset({"email"}))
     contract_version: ClassVar[int] = CONTRACT_VERSION
     Settings: ClassVar[type[msgspec.Struct]] = SmtpSettings
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})

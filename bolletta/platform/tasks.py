@@ -160,10 +160,14 @@ class Processing:
 
     worker: Worker | None
     relay_loop: RelayLoop
+    sweeper: Any = None
+    """The dispatch sweeper loop (quiet hours, reconciliation, timeouts, fallbacks)."""
 
     def stop(self) -> None:
         """Stop relaying, then let the worker finish or requeue its messages."""
         self.relay_loop.stop()
+        if self.sweeper is not None:
+            self.sweeper.stop()
         if self.worker is not None:
             self.worker.stop()
 
@@ -183,4 +187,9 @@ def start_processing(db: Any, broker: Broker, *, run_worker: bool = True, thread
     relay_all(db)
     loop = RelayLoop(db)
     loop.start()
-    return Processing(worker=worker, relay_loop=loop)
+    from bolletta.platform import runtime
+    from bolletta.platform.dispatch.sweeper import SweeperLoop
+
+    sweeper = SweeperLoop(runtime.current())
+    sweeper.start()
+    return Processing(worker=worker, relay_loop=loop, sweeper=sweeper)

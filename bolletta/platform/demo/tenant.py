@@ -11,7 +11,7 @@ from bolletta.platform.demo.flow import SELLER_VAT_NUMBER
 from bolletta.platform.passwords import hash_password
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants import accounts
-from bolletta.tenants.config import Branding, TenantConfig, TestRecipient
+from bolletta.tenants.config import Branding, QuietHours, TenantConfig, TestRecipient
 from bolletta.tenants.registry import create_tenant
 
 DEMO_SLUG = "acme"
@@ -39,6 +39,8 @@ def demo_config() -> TenantConfig:
         email_sender="ACME Energia <bolletta@acme-energia.example>",
         sms_sender="ACMEnergia",
         may_start_dispatch=True,
+        # Messages must go out at any hour of a demo or test run; quiet-hour tests set their own.
+        quiet_hours=QuietHours(kinds=[]),
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
+from bolletta.platform.dispatch import rules, suppression
 from bolletta.platform.dispatch.contacts import contacts_for_bills
 from bolletta.platform.jobs import states
 from bolletta.platform.runtime import Runtime
@@ -54,7 +55,7 @@ def create_tickets(rt: Runtime, tenant: str, job_id: int) -> dict[str, int]:
 
 
 def _empty_counts() -> dict[str, int]:
-    return {"bills": 0, "issued": 0, "existing": 0, "without_contact": 0, "no_channel": 0}
+    return {"bills": 0, "issued": 0, "existing": 0, "without_contact": 0, "no_channel": 0, "suppressed": 0}
 
 
 def _issue_tickets(
@@ -92,6 +93,9 @@ def _issue_batch(
     )
     now = clock.now()
     contacts_by_bill = contacts_for_bills(session, bills)
+    blocked = suppression.suppressed_among(
+        session, [(contact.channel, contact.address) for contacts in contacts_by_bill.values() for contact in contacts]
+    )
     tickets: list[dict[str, Any]] = []
     plugins: list[str] = []
     for bill in bills:
@@ -99,11 +103,11 @@ def _issue_batch(
         contacts = contacts_by_bill[bill.id]
         if not contacts:
             counts["without_contact"] += 1
-        for contact in contacts:
-            plugin = config.channel_plugins.get(contact.channel)
-            if not plugin:
-                counts["no_channel"] += 1
-                continue
+        counts["no_channel"] += sum(1 for contact in contacts if not config.channel_plugins.get(contact.channel))
+        chosen, skipped = rules.first_choices(config, contacts, blocked)
+        counts["suppressed"] += len(skipped)
+        for contact in chosen:
+            plugin = config.channel_plugins[contact.channel]
             if (bill.id, contact.channel, contact.address) in existing:
                 counts["existing"] += 1
                 continue

@@ -6,7 +6,7 @@ from bolletta.platform.db.models.tenant.job import Job, JobTransition
 from bolletta.platform.db.models.tenant.notice import SentNotice
 from bolletta.platform.db.models.tenant.payment import Payment
 from bolletta.platform.db.models.tenant.task import OutboxTask
-from bolletta.platform.db.models.tenant.ticket import Event, Message, StoredMessage, Ticket
+from bolletta.platform.db.models.tenant.ticket import Event, Message, StoredMessage, Suppression, Ticket
 
 __all__ = [
     "AuditEntry",
@@ -22,5 +22,6 @@ __all__ = [
     "Payment",
     "SentNotice",
     "StoredMessage",
+    "Suppression",
     "Ticket",
 ]
