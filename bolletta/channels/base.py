@@ -30,6 +30,7 @@ and the standard library or its own dependencies, never other platform modules.
 
 from __future__ import annotations
 
+import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -380,10 +381,11 @@ class Channel(ABC):
         except KeyError as exc:
             raise ChannelConfigError(f"channel {self.id!r} has no API base URL named {name!r}") from exc
 
-    def tls_verify(self) -> str | bool:
-        """Return what HTTP clients pass as ``verify``: the settings' ``ca_bundle`` path, or ``True``."""
+    def tls_verify(self) -> ssl.SSLContext | bool:
+        """Return what HTTP clients pass as ``verify``: a context trusting the settings' ``ca_bundle``
+        only, or ``True`` for the system store."""
         bundle = getattr(self.settings, "ca_bundle", "")
-        return str(bundle) if bundle else True
+        return ssl.create_default_context(cafile=str(bundle)) if bundle else True
 
     @classmethod
     def settings_from_dict(cls, data: Mapping[str, Any]) -> msgspec.Struct:

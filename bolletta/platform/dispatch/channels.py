@@ -8,6 +8,7 @@ plugin sends nothing for a tenant until a platform admin lists it in ``enabled_c
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -73,6 +74,12 @@ def _smtp_defaults(rt: Runtime, config: TenantConfig) -> dict[str, Any]:
 
 GROUP = "bolletta.channels"
 
+MAX_INSTANCES = 256
+"""Channel instances kept (one per tenant, plugin and settings version), so HTTP connections pool."""
+
+_instances: dict[tuple[Any, ...], Channel] = {}
+_instances_lock = threading.Lock()
+
 _test_extras: dict[str, Any] = {}
 """Objects given to every channel's ``ChannelContext.extra`` (tests set a DKIM resolver here)."""
 
@@ -116,15 +123,25 @@ def plugin_for_tenant(rt: Runtime, tenant: str, config: TenantConfig, plugin_id:
     raw = dict(config.channel_settings.get(plugin_id, {}))
     if plugin_id == "smtp":
         raw = _smtp_defaults(rt, config) | raw
+    cache_key = (tenant, plugin_id, repr(sorted(raw.items())), id(plugin_class), tuple(_test_extras.items()))
+    with _instances_lock:
+        cached = _instances.get(cache_key)
+    if cached is not None:
+        return cached
     try:
         settings = plugin_class.settings_from_dict(secrets.reveal(rt, raw, plugin_class.secret_fields))
+        context = ChannelContext(
+            tenant_slug=tenant, store=TenantMessageStore(rt, tenant),
+            callback_url=callback_url(rt, tenant, plugin_id), extra=dict(_test_extras),
+        )
+        instance = plugin_class(settings, context)
     except ChannelConfigError as exc:
         raise ConfigurationError(str(exc)) from exc
-    context = ChannelContext(
-        tenant_slug=tenant, store=TenantMessageStore(rt, tenant), callback_url=callback_url(rt, tenant, plugin_id),
-        extra=dict(_test_extras),
-    )
-    return plugin_class(settings, context)
+    with _instances_lock:
+        if len(_instances) >= MAX_INSTANCES:
+            _instances.clear()
+        _instances[cache_key] = instance
+    return instance
 
 
 def channel_for(rt: Runtime, tenant: str, config: TenantConfig, kind: str) -> Channel:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bolletta.channels import sms
 from bolletta.channels.base import OutgoingMessage, SendResult
-from bolletta.channels.errors import ChannelUnavailable
+from bolletta.channels.errors import ChannelOutcomeUnknown, ChannelUnavailable
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import ratelimit, rules, suppression
@@ -86,6 +86,12 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
             # and let Dramatiq retry with backoff.
             _release(session, message_id)
             raise
+        except ChannelOutcomeUnknown as exc:
+            # The provider may have taken it: never send again blindly, reconcile instead.
+            _mark_uncertain(session, message_id, str(exc))
+            if not ticket.is_test:
+                finish_dispatch_if_done(session, ticket.job_id)
+            return "uncertain"
         except ConfigurationError as exc:
             result = SendResult(status="rejected", error=f"{NOT_SENT}{exc}"[:500])
         _record_result(session, message, result)
@@ -186,6 +192,17 @@ def _claim(rt: Runtime, session: Session, message_id: int) -> str | None:
     )
     session.commit()
     return token
+
+
+def _mark_uncertain(session: Session, message_id: int, reason: str) -> None:
+    session.rollback()
+    session.execute(
+        update(Message).where(Message.id == message_id, Message.status == "created")
+        .values(status="uncertain", error=reason[:500], updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    logger.warning("message %d is uncertain: %s", message_id, reason)
 
 
 def _release(session: Session, message_id: int) -> None:
