@@ -49,8 +49,8 @@ class FakeWhatsapp(FakeProvider):
             template = payload["template"]
             assert payload["messaging_product"] == "whatsapp" and payload["type"] == "template"
             name, language = template["name"], template["language"]["code"]
-            body_params = [c for c in template["components"] if c["type"] == "body"][0]["parameters"]
-        except (ValueError, KeyError, TypeError, AssertionError, IndexError):
+            body_params = next(c for c in template["components"] if c["type"] == "body")["parameters"]
+        except (ValueError, KeyError, TypeError, AssertionError, StopIteration):
             return Reply.json(400, {"error": {"code": 100, "message": "Invalid parameter"}})
         if name not in self.templates or not language or not body_params:
             return Reply.json(400, {"error": {"code": 132001, "message": "Template name does not exist"}})
