@@ -14,6 +14,7 @@ so a message whose answer was lost and whose ``sid`` we never stored cannot be q
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -116,10 +117,8 @@ class TwilioChannel(Channel):
             raise ChannelUnavailable("twilio: HTTP 401, credentials refused")
         if response.status_code >= 400:
             code = ""
-            try:
+            with contextlib.suppress(ValueError):
                 code = str(response.json().get("code", ""))
-            except ValueError:
-                pass
             return SendResult(status="rejected", error=f"twilio HTTP {response.status_code} code {code}".strip())
         answer = json_or_unknown("twilio", response)
         sid = answer.get("sid") if isinstance(answer, dict) else None

@@ -17,6 +17,7 @@ no status query, so an ``uncertain`` WhatsApp message waits for its webhook or f
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -132,10 +133,8 @@ class WhatsappChannel(Channel):
             raise ChannelUnavailable("whatsapp: HTTP 401, access token refused")
         if response.status_code >= 400:
             code = ""
-            try:
+            with contextlib.suppress(ValueError, KeyError, TypeError):
                 code = str(response.json()["error"]["code"])
-            except (ValueError, KeyError, TypeError):
-                pass
             return SendResult(status="rejected", error=f"whatsapp HTTP {response.status_code} code {code}".strip())
         wamid = message_id_from_answer(json_or_unknown("whatsapp", response))
         if not wamid:

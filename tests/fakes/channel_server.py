@@ -16,6 +16,7 @@ delay them, as real providers do.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -177,10 +178,8 @@ class FakeProvider:
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
                 self.end_headers()
-                try:
+                with contextlib.suppress(OSError):
                     self.wfile.write(reply.body)
-                except OSError:
-                    pass
 
             do_GET = _serve
             do_POST = _serve

@@ -48,7 +48,9 @@ async def _callback_request(request: Request[Any, Any, Any]) -> CallbackRequest:
 
 
 @get("/hooks/channels/{plugin:str}/{slug:str}", name="hooks:channel-handshake", exclude_from_csrf=True)
-async def channel_handshake(request: Request[Any, Any, Any], plugin: FromPath[str], slug: FromPath[str]) -> Response[str]:
+async def channel_handshake(
+    request: Request[Any, Any, Any], plugin: FromPath[str], slug: FromPath[str]
+) -> Response[str]:
     """Answer the provider's subscription check, or 403 when the plugin refuses it."""
     channel = await _channel(slug, plugin)
     answer = channel.answer_handshake(await _callback_request(request))
@@ -59,7 +61,9 @@ async def channel_handshake(request: Request[Any, Any, Any], plugin: FromPath[st
 
 @post("/hooks/channels/{plugin:str}/{slug:str}", name="hooks:channel", exclude_from_csrf=True,
       request_max_body_size=MAX_CALLBACK_BYTES)
-async def channel_callback(request: Request[Any, Any, Any], plugin: FromPath[str], slug: FromPath[str]) -> Response[str]:
+async def channel_callback(
+    request: Request[Any, Any, Any], plugin: FromPath[str], slug: FromPath[str]
+) -> Response[str]:
     """Verify a delivery report callback and apply its reports."""
     channel = await _channel(slug, plugin)
     callback = await _callback_request(request)
