@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test test-sqlite test-services lint install clean
+.PHONY: demo test test-sqlite test-services test-examples lint install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e examples/bolletta-channel-relay
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,7 +25,12 @@ demo: $(STAMP)
 # on PostgreSQL and Redis (skipped with a message when they are unreachable, unless CI=true).
 test: $(STAMP)
 	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-examples
 	$(MAKE) --no-print-directory test-services
+
+# The example plugin packages, installed by `make install`, each run the platform's conformance kit.
+test-examples: $(STAMP)
+	$(BIN)/python -m pytest examples/bolletta-channel-relay/tests $(PYTEST_ARGS)
 
 test-sqlite: $(STAMP)
 	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)

@@ -39,7 +39,7 @@ from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
-class TestCA:
+class LoopbackCA:
     """A CA and a server certificate for 127.0.0.1 and localhost, written as PEM files."""
 
     ca_file: Path
@@ -47,7 +47,7 @@ class TestCA:
     key_file: Path
 
 
-def make_test_ca(folder: Path) -> TestCA:
+def make_test_ca(folder: Path) -> LoopbackCA:
     """Create a throw-away CA and a loopback server certificate under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
@@ -82,7 +82,7 @@ def make_test_ca(folder: Path) -> TestCA:
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
-    return TestCA(ca_file=ca_file, cert_file=cert_file, key_file=key_file)
+    return LoopbackCA(ca_file=ca_file, cert_file=cert_file, key_file=key_file)
 
 
 @dataclass
@@ -149,7 +149,7 @@ class FakeProvider:
 
     name = "fake"
 
-    def __init__(self, ca: TestCA | None = None) -> None:
+    def __init__(self, ca: LoopbackCA | None = None) -> None:
         self.faults = Faults()
         self.accepted: Counter[str] = Counter()
         """Sends the fake took, by the message's idempotency key (or recipient when there is none)."""

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fakes.channel_server import FakeProvider, Reply, TestCA, arrange
+from tests.fakes.channel_server import FakeProvider, LoopbackCA, Reply, arrange
 
 PREFIX = "/API/v1.0/REST/"
 
@@ -37,7 +37,7 @@ class FakeSkebby(FakeProvider):
 
     name = "skebby"
 
-    def __init__(self, ca: TestCA | None = None, *, username: str = "acme", password: str = "pw-skebby",
+    def __init__(self, ca: LoopbackCA | None = None, *, username: str = "acme", password: str = "pw-skebby",
                  user_key: str = "UK123", access_token: str = "AT-skebby") -> None:
         super().__init__(ca)
         self.username, self.password = username, password

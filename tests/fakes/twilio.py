@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from tests.fakes.channel_server import FakeProvider, Reply, TestCA, arrange
+from tests.fakes.channel_server import FakeProvider, LoopbackCA, Reply, arrange
 
 
 def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
@@ -40,7 +40,7 @@ class TwilioMessage:
 class FakeTwilio(FakeProvider):
     name = "twilio"
 
-    def __init__(self, ca: TestCA | None = None, *, account_sid: str = "AC" + "0" * 32,
+    def __init__(self, ca: LoopbackCA | None = None, *, account_sid: str = "AC" + "0" * 32,
                  auth_token: str = "tw-auth-token") -> None:
         super().__init__(ca)
         self.account_sid, self.auth_token = account_sid, auth_token

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.channel_server import FakeProvider, Reply, TestCA, arrange
+from tests.fakes.channel_server import FakeProvider, LoopbackCA, Reply, arrange
 
 PHONE_NUMBER_ID = "106540352242922"
 
@@ -32,7 +32,7 @@ class WaMessage:
 class FakeWhatsapp(FakeProvider):
     name = "whatsapp"
 
-    def __init__(self, ca: TestCA | None = None, *, access_token: str = "EAAG-test-token",
+    def __init__(self, ca: LoopbackCA | None = None, *, access_token: str = "EAAG-test-token",
                  app_secret: str = "wa-app-secret", templates: tuple[str, ...] = ("bolletta_pronta",)) -> None:
         super().__init__(ca)
         self.access_token, self.app_secret = access_token, app_secret

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bolletta.platform.stack import EmbeddedStack
-from tests.fakes.channel_server import TestCA, make_test_ca
+from tests.fakes.channel_server import LoopbackCA, make_test_ca
 from tests.fakes.skebby import FakeSkebby
 from tests.fakes.twilio import FakeTwilio
 from tests.fakes.whatsapp import FakeWhatsapp
@@ -22,23 +22,23 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
 
 
 @pytest.fixture(scope="package")
-def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
+def test_ca(tmp_path_factory: pytest.TempPathFactory) -> LoopbackCA:
     return make_test_ca(Path(tmp_path_factory.mktemp("ca")))
 
 
 @pytest.fixture
-def skebby(test_ca: TestCA) -> Iterator[FakeSkebby]:
+def skebby(test_ca: LoopbackCA) -> Iterator[FakeSkebby]:
     with FakeSkebby(test_ca) as fake:
         yield fake  # type: ignore[misc]
 
 
 @pytest.fixture
-def twilio(test_ca: TestCA) -> Iterator[FakeTwilio]:
+def twilio(test_ca: LoopbackCA) -> Iterator[FakeTwilio]:
     with FakeTwilio(test_ca) as fake:
         yield fake  # type: ignore[misc]
 
 
 @pytest.fixture
-def whatsapp(test_ca: TestCA) -> Iterator[FakeWhatsapp]:
+def whatsapp(test_ca: LoopbackCA) -> Iterator[FakeWhatsapp]:
     with FakeWhatsapp(test_ca) as fake:
         yield fake  # type: ignore[misc]
