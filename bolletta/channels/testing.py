@@ -115,7 +115,8 @@ class ChannelConformance:
     def test_capabilities(self) -> None:
         caps = self.plugin_class.capabilities
         assert isinstance(caps, Capabilities), "capabilities must be a bolletta.channels.base.Capabilities"
-        assert caps.kinds and caps.kinds <= MESSAGE_KINDS, f"kinds {set(caps.kinds)} must be within {set(MESSAGE_KINDS)}"
+        assert caps.kinds and caps.kinds <= MESSAGE_KINDS, (
+            f"kinds {set(caps.kinds)} must be within {set(MESSAGE_KINDS)}")
         assert caps.batch_size >= 1, "batch_size must be at least 1"
         assert caps.max_rate is None or caps.max_rate > 0, "max_rate must be None or positive"
 
