@@ -3,7 +3,8 @@
 The spec asks for a sample of N bills (the tenant's ``test_batch_size``) that covers each channel,
 service and language present in the job. A greedy cover picks, at each step, the bill that adds the
 most features not yet covered (ties go to the lowest id), then the lowest ids fill the batch up to
-N. When the job has more features than N bills can cover, coverage wins and the batch is larger.
+N. The batch never exceeds N: when N bills cannot cover every feature, the bills chosen first cover
+the most.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def choose_sample(features: dict[int, set[Feature]], size: int) -> list[int]:
     uncovered = set().union(*features.values()) if features else set()
     chosen: list[int] = []
     remaining = sorted(features)
-    while uncovered and remaining:
+    while uncovered and remaining and len(chosen) < size:
         best = max(remaining, key=lambda bill_id: (len(features[bill_id] & uncovered), -bill_id))
         if not features[best] & uncovered:
             break

@@ -36,7 +36,7 @@ def create_tickets(rt: Runtime, tenant: str, job_id: int) -> dict[str, int]:
     validity = timedelta(days=config.ticket_validity_days)
     with rt.db.tenant_session(tenant) as session:
         job = session.get(Job, job_id)
-        if job is None or job.state != states.DISPATCHING:
+        if job is None or job.state not in (states.DISPATCHING, states.PAUSED):
             return _empty_counts()
         try:
             counts = _issue_tickets(session, tenant, job, config, validity)
@@ -46,7 +46,9 @@ def create_tickets(rt: Runtime, tenant: str, job_id: int) -> dict[str, int]:
             session.rollback()
             logger.info("tenant %s: job %d tickets were issued by another worker", tenant, job_id)
             counts = _issue_tickets(session, tenant, job, config, validity)
-        if counts["issued"] == 0 and counts["existing"] == 0:
+        # The job report lists what dispatch skipped: contacts on the suppression list, bills without one.
+        job.report = dict(job.report or {}) | {"dispatch": counts}
+        if counts["issued"] == 0 and counts["existing"] == 0 and job.state == states.DISPATCHING:
             states.move(session, job, states.DISPATCHED, actor="system:dispatcher", note="no ticket to send")
             tasks.defer(session, "notify_job", tenant, job_id, states.DISPATCHED)
         session.commit()
@@ -82,15 +84,16 @@ def _issue_batch(
     counts: dict[str, int],
 ) -> None:
     """Bulk-insert the tickets and first messages of a batch of bills, skipping tickets that exist."""
-    existing = set(
-        session.execute(
+    existing = {
+        tuple(row)
+        for row in session.execute(
             select(Ticket.bill_id, Ticket.channel, Ticket.address).where(
                 Ticket.bill_id.in_([bill.id for bill in bills]),
                 Ticket.is_test.is_(False),
                 Ticket.test_round == 0,
             )
-        ).tuples()
-    )
+        )
+    }
     now = clock.now()
     contacts_by_bill = contacts_for_bills(session, bills)
     blocked = suppression.suppressed_among(

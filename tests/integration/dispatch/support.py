@@ -93,7 +93,7 @@ def status_counts(rt: Runtime, tenant: str, job_id: int) -> dict[str, int]:
         return dict(session.execute(
             select(Message.status, func.count()).join(Ticket, Ticket.id == Message.ticket_id)
             .where(Ticket.job_id == job_id, Ticket.is_test.is_(False)).group_by(Message.status)
-        ).tuples().all())
+        ).all())
 
 
 def job_state(rt: Runtime, tenant: str, job_id: int) -> str:
