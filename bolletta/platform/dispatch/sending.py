@@ -212,10 +212,12 @@ def _release(session: Session, message_id: int) -> None:
 
 
 def finish_dispatch_if_done(session: Session, job_id: int) -> None:
-    """Move a dispatching job to ``dispatched`` once none of its messages waits to be sent."""
+    """Move a dispatching job to ``dispatched`` once its tickets are issued and no message waits."""
     job = session.get(Job, job_id)
     if job is None or job.state != states.DISPATCHING:
         return
+    if "dispatch" not in (job.report or {}):
+        return  # the tickets are still being issued; create_tickets checks again when it ends
     waiting = session.scalar(
         select(Message.id)
         .join(Ticket, Ticket.id == Message.ticket_id)

@@ -16,6 +16,7 @@ from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import rules, suppression
 from bolletta.platform.dispatch.contacts import contacts_for_bills
+from bolletta.platform.dispatch.sending import finish_dispatch_if_done
 from bolletta.platform.jobs import states
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.config import TenantConfig
@@ -52,6 +53,7 @@ def create_tickets(rt: Runtime, tenant: str, job_id: int) -> dict[str, int]:
             states.move(session, job, states.DISPATCHED, actor="system:dispatcher", note="no ticket to send")
             tasks.defer(session, "notify_job", tenant, job_id, states.DISPATCHED)
         session.commit()
+        finish_dispatch_if_done(session, job_id)
     logger.info("tenant %s: job %d tickets: %s", tenant, job_id, counts)
     return counts
 

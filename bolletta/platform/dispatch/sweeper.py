@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session, aliased
 from bolletta.channels.base import StatusQuery
 from bolletta.channels.errors import ChannelError
 from bolletta.platform import clock, tasks
-from bolletta.platform.db.models.tenant import Bill, Message, Ticket
+from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import reports, rules, suppression
 from bolletta.platform.dispatch.channels import installed_channels, plugin_for_tenant
 from bolletta.platform.dispatch.contacts import contacts_for
 from bolletta.platform.dispatch.sending import NOT_SENT, finish_dispatch_if_done
 from bolletta.platform.errors import ConfigurationError
+from bolletta.platform.jobs import states
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.config import TenantConfig
 from bolletta.tenants.registry import get_tenant, tenant_config
@@ -43,6 +44,11 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 """A claim older than this on a message still ``created`` means its worker died while sending.
 It must exceed the longest provider request (plugins time out within a minute)."""
 
+STALE_AFTER = timedelta(minutes=30)
+"""A queued message not claimed this long after it was queued is queued again: its broker message
+was lost (a worker killed with prefetched messages, a broker restarted without its data). Sending
+is idempotent, so a copy that was only slow is skipped when it runs."""
+
 SMS_REPORT_TIMEOUT = timedelta(hours=48)
 POLL_INTERVAL = timedelta(minutes=10)
 BATCH = 500
@@ -50,12 +56,15 @@ BATCH = 500
 _NO_FALLBACK_ERRORS = (f"{NOT_SENT}ticket", f"{NOT_SENT}fallback")
 
 
-def sweep(rt: Runtime, tenant: str, *, claim_timeout: timedelta = CLAIM_TIMEOUT) -> dict[str, int]:
+def sweep(rt: Runtime, tenant: str, *, claim_timeout: timedelta = CLAIM_TIMEOUT,
+          stale_after: timedelta = STALE_AFTER) -> dict[str, int]:
     """Run every periodic rule once for ``tenant``; return how many messages each touched."""
     config = tenant_config(get_tenant(rt.db, tenant))
     counts: dict[str, int] = {}
     with rt.db.tenant_session(tenant) as session:
         counts["requeued"] = requeue_due(session, tenant)
+        counts["stale"] = requeue_stale(session, tenant, stale_after)
+        counts["issuing"] = resume_issuing(session, tenant, stale_after)
         counts["uncertain"] = mark_uncertain(session, claim_timeout)
         counts["timeout"] = expire_sms(session)
     counts["reconciled"] = reconcile(rt, tenant, config)
@@ -80,6 +89,39 @@ def requeue_due(session: Session, tenant: str) -> int:
     tasks.defer_many(session, "send_message", [(tenant, message_id) for message_id in ids])
     session.commit()
     return len(ids)
+
+
+def requeue_stale(session: Session, tenant: str, stale_after: timedelta = STALE_AFTER) -> int:
+    """Queue again the messages of running dispatches left unclaimed for ``stale_after``."""
+    now = clock.now()
+    running = select(Ticket.id).join(Job, Job.id == Ticket.job_id).where(
+        or_(Ticket.is_test.is_(True), Job.state == states.DISPATCHING))
+    ids = list(session.scalars(
+        select(Message.id).where(Message.status == "created", Message.claimed_at.is_(None),
+                                 Message.not_before.is_(None), Message.updated_at <= now - stale_after,
+                                 Message.ticket_id.in_(running)).order_by(Message.id).limit(BATCH * 10)
+    ))
+    if not ids:
+        return 0
+    session.execute(update(Message).where(Message.id.in_(ids)).values(updated_at=now)
+                    .execution_options(synchronize_session=False))
+    tasks.defer_many(session, "send_message", [(tenant, message_id) for message_id in ids])
+    session.commit()
+    logger.warning("tenant %s: %d queued messages were not taken in time; queued again", tenant, len(ids))
+    return len(ids)
+
+
+def resume_issuing(session: Session, tenant: str, stale_after: timedelta = STALE_AFTER) -> int:
+    """Queue ticket issuing again for dispatching jobs whose issuing never finished (worker lost)."""
+    now = clock.now()
+    jobs = session.scalars(select(Job).where(Job.state == states.DISPATCHING, Job.updated_at <= now - stale_after))
+    stuck = [job for job in jobs if "dispatch" not in (job.report or {})]
+    for job in stuck:
+        job.updated_at = now
+        tasks.defer(session, "create_tickets", tenant, job.id)
+        logger.warning("tenant %s: tickets of job %d were not all issued; issuing again", tenant, job.id)
+    session.commit()
+    return len(stuck)
 
 
 def mark_uncertain(session: Session, claim_timeout: timedelta = CLAIM_TIMEOUT) -> int:
