@@ -48,33 +48,48 @@ def defer_many(session: Session, actor_name: str, args_list: Sequence[Sequence[A
     session.info[_PENDING_KEY] = True
 
 
+RELAY_BATCH = 500
+"""Outbox rows relayed per transaction."""
+
+
 def relay(db: Any, tenant: str) -> int:
-    """Send the tenant's unsent outbox rows to the broker; return how many were sent."""
+    """Send the tenant's unsent outbox rows to the broker; return how many were sent.
+
+    Rows are taken ``RELAY_BATCH`` at a time, locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two
+    relays never take the same row), enqueued, then stamped together. When the broker fails, the
+    rows already enqueued are stamped and the rest wait for the next relay.
+    """
     sent = 0
     broker = dramatiq.get_broker()
-    with db.tenant_session(tenant) as session:
-        rows = session.scalars(
-            select(OutboxTask).where(OutboxTask.sent_at.is_(None)).order_by(OutboxTask.id)
-        ).all()
-        for row in rows:
-            claimed = session.execute(
-                update(OutboxTask)
-                .where(OutboxTask.id == row.id, OutboxTask.sent_at.is_(None))
-                .values(sent_at=clock.now())
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                continue
-            try:
-                actor = broker.get_actor(row.actor)
-                # The keyword is OUTBOX_OPTION, spelled out because message options are keyword arguments.
-                broker.enqueue(actor.message_with_options(args=tuple(row.args), outbox_row=[tenant, row.id]))
-            except Exception:
-                logger.exception("task outbox: sending %s (row %d) of tenant %s failed", row.actor, row.id, tenant)
-                session.rollback()
+    while True:
+        with db.tenant_session(tenant) as session:
+            rows = session.scalars(
+                select(OutboxTask).where(OutboxTask.sent_at.is_(None)).order_by(OutboxTask.id)
+                .limit(RELAY_BATCH).with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
                 return sent
+            enqueued: list[int] = []
+            failed = False
+            for row in rows:
+                try:
+                    actor = broker.get_actor(row.actor)
+                    # The keyword is OUTBOX_OPTION, spelled out because message options are keyword arguments.
+                    broker.enqueue(actor.message_with_options(args=tuple(row.args), outbox_row=[tenant, row.id]))
+                except Exception:
+                    logger.exception("task outbox: sending %s (row %d) of tenant %s failed", row.actor, row.id, tenant)
+                    failed = True
+                    break
+                enqueued.append(row.id)
+            if enqueued:
+                session.execute(
+                    update(OutboxTask).where(OutboxTask.id.in_(enqueued), OutboxTask.sent_at.is_(None))
+                    .values(sent_at=clock.now())
+                )
             session.commit()
-            sent += 1
-    return sent
+            sent += len(enqueued)
+            if failed or len(rows) < RELAY_BATCH:
+                return sent
 
 
 @event.listens_for(Session, "after_commit")

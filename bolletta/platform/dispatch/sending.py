@@ -44,18 +44,24 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
     tenant_row = get_tenant(rt.db, tenant)
     config = tenant_config(tenant_row)
     with rt.db.tenant_session(tenant) as session:
-        message = session.get(Message, message_id)
-        if message is None or message.status != "created" or message.claimed_at is not None:
+        row = session.execute(
+            select(Message, Ticket, Bill, Job.state)
+            .join(Ticket, Ticket.id == Message.ticket_id)
+            .join(Bill, Bill.id == Ticket.bill_id)
+            .join(Job, Job.id == Ticket.job_id)
+            .where(Message.id == message_id)
+        ).first()
+        if row is None:
             return "skipped"
-        ticket = session.get_one(Ticket, message.ticket_id)
-        bill = session.get_one(Bill, ticket.bill_id)
-        held = _hold_reason(session, config, message, ticket, bill)
+        message, ticket, bill, job_state = row
+        if message.status != "created" or message.claimed_at is not None:
+            return "skipped"
+        held = _hold_reason(session, config, message, ticket, bill, job_state)
         if held is not None:
             return held
-        token = _claim(rt, session, message_id)
+        token = _claim(rt, session, message_id, ticket.id)
         if token is None:
             return "skipped"
-        message = session.get_one(Message, message_id)
         link = ticket_link(rt.settings, tenant, config, token)
         rendered = render_message(
             ticket.channel, bill=bill, config=config, utility=tenant_row.name, link=link,
@@ -73,10 +79,10 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
                 "due_date": formatting.day(bill.due_date),
             },
         )
+        extra: dict[str, object] = {}
         if ticket.channel == "sms":
             length = sms.measure(outgoing.text)
-            message.sms_encoding, message.sms_parts = length.encoding, length.parts
-            session.commit()
+            extra = {"sms_encoding": length.encoding, "sms_parts": length.parts}
         try:
             channel = plugin_for_tenant(rt, tenant, config, message.plugin)
             ratelimit.wait_turn(channel)
@@ -94,14 +100,16 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
             return "uncertain"
         except ConfigurationError as exc:
             result = SendResult(status="rejected", error=f"{NOT_SENT}{exc}"[:500])
-        _record_result(session, message, result)
+        _record_result(session, message, result, extra)
         logger.info("tenant %s: message %d via %s is %s", tenant, message_id, message.plugin, result.status)
         if not ticket.is_test:
             finish_dispatch_if_done(session, ticket.job_id)
         return result.status
 
 
-def _hold_reason(session: Session, config: TenantConfig, message: Message, ticket: Ticket, bill: Bill) -> str | None:
+def _hold_reason(
+    session: Session, config: TenantConfig, message: Message, ticket: Ticket, bill: Bill, job_state: str
+) -> str | None:
     """Drop or delay the message when something changed since it was queued; ``None`` to send now."""
     now = clock.now()
     if ticket.revoked_at is not None or clock.as_utc(ticket.expires_at) <= now:
@@ -110,10 +118,8 @@ def _hold_reason(session: Session, config: TenantConfig, message: Message, ticke
         return _drop(session, message, "contact on the suppression list")
     if ticket.origin == "fallback" and (bill.paid_at is not None or _bill_viewed(session, bill.id)):
         return _drop(session, message, "fallback not needed: the bill was paid or viewed")
-    if not ticket.is_test:
-        job_state = session.scalar(select(Job.state).where(Job.id == ticket.job_id))
-        if job_state == states.PAUSED:
-            return "paused"
+    if not ticket.is_test and job_state == states.PAUSED:
+        return "paused"
     if message.not_before is not None and clock.as_utc(message.not_before) > now:
         return "waiting"
     wait_until = rules.quiet_until(config.quiet_hours, ticket.channel, now)
@@ -149,10 +155,10 @@ def _drop(session: Session, message: Message, reason: str) -> str:
     return "dropped"
 
 
-def _record_result(session: Session, message: Message, result: SendResult) -> None:
+def _record_result(session: Session, message: Message, result: SendResult, extra: dict[str, object]) -> None:
     """Store the send's outcome unless a delivery report got there first (never backwards)."""
     now = clock.now()
-    values: dict[str, object] = {
+    values: dict[str, object] = extra | {
         "status": result.status, "provider_message_id": result.provider_message_id, "error": result.error,
         "sent_at": now if result.status in ("sent", "delivered") else None, "updated_at": now,
     }
@@ -174,7 +180,7 @@ def _record_result(session: Session, message: Message, result: SendResult) -> No
     session.commit()
 
 
-def _claim(rt: Runtime, session: Session, message_id: int) -> str | None:
+def _claim(rt: Runtime, session: Session, message_id: int, ticket_id: int) -> str | None:
     now = clock.now()
     claimed = session.execute(
         update(Message)
@@ -185,7 +191,6 @@ def _claim(rt: Runtime, session: Session, message_id: int) -> str | None:
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         return None
-    ticket_id = session.scalar(select(Message.ticket_id).where(Message.id == message_id))
     token = new_token()
     session.execute(
         update(Ticket).where(Ticket.id == ticket_id).values(token_hash=token_hash(rt.ticket_key, token))
@@ -213,11 +218,6 @@ def _release(session: Session, message_id: int) -> None:
 
 def finish_dispatch_if_done(session: Session, job_id: int) -> None:
     """Move a dispatching job to ``dispatched`` once its tickets are issued and no message waits."""
-    job = session.get(Job, job_id)
-    if job is None or job.state != states.DISPATCHING:
-        return
-    if "dispatch" not in (job.report or {}):
-        return  # the tickets are still being issued; create_tickets checks again when it ends
     waiting = session.scalar(
         select(Message.id)
         .join(Ticket, Ticket.id == Message.ticket_id)
@@ -226,9 +226,11 @@ def finish_dispatch_if_done(session: Session, job_id: int) -> None:
     )
     if waiting is not None:
         return
-    session.refresh(job)
-    if job.state != states.DISPATCHING:
+    job = session.get(Job, job_id, populate_existing=True)
+    if job is None or job.state != states.DISPATCHING:
         return
+    if "dispatch" not in (job.report or {}):
+        return  # the tickets are still being issued; create_tickets checks again when it ends
     try:
         states.move(session, job, states.DISPATCHED, actor="system:dispatcher")
     except InvalidTransition:

@@ -15,6 +15,7 @@ from bolletta.platform import clock, tasks
 from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import rules, suppression
+from bolletta.platform.dispatch.batch import BATCH_SIZE
 from bolletta.platform.dispatch.contacts import contacts_for_bills
 from bolletta.platform.dispatch.sending import finish_dispatch_if_done
 from bolletta.platform.jobs import states
@@ -143,5 +144,7 @@ def _issue_batch(
     message_ids = session.scalars(
         select(Message.id).where(Message.idempotency_key.in_([message["idempotency_key"] for message in messages]))
     ).all()
-    tasks.defer_many(session, "send_message", [(tenant, message_id) for message_id in message_ids])
+    ids = sorted(message_ids)
+    tasks.defer_many(session, "send_messages", [(tenant, ids[start:start + BATCH_SIZE])
+                                                 for start in range(0, len(ids), BATCH_SIZE)])
     counts["issued"] += len(message_ids)
