@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 from bolletta.platform.api.routes import api_router
 from bolletta.platform.dispatch.hooks import channel_callback, channel_handshake
 from bolletta.platform.dispatch.routes import dispatch_progress, pause_dispatch, resume_dispatch
+from bolletta.platform.dispatch.unsubscribe import one_click_unsubscribe
 from bolletta.platform.office import report as office_report
 from bolletta.platform.office import routes as office
 from bolletta.platform.office.contacts import contacts_router
@@ -64,7 +65,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             portal.open_ticket, portal.probe_ticket, portal.bill_summary, portal.bill_pdf, portal.pay_bill,
             sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme,
             gateway_notification, channel_callback, channel_handshake,
-            dispatch_progress, pause_dispatch, resume_dispatch,
+            dispatch_progress, pause_dispatch, resume_dispatch, one_click_unsubscribe,
             office.login_page, office.login_submit, office.logout, office.dashboard, office.job_detail,
             office.approve_job, office.reject_job, office.start_job, office.ticket_list,
             office_report.job_report_csv,

@@ -250,3 +250,12 @@ def arrange(reports: list[Any], *, shuffle: bool = False, duplicate: bool = Fals
     if shuffle:
         random.Random(seed).shuffle(result)
     return result
+
+
+def free_port_for_tests() -> int:
+    """A free TCP port on 127.0.0.1 (for servers that need a port number before they start)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

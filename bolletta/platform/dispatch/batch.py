@@ -32,6 +32,7 @@ from bolletta.platform.dispatch import ratelimit, rules, suppression
 from bolletta.platform.dispatch.channels import plugin_for_tenant
 from bolletta.platform.dispatch.rendering import SERVICE_LABELS, render_message
 from bolletta.platform.dispatch.sending import NOT_SENT, finish_dispatch_if_done
+from bolletta.platform.dispatch.unsubscribe import unsubscribe_headers
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.i18n import formatting
 from bolletta.platform.jobs import states
@@ -172,6 +173,7 @@ def _send_one(rt: Runtime, tenant: str, utility: str, config: Any, message: Mess
         idempotency_key=message.idempotency_key, tenant_slug=tenant,
         sender=config.email_sender if ticket.channel == "email" else config.sms_sender or None,
         link=link, language=bill.language or "it",
+        headers=unsubscribe_headers(rt, tenant, ticket.address) if ticket.channel == "email" else {},
         template_params={"utility": config.branding.display_name or utility,
                          "service_label": SERVICE_LABELS.get(bill.service, bill.service),
                          "document_number": bill.document_number, "due_date": formatting.day(bill.due_date)},

@@ -24,6 +24,7 @@ from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import ratelimit, rules, suppression
 from bolletta.platform.dispatch.channels import plugin_for_tenant
 from bolletta.platform.dispatch.rendering import SERVICE_LABELS, render_message
+from bolletta.platform.dispatch.unsubscribe import unsubscribe_headers
 from bolletta.platform.errors import ConfigurationError, InvalidTransition
 from bolletta.platform.i18n import formatting
 from bolletta.platform.jobs import states
@@ -72,6 +73,7 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
             html=rendered.html, idempotency_key=message.idempotency_key, tenant_slug=tenant,
             sender=config.email_sender if ticket.channel == "email" else config.sms_sender or None,
             link=link, language=bill.language or "it",
+            headers=unsubscribe_headers(rt, tenant, ticket.address) if ticket.channel == "email" else {},
             template_params={
                 "utility": config.branding.display_name or tenant_row.name,
                 "service_label": SERVICE_LABELS.get(bill.service, bill.service),
