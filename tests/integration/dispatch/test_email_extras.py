@@ -153,7 +153,8 @@ def test_dsn_at_the_inbound_smtp_endpoint(stack: EmbeddedStack) -> None:
         with smtplib.SMTP("127.0.0.1", controller.port, timeout=10) as client:
             with pytest.raises(smtplib.SMTPRecipientsRefused):
                 client.sendmail("", ["postmaster@platform.example"], b"Subject: x\r\n\r\nx")
-            client.sendmail("", [f"bounce+{tenant}@platform.example"], dsn_for(mail.raw, address).replace(b"\n", b"\r\n"))
+            bounce = dsn_for(mail.raw, address).replace(b"\n", b"\r\n")
+            client.sendmail("", [f"bounce+{tenant}@platform.example"], bounce)
     finally:
         controller.stop()
 
