@@ -148,6 +148,7 @@ class SmtpChannel(Channel):
             email_message.add_alternative(message.html, subtype="html")
             if message.inline_images:
                 html_part = email_message.get_payload()[-1]  # type: ignore[index]
+                assert isinstance(html_part, EmailMessage)
                 for image in message.inline_images:
                     maintype, _, subtype = image.content_type.partition("/")
                     html_part.add_related(image.data, maintype=maintype, subtype=subtype,

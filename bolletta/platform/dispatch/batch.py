@@ -29,6 +29,7 @@ from bolletta.channels.errors import ChannelOutcomeUnknown, ChannelUnavailable
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import ratelimit, rules, suppression
+from bolletta.platform.dispatch.attachments import bill_attachments
 from bolletta.platform.dispatch.channels import plugin_for_tenant
 from bolletta.platform.dispatch.rendering import SERVICE_LABELS, render_message
 from bolletta.platform.dispatch.sending import NOT_SENT, finish_dispatch_if_done
@@ -174,6 +175,7 @@ def _send_one(rt: Runtime, tenant: str, utility: str, config: Any, message: Mess
         sender=config.email_sender if ticket.channel == "email" else config.sms_sender or None,
         link=link, language=bill.language or "it",
         headers=unsubscribe_headers(rt, tenant, ticket.address) if ticket.channel == "email" else {},
+        attachments=bill_attachments(rt, config, ticket, bill),
         template_params={"utility": config.branding.display_name or utility,
                          "service_label": SERVICE_LABELS.get(bill.service, bill.service),
                          "document_number": bill.document_number, "due_date": formatting.day(bill.due_date)},

@@ -83,6 +83,8 @@ def parse_dsn(raw: bytes) -> list[Bounce]:
         payload = part.get_payload()
         blocks = payload if isinstance(payload, list) else []
         for block in blocks[1:]:  # the first block holds the per-message fields
+            if not isinstance(block, Message):
+                continue
             fields = _fields(block)
             action = fields.get("action", "").lower()
             if not action:

@@ -22,6 +22,7 @@ from bolletta.channels.errors import ChannelOutcomeUnknown, ChannelUnavailable
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import ratelimit, rules, suppression
+from bolletta.platform.dispatch.attachments import bill_attachments
 from bolletta.platform.dispatch.channels import plugin_for_tenant
 from bolletta.platform.dispatch.rendering import SERVICE_LABELS, render_message
 from bolletta.platform.dispatch.unsubscribe import unsubscribe_headers
@@ -74,6 +75,7 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
             sender=config.email_sender if ticket.channel == "email" else config.sms_sender or None,
             link=link, language=bill.language or "it",
             headers=unsubscribe_headers(rt, tenant, ticket.address) if ticket.channel == "email" else {},
+            attachments=bill_attachments(rt, config, ticket, bill),
             template_params={
                 "utility": config.branding.display_name or tenant_row.name,
                 "service_label": SERVICE_LABELS.get(bill.service, bill.service),

@@ -3,8 +3,8 @@
 :func:`form_fields` describes each field (name, type, default, whether it is a secret, its
 documentation) so a page can render it; :func:`save_channel_settings` validates a submission
 with the plugin's own struct, keeps a secret left empty, encrypts secrets, and stores the result.
-Enabling a plugin for a tenant (:func:`enable_channel`) is a platform admin's action. All three are
-audited by the callers' pages through the returned values; the platform admin's pages call them.
+Enabling a plugin for a tenant (:func:`enable_channel`) is a platform admin's action. Saving and
+enabling write an audit entry (secrets redacted); the admin pages call these functions.
 """
 
 from __future__ import annotations

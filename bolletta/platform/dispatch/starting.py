@@ -112,6 +112,9 @@ def _issue_batch(
         counts["no_channel"] += sum(1 for contact in contacts if not config.channel_plugins.get(contact.channel))
         chosen, skipped = rules.first_choices(config, contacts, blocked)
         counts["suppressed"] += len(skipped)
+        by_email = _bill_by_email_contact(config, bill, contacts, blocked)
+        if by_email is not None and by_email not in chosen:
+            chosen.append(by_email)
         for contact in chosen:
             plugin = config.channel_plugins[contact.channel]
             if (bill.id, contact.channel, contact.address) in existing:
@@ -120,6 +123,7 @@ def _issue_batch(
             tickets.append({
                 "bill_id": bill.id, "job_id": bill.job_id, "channel": contact.channel, "address": contact.address,
                 "is_test": False, "test_round": 0, "created_at": now, "expires_at": now + validity,
+                "origin": "bill_email" if contact is by_email else "dispatch",
             })
             plugins.append(plugin)
     if not tickets:
@@ -138,7 +142,7 @@ def _issue_batch(
     messages = []
     for ticket, plugin in zip(tickets, plugins, strict=True):
         ticket_id = ticket_ids[(ticket["bill_id"], ticket["channel"], ticket["address"])]
-        messages.append({"ticket_id": ticket_id, "plugin": plugin, "status": "created",
+        messages.append({"ticket_id": ticket_id, "plugin": plugin, "status": "created", "origin": ticket["origin"],
                          "idempotency_key": f"ticket-{ticket_id}-1", "created_at": now, "updated_at": now})
     insert_rows(session, Message, messages)
     message_ids = session.scalars(
@@ -148,3 +152,17 @@ def _issue_batch(
     tasks.defer_many(session, "send_messages", [(tenant, ids[start:start + BATCH_SIZE])
                                                  for start in range(0, len(ids), BATCH_SIZE)])
     counts["issued"] += len(message_ids)
+
+
+def _bill_by_email_contact(config: TenantConfig, bill: Bill, contacts: Sequence[Any],
+                           blocked: set[tuple[str, str]]) -> Any | None:
+    """The e-mail contact that gets the bill itself ("Boll. x email"), or ``None``.
+
+    Only for customers whose flow marks bill-by-e-mail active, when the tenant turned the service on.
+    """
+    if config.bills_by_email == "off" or not config.channel_plugins.get("email"):
+        return None
+    services = (bill.details or {}).get("customer", {}).get("services") or {}
+    if not (isinstance(services, dict) and services.get("bill_by_email")):
+        return None
+    return next((c for c in contacts if c.channel == "email" and (c.channel, c.address) not in blocked), None)

@@ -32,6 +32,8 @@ class Customer:
     contacts: Sequence[tuple[str, str]]
     service: str = "electricity"
     language: str = "it"
+    bill_by_email: bool = False
+    pdf: bytes | None = None
 
 
 def make_job(rt: Runtime, tenant: str, customers: Sequence[Customer], *, state: str = states.APPROVED) -> int:
@@ -53,7 +55,9 @@ def make_job(rt: Runtime, tenant: str, customers: Sequence[Customer], *, state: 
                 "issue_date": date(2026, 12, 1), "due_date": date(2026, 12, 31), "currency": "EUR",
                 "total": Decimal("80.00"), "amount_due": Decimal("80.00"), "direct_debit": False,
                 "payable_online": True, "service": customer.service, "seller_name": "ACME", "customer_code": code,
-                "customer_name": f"Cliente {index}", "language": customer.language, "warnings": [], "details": {},
+                "customer_name": f"Cliente {index}", "language": customer.language, "warnings": [],
+                "details": {"customer": {"services": {"bill_by_email": customer.bill_by_email}}},
+                "pdf_key": rt.storage.put(tenant, f"pdf/{job.id}/{index}.pdf", customer.pdf) if customer.pdf else None,
                 "created_at": now,
             })
             contacts += [{"customer_code": code, "channel": channel, "address": address, "language": None,

@@ -160,3 +160,27 @@ def test_dsn_at_the_inbound_smtp_endpoint(stack: EmbeddedStack) -> None:
 
     [(_, message)] = message_rows(stack.rt, tenant, job_id)
     assert message.status == "failed"
+
+
+def test_bill_by_email_attaches_the_pdf_only_for_customers_who_chose_it(stack: EmbeddedStack) -> None:
+    tenant = create_test_tenant(stack, new_slug("be"), notification_emails=[], bills_by_email="attach",
+                                channel_mode="priority", channel_priority=["sms", "email"],
+                                channel_plugins={"email": "smtp", "sms": "outbox", "whatsapp": "outbox"})
+    pdf = b"%PDF-1.4 test bill\n%%EOF\n"
+    job_id = make_job(stack.rt, tenant, [
+        Customer(contacts=[("sms", "+393330000011"), ("email", f"carta@{tenant}.example")], bill_by_email=True,
+                 pdf=pdf),
+        Customer(contacts=[("sms", "+393330000012"), ("email", f"sms@{tenant}.example")], pdf=pdf),
+    ])
+    start(stack.rt, tenant, job_id)
+    wait_idle(stack)
+
+    origins = {ticket.address: ticket.origin for ticket, _ in message_rows(stack.rt, tenant, job_id)}
+    assert origins == {"+393330000011": "dispatch", f"carta@{tenant}.example": "bill_email",
+                       "+393330000012": "dispatch"}
+    [mail] = mails_to(stack, f"carta@{tenant}.example")
+    [attachment] = list(mail.message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == pdf
+    assert attachment.get_filename() == f"bolletta_D{job_id}-0.pdf"
+    assert mails_to(stack, f"sms@{tenant}.example") == []
