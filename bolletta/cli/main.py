@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from bolletta.cli.plugins import plugins
 from bolletta.cli.sftp import sftp
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.settings import load_settings
@@ -348,6 +349,7 @@ def token_list(tenant_slug: str) -> None:
 
 
 main.add_command(sftp)
+main.add_command(plugins)
 
 
 def run() -> None:
