@@ -154,6 +154,8 @@ class FakeProvider:
         self.accepted: Counter[str] = Counter()
         """Sends the fake took, by the message's idempotency key (or recipient when there is none)."""
         self.requests = 0
+        self.accepted_at: list[float] = []
+        """Wall-clock time of each send the fake took."""
         self.lock = threading.Lock()
         self.ca = ca
         provider = self
@@ -230,6 +232,7 @@ class FakeProvider:
         reply: Reply = accept()
         with self.lock:
             self.accepted[key] += 1
+            self.accepted_at.append(time.time())
         if fault == "accept_then_hang":
             time.sleep(value)
         if fault == "malformed":

@@ -140,3 +140,24 @@ def test_provider_errors_are_retried_then_the_rest_continue(rt: Runtime, skebby:
     assert status_counts(rt, tenant, job_id) == {"sent": 200}
     assert_once_each(skebby, 200)
     assert skebby.requests >= 260
+
+
+def test_rate_limit_is_shared_by_two_worker_processes(rt: Runtime, skebby: FakeSkebby, tmp_path: Path) -> None:
+    settings = {"skebby": skebby.settings(max_rate=20)}
+    tenant = new_tenant(rt, "rated", channel_plugins={"sms": "skebby", "email": "outbox", "whatsapp": "outbox"},
+                        enabled_channels=["skebby", "outbox"], channel_settings=settings)
+    job_id = make_job(rt, tenant, [Customer(contacts=[("sms", phone(n))]) for n in range(120)])
+    workers = [WorkerProcess(rt, tmp_path / f"worker{n}.log") for n in range(2)]
+    try:
+        start(rt, tenant, job_id)
+        wait_for(lambda: finished(rt, tenant, job_id), timeout=300, every=1.0, between=lambda: sweep(rt, tenant))
+    finally:
+        for worker in workers:
+            worker.stop()
+
+    per_second: dict[int, int] = {}
+    for stamp in skebby.accepted_at:
+        per_second[int(stamp)] = per_second.get(int(stamp), 0) + 1
+    assert_once_each(skebby, 120)
+    assert max(per_second.values()) <= 20
+    assert len(per_second) >= 6
