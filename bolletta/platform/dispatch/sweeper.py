@@ -29,6 +29,7 @@ from bolletta.channels.errors import ChannelError
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import reports, rules, suppression
+from bolletta.platform.dispatch.batch import BATCH_SIZE
 from bolletta.platform.dispatch.channels import installed_channels, plugin_for_tenant
 from bolletta.platform.dispatch.contacts import contacts_for
 from bolletta.platform.dispatch.sending import NOT_SENT, finish_dispatch_if_done
@@ -80,13 +81,16 @@ def requeue_due(session: Session, tenant: str) -> int:
     now = clock.now()
     ids = list(session.scalars(
         select(Message.id).where(Message.status == "created", Message.claimed_at.is_(None),
-                                 Message.not_before.is_not(None), Message.not_before <= now).limit(BATCH)
+                                 Message.not_before.is_not(None), Message.not_before <= now)
+        .order_by(Message.id).limit(BATCH * 10)
     ))
     if not ids:
         return 0
     session.execute(update(Message).where(Message.id.in_(ids)).values(not_before=None)
                     .execution_options(synchronize_session=False))
-    tasks.defer_many(session, "send_message", [(tenant, message_id) for message_id in ids])
+    # Batches, so a night's worth of messages waiting for the morning goes out at full speed.
+    tasks.defer_many(session, "send_messages", [(tenant, ids[start:start + BATCH_SIZE])
+                                                for start in range(0, len(ids), BATCH_SIZE)])
     session.commit()
     return len(ids)
 
@@ -105,7 +109,8 @@ def requeue_stale(session: Session, tenant: str, stale_after: timedelta = STALE_
         return 0
     session.execute(update(Message).where(Message.id.in_(ids)).values(updated_at=now)
                     .execution_options(synchronize_session=False))
-    tasks.defer_many(session, "send_message", [(tenant, message_id) for message_id in ids])
+    tasks.defer_many(session, "send_messages", [(tenant, ids[start:start + BATCH_SIZE])
+                                                for start in range(0, len(ids), BATCH_SIZE)])
     session.commit()
     logger.warning("tenant %s: %d queued messages were not taken in time; queued again", tenant, len(ids))
     return len(ids)
