@@ -57,16 +57,16 @@ WhatsApp read receipt and implies ``delivered``."""
 
 
 class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
-    """What a channel and its provider can do; the platform plans sends and reconciliation from it."""
+    """Capabilities of a channel and its provider; the platform plans sends and reconciliation from them."""
 
     kinds: frozenset[str]
     """Message kinds this channel sends, a subset of :data:`MESSAGE_KINDS`."""
 
     batch_size: int = 1
-    """Most messages :meth:`Channel.send_batch` takes in one call; 1 means no batch API."""
+    """Maximum messages :meth:`Channel.send_batch` takes in one call; 1 means no batch API."""
 
     max_rate: float | None = None
-    """Most messages per second one provider account accepts; ``None`` means no known limit.
+    """Maximum messages per second one provider account accepts; ``None`` means no known limit.
     A tenant's settings may set a lower rate (field ``max_rate`` of the settings struct)."""
 
     unicode: bool = True
@@ -76,7 +76,7 @@ class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
     """Whether the provider pushes delivery report callbacks that :meth:`Channel.parse_callback` reads."""
 
     status_query: bool = False
-    """Whether :meth:`Channel.query_status` asks the provider (used to reconcile ``uncertain`` messages
+    """Whether :meth:`Channel.query_status` queries the provider (used to reconcile ``uncertain`` messages
     and to poll for reports); ``False`` means messages of unknown outcome wait for a callback or staff."""
 
     idempotent_send: bool = False
@@ -120,7 +120,7 @@ class OutgoingMessage(msgspec.Struct, kw_only=True, frozen=True):
 
     template_params: dict[str, str] = {}
     """Named values (``utility``, ``document_number``, ``due_date``, ``service_label``...) for
-    provider-side templates (WhatsApp); never holds the customer's name or fiscal code."""
+    provider-side templates (WhatsApp); never contains the customer's name or fiscal code."""
 
     language: str = "it"
     """Language of the message (ISO 639-1), for provider templates."""
@@ -135,7 +135,7 @@ class OutgoingMessage(msgspec.Struct, kw_only=True, frozen=True):
     """Extra e-mail headers (``List-Unsubscribe``, ``List-Unsubscribe-Post``); ignored by other kinds."""
 
     callback_url: str = ""
-    """Where the provider should post delivery reports for this message, if it takes a per-message URL."""
+    """URL the provider posts this message's delivery reports to, for providers that take one per message."""
 
 
 class Attachment(msgspec.Struct, kw_only=True, frozen=True):
@@ -163,7 +163,7 @@ class SendResult(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class DeliveryReport(msgspec.Struct, kw_only=True, frozen=True):
-    """What a provider says about one message, from a callback or a status query."""
+    """A provider's status of one message, from a callback or a status query."""
 
     status: str
     """One of :data:`REPORT_STATUSES`."""
@@ -175,7 +175,7 @@ class DeliveryReport(msgspec.Struct, kw_only=True, frozen=True):
     """Our key, when the provider echoes it (Skebby ``order_id``, WhatsApp ``biz_opaque_callback_data``)."""
 
     at: datetime | None = None
-    """When the provider says the status was reached (aware UTC), if it says."""
+    """Time the provider reports the status was reached (aware UTC), if it reports one."""
 
     error: str | None = None
     """Provider error code and text for ``failed`` and ``rejected``, without personal data."""
@@ -209,12 +209,12 @@ class CallbackRequest:
 
 @dataclass(frozen=True, kw_only=True)
 class StatusQuery:
-    """What the platform knows of a message whose status it asks the provider."""
+    """The platform's data about a message whose status it requests from the provider."""
 
     idempotency_key: str
     to: str
     provider_message_id: str | None = None
-    """``None`` when the process died before storing the provider's answer."""
+    """``None`` when the process died before storing the provider's response."""
     sent_after: datetime | None = None
     """When the platform claimed the message for sending (aware UTC)."""
 
@@ -266,7 +266,7 @@ class Channel(ABC):
     """Version of the plugin itself, shown in the admin catalogue."""
 
     capabilities: ClassVar[Capabilities]
-    """What the channel can do; see :class:`Capabilities`."""
+    """The channel's capabilities; see :class:`Capabilities`."""
 
     contract_version: ClassVar[int] = CONTRACT_VERSION
     """Major contract version the plugin was written for. Set it explicitly in your plugin so that a
@@ -315,7 +315,7 @@ class Channel(ABC):
 
         Raises:
             ChannelUnavailable: a temporary failure (timeout, connection refused, HTTP 429 or 5xx,
-                SMTP 4xx, a malformed answer). The worker retries later with the same
+                SMTP 4xx, a malformed response). The worker retries later with the same
                 ``idempotency_key``; set ``retry_after`` when the provider said when.
             ChannelConfigError: the settings or context cannot work for any message.
         """
@@ -345,7 +345,7 @@ class Channel(ABC):
         callbacks that carry no status (inbound messages, other events).
 
         Raises:
-            ValueError: the body is malformed; the platform answers 400 and logs it.
+            ValueError: the body is malformed; the platform responds with 400 and logs it.
         """
         return []
 
@@ -360,7 +360,7 @@ class Channel(ABC):
     def query_status(self, query: StatusQuery) -> DeliveryReport | None:
         """Ask the provider for a message's status; ``None`` when this channel cannot ask.
 
-        Return a report with status ``'unknown'`` when the provider says it never took the
+        Return a report with status ``'unknown'`` when the provider reports it never took the
         message: only then does the platform send an ``uncertain`` message again.
 
         Raises:

@@ -49,7 +49,7 @@ BATCH_SIZE = 50
 
 
 def send_messages(rt: Runtime, tenant: str, message_ids: Sequence[int]) -> dict[str, int]:
-    """Send the messages of ``message_ids`` that nobody has sent; return the outcomes counted."""
+    """Send the messages of ``message_ids`` not sent yet; return how many ended in each outcome."""
     tenant_row = get_tenant(rt.db, tenant)
     config = tenant_config(tenant_row)
     outcomes: dict[str, int] = {}

@@ -4,7 +4,7 @@ One :func:`sweep` of a tenant:
 
 1. queues again the messages whose wait (quiet hours, fallback delay) is over;
 2. marks ``uncertain`` the messages claimed longer than :data:`CLAIM_TIMEOUT` ago and still
-   ``created`` (the worker died between the claim and the provider's answer);
+   ``created`` (the worker died between the claim and the provider's response);
 3. reconciles ``uncertain`` messages through the plugin's status query: a status from the
    provider is applied; ``unknown`` (the provider never took it) sends it again; a plugin that
    cannot ask leaves it ``uncertain`` for a callback or staff;
@@ -158,7 +158,7 @@ def expire_sms(session: Session) -> int:
 
 
 def _query(rt: Runtime, tenant: str, config: TenantConfig, session: Session, message: Message) -> str:
-    """Ask the message's plugin for its status and apply the answer; return what happened."""
+    """Query the message's status through its plugin and apply the report; return the outcome."""
     ticket = session.get_one(Ticket, message.ticket_id)
     try:
         channel = plugin_for_tenant(rt, tenant, config, message.plugin)
@@ -207,7 +207,7 @@ def reconcile(rt: Runtime, tenant: str, config: TenantConfig) -> int:
 
 
 def poll_reports(rt: Runtime, tenant: str, config: TenantConfig) -> int:
-    """Ask for the status of sent messages on channels that answer queries but push no reports."""
+    """Query the status of sent messages on channels with a status API but no pushed reports."""
     plugins = installed_channels().plugins
     polled = [plugin_id for plugin_id in config.enabled_channels
               if plugin_id in plugins and plugins[plugin_id].capabilities.status_query
