@@ -2,7 +2,7 @@
 
 - Connection refused, connect timeout, HTTP 5xx and 429: the provider did not take the message,
   so :class:`ChannelUnavailable` (429 with ``throttled`` and the ``Retry-After`` seconds).
-- Read timeout after the request went out, or a 2xx answer that does not parse: the provider
+- Read timeout after the request went out, or a 2xx response that does not parse: the provider
   may have taken it, so :class:`ChannelOutcomeUnknown`.
 """
 
@@ -47,8 +47,8 @@ class PooledClient:
             raise ChannelUnavailable(f"{provider}: cannot connect: {type(exc).__name__}") from exc
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
             if unknown_on_read_timeout:
-                raise ChannelOutcomeUnknown(f"{provider}: no answer after the request: {type(exc).__name__}") from exc
-            raise ChannelUnavailable(f"{provider}: no answer: {type(exc).__name__}") from exc
+                raise ChannelOutcomeUnknown(f"{provider}: no response after the request: {type(exc).__name__}") from exc
+            raise ChannelUnavailable(f"{provider}: no response: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise ChannelUnavailable(f"{provider}: request failed: {type(exc).__name__}") from exc
         if response.status_code == 429:
@@ -73,8 +73,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def json_or_unknown(provider: str, response: httpx.Response) -> Any:
-    """Return the JSON of a success answer, or raise :class:`ChannelOutcomeUnknown` when it is malformed."""
+    """Return the JSON of a success response, or raise :class:`ChannelOutcomeUnknown` when it is malformed."""
     try:
         return response.json()
     except ValueError as exc:
-        raise ChannelOutcomeUnknown(f"{provider}: HTTP {response.status_code} answer is not JSON") from exc
+        raise ChannelOutcomeUnknown(f"{provider}: HTTP {response.status_code} response is not JSON") from exc

@@ -2,7 +2,7 @@
 
 Protocol facts (``providers.md`` section 5a): authentication by ``login`` (``user_key;session_key``)
 or by an access token; ``POST sms`` with JSON; ``GET sms/{order_id}`` for the per-recipient status.
-We send our idempotency key as ``order_id``, so a message whose answer was lost is found again by
+We send our idempotency key as ``order_id``, so a message whose response was lost is found again by
 that key.
 
 Delivery reports come from **status polling** (the documented path): the channel declares
@@ -123,10 +123,10 @@ class SkebbyChannel(Channel):
             params={"username": self.settings.username, "password": self.settings.password},
         )
         if response.status_code != 200:
-            raise ChannelConfigError(f"skebby: login refused with HTTP {response.status_code}")
+            raise ChannelConfigError(f"skebby: login rejected with HTTP {response.status_code}")
         user_key, _, session_key = response.text.strip().partition(";")
         if not user_key or not session_key:
-            raise ChannelUnavailable("skebby: login answer is not 'user_key;session_key'")
+            raise ChannelUnavailable("skebby: login response is not 'user_key;session_key'")
         return user_key, session_key
 
     # --- sending ---
@@ -153,12 +153,12 @@ class SkebbyChannel(Channel):
         response = self.http.request("skebby", "POST", "sms", json=body, headers=self._auth_headers())
         if response.status_code == 401:
             self._session = None
-            raise ChannelUnavailable("skebby: HTTP 401, session expired or keys refused")
+            raise ChannelUnavailable("skebby: HTTP 401, session expired or keys rejected")
         if response.status_code >= 400:
             return SendResult(status="rejected", error=f"skebby HTTP {response.status_code}: {response.text[:120]}")
         answer = json_or_unknown("skebby", response)
         if not isinstance(answer, dict) or answer.get("result") != "OK":
-            raise ChannelOutcomeUnknown("skebby: the answer has no result OK")
+            raise ChannelOutcomeUnknown("skebby: the response has no result OK")
         return SendResult(status="sent", provider_message_id=str(answer.get("order_id") or message.idempotency_key))
 
     # --- reports ---
@@ -171,13 +171,13 @@ class SkebbyChannel(Channel):
         if response.status_code == 404:
             return DeliveryReport(status="unknown", idempotency_key=query.idempotency_key)
         if response.status_code >= 400:
-            raise ChannelUnavailable(f"skebby: status query refused with HTTP {response.status_code}")
+            raise ChannelUnavailable(f"skebby: status query rejected with HTTP {response.status_code}")
         try:
             answer = response.json()
             recipient = answer["recipients"][0]
             provider_status = str(recipient["status"])
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise ChannelUnavailable("skebby: malformed status answer") from exc
+            raise ChannelUnavailable("skebby: malformed status response") from exc
         return _report(order_id, provider_status, recipient.get("delivery_date"))
 
     def verify_callback(self, request: CallbackRequest) -> bool:

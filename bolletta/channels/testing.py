@@ -63,7 +63,7 @@ class MemoryStore:
 
 
 def make_message(kind: str, to: str, *, key: str = "conformance-1", **changes: Any) -> OutgoingMessage:
-    """An :class:`OutgoingMessage` of ``kind`` with plausible texts and no personal data."""
+    """Build an :class:`OutgoingMessage` of ``kind`` with plausible texts and no personal data."""
     values: dict[str, Any] = {
         "kind": kind, "to": to, "idempotency_key": key,
         "text": "ACME Energia: la bolletta luce n. 2026/1 scade il 31/12/2026. https://b.example/t/AbCdEfGhIjKlMnOpQrStUv",
@@ -87,7 +87,7 @@ class ChannelConformance:
         raise NotImplementedError("set the settings your plugin needs to reach its fake provider")
 
     def recipient(self, kind: str) -> str:
-        """An address of ``kind`` your fake accepts."""
+        """Return an address of ``kind`` your fake accepts."""
         return "cliente@example.org" if kind == "email" else "+393330000001"
 
     def signed_callback(self, report_for: SendResult) -> CallbackRequest | None:
@@ -95,7 +95,7 @@ class ChannelConformance:
         return None
 
     def make_channel(self) -> Channel:
-        """An instance of the plugin with :meth:`settings` and an in-memory store."""
+        """Create an instance of the plugin with :meth:`settings` and an in-memory store."""
         settings = self.plugin_class.settings_from_dict(self.settings())
         context = ChannelContext(tenant_slug="conformance", store=MemoryStore(),
                                  callback_url="https://platform.example/hooks/channels/x/conformance")

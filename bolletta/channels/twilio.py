@@ -96,7 +96,7 @@ class TwilioChannel(Channel):
         return f"/2010-04-01/Accounts/{self.settings.account_sid}/Messages"
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        """Create the message; Twilio answers 201 with its ``sid`` and status ``queued``."""
+        """Create the message; Twilio responds 201 with its ``sid`` and status ``queued``."""
         if message.kind != "sms":
             return SendResult(status="rejected", error=f"channel 'twilio' cannot send {message.kind!r}")
         sender = message.sender or self.settings.from_number
@@ -114,7 +114,7 @@ class TwilioChannel(Channel):
             form["ValidityPeriod"] = str(self.settings.validity_period_seconds)
         response = self.http.request("twilio", "POST", f"{self._messages_path()}.json", data=form)
         if response.status_code == 401:
-            raise ChannelUnavailable("twilio: HTTP 401, credentials refused")
+            raise ChannelUnavailable("twilio: HTTP 401, credentials rejected")
         if response.status_code >= 400:
             code = ""
             with contextlib.suppress(ValueError):
@@ -123,7 +123,7 @@ class TwilioChannel(Channel):
         answer = json_or_unknown("twilio", response)
         sid = answer.get("sid") if isinstance(answer, dict) else None
         if not sid:
-            raise ChannelOutcomeUnknown("twilio: the answer has no sid")
+            raise ChannelOutcomeUnknown("twilio: the response has no sid")
         return SendResult(status="sent", provider_message_id=str(sid))
 
     def query_status(self, query: StatusQuery) -> DeliveryReport | None:
@@ -135,12 +135,12 @@ class TwilioChannel(Channel):
         if response.status_code == 404:
             return DeliveryReport(status="unknown", provider_message_id=query.provider_message_id)
         if response.status_code >= 400:
-            raise ChannelUnavailable(f"twilio: status query refused with HTTP {response.status_code}")
+            raise ChannelUnavailable(f"twilio: status query rejected with HTTP {response.status_code}")
         try:
             answer = response.json()
             provider_status = str(answer["status"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise ChannelUnavailable("twilio: malformed status answer") from exc
+            raise ChannelUnavailable("twilio: malformed status response") from exc
         return _report(query.provider_message_id, None, provider_status, answer.get("error_code"),
                        _parse_date(answer.get("date_updated")))
 

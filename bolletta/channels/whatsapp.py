@@ -124,13 +124,13 @@ class WhatsappChannel(Channel):
         }
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        """Post the template message; the answer holds the ``wamid``."""
+        """Post the template message; the response contains the ``wamid``."""
         if message.kind != "whatsapp":
             return SendResult(status="rejected", error=f"channel 'whatsapp' cannot send {message.kind!r}")
         path = f"/{self.settings.api_version}/{self.settings.phone_number_id}/messages"
         response = self.http.request("whatsapp", "POST", path, json=self.template_payload(message))
         if response.status_code == 401:
-            raise ChannelUnavailable("whatsapp: HTTP 401, access token refused")
+            raise ChannelUnavailable("whatsapp: HTTP 401, access token rejected")
         if response.status_code >= 400:
             code = ""
             with contextlib.suppress(ValueError, KeyError, TypeError):
@@ -138,7 +138,7 @@ class WhatsappChannel(Channel):
             return SendResult(status="rejected", error=f"whatsapp HTTP {response.status_code} code {code}".strip())
         wamid = message_id_from_answer(json_or_unknown("whatsapp", response))
         if not wamid:
-            raise ChannelOutcomeUnknown("whatsapp: the answer has no message id")
+            raise ChannelOutcomeUnknown("whatsapp: the response has no message id")
         return SendResult(status="sent", provider_message_id=wamid)
 
     def verify_callback(self, request: CallbackRequest) -> bool:
@@ -190,7 +190,7 @@ def _report(status: Mapping[str, Any]) -> DeliveryReport:
 
 
 def message_id_from_answer(answer: Any) -> str | None:
-    """Return the ``wamid`` from a send answer (``messages[0].id``; shape [NOT FOUND] beyond that)."""
+    """Return the ``wamid`` from a send response (``messages[0].id``; shape [NOT FOUND] beyond that)."""
     try:
         return str(answer["messages"][0]["id"]) or None
     except (KeyError, IndexError, TypeError):

@@ -47,7 +47,7 @@ class Progress:
     """When the remaining messages will be handed over at the current rate; ``None`` when idle."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The progress as JSON-ready values."""
+        """Return the progress as JSON-ready values."""
         values = asdict(self)
         values["estimated_end"] = self.estimated_end.isoformat() if self.estimated_end else None
         return values

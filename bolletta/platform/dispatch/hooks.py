@@ -1,6 +1,6 @@
 """Delivery report callbacks: ``/hooks/channels/<plugin>/<tenant>``, verified by the plugin.
 
-``GET`` answers a provider's subscription handshake (WhatsApp); ``POST`` carries reports. A
+``GET`` completes a provider's subscription handshake (WhatsApp); ``POST`` carries reports. A
 callback whose signature does not verify gets 403 and changes nothing; a verified one gets 200
 even when its reports change nothing (duplicates, late or out-of-order reports), so the provider
 stops retrying.
@@ -51,7 +51,7 @@ async def _callback_request(request: Request[Any, Any, Any]) -> CallbackRequest:
 async def channel_handshake(
     request: Request[Any, Any, Any], plugin: FromPath[str], slug: FromPath[str]
 ) -> Response[str]:
-    """Answer the provider's subscription check, or 403 when the plugin refuses it."""
+    """Complete the provider's subscription check, or respond 403 when the plugin rejects it."""
     channel = await _channel(slug, plugin)
     answer = channel.answer_handshake(await _callback_request(request))
     if answer is None:
@@ -68,7 +68,7 @@ async def channel_callback(
     channel = await _channel(slug, plugin)
     callback = await _callback_request(request)
     if not channel.verify_callback(callback):
-        logger.warning("tenant %s: %s callback with a bad signature refused", slug, plugin)
+        logger.warning("tenant %s: %s callback with an invalid signature rejected", slug, plugin)
         return Response(content="bad signature", status_code=403, media_type="text/plain")
     try:
         reports = channel.parse_callback(callback)

@@ -1,4 +1,4 @@
-"""Applying delivery reports (callbacks and status answers) to messages, never backwards.
+"""Applying delivery reports (callbacks and status query results) to messages, never backwards.
 
 A message's status only moves forward: ``created``/``uncertain`` → ``sent`` → ``timeout`` →
 ``delivered``/``failed``/``rejected``. The first final status wins, so a duplicate report, a late
@@ -89,7 +89,7 @@ def apply_report(session: Session, message: Message, report: DeliveryReport) -> 
 
 
 def timeout_after(hours: int = 48) -> datetime:
-    """The ``sent_at`` before which an SMS without a report becomes ``timeout``."""
+    """Return the ``sent_at`` before which an SMS without a report becomes ``timeout``."""
     from datetime import timedelta
 
     return clock.now() - timedelta(hours=hours)

@@ -6,7 +6,7 @@ viewed), the job paused, or the tenant's quiet hours (the message then waits wit
 and the sweeper queues it again). It then claims the message (``claimed_at`` set where it was
 empty and the status is ``created``), and stores the new token's HMAC in the same transaction;
 only the claimer sends. A crash after the claim leaves a message whose outcome is unknown: the
-sweeper marks it ``uncertain`` and asks the provider, it never sends again blindly.
+sweeper marks it ``uncertain`` and queries the provider, and never sends it again blindly.
 """
 
 from __future__ import annotations

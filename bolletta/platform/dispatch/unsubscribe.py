@@ -34,19 +34,19 @@ def _fernet(runtime: Runtime, tenant: str) -> Fernet:
 
 
 def unsubscribe_url(runtime: Runtime, tenant: str, address: str) -> str:
-    """The one-click unsubscribe URL of ``address`` for ``tenant``."""
+    """Return the one-click unsubscribe URL of ``address`` for ``tenant``."""
     token = _fernet(runtime, tenant).encrypt(address.encode()).decode()
     return f"{runtime.settings.public_base_url.rstrip('/')}/hooks/unsubscribe/{tenant}/{token}"
 
 
 def unsubscribe_headers(runtime: Runtime, tenant: str, address: str) -> dict[str, str]:
-    """The two headers of a customer e-mail to ``address``."""
+    """Return the two headers of a customer e-mail to ``address``."""
     return {"List-Unsubscribe": f"<{unsubscribe_url(runtime, tenant, address)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def address_of(runtime: Runtime, tenant: str, token: str) -> str | None:
-    """The address a token stands for, or ``None`` when it was not made for this tenant."""
+    """Return the address a token stands for, or ``None`` when it was not made for this tenant."""
     try:
         return _fernet(runtime, tenant).decrypt(token.encode()).decode()
     except (InvalidToken, ValueError):

@@ -35,7 +35,7 @@ MAX_EXTENSION_DAYS = 90
 
 @dataclass(frozen=True)
 class ResendOutcome:
-    """What a re-send created."""
+    """The ticket and message a re-send created."""
 
     ticket_id: int
     """The ticket the new message belongs to: the same one, or a new one for another contact."""
