@@ -123,7 +123,10 @@ def plugin_for_tenant(rt: Runtime, tenant: str, config: TenantConfig, plugin_id:
     raw = dict(config.channel_settings.get(plugin_id, {}))
     if plugin_id == "smtp":
         raw = _smtp_defaults(rt, config) | raw
-    cache_key = (tenant, plugin_id, repr(sorted(raw.items())), id(plugin_class), tuple(_test_extras.items()))
+    # The runtime is part of the key: an instance holds a store bound to one runtime's database.
+    runtime_key = (id(rt), rt.settings.data_dir, rt.settings.database_url, rt.settings.public_base_url)
+    cache_key = (runtime_key, tenant, plugin_id, repr(sorted(raw.items())), id(plugin_class),
+                 tuple(_test_extras.items()))
     with _instances_lock:
         cached = _instances.get(cache_key)
     if cached is not None:
