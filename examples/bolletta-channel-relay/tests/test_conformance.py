@@ -9,11 +9,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from bolletta_channel_relay.channel import RelayChannel
 
 from bolletta.channels.base import CallbackRequest, SendResult
 from bolletta.channels.testing import ChannelConformance
 from bolletta.platform.plugins import clear_plugin_cache, load_plugins
-from bolletta_channel_relay.channel import RelayChannel
 
 from .fake_relay import FakeRelay
 
