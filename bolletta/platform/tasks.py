@@ -55,40 +55,43 @@ RELAY_BATCH = 500
 def relay(db: Any, tenant: str) -> int:
     """Send the tenant's unsent outbox rows to the broker; return how many were sent.
 
-    Rows are taken ``RELAY_BATCH`` at a time, locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two
-    relays never take the same row), enqueued, then stamped together. When the broker fails, the
-    rows already enqueued are stamped and the rest wait for the next relay.
+    Rows are taken ``RELAY_BATCH`` at a time and claimed by stamping ``sent_at`` in the same
+    transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock serialises relays), so
+    two relays never send the same row. When the broker fails, the rows not yet sent are unstamped
+    and wait for the next relay.
     """
     sent = 0
     broker = dramatiq.get_broker()
     while True:
         with db.tenant_session(tenant) as session:
-            rows = session.scalars(
-                select(OutboxTask).where(OutboxTask.sent_at.is_(None)).order_by(OutboxTask.id)
+            candidates = list(session.scalars(
+                select(OutboxTask.id).where(OutboxTask.sent_at.is_(None)).order_by(OutboxTask.id)
                 .limit(RELAY_BATCH).with_for_update(skip_locked=True)
-            ).all()
-            if not rows:
+            ))
+            if not candidates:
                 return sent
-            enqueued: list[int] = []
-            failed = False
-            for row in rows:
+            claimed = set(session.scalars(
+                update(OutboxTask).where(OutboxTask.id.in_(candidates), OutboxTask.sent_at.is_(None))
+                .values(sent_at=clock.now()).returning(OutboxTask.id)
+            ))
+            rows = session.scalars(
+                select(OutboxTask).where(OutboxTask.id.in_(claimed)).order_by(OutboxTask.id)
+            ).all()
+            unsent: list[int] = []
+            for index, row in enumerate(rows):
                 try:
                     actor = broker.get_actor(row.actor)
                     # The keyword is OUTBOX_OPTION, spelled out because message options are keyword arguments.
                     broker.enqueue(actor.message_with_options(args=tuple(row.args), outbox_row=[tenant, row.id]))
                 except Exception:
                     logger.exception("task outbox: sending %s (row %d) of tenant %s failed", row.actor, row.id, tenant)
-                    failed = True
+                    unsent = [later.id for later in rows[index:]]
                     break
-                enqueued.append(row.id)
-            if enqueued:
-                session.execute(
-                    update(OutboxTask).where(OutboxTask.id.in_(enqueued), OutboxTask.sent_at.is_(None))
-                    .values(sent_at=clock.now())
-                )
+                sent += 1
+            if unsent:
+                session.execute(update(OutboxTask).where(OutboxTask.id.in_(unsent)).values(sent_at=None))
             session.commit()
-            sent += len(enqueued)
-            if failed or len(rows) < RELAY_BATCH:
+            if unsent or len(candidates) < RELAY_BATCH:
                 return sent
 
 
