@@ -31,11 +31,10 @@ from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import ratelimit, rules, suppression
 from bolletta.platform.dispatch.attachments import bill_attachments
 from bolletta.platform.dispatch.channels import plugin_for_tenant
-from bolletta.platform.dispatch.rendering import SERVICE_LABELS, render_message
+from bolletta.platform.dispatch.rendering import SERVICE_LABELS, day, render_message
 from bolletta.platform.dispatch.sending import NOT_SENT, finish_dispatch_if_done
 from bolletta.platform.dispatch.unsubscribe import unsubscribe_headers
 from bolletta.platform.errors import ConfigurationError
-from bolletta.platform.i18n import formatting
 from bolletta.platform.jobs import states
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.tickets.links import ticket_link
@@ -178,7 +177,7 @@ def _send_one(rt: Runtime, tenant: str, utility: str, config: Any, message: Mess
         attachments=bill_attachments(rt, config, ticket, bill),
         template_params={"utility": config.branding.display_name or utility,
                          "service_label": SERVICE_LABELS.get(bill.service, bill.service),
-                         "document_number": bill.document_number, "due_date": formatting.day(bill.due_date)},
+                         "document_number": bill.document_number, "due_date": day(bill.due_date)},
     )
     values: dict[str, Any] = {"mid": message.id, "sms_encoding": None, "sms_parts": None}
     if ticket.channel == "sms":

@@ -24,10 +24,9 @@ from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import ratelimit, rules, suppression
 from bolletta.platform.dispatch.attachments import bill_attachments
 from bolletta.platform.dispatch.channels import plugin_for_tenant
-from bolletta.platform.dispatch.rendering import SERVICE_LABELS, render_message
+from bolletta.platform.dispatch.rendering import SERVICE_LABELS, day, render_message
 from bolletta.platform.dispatch.unsubscribe import unsubscribe_headers
 from bolletta.platform.errors import ConfigurationError, InvalidTransition
-from bolletta.platform.i18n import formatting
 from bolletta.platform.jobs import states
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.tickets.links import ticket_link
@@ -80,7 +79,7 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
                 "utility": config.branding.display_name or tenant_row.name,
                 "service_label": SERVICE_LABELS.get(bill.service, bill.service),
                 "document_number": bill.document_number,
-                "due_date": formatting.day(bill.due_date),
+                "due_date": day(bill.due_date),
             },
         )
         extra: dict[str, object] = {}
