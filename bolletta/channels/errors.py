@@ -3,6 +3,8 @@
 - ``ChannelError``: base of every error a channel raises on purpose.
   - ``ChannelUnavailable``: the provider could not be reached or returned a temporary failure, so
     the worker retries the send later.
+  - ``ChannelOutcomeUnknown``: the provider may have taken the message but its answer was lost,
+    so the platform reconciles instead of retrying.
   - ``ChannelConfigError``: the channel's settings or context cannot work, so retrying without a
     configuration change is pointless.
 
@@ -21,6 +23,19 @@ class ChannelError(BollettaError):
 
 class ChannelUnavailable(ChannelError):
     """Raised when the provider is unreachable, timed out or returned a temporary failure."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, throttled: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        """Seconds the provider asked us to wait (``Retry-After``), if it said."""
+        self.throttled = throttled
+        """True for HTTP 429: the account's rate was exceeded, so the sender slows down."""
+
+
+class ChannelOutcomeUnknown(ChannelError):
+    """Raised when the request may have reached the provider but its answer was lost or unreadable
+    (a read timeout, a malformed success answer). The platform marks the message ``uncertain`` and
+    reconciles it through :meth:`~bolletta.channels.base.Channel.query_status`; it never re-sends blindly."""
 
 
 class ChannelConfigError(ChannelError):

@@ -11,7 +11,16 @@ from typing import ClassVar
 
 import msgspec
 
-from bolletta.channels.base import CONTRACT_VERSION, Channel, OutgoingMessage, SendResult
+from bolletta.channels.base import (
+    CONTRACT_VERSION,
+    Capabilities,
+    Channel,
+    DeliveryReport,
+    MessageStore,
+    OutgoingMessage,
+    SendResult,
+    StatusQuery,
+)
 from bolletta.channels.errors import ChannelConfigError
 
 logger = logging.getLogger(__name__)
@@ -27,7 +36,9 @@ class OutboxChannel(Channel):
     id: ClassVar[str] = "outbox"
     name: ClassVar[str] = "Outbox (messages kept, not sent)"
     version: ClassVar[str] = "1.0.0"
-    kinds: ClassVar[frozenset[str]] = frozenset({"sms", "whatsapp", "email"})
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        kinds=frozenset({"sms", "whatsapp", "email"}), batch_size=100, status_query=True, idempotent_send=True
+    )
     contract_version: ClassVar[int] = CONTRACT_VERSION
     Settings: ClassVar[type[msgspec.Struct]] = OutboxSettings
 
@@ -37,12 +48,7 @@ class OutboxChannel(Channel):
         Raises:
             ChannelConfigError: the context has no message store.
         """
-        store = self.context.store
-        if store is None:
-            raise ChannelConfigError(
-                f"channel 'outbox' for tenant {self.context.tenant_slug!r} has no message store; "
-                "pass ChannelContext(store=...) when creating it"
-            )
+        store = self._store()
         stored_id = store.save(message, self.id)
         logger.info(
             "outbox stored message tenant=%s kind=%s stored_id=%s",
@@ -51,3 +57,19 @@ class OutboxChannel(Channel):
             stored_id,
         )
         return SendResult(status="delivered", provider_message_id=stored_id)
+
+    def query_status(self, query: StatusQuery) -> DeliveryReport:
+        """Return ``delivered`` when the store holds the message, ``unknown`` when it does not."""
+        stored_id = self._store().find(query.idempotency_key)
+        if stored_id is None:
+            return DeliveryReport(status="unknown", idempotency_key=query.idempotency_key)
+        return DeliveryReport(status="delivered", provider_message_id=stored_id, idempotency_key=query.idempotency_key)
+
+    def _store(self) -> MessageStore:
+        store = self.context.store
+        if store is None:
+            raise ChannelConfigError(
+                f"channel 'outbox' for tenant {self.context.tenant_slug!r} has no message store; "
+                "pass ChannelContext(store=...) when creating it"
+            )
+        return store

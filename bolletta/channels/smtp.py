@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 import msgspec
 
-from bolletta.channels.base import CONTRACT_VERSION, Channel, OutgoingMessage, SendResult
+from bolletta.channels.base import CONTRACT_VERSION, Capabilities, Channel, OutgoingMessage, SendResult
 from bolletta.channels.errors import ChannelUnavailable
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,15 @@ class SmtpSettings(msgspec.Struct, kw_only=True, frozen=True):
     ca_file: str = ""
     """Path of a PEM CA bundle used to verify the server certificate; empty means the system store."""
 
+    dkim_domain: str = ""
+    """Domain of the DKIM signature (``d=``); empty means messages are not signed."""
+
+    dkim_selector: str = ""
+    """DKIM selector (``s=``): the key is published at ``<selector>._domainkey.<domain>``."""
+
+    dkim_private_key: str = ""
+    """PEM private key (RSA 2048 recommended, or Ed25519) that signs the messages (secret)."""
+
 
 class SmtpChannel(Channel):
     """Channel that hands e-mail messages to an SMTP server as multipart text and HTML."""
@@ -62,10 +71,10 @@ class SmtpChannel(Channel):
     id: ClassVar[str] = "smtp"
     name: ClassVar[str] = "E-mail (SMTP)"
     version: ClassVar[str] = "1.0.0"
-    kinds: ClassVar[frozenset[str]] = frozenset({"email"})
+    capabilities: ClassVar[Capabilities] = Capabilities(kinds=frozenset({"email"}))
     contract_version: ClassVar[int] = CONTRACT_VERSION
     Settings: ClassVar[type[msgspec.Struct]] = SmtpSettings
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"password", "dkim_private_key"})
 
     settings: SmtpSettings
 
@@ -87,7 +96,7 @@ class SmtpChannel(Channel):
         email_message = self.compose(message)
         message_id = str(email_message["Message-ID"])
         try:
-            self._deliver(email_message, message.to)
+            self._deliver(self.sign(email_message), message.to)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             return self._result_for_error_reply(code, text, "recipient rejected")
@@ -128,12 +137,48 @@ class SmtpChannel(Channel):
         email_message["Date"] = formatdate(usegmt=True)
         email_message["Message-ID"] = message_id_for(message.idempotency_key, from_address)
 
+        for name, value in message.headers.items():
+            # Header values come from the platform (List-Unsubscribe); a line break would inject headers.
+            if "\n" in value or "\r" in value:
+                raise ValueError(f"header {name!r} contains a line break")
+            email_message[name] = value
+
         email_message.set_content(message.text)
         if message.html is not None:
             email_message.add_alternative(message.html, subtype="html")
+            if message.inline_images:
+                html_part = email_message.get_payload()[-1]  # type: ignore[index]
+                assert isinstance(html_part, EmailMessage)
+                for image in message.inline_images:
+                    maintype, _, subtype = image.content_type.partition("/")
+                    html_part.add_related(image.data, maintype=maintype, subtype=subtype,
+                                          cid=f"<{image.content_id}>", filename=image.filename)
+        for attachment in message.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            email_message.add_attachment(attachment.data, maintype=maintype, subtype=subtype,
+                                         filename=attachment.filename)
         return email_message
 
-    def _deliver(self, email_message: EmailMessage, recipient: str) -> None:
+    def sign(self, email_message: EmailMessage) -> bytes:
+        """Return the message as bytes, with a ``DKIM-Signature`` when the settings hold a key.
+
+        The signature covers ``From``, ``To``, ``Subject``, ``Date``, ``Message-ID``, ``Reply-To`` and
+        the ``List-Unsubscribe`` headers, so receivers honour one-click unsubscribe (RFC 8058).
+        """
+        data = email_message.as_bytes(policy=email_message.policy.clone(linesep="\r\n"))
+        settings = self.settings
+        if not (settings.dkim_domain and settings.dkim_selector and settings.dkim_private_key):
+            return data
+        import dkim
+
+        headers = [b"from", b"to", b"subject", b"date", b"message-id", b"reply-to", b"mime-version",
+                   b"content-type", b"list-unsubscribe", b"list-unsubscribe-post"]
+        present = [name for name in headers if email_message[name.decode()] is not None]
+        signature = dkim.sign(data, settings.dkim_selector.encode(), settings.dkim_domain.encode(),
+                              settings.dkim_private_key.encode(), include_headers=present)
+        return bytes(signature) + data
+
+    def _deliver(self, data: bytes, recipient: str) -> None:
         settings = self.settings
         # Building a TLS context loads the CA bundle (a noticeable cost per message), so only when used.
         tls_context = None
@@ -153,7 +198,7 @@ class SmtpChannel(Channel):
             if settings.username:
                 client.login(settings.username, settings.password)
             envelope_from = parseaddr(settings.from_address)[1]
-            client.send_message(email_message, from_addr=envelope_from, to_addrs=[recipient])
+            client.sendmail(envelope_from, [recipient], data)
 
     def _result_for_error_reply(self, code: int, text: bytes | str, stage: str) -> SendResult:
         """Turn an SMTP error reply into a rejection (5xx) or raise for a temporary failure."""

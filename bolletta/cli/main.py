@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from bolletta.cli.payments import payments
+from bolletta.cli.plugins import plugins
 from bolletta.cli.sftp import sftp
 from bolletta.cli.startup import LONG_RUNNING_COMMANDS, log_configuration
 from bolletta.cli.voices import voices
@@ -450,6 +451,7 @@ main.add_command(sftp)
 main.add_command(payments)
 main.add_command(webhook)
 main.add_command(voices)
+main.add_command(plugins)
 
 
 def run() -> None:

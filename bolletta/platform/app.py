@@ -13,6 +13,9 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from bolletta.platform.api.routes import api_router
+from bolletta.platform.dispatch.hooks import channel_callback, channel_handshake
+from bolletta.platform.dispatch.routes import dispatch_progress, pause_dispatch, resume_dispatch
+from bolletta.platform.dispatch.unsubscribe import one_click_unsubscribe
 from bolletta.platform.health import health_live, health_ready
 from bolletta.platform.metrics import HTTP_METRICS, MetricsController, register_collector
 from bolletta.platform.office import report as office_report
@@ -77,6 +80,8 @@ def create_litestar(rt: Runtime) -> Litestar:
             portal.bill_calendar_link, portal.request_new_link, portal.bill_speech, portal.bill_speech_browser,
             sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme, tenant_font,
             gateway_notification, payment_return, payment_cancel, payment_form,
+            channel_callback, channel_handshake,
+            dispatch_progress, pause_dispatch, resume_dispatch, one_click_unsubscribe,
             office.login_page, office.login_submit, office.logout, office.job_detail,
             office.approve_job, office.reject_job, office.start_job,
             office_report.job_report_csv,

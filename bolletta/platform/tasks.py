@@ -48,33 +48,51 @@ def defer_many(session: Session, actor_name: str, args_list: Sequence[Sequence[A
     session.info[_PENDING_KEY] = True
 
 
+RELAY_BATCH = 500
+"""Outbox rows relayed per transaction."""
+
+
 def relay(db: Any, tenant: str) -> int:
-    """Send the tenant's unsent outbox rows to the broker; return how many were sent."""
+    """Send the tenant's unsent outbox rows to the broker; return how many were sent.
+
+    Rows are taken ``RELAY_BATCH`` at a time and claimed by stamping ``sent_at`` in the same
+    transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock serialises relays), so
+    two relays never send the same row. When the broker fails, the rows not yet sent are unstamped
+    and wait for the next relay.
+    """
     sent = 0
     broker = dramatiq.get_broker()
-    with db.tenant_session(tenant) as session:
-        rows = session.scalars(
-            select(OutboxTask).where(OutboxTask.sent_at.is_(None)).order_by(OutboxTask.id)
-        ).all()
-        for row in rows:
-            claimed = session.execute(
-                update(OutboxTask)
-                .where(OutboxTask.id == row.id, OutboxTask.sent_at.is_(None))
-                .values(sent_at=clock.now())
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                continue
-            try:
-                actor = broker.get_actor(row.actor)
-                # The keyword is OUTBOX_OPTION, spelled out because message options are keyword arguments.
-                broker.enqueue(actor.message_with_options(args=tuple(row.args), outbox_row=[tenant, row.id]))
-            except Exception:
-                logger.exception("task outbox: sending %s (row %d) of tenant %s failed", row.actor, row.id, tenant)
-                session.rollback()
+    while True:
+        with db.tenant_session(tenant) as session:
+            candidates = list(session.scalars(
+                select(OutboxTask.id).where(OutboxTask.sent_at.is_(None)).order_by(OutboxTask.id)
+                .limit(RELAY_BATCH).with_for_update(skip_locked=True)
+            ))
+            if not candidates:
                 return sent
+            claimed = set(session.scalars(
+                update(OutboxTask).where(OutboxTask.id.in_(candidates), OutboxTask.sent_at.is_(None))
+                .values(sent_at=clock.now()).returning(OutboxTask.id)
+            ))
+            rows = session.scalars(
+                select(OutboxTask).where(OutboxTask.id.in_(claimed)).order_by(OutboxTask.id)
+            ).all()
+            unsent: list[int] = []
+            for index, row in enumerate(rows):
+                try:
+                    actor = broker.get_actor(row.actor)
+                    # The keyword is OUTBOX_OPTION, spelled out because message options are keyword arguments.
+                    broker.enqueue(actor.message_with_options(args=tuple(row.args), outbox_row=[tenant, row.id]))
+                except Exception:
+                    logger.exception("task outbox: sending %s (row %d) of tenant %s failed", row.actor, row.id, tenant)
+                    unsent = [later.id for later in rows[index:]]
+                    break
+                sent += 1
+            if unsent:
+                session.execute(update(OutboxTask).where(OutboxTask.id.in_(unsent)).values(sent_at=None))
             session.commit()
-            sent += 1
-    return sent
+            if unsent or len(candidates) < RELAY_BATCH:
+                return sent
 
 
 @event.listens_for(Session, "after_commit")
@@ -160,10 +178,14 @@ class Processing:
 
     worker: Worker | None
     relay_loop: RelayLoop
+    sweeper: Any = None
+    """The dispatch sweeper loop (quiet hours, reconciliation, timeouts, fallbacks)."""
 
     def stop(self) -> None:
         """Stop relaying, then let the worker finish or requeue its messages."""
         self.relay_loop.stop()
+        if self.sweeper is not None:
+            self.sweeper.stop()
         if self.worker is not None:
             self.worker.stop()
 
@@ -186,4 +208,9 @@ def start_processing(
     relay_all(db)
     loop = RelayLoop(db)
     loop.start()
-    return Processing(worker=worker, relay_loop=loop)
+    from bolletta.platform import runtime
+    from bolletta.platform.dispatch.sweeper import SweeperLoop
+
+    sweeper = SweeperLoop(runtime.current())
+    sweeper.start()
+    return Processing(worker=worker, relay_loop=loop, sweeper=sweeper)

@@ -94,6 +94,18 @@ class SftpPollSettings(msgspec.Struct, kw_only=True):
     """Minutes between two polls by the scheduler; 0 polls only on demand (``bolletta sftp poll``)."""
 
 
+class QuietHours(msgspec.Struct, kw_only=True):
+    """Hours in which messages of some kinds wait instead of going out (spec section 2, point 8)."""
+
+    start: str = "21:00"
+    """Local time the quiet period starts (``HH:MM``)."""
+    end: str = "08:00"
+    """Local time it ends; earlier than ``start`` means it runs over midnight."""
+    timezone: str = "Europe/Rome"
+    kinds: list[str] = msgspec.field(default_factory=lambda: ["sms", "whatsapp"])
+    """Message kinds that wait; e-mail goes any time by default."""
+
+
 class TenantConfig(msgspec.Struct, kw_only=True):
     """Everything a tenant can set, with the defaults a new tenant starts from."""
 
@@ -115,6 +127,19 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Channel kind to the plugin id that sends it; a kind not listed is not sent."""
     channel_settings: dict[str, dict[str, object]] = {}
     """Plugin id to its settings (the plugin's ``Settings`` struct as a mapping)."""
+    enabled_channels: list[str] = msgspec.field(default_factory=lambda: ["smtp", "outbox"])
+    """Channel plugin ids a platform admin enabled for this tenant; any other plugin stays off."""
+    channel_mode: str = "all"
+    """``all``: one message per known contact; ``priority``: the first contact in
+    ``channel_priority`` order, then the next one as a fallback when it is refused or fails."""
+    channel_priority: list[str] = msgspec.field(default_factory=lambda: ["whatsapp", "sms", "email"])
+    fallback_delay_minutes: int = 60
+    """Minutes after a refusal or failure before the next channel is tried (``priority`` mode, and
+    for suppressed contacts in either mode)."""
+    quiet_hours: QuietHours = msgspec.field(default_factory=QuietHours)
+    bills_by_email: str = "off"
+    """Bills by e-mail ("Boll. x email") for customers who chose it: ``off``, ``attach`` (PDF
+    attached) or ``link`` (the personal link only)."""
     enabled_gateways: list[str] = msgspec.field(default_factory=lambda: ["sandbox"])
     gateway_settings: dict[str, dict[str, object]] = {}
     """Plugin id to its settings; secret fields are encrypted (save them with

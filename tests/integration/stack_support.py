@@ -33,7 +33,7 @@ from bolletta.platform.mail.catcher import CaughtMail
 from bolletta.platform.settings import Settings, load_settings
 from bolletta.platform.stack import EmbeddedStack, start_stack
 from bolletta.tenants import accounts
-from bolletta.tenants.config import TenantConfig, TestRecipient
+from bolletta.tenants.config import QuietHours, TenantConfig, TestRecipient
 from bolletta.tenants.registry import create_tenant
 
 LINK_PATTERN = re.compile(r"https?://\S+/c/([a-z0-9_]+)/t/([0-9A-Za-z]{22})")
@@ -107,6 +107,8 @@ def tenant_config(slug: str, **changes: object) -> TenantConfig:
         email_sender=f"Bollette {slug} <bollette@{slug}.example>",
         sms_sender="Bollette",
         may_start_dispatch=True,
+        # Messages must go out at any hour of a demo or test run; quiet-hour tests set their own.
+        quiet_hours=QuietHours(kinds=[]),
     )
     return msgspec.structs.replace(config, **changes)
 

@@ -11,7 +11,7 @@ from bolletta.platform.demo.flow import SELLER_VAT_NUMBER
 from bolletta.platform.passwords import hash_password
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants import accounts
-from bolletta.tenants.config import Branding, PortalSettings, TenantConfig, TestRecipient
+from bolletta.tenants.config import Branding, PortalSettings, QuietHours, TenantConfig, TestRecipient
 from bolletta.tenants.registry import create_tenant
 
 DEMO_SLUG = "acme"
@@ -41,6 +41,8 @@ def demo_config() -> TenantConfig:
         may_start_dispatch=True,
         portal=PortalSettings(languages=["it", "en", "de", "fr", "es", "ro", "ar"],
                               privacy_url="https://www.acme-energia.example/privacy"),
+        # Messages must go out at any hour of a demo or test run; quiet-hour tests set their own.
+        quiet_hours=QuietHours(kinds=[]),
     )
 
 

@@ -7,8 +7,8 @@ link); e-mail may also greet the customer by name and show the amount.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cache
+from datetime import date, datetime
+from functools import cache, lru_cache
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
@@ -21,6 +21,13 @@ from bolletta.tenants.config import TenantConfig
 MESSAGES_DIR = Path(__file__).resolve().parents[2] / "themes" / "base" / "messages"
 
 SERVICE_LABELS = {"electricity": "luce", "gas": "gas", "water": "acqua"}
+
+
+@lru_cache(maxsize=1024)
+def day(value: date | None) -> str:
+    """Format a date as messages show it; cached, because Babel's pattern matching costs more than
+    the rest of a message and a dispatch repeats the same few due dates."""
+    return formatting.day(value)
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,7 @@ def render_message(
         "utility": config.branding.display_name or utility,
         "service_label": SERVICE_LABELS.get(bill.service, bill.service),
         "document_number": bill.document_number,
-        "due_date": formatting.day(bill.due_date),
+        "due_date": day(bill.due_date),
         "link": link,
         "is_test": is_test,
     }
@@ -61,7 +68,7 @@ def render_message(
     fields |= {
         "customer_name": bill.customer_name,
         "amount": "" if bill.is_credit_note else formatting.money(bill.amount_due, bill.currency),
-        "valid_until": formatting.day(expires_at.astimezone(formatting.ROME).date()),
+        "valid_until": day(expires_at.astimezone(formatting.ROME).date()),
         "primary_color": config.branding.primary_color,
         "text_on_primary": config.branding.text_on_primary,
     }

@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
+from bolletta.platform.dispatch import rules, suppression
+from bolletta.platform.dispatch.batch import BATCH_SIZE
 from bolletta.platform.dispatch.contacts import contacts_for_bills
+from bolletta.platform.dispatch.sending import finish_dispatch_if_done
 from bolletta.platform.jobs import states
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.config import TenantConfig
@@ -35,7 +38,7 @@ def create_tickets(rt: Runtime, tenant: str, job_id: int) -> dict[str, int]:
     validity = timedelta(days=config.ticket_validity_days)
     with rt.db.tenant_session(tenant) as session:
         job = session.get(Job, job_id)
-        if job is None or job.state != states.DISPATCHING:
+        if job is None or job.state not in (states.DISPATCHING, states.PAUSED):
             return _empty_counts()
         try:
             counts = _issue_tickets(session, tenant, job, config, validity)
@@ -45,16 +48,19 @@ def create_tickets(rt: Runtime, tenant: str, job_id: int) -> dict[str, int]:
             session.rollback()
             logger.info("tenant %s: job %d tickets were issued by another worker", tenant, job_id)
             counts = _issue_tickets(session, tenant, job, config, validity)
-        if counts["issued"] == 0 and counts["existing"] == 0:
+        # The job report lists what dispatch skipped: contacts on the suppression list, bills without one.
+        job.report = dict(job.report or {}) | {"dispatch": counts}
+        if counts["issued"] == 0 and counts["existing"] == 0 and job.state == states.DISPATCHING:
             states.move(session, job, states.DISPATCHED, actor="system:dispatcher", note="no ticket to send")
             tasks.defer(session, "notify_job", tenant, job_id, states.DISPATCHED)
         session.commit()
+        finish_dispatch_if_done(session, job_id)
     logger.info("tenant %s: job %d tickets: %s", tenant, job_id, counts)
     return counts
 
 
 def _empty_counts() -> dict[str, int]:
-    return {"bills": 0, "issued": 0, "existing": 0, "without_contact": 0, "no_channel": 0}
+    return {"bills": 0, "issued": 0, "existing": 0, "without_contact": 0, "no_channel": 0, "suppressed": 0}
 
 
 def _issue_tickets(
@@ -81,17 +87,21 @@ def _issue_batch(
     counts: dict[str, int],
 ) -> None:
     """Bulk-insert the tickets and first messages of a batch of bills, skipping tickets that exist."""
-    existing = set(
-        session.execute(
+    existing = {
+        tuple(row)
+        for row in session.execute(
             select(Ticket.bill_id, Ticket.channel, Ticket.address).where(
                 Ticket.bill_id.in_([bill.id for bill in bills]),
                 Ticket.is_test.is_(False),
                 Ticket.test_round == 0,
             )
-        ).tuples()
-    )
+        )
+    }
     now = clock.now()
     contacts_by_bill = contacts_for_bills(session, bills)
+    blocked = suppression.suppressed_among(
+        session, [(contact.channel, contact.address) for contacts in contacts_by_bill.values() for contact in contacts]
+    )
     tickets: list[dict[str, Any]] = []
     plugins: list[str] = []
     for bill in bills:
@@ -99,17 +109,21 @@ def _issue_batch(
         contacts = contacts_by_bill[bill.id]
         if not contacts:
             counts["without_contact"] += 1
-        for contact in contacts:
-            plugin = config.channel_plugins.get(contact.channel)
-            if not plugin:
-                counts["no_channel"] += 1
-                continue
+        counts["no_channel"] += sum(1 for contact in contacts if not config.channel_plugins.get(contact.channel))
+        chosen, skipped = rules.first_choices(config, contacts, blocked)
+        counts["suppressed"] += len(skipped)
+        by_email = _bill_by_email_contact(config, bill, contacts, blocked)
+        if by_email is not None and by_email not in chosen:
+            chosen.append(by_email)
+        for contact in chosen:
+            plugin = config.channel_plugins[contact.channel]
             if (bill.id, contact.channel, contact.address) in existing:
                 counts["existing"] += 1
                 continue
             tickets.append({
                 "bill_id": bill.id, "job_id": bill.job_id, "channel": contact.channel, "address": contact.address,
                 "is_test": False, "test_round": 0, "created_at": now, "expires_at": now + validity,
+                "origin": "bill_email" if contact is by_email else "dispatch",
             })
             plugins.append(plugin)
     if not tickets:
@@ -128,11 +142,27 @@ def _issue_batch(
     messages = []
     for ticket, plugin in zip(tickets, plugins, strict=True):
         ticket_id = ticket_ids[(ticket["bill_id"], ticket["channel"], ticket["address"])]
-        messages.append({"ticket_id": ticket_id, "plugin": plugin, "status": "created",
+        messages.append({"ticket_id": ticket_id, "plugin": plugin, "status": "created", "origin": ticket["origin"],
                          "idempotency_key": f"ticket-{ticket_id}-1", "created_at": now, "updated_at": now})
     insert_rows(session, Message, messages)
     message_ids = session.scalars(
         select(Message.id).where(Message.idempotency_key.in_([message["idempotency_key"] for message in messages]))
     ).all()
-    tasks.defer_many(session, "send_message", [(tenant, message_id) for message_id in message_ids])
+    ids = sorted(message_ids)
+    tasks.defer_many(session, "send_messages", [(tenant, ids[start:start + BATCH_SIZE])
+                                                 for start in range(0, len(ids), BATCH_SIZE)])
     counts["issued"] += len(message_ids)
+
+
+def _bill_by_email_contact(config: TenantConfig, bill: Bill, contacts: Sequence[Any],
+                           blocked: set[tuple[str, str]]) -> Any | None:
+    """The e-mail contact that gets the bill itself ("Boll. x email"), or ``None``.
+
+    Only for customers whose flow marks bill-by-e-mail active, when the tenant turned the service on.
+    """
+    if config.bills_by_email == "off" or not config.channel_plugins.get("email"):
+        return None
+    services = (bill.details or {}).get("customer", {}).get("services") or {}
+    if not (isinstance(services, dict) and services.get("bill_by_email")):
+        return None
+    return next((c for c in contacts if c.channel == "email" and (c.channel, c.address) not in blocked), None)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from bolletta.platform import tasks
-from bolletta.platform.db.models.tenant import Bill, Job
+from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.dispatch.sampling import sample_bills
 from bolletta.platform.errors import InvalidTransition
 from bolletta.platform.jobs import states
 from bolletta.platform.runtime import Runtime
@@ -19,7 +18,10 @@ logger = logging.getLogger(__name__)
 
 
 def send_test_batch(rt: Runtime, tenant: str, job_id: int) -> int:
-    """Send the first N bills of a parsed job to every test recipient; return the messages queued.
+    """Send a sample of the job's bills to every test recipient; return the messages queued.
+
+    The sample covers each channel, service and language of the job (see
+    :mod:`bolletta.platform.dispatch.sampling`).
 
     Test tickets are marked as such, expire sooner and never count in statistics.
     """
@@ -31,9 +33,7 @@ def send_test_batch(rt: Runtime, tenant: str, job_id: int) -> int:
         if job is None or job.state != states.PARSED:
             return 0
         job.test_round += 1
-        bills = session.scalars(
-            select(Bill).where(Bill.job_id == job_id).order_by(Bill.id).limit(config.test_batch_size)
-        ).all()
+        bills = sample_bills(session, job_id, config.test_batch_size)
         for bill in bills:
             for recipient in config.test_recipients:
                 plugin = config.channel_plugins.get(recipient.channel)

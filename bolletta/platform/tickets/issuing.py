@@ -13,7 +13,7 @@ from bolletta.platform.db.models.tenant import Bill, Message, Ticket
 
 def issue_ticket(
     session: Session, bill: Bill, *, channel: str, address: str, plugin: str, validity: timedelta,
-    is_test: bool = False, test_round: int = 0,
+    is_test: bool = False, test_round: int = 0, origin: str = "", previous_ticket_id: int | None = None,
 ) -> Message | None:
     """Create the ticket and its first message, or return ``None`` when they already exist.
 
@@ -32,13 +32,14 @@ def issue_ticket(
     ticket = Ticket(
         bill_id=bill.id, job_id=bill.job_id, channel=channel, address=address, is_test=is_test,
         test_round=test_round, created_at=now, expires_at=now + validity,
+        origin=origin or ("test" if is_test else "dispatch"), previous_ticket_id=previous_ticket_id,
     )
     session.add(ticket)
     session.flush()
     kind = "test" if is_test else "ticket"
     message = Message(
         ticket_id=ticket.id, plugin=plugin, status="created",
-        idempotency_key=f"{kind}-{ticket.id}-1", created_at=now, updated_at=now,
+        idempotency_key=f"{kind}-{ticket.id}-1", created_at=now, updated_at=now, origin=ticket.origin,
     )
     session.add(message)
     session.flush()

@@ -1,7 +1,7 @@
 """Statistics rollup by day, its refresh mark, background exports and search indexes
 
 Revision ID: d83945e382ec
-Revises: c41e8a7b2d90
+Revises: b7e4c1a93d52
 Create Date: 2026-12-04 22:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "d83945e382ec"
-down_revision: str | None = "c41e8a7b2d90"
+down_revision: str | None = "b7e4c1a93d52"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -79,8 +79,8 @@ def test_smtp_settings_errors_name_field(data: dict[str, object], field: str) ->
     assert field in str(raised.value)
 
 
-def test_smtp_password_is_secret_field() -> None:
-    assert SmtpChannel.secret_fields == frozenset({"password"})
+def test_smtp_password_and_dkim_key_are_secret_fields() -> None:
+    assert SmtpChannel.secret_fields == frozenset({"password", "dkim_private_key"})
 
 
 def test_message_id_for_is_stable_and_hides_key() -> None:

@@ -12,7 +12,7 @@ import pytest
 from stevedore import ExtensionManager
 from stevedore.extension import Extension
 
-from bolletta.channels.base import Channel, OutgoingMessage, SendResult
+from bolletta.channels.base import Capabilities, Channel, OutgoingMessage, SendResult
 from bolletta.channels.outbox import OutboxChannel
 from bolletta.channels.smtp import SmtpChannel
 from bolletta.gateways.base import Gateway
@@ -37,8 +37,8 @@ class GoodChannel(Channel):
     id: ClassVar[str] = "good"
     name: ClassVar[str] = "Good"
     version: ClassVar[str] = "1.0"
-    kinds: ClassVar[frozenset[str]] = frozenset({"sms"})
-    contract_version: ClassVar[int] = 1
+    capabilities: ClassVar[Capabilities] = Capabilities(kinds=frozenset({"sms"}))
+    contract_version: ClassVar[int] = 2
     Settings: ClassVar[type[msgspec.Struct]] = _EmptySettings
 
     def send(self, message: OutgoingMessage) -> SendResult:
@@ -51,12 +51,12 @@ class WrongIdChannel(GoodChannel):
 
 class FutureContractChannel(GoodChannel):
     id: ClassVar[str] = "future"
-    contract_version: ClassVar[int] = 2
+    contract_version: ClassVar[int] = 3
 
 
 class StringContractChannel(GoodChannel):
     id: ClassVar[str] = "stringly"
-    contract_version = "1"  # type: ignore[assignment]
+    contract_version = "2"  # type: ignore[assignment]
 
 
 class AbstractChannel(Channel):
@@ -165,8 +165,8 @@ def test_other_contract_version_rejected() -> None:
 
     assert loaded.plugins == {"good": GoodChannel}
     assert [error.plugin_id for error in loaded.errors] == ["future"]
-    assert "contract version 2" in loaded.errors[0].reason
-    assert "provides 1" in loaded.errors[0].reason
+    assert "contract version 3" in loaded.errors[0].reason
+    assert "provides 2" in loaded.errors[0].reason
 
 
 def test_non_int_contract_version_rejected() -> None:

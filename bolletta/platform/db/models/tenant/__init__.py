@@ -8,7 +8,7 @@ from bolletta.platform.db.models.tenant.notice import SentNotice
 from bolletta.platform.db.models.tenant.payment import Payment, PaymentNotification
 from bolletta.platform.db.models.tenant.stats import StatsDay, StatsRefresh
 from bolletta.platform.db.models.tenant.task import OutboxTask
-from bolletta.platform.db.models.tenant.ticket import Event, Message, StoredMessage, Ticket
+from bolletta.platform.db.models.tenant.ticket import Event, Message, StoredMessage, Suppression, Ticket
 from bolletta.platform.db.models.tenant.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "StatsDay",
     "StatsRefresh",
     "StoredMessage",
+    "Suppression",
     "Ticket",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -33,6 +33,10 @@ class Ticket(TenantBase):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     latest_status: Mapped[str | None] = mapped_column(String(20))
     """Status of the newest message, kept by a database trigger on ``messages``; never written by code."""
+    origin: Mapped[str] = mapped_column(String(20), default="dispatch", server_default="dispatch")
+    """``dispatch``, ``test``, ``fallback`` (after another channel failed), ``staff`` or ``bill_email``."""
+    previous_ticket_id: Mapped[int | None] = mapped_column(Integer)
+    """For a fallback or staff re-send to another contact: the ticket it follows."""
 
     messages: Mapped[list[Message]] = relationship(order_by="Message.id", back_populates="ticket")
 
@@ -56,6 +60,20 @@ class Message(TenantBase):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    """Set while the message waits (quiet hours, a paused dispatch, a fallback delay); the sweeper
+    queues it again once the clock passes it."""
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """WhatsApp read receipt time."""
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Time of the last delivery report or status answer applied."""
+    sms_encoding: Mapped[str | None] = mapped_column(String(8))
+    """``gsm7`` or ``ucs2`` for SMS."""
+    sms_parts: Mapped[int | None] = mapped_column(Integer)
+    """Parts the SMS text takes (what the operator bills)."""
+    origin: Mapped[str] = mapped_column(String(40), default="dispatch", server_default="dispatch")
+    """``dispatch``, ``test``, ``fallback``, ``user:<name>`` (staff re-send) or ``bill_email``."""
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
 
@@ -87,4 +105,20 @@ class StoredMessage(TenantBase):
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Suppression(TenantBase):
+    """A contact the tenant must not message (unsubscribe, provider opt-out, staff, hard bounce)."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    """``email``, ``sms`` or ``whatsapp``; an SMS and WhatsApp number are suppressed separately."""
+    address: Mapped[str] = mapped_column(String(254))
+    reason: Mapped[str] = mapped_column(String(40))
+    """``unsubscribe``, ``opt_out``, ``bounce`` or ``staff``."""
+    source: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

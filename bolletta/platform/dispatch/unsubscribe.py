@@ -1,0 +1,78 @@
+"""One-click unsubscribe (RFC 2369 ``List-Unsubscribe``, RFC 8058 ``List-Unsubscribe-Post``).
+
+Every customer e-mail carries ``List-Unsubscribe: <https://<platform>/hooks/unsubscribe/<tenant>/<token>>``
+and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``. The token is the address encrypted
+(Fernet, under a key derived for the tenant), so the URL reveals nothing and cannot be forged for
+another address. The mailbox provider POSTs ``List-Unsubscribe=One-Click`` to it and the address
+joins the tenant's suppression list. A GET changes nothing (mail scanners open every link).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from litestar import Request, Response, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+
+from bolletta.platform import keys
+from bolletta.platform.dispatch import suppression
+from bolletta.platform.runtime import Runtime
+from bolletta.platform.web.context import active_tenant, rt
+
+logger = logging.getLogger(__name__)
+
+PURPOSE = "list-unsubscribe"
+
+
+def _fernet(runtime: Runtime, tenant: str) -> Fernet:
+    import base64
+
+    return Fernet(base64.urlsafe_b64encode(keys.derive_key(runtime.secret, f"{PURPOSE}:{tenant}")))
+
+
+def unsubscribe_url(runtime: Runtime, tenant: str, address: str) -> str:
+    """Return the one-click unsubscribe URL of ``address`` for ``tenant``."""
+    token = _fernet(runtime, tenant).encrypt(address.encode()).decode()
+    return f"{runtime.settings.public_base_url.rstrip('/')}/hooks/unsubscribe/{tenant}/{token}"
+
+
+def unsubscribe_headers(runtime: Runtime, tenant: str, address: str) -> dict[str, str]:
+    """Return the two headers of a customer e-mail to ``address``."""
+    return {"List-Unsubscribe": f"<{unsubscribe_url(runtime, tenant, address)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def address_of(runtime: Runtime, tenant: str, token: str) -> str | None:
+    """Return the address a token stands for, or ``None`` when it was not made for this tenant."""
+    try:
+        return _fernet(runtime, tenant).decrypt(token.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None
+
+
+def unsubscribe(runtime: Runtime, tenant: str, address: str) -> bool:
+    """Add ``address`` to the tenant's suppression list; return False when it was there already."""
+    with runtime.db.tenant_session(tenant) as session:
+        added = suppression.suppress(session, "email", address, reason="unsubscribe", source="list-unsubscribe")
+        session.commit()
+    return added
+
+
+@post("/hooks/unsubscribe/{slug:str}/{token:str}", name="hooks:unsubscribe", exclude_from_csrf=True,
+      request_max_body_size=4096)
+async def one_click_unsubscribe(request: Request[Any, Any, Any], slug: FromPath[str],
+                                token: FromPath[str]) -> Response[str]:
+    """Honour a one-click unsubscribe POST; 404 for a token that is not this tenant's."""
+    if await active_tenant(slug) is None:
+        raise NotFoundException()
+    address = address_of(rt(), slug, token)
+    if address is None:
+        raise NotFoundException()
+    import anyio
+
+    await anyio.to_thread.run_sync(unsubscribe, rt(), slug, address)
+    logger.info("tenant %s: an address unsubscribed by one-click", slug)
+    return Response(content="unsubscribed", status_code=200, media_type="text/plain")

@@ -1,0 +1,1 @@
+"""Example channel plugin: SMS through a generic JSON relay."""
