@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
 from bolletta.platform import clock
-from bolletta.platform.db.models.tenant import Bill, Job, Ticket
-from bolletta.platform.dispatch import control, suppression, sweeper
+from bolletta.platform.db.models.tenant import Bill, Job, StoredMessage, Ticket
+from bolletta.platform.dispatch import control, starting, suppression, sweeper
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.tenants.config import QuietHours
 from tests.fakes.skebby import FakeSkebby
@@ -140,3 +140,25 @@ def test_pause_holds_messages_and_resume_sends_them(stack: EmbeddedStack) -> Non
     assert queued == 6
     assert (done.state, done.remaining, done.sent, done.delivered) == ("dispatched", 0, 6, 6)
     assert done.rate_per_second > 0
+
+
+def test_message_queued_for_an_expired_or_revoked_ticket_is_never_sent(stack: EmbeddedStack) -> None:
+    tenant = create_test_tenant(stack, new_slug("ex"), notification_emails=[], channel_plugins=OUTBOX)
+    job_id = make_job(stack.rt, tenant, [Customer(contacts=[("sms", phone(n))]) for n in range(3)])
+    with held_outbox(stack):
+        start(stack.rt, tenant, job_id)
+        starting.create_tickets(stack.rt, tenant, job_id)
+        with stack.rt.db.tenant_session(tenant) as session:
+            tickets = session.scalars(select(Ticket).where(Ticket.job_id == job_id).order_by(Ticket.id)).all()
+            tickets[0].expires_at = clock.now() - timedelta(minutes=1)
+            tickets[1].revoked_at = clock.now()
+            session.commit()
+    wait_idle(stack)
+
+    rows = message_rows(stack.rt, tenant, job_id)
+    assert [message.status for _, message in rows] == ["rejected", "rejected", "delivered"]
+    assert all((message.error or "").startswith("not sent: ticket") for _, message in rows[:2])
+    with stack.rt.db.tenant_session(tenant) as session:
+        stored = session.scalars(select(StoredMessage.to_address)).all()
+    assert stored == [phone(2)]
+    assert job_state(stack.rt, tenant, job_id) == "dispatched"
