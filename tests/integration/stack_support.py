@@ -71,7 +71,9 @@ def stack_settings(data_dir: Path) -> Settings:
 @contextmanager
 def running_stack(data_dir: Path) -> Iterator[EmbeddedStack]:
     """Start the embedded stack on ``data_dir`` and stop it on exit."""
-    stack = start_stack(stack_settings(data_dir), create_secret=True)
+    # No scheduler: its first round would queue periodic work for every tenant, and the in-memory queue
+    # outlives this stack. Tests of the scheduler start their own.
+    stack = start_stack(stack_settings(data_dir), create_secret=True, run_scheduler=False)
     try:
         yield stack
     finally:

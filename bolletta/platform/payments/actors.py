@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import dramatiq
 
 from bolletta.platform import runtime
+from bolletta.platform.errors import NotFound
 from bolletta.platform.payments import reconciliation, sandbox_notify, service
+
+logger = logging.getLogger(__name__)
 
 
 @dramatiq.actor(max_retries=5, min_backoff=1_000)
@@ -22,5 +27,11 @@ def settle_payment_attempt(tenant: str, order_id: str, capture: bool) -> None:
 
 @dramatiq.actor(max_retries=0, time_limit=30 * 60 * 1000)
 def reconcile_payments(tenant: str) -> None:
-    """Query the gateway about the tenant's attempts pending longer than its reconciliation age."""
-    reconciliation.reconcile_tenant(runtime.current(), tenant)
+    """Query the gateway about the tenant's attempts pending longer than its reconciliation age.
+
+    A tenant removed since the scheduler queued the run is skipped: the next round no longer has it.
+    """
+    try:
+        reconciliation.reconcile_tenant(runtime.current(), tenant)
+    except NotFound:
+        logger.warning("payment reconciliation skipped: tenant %s not found", tenant)

@@ -7,6 +7,7 @@ import logging
 import dramatiq
 
 from bolletta.platform import runtime
+from bolletta.platform.errors import NotFound
 from bolletta.platform.sftp.poller import PollError, poll_tenant
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,9 @@ def poll_remote_sftp(tenant: str) -> None:
         result = poll_tenant(rt, tenant)
     except PollError as exc:
         logger.warning("sftp poll of tenant %s failed: %s", tenant, exc)
+        return
+    except NotFound:
+        logger.warning("sftp poll skipped: tenant %s not found", tenant)
         return
     if result.opened or result.skipped:
         logger.info("sftp poll of tenant %s: %d jobs opened, %d files skipped", tenant, len(result.opened),
