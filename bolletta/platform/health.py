@@ -79,13 +79,30 @@ def check_storage(runtime: Runtime) -> Check:
     return Check(ok=True, detail="write, read and delete succeeded")
 
 
+_sftp_address: tuple[str, int] | None = None
+
+
+def expect_sftp(host: str, port: int) -> None:
+    """Make readiness check the SFTP server this process runs (the embedded stack calls this).
+
+    A web process without its own SFTP server does not check one, so it stays ready while the
+    separate ``bolletta sftp serve`` process restarts.
+    """
+    global _sftp_address
+    _sftp_address = ("127.0.0.1" if host in ("0.0.0.0", "::", "") else host, port)
+
+
 def check_sftp(runtime: Runtime) -> Check:
-    """Connect to the SFTP server and read its SSH identification line."""
-    host = runtime.settings.sftp_host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    with socket.create_connection((host, runtime.settings.sftp_port), timeout=CHECK_TIMEOUT_SECONDS) as sock:
+    """Connect to the SFTP server, read its SSH identification line and send ours before leaving.
+
+    Sending an identification line lets the server end the connection as an ordinary disconnect,
+    instead of logging a protocol error for every probe.
+    """
+    if _sftp_address is None:
+        return Check(ok=True, detail="no SFTP server in this process")
+    with socket.create_connection(_sftp_address, timeout=CHECK_TIMEOUT_SECONDS) as sock:
         banner = sock.recv(256)
+        sock.sendall(b"SSH-2.0-BollettaHealthCheck\r\n")
     if not banner.startswith(b"SSH-2.0-"):
         return Check(ok=False, detail="the server did not identify as SSH 2.0")
     return Check(ok=True, detail="SSH server answered")

@@ -64,20 +64,20 @@ class ContextFilter(logging.Filter):
         return True
 
 
-TICKET_PATH = re.compile(r"/t/[0-9A-Za-z]{16,}")
-"""A customer link's path: the segment after ``/t/`` is the ticket token, a credential."""
+SECRET_PATH = re.compile(r"(/t/|/password-reset/)[0-9A-Za-z_-]{16,}")
+"""Paths whose last segment is a credential: a customer link's ticket token, a password-reset token."""
 
 QUIET_LOGGERS = ("httpx", "httpcore")
 """Libraries that log whole request URLs at info level; kept at warning so no token or number leaks."""
 
 
 class TokenRedactingFilter(logging.Filter):
-    """Replaces ticket tokens in a record's message (uvicorn's access log writes every path)."""
+    """Replaces tokens in URL paths of a record's message (uvicorn's access log writes every path)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if TICKET_PATH.search(message):
-            record.msg = TICKET_PATH.sub("/t/***", message)
+        if SECRET_PATH.search(message):
+            record.msg = SECRET_PATH.sub(r"\1***", message)
             record.args = ()
         return True
 

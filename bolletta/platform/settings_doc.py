@@ -21,8 +21,6 @@ from bolletta.platform.settings import ENV_PREFIX, Settings
 SECRET_FIELDS = frozenset({"secret_key", "previous_secret_keys", "encryption_keys", "metrics_token"})
 """Fields whose values never appear in logs or listings."""
 
-URL_FIELDS = frozenset({"database_url", "broker_url", "smtp_url"})
-"""Fields that may carry a password inside the URL."""
 
 EXAMPLES: dict[str, str] = {
     "data_dir": "/var/lib/bolletta",
@@ -96,8 +94,10 @@ def redacted(settings: Settings) -> dict[str, Any]:
     for name in SECRET_FIELDS:
         if values.get(name):
             values[name] = "(set)" if isinstance(values[name], str) else f"({len(values[name])} set)"
-    for name in URL_FIELDS:
-        values[name] = _without_password(values[name])
+    for name, value in values.items():
+        # Every URL setting may carry a user and password (database, broker, SMTP, voice index...).
+        if name.endswith("_url") and isinstance(value, str):
+            values[name] = _without_password(value)
     return values
 
 

@@ -18,7 +18,7 @@ import msgspec
 import uvicorn
 from dramatiq import Worker
 
-from bolletta.platform import periodic, runtime, tasks, workers
+from bolletta.platform import health, periodic, runtime, tasks, workers
 from bolletta.platform.app import create_app
 from bolletta.platform.db import migrate
 from bolletta.platform.errors import ConfigurationError
@@ -123,8 +123,9 @@ def start_stack(
         rt = runtime.configure(settings, create_secret=create_secret)
         sftp = build_sftp_server(rt, host=settings.sftp_host, port=settings.sftp_port)
         _start_or_explain(sftp.start, settings.sftp_host, settings.sftp_port, "--sftp-port")
-        # Port 0 picked a free port: the settings name the real one, for the health check.
+        # Port 0 picked a free port: the settings name the real one.
         rt.settings = msgspec.structs.replace(rt.settings, sftp_port=sftp.port)
+        health.expect_sftp(settings.sftp_host, sftp.port)
     except BaseException:
         http_socket.close()
         if catcher is not None:

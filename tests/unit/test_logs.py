@@ -69,6 +69,16 @@ def test_ticket_token_redacted_in_access_line(captured: io.StringIO) -> None:
     assert '"GET /c/acme/t/*** HTTP/1.1" 303' in line
 
 
+def test_password_reset_token_redacted(captured: io.StringIO) -> None:
+    _configure("text", captured)
+
+    logging.getLogger("bolletta.test.access").info('"GET /office/password-reset/%s HTTP/1.1" 200',
+                                                   "dDSt9M0yIVsVTLN1xDIzI8LHQpJ3uxEConY0-2ksFXA")
+
+    assert "dDSt9M0y" not in captured.getvalue()
+    assert '"GET /office/password-reset/*** HTTP/1.1" 200' in captured.getvalue()
+
+
 def test_unknown_context_field_rejected() -> None:
     with pytest.raises(ValueError, match="phone"), log_context(phone="+393331234567"):
         pass

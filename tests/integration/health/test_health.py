@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,7 +47,9 @@ def test_ready_on_any_host(stack: EmbeddedStack) -> None:
     assert response.status_code == 200
 
 
-def test_stopped_sftp_makes_not_ready(tmp_path: Path) -> None:
+def test_stopped_sftp_makes_not_ready(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The second stack points the process's SFTP check at its own server; put it back afterwards.
+    monkeypatch.setattr(health, "_sftp_address", health._sftp_address)
     running = start_stack(stack_settings(tmp_path / "data"), create_secret=True, run_scheduler=False)
     try:
         running.sftp.stop()
@@ -86,3 +90,21 @@ def test_failing_check_logs_kind_only(stack: EmbeddedStack, monkeypatch: pytest.
     assert msgspec.to_builtins(result.checks["database"]) == {"ok": False, "detail": "failed: OSError"}
     assert "health: database check failed: OSError" in caplog.text
     assert "s3greto" not in caplog.text
+
+
+def test_probes_log_no_ssh_errors(stack: EmbeddedStack, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            assert httpx.get(f"{stack.base_url}/health/ready").status_code == 200
+        time.sleep(0.5)  # the SFTP server handles the probe's disconnect in its own thread
+
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
+
+
+def test_process_without_sftp_is_ready(stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(health, "_sftp_address", None)
+
+    result = readiness(stack.rt)
+
+    assert result.status == "ready"
+    assert result.checks["sftp"] == Check(ok=True, detail="no SFTP server in this process")

@@ -48,12 +48,13 @@ def test_redacted_hides_secrets_and_url_passwords() -> None:
         {}, secret_key="s" * 40, previous_secret_keys=["vecchio-segreto-1", "vecchio-segreto-2"],
         database_url="postgresql+psycopg://bolletta:pw-database@db.internal/bolletta",
         broker_url="amqp://guest:pw-broker@127.0.0.1:5672/%2F", smtp_url="smtps://notifiche:pw-smtp@smtp.example.it",
+        voice_index_url="https://voci:pw-voices@127.0.0.1/indice.json",
     )
 
     values = redacted(settings)
     text = json.dumps(values)
 
-    for secret in ("s" * 40, "vecchio-segreto", "pw-database", "pw-broker", "pw-smtp"):
+    for secret in ("s" * 40, "vecchio-segreto", "pw-database", "pw-broker", "pw-smtp", "pw-voices"):
         assert secret not in text
     assert values["secret_key"] == "(set)"
     assert values["previous_secret_keys"] == "(2 set)"
