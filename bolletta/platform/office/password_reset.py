@@ -28,6 +28,7 @@ from bolletta.platform.i18n.catalog import gettext
 from bolletta.platform.i18n.dynamic_ids import N_
 from bolletta.platform.mail.sender import send_mail
 from bolletta.platform.office import lockout
+from bolletta.platform.office.staff import end_sessions
 from bolletta.platform.passwords import hash_password
 from bolletta.platform.web.context import client_ip, rt
 from bolletta.platform.web.templates import render
@@ -93,6 +94,8 @@ def set_password(token: str, password: str, ip: str) -> bool:
         reset.used_at = clock.now()
         session.commit()
         username, user_id, tenant_id = user.username, user.id, user.tenant_id
+    # Whoever held the old password may hold a session too: every session of the user ends here.
+    end_sessions(runtime.db, user_id)
     lockout.clear(runtime.db, username)
     tenant = tenant_by_id(runtime.db, tenant_id)
     with runtime.db.tenant_session(tenant.slug) as session:

@@ -21,7 +21,7 @@ from bolletta.platform.errors import BollettaError
 from bolletta.platform.jobs import approval
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.office import lockout, two_factor
-from bolletta.platform.office.staff import current_staff, require_tenant_staff, sign_in
+from bolletta.platform.office.staff import current_staff, end_sessions, require_tenant_staff, sign_in
 from bolletta.platform.web.context import client_ip, rt
 from bolletta.platform.web.templates import render
 from bolletta.tenants.accounts import authenticate_user
@@ -97,8 +97,12 @@ async def login_submit(request: Request[Any, Any, Any], data: FormData) -> Respo
 async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
     """End the staff session."""
     # Only the staff keys go: a customer session in the same browser stays open.
+    staff = current_staff(request)
     remaining = {key: value for key, value in (request.session or {}).items() if not key.startswith("staff")}
     request.set_session(remaining)
+    if staff is not None and staff.user_id is not None:
+        # A copy of the cookie taken before sign-out must not work afterwards.
+        await anyio.to_thread.run_sync(end_sessions, rt().db, staff.user_id)
     return Redirect("/office/login", status_code=303)
 
 

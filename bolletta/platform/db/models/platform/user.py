@@ -28,4 +28,6 @@ class User(PlatformBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     totp_secret: Mapped[str | None] = mapped_column(Text)
+    sessions_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Sessions started before this time are over: set by sign-out and by a password change."""
     """The TOTP secret encrypted with the master secret (Fernet); ``None`` until the user enrols."""
