@@ -27,8 +27,9 @@ from litestar.params import FromPath
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from bolletta.platform import audit
 from bolletta.platform.db.models.tenant import StoredMessage
-from bolletta.platform.office.access import page, require_staff, staff_of
+from bolletta.platform.office.access import page, require_acting, staff_of
 from bolletta.platform.office.routes import _tenant
 from bolletta.platform.privacy import mask_contact
 from bolletta.platform.web.context import rt
@@ -124,7 +125,9 @@ def framed(html: str) -> Markup:
                   "</iframe>").format("HTML", escape(document))
 
 
-@get("/mailbox", name="office:mailbox", guards=[require_staff])
+# The test mail holds full contacts and working customer links, so only staff allowed to see full
+# contacts read it, and each message opened is audited like a revealed contact.
+@get("/mailbox", name="office:mailbox", guards=[require_acting])
 async def mailbox(request: Request[Any, Any, Any]) -> Response[str]:
     """List the tenant's test mail: outbox messages and caught e-mails, newest first."""
     tenant = await _tenant(staff_of(request))
@@ -134,7 +137,7 @@ async def mailbox(request: Request[Any, Any, Any]) -> Response[str]:
     return page(request, "office/mailbox.html", tenant, stored=stored, caught=caught, mask=mask_contact)
 
 
-@get("/mailbox/{source:str}/{key:int}", name="office:mail", guards=[require_staff])
+@get("/mailbox/{source:str}/{key:int}", name="office:mail", guards=[require_acting])
 async def mail_detail(request: Request[Any, Any, Any], source: FromPath[str], key: FromPath[int]) -> Response[str]:
     """Show one message: headers, text, and the HTML rendered in a sandbox."""
     tenant = await _tenant(staff_of(request))
@@ -147,6 +150,15 @@ async def mail_detail(request: Request[Any, Any, Any], source: FromPath[str], ke
     if not found:
         raise NotFoundException()
     mail = found[0]
+    staff = staff_of(request)
+
+    def record() -> None:
+        with rt().db.tenant_session(tenant.slug) as session:
+            audit.record(session, actor=staff.actor, user_id=staff.user_id, action="mailbox.message_viewed",
+                         target=f"{source}:{key}", ip=staff.ip)
+            session.commit()
+
+    await anyio.to_thread.run_sync(record)
     return page(request, "office/mail.html", tenant, mail=mail, frame=framed(mail.html) if mail.html else None)
 
 

@@ -22,6 +22,7 @@ from bolletta.platform.jobs import approval
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.office import lockout, two_factor
 from bolletta.platform.office.staff import current_staff, end_sessions, require_tenant_staff, sign_in
+from bolletta.platform.privacy import mask_contact
 from bolletta.platform.web.context import client_ip, rt
 from bolletta.platform.web.templates import render
 from bolletta.tenants.accounts import authenticate_user
@@ -124,7 +125,7 @@ async def job_detail(request: Request[Any, Any, Any], job_id: FromPath[int]) -> 
         ).all()
     config = decode_config(tenant.settings)
     return render(request, "office/job.html", staff=staff, tenant=tenant, job=job, bills=bills,
-                  test_tickets=test_tickets, may_start=config.may_start_dispatch,
+                  test_tickets=test_tickets, may_start=config.may_start_dispatch, mask=mask_contact,
                   error=request.query_params.get("error"))
 
 

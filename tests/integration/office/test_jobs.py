@@ -72,7 +72,9 @@ def test_job_page_shows_report(stack: EmbeddedStack, tenant: str, operator: Staf
     assert MALFORMED_NAME in text
     for number in demo_flow().document_numbers:
         assert number in text
-    assert f"collaudo@{tenant}.example" in text
+    # Test recipients are masked like every contact in a list; the full address is not on the page.
+    assert f"c\u2022\u2022\u2022@{tenant}.example" in text
+    assert f"collaudo@{tenant}.example" not in text
     assert "system:test-batch" in text
     assert job.bills_rejected == 1
 

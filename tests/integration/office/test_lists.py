@@ -133,6 +133,10 @@ def test_test_mail_renders_html_in_a_sandbox(stack: EmbeddedStack, tenant: str, 
     assert "Testo semplice" in detail.text
     assert caught.status_code == 200
     assert foreign.status_code == 404
+    with stack.rt.db.tenant_session(tenant) as session:
+        viewed = list(session.scalars(select(AuditEntry.target).where(AuditEntry.action == "mailbox.message_viewed")))
+    assert f"outbox:{row_id}" in viewed
+    assert "catcher:9001" in viewed
 
 
 def test_english_is_available(stack: EmbeddedStack, operator: StaffLogin) -> None:
@@ -160,7 +164,7 @@ ROUTES = [
     ("get", "/office/payments", 200, 200, 200),
     ("get", "/office/mailings", 200, 200, 200),
     ("get", "/office/stats", 200, 200, 200),
-    ("get", "/office/mailbox", 200, 200, 200),
+    ("get", "/office/mailbox", 200, 200, 403),
     ("get", "/office/exports", 200, 200, 403),
     ("post", "/office/exports/tickets/csv", 200, 200, 403),
     ("post", "/office/exports/bills/xlsx", 200, 200, 403),
@@ -175,7 +179,7 @@ ROUTES = [
     ("get", "/office/bills/{bill}", 200, 200, 200),
     ("get", "/office/jobs/{job}/archive", 404, 404, 403),
     ("get", "/office/exports/999/download", 404, 404, 403),
-    ("get", "/office/mailbox/outbox/999", 404, 404, 404),
+    ("get", "/office/mailbox/outbox/999", 404, 404, 403),
 ]
 
 
