@@ -56,6 +56,25 @@ def sftp_serve(host: str | None, port: int | None, max_failed_logins: int, failu
         processing.stop()
 
 
+@sftp.group("account")
+def sftp_account() -> None:
+    """SFTP accounts: each uploads into one tenant's inbox."""
+
+
+@sftp_account.command("create")
+@click.argument("tenant_slug")
+@click.argument("username")
+@click.password_option(help="Password (asked when not given); an account may also log in with keys only.")
+def sftp_account_create(tenant_slug: str, username: str, password: str) -> None:
+    """Create SFTP account USERNAME for TENANT_SLUG; add SSH keys with `bolletta sftp key add`."""
+    from bolletta.platform import runtime
+    from bolletta.tenants.accounts import create_sftp_account
+
+    rt = runtime.configure(load_settings())
+    create_sftp_account(rt.db, tenant_slug, username, password)
+    click.echo(f"SFTP account {username} created for tenant {tenant_slug}.")
+
+
 @sftp.group("key")
 def sftp_key() -> None:
     """SSH public keys that may log in as an SFTP account."""
