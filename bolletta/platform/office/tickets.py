@@ -22,6 +22,7 @@ from bolletta.platform.office.access import may_act, page, require_acting, requi
 from bolletta.platform.office.listing import Query, link
 from bolletta.platform.office.routes import _tenant
 from bolletta.platform.privacy import mask_contact
+from bolletta.platform.tickets.actions import resend
 from bolletta.platform.web.context import rt
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,21 @@ async def ticket_extend(request: Request[Any, Any, Any], ticket_id: FromPath[int
     return Redirect(f"/office/tickets/{ticket_id}", status_code=303)
 
 
+@post("/tickets/{ticket_id:int}/resend", name="office:ticket-resend", guards=[require_acting])
+async def ticket_resend(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> Response[Any]:
+    """Send the ticket's message again to the same contact ("Invia di nuovo"); audited."""
+    staff = staff_of(request)
+    assert staff.tenant is not None
+    try:
+        await anyio.to_thread.run_sync(lambda: resend(rt(), staff.tenant or "", ticket_id, staff))
+    except BollettaError as exc:
+        logger.warning("tenant %s: re-send of ticket %d by %s rejected: %s", staff.tenant, ticket_id,
+                       staff.username, exc)
+        return Redirect(f"/office/tickets/{ticket_id}?error=resend", status_code=303)
+    return Redirect(f"/office/tickets/{ticket_id}", status_code=303)
+
+
 def tickets_router() -> Router:
     """Build the ticket search routes under ``/office``."""
     return Router(path="/office", route_handlers=[ticket_list, ticket_detail, ticket_contact, ticket_revoke,
-                                                  ticket_extend])
+                                                  ticket_extend, ticket_resend])

@@ -180,3 +180,24 @@ def test_status_follows_the_latest_message(stack: EmbeddedStack, tenant: str, op
 
     assert (first_status, second_status) == ("sent", "sent")
     assert sent == (2, 1, 1)  # T5 and the re-sent T8
+
+
+def test_resend_adds_a_message_and_is_audited(stack: EmbeddedStack, tenant: str, operator: StaffLogin,
+                                              data: dataset.Dataset) -> None:
+    ticket_id = data.ticket8
+    with stack.rt.db.tenant_session(tenant) as session:
+        before = len(session.scalars(select(Message.id).where(Message.ticket_id == ticket_id)).all())
+
+    with signed_in_client(stack, operator) as client:
+        page = client.get(f"/office/tickets/{ticket_id}")
+        sent = client.post(f"/office/tickets/{ticket_id}/resend", data={"_csrf_token": csrf_token(page.text)})
+        client.post(f"/office/tickets/{ticket_id}/revoke", data={"_csrf_token": csrf_token(page.text)})
+        refused = client.post(f"/office/tickets/{ticket_id}/resend", data={"_csrf_token": csrf_token(page.text)})
+
+    assert "Invia di nuovo" in page.text
+    assert sent.headers["location"] == f"/office/tickets/{ticket_id}"
+    assert refused.headers["location"] == f"/office/tickets/{ticket_id}?error=resend"
+    with stack.rt.db.tenant_session(tenant) as session:
+        after = len(session.scalars(select(Message.id).where(Message.ticket_id == ticket_id)).all())
+    assert after == before + 1
+    assert ("ticket.resend", f"ticket:{ticket_id}") in audit_actions(stack, tenant)
