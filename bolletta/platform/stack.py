@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import dramatiq
 import msgspec
 import uvicorn
 from dramatiq import Worker
+from dramatiq.brokers.stub import StubBroker
 
 from bolletta.platform import health, periodic, runtime, tasks, workers
 from bolletta.platform.app import create_app
@@ -33,6 +35,7 @@ from bolletta.tenants.registry import all_tenant_slugs
 logger = logging.getLogger(__name__)
 
 SERVER_START_TIMEOUT_SECONDS = 15.0
+DRAIN_TIMEOUT_MS = 30_000
 
 
 def bind_socket(host: str, port: int, *, option: str = "--port") -> socket.socket:
@@ -89,12 +92,23 @@ class EmbeddedStack:
         return f"http://{self.rt.settings.http_host}:{self.http_port}"
 
     def stop(self) -> None:
-        """Stop the web server, the SFTP server, the worker and the mail catcher."""
+        """Stop the web server, the SFTP server, the worker and the mail catcher.
+
+        With the in-memory queue, the worker first finishes the work already queued (for up to
+        :data:`DRAIN_TIMEOUT_MS`): the queue lives as long as the process, so a message left in it
+        would otherwise run later against whatever runtime the process has then.
+        """
         self.server.should_exit = True
         for thread in self.threads:
             thread.join(timeout=10)
         if self.scheduler is not None:
             self.scheduler.stop()
+        broker = dramatiq.get_broker()
+        if self.worker is not None and isinstance(broker, StubBroker):
+            try:
+                workers.wait_idle(broker, timeout_ms=DRAIN_TIMEOUT_MS)
+            except Exception:  # a failed or slow message must not keep the stack from stopping
+                logger.warning("embedded stack: queued work did not finish before stopping", exc_info=True)
         self.sftp.stop()
         self.processing.stop()
         if self.catcher is not None:
