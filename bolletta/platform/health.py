@@ -93,16 +93,19 @@ def expect_sftp(host: str, port: int) -> None:
 
 
 def check_sftp(runtime: Runtime) -> Check:
-    """Connect to the SFTP server, read its SSH identification line and send ours before leaving.
+    """Read the SFTP server's SSH identification line, send ours, and leave with an orderly close.
 
-    Sending an identification line lets the server end the connection as an ordinary disconnect,
-    instead of logging a protocol error for every probe.
+    The probe reads everything the server sends until the server closes: closing with unread data
+    would reset the connection, and the server would log an error for every probe.
     """
     if _sftp_address is None:
         return Check(ok=True, detail="no SFTP server in this process")
     with socket.create_connection(_sftp_address, timeout=CHECK_TIMEOUT_SECONDS) as sock:
         banner = sock.recv(256)
         sock.sendall(b"SSH-2.0-BollettaHealthCheck\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        while sock.recv(4096):
+            pass
     if not banner.startswith(b"SSH-2.0-"):
         return Check(ok=False, detail="the server did not identify as SSH 2.0")
     return Check(ok=True, detail="SSH server answered")
