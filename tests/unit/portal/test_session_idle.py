@@ -4,7 +4,10 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from bolletta.platform import clock
+from bolletta.platform.office import staff as staff_module
 from bolletta.platform.office.staff import current_staff
 from bolletta.platform.portal.access import session_ticket_ids
 
@@ -25,13 +28,27 @@ def test_customer_session_ends_after_30_idle_minutes() -> None:
         assert session_ticket_ids(request, "acme") == []
 
 
-def test_staff_session_ends_after_8_idle_hours() -> None:
+def test_staff_session_ends_after_8_idle_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The account is active and its sessions were never ended; only the idle limit is under test.
+    monkeypatch.setattr(staff_module, "_revoked_at", lambda _db, _user_id: (None, True))
+    monkeypatch.setattr(staff_module, "rt", lambda: SimpleNamespace(db=None))
     staff = {"id": 1, "username": "op", "role": "tenant_operator", "tenant": "acme", "name": "Op"}
-    request = _request({"staff": staff, "staff_seen": int(OPENED.timestamp())})
+    request = _request({"staff": staff, "staff_seen": int(OPENED.timestamp()), "staff_since": OPENED.timestamp()})
 
     with clock.use_clock(lambda: OPENED + timedelta(hours=7, minutes=59)):
         found = current_staff(request)
         assert found is not None
         assert found.username == "op"
     with clock.use_clock(lambda: OPENED + timedelta(hours=8, minutes=1)):
+        assert current_staff(request) is None
+
+
+def test_staff_session_without_start_time_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A cookie made before sessions recorded their start cannot be checked against a sign-out.
+    monkeypatch.setattr(staff_module, "_revoked_at", lambda _db, _user_id: (None, True))
+    monkeypatch.setattr(staff_module, "rt", lambda: SimpleNamespace(db=None))
+    staff = {"id": 1, "username": "op", "role": "tenant_operator", "tenant": "acme", "name": "Op"}
+    request = _request({"staff": staff, "staff_seen": int(OPENED.timestamp())})
+
+    with clock.use_clock(lambda: OPENED + timedelta(minutes=5)):
         assert current_staff(request) is None
