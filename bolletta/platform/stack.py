@@ -95,8 +95,8 @@ class EmbeddedStack:
         """Stop the web server, the SFTP server, the worker and the mail catcher.
 
         With the in-memory queue, the worker first finishes the work already queued (for up to
-        :data:`DRAIN_TIMEOUT_MS`), and what is left is dropped: the queue lives as long as the
-        process, so a message left in it would otherwise run later against another runtime.
+        :data:`DRAIN_TIMEOUT_MS`): the queue lives as long as the process, so a message left in it
+        would otherwise run later against whatever runtime the process has then.
         """
         self.server.should_exit = True
         for thread in self.threads:
@@ -111,10 +111,6 @@ class EmbeddedStack:
                 logger.warning("embedded stack: queued work did not finish before stopping", exc_info=True)
         self.sftp.stop()
         self.processing.stop()
-        if self.worker is not None and isinstance(broker, StubBroker):
-            # Whatever is still queued belongs to this stack; the task outbox sends it again when a
-            # stack starts on the same data, so another stack in this process never runs it.
-            broker.flush_all()
         if self.catcher is not None:
             self.catcher.stop()
         self.rt.db.dispose()
