@@ -46,8 +46,8 @@ class BollettaGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
     """Bolletta Smart: utility bills as interactive smart bills."""
-    # The data folder holds customers' data (databases, archives, caught mail): nothing the
-    # commands create is readable by other users of the machine.
+    # The data folder contains customers' data (databases, archives, caught mail), so files the
+    # commands create are not readable by other users of the machine.
     os.umask(0o027)
     _setup_logging(verbose or ctx.invoked_subcommand in LONG_RUNNING_COMMANDS)
 
@@ -201,7 +201,7 @@ def scheduler() -> None:
 
 @main.group()
 def settings() -> None:
-    """The environment variables every command reads."""
+    """Show and document the environment variables every command reads."""
 
 
 @settings.command("doc")
@@ -275,7 +275,7 @@ def tenant_list() -> None:
 
 @tenant.group("settings")
 def tenant_settings() -> None:
-    """A tenant's settings as JSON (channels, flows, SFTP polling, languages...)."""
+    """Show or change a tenant's settings as JSON (channels, flows, SFTP polling, languages...)."""
 
 
 @tenant_settings.command("show")
@@ -288,12 +288,12 @@ def tenant_settings_show(tenant_slug: str) -> None:
     from bolletta.tenants.registry import get_tenant, tenant_config
 
     rt = runtime.configure(load_settings())
-    shown = msgspec.to_builtins(tenant_config(get_tenant(rt.db, tenant_slug)))
-    poll = shown.get("sftp_poll") or {}
+    values = msgspec.to_builtins(tenant_config(get_tenant(rt.db, tenant_slug)))
+    poll = values.get("sftp_poll") or {}
     for secret in ("password", "private_key"):  # kept in clear in the settings, so never printed
         if poll.get(secret):
             poll[secret] = "(set)"
-    click.echo(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode())
+    click.echo(msgspec.json.format(msgspec.json.encode(values), indent=2).decode())
 
 
 @tenant_settings.command("set")

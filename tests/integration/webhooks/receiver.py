@@ -1,4 +1,4 @@
-"""A webhook receiver on 127.0.0.1 that records each request and answers as the test scripts it."""
+"""A webhook receiver on 127.0.0.1 that records each request and responds as the test scripts it."""
 
 from __future__ import annotations
 
@@ -20,15 +20,15 @@ class Received:
 
 @dataclass
 class Receiver:
-    """The server's address, what it received, and the answers still to give (then 200)."""
+    """The server's address, the requests it received, and the status codes still to return (then 200)."""
 
     url: str
     received: list[Received] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
     """Status codes for the next requests, in order; 200 once the list is empty."""
     delays: list[float] = field(default_factory=list)
-    """Seconds to wait before answering the next requests, in order."""
-    refuse: Callable[[bytes], bool] | None = None
+    """Seconds to wait before responding to the next requests, in order."""
+    reject: Callable[[bytes], bool] | None = None
     """Answer 500 to every request whose body this returns true for."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -48,7 +48,7 @@ def running_receiver() -> Iterator[Receiver]:
             with receiver.lock:
                 receiver.received.append(Received(headers={k.lower(): v for k, v in self.headers.items()}, body=body))
                 status = receiver.answers.pop(0) if receiver.answers else 200
-                if receiver.refuse is not None and receiver.refuse(body):
+                if receiver.reject is not None and receiver.reject(body):
                     status = 500
                 delay = receiver.delays.pop(0) if receiver.delays else 0.0
             time.sleep(delay)

@@ -111,7 +111,7 @@ def test_failures_retried_with_backoff_in_order(stack: EmbeddedStack, receiver: 
 
 def test_given_up_after_a_day_then_next_sent(stack: EmbeddedStack, receiver: Receiver) -> None:
     tenant, _secret = _subscribed(stack, receiver)
-    receiver.refuse = lambda body: json.loads(body)["data"]["to_state"] == "parsing"
+    receiver.reject = lambda body: json.loads(body)["data"]["to_state"] == "parsing"
     now = [datetime.now(UTC)]
 
     with use_clock(lambda: now[0]):
