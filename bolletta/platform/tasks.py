@@ -21,7 +21,7 @@ from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from bolletta.platform import clock
+from bolletta.platform import clock, workers
 from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import OutboxTask
 
@@ -188,6 +188,8 @@ class Processing:
             self.sweeper.stop()
         if self.worker is not None:
             self.worker.stop()
+            if isinstance(self.worker.broker, StubBroker):
+                workers.discard_memory_queues(self.worker.broker)
 
 
 def start_processing(

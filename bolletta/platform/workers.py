@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from queue import Queue
 
 import dramatiq
 from dramatiq import Worker
@@ -118,3 +119,17 @@ def wait_idle(broker: Broker, timeout_ms: int = 60_000) -> None:
     if isinstance(broker, StubBroker):
         for queue in list(broker.queues):
             broker.join(queue, timeout=timeout_ms, fail_fast=True)
+
+
+def discard_memory_queues(broker: StubBroker) -> None:
+    """Give every in-memory queue a new, empty ``Queue`` once this process's worker has stopped.
+
+    A stopping worker cannot hand back what it took from the in-memory broker (a delayed message it
+    held until its time, a prefetched one): the message is gone but its queue still counts it as
+    unfinished, so every later :func:`wait_idle` would time out. The task outbox sends any such
+    work again when a stack next starts on the same data.
+    """
+    for name in list(broker.queues):
+        broker.queues[name] = Queue()
+    for dead_letters in broker.dead_letters_by_queue.values():
+        dead_letters.clear()
