@@ -18,14 +18,14 @@ HOUR_MS = 3_600_000
 
 
 def _broker_with_held_message() -> tuple[StubBroker, Worker]:
-    """A private broker whose worker has taken a message delayed by an hour and holds it."""
+    """Return a private broker whose worker has taken a message delayed by an hour."""
     broker = StubBroker()
     broker.emit_after("process_boot")
     broker.declare_queue("default")
 
     @dramatiq.actor(broker=broker, queue_name="default")
     def later() -> None:
-        """Never runs: the message is due in an hour."""
+        """Do nothing (the message is due in an hour, after the test ends)."""
 
     later.send_with_options(delay=HOUR_MS)
     worker = Worker(broker, worker_threads=1, worker_timeout=50)
@@ -37,7 +37,7 @@ def _broker_with_held_message() -> tuple[StubBroker, Worker]:
     return broker, worker
 
 
-def test_worker_stop_alone_leaves_the_queue_unjoinable() -> None:
+def test_worker_stop_leaves_queue_unjoinable() -> None:
     broker, worker = _broker_with_held_message()
     worker.stop()
 
@@ -45,7 +45,7 @@ def test_worker_stop_alone_leaves_the_queue_unjoinable() -> None:
         broker.join("default", timeout=300)
 
 
-def test_processing_stop_gives_the_next_worker_empty_queues() -> None:
+def test_processing_stop_empties_queues() -> None:
     broker, worker = _broker_with_held_message()
     relay = SimpleNamespace(stop=lambda: None)
     processing = tasks.Processing(worker=worker, relay_loop=cast(Any, relay))
