@@ -19,6 +19,7 @@ from bolletta.channels.base import DeliveryReport
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Message, Ticket
 from bolletta.platform.dispatch import suppression
+from bolletta.platform.webhooks.events import emit
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,10 @@ def apply_report(session: Session, message: Message, report: DeliveryReport) -> 
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return "applied" if read_recorded else "ignored"
     logger.info("message %d: %s -> %s by report", message.id, message.status, status)
+    emit(session, "ticket.delivery_changed", f"ticket:{message.ticket_id}", {
+        "ticket_id": message.ticket_id, "message_id": message.id, "channel_plugin": message.plugin,
+        "from_status": message.status, "to_status": status, "at": at.isoformat(),
+    })
     return "applied"
 
 

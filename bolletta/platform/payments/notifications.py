@@ -20,6 +20,7 @@ from bolletta.gateways.base import FINAL_STATUSES, Gateway, Notification
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Bill, Event, Instalment, Payment, PaymentNotification, Ticket
 from bolletta.platform.runtime import Runtime
+from bolletta.platform.webhooks.events import emit
 
 logger = logging.getLogger(__name__)
 security_log = logging.getLogger("bolletta.security")
@@ -135,6 +136,11 @@ def _change_status(session: Session, payment: Payment, notification: Notificatio
         return "ignored"
     if notification.status == "completed":
         _mark_paid(session, payment, now)
+        emit(session, "payment.completed", f"payment:{payment.id}", {
+            "payment_id": payment.id, "order_id": payment.order_id, "bill_id": payment.bill_id,
+            "gateway": payment.gateway, "amount": str(payment.amount), "currency": payment.currency,
+            "transaction_id": notification.transaction_id or payment.transaction_id, "completed_at": now.isoformat(),
+        })
     kind = "payment_completed" if notification.status == "completed" else "payment_failed"
     channel = session.scalar(select(Ticket.channel).where(Ticket.id == payment.ticket_id))
     session.add(Event(ticket_id=payment.ticket_id, bill_id=payment.bill_id, kind=kind, at=now, channel=channel,
