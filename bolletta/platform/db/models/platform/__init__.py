@@ -8,6 +8,7 @@ from bolletta.platform.db.models.platform.schedule_slot import ScheduleSlot
 from bolletta.platform.db.models.platform.sftp_account import SftpAccount
 from bolletta.platform.db.models.platform.sftp_account_key import SftpAccountKey
 from bolletta.platform.db.models.platform.tenant import Tenant
+from bolletta.platform.db.models.platform.tenant_draft import TenantDraft
 from bolletta.platform.db.models.platform.user import User
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "SftpAccount",
     "SftpAccountKey",
     "Tenant",
+    "TenantDraft",
     "User",
 ]

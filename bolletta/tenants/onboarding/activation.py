@@ -1,0 +1,272 @@
+"""Activation: turn a complete draft into a working tenant, all of it or nothing.
+
+Provisioning runs in :data:`PROVISIONING` order: the tenant's schema or database file with its
+migrations and settings, the SFTP area and login, the storage prefix, the first tenant admin, and
+the invitation e-mail. Each step's undo is registered before the step runs, so a failure anywhere,
+even inside a step, undoes every step reached, newest first, and the draft stays as it was. The
+invitation goes last because an e-mail cannot be called back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import shutil
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import delete, select
+
+from bolletta.platform import clock
+from bolletta.platform.db import migrate
+from bolletta.platform.db.models.platform import (
+    PasswordReset,
+    PlatformAuditEntry,
+    SftpAccount,
+    SftpAccountKey,
+    Tenant,
+    TenantDraft,
+    User,
+)
+from bolletta.platform.errors import BollettaError, ConfigurationError
+from bolletta.platform.i18n.catalog import gettext
+from bolletta.platform.i18n.dynamic_ids import N_
+from bolletta.platform.i18n.message import render
+from bolletta.platform.mail.sender import send_mail
+from bolletta.platform.runtime import Runtime
+from bolletta.platform.sftp.layout import InboxLayout
+from bolletta.platform.storage import storage_from_settings, tenant_key
+from bolletta.tenants import accounts, registry
+from bolletta.tenants.config import TenantConfig
+from bolletta.tenants.onboarding import checks, steps
+from bolletta.tenants.onboarding.drafts import Draft, load_draft
+
+logger = logging.getLogger(__name__)
+
+INVITATION_LIFETIME = timedelta(hours=72)
+INVITATION_LANGUAGE = "it"
+MARKER_KEY = "tenant.json"
+"""Object written under the tenant's storage prefix at activation; it contains no personal data."""
+INVITATION_SUBJECT = N_("Bolletta Smart: your account for {utility}")
+INVITATION_TEXT = N_(
+    "An account on Bolletta Smart was created for you as administrator of {utility}.\n\n"
+    "Username: {username}\n\nChoose your password within 72 hours at this link:\n\n{link}\n\n"
+    "If you did not expect this e-mail, ignore it."
+)
+
+
+class ActivationError(BollettaError):
+    """Raised when a draft cannot be activated; ``step`` names the wizard or provisioning step."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        super().__init__(
+            f"Activation stopped at {step}: {reason}. Nothing was kept; fix the cause and activate again."
+        )
+        self.step = step
+        self.reason = reason
+
+
+@dataclass
+class Provisioning:
+    """The parts of a tenant that activation has made so far, and how to undo each."""
+
+    rt: Runtime
+    draft: Draft
+    slug: str
+    config: TenantConfig
+    undo: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+    user_id: int | None = None
+
+
+def build_config(draft: Draft) -> TenantConfig:
+    """Return the tenant settings the draft's answers give, starting from the product defaults."""
+    answers: dict[str, Any] = {name: msgspec.to_builtins(struct) for name, struct in draft.answers.items()}
+    look, senders, flow = answers["look"], answers["senders"], answers["flow"]
+    raw: dict[str, Any] = msgspec.to_builtins(TenantConfig())
+    raw |= {
+        "vat_number": answers["company"]["vat_number"],
+        "notification_emails": answers["company"]["notification_emails"],
+        "branding": look["branding"],
+        "link_domain": look["link_domain"],
+        "message_texts": answers["messages"]["texts"],
+        "channel_plugins": senders["channel_plugins"],
+        "enabled_channels": sorted(set(senders["channel_plugins"].values())),
+        "sms_sender": senders["sms_sender"],
+        "email_sender": senders["email_sender"],
+        "enabled_gateways": answers["payments"]["enabled_gateways"],
+        "flow_formats": flow["flow_formats"],
+        "ticket_validity_days": flow["ticket_validity_days"],
+        "test_recipients": flow["test_recipients"],
+        "quiet_hours": flow["quiet_hours"],
+        "may_start_dispatch": flow["may_start_dispatch"],
+    }
+    raw |= answers["contacts"]
+    raw["portal"] = raw["portal"] | {
+        "font": look["font"], "section_order": look["section_order"], "hidden_sections": look["hidden_sections"],
+        "privacy_url": look["privacy_url"], "languages": answers["languages"]["languages"],
+        "voices": answers["languages"]["voices"],
+    }
+    return msgspec.convert(raw, TenantConfig)
+
+
+def activate(rt: Runtime, draft_id: int, actor: str) -> str:
+    """Provision the tenant of a complete draft and return its slug.
+
+    Every step's checks run again first, because answers saved days ago may no longer hold (a slug
+    or username taken since).
+
+    Raises:
+        ActivationError: a step is incomplete or fails its checks, or provisioning failed; nothing
+            of the tenant is left behind.
+    """
+    draft = load_draft(rt.db, draft_id)
+    if draft.activated_slug is not None:
+        raise ActivationError("activation", f"draft #{draft_id} is already the tenant {draft.activated_slug}")
+    for step in steps.STEPS:
+        if step not in draft.completed:
+            raise ActivationError(step, "the step is not complete")
+        problems = checks.step_problems(step, draft.answers[step], rt.db, draft_id)
+        if problems:
+            field_name, problem = next(iter(problems.items()))
+            raise ActivationError(step, f"{field_name}: {render(problem, 'en')}")
+
+    company = draft.answers["company"]
+    assert isinstance(company, steps.Company)
+    work = Provisioning(rt=rt, draft=draft, slug=company.slug, config=build_config(draft))
+    current = "activation"
+    try:
+        for name, run in PROVISIONING:
+            current = name
+            run(work)
+        _mark_activated(work, actor)
+    except Exception as exc:
+        logger.error("onboarding: activating draft %d as %s failed at %s: %s", draft_id, work.slug, current, exc)
+        _undo(work)
+        raise ActivationError(current, str(exc) or type(exc).__name__) from exc
+    logger.info("onboarding: draft %d activated as tenant %s", draft_id, work.slug)
+    return work.slug
+
+
+def _undo(work: Provisioning) -> None:
+    for name, undo in reversed(work.undo):
+        try:
+            undo()
+        except Exception:  # one failed undo must not stop the others
+            logger.exception("onboarding: undoing %s of tenant %s failed; remove it by hand", name, work.slug)
+
+
+def _provision_tenant(work: Provisioning) -> None:
+    db, slug = work.rt.db, work.slug
+
+    def undo() -> None:
+        with db.platform_session() as session:
+            session.execute(delete(Tenant).where(Tenant.slug == slug))
+            session.commit()
+        migrate.drop_tenant_storage(db, slug)
+
+    work.undo.append(("tenant", undo))
+    company = work.draft.answers["company"]
+    assert isinstance(company, steps.Company)
+    registry.create_tenant(db, slug, company.legal_name, work.config)
+
+
+def _provision_sftp(work: Provisioning) -> None:
+    db, slug = work.rt.db, work.slug
+    flow = work.draft.answers["flow"]
+    assert isinstance(flow, steps.Flow)
+    layout = InboxLayout(work.rt.settings.data_path / "sftp")
+
+    def undo() -> None:
+        with db.platform_session() as session:
+            account_id = session.scalar(select(SftpAccount.id).where(SftpAccount.username == flow.sftp_username))
+            if account_id is not None:
+                session.execute(delete(SftpAccountKey).where(SftpAccountKey.account_id == account_id))
+                session.execute(delete(SftpAccount).where(SftpAccount.id == account_id))
+            session.commit()
+        shutil.rmtree(layout.area(slug), ignore_errors=True)
+        shutil.rmtree(layout.partial(slug), ignore_errors=True)
+
+    work.undo.append(("sftp", undo))
+    layout.create(slug)
+    with db.platform_session() as session:
+        tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+        session.add(SftpAccount(username=flow.sftp_username, password_hash=flow.sftp_password_hash,
+                                tenant_id=tenant_id, created_at=clock.now()))
+        session.commit()
+    for line in flow.sftp_public_keys:
+        accounts.add_sftp_key(db, flow.sftp_username, line)
+
+
+def _provision_storage(work: Provisioning) -> None:
+    storage = storage_from_settings(work.rt.settings)
+    full_key = tenant_key(work.slug, MARKER_KEY)
+    work.undo.append(("storage", lambda: storage.delete(full_key)))
+    marker = {"slug": work.slug, "activated_at": clock.now().isoformat(), "draft": work.draft.id}
+    storage.put(work.slug, MARKER_KEY, json.dumps(marker).encode())
+
+
+def _provision_admin(work: Provisioning) -> None:
+    db = work.rt.db
+    staff = work.draft.answers["staff"]
+    assert isinstance(staff, steps.Staff)
+
+    def undo() -> None:
+        with db.platform_session() as session:
+            user_id = session.scalar(select(User.id).where(User.username == staff.username))
+            if user_id is not None:
+                session.execute(delete(PasswordReset).where(PasswordReset.user_id == user_id))
+                session.execute(delete(User).where(User.id == user_id))
+            session.commit()
+
+    work.undo.append(("admin", undo))
+    # The admin chooses a password through the invitation; this random one is never shown to anyone.
+    user = accounts.create_user(db, staff.username, secrets.token_urlsafe(32), "tenant_admin", tenant_slug=work.slug,
+                                email=staff.email, full_name=staff.full_name)
+    work.user_id = user.id
+
+
+def _send_invitation(work: Provisioning) -> None:
+    rt = work.rt
+    staff = work.draft.answers["staff"]
+    assert isinstance(staff, steps.Staff) and work.user_id is not None
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    with rt.db.platform_session() as session:
+        session.add(PasswordReset(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=work.user_id,
+                                  created_at=now, expires_at=now + INVITATION_LIFETIME))
+        session.commit()
+    utility = work.config.branding.display_name or work.draft.answers["company"].legal_name  # type: ignore[attr-defined]
+    link = f"{rt.settings.public_base_url.rstrip('/')}/office/password-reset/{token}"
+    try:
+        send_mail(rt.settings.smtp_url, sender=rt.settings.mail_from, to=[staff.email],
+                  subject=gettext(INVITATION_LANGUAGE, INVITATION_SUBJECT).format(utility=utility),
+                  text=gettext(INVITATION_LANGUAGE, INVITATION_TEXT).format(utility=utility, username=staff.username, link=link))
+    except (ConfigurationError, smtplib.SMTPException, OSError) as exc:
+        raise RuntimeError(f"the invitation e-mail could not be sent ({exc}); check BOLLETTA_SMTP_URL") from exc
+
+
+def _mark_activated(work: Provisioning, actor: str) -> None:
+    with work.rt.db.platform_session() as session:
+        row = session.get(TenantDraft, work.draft.id, with_for_update=True)
+        assert row is not None
+        row.activated_slug = work.slug
+        row.updated_at = clock.now()
+        session.add(PlatformAuditEntry(at=row.updated_at, actor=actor, action="tenant.activated", target=work.slug,
+                                       detail={"draft": work.draft.id}))
+        session.commit()
+
+
+PROVISIONING: list[tuple[str, Callable[[Provisioning], None]]] = [
+    ("tenant", _provision_tenant),
+    ("sftp", _provision_sftp),
+    ("storage", _provision_storage),
+    ("admin", _provision_admin),
+    ("invitation", _send_invitation),
+]
+"""Provisioning steps in order; tests wrap one to inject a failure."""

@@ -1,0 +1,308 @@
+"""Checks of each wizard step, run when the step is saved and again before activation.
+
+Every check returns a mapping of field name to the problem found, as a translatable
+:class:`~bolletta.platform.i18n.message.Text` the page shows next to the field (Italian by default).
+An empty mapping means the step may be saved as complete.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from stdnum.it import iva
+
+from bolletta.channels.sms import alias_problems
+from bolletta.platform.db.database import SLUG_PATTERN, Database
+from bolletta.platform.db.models.platform import SftpAccount, Tenant, TenantDraft, User
+from bolletta.platform.i18n.message import T_, Text
+from bolletta.platform.portal.language import PAGE_LANGUAGES
+from bolletta.tenants.accounts import AccountError, parse_public_key
+from bolletta.tenants.config import TenantConfig
+from bolletta.tenants.onboarding import steps
+from bolletta.themes.check import SECTIONS, theme_problems
+
+Problems = dict[str, Text]
+
+SERVICES = ("electricity", "gas", "water")
+MESSAGE_KINDS = ("email", "sms", "whatsapp")
+MESSAGE_TEXT_KEYS = ("sms", "whatsapp", "email_subject", "email_text", "email_html")
+CHANNEL_MODES = ("all", "priority")
+MAX_FALLBACK_DELAY_MINUTES = 7 * 24 * 60
+MAX_TICKET_VALIDITY_DAYS = 365
+HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+SFTP_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}$")
+
+
+def email_problem(address: str) -> Text | None:
+    """Return why ``address`` is not a usable e-mail address, or ``None``; no DNS lookup is made."""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return T_("{value} is not a valid e-mail address, such as bollette@acme.it.", value=address)
+    return None
+
+
+def company_problems(answers: steps.Company, db: Database, draft_id: int | None) -> Problems:
+    """Check the company step: name, partita IVA checksum, a free slug, services and e-mails."""
+    problems: Problems = {}
+    if not answers.legal_name.strip():
+        problems["legal_name"] = T_("Enter the utility's legal name.")
+    vat = iva.compact(answers.vat_number).removeprefix("IT")
+    if not iva.is_valid(vat):
+        problems["vat_number"] = T_(
+            "{value} is not a valid partita IVA: it needs 11 digits with a correct check digit.",
+            value=answers.vat_number)
+    slug_problem = _slug_problem(answers.slug, db, draft_id)
+    if slug_problem is not None:
+        problems["slug"] = slug_problem
+    unknown = [service for service in answers.services if service not in SERVICES]
+    if not answers.services or unknown:
+        problems["services"] = T_("Choose one or more services from {choices}.", choices=", ".join(SERVICES))
+    if not answers.notification_emails:
+        problems["notification_emails"] = T_("Enter at least one address for the job e-mails.")
+    for address in answers.notification_emails:
+        problem = email_problem(address)
+        if problem is not None:
+            problems["notification_emails"] = problem
+            break
+    return problems
+
+
+def _slug_problem(slug: str, db: Database, draft_id: int | None) -> Text | None:
+    if not SLUG_PATTERN.match(slug):
+        return T_("{value} cannot be used as an id: use 2 to 39 lower-case letters, digits or _, starting with a "
+                  "letter.", value=slug)
+    with db.platform_session() as session:
+        if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+            return T_("The id {value} belongs to another utility; choose another.", value=slug)
+        for other_id, answers in session.execute(
+            select(TenantDraft.id, TenantDraft.answers).where(TenantDraft.activated_slug.is_(None))
+        ):
+            if other_id != draft_id and answers.get("company", {}).get("slug") == slug:
+                return T_("The id {value} is taken by another utility being onboarded; choose another.", value=slug)
+    return None
+
+
+def look_problems(answers: steps.Look, db: Database, draft_id: int | None) -> Problems:
+    """Check colours (WCAG AA contrast), font, sections, the link domain and the privacy link."""
+    problems: Problems = {}
+    config = TenantConfig(branding=answers.branding)
+    config.portal.font = answers.font
+    for problem in theme_problems(config):
+        field = "font" if "font" in problem.msgid else "branding"
+        problems.setdefault(field, problem)
+    for name in ("section_order", "hidden_sections"):
+        unknown = [section for section in getattr(answers, name) if section not in SECTIONS]
+        if unknown:
+            problems[name] = T_("{value} is not a section; the sections are {choices}.", value=unknown[0],
+                                choices=", ".join(SECTIONS))
+    if answers.link_domain and not HOST_NAME.match(answers.link_domain):
+        problems["link_domain"] = T_("{value} is not a host name such as bolletta.acme.it.", value=answers.link_domain)
+    if answers.privacy_url and not answers.privacy_url.startswith("https://"):
+        problems["privacy_url"] = T_("The privacy notice link must start with https://.")
+    support_email = answers.branding.support_email
+    support_problem = email_problem(support_email) if support_email else None
+    if support_problem is not None:
+        problems["support_email"] = support_problem
+    return problems
+
+
+def messages_problems(answers: steps.Messages, db: Database, draft_id: int | None) -> Problems:
+    """Check that texts are given only for page languages and known message parts."""
+    problems: Problems = {}
+    for language, texts in answers.texts.items():
+        if language not in PAGE_LANGUAGES:
+            problems["texts"] = T_("{value} is not a language the bill pages offer ({choices}).", value=language,
+                                   choices=", ".join(PAGE_LANGUAGES))
+            break
+        unknown = [key for key in texts if key not in MESSAGE_TEXT_KEYS]
+        if unknown:
+            problems["texts"] = T_("{value} is not a message part; use {choices}.", value=unknown[0],
+                                   choices=", ".join(MESSAGE_TEXT_KEYS))
+            break
+    return problems
+
+
+def senders_problems(answers: steps.Senders, db: Database, draft_id: int | None) -> Problems:
+    """Check the channel plugins against what is installed, the SMS alias and the e-mail senders."""
+    from bolletta.platform.dispatch.channels import installed_channels
+
+    problems: Problems = {}
+    installed = installed_channels().plugins
+    for kind, plugin_id in answers.channel_plugins.items():
+        plugin = installed.get(plugin_id)
+        if kind not in MESSAGE_KINDS:
+            problems["channel_plugins"] = T_("{value} is not a kind of message; use {choices}.", value=kind,
+                                             choices=", ".join(MESSAGE_KINDS))
+        elif plugin is None or kind not in plugin.capabilities.kinds:
+            problems["channel_plugins"] = T_("No installed plugin {value} sends {kind} messages.", value=plugin_id,
+                                             kind=kind)
+    if answers.sms_sender and alias_problems(answers.sms_sender):
+        problems["sms_sender"] = T_(
+            "{value} cannot be an SMS alias: at most 11 letters, digits, spaces or . - _ & + ', not starting with a "
+            "digit.", value=answers.sms_sender)
+    for field in ("email_sender", "email_reply_to"):
+        value = getattr(answers, field)
+        problem = email_problem(value) if value else None
+        if problem is not None:
+            problems[field] = problem
+    if not answers.email_sender:
+        problems["email_sender"] = T_("Enter the From address of the e-mails, such as bolletta@acme.it.")
+    return problems
+
+
+def languages_problems(answers: steps.Languages, db: Database, draft_id: int | None) -> Problems:
+    """Check that Italian is offered, every language is one the pages speak, and voices match them."""
+    problems: Problems = {}
+    unknown = [language for language in answers.languages if language not in PAGE_LANGUAGES]
+    if unknown:
+        problems["languages"] = T_("{value} is not a language the bill pages offer ({choices}).", value=unknown[0],
+                                   choices=", ".join(PAGE_LANGUAGES))
+    elif "it" not in answers.languages:
+        problems["languages"] = T_("Italian is always offered: keep it in the list.")
+    stray = [language for language in answers.voices if language not in answers.languages]
+    if stray:
+        problems["voices"] = T_("A voice is set for {value}, a language the pages do not offer.", value=stray[0])
+    return problems
+
+
+def contacts_problems(answers: steps.Contacts, db: Database, draft_id: int | None) -> Problems:
+    """Check the channel mode, the priority list and the fallback delay."""
+    problems: Problems = {}
+    if answers.channel_mode not in CHANNEL_MODES:
+        problems["channel_mode"] = T_("{value} is not a channel rule; use {choices}.", value=answers.channel_mode,
+                                      choices=", ".join(CHANNEL_MODES))
+    priority = answers.channel_priority
+    if any(kind not in MESSAGE_KINDS for kind in priority) or len(set(priority)) != len(priority) or not priority:
+        problems["channel_priority"] = T_("List each of {choices} at most once, first the preferred one.",
+                                          choices=", ".join(MESSAGE_KINDS))
+    if not 0 <= answers.fallback_delay_minutes <= MAX_FALLBACK_DELAY_MINUTES:
+        problems["fallback_delay_minutes"] = T_(
+            "{value} minutes is outside the allowed range, 0 to {limit}.", value=answers.fallback_delay_minutes,
+            limit=MAX_FALLBACK_DELAY_MINUTES)
+    return problems
+
+
+def payments_problems(answers: steps.Payments, db: Database, draft_id: int | None) -> Problems:
+    """Check that each gateway is an installed gateway plugin."""
+    from bolletta.gateways.base import Gateway
+    from bolletta.platform.plugins import load_plugins
+
+    problems: Problems = {}
+    installed = load_plugins("bolletta.gateways", Gateway).plugins  # type: ignore[type-abstract]
+    unknown = [gateway for gateway in answers.enabled_gateways if gateway not in installed]
+    if unknown:
+        problems["enabled_gateways"] = T_("No payment plugin {value} is installed; the installed ones are {choices}.",
+                                          value=unknown[0], choices=", ".join(sorted(installed)))
+    return problems
+
+
+def flow_problems(answers: steps.Flow, db: Database, draft_id: int | None) -> Problems:
+    """Check formats, the SFTP login, validity, test recipients and quiet hours."""
+    from bolletta.flows.base import FlowReader
+    from bolletta.platform.plugins import load_plugins
+
+    problems: Problems = {}
+    readers = load_plugins("bolletta.flows", FlowReader).plugins  # type: ignore[type-abstract]
+    unknown = [flow for flow in answers.flow_formats if flow not in readers]
+    if unknown or not answers.flow_formats:
+        problems["flow_formats"] = T_("Choose one or more flow formats from {choices}.",
+                                      choices=", ".join(sorted(readers)))
+    username_problem = _sftp_username_problem(answers.sftp_username, db)
+    if username_problem is not None:
+        problems["sftp_username"] = username_problem
+    if not answers.sftp_password_hash and not answers.sftp_public_keys:
+        problems["sftp_password"] = T_("Give the SFTP login a password, an SSH public key, or both.")
+    for index, line in enumerate(answers.sftp_public_keys, start=1):
+        try:
+            parse_public_key(line)
+        except AccountError:
+            problems["sftp_public_keys"] = T_(
+                "Public key {index} cannot be used: paste one OpenSSH line such as ssh-ed25519 AAAA... name "
+                "(RSA keys need at least 3072 bits).", index=index)
+            break
+    if not 1 <= answers.ticket_validity_days <= MAX_TICKET_VALIDITY_DAYS:
+        problems["ticket_validity_days"] = T_("{value} days is outside the allowed range, 1 to {limit}.",
+                                              value=answers.ticket_validity_days, limit=MAX_TICKET_VALIDITY_DAYS)
+    for recipient in answers.test_recipients:
+        problem = _recipient_problem(recipient.channel, recipient.address)
+        if problem is not None:
+            problems["test_recipients"] = problem
+            break
+    quiet = answers.quiet_hours
+    for value in (quiet.start, quiet.end):
+        if not CLOCK_TIME.match(value):
+            problems["quiet_hours"] = T_("{value} is not a time of day such as 21:00.", value=value)
+    try:
+        zoneinfo.ZoneInfo(quiet.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problems["quiet_hours"] = T_("{value} is not a time zone such as Europe/Rome.", value=quiet.timezone)
+    return problems
+
+
+def _sftp_username_problem(username: str, db: Database) -> Text | None:
+    if not SFTP_USERNAME.match(username):
+        return T_("{value} cannot be an SFTP username: use 3 to 64 lower-case letters, digits, . _ or -, starting "
+                  "with a letter.", value=username)
+    with db.platform_session() as session:
+        if session.scalar(select(SftpAccount.id).where(SftpAccount.username == username)) is not None:
+            return T_("The SFTP username {value} is taken; choose another.", value=username)
+    return None
+
+
+def _recipient_problem(channel: str, address: str) -> Text | None:
+    if channel not in MESSAGE_KINDS:
+        return T_("{value} is not a kind of message; use {choices}.", value=channel, choices=", ".join(MESSAGE_KINDS))
+    if channel == "email":
+        return email_problem(address)
+    try:
+        number = phonenumbers.parse(address, "IT")
+    except phonenumbers.NumberParseException:
+        number = None
+    mobile = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    if number is None or not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in mobile:
+        return T_("{value} is not a mobile number, such as +39 333 1234567.", value=address)
+    return None
+
+
+def staff_problems(answers: steps.Staff, db: Database, draft_id: int | None) -> Problems:
+    """Check the first admin's username (free) and e-mail address (where the invitation goes)."""
+    problems: Problems = {}
+    if not re.fullmatch(r"[A-Za-z0-9._@-]{3,150}", answers.username):
+        problems["username"] = T_("{value} cannot be a username: use 3 to 150 letters, digits, . _ @ or -.",
+                                  value=answers.username)
+    else:
+        with db.platform_session() as session:
+            if session.scalar(select(User.id).where(User.username == answers.username)) is not None:
+                problems["username"] = T_("The username {value} is taken; choose another.", value=answers.username)
+    problem = email_problem(answers.email) if answers.email else T_("Enter the address the invitation goes to.")
+    if problem is not None:
+        problems["email"] = problem
+    return problems
+
+
+CHECKS: dict[str, Callable[[Any, Database, int | None], Problems]] = {
+    "company": company_problems,
+    "look": look_problems,
+    "messages": messages_problems,
+    "senders": senders_problems,
+    "languages": languages_problems,
+    "contacts": contacts_problems,
+    "payments": payments_problems,
+    "flow": flow_problems,
+    "staff": staff_problems,
+}
+"""The check of each step, by step name."""
+
+
+def step_problems(step: str, answers: msgspec.Struct, db: Database, draft_id: int | None) -> Problems:
+    """Run the check of ``step`` on its converted answers."""
+    return CHECKS[step](answers, db, draft_id)
