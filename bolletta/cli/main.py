@@ -273,6 +273,64 @@ def tenant_list() -> None:
         click.echo(slug)
 
 
+@tenant.command("suspend")
+@click.argument("tenant_slug")
+@click.option("--by", "actor", required=True, help="Who suspends it, for the platform audit log.")
+@click.option("--reason", default="", help="Why, for the platform audit log.")
+def tenant_suspend(tenant_slug: str, actor: str, reason: str) -> None:
+    """Suspend TENANT_SLUG: links, SFTP and sending stop; nothing is deleted."""
+    from bolletta.platform import runtime
+    from bolletta.platform.errors import BollettaError
+    from bolletta.tenants import lifecycle
+
+    rt = runtime.configure(load_settings())
+    try:
+        lifecycle.suspend(rt, tenant_slug, actor, reason)
+    except BollettaError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Tenant {tenant_slug} suspended.")
+
+
+@tenant.command("resume")
+@click.argument("tenant_slug")
+@click.option("--by", "actor", required=True, help="Who resumes it, for the platform audit log.")
+def tenant_resume(tenant_slug: str, actor: str) -> None:
+    """Make the suspended TENANT_SLUG active again and queue its unsent messages."""
+    from bolletta.platform import runtime
+    from bolletta.platform.errors import BollettaError
+    from bolletta.tenants import lifecycle
+
+    rt = runtime.configure(load_settings())
+    try:
+        queued = lifecycle.resume(rt, tenant_slug, actor)
+    except BollettaError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Tenant {tenant_slug} active again; {queued} unsent messages queued.")
+
+
+@tenant.command("offboard")
+@click.argument("tenant_slug")
+@click.option("--export", "archive", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="New ZIP file that receives all of the tenant's data before it is deleted.")
+@click.option("--by", "actor", required=True, help="Who off-boards it, for the platform audit log.")
+@click.option("--yes", "confirmed", is_flag=True, help="Confirm: after the export the tenant is deleted everywhere.")
+def tenant_offboard(tenant_slug: str, archive: Path, actor: str, confirmed: bool) -> None:
+    """Export all of TENANT_SLUG's data to a ZIP file, then delete the tenant everywhere."""
+    from bolletta.platform import runtime
+    from bolletta.platform.errors import BollettaError
+    from bolletta.tenants import lifecycle
+
+    if not confirmed:
+        raise click.ClickException(f"Off-boarding deletes {tenant_slug} after the export: add --yes to confirm.")
+    rt = runtime.configure(load_settings())
+    try:
+        report = lifecycle.offboard(rt, tenant_slug, actor, archive)
+    except (BollettaError, FileExistsError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Tenant {tenant_slug} exported to {report.archive} ({sum(report.rows.values())} rows, "
+               f"{report.files} files) and deleted.")
+
+
 @tenant.group("settings")
 def tenant_settings() -> None:
     """Show or change a tenant's settings as JSON (channels, flows, SFTP polling, languages...)."""

@@ -94,7 +94,7 @@ def create_litestar(rt: Runtime) -> Litestar:
         middleware=[HTTP_METRICS.middleware, session_config.middleware],
         csrf_config=csrf_config,
         after_request=after_request,
-        exception_handlers={NotAuthorizedException: _unauthorized},
+        exception_handlers={NotAuthorizedException: _unauthorized, portal.TenantUnavailable: portal.unavailable_page},
         debug=False,
         # The process configures logging (the CLI, or uvicorn in production); Litestar must not
         # add its own root handler at INFO level on top.

@@ -9,6 +9,7 @@ machines. Readers that need a seekable file, such as the archive reader, ask for
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -52,6 +53,14 @@ class Storage(Protocol):
 
     def probe(self) -> None:
         """Write, read back and delete a small object outside every tenant's prefix; raise on failure."""
+        ...
+
+    def tenant_keys(self, tenant: str) -> Iterator[str]:
+        """Yield the full key of every object under the tenant's prefix (for export and off-boarding)."""
+        ...
+
+    def remove_tenant(self, tenant: str) -> None:
+        """Delete every object under the tenant's prefix (off-boarding)."""
         ...
 
 
@@ -117,6 +126,19 @@ class LocalStorage:
                 raise OSError("the storage returned other bytes than those written")
         finally:
             path.unlink(missing_ok=True)
+
+    def tenant_keys(self, tenant: str) -> Iterator[str]:
+        """Yield the full key of every file under the tenant's folder, skipping unfinished writes."""
+        folder = self.root / check_slug(tenant)
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.endswith(".part"):
+                yield path.relative_to(self.root).as_posix()
+
+    def remove_tenant(self, tenant: str) -> None:
+        """Delete the tenant's folder with everything in it."""
+        shutil.rmtree(self.root / check_slug(tenant), ignore_errors=True)
 
     def _path(self, full_key: str) -> Path:
         path = (self.root / full_key).resolve()
@@ -195,6 +217,19 @@ class S3Storage:
                 raise OSError("the storage returned other bytes than those written")
         finally:
             self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def tenant_keys(self, tenant: str) -> Iterator[str]:
+        """Yield the full key of every object under the tenant's prefix, page by page."""
+        base = f"{self.prefix}/" if self.prefix else ""
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{base}{check_slug(tenant)}/"):
+            for item in page.get("Contents", []):
+                yield str(item["Key"])[len(base):]
+
+    def remove_tenant(self, tenant: str) -> None:
+        """Delete every object under the tenant's prefix, one listed page at a time."""
+        for full_key in list(self.tenant_keys(tenant)):
+            self.delete(full_key)
 
     def _object_key(self, full_key: str) -> str:
         tenant, _, key = full_key.partition("/")

@@ -50,6 +50,10 @@ BATCH_SIZE = 50
 def send_messages(rt: Runtime, tenant: str, message_ids: Sequence[int]) -> dict[str, int]:
     """Send the messages of ``message_ids`` not sent yet; return how many ended in each outcome."""
     tenant_row = get_tenant(rt.db, tenant)
+    if tenant_row.status != "active":
+        # A suspended tenant's messages stay unsent; resuming the tenant queues them again.
+        logger.info("tenant %s is %s: a batch of %d messages waits", tenant, tenant_row.status, len(message_ids))
+        return {"suspended": len(message_ids)}
     config = tenant_config(tenant_row)
     outcomes: dict[str, int] = {}
     now = clock.now()

@@ -43,6 +43,10 @@ NOT_SENT = "not sent: "
 def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
     """Send message ``message_id`` if nobody has; return the outcome for logs and tests."""
     tenant_row = get_tenant(rt.db, tenant)
+    if tenant_row.status != "active":
+        # The message stays unsent; resuming the tenant queues it again.
+        logger.info("tenant %s is %s: message %d waits", tenant, tenant_row.status, message_id)
+        return "suspended"
     config = tenant_config(tenant_row)
     with rt.db.tenant_session(tenant) as session:
         row = session.execute(

@@ -11,6 +11,7 @@ import typst
 from litestar import Request, Response, get, head, post
 from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
@@ -32,7 +33,7 @@ from bolletta.platform.tickets.tokens import find_ticket, is_usable
 from bolletta.platform.web.context import active_tenant, rt
 from bolletta.platform.web.security import CONTENT_SECURITY_POLICY
 from bolletta.platform.web.templates import csrf_input, environment, render
-from bolletta.tenants.config import TenantConfig, decode_config
+from bolletta.tenants.config import PortalSettings, TenantConfig, decode_config
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +55,25 @@ async def _cached_tenant_or_404(slug: str) -> Tenant:
     return tenant
 
 
+class TenantUnavailable(NotFoundException):
+    """Raised for a link of a tenant that does not exist, is suspended or was off-boarded."""
+
+
 async def _tenant_or_404(slug: FromPath[str]) -> Tenant:
     tenant = await active_tenant(slug)
     if tenant is None:
-        from litestar.exceptions import NotFoundException
-
-        raise NotFoundException()
+        raise TenantUnavailable()
     return tenant
+
+
+def unavailable_page(request: Request[Any, Any, Any], _exc: TenantUnavailable) -> Response[str]:
+    """Render the page for links whose utility is unknown or suspended: no branding, nothing about anyone.
+
+    Its status is the one of an unknown link of an active utility, so the two cannot be told apart
+    by the status alone.
+    """
+    language = languages.choose(request, PortalSettings(languages=list(languages.PAGE_LANGUAGES)), None)
+    return render(request, "portal/unavailable.html", status_code=404, language=language)
 
 
 def invalid_link_page(request: Request[Any, Any, Any], tenant: Tenant, *, status_code: int = 404,

@@ -244,9 +244,9 @@ def _send_invitation(work: Provisioning) -> None:
     utility = work.config.branding.display_name or work.draft.answers["company"].legal_name  # type: ignore[attr-defined]
     link = f"{rt.settings.public_base_url.rstrip('/')}/office/password-reset/{token}"
     try:
-        send_mail(rt.settings.smtp_url, sender=rt.settings.mail_from, to=[staff.email],
-                  subject=gettext(INVITATION_LANGUAGE, INVITATION_SUBJECT).format(utility=utility),
-                  text=gettext(INVITATION_LANGUAGE, INVITATION_TEXT).format(utility=utility, username=staff.username, link=link))
+        subject = gettext(INVITATION_LANGUAGE, INVITATION_SUBJECT).format(utility=utility)
+        body = gettext(INVITATION_LANGUAGE, INVITATION_TEXT).format(utility=utility, username=staff.username, link=link)
+        send_mail(rt.settings.smtp_url, sender=rt.settings.mail_from, to=[staff.email], subject=subject, text=body)
     except (ConfigurationError, smtplib.SMTPException, OSError) as exc:
         raise RuntimeError(f"the invitation e-mail could not be sent ({exc}); check BOLLETTA_SMTP_URL") from exc
 
