@@ -378,19 +378,40 @@ def tenant_settings_set(tenant_slug: str, changes_file: Any, changed_by: str) ->
         updated = msgspec.convert({**current, **changes}, TenantConfig)
     except msgspec.ValidationError as exc:
         raise click.ClickException(f"Invalid tenant setting: {exc}. Fix the file and run the command again.") from exc
-    save_config(rt.db, tenant_slug, updated)
-    _audit_platform(rt, changed_by, "tenant.settings_changed", tenant_slug, sorted(changes))
+    save_config(rt.db, tenant_slug, updated, actor=changed_by)
     click.echo(f"Settings of {tenant_slug} updated: {', '.join(sorted(changes))}.")
 
 
-def _audit_platform(rt: Any, actor: str, action: str, target: str, keys: list[str]) -> None:
-    from bolletta.platform import clock
-    from bolletta.platform.db.models.platform import PlatformAuditEntry
+@tenant_settings.command("history")
+@click.argument("tenant_slug")
+@click.option("--key", default=None, help="Only the changes of this setting, such as message_texts.")
+def tenant_settings_history(tenant_slug: str, key: str | None) -> None:
+    """List the versions of TENANT_SLUG's settings, newest first: id, time, who, settings changed."""
+    from bolletta.platform import runtime
+    from bolletta.tenants.registry import settings_history
 
-    with rt.db.platform_session() as session:
-        session.add(PlatformAuditEntry(at=clock.now(), actor=actor, action=action, target=target,
-                                       detail={"keys": keys}))
-        session.commit()
+    rt = runtime.configure(load_settings())
+    for entry_id, at, actor, keys in settings_history(rt.db, tenant_slug, key):
+        click.echo(f"{entry_id}\t{at:%Y-%m-%d %H:%M}\t{actor}\t{', '.join(keys)}")
+
+
+@tenant_settings.command("restore")
+@click.argument("tenant_slug")
+@click.argument("version", type=int)
+@click.argument("keys", nargs=-1, required=True)
+@click.option("--by", "changed_by", required=True, help="Who restores them, for the platform audit log.")
+def tenant_settings_restore(tenant_slug: str, version: int, keys: tuple[str, ...], changed_by: str) -> None:
+    """Set KEYS of TENANT_SLUG back to their values before settings VERSION (see `history`)."""
+    from bolletta.platform import runtime
+    from bolletta.platform.errors import BollettaError
+    from bolletta.tenants.registry import restore_settings
+
+    rt = runtime.configure(load_settings())
+    try:
+        restore_settings(rt.db, tenant_slug, version, list(keys), changed_by)
+    except BollettaError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Settings of {tenant_slug} restored from before version {version}: {', '.join(keys)}.")
 
 
 @main.group()

@@ -32,7 +32,7 @@ def set_gateway(tenant_slug: str, gateway_id: str, settings_file: Path) -> None:
     if not isinstance(data, dict):
         raise ConfigurationError(f"{settings_file} must hold one JSON object of settings")
     rt = runtime.configure(load_settings())
-    save_gateway_settings(rt, tenant_slug, gateway_id, data)
+    save_gateway_settings(rt, tenant_slug, gateway_id, data, actor="cli")
     click.echo(f"Gateway {gateway_id} enabled for {tenant_slug}; its secret fields are stored encrypted.")
 
 

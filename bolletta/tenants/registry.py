@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 
@@ -79,27 +80,105 @@ CONFIG_SAVED_LISTENERS: list[Callable[[str], None]] = []
 """Functions called with the slug after a tenant's settings are saved, so caches in this process drop it."""
 
 
-def save_config(db: Database, slug: str, config: TenantConfig) -> None:
-    """Replace the tenant's settings.
+SECRET_SETTINGS = ("channel_settings", "gateway_settings")
+"""Settings whose values are credentials: the version history shows only which fields each plugin has."""
+REDACTED = "(redacted)"
+
+
+def redacted_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """Return encoded settings with every credential replaced by :data:`REDACTED`."""
+    shown = dict(values)
+    for key in SECRET_SETTINGS:
+        if isinstance(shown.get(key), dict):
+            shown[key] = {plugin: dict.fromkeys(fields, REDACTED) for plugin, fields in shown[key].items()}
+    poll = shown.get("sftp_poll")
+    if isinstance(poll, dict):
+        shown["sftp_poll"] = {name: REDACTED if name in ("password", "private_key") and value else value
+                              for name, value in poll.items()}
+    return shown
+
+
+def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "system") -> None:
+    """Replace the tenant's settings and record the change as a version in the platform audit log.
+
+    The audit entry (action ``tenant.settings_changed``) has the changed top-level settings before
+    and after, with credentials redacted, so :func:`restore_settings` can bring back an earlier
+    value such as a message text.
 
     Raises:
         ConfigurationError: the theme fails a check (colour contrast below WCAG AA, unknown font,
             oversized content block); the message gives the first problem in English.
     """
+    from bolletta.platform.db.models.platform import PlatformAuditEntry
     from bolletta.platform.i18n.message import render
     from bolletta.themes.check import theme_problems
 
     problems = theme_problems(config)
     if problems:
         raise ConfigurationError(render(problems[0], "en"))
+    after = encode_config(config)
     with db.platform_session() as session:
-        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug).with_for_update())
         if tenant is None:
             raise NotFound(f"Tenant {slug!r} not found.")
-        tenant.settings = encode_config(config)
+        before = encode_config(decode_config(tenant.settings))
+        changed = sorted(key for key in after if after[key] != before.get(key))
+        tenant.settings = after
+        if changed:
+            shown_before, shown_after = redacted_settings(before), redacted_settings(after)
+            session.add(PlatformAuditEntry(
+                at=clock.now(), actor=actor, action=SETTINGS_CHANGED, target=slug,
+                detail={"keys": changed, "before": {key: shown_before.get(key) for key in changed},
+                        "after": {key: shown_after[key] for key in changed}},
+            ))
         session.commit()
     for listener in CONFIG_SAVED_LISTENERS:
         listener(slug)
+
+
+SETTINGS_CHANGED = "tenant.settings_changed"
+
+
+def settings_history(db: Database, slug: str, key: str | None = None) -> list[tuple[int, Any, str, list[str]]]:
+    """List the versions of the tenant's settings, newest first, as (entry id, time, actor, keys changed).
+
+    ``key`` keeps only the changes of one setting, such as ``message_texts``.
+    """
+    from bolletta.platform.db.models.platform import PlatformAuditEntry
+
+    with db.platform_session() as session:
+        entries = session.scalars(
+            select(PlatformAuditEntry).where(PlatformAuditEntry.action == SETTINGS_CHANGED,
+                                             PlatformAuditEntry.target == slug)
+            .order_by(PlatformAuditEntry.id.desc())
+        )
+        return [(entry.id, entry.at, entry.actor, list(entry.detail.get("keys", []))) for entry in entries
+                if key is None or key in entry.detail.get("keys", [])]
+
+
+def restore_settings(db: Database, slug: str, entry_id: int, keys: list[str], actor: str) -> None:
+    """Set ``keys`` back to the values they had before the change recorded in audit entry ``entry_id``.
+
+    Raises:
+        NotFound: the entry is not a settings change of this tenant.
+        ConfigurationError: a key was not changed by that entry, or holds credentials (they are
+            redacted in the history, so enter them again instead).
+    """
+    from bolletta.platform.db.models.platform import PlatformAuditEntry
+
+    with db.platform_session() as session:
+        entry = session.get(PlatformAuditEntry, entry_id)
+        if entry is None or entry.action != SETTINGS_CHANGED or entry.target != slug:
+            raise NotFound(f"Settings version #{entry_id} of tenant {slug!r} not found.")
+        before = dict(entry.detail.get("before", {}))
+    for key in keys:
+        if key in SECRET_SETTINGS or key == "sftp_poll":
+            raise ConfigurationError(f"{key} contains credentials, which the history does not keep; enter them again.")
+        if key not in before:
+            raise ConfigurationError(f"Settings version #{entry_id} did not change {key}; pick a version that did.")
+    current = encode_config(tenant_config(get_tenant(db, slug)))
+    restored = decode_config({**current, **{key: before[key] for key in keys}})
+    save_config(db, slug, restored, actor=actor)
 
 
 def all_tenant_slugs(db: Database) -> list[str]:

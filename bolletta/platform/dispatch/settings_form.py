@@ -121,7 +121,7 @@ def save_channel_settings(rt: Runtime, tenant: str, plugin_id: str, submitted: d
         raise ConfigurationError(str(exc)) from exc
     concealed = secrets.conceal(rt, values, plugin.secret_fields, stored)
     config.channel_settings = {**config.channel_settings, plugin_id: concealed}
-    save_config(rt.db, tenant, config)
+    save_config(rt.db, tenant, config, actor=staff.actor)
     with rt.db.tenant_session(tenant) as session:
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="channel.settings",
                      target=f"channel:{plugin_id}", detail=secrets.masked(values, plugin.secret_fields), ip=staff.ip)
@@ -141,7 +141,7 @@ def enable_channel(rt: Runtime, tenant: str, plugin_id: str, staff: Staff, *, en
     config = tenant_config(get_tenant(rt.db, tenant))
     current = [p for p in config.enabled_channels if p != plugin_id]
     config.enabled_channels = [*current, plugin_id] if enabled else current
-    save_config(rt.db, tenant, config)
+    save_config(rt.db, tenant, config, actor=staff.actor)
     with rt.db.tenant_session(tenant) as session:
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="channel.enable" if enabled
                      else "channel.disable", target=f"channel:{plugin_id}", ip=staff.ip)

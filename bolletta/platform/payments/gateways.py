@@ -50,7 +50,8 @@ def gateway_for(rt: Runtime, tenant: str, config: TenantConfig, gateway_id: str)
 
 
 def save_gateway_settings(
-    rt: Runtime, tenant: str, gateway_id: str, data: Mapping[str, Any], *, enable: bool = True
+    rt: Runtime, tenant: str, gateway_id: str, data: Mapping[str, Any], *, enable: bool = True,
+    actor: str = "system",
 ) -> None:
     """Validate and store the tenant's settings of ``gateway_id`` with its secret fields encrypted.
 
@@ -66,4 +67,4 @@ def save_gateway_settings(
     config = msgspec.structs.replace(
         config, enabled_gateways=enabled, gateway_settings={**config.gateway_settings, gateway_id: sealed}
     )
-    save_config(rt.db, tenant, config)
+    save_config(rt.db, tenant, config, actor=actor)

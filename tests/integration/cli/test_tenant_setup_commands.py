@@ -73,7 +73,10 @@ def test_settings_changed_from_file(tmp_path: Path) -> None:
         query = select(PlatformAuditEntry).where(PlatformAuditEntry.action == "tenant.settings_changed")
         entry = session.scalars(query).one()
     assert entry.actor == "user:operatore"
-    assert entry.detail == {"keys": ["sftp_poll"]}
+    assert entry.detail["keys"] == ["sftp_poll"]
+    assert entry.detail["before"] == {"sftp_poll": None}
+    assert entry.detail["after"]["sftp_poll"]["password"] == "(redacted)"
+    assert "segreta-lunga" not in json.dumps(entry.detail)
 
 
 def test_invalid_settings_named_and_nothing_changed(tmp_path: Path) -> None:
