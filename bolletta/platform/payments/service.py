@@ -79,6 +79,9 @@ def start_payment(rt: Runtime, tenant: str, bill_public_id: str, ticket_id: int,
     gateway = gateway_for(rt, tenant, config, gateway_id)
     _settle_stale_attempts(rt, tenant, bill_public_id)
     with rt.db.tenant_session(tenant) as session:
+        # The no-op update comes first so it takes the bill's row lock (PostgreSQL) or the write lock
+        # (SQLite) before anything is read: two clicks at once then check and insert one after the other.
+        session.execute(update(Bill).where(Bill.public_id == bill_public_id).values(public_id=Bill.public_id))
         bill = session.scalar(select(Bill).where(Bill.public_id == bill_public_id))
         if bill is None:
             raise NotFound("Bill not found.")
@@ -93,30 +96,50 @@ def start_payment(rt: Runtime, tenant: str, bill_public_id: str, ticket_id: int,
             test_mode=gateway.settings.test_mode, provider_data={}, created_at=now, updated_at=now,
         )
         session.add(payment)
-        session.flush()
+        session.commit()
+        payment_id, order_id, bill_id = payment.id, payment.order_id, bill.id
         base = customer_base_url(rt.settings, tenant, config)
-        attempt_url = f"{base}/b/{bill.public_id}/pagamento/{payment.order_id}"
+        attempt_url = f"{base}/b/{bill.public_id}/pagamento/{order_id}"
         request = PaymentRequest(
-            payment_id=str(payment.id), order_id=payment.order_id, amount=amount, currency=bill.currency,
+            payment_id=str(payment_id), order_id=order_id, amount=amount, currency=bill.currency,
             description=order_description(bill),
             return_url=f"{attempt_url}/esito", cancel_url=f"{attempt_url}/annullato",
             notify_url=f"{rt.settings.public_base_url.rstrip('/')}/hooks/gateways/{gateway_id}/{tenant}",
             tenant_slug=tenant,
         )
+    # The provider is called outside the transaction, so a slow gateway holds no lock; the attempt is
+    # already recorded as ``created``, which blocks a second attempt meanwhile.
+    try:
         prepared = gateway.prepare(request)
+    except Exception as exc:
+        _mark_failed(rt, tenant, payment_id, f"prepare failed: {type(exc).__name__}")
+        raise
+    with rt.db.tenant_session(tenant) as session:
+        payment = session.get(Payment, payment_id)
+        assert payment is not None
         payment.status = "pending"
         payment.provider_reference = prepared.provider_reference
         payment.provider_data = {
             **prepared.provider_data,
             **({"form": prepared.form_fields, "form_url": prepared.redirect_url} if prepared.form_fields else {}),
         }
-        session.add(Event(ticket_id=ticket_id, bill_id=bill.id, kind="payment_started", at=now,
-                          data={"gateway": gateway_id, "order_id": payment.order_id}))
+        payment.updated_at = clock.now()
+        session.add(Event(ticket_id=ticket_id, bill_id=bill_id, kind="payment_started", at=now,
+                          data={"gateway": gateway_id, "order_id": order_id}))
         session.commit()
-    logger.info("tenant %s: payment %s started on %s", tenant, payment.order_id, gateway_id)
+    logger.info("tenant %s: payment %s started on %s", tenant, order_id, gateway_id)
     if prepared.form_fields:
-        return f"{base}/pagamento/{payment.order_id}/invio"
+        return f"{base}/pagamento/{order_id}/invio"
     return prepared.redirect_url
+
+
+def _mark_failed(rt: Runtime, tenant: str, payment_id: int, reason: str) -> None:
+    """Close an attempt whose gateway could not prepare it, so the customer may try again."""
+    with rt.db.tenant_session(tenant) as session:
+        session.execute(update(Payment).where(Payment.id == payment_id, Payment.status == "created")
+                        .values(status="failed", updated_at=clock.now()))
+        session.commit()
+    logger.warning("tenant %s: payment %d closed as failed: %s", tenant, payment_id, reason)
 
 
 def _check_payable(session: Session, bill: Bill) -> None:

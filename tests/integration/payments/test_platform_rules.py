@@ -16,10 +16,12 @@ from bolletta.gateways.base import PaymentAttempt
 from bolletta.gateways.errors import RefundNotSupported
 from bolletta.gateways.nexi import mac
 from bolletta.platform.db.models.platform import Tenant
+from bolletta.platform.db.models.tenant import Ticket
 from bolletta.platform.demo.tenant import DEMO_SLUG
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.payments.gateways import gateway_for
 from bolletta.platform.payments.queries import PaymentFilter, list_payments
+from bolletta.platform.payments.service import PaymentNotAllowed, start_payment
 from bolletta.tenants.registry import get_tenant, save_config, tenant_config
 from tests.fakes.nexi import FakeNexi
 from tests.fakes.payment_provider import SentNotification
@@ -198,3 +200,25 @@ def test_verifying_summary_refreshes(shop: Shop) -> None:
     assert 'class="status verifying"' in verifying.text
     assert '<meta http-equiv="refresh" content="10">' in verifying.text
     assert '<meta http-equiv="refresh"' not in summary.text
+
+
+@pytest.mark.usefixtures("paypal")
+def test_simultaneous_pay_clicks_open_one_attempt(shop: Shop) -> None:
+    token, bill = shop.new_bill()
+    with shop.rt.db.tenant_session(DEMO_SLUG) as session:
+        ticket_id = session.scalars(select(Ticket.id).where(Ticket.bill_id == bill.id)).one()
+
+    def click(_: int) -> str:
+        try:
+            return start_payment(shop.rt, DEMO_SLUG, bill.public_id, ticket_id, "paypal")
+        except PaymentNotAllowed as exc:
+            return f"refused:{exc.reason}"
+
+    with ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
+        outcomes = list(pool.map(click, range(CONCURRENT)))
+
+    refused = [outcome for outcome in outcomes if outcome.startswith("refused:")]
+    assert len(refused) == CONCURRENT - 1, outcomes
+    assert set(refused) == {"refused:pending"}
+    assert len(shop.payments(bill.id)) == 1
+    assert token
