@@ -39,3 +39,10 @@ def new_admin(stack: EmbeddedStack) -> StaffLogin:
 def admin(stack: EmbeddedStack, new_admin: StaffLogin) -> AdminLogin:
     """A platform admin enrolled in TOTP."""
     return enrol(stack, new_admin)
+
+
+@pytest.fixture
+def tenant_staff(stack: EmbeddedStack, tenant: str) -> dict[str, StaffLogin]:
+    """One signed-up member of the tenant's staff per tenant role."""
+    return {role: create_staff(stack, f"{tenant}.{role}", role, tenant)
+            for role in ("tenant_admin", "tenant_operator", "tenant_viewer")}
