@@ -6,7 +6,7 @@ Entries about one tenant name its slug as their target, so the tenant filter mat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import anyio
@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, select
 
 from bolletta.platform.admin.access import admin_page, require_platform_admin
 from bolletta.platform.db.models.platform import PlatformAuditEntry
-from bolletta.platform.office.listing import Paging, Query, link, read_paging, rome_range
+from bolletta.platform.office.listing import Paging, Query, link, read_paging, rome_start
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.context import rt
 
@@ -33,8 +33,9 @@ class AuditFilter:
     tenant: str | None = None
     """A tenant's slug, matched exactly against the entry's target."""
     first: date | None = None
+    """The first Europe/Rome day; ``None`` for no lower bound."""
     last: date | None = None
-    """Europe/Rome days, inclusive."""
+    """The last Europe/Rome day, included; ``None`` for no upper bound."""
 
 
 def search_audit(runtime: Runtime, where: AuditFilter, paging: Paging) -> tuple[int, list[PlatformAuditEntry]]:
@@ -46,14 +47,16 @@ def search_audit(runtime: Runtime, where: AuditFilter, paging: Paging) -> tuple[
         conditions.append(PlatformAuditEntry.action.like(f"{where.action}%"))
     if where.tenant:
         conditions.append(PlatformAuditEntry.target == where.tenant)
-    if where.first or where.last:
-        start, end = rome_range(where.first or where.last, where.last or where.first)  # type: ignore[arg-type]
-        conditions += [PlatformAuditEntry.at >= start, PlatformAuditEntry.at < end]
+    if where.first:
+        conditions.append(PlatformAuditEntry.at >= rome_start(where.first))
+    if where.last:
+        conditions.append(PlatformAuditEntry.at < rome_start(where.last + timedelta(days=1)))
     with runtime.db.platform_session() as session:
         condition = and_(True, *conditions)
         total = session.scalar(select(func.count(PlatformAuditEntry.id)).where(condition)) or 0
-        order = PlatformAuditEntry.id.desc() if paging.descending else PlatformAuditEntry.id.asc()
-        rows = list(session.scalars(select(PlatformAuditEntry).where(condition).order_by(order)
+        order = ((PlatformAuditEntry.at.desc(), PlatformAuditEntry.id.desc()) if paging.descending
+                 else (PlatformAuditEntry.at.asc(), PlatformAuditEntry.id.asc()))
+        rows = list(session.scalars(select(PlatformAuditEntry).where(condition).order_by(*order)
                                     .limit(paging.size).offset(paging.offset)))
         session.expunge_all()
     return total, rows
