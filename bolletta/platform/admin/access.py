@@ -1,9 +1,9 @@
 """Who may use the operator console, and rendering its pages.
 
 Only platform admins (role ``platform_admin``, no tenant) pass :func:`require_platform_admin`. They
-sign in at ``/admin/login`` with a password and a TOTP code; the session is the same staff session
-the backoffice uses, so a tenant's staff signed in there get 403 here, and anonymous visitors are
-sent to the console's sign-in page.
+sign in at ``/admin/login`` with a password and a TOTP code. The session is the staff session the
+backoffice uses too, so a tenant's staff signed in there get 403 here. Visitors without a session
+are redirected to the console's sign-in page.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ PLATFORM_ADMIN = "platform_admin"
 
 
 def require_platform_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: a signed-in platform admin; anyone else signed in gets 403, nobody signed in 401."""
+    """Guard: admit a signed-in platform admin; raise 403 for other staff and 401 without a session."""
     staff = current_staff(connection)
     if staff is None:
         raise NotAuthorizedException("Sign in first.")

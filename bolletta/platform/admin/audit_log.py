@@ -24,7 +24,7 @@ AUDIT_FIELDS = ("actor", "action", "tenant", "date_from", "date_to")
 
 @dataclass(frozen=True)
 class AuditFilter:
-    """What the platform audit page searches for; ``None`` means any."""
+    """Filters of the platform audit page, each ``None`` when not set."""
 
     actor: str | None = None
     """Part of the actor, such as a username."""

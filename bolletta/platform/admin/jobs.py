@@ -1,8 +1,8 @@
 """The cross-tenant job list and the operator's actions on a job: start dispatch now, pause, resume, cancel.
 
-Each action goes through the function the backoffice uses (``jobs/approval.py``,
-``dispatch/control.py``), which checks the job's state, audits on the tenant and e-mails the
-tenant's notification list; the console adds an entry to the platform audit log as well.
+Each action calls the function the backoffice uses (``jobs/approval.py``, ``dispatch/control.py``).
+That function checks the job's state, audits on the tenant and e-mails the tenant's notification
+list. The console adds an entry to the platform audit log as well.
 """
 
 from __future__ import annotations
@@ -59,16 +59,16 @@ class JobRow:
     def actions(self) -> list[str]:
         """The actions this job's state allows, in the order the page shows them."""
         allowed = states.ALLOWED.get(self.state, frozenset())
-        shown = []
+        available = []
         if self.state == states.APPROVED:
-            shown.append("start")
+            available.append("start")
         if self.state == states.DISPATCHING:
-            shown.append("pause")
+            available.append("pause")
         if self.state == states.PAUSED:
-            shown.append("resume")
+            available.append("resume")
         if states.CANCELLED in allowed:
-            shown.append("cancel")
-        return shown
+            available.append("cancel")
+        return available
 
 
 def list_jobs(runtime: Runtime, tenant: str | None, state: str) -> tuple[list[JobRow], list[str]]:

@@ -1,8 +1,8 @@
 """Signing in to the operator console: password, then a TOTP code that platform admins always need.
 
-A platform admin without a TOTP secret enrols on the first sign-in: the code page shows a new secret
-(as text, as an ``otpauth://`` URI and as a QR code) and the sign-in finishes when one code from it
-is accepted. Between the password and the code the session holds only a pending sign-in that
+A platform admin without a TOTP secret enrols on the first sign-in. The code page shows a new
+secret as text, as an ``otpauth://`` URI and as a QR code, and the sign-in finishes when one code
+from it is accepted. Between the password and the code the session holds only a pending sign-in that
 expires after :data:`two_factor.PENDING_SECONDS`. Wrong passwords and wrong codes count towards the
 username's lockout (``office/lockout.py``); a tenant's staff member is refused here with the same
 message as a wrong password. Sign-ins, enrolments and refused codes go to the platform audit log.

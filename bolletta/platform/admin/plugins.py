@@ -38,7 +38,7 @@ KINDS = ("channel", "gateway")
 
 
 def catalogue() -> list[dict[str, Any]]:
-    """Every installed channel and gateway plugin, loaded or not, each with its ``kind``."""
+    """Return the entries of every installed channel and gateway plugin, loaded or not, with their ``kind``."""
     return ([entry | {"kind": "channel"} for entry in channel_catalogue()]
             + [entry | {"kind": "gateway"} for entry in gateway_catalogue()])
 
@@ -167,10 +167,10 @@ async def save_channel_settings_form(request: Request[Any, Any, Any], slug: From
             error = str(exc)
         else:
             return Redirect(f"/admin/tenants/{slug}/channels/{plugin_id}?saved=1", status_code=303)
-    shown = {**context["values"], **{k: v for k, v in values.items() if not any(
-        f.name == k and f.secret for f in context["fields"])}}
+    secret_names = {item.name for item in context["fields"] if item.secret}
+    submitted = {name: value for name, value in values.items() if name not in secret_names}
     return admin_page(request, "admin/channel_settings.html", status_code=400, errors=errors, error=error,
-                      saved=False, **{**context, "values": shown})
+                      saved=False, **{**context, "values": {**context["values"], **submitted}})
 
 
 def plugins_router() -> Router:

@@ -29,7 +29,7 @@ from bolletta.tenants.registry import all_tenant_slugs
 
 @dataclass(frozen=True)
 class SystemFacts:
-    """What the system page shows."""
+    """Facts the system page shows."""
 
     readiness: Readiness
     version: str

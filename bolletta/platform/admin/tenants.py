@@ -43,7 +43,7 @@ def _tenant_detail(slug: str) -> dict[str, Any]:
 
 @get("/admin/tenants/{slug:str}", name="admin:tenant", guards=[require_platform_admin])
 async def tenant_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[str]:
-    """One tenant: its health, and every installed plugin with a switch to enable it for the tenant."""
+    """Render one tenant's health and every loaded plugin with a switch to enable it for the tenant."""
     context = await anyio.to_thread.run_sync(_tenant_detail, slug)
     return admin_page(request, "admin/tenant.html", **context)
 

@@ -31,7 +31,7 @@ class PlatformUser:
 
 
 def platform_users(runtime: Runtime) -> list[PlatformUser]:
-    """Every user without a tenant (the platform admins), by username."""
+    """Return the platform admins (the users without a tenant), by username."""
     with runtime.db.platform_session() as session:
         users = session.scalars(select(User).where(User.role == PLATFORM_ADMIN).order_by(User.username))
         return [PlatformUser(username=u.username, full_name=u.full_name, email=u.email, role=u.role, active=u.active,

@@ -50,7 +50,7 @@ def test_catalogue_lists_channels_gateways_and_load_errors(stack: EmbeddedStack,
     assert "auth_token" in page.text  # secret field names are listed, never their values
 
 
-def test_enabling_a_plugin_changes_what_the_tenant_can_use(stack: EmbeddedStack, admin: AdminLogin,
+def test_plugin_switch_changes_tenant_use(stack: EmbeddedStack, admin: AdminLogin,
                                                            tenant: str) -> None:
     assert "sandbox" in config_of(stack, tenant).enabled_gateways
     with admin_client(stack, admin) as client:
@@ -69,7 +69,8 @@ def test_enabling_a_plugin_changes_what_the_tenant_can_use(stack: EmbeddedStack,
     assert on.status_code == 303
     assert plugin_for_tenant(stack.rt, tenant, config_of(stack, tenant), "outbox").id == "outbox"
     assert "sandbox" not in config_of(stack, tenant).enabled_gateways
-    assert unknown.status_code == 404 and bad_kind.status_code == 400
+    assert unknown.status_code == 404
+    assert bad_kind.status_code == 400
     with stack.rt.db.tenant_session(tenant) as session:
         tenant_actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert tenant_actions == ["channel.disable", "gateway.disable", "channel.enable"]
@@ -87,7 +88,7 @@ def save(client: httpx.Client, tenant: str, form: dict[str, str]) -> httpx.Respo
     return client.post(f"/admin/tenants/{tenant}/channels/twilio", data={"_csrf_token": token, **form})
 
 
-def test_settings_form_never_shows_a_secret_and_keeps_it_when_left_empty(stack: EmbeddedStack, admin: AdminLogin,
+def test_settings_form_hides_secrets(stack: EmbeddedStack, admin: AdminLogin,
                                                                        tenant: str) -> None:
     form = {"account_sid": "AC0123456789", "auth_token": AUTH_TOKEN, "from_number": "+390000000001",
             "timeout_seconds": "10", "validity_period_seconds": "600"}
@@ -99,20 +100,25 @@ def test_settings_form_never_shows_a_secret_and_keeps_it_when_left_empty(stack: 
         refused = save(client, tenant, {**form, "auth_token": "altro-segreto-9876", "validity_period_seconds": "dieci"})
 
     assert first.headers["location"] == f"/admin/tenants/{tenant}/channels/twilio?saved=1"
-    assert shown.status_code == 200 and AUTH_TOKEN not in shown.text
+    assert shown.status_code == 200
+    assert AUTH_TOKEN not in shown.text
     assert "AC0123456789" in shown.text  # a plain field is shown
     assert kept.status_code == 303
-    assert refused.status_code == 400 and "validity_period_seconds" in refused.text
+    assert refused.status_code == 400
+    assert "validity_period_seconds" in refused.text
     assert "altro-segreto-9876" not in refused.text
     stored = config_of(stack, tenant).channel_settings["twilio"]
     assert AUTH_TOKEN not in repr(stored)  # encrypted at rest
     assert secrets.reveal(stack.rt, stored, {"auth_token"})["auth_token"] == AUTH_TOKEN
-    assert stored["from_number"] == "+390000000002" and stored["validity_period_seconds"] == 600
+    assert stored["from_number"] == "+390000000002"
+    assert stored["validity_period_seconds"] == 600
     with stack.rt.db.platform_session() as session:
         details = list(session.scalars(select(PlatformAuditEntry.detail).where(
             PlatformAuditEntry.target == tenant, PlatformAuditEntry.action == "channel.settings")))
-    assert len(details) == 2 and AUTH_TOKEN not in repr(details)
-    assert details[0]["values"]["auth_token"] and details[1]["values"]["auth_token"] == ""
+    assert len(details) == 2
+    assert AUTH_TOKEN not in repr(details)
+    assert details[0]["values"]["auth_token"]
+    assert details[1]["values"]["auth_token"] == ""
 
 
 def test_settings_the_plugin_rejects_are_named(stack: EmbeddedStack, admin: AdminLogin, tenant: str) -> None:

@@ -1,7 +1,7 @@
 """Every ``/admin`` route of the application, for every role: only platform admins get in.
 
 The routes are read from the application itself, so a route added later is checked without editing
-this file; a new path parameter needs a value in :data:`PARAMETER_VALUES`.
+this file. A new path parameter needs a value in :data:`PARAMETER_VALUES`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.integration.stack_support import StaffLogin, csrf_token, signed_in_cl
 
 PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/login/code"),
           ("POST", "/admin/login/code"), ("POST", "/admin/logout")}
-"""The sign-in steps and sign-out, which answer without a session."""
+"""The sign-in steps and sign-out, which work without a session."""
 
 PARAMETER = re.compile(r"\{(\w+):\w+\}")
 PARAMETER_VALUES = {"plugin_id": "outbox", "kind": "channel", "job_id": "999999", "action": "pause"}
@@ -52,7 +52,8 @@ def call(client: httpx.Client, method: str, path: str, token: str) -> httpx.Resp
 def test_routes_are_found(stack: EmbeddedStack) -> None:
     routes = admin_routes(create_litestar(stack.rt))
 
-    assert ("GET", "/admin/tenants") in routes and ("GET", "/admin/system") in routes
+    assert ("GET", "/admin/tenants") in routes
+    assert ("GET", "/admin/system") in routes
     assert set(routes) >= PUBLIC, PUBLIC - set(routes)
 
 

@@ -26,7 +26,7 @@ def audit_actions(stack: EmbeddedStack, username: str) -> list[str]:
                                     .order_by(PlatformAuditEntry.id)))
 
 
-def test_first_sign_in_enrols_totp_then_every_sign_in_asks_a_code(stack: EmbeddedStack,
+def test_totp_enrolment_then_code(stack: EmbeddedStack,
                                                                    new_admin: StaffLogin) -> None:
     username = new_admin.staff.username
     with web_client(stack) as client:
@@ -39,14 +39,17 @@ def test_first_sign_in_enrols_totp_then_every_sign_in_asks_a_code(stack: Embedde
         console = client.get("/admin/")
 
     assert password_step.headers["location"] == "/admin/login/code"
-    assert between.headers["location"] == "/admin/login"  # the password alone signs nobody in
-    assert "otpauth://totp/" in enrol_page.text and "<svg" in enrol_page.text
+    assert between.headers["location"] == "/admin/login"  # the password alone signs no one in
+    assert "otpauth://totp/" in enrol_page.text
+    assert "<svg" in enrol_page.text
     assert refused.status_code == 401
     assert accepted.headers["location"] == "/admin/"
-    assert console.status_code == 200 and username in console.text
+    assert console.status_code == 200
+    assert username in console.text
     with stack.rt.db.platform_session() as session:
         stored = session.scalar(select(User.totp_secret).where(User.username == username))
-    assert stored is not None and secret not in stored  # kept encrypted
+    assert stored is not None
+    assert secret not in stored  # kept encrypted
 
     with web_client(stack) as client:
         post_password(client, username, new_admin.password)
@@ -59,7 +62,7 @@ def test_first_sign_in_enrols_totp_then_every_sign_in_asks_a_code(stack: Embedde
                                               "admin.sign_in"]
 
 
-def test_wrong_password_and_tenant_staff_get_the_same_refusal(stack: EmbeddedStack, admin: AdminLogin,
+def test_password_rejections_look_alike(stack: EmbeddedStack, admin: AdminLogin,
                                                               tenant: str) -> None:
     tenant_admin = create_staff(stack, f"{tenant}.amministratore", "tenant_admin", tenant)
     with web_client(stack) as client:
@@ -79,7 +82,7 @@ def test_platform_admin_cannot_sign_in_to_the_office(stack: EmbeddedStack, admin
     assert response.status_code == 401
 
 
-def test_wrong_codes_lock_the_username_even_for_the_right_code(stack: EmbeddedStack, admin: AdminLogin) -> None:
+def test_wrong_codes_lock_username(stack: EmbeddedStack, admin: AdminLogin) -> None:
     with web_client(stack) as client:
         post_password(client, admin.username, admin.login.password)
         page = client.get("/admin/login/code")
@@ -112,7 +115,7 @@ def test_code_page_without_the_password_step(stack: EmbeddedStack) -> None:
     assert response.headers["location"] == "/admin/login"
 
 
-def test_logout_ends_the_session_and_copies_of_its_cookie(stack: EmbeddedStack, admin: AdminLogin) -> None:
+def test_logout_ends_every_copy(stack: EmbeddedStack, admin: AdminLogin) -> None:
     with admin_client(stack, admin) as client:
         copied = dict(client.cookies)
         token = csrf_token(client.get("/admin/").text)
