@@ -4,8 +4,9 @@ A platform admin without a TOTP secret enrols on the first sign-in. The code pag
 secret as text, as an ``otpauth://`` URI and as a QR code, and the sign-in finishes when one code
 from it is accepted. Between the password and the code the session holds only a pending sign-in that
 expires after :data:`two_factor.PENDING_SECONDS`. Wrong passwords and wrong codes count towards the
-username's lockout (``office/lockout.py``); a tenant's staff member is refused here with the same
-message as a wrong password. Sign-ins, enrolments and refused codes go to the platform audit log.
+username's lockout (``office/lockout.py``). A tenant's staff member is rejected here with the same
+message as a wrong password. Sign-ins, enrolments, rejected codes and sign-outs go to the platform
+audit log.
 """
 
 from __future__ import annotations
@@ -187,8 +188,16 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
                  if not key.startswith("staff") and key != PENDING_KEY}
     request.set_session(remaining)
     if staff is not None and staff.user_id is not None:
-        await anyio.to_thread.run_sync(end_sessions, rt().db, staff.user_id)
+        await anyio.to_thread.run_sync(_sign_out, staff.user_id, staff.username, client_ip(request))
     return Redirect("/admin/login", status_code=303)
+
+
+def _sign_out(user_id: int, username: str, ip: str) -> None:
+    runtime = rt()
+    end_sessions(runtime.db, user_id)
+    with runtime.db.platform_session() as session:
+        audit.record_platform(session, actor=f"user:{username}", user_id=user_id, action="admin.sign_out", ip=ip)
+        session.commit()
 
 
 @post("/admin/language", name="admin:language", guards=[require_platform_admin])

@@ -126,5 +126,6 @@ def test_logout_ends_every_copy(stack: EmbeddedStack, admin: AdminLogin) -> None
         replayed = replay.get("/admin/")
 
     assert out.headers["location"] == "/admin/login"
+    assert audit_actions(stack, admin.username)[-1] == "admin.sign_out"
     assert after.headers["location"] == "/admin/login"
     assert replayed.headers["location"] == "/admin/login"
