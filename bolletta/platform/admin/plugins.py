@@ -1,10 +1,10 @@
-"""The plugin catalogue, turning plugins on and off per tenant, and a tenant's channel settings form.
+"""The plugin catalogue, turning plugins on and off per tenant, and a tenant's plugin settings forms.
 
-The catalogue lists every installed channel and gateway plugin, and every plugin that failed to load
-with its reason. Enabling, disabling and saving settings go through the functions the platform
-already has (``dispatch/settings_form.py``, ``payments/gateways.py``), which audit on the tenant;
-the console adds an entry to the platform audit log as well. A secret field is never sent back to
-the browser: the form shows it empty with "set" beside it, and submitting it empty keeps it.
+The catalogue lists every installed channel and gateway plugin, and every plugin that failed to
+load with its reason. Enabling, disabling and saving settings call the functions of
+``dispatch/settings_form.py`` and ``payments/gateways.py``, which audit on the tenant. The console
+adds an entry to the platform audit log as well. A secret field is never sent back to the browser:
+the form shows it empty with "set" beside it, and submitting it empty keeps the stored secret.
 """
 
 from __future__ import annotations
@@ -20,14 +20,26 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
+from bolletta.gateways.errors import GatewayConfigError
 from bolletta.platform import audit
 from bolletta.platform.admin.access import admin_of, admin_page, require_platform_admin
 from bolletta.platform.dispatch import secrets
 from bolletta.platform.dispatch.channels import channel_catalogue, installed_channels
-from bolletta.platform.dispatch.settings_form import FormField, enable_channel, form_fields, save_channel_settings
+from bolletta.platform.dispatch.settings_form import (
+    FormField,
+    enable_channel,
+    form_fields,
+    save_channel_settings,
+    struct_form_fields,
+)
 from bolletta.platform.errors import ConfigurationError, NotFound
 from bolletta.platform.jobs.approval import Staff
-from bolletta.platform.payments.gateways import enable_gateway, gateway_catalogue
+from bolletta.platform.payments.gateways import (
+    enable_gateway,
+    gateway_catalogue,
+    gateway_class,
+    update_gateway_settings,
+)
 from bolletta.platform.web.context import rt
 from bolletta.tenants.registry import get_tenant, tenant_config
 
@@ -81,12 +93,6 @@ async def switch_plugin(request: Request[Any, Any, Any], slug: FromPath[str], ki
     return Redirect(f"/admin/tenants/{slug}", status_code=303)
 
 
-def shown_values(plugin_id: str, stored: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored settings as the form shows them: every secret field empty."""
-    secret_fields = installed_channels().plugins[plugin_id].secret_fields
-    return {name: ("" if name in secret_fields else value) for name, value in stored.items()}
-
-
 def read_form(fields: list[FormField], data: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     """Convert a submitted form to settings values; return them and the names of fields not readable.
 
@@ -118,17 +124,67 @@ def read_form(fields: list[FormField], data: Mapping[str, str]) -> tuple[dict[st
     return values, errors
 
 
-def _form_context(slug: str, plugin_id: str) -> dict[str, Any]:
+def _settings_context(slug: str, kind: str, plugin_id: str) -> dict[str, Any]:
+    """Return the form's fields and the stored values to show, every secret field emptied."""
     try:
-        fields = form_fields(plugin_id)
         tenant = get_tenant(rt().db, slug)
-    except NotFound as exc:
+        config = tenant_config(tenant)
+        if kind == "channel":
+            fields = form_fields(plugin_id)
+            stored = config.channel_settings.get(plugin_id, {})
+            enabled = plugin_id in config.enabled_channels
+        else:
+            plugin = gateway_class(plugin_id)
+            fields = struct_form_fields(plugin.Settings, plugin.secret_fields)
+            stored = config.gateway_settings.get(plugin_id, {})
+            enabled = plugin_id in config.enabled_gateways
+    except (NotFound, ConfigurationError) as exc:
         raise NotFoundException(str(exc)) from exc
-    config = tenant_config(tenant)
-    stored = config.channel_settings.get(plugin_id, {})
-    return {"tenant": tenant, "plugin_id": plugin_id, "fields": fields, "values": shown_values(plugin_id, stored),
-            "secrets_set": {f.name for f in fields if f.secret and stored.get(f.name)},
-            "enabled": plugin_id in config.enabled_channels}
+    secret_names = {item.name for item in fields if item.secret}
+    return {"tenant": tenant, "kind": kind, "plugin_id": plugin_id, "fields": fields, "enabled": enabled,
+            "values": {name: value for name, value in stored.items() if name not in secret_names},
+            "secrets_set": {name for name in secret_names if stored.get(name)}}
+
+
+async def _settings_page(request: Request[Any, Any, Any], slug: str, kind: str, plugin_id: str) -> Response[str]:
+    context = await anyio.to_thread.run_sync(_settings_context, slug, kind, plugin_id)
+    return admin_page(request, "admin/plugin_settings.html", errors=[], error=None,
+                      saved=request.query_params.get("saved") == "1", **context)
+
+
+def _save(staff: Staff, slug: str, kind: str, plugin_id: str, values: dict[str, Any]) -> None:
+    runtime = rt()
+    if kind == "channel":
+        save_channel_settings(runtime, slug, plugin_id, values, staff)
+        secret_fields = installed_channels().plugins[plugin_id].secret_fields
+    else:
+        update_gateway_settings(runtime, slug, plugin_id, values, staff)
+        secret_fields = gateway_class(plugin_id).secret_fields
+    with runtime.db.platform_session() as session:
+        audit.record_platform(session, actor=staff.actor, user_id=staff.user_id, action=f"{kind}.settings",
+                              target=slug, detail={"plugin": plugin_id,
+                                                   "values": secrets.masked(values, secret_fields)}, ip=staff.ip)
+        session.commit()
+
+
+async def _save_settings(request: Request[Any, Any, Any], slug: str, kind: str, plugin_id: str,
+                         data: dict[str, str]) -> Response[Any]:
+    """Validate and store the form; on an error show it again with the reason, secrets still hidden."""
+    context = await anyio.to_thread.run_sync(_settings_context, slug, kind, plugin_id)
+    values, errors = read_form(context["fields"], data)
+    error = None
+    if not errors:
+        try:
+            await anyio.to_thread.run_sync(_save, admin_of(request), slug, kind, plugin_id, values)
+        except (ConfigurationError, GatewayConfigError) as exc:
+            error = str(exc)
+            logger.warning("admin: %s settings of %s for tenant %s rejected: %s", kind, plugin_id, slug, error)
+        else:
+            return Redirect(f"/admin/tenants/{slug}/{kind}s/{plugin_id}?saved=1", status_code=303)
+    secret_names = {item.name for item in context["fields"] if item.secret}
+    submitted = {name: value for name, value in values.items() if name not in secret_names}
+    return admin_page(request, "admin/plugin_settings.html", status_code=400, errors=errors, error=error,
+                      saved=False, **{**context, "values": {**context["values"], **submitted}})
 
 
 @get("/admin/tenants/{slug:str}/channels/{plugin_id:str}", name="admin:channel-settings",
@@ -136,44 +192,35 @@ def _form_context(slug: str, plugin_id: str) -> dict[str, Any]:
 async def channel_settings_page(request: Request[Any, Any, Any], slug: FromPath[str],
                                 plugin_id: FromPath[str]) -> Response[str]:
     """Render the tenant's settings form of one channel plugin, generated from the plugin's struct."""
-    context = await anyio.to_thread.run_sync(_form_context, slug, plugin_id)
-    return admin_page(request, "admin/channel_settings.html", errors=[], error=None,
-                      saved=request.query_params.get("saved") == "1", **context)
-
-
-def _save(staff: Staff, slug: str, plugin_id: str, values: dict[str, Any]) -> None:
-    runtime = rt()
-    save_channel_settings(runtime, slug, plugin_id, values, staff)
-    secret_fields = installed_channels().plugins[plugin_id].secret_fields
-    with runtime.db.platform_session() as session:
-        audit.record_platform(session, actor=staff.actor, user_id=staff.user_id, action="channel.settings",
-                              target=slug, detail={"plugin": plugin_id,
-                                                   "values": secrets.masked(values, secret_fields)}, ip=staff.ip)
-        session.commit()
+    return await _settings_page(request, slug, "channel", plugin_id)
 
 
 @post("/admin/tenants/{slug:str}/channels/{plugin_id:str}", name="admin:channel-settings-save",
       guards=[require_platform_admin])
 async def save_channel_settings_form(request: Request[Any, Any, Any], slug: FromPath[str], plugin_id: FromPath[str],
                                      data: FormData) -> Response[Any]:
-    """Validate and store the form; on an error show it again with the reason, secrets still hidden."""
-    context = await anyio.to_thread.run_sync(_form_context, slug, plugin_id)
-    values, errors = read_form(context["fields"], data)
-    error = None
-    if not errors:
-        try:
-            await anyio.to_thread.run_sync(_save, admin_of(request), slug, plugin_id, values)
-        except ConfigurationError as exc:
-            error = str(exc)
-        else:
-            return Redirect(f"/admin/tenants/{slug}/channels/{plugin_id}?saved=1", status_code=303)
-    secret_names = {item.name for item in context["fields"] if item.secret}
-    submitted = {name: value for name, value in values.items() if name not in secret_names}
-    return admin_page(request, "admin/channel_settings.html", status_code=400, errors=errors, error=error,
-                      saved=False, **{**context, "values": {**context["values"], **submitted}})
+    """Store the tenant's settings of one channel plugin."""
+    return await _save_settings(request, slug, "channel", plugin_id, data)
+
+
+@get("/admin/tenants/{slug:str}/gateways/{plugin_id:str}", name="admin:gateway-settings",
+     guards=[require_platform_admin])
+async def gateway_settings_page(request: Request[Any, Any, Any], slug: FromPath[str],
+                                plugin_id: FromPath[str]) -> Response[str]:
+    """Render the tenant's settings form of one payment gateway, generated from the plugin's struct."""
+    return await _settings_page(request, slug, "gateway", plugin_id)
+
+
+@post("/admin/tenants/{slug:str}/gateways/{plugin_id:str}", name="admin:gateway-settings-save",
+      guards=[require_platform_admin])
+async def save_gateway_settings_form(request: Request[Any, Any, Any], slug: FromPath[str], plugin_id: FromPath[str],
+                                     data: FormData) -> Response[Any]:
+    """Store the tenant's settings of one payment gateway."""
+    return await _save_settings(request, slug, "gateway", plugin_id, data)
 
 
 def plugins_router() -> Router:
     """Build the catalogue, plugin switch and channel settings routes."""
     return Router(path="/", route_handlers=[plugins_page, switch_plugin, channel_settings_page,
-                                            save_channel_settings_form])
+                                            save_channel_settings_form, gateway_settings_page,
+                                            save_gateway_settings_form])

@@ -121,3 +121,32 @@ def enable_gateway(rt: Runtime, tenant: str, gateway_id: str, staff: Staff, *, e
                      action="gateway.enable" if enabled else "gateway.disable", target=f"gateway:{gateway_id}",
                      ip=staff.ip)
         session.commit()
+
+
+def update_gateway_settings(rt: Runtime, tenant: str, gateway_id: str, submitted: Mapping[str, Any],
+                            staff: Staff) -> None:
+    """Validate and store a tenant's settings of ``gateway_id`` from a form (platform admins only).
+
+    A secret field submitted empty or left out keeps the stored secret; every other field left out
+    takes the plugin's default. Whether the gateway is enabled does not change. Audited on the tenant
+    with secrets masked.
+
+    Raises:
+        ConfigurationError: the plugin is not installed, or a stored secret does not decrypt.
+        GatewayConfigError: the settings do not validate; the message names the field.
+        PermissionDenied: the staff member is not a platform admin.
+    """
+    if staff.role != "platform_admin":
+        raise PermissionDenied("Only a platform admin can change payment gateway settings.")
+    plugin = gateway_class(gateway_id)
+    config = tenant_config(get_tenant(rt.db, tenant))
+    stored = open_settings(rt, plugin, config.gateway_settings.get(gateway_id, {}))
+    values = {name: value for name, value in submitted.items() if name in plugin.Settings.__struct_fields__}
+    kept = {name: stored[name] for name in plugin.secret_fields if not values.get(name) and stored.get(name)}
+    save_gateway_settings(rt, tenant, gateway_id, {**values, **kept}, enable=False)
+    shown = {name: value for name, value in values.items() if name not in plugin.secret_fields}
+    shown |= {name: "(set)" if values.get(name) else "" for name in plugin.secret_fields}
+    with rt.db.tenant_session(tenant) as session:
+        audit.record(session, actor=staff.actor, user_id=staff.user_id, action="gateway.settings",
+                     target=f"gateway:{gateway_id}", detail=shown, ip=staff.ip)
+        session.commit()

@@ -13,7 +13,8 @@ from bolletta.platform.db.models.tenant import AuditEntry
 from bolletta.platform.dispatch import channels, secrets
 from bolletta.platform.dispatch.channels import plugin_for_tenant
 from bolletta.platform.errors import ConfigurationError
-from bolletta.platform.payments.gateways import gateway_for
+from bolletta.platform.payments.credentials import open_settings
+from bolletta.platform.payments.gateways import gateway_class, gateway_for
 from bolletta.platform.plugins import PluginLoadError, PluginSet
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.tenants.registry import get_tenant, tenant_config
@@ -136,3 +137,39 @@ def test_settings_form_of_an_unknown_plugin_or_tenant(stack: EmbeddedStack, admi
         other = client.get("/admin/tenants/nessuno/channels/twilio")
 
     assert plugin.status_code == other.status_code == 404
+
+
+def save_gateway(client: httpx.Client, tenant: str, form: dict[str, str]) -> httpx.Response:
+    token = csrf_token(client.get(f"/admin/tenants/{tenant}/gateways/paypal").text)
+    return client.post(f"/admin/tenants/{tenant}/gateways/paypal", data={"_csrf_token": token, **form})
+
+
+def test_gateway_settings_form_hides_secrets(stack: EmbeddedStack, admin: AdminLogin, tenant: str) -> None:
+    client_secret = "paypal-segreto-0123456789"
+    form = {"client_id": "client-di-prova", "client_secret": client_secret, "webhook_id": "WH-1",
+            "test_mode": "1", "verification": "postback"}
+    with admin_client(stack, admin) as client:
+        first = save_gateway(client, tenant, form)
+        shown = client.get(f"/admin/tenants/{tenant}/gateways/paypal")
+        kept = save_gateway(client, tenant, {**form, "client_secret": "", "webhook_id": "WH-2"})
+        invalid = save_gateway(client, tenant, {**form, "client_secret": "altro-segreto-9876",
+                                                "verification": "indovina"})
+
+    assert first.headers["location"] == f"/admin/tenants/{tenant}/gateways/paypal?saved=1"
+    assert shown.status_code == 200
+    assert client_secret not in shown.text
+    assert "client-di-prova" in shown.text
+    assert kept.status_code == 303
+    assert invalid.status_code == 400
+    assert "verification" in invalid.text
+    assert "altro-segreto-9876" not in invalid.text
+    config = config_of(stack, tenant)
+    assert "paypal" not in config.enabled_gateways  # saving settings does not enable the gateway
+    stored = config.gateway_settings["paypal"]
+    assert client_secret not in repr(stored)
+    assert stored["webhook_id"] == "WH-2"
+    assert open_settings(stack.rt, gateway_class("paypal"), stored)["client_secret"] == client_secret
+    with stack.rt.db.tenant_session(tenant) as session:
+        details = list(session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "gateway.settings")))
+    assert len(details) == 2
+    assert client_secret not in repr(details)

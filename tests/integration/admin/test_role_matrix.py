@@ -23,6 +23,8 @@ PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/log
 PARAMETER = re.compile(r"\{(\w+):\w+\}")
 PARAMETER_VALUES = {"plugin_id": "outbox", "kind": "channel", "job_id": "999999", "action": "pause"}
 """Values for path parameters; ``slug`` is the test's tenant."""
+GATEWAY_ID = "sandbox"
+"""The ``plugin_id`` of gateway routes."""
 
 ADMITTED_POSTS = {303, 400, 404}
 """A platform admin's POST with an empty form: redirected after acting, refused as invalid, or no such job."""
@@ -41,7 +43,11 @@ def concrete(path: str, tenant: str) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         assert name == "slug" or name in PARAMETER_VALUES, f"add a value for path parameter {name!r} of {path}"
-        return tenant if name == "slug" else PARAMETER_VALUES[name]
+        if name == "slug":
+            return tenant
+        if name == "plugin_id" and "/gateways/" in path:
+            return GATEWAY_ID
+        return PARAMETER_VALUES[name]
     return PARAMETER.sub(value, path)
 
 
