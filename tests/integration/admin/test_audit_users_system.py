@@ -6,12 +6,19 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from bolletta.platform.db.models.platform import PlatformAuditEntry
 from bolletta.platform.stack import EmbeddedStack
-from tests.integration.admin.console_support import AdminLogin, admin_client
-from tests.integration.stack_support import create_staff, new_slug
+from tests.integration.admin.console_support import SECRET, AdminLogin, admin_client, enrol, post_password
+from tests.integration.stack_support import (
+    WITHOUT_SMTP,
+    create_staff,
+    create_test_tenant,
+    csrf_token,
+    new_slug,
+    web_client,
+)
 
 ACTION = re.compile(r'<td class="action">([^<]*)</td><td class="target">([^<]*)</td>')
 TOTAL = re.compile(r"Totale risultati: (\d+) \| pagina (\d+) di (\d+)")
@@ -112,3 +119,42 @@ def test_system_page_shows_readiness_version_and_waiting_work(stack: EmbeddedSta
         assert re.search(rf'data-check="{check}"><td>{check}</td><td>OK</td>', page.text), check
     assert re.search(r'<dd class="version">\d+\.\d+', page.text)
     assert re.search(r'<dd class="waiting-tasks">\d+', page.text)
+
+
+def test_reset_totp_ends_sessions_and_asks_enrolment(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    other = enrol(stack, create_staff(stack, f"{new_slug('collega')}.piattaforma", "platform_admin", None))
+    with admin_client(stack, other) as other_client, admin_client(stack, admin) as client:
+        token = csrf_token(client.get("/admin/users").text)
+        reset = client.post(f"/admin/users/{other.login.staff.user_id}/reset-totp", data={"_csrf_token": token})
+        tenant_user = client.post(f"/admin/users/{tenant_user_id(stack)}/end-sessions", data={"_csrf_token": token})
+        other_after = other_client.get("/admin/")
+
+    with web_client(stack) as fresh:
+        post_password(fresh, other.username, other.login.password)
+        again = fresh.get("/admin/login/code")
+
+    assert reset.headers["location"] == "/admin/users?done=reset-totp"
+    assert tenant_user.status_code == 404  # tenant staff are not platform users
+    assert other_after.headers["location"] == "/admin/login"
+    assert SECRET.search(again.text) is not None  # a new enrolment
+    with stack.rt.db.platform_session() as session:
+        entry = session.scalars(select(PlatformAuditEntry).where(PlatformAuditEntry.action == "user.reset_totp")).one()
+    assert entry.actor == f"user:{admin.username}"
+    assert entry.detail == {"user": other.username}
+
+
+def test_end_sessions_signs_the_user_out(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get("/admin/users").text)
+        ended = client.post(f"/admin/users/{admin.login.staff.user_id}/end-sessions", data={"_csrf_token": token})
+        after = client.get("/admin/users")
+
+    assert ended.headers["location"] == "/admin/users?done=end-sessions"
+    assert after.headers["location"] == "/admin/login"
+
+
+def tenant_user_id(stack: EmbeddedStack) -> int:
+    slug = create_test_tenant(stack, new_slug("persone"), **WITHOUT_SMTP)
+    user_id = create_staff(stack, f"{slug}.amministratore", "tenant_admin", slug).staff.user_id
+    assert user_id is not None
+    return user_id
