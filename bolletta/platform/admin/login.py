@@ -4,7 +4,8 @@ A platform admin without a TOTP secret enrols on the first sign-in. The code pag
 secret as text, as an ``otpauth://`` URI and as a QR code, and the sign-in finishes when one code
 from it is accepted. Between the password and the code the session holds only a pending sign-in that
 expires after :data:`two_factor.PENDING_SECONDS`. Wrong passwords and wrong codes count towards the
-username's lockout (``office/lockout.py``). A tenant's staff member is rejected here with the same
+username's lockout (``office/lockout.py``), and so does a code already used once: the time step of
+the last accepted code is stored. A tenant's staff member is rejected here with the same
 message as a wrong password. Sign-ins, enrolments, rejected codes and sign-outs go to the platform
 audit log.
 """
@@ -22,6 +23,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 from markupsafe import Markup
+from sqlalchemy import or_, update
 
 from bolletta.platform import audit, clock
 from bolletta.platform.admin.access import PLATFORM_ADMIN, require_platform_admin
@@ -139,14 +141,22 @@ def _finish(pending: dict[str, Any], user: User, code: str, ip: str) -> str:
     else:
         return "invalid"
     actor = f"user:{user.username}"
-    if not two_factor.code_is_valid(secret, code):
-        locked = lockout.record_failure(runtime.db, user.username)
-        with runtime.db.platform_session() as session:
-            audit.record_platform(session, actor=actor, user_id=user.id, action="admin.sign_in_refused",
-                                  detail={"step": pending["step"], "locked": locked}, ip=ip)
-            session.commit()
-        return "locked" if locked else "invalid"
+    step = two_factor.matching_step(secret, code)
     with runtime.db.platform_session() as session:
+        # Compare-and-set, so a code is accepted once even when two requests carry it at once.
+        taken = step is not None and session.execute(
+            update(User).where(User.id == user.id,
+                               or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+            .values(totp_last_step=step)
+        ).rowcount == 1  # type: ignore[attr-defined]
+        if not taken:
+            session.rollback()
+            locked = lockout.record_failure(runtime.db, user.username)
+            reason = "invalid" if step is None else "reused"
+            audit.record_platform(session, actor=actor, user_id=user.id, action="admin.sign_in_refused",
+                                  detail={"step": pending["step"], "reason": reason, "locked": locked}, ip=ip)
+            session.commit()
+            return "locked" if locked else "invalid"
         stored = session.get(User, user.id)
         assert stored is not None
         if enrolling:

@@ -76,6 +76,7 @@ def act_on_user(runtime: Runtime, staff: Staff, user_id: int, action: str) -> st
             raise NotFound(f"Platform user #{user_id} not found.")
         if action == "reset-totp":
             user.totp_secret = None
+            user.totp_last_step = None
         audit.record_platform(session, actor=staff.actor, user_id=staff.user_id,
                               action="user.reset_totp" if action == "reset-totp" else "user.end_sessions",
                               detail={"user": user.username}, ip=staff.ip)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import httpx
 import pyotp
+from sqlalchemy import update
 
+from bolletta.platform.db.models.platform import User
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.stack_support import (
     StaffLogin,
@@ -63,9 +65,20 @@ def enrol(stack: EmbeddedStack, login: StaffLogin) -> AdminLogin:
     return AdminLogin(login=login, secret=secret)
 
 
+def forget_last_code(stack: EmbeddedStack, username: str) -> None:
+    """Clear the user's last accepted TOTP step, as if the step of the last code were long past.
+
+    Each code signs in once, and tests sign in many times within one 30-second step.
+    """
+    with stack.rt.db.platform_session() as session:
+        session.execute(update(User).where(User.username == username).values(totp_last_step=None))
+        session.commit()
+
+
 @contextmanager
 def admin_client(stack: EmbeddedStack, admin: AdminLogin) -> Iterator[httpx.Client]:
     """An HTTP client signed in to the console as ``admin``, closed on exit."""
+    forget_last_code(stack, admin.username)
     with web_client(stack) as client:
         post_password(client, admin.username, admin.login.password)
         page = client.get("/admin/login/code")

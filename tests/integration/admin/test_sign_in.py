@@ -12,6 +12,7 @@ from tests.integration.admin.console_support import (
     SECRET,
     AdminLogin,
     admin_client,
+    forget_last_code,
     post_code,
     post_password,
     wrong_code,
@@ -51,6 +52,7 @@ def test_totp_enrolment_then_code(stack: EmbeddedStack,
     assert stored is not None
     assert secret not in stored  # kept encrypted
 
+    forget_last_code(stack, username)
     with web_client(stack) as client:
         post_password(client, username, new_admin.password)
         code_page = client.get("/admin/login/code")
@@ -129,3 +131,22 @@ def test_logout_ends_every_copy(stack: EmbeddedStack, admin: AdminLogin) -> None
     assert audit_actions(stack, admin.username)[-1] == "admin.sign_out"
     assert after.headers["location"] == "/admin/login"
     assert replayed.headers["location"] == "/admin/login"
+
+
+def test_code_signs_in_only_once(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    forget_last_code(stack, admin.username)
+    code = pyotp.TOTP(admin.secret).now()
+    with web_client(stack) as first:
+        post_password(first, admin.username, admin.login.password)
+        accepted = post_code(first, first.get("/admin/login/code").text, code)
+    with web_client(stack) as second:
+        post_password(second, admin.username, admin.login.password)
+        reused = post_code(second, second.get("/admin/login/code").text, code)
+
+    assert accepted.headers["location"] == "/admin/"
+    assert reused.status_code == 401
+    with stack.rt.db.platform_session() as session:
+        detail = session.scalars(select(PlatformAuditEntry.detail).where(
+            PlatformAuditEntry.actor == f"user:{admin.username}",
+            PlatformAuditEntry.action == "admin.sign_in_refused")).one()
+    assert detail["reason"] == "reused"
