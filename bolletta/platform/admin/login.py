@@ -104,7 +104,7 @@ def _load(user_id: int) -> User | None:
 
 
 def qr_svg(uri: str) -> Markup:
-    """The ``otpauth://`` URI as an inline SVG QR code for an authenticator app to scan."""
+    """Encode the ``otpauth://`` URI as an inline SVG QR code for an authenticator app to scan."""
     svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff")
     return Markup(svg)  # noqa: S704 - segno builds the SVG from the encoded modules only
 
@@ -144,12 +144,12 @@ def _finish(pending: dict[str, Any], user: User, code: str, ip: str) -> str:
     step = two_factor.matching_step(secret, code)
     with runtime.db.platform_session() as session:
         # Compare-and-set, so a code is accepted once even when two requests carry it at once.
-        taken = step is not None and session.execute(
+        accepted = step is not None and session.execute(
             update(User).where(User.id == user.id,
                                or_(User.totp_last_step.is_(None), User.totp_last_step < step))
             .values(totp_last_step=step)
         ).rowcount == 1  # type: ignore[attr-defined]
-        if not taken:
+        if not accepted:
             session.rollback()
             locked = lockout.record_failure(runtime.db, user.username)
             reason = "invalid" if step is None else "reused"

@@ -1,8 +1,8 @@
 """The console's platform users: every platform admin, whether active and whether TOTP is set up.
 
 A platform admin can end another platform admin's sessions (a lost laptop) or reset their TOTP
-secret (a lost phone), which also ends their sessions; the user enrols a new secret at the next
-sign-in. Both actions are audited. Tenant staff are managed elsewhere and are not found here.
+secret (a lost phone). A reset also ends their sessions, and the user enrols a new secret at the
+next sign-in. Both actions are audited. Tenant staff are managed elsewhere and are not found here.
 """
 
 from __future__ import annotations

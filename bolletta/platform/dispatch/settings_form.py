@@ -71,7 +71,7 @@ def form_fields(plugin_id: str) -> list[FormField]:
 
 
 def struct_form_fields(struct: type[msgspec.Struct], secret_fields: Iterable[str]) -> list[FormField]:
-    """The inputs of a settings form for any plugin's ``Settings`` struct (channels and gateways)."""
+    """Describe the inputs of a settings form for any plugin's ``Settings`` struct (channels and gateways)."""
     info = msgspec.inspect.type_info(struct)
     assert isinstance(info, msgspec.inspect.StructType)
     docs = _field_docs(struct)

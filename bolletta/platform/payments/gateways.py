@@ -75,7 +75,7 @@ GROUP = "bolletta.gateways"
 
 
 def installed_gateways() -> PluginSet[Gateway]:
-    """Every gateway plugin that loaded, and one error per plugin that did not."""
+    """Return every gateway plugin that loaded, and one error per plugin that did not."""
     return load_plugins(GROUP, Gateway)  # type: ignore[type-abstract]
 
 
@@ -142,11 +142,11 @@ def update_gateway_settings(rt: Runtime, tenant: str, gateway_id: str, submitted
     config = tenant_config(get_tenant(rt.db, tenant))
     stored = open_settings(rt, plugin, config.gateway_settings.get(gateway_id, {}))
     values = {name: value for name, value in submitted.items() if name in plugin.Settings.__struct_fields__}
-    kept = {name: stored[name] for name in plugin.secret_fields if not values.get(name) and stored.get(name)}
-    save_gateway_settings(rt, tenant, gateway_id, {**values, **kept}, enable=False)
-    shown = {name: value for name, value in values.items() if name not in plugin.secret_fields}
-    shown |= {name: "(set)" if values.get(name) else "" for name in plugin.secret_fields}
+    kept_secrets = {name: stored[name] for name in plugin.secret_fields if not values.get(name) and stored.get(name)}
+    save_gateway_settings(rt, tenant, gateway_id, {**values, **kept_secrets}, enable=False)
+    audited = {name: value for name, value in values.items() if name not in plugin.secret_fields}
+    audited |= {name: "(set)" if values.get(name) else "" for name in plugin.secret_fields}
     with rt.db.tenant_session(tenant) as session:
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="gateway.settings",
-                     target=f"gateway:{gateway_id}", detail=shown, ip=staff.ip)
+                     target=f"gateway:{gateway_id}", detail=audited, ip=staff.ip)
         session.commit()
