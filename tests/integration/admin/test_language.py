@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.admin.console_support import AdminLogin, admin_client
-from tests.integration.stack_support import csrf_token
+from tests.integration.stack_support import csrf_token, web_client
 
 PAGES = ("/admin/", "/admin/jobs", "/admin/plugins", "/admin/audit", "/admin/users", "/admin/system")
 
@@ -37,3 +37,13 @@ def test_language_switch_stays_in_console(stack: EmbeddedStack, admin: AdminLogi
     assert targets == ["/admin/", "/admin/", "/admin/"]
     assert unknown.status_code == 303
     assert '<html lang="en">' in page.text  # German is not offered, so English stays
+
+
+def test_console_stylesheet_is_served(stack: EmbeddedStack) -> None:
+    with web_client(stack) as client:
+        login = client.get("/admin/login")
+        stylesheet = client.get("/static/admin.css")
+
+    assert '<link rel="stylesheet" href="/static/admin.css">' in login.text
+    assert stylesheet.status_code == 200
+    assert "text/css" in stylesheet.headers["content-type"]
