@@ -12,6 +12,7 @@ from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
+from bolletta.platform.admin.routes import console_routers
 from bolletta.platform.api.routes import api_router
 from bolletta.platform.dispatch.hooks import channel_callback, channel_handshake
 from bolletta.platform.dispatch.routes import dispatch_progress, pause_dispatch, resume_dispatch
@@ -51,6 +52,8 @@ async def health() -> dict[str, str]:
 
 
 def _unauthorized(request: Request[Any, Any, Any], _exc: NotAuthorizedException) -> Response[Any]:
+    if request.url.path.startswith("/admin"):
+        return Redirect("/admin/login", status_code=303)
     return Redirect("/office/login", status_code=303)
 
 
@@ -88,7 +91,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             upload_router(settings), contacts_router(settings), api_router(settings),
             dashboard_router(), tickets_router(), stats_router(), exports_router(),
             lists_router(), mailbox_router(), admin_router(), two_factor_router(),
-            password_reset_router(),
+            password_reset_router(), *console_routers(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[HTTP_METRICS.middleware, session_config.middleware],

@@ -84,8 +84,8 @@ def progress(rt: Runtime, tenant: str, job_id: int) -> Progress:
     )
 
 
-def pause(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
-    """Pause a running dispatch.
+def pause(rt: Runtime, tenant: str, job_id: int, staff: Staff, *, notify: bool = False) -> None:
+    """Pause a running dispatch; with ``notify``, e-mail the tenant's notification list too.
 
     Raises:
         NotFound: no such job.
@@ -100,12 +100,16 @@ def pause(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
         states.move(session, job, states.PAUSED, actor=staff.actor)
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.pause", target=f"job:{job_id}",
                      ip=staff.ip)
+        if notify:
+            tasks.defer(session, "notify_job", tenant, job_id, "paused")
         session.commit()
     logger.info("tenant %s: dispatch of job %d paused by %s", tenant, job_id, staff.username)
 
 
-def resume(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> int:
+def resume(rt: Runtime, tenant: str, job_id: int, staff: Staff, *, notify: bool = False) -> int:
     """Resume a paused dispatch and queue its waiting messages again; return how many were queued.
+
+    With ``notify``, e-mail the tenant's notification list too.
 
     Raises:
         NotFound, InvalidTransition, PermissionDenied: as for :func:`pause`.
@@ -124,6 +128,8 @@ def resume(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> int:
         tasks.defer_many(session, "send_message", [(tenant, message_id) for message_id in waiting])
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.resume", target=f"job:{job_id}",
                      detail={"queued": len(waiting)}, ip=staff.ip)
+        if notify:
+            tasks.defer(session, "notify_job", tenant, job_id, "resumed")
         session.commit()
     logger.info("tenant %s: dispatch of job %d resumed by %s, %d messages queued", tenant, job_id,
                 staff.username, len(waiting))

@@ -10,6 +10,7 @@ enabling write an audit entry (secrets redacted); the admin pages call these fun
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,16 +67,21 @@ def _field_docs(struct: type[msgspec.Struct]) -> dict[str, str]:
 def form_fields(plugin_id: str) -> list[FormField]:
     """The inputs of plugin ``plugin_id``'s settings form, in the struct's field order."""
     plugin = _plugin(plugin_id)
-    info = msgspec.inspect.type_info(plugin.Settings)
+    return struct_form_fields(plugin.Settings, plugin.secret_fields)
+
+
+def struct_form_fields(struct: type[msgspec.Struct], secret_fields: Iterable[str]) -> list[FormField]:
+    """Describe the inputs of a settings form for any plugin's ``Settings`` struct (channels and gateways)."""
+    info = msgspec.inspect.type_info(struct)
     assert isinstance(info, msgspec.inspect.StructType)
-    docs = _field_docs(plugin.Settings)
+    docs = _field_docs(struct)
+    secret = frozenset(secret_fields)
     fields = []
     for field in info.fields:
         kind, choices = _kind(field.type)
         default = None if field.default is msgspec.NODEFAULT else field.default
         fields.append(FormField(name=field.name, type=kind, required=field.required, default=default,
-                                secret=field.name in plugin.secret_fields, choices=choices,
-                                doc=docs.get(field.name, "")))
+                                secret=field.name in secret, choices=choices, doc=docs.get(field.name, "")))
     return fields
 
 

@@ -1,4 +1,4 @@
-"""Staff decisions on a job: approve or reject the test batch, start the dispatch. All audited."""
+"""Staff decisions on a job: approve or reject the test batch, start the dispatch, cancel. All audited."""
 
 from __future__ import annotations
 
@@ -100,3 +100,23 @@ def start_dispatch(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
         tasks.defer(session, "notify_job", tenant, job_id, states.DISPATCHING)
         session.commit()
     logger.info("tenant %s: dispatch of job %d started by %s", tenant, job_id, staff.username)
+
+
+def cancel(rt: Runtime, tenant: str, job_id: int, staff: Staff, reason: str = "") -> None:
+    """Cancel a job before its dispatch starts (platform admins only) and e-mail the tenant's list.
+
+    Raises:
+        NotFound: no such job.
+        InvalidTransition: the dispatch has started, or the job is finished.
+        PermissionDenied: the staff member is not a platform admin.
+    """
+    if staff.role != "platform_admin":
+        raise PermissionDenied("Only the platform operator can cancel a job.")
+    with rt.db.tenant_session(tenant) as session:
+        job = _job(session, job_id)
+        states.move(session, job, states.CANCELLED, actor=staff.actor, note=reason)
+        audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.cancel",
+                     target=f"job:{job_id}", detail={"reason": reason} if reason else None, ip=staff.ip)
+        tasks.defer(session, "notify_job", tenant, job_id, states.CANCELLED)
+        session.commit()
+    logger.info("tenant %s: job %d cancelled by %s", tenant, job_id, staff.username)

@@ -27,6 +27,9 @@ EVENT_SUBJECTS = {
     "test_rejected": "test di pre-produzione respinto",
     "dispatching": "inoltro ticket avviato",
     "dispatched": "inoltro ticket completato",
+    "paused": "inoltro ticket sospeso",
+    "resumed": "inoltro ticket ripreso",
+    "cancelled": "lavorazione annullata",
 }
 
 

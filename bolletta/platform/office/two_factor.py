@@ -10,6 +10,7 @@ secret.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Annotated, Any
 
@@ -57,6 +58,23 @@ def code_is_valid(secret: str, code: str) -> bool:
     """Check a 6-digit code against ``secret``, allowing one 30-second step of clock drift."""
     code = code.replace(" ", "")
     return len(code) == 6 and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+
+
+def matching_step(secret: str, code: str) -> int | None:
+    """Return the time step whose code ``code`` is, allowing one step of clock drift, or ``None``.
+
+    A caller that stores the step of the last accepted code can reject a step at or before it, so a
+    code seen by someone else cannot be used again.
+    """
+    code = code.replace(" ", "")
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(clock.now())
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 def next_step(user: User, tenant: Tenant) -> str | None:

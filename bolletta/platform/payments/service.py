@@ -115,15 +115,15 @@ def start_payment(rt: Runtime, tenant: str, bill_public_id: str, ticket_id: int,
         _mark_failed(rt, tenant, payment_id, f"prepare failed: {type(exc).__name__}")
         raise
     with rt.db.tenant_session(tenant) as session:
-        payment = session.get(Payment, payment_id)
-        assert payment is not None
-        payment.status = "pending"
-        payment.provider_reference = prepared.provider_reference
-        payment.provider_data = {
+        started = session.get(Payment, payment_id)
+        assert started is not None
+        started.status = "pending"
+        started.provider_reference = prepared.provider_reference
+        started.provider_data = {
             **prepared.provider_data,
             **({"form": prepared.form_fields, "form_url": prepared.redirect_url} if prepared.form_fields else {}),
         }
-        payment.updated_at = clock.now()
+        started.updated_at = clock.now()
         session.add(Event(ticket_id=ticket_id, bill_id=bill_id, kind="payment_started", at=now,
                           data={"gateway": gateway_id, "order_id": order_id}))
         session.commit()

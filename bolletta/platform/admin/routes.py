@@ -1,0 +1,19 @@
+"""Every route of the operator console, for the application to mount."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from bolletta.platform.admin.audit_log import audit_router
+from bolletta.platform.admin.jobs import jobs_router
+from bolletta.platform.admin.login import login_router
+from bolletta.platform.admin.plugins import plugins_router
+from bolletta.platform.admin.system import system_router
+from bolletta.platform.admin.tenants import tenants_router
+from bolletta.platform.admin.users import users_router
+
+
+def console_routers() -> list[Router]:
+    """Build the console's routers, all under ``/admin``."""
+    return [login_router(), tenants_router(), jobs_router(), plugins_router(), audit_router(), users_router(),
+            system_router()]
