@@ -12,7 +12,7 @@ from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
-from bolletta.platform.api.routes import api_router
+from bolletta.platform.api.routes import api_openapi_config, api_router
 from bolletta.platform.dispatch.hooks import channel_callback, channel_handshake
 from bolletta.platform.dispatch.routes import dispatch_progress, pause_dispatch, resume_dispatch
 from bolletta.platform.dispatch.unsubscribe import one_click_unsubscribe
@@ -95,6 +95,9 @@ def create_litestar(rt: Runtime) -> Litestar:
         csrf_config=csrf_config,
         after_request=after_request,
         exception_handlers={NotAuthorizedException: _unauthorized},
+        openapi_config=api_openapi_config(),
+        # Only the API router opts in: the HTML pages, callbacks and probes are no part of the API schema.
+        include_in_schema=False,
         debug=False,
         # The process configures logging (the CLI, or uvicorn in production); Litestar must not
         # add its own root handler at INFO level on top.
