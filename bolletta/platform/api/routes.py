@@ -21,7 +21,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from sqlalchemy import select
 
-from bolletta.platform import audit
+from bolletta.platform import audit, clock
 from bolletta.platform.api import errors
 from bolletta.platform.api.auth import audited_write, authenticate
 from bolletta.platform.api.bills import read_bill, search_bills
@@ -200,7 +200,7 @@ async def read_job(request: Request[Any, Any, Any], job_id: ObjectId) -> JobStat
     language = errors.preferred_language(request.headers.get("accept-language"))
     return JobStatus(
         id=job.id, state=job.state, filename=job.filename, sha256=job.archive_sha256, source=job.source,
-        created_at=job.created_at, updated_at=job.updated_at,
+        created_at=clock.as_utc(job.created_at), updated_at=clock.as_utc(job.updated_at),
         counts=JobCounts(bills_accepted=job.bills_accepted, bills_rejected=job.bills_rejected),
         report=_translated(job.report or {}, language), links=_job_link(job.id),
     )
