@@ -31,6 +31,7 @@ from bolletta.platform.office.stats import stats_router
 from bolletta.platform.office.tickets import tickets_router
 from bolletta.platform.office.two_factor import two_factor_router
 from bolletta.platform.office.upload import upload_router
+from bolletta.platform.office.webhooks import webhooks_router
 from bolletta.platform.payments.hooks import gateway_notification
 from bolletta.platform.payments.returns import payment_cancel, payment_form, payment_return
 from bolletta.platform.portal import routes as portal
@@ -88,7 +89,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             upload_router(settings), contacts_router(settings), api_router(settings),
             dashboard_router(), tickets_router(), stats_router(), exports_router(),
             lists_router(), mailbox_router(), admin_router(), two_factor_router(),
-            password_reset_router(),
+            password_reset_router(), webhooks_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[HTTP_METRICS.middleware, session_config.middleware],
