@@ -151,6 +151,18 @@ def test_ticket_search_rejects_bad_parameter(seeded: Seeded, client: httpx.Clien
     assert name in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "params",
+    [{"date_from": "9999-12-31"}, {"date_to": "0001-01-01"}, {"date_from": "0001-01-01", "date_to": "9999-12-31"}],
+)
+def test_calendar_end_dates_are_read(seeded: Seeded, client: httpx.Client, params: dict[str, str]) -> None:
+    response = client.get("/api/v1/tickets", params=params, headers=seeded.headers)
+
+    assert response.status_code == 200, response.text
+    expected = NON_TEST_TICKETS if len(params) == 2 else 0
+    assert response.json()["meta"]["total"] == expected
+
+
 def test_reversed_date_range_is_400(seeded: Seeded, client: httpx.Client) -> None:
     response = client.get("/api/v1/tickets", params={"date_from": "2025-02-01", "date_to": "2025-01-01"},
                           headers=seeded.headers)
