@@ -77,6 +77,18 @@ def shown_contact(caller: ApiCaller, address: str) -> str:
     return address if may_see_contacts(caller) else mask_contact(address)
 
 
+def without_contact(text: str | None, address: str, shown: str) -> str | None:
+    """Return a provider's message ``text`` with the ticket's contact replaced by ``shown``.
+
+    Providers quote the recipient in errors ("invalid number 3331234567"), with or without +39.
+    """
+    if text is None or shown == address:
+        return text
+    for form in sorted({address, address.removeprefix("+39")} - {""}, key=len, reverse=True):
+        text = text.replace(form, shown)
+    return text
+
+
 def audit_contacts_read(request: Request[Any, Any, Any], caller: ApiCaller, target: str, count: int) -> None:
     """Audit a response that showed ``count`` full contacts; nothing when the token saw them masked."""
     if count == 0 or not may_see_contacts(caller):

@@ -219,9 +219,10 @@ def _detail(caller: ApiCaller, found: dict[str, Any]) -> TicketDetail:
     messages: list[Message] = list(found["messages"])
     events: list[Event] = list(found["events"])
     payments: list[Payment] = list(found["payments"])
+    contact = params.shown_contact(caller, ticket.address)
     return TicketDetail(
         id=ticket.id, job_id=ticket.job_id, bill=bill_ref(bill), channel=ticket.channel,
-        contact=params.shown_contact(caller, ticket.address), contact_masked=not params.may_see_contacts(caller),
+        contact=contact, contact_masked=not params.may_see_contacts(caller),
         status=messages[-1].status if messages else "created", origin=ticket.origin, is_test=ticket.is_test,
         created_at=clock.as_utc(ticket.created_at), expires_at=clock.as_utc(ticket.expires_at),
         first_viewed_at=_utc(ticket.first_viewed_at), revoked_at=_utc(ticket.revoked_at),
@@ -230,7 +231,8 @@ def _detail(caller: ApiCaller, found: dict[str, Any]) -> TicketDetail:
             id=message.id, plugin=message.plugin, status=message.status, origin=message.origin,
             created_at=clock.as_utc(message.created_at), sent_at=_utc(message.sent_at),
             delivered_at=_utc(message.delivered_at), read_at=_utc(message.read_at),
-            reported_at=_utc(message.reported_at), error=message.error, sms_parts=message.sms_parts,
+            reported_at=_utc(message.reported_at), sms_parts=message.sms_parts,
+            error=params.without_contact(message.error, ticket.address, contact),
         ) for message in messages],
         events=[CustomerEvent(id=event.id, kind=event.kind, at=clock.as_utc(event.at), channel=event.channel,
                               data=dict(event.data or {})) for event in events],

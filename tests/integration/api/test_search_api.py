@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bolletta.platform import clock
 from bolletta.platform.api.tokens import create_token
-from bolletta.platform.db.models.tenant import AuditEntry, Bill, Event
+from bolletta.platform.db.models.tenant import AuditEntry, Bill, Event, Message, Ticket
 from bolletta.platform.office import bill_search, ticket_search
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.stack_support import web_client
@@ -195,6 +195,27 @@ def test_ticket_detail_has_messages_events_payments(stack: EmbeddedStack, seeded
     assert body["contact_masked"] is True
     assert body["contact"].startswith("+39 333 •••")
     assert not any("token" in text for text in all_strings(body))
+
+
+def test_provider_error_hides_contact(stack: EmbeddedStack, seeded: Seeded, client: httpx.Client) -> None:
+    with stack.rt.db.tenant_session(seeded.tenant) as session:
+        ticket = session.get(Ticket, seeded.data.ticket8)
+        assert ticket is not None
+        message = session.scalars(select(Message).where(Message.ticket_id == ticket.id)).one()
+        local = ticket.address.removeprefix("+39")
+        message.error = f"Recipient {ticket.address} refused; number {local} is on a blocklist"
+        session.commit()
+        address = ticket.address
+
+    masked = client.get(f"/api/v1/tickets/{seeded.data.ticket8}", headers=seeded.headers).json()
+    full = client.get(f"/api/v1/tickets/{seeded.data.ticket8}",
+                      headers=bearer(stack, seeded.tenant, "tickets:read", "contacts:read")).json()
+
+    error = masked["messages"][0]["error"]
+    assert address not in error
+    assert local not in error
+    assert error.count(masked["contact"]) == 2
+    assert full["messages"][0]["error"] == f"Recipient {address} refused; number {local} is on a blocklist"
 
 
 def test_unknown_ticket_is_404(seeded: Seeded, client: httpx.Client) -> None:
