@@ -1,6 +1,6 @@
 """``GET /api/v1/jobs/{id}/report``: the job report of "Scarica report" as JSON (scope ``jobs:read``).
 
-It holds the same counts and problem rows as the CSV download, in the client's language, with
+It contains the same counts and problem rows as the CSV download, in the client's language, with
 contacts and fiscal codes masked the same way.
 """
 

@@ -1,7 +1,7 @@
 """Query and path parameters the API's searches share: ids, pages, sort order, bounded texts and amounts.
 
-Every number a parameter carries is bounded, so no value reaches the database that SQLite's 64-bit
-integers or PostgreSQL's ``integer`` columns cannot hold; the schema states the bounds.
+Every number a parameter carries is bounded, and the schema states the bounds. So no value reaches
+the database that SQLite's 64-bit integers or PostgreSQL's ``integer`` columns cannot store.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def amount(value: str | None) -> Decimal | None:
 
 
 class PageMeta(msgspec.Struct):
-    """Where a page of results sits: ``total`` results over ``pages`` pages of ``per_page``."""
+    """Position of a page in the results: ``total`` results over ``pages`` pages of ``per_page``."""
 
     total: int
     page: int

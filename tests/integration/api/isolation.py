@@ -1,9 +1,10 @@
 """Tenant isolation checks for every ``/api/v1`` route, enumerated from the app so no route is missed.
 
-Tenant ``other`` holds the statistics dataset (jobs, bills, tickets, payments); tenant ``own`` holds
-nothing. Every id of ``other`` must be 404 to ``own``'s token and found by ``other``'s own token, every
-search must show ``own`` none of ``other``'s rows, and an upload must never return ``other``'s job.
-A route whose path parameter or collection this module does not know fails the suite until it is added.
+Tenant ``other`` contains the statistics dataset (jobs, bills, tickets, payments), and tenant ``own``
+contains nothing. Every id of ``other`` must be 404 to ``own``'s token and found by ``other``'s own
+token. Every search must show ``own`` none of ``other``'s rows, and an upload must never return
+``other``'s job. A route whose path parameter or collection this module does not know fails the
+suite until it is added.
 """
 
 from __future__ import annotations

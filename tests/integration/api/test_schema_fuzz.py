@@ -1,6 +1,6 @@
 """The OpenAPI schema at ``/api/v1/schema``, and schemathesis fuzzing every operation of the running app.
 
-The fuzzing token holds every scope and its tenant has tickets, bills, payments and jobs, so ids at
+The fuzzing token has every scope and its tenant has tickets, bills, payments and jobs, so ids at
 the schema's lower bound (1) reach real objects and their 200 responses are checked too.
 """
 
