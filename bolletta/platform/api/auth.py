@@ -62,7 +62,7 @@ def seconds_until_next_window(now: float) -> int:
     return max(1, math.ceil(next_window - now))
 
 
-def _take_turn(token_id: int, limit: int, namespace: str) -> int | None:
+def take_turn(token_id: int, limit: int, namespace: str) -> int | None:
     """Count one request of the token; return the seconds to wait when it is over ``limit``, else ``None``."""
     now = time.time()
     window = math.floor(now / RATE_WINDOW_SECONDS)
@@ -75,7 +75,7 @@ def _take_turn(token_id: int, limit: int, namespace: str) -> int | None:
 async def _count_request(caller: ApiCaller) -> None:
     settings = rt().settings
     limit = settings.api_rate_limit_per_minute
-    wait = await anyio.to_thread.run_sync(_take_turn, caller.token_id, limit, settings.broker_namespace)
+    wait = await anyio.to_thread.run_sync(take_turn, caller.token_id, limit, settings.broker_namespace)
     if wait is None:
         return
     logger.warning("tenant %s: API token %d over its limit of %d requests per minute", caller.tenant,
