@@ -550,7 +550,7 @@ def token() -> None:
 @click.argument("name")
 @click.option("--scope", "scopes", multiple=True, required=True,
               help="Scope to grant, repeatable: jobs:write, jobs:read, tickets:read, bills:read, stats:read, "
-                   "contacts:write.")
+                   "contacts:write, contacts:read.")
 def token_create(tenant_slug: str, name: str, scopes: tuple[str, ...]) -> None:
     """Create an API token NAME for TENANT_SLUG and print it; it is not stored and cannot be shown again."""
     from bolletta.platform import runtime

@@ -13,7 +13,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from bolletta.platform.admin.routes import console_routers
-from bolletta.platform.api.routes import api_router
+from bolletta.platform.api.routes import api_openapi_config, api_router
 from bolletta.platform.dispatch.hooks import channel_callback, channel_handshake
 from bolletta.platform.dispatch.routes import dispatch_progress, pause_dispatch, resume_dispatch
 from bolletta.platform.dispatch.unsubscribe import one_click_unsubscribe
@@ -32,6 +32,7 @@ from bolletta.platform.office.stats import stats_router
 from bolletta.platform.office.tickets import tickets_router
 from bolletta.platform.office.two_factor import two_factor_router
 from bolletta.platform.office.upload import upload_router
+from bolletta.platform.office.webhooks import webhooks_router
 from bolletta.platform.payments.hooks import gateway_notification
 from bolletta.platform.payments.returns import payment_cancel, payment_form, payment_return
 from bolletta.platform.portal import routes as portal
@@ -91,13 +92,16 @@ def create_litestar(rt: Runtime) -> Litestar:
             upload_router(settings), contacts_router(settings), api_router(settings),
             dashboard_router(), tickets_router(), stats_router(), exports_router(),
             lists_router(), mailbox_router(), admin_router(), two_factor_router(),
-            password_reset_router(), *console_routers(),
+            password_reset_router(), webhooks_router(), *console_routers(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[HTTP_METRICS.middleware, session_config.middleware],
         csrf_config=csrf_config,
         after_request=after_request,
         exception_handlers={NotAuthorizedException: _unauthorized, portal.TenantUnavailable: portal.unavailable_page},
+        openapi_config=api_openapi_config(),
+        # Only the API router opts in: the HTML pages, callbacks and probes are no part of the API schema.
+        include_in_schema=False,
         debug=False,
         # The process configures logging (the CLI, or uvicorn in production); Litestar must not
         # add its own root handler at INFO level on top.

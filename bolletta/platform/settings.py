@@ -140,6 +140,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Maximum size of a flow uploaded through the backoffice or the API, in bytes (request body).
     Opening the job reads the whole archive into memory once, so size it to the web process's memory."""
 
+    api_rate_limit_per_minute: PositiveInt = 600
+    """Requests one API token may make per calendar minute; the next one gets 429 with ``Retry-After``.
+    The counters live in Redis when the broker is Redis, so every web process shares them."""
+
     @property
     def data_path(self) -> Path:
         """``data_dir`` as an absolute path."""

@@ -9,6 +9,7 @@ import msgspec
 from babel.numbers import format_decimal
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from litestar.openapi import ResponseSpec
 
 from bolletta.platform.i18n.catalog import SUPPORTED_LANGUAGES
 from bolletta.platform.i18n.message import T_, Text, render
@@ -45,9 +46,11 @@ STATUS_TITLES: dict[int, Text] = {
     403: T_("Forbidden"),
     404: T_("Not found"),
     405: T_("Method not allowed"),
+    409: T_("Conflict"),
     413: T_("Content too large"),
     415: T_("Unsupported media type"),
     422: T_("Unprocessable content"),
+    429: T_("Too many requests"),
     500: T_("Internal server error"),
 }
 
@@ -58,6 +61,19 @@ STATUS_DETAILS: dict[int, Text] = {
     413: T_("The archive exceeds the upload limit of {limit}. Split the flow into smaller archives."),
     500: T_("The server failed to handle the request. Try again later; if it fails again, contact support."),
 }
+
+
+COMMON_PROBLEMS = (400, 401, 403, 429)
+"""Problems any API operation may return: bad parameters, no or invalid token, missing scope, rate limit."""
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """Return the OpenAPI responses of an operation's problems: :data:`COMMON_PROBLEMS` and ``statuses``."""
+    return {
+        status: ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, generate_examples=False,
+                             description=STATUS_TITLES[status].msgid)
+        for status in sorted({*COMMON_PROBLEMS, *statuses})
+    }
 
 
 def preferred_language(header: str | None) -> str:
@@ -112,6 +128,10 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     """Exception handler for Litestar's own HTTP errors (body too large, bad parameters) under ``/api``."""
     status = exc.status_code
     detail = STATUS_DETAILS.get(status, STATUS_DETAILS[400 if status < 500 else 500])
+    invalid = _invalid_parameters(exc)
+    if status == 400 and invalid:
+        detail = T_("Invalid value for the parameter {names}. Check it against the API schema at /api/v1/schema.",
+                    names=", ".join(invalid))
     if status == 413:
         limit = request.route_handler.resolve_request_max_body_size() or 0
         language = preferred_language(request.headers.get("accept-language"))
@@ -119,6 +139,12 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if status >= 500:
         logger.error("API %s %s failed: %s", request.method, request.url.path, exc.detail)
     return problem_response(request, status, detail, dict(exc.headers or {}))
+
+
+def _invalid_parameters(exc: HTTPException) -> list[str]:
+    """Return the names of the query or path parameters that Litestar's validation rejected."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    return sorted({str(item["key"]) for item in extra if isinstance(item, dict) and item.get("key")})
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

@@ -16,22 +16,25 @@ from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Server
 from sqlalchemy import select
 
-from bolletta.platform import audit
+from bolletta.platform import audit, clock
 from bolletta.platform.api import errors
+from bolletta.platform.api.auth import audited_write, authenticate
+from bolletta.platform.api.bills import read_bill, search_bills
 from bolletta.platform.api.errors import ApiProblem
-from bolletta.platform.api.tokens import (
-    SCOPE_CONTACTS_WRITE,
-    SCOPE_JOBS_READ,
-    SCOPE_JOBS_WRITE,
-    ApiCaller,
-    resolve_token,
-)
+from bolletta.platform.api.job_report import read_job_report
+from bolletta.platform.api.params import ObjectId
+from bolletta.platform.api.stats import read_stats
+from bolletta.platform.api.tickets import read_ticket, search_tickets
+from bolletta.platform.api.tokens import SCOPE_CONTACTS_WRITE, SCOPE_JOBS_READ, SCOPE_JOBS_WRITE, ApiCaller
 from bolletta.platform.contacts import directory
+from bolletta.platform.contacts.masking import masked_reason
 from bolletta.platform.db.models.tenant import Job
-from bolletta.platform.i18n.message import T_, render
+from bolletta.platform.i18n.message import T_, Text, render
 from bolletta.platform.jobs.inbox import FLOW_SUFFIXES
 from bolletta.platform.jobs.opening import OpenedJob, open_job
 from bolletta.platform.settings import Settings
@@ -109,26 +112,6 @@ def _job_link(job_id: int) -> JobLinks:
     return JobLinks(self=f"/api/v1/jobs/{job_id}")
 
 
-async def _caller(request: Request[Any, Any, Any], scope: str) -> ApiCaller:
-    """Authenticate the bearer token of ``request``; raise a 401 problem for a missing or invalid token.
-
-    A valid token without ``scope`` gets a 403 problem.
-    """
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiProblem(401, T_("Missing API token. Send it as 'Authorization: Bearer <token>'."),
-                         headers={"WWW-Authenticate": 'Bearer realm="api"'})
-    caller = await resolve_token(rt().db, token.strip())
-    if caller is None:
-        raise ApiProblem(401, T_("The API token is invalid or revoked. Ask the utility's administrator for a new one."),
-                         headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'})
-    if scope not in caller.scopes:
-        challenge = {"WWW-Authenticate": f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'}
-        raise ApiProblem(403, T_("The API token lacks the scope {scope}. Create a token with that scope.",
-                                 scope=scope), headers=challenge)
-    return caller
-
-
 def _check_filename(filename: str) -> str:
     name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name:
@@ -189,11 +172,14 @@ def _open_and_audit(tenant: str, data: bytes, filename: str, caller: ApiCaller, 
     return opened, job
 
 
-@post("/jobs", name="api:jobs-create", status_code=201)
+@post("/jobs", name="api:jobs-create", status_code=201, responses={
+    200: ResponseSpec(data_container=JobOpened, description="The archive was uploaded before; its job."),
+    **errors.problem_responses(413, 415)})
 async def create_job(request: Request[Any, Any, Any]) -> Response[JobOpened]:
     """Open a job for the uploaded archive (scope ``jobs:write``); 200 with ``created`` false for a known one."""
-    caller = await _caller(request, SCOPE_JOBS_WRITE)
-    data, filename = await _read_upload(request)
+    caller = await authenticate(request, SCOPE_JOBS_WRITE)
+    async with audited_write(request, caller, "job.upload"):
+        data, filename = await _read_upload(request)
     opened, job = await anyio.to_thread.run_sync(
         _open_and_audit, caller.tenant, data, filename, caller, client_ip(request)
     )
@@ -203,10 +189,10 @@ async def create_job(request: Request[Any, Any, Any]) -> Response[JobOpened]:
     return Response(content=body, status_code=201 if opened.created else 200, headers=headers)
 
 
-@get("/jobs/{job_id:int}", name="api:jobs-read")
-async def read_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> JobStatus:
+@get("/jobs/{job_id:int}", name="api:jobs-read", responses=errors.problem_responses(404))
+async def read_job(request: Request[Any, Any, Any], job_id: ObjectId) -> JobStatus:
     """Return a job's state, counts and report (scope ``jobs:read``)."""
-    caller = await _caller(request, SCOPE_JOBS_READ)
+    caller = await authenticate(request, SCOPE_JOBS_READ)
     async with rt().db.tenant_async_session(caller.tenant) as session:
         job = await session.scalar(select(Job).where(Job.id == job_id))
     if job is None:
@@ -214,7 +200,7 @@ async def read_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Jo
     language = errors.preferred_language(request.headers.get("accept-language"))
     return JobStatus(
         id=job.id, state=job.state, filename=job.filename, sha256=job.archive_sha256, source=job.source,
-        created_at=job.created_at, updated_at=job.updated_at,
+        created_at=clock.as_utc(job.created_at), updated_at=clock.as_utc(job.updated_at),
         counts=JobCounts(bills_accepted=job.bills_accepted, bills_rejected=job.bills_rejected),
         report=_translated(job.report or {}, language), links=_job_link(job.id),
     )
@@ -245,14 +231,16 @@ async def _read_contacts_upload(request: Request[Any, Any, Any]) -> tuple[bytes,
     return data, name
 
 
-@post("/contacts", name="api:contacts-import", status_code=200)
+@post("/contacts", name="api:contacts-import", status_code=200,
+      responses=errors.problem_responses(413, 415, 422))
 async def import_contacts(request: Request[Any, Any, Any]) -> ContactsImported:
     """Import a contacts CSV into the contacts directory (scope ``contacts:write``) and return its report.
 
     A file rejected as a whole (unreadable, no customer code column) stores nothing and gets a 422 problem.
     """
-    caller = await _caller(request, SCOPE_CONTACTS_WRITE)
-    data, filename = await _read_contacts_upload(request)
+    caller = await authenticate(request, SCOPE_CONTACTS_WRITE)
+    async with audited_write(request, caller, "contacts.import"):
+        data, filename = await _read_contacts_upload(request)
     report = await anyio.to_thread.run_sync(
         lambda: directory.import_contacts(rt(), caller.tenant, data, filename, origin="api", actor=caller.actor,
                                           ip=client_ip(request))
@@ -270,24 +258,41 @@ async def import_contacts(request: Request[Any, Any, Any]) -> ContactsImported:
 
 
 def _translated(value: Any, language: str) -> Any:
-    """Return ``value`` with every stored message (a ``{"msgid", "params"}`` object) rendered into ``language``."""
+    """Return ``value`` with every stored message (a ``{"msgid", "params"}`` object) rendered into ``language``.
+
+    Contacts that rejection reasons quote are masked, as in the CSV report.
+    """
     if isinstance(value, dict):
         if isinstance(value.get("msgid"), str) and set(value) <= {"msgid", "params"}:
-            return render(value, language)
+            return render(masked_reason(msgspec.convert(value, Text))[0], language)
         return {key: _translated(item, language) for key, item in value.items()}
     if isinstance(value, list):
         return [_translated(item, language) for item in value]
     return value
 
 
+def api_openapi_config() -> OpenAPIConfig:
+    """The OpenAPI document of the API, served as JSON at ``/api/v1/schema`` (and ``/api/v1/schema/openapi.json``)."""
+    return OpenAPIConfig(
+        title="Bolletta Smart API", version="1.0.0", path="/api/v1/schema",
+        description="The JSON API for a utility's own systems. Send a tenant's API token as "
+                    "'Authorization: Bearer <token>'; errors are RFC 9457 problem details.",
+        render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+        components=Components(security_schemes={
+            "bearer": SecurityScheme(type="http", scheme="bearer", description="A tenant's API token (bst_...).")}),
+        security=[{"bearer": []}],
+        servers=[Server(url="/")],
+    )
+
+
 def api_router(settings: Settings) -> Router:
     """Build the ``/api/v1`` routes, with problem-details errors and the upload size limit of ``settings``."""
-    from bolletta.platform.api.stats import read_stats  # it imports _caller from here
-
     return Router(
         path="/api/v1",
-        route_handlers=[create_job, read_job, import_contacts, read_stats],
+        route_handlers=[create_job, read_job, read_job_report, import_contacts, read_stats, search_tickets,
+                        read_ticket, search_bills, read_bill],
         request_max_body_size=settings.upload_max_bytes,
+        include_in_schema=True,
         exception_handlers={
             ApiProblem: errors.handle_api_problem,
             HTTPException: errors.handle_http_exception,

@@ -13,15 +13,15 @@ import msgspec
 from litestar import Request, get
 from litestar.params import FromQuery
 
-from bolletta.platform.api.errors import ApiProblem
-from bolletta.platform.api.routes import _caller
+from bolletta.platform.api.auth import authenticate
+from bolletta.platform.api.errors import ApiProblem, problem_responses
+from bolletta.platform.api.params import OptionalId, Year
+from bolletta.platform.api.tokens import SCOPE_STATS_READ
 from bolletta.platform.i18n.message import T_
 from bolletta.platform.stats import figures as stats
 from bolletta.platform.stats import rollup
 from bolletta.platform.stats.rollup import Counts
 from bolletta.platform.web.context import rt
-
-SCOPE_STATS_READ = "stats:read"
 
 
 class ChannelFigures(msgspec.Struct):
@@ -109,11 +109,11 @@ def build_response(page: stats.StatsPage) -> StatsResponse:
     )
 
 
-@get("/stats", name="api:stats")
-async def read_stats(request: Request[Any, Any, Any], year: FromQuery[int | None] = None, group: FromQuery[int] = 1,
-                     job: FromQuery[int | None] = None) -> StatsResponse:
+@get("/stats", name="api:stats", responses=problem_responses())
+async def read_stats(request: Request[Any, Any, Any], year: Year = None, group: FromQuery[int] = 1,
+                     job: OptionalId = None) -> StatsResponse:
     """Return the statistics of ``year`` (default: this year) by 1, 2 or 3 months, optionally of one job."""
-    caller = await _caller(request, SCOPE_STATS_READ)
+    caller = await authenticate(request, SCOPE_STATS_READ)
     years = stats.selectable_years()
     chosen = year or years[0]
     if chosen not in years or group not in stats.GROUPINGS:

@@ -31,8 +31,14 @@ MAX_NAME_LENGTH = 100
 SCOPE_JOBS_WRITE = "jobs:write"
 SCOPE_JOBS_READ = "jobs:read"
 SCOPE_CONTACTS_WRITE = "contacts:write"
-SCOPES = (SCOPE_JOBS_WRITE, SCOPE_JOBS_READ, "tickets:read", "bills:read", "stats:read", SCOPE_CONTACTS_WRITE)
-"""Every scope a token can hold. The ``jobs:`` scopes, ``contacts:write`` and ``stats:read`` have endpoints so far."""
+SCOPE_TICKETS_READ = "tickets:read"
+SCOPE_BILLS_READ = "bills:read"
+SCOPE_STATS_READ = "stats:read"
+SCOPE_CONTACTS_READ = "contacts:read"
+"""Shows customers' contacts in full in ticket and bill responses, each response audited; masked without it."""
+SCOPES = (SCOPE_JOBS_WRITE, SCOPE_JOBS_READ, SCOPE_TICKETS_READ, SCOPE_BILLS_READ, SCOPE_STATS_READ,
+          SCOPE_CONTACTS_WRITE, SCOPE_CONTACTS_READ)
+"""Every scope a token can hold."""
 
 
 class InvalidTokenRequest(BollettaError):

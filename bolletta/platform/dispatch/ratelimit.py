@@ -37,7 +37,8 @@ def use_backend(backend: RateLimiterBackend | None) -> None:
     _limiter.cache_clear()
 
 
-def _current_backend() -> RateLimiterBackend:
+def shared_backend() -> RateLimiterBackend:
+    """Return the counters' backend: Redis when the broker is Redis, else one in this process."""
     global _backend
     with _lock:
         if _backend is None:
@@ -73,7 +74,7 @@ def _limiter(key: str, rate: float) -> WindowRateLimiter:
         limit, window = int(rate), 1
     else:
         limit, window = 1, math.ceil(1 / rate)
-    return WindowRateLimiter(_current_backend(), key, limit=limit, window=window)
+    return WindowRateLimiter(shared_backend(), key, limit=limit, window=window)
 
 
 def wait_turn(channel: Channel) -> None:

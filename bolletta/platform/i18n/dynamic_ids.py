@@ -72,3 +72,10 @@ PAYMENT_STATUS_IDS = (
     NC_("payment status", "refunded"),
 )
 """Statuses of an online payment, shown by ``pgettext("payment status", status)``."""
+
+WEBHOOK_DELIVERY_STATUS_IDS = (
+    NC_("webhook delivery status", "pending"),
+    NC_("webhook delivery status", "delivered"),
+    NC_("webhook delivery status", "failed"),
+)
+"""Statuses of an outgoing webhook delivery, shown by ``pgettext("webhook delivery status", status)``."""

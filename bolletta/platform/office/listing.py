@@ -93,14 +93,28 @@ class Query:
         return value
 
 
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
 def rome_start(day: date) -> datetime:
-    """Return the UTC instant at which ``day`` begins in Europe/Rome."""
-    return datetime.combine(day, time(0), tzinfo=ROME).astimezone(UTC)
+    """Return the UTC instant at which ``day`` begins in Europe/Rome.
+
+    The first day of year 1 begins before the earliest ``datetime``, so it maps to :data:`EARLIEST`.
+    """
+    try:
+        return datetime.combine(day, time(0), tzinfo=ROME).astimezone(UTC)
+    except OverflowError:
+        return EARLIEST
 
 
 def rome_range(first: date, last: date) -> tuple[datetime, datetime]:
-    """UTC bounds ``[start, end)`` of the Europe/Rome days ``first`` to ``last`` inclusive."""
-    return rome_start(first), rome_start(last + timedelta(days=1))
+    """UTC bounds ``[start, end)`` of the Europe/Rome days ``first`` to ``last`` inclusive.
+
+    A range up to 31 December 9999, the last ``date``, ends at :data:`LATEST`.
+    """
+    end = LATEST if last == date.max else rome_start(last + timedelta(days=1))
+    return rome_start(first), end
 
 
 @dataclass(frozen=True)

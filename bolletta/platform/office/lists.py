@@ -55,24 +55,25 @@ async def bill_list(request: Request[Any, Any, Any]) -> Response[str]:
                 errors=query.errors, services=bill_search.SERVICES)
 
 
+def load_bill_detail(tenant: str, bill_id: int) -> dict[str, Any] | None:
+    """Load a bill with its instalments, costs, tickets (with their messages) and payments; ``None`` if unknown."""
+    with rt().db.tenant_session(tenant) as session:
+        bill = session.scalar(select(Bill).where(Bill.id == bill_id)
+                              .options(selectinload(Bill.instalments), selectinload(Bill.costs)))
+        if bill is None:
+            return None
+        tickets = session.scalars(select(Ticket).where(Ticket.bill_id == bill_id).order_by(Ticket.id)
+                                  .options(selectinload(Ticket.messages))).all()
+        payments = session.scalars(select(Payment).where(Payment.bill_id == bill_id).order_by(Payment.id)).all()
+        session.expunge_all()
+        return {"bill": bill, "tickets": tickets, "payments": payments}
+
+
 @get("/bills/{bill_id:int}", name="office:bill", guards=[require_staff])
 async def bill_detail(request: Request[Any, Any, Any], bill_id: FromPath[int]) -> Response[str]:
     """Show a bill with what the customer reads (amounts, dates, instalments, costs) and all its tickets."""
     tenant = await _tenant(staff_of(request))
-
-    def load() -> dict[str, Any] | None:
-        with rt().db.tenant_session(tenant.slug) as session:
-            bill = session.scalar(select(Bill).where(Bill.id == bill_id)
-                                  .options(selectinload(Bill.instalments), selectinload(Bill.costs)))
-            if bill is None:
-                return None
-            tickets = session.scalars(select(Ticket).where(Ticket.bill_id == bill_id).order_by(Ticket.id)
-                                      .options(selectinload(Ticket.messages))).all()
-            payments = session.scalars(select(Payment).where(Payment.bill_id == bill_id).order_by(Payment.id)).all()
-            session.expunge_all()
-            return {"bill": bill, "tickets": tickets, "payments": payments}
-
-    found = await anyio.to_thread.run_sync(load)
+    found = await anyio.to_thread.run_sync(load_bill_detail, tenant.slug, bill_id)
     if found is None:
         raise NotFoundException()
     return page(request, "office/bill.html", tenant, mask=mask_contact, latest=_latest, **found)

@@ -14,6 +14,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -76,71 +77,108 @@ def _format(cell: Cell) -> str:
     return safe_cell(cell)
 
 
+@dataclass(frozen=True)
+class ReportProblem:
+    """One problem row of the job report, with its texts in one language and contacts masked."""
+
+    kind: str
+    """``archive_error``, ``review``, ``rejected``, ``duplicate``, ``ignored``, ``warning`` or ``without_contact``."""
+    file: str
+    record: str
+    field: str
+    value: str | Decimal
+    """The value at fault; an amount of an ``amount_change`` review warning stays a number."""
+    reason: str
+    fix: str
+
+
+KIND_LABELS: dict[str, Text] = {
+    "archive_error": T_("Archive rejected"),
+    "review": T_("Check before approval"),
+    "rejected": T_("Record rejected"),
+    "duplicate": T_("Duplicate"),
+    "ignored": T_("File ignored"),
+    "warning": T_("Warning"),
+    "without_contact": T_("Customer without a usable contact"),
+}
+
+
+def report_counts(job: Job) -> list[tuple[str, Text, int]]:
+    """Return the report's counts as (key, label, count), in the order the CSV lists them."""
+    report = job.report or {}
+    return [
+        ("bills_accepted", T_("Bills accepted"), job.bills_accepted),
+        ("records_rejected", T_("Records rejected"), len(report.get("rejected", []))),
+        ("duplicates", T_("Duplicates"), len(report.get("duplicates", []))),
+        ("files_ignored", T_("Files ignored"), len(report.get("ignored", []))),
+        ("warnings", T_("Warnings"), len(report.get("warnings", []))),
+        ("review_warnings", T_("Warnings to check before approval"), len(report.get("review", []))),
+        ("without_contact", T_("Customers without a usable contact"), len(report.get("without_contact", []))),
+        ("contacts", T_("Contacts read"), int(report.get("contacts", 0))),
+    ]
+
+
 def report_csv(job: Job) -> tuple[bytes, int]:
     """Return the job report as CSV bytes, and the number of problem rows in it."""
-    report = job.report or {}
-    problems = list(_problems(job, report))
+    problems = list(report_problems(job, LANGUAGE))
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=SEPARATOR, lineterminator="\r\n")
     rows: list[list[Cell]] = [[_t(T_("Item")), _t(T_("Count"))]]
+    rows += [[_t(label), count] for _, label, count in report_counts(job)]
     rows += [
-        [_t(T_("Bills accepted")), job.bills_accepted],
-        [_t(T_("Records rejected")), len(report.get("rejected", []))],
-        [_t(T_("Duplicates")), len(report.get("duplicates", []))],
-        [_t(T_("Files ignored")), len(report.get("ignored", []))],
-        [_t(T_("Warnings")), len(report.get("warnings", []))],
-        [_t(T_("Warnings to check before approval")), len(report.get("review", []))],
-        [_t(T_("Customers without a usable contact")), len(report.get("without_contact", []))],
-        [_t(T_("Contacts read")), int(report.get("contacts", 0))],
         [],
         [_t(T_("Problem")), _t(T_("File")), _t(T_("Record")), _t(T_("Field")), _t(T_("Value")),
          _t(T_("Reason")), _t(T_("Suggested fix"))],
-        *problems,
     ]
+    rows += [[_t(KIND_LABELS[problem.kind]), problem.file, problem.record, problem.field, problem.value,
+              problem.reason, problem.fix] for problem in problems]
     for row in rows:
         writer.writerow([_format(cell) for cell in row])
     return buffer.getvalue().encode("utf-8-sig"), len(problems)
 
 
-def _problems(job: Job, report: dict[str, Any]) -> Iterator[list[Cell]]:
+def report_problems(job: Job, language: str) -> Iterator[ReportProblem]:
+    """Yield the report's problem rows in ``language``, with contacts and fiscal codes masked."""
+    report = job.report or {}
     if report.get("archive_error"):
-        yield [_t(T_("Archive rejected")), job.filename, "", "", "", _reason(report["archive_error"])[0],
-               render(FIXES["archive_error"], LANGUAGE)]
+        yield ReportProblem("archive_error", job.filename, "", "", "", _reason(report["archive_error"], language)[0],
+                            render(FIXES["archive_error"], language))
     for item in report.get("review", []):
-        value: Cell = item.get("value", "")
+        value: str | Decimal = item.get("value", "")
         if item.get("check") == "amount_change":
             value = _decimal_or_text(str(value))
-        yield [_t(T_("Check before approval")), item.get("file", ""), item.get("record", ""), item.get("field", ""),
-               value, _reason(item["warning"])[0], render(item["fix"], LANGUAGE)]
+        yield ReportProblem("review", item.get("file", ""), item.get("record", ""), item.get("field", ""), value,
+                            _reason(item["warning"], language)[0], render(item["fix"], language))
     for item in report.get("rejected", []):
-        reason, masked_value = _reason(item["reason"])
-        yield [_t(T_("Record rejected")), item.get("file") or "", item.get("record") or "", item.get("field") or "",
-               masked_value, reason, render(FIXES["rejected"], LANGUAGE)]
+        reason, masked_value = _reason(item["reason"], language)
+        yield ReportProblem("rejected", item.get("file") or "", str(item.get("record") or ""),
+                            item.get("field") or "", masked_value, reason, render(FIXES["rejected"], language))
     for item in report.get("duplicates", []):
         reason = render(T_("Document {document_number} was already imported in job {job_id}.",
                            document_number=str(item.get("document_number")), job_id=str(item.get("job_id"))),
-                        LANGUAGE)
-        yield [_t(T_("Duplicate")), item.get("file") or "", "", "document_number", str(item.get("document_number")),
-               reason, render(FIXES["duplicate"], LANGUAGE)]
+                        language)
+        yield ReportProblem("duplicate", item.get("file") or "", "", "document_number",
+                            str(item.get("document_number")), reason, render(FIXES["duplicate"], language))
     for item in report.get("ignored", []):
-        yield [_t(T_("File ignored")), item.get("file") or "", "", "", "", _reason(item.get("reason", ""))[0],
-               render(FIXES["ignored"], LANGUAGE)]
+        yield ReportProblem("ignored", item.get("file") or "", "", "", "", _reason(item.get("reason", ""), language)[0],
+                            render(FIXES["ignored"], language))
     for item in report.get("warnings", []):
-        yield [_t(T_("Warning")), "", "", "", "", _reason(item)[0], render(FIXES["warning"], LANGUAGE)]
+        yield ReportProblem("warning", "", "", "", "", _reason(item, language)[0], render(FIXES["warning"], language))
     for code in report.get("without_contact", []):
         shown = mask_fiscal_code(code) if FISCAL_CODE.fullmatch(code) else code
-        yield [_t(T_("Customer without a usable contact")), "", "", "customer_code", shown,
-               render(T_("The customer {customer_code} has no usable contact.", customer_code=shown), LANGUAGE),
-               render(FIXES["without_contact"], LANGUAGE)]
+        yield ReportProblem("without_contact", "", "", "customer_code", shown,
+                            render(T_("The customer {customer_code} has no usable contact.", customer_code=shown),
+                                   language),
+                            render(FIXES["without_contact"], language))
 
 
-def _reason(stored: Any) -> tuple[str, str]:
-    """Render a stored reason in Italian with contacts and fiscal codes masked; return it and the masked contact."""
+def _reason(stored: Any, language: str) -> tuple[str, str]:
+    """Render a stored reason with contacts and fiscal codes masked; return it and the masked contact."""
     if isinstance(stored, str):
         return stored, ""
     text = msgspec.convert(stored, Text)
     text, masked_value = masked_reason(_with_masked_fiscal_codes(text))
-    return render(text, LANGUAGE), masked_value
+    return render(text, language), masked_value
 
 
 def _with_masked_fiscal_codes(text: Text) -> Text:
@@ -154,7 +192,7 @@ def _with_masked_fiscal_codes(text: Text) -> Text:
     return Text(text.msgid, params)
 
 
-def _decimal_or_text(value: str) -> Cell:
+def _decimal_or_text(value: str) -> str | Decimal:
     try:
         return Decimal(value)
     except InvalidOperation:

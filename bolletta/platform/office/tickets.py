@@ -60,7 +60,8 @@ async def ticket_list(request: Request[Any, Any, Any]) -> Response[str]:
                 mask=mask_contact, now=clock.now())
 
 
-def _detail(tenant: str, ticket_id: int) -> dict[str, Any] | None:
+def load_ticket_detail(tenant: str, ticket_id: int) -> dict[str, Any] | None:
+    """Load a ticket with its bill, messages, events, payments and its bill's other tickets; ``None`` if unknown."""
     with rt().db.tenant_session(tenant) as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
@@ -81,7 +82,7 @@ async def _detail_page(request: Request[Any, Any, Any], ticket_id: int, *, full_
                        error: str | None = None, status_code: int = 200) -> Response[str]:
     staff = staff_of(request)
     tenant = await _tenant(staff)
-    found = await anyio.to_thread.run_sync(_detail, tenant.slug, ticket_id)
+    found = await anyio.to_thread.run_sync(load_ticket_detail, tenant.slug, ticket_id)
     if found is None:
         raise NotFoundException()
     ticket = found["ticket"]

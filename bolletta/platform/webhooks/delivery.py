@@ -150,7 +150,8 @@ def defer_due_retries(rt: Runtime) -> int:
     return queued
 
 
-def replay(rt: Runtime, tenant: str, delivery_id: int, *, replayed_by: str) -> None:
+def replay(rt: Runtime, tenant: str, delivery_id: int, *, replayed_by: str, user_id: int | None = None,
+           ip: str = "") -> None:
     """Send a delivery again by hand (after a receiver's outage, say), whatever its status.
 
     Raises:
@@ -164,7 +165,7 @@ def replay(rt: Runtime, tenant: str, delivery_id: int, *, replayed_by: str) -> N
         if delivery is None:
             raise WebhookError(f"Webhook delivery {delivery_id} not found for tenant {tenant!r}.")
         delivery.status, delivery.next_attempt_at, delivery.retry_until = "pending", None, None
-        audit.record(session, actor=replayed_by, action="webhook.delivery_replayed",
-                     target=f"webhook_delivery:{delivery_id}")
+        audit.record(session, actor=replayed_by, user_id=user_id, action="webhook.delivery_replayed",
+                     target=f"webhook_delivery:{delivery_id}", ip=ip)
         tasks.defer(session, DELIVER_ACTOR, tenant, delivery_id)
         session.commit()

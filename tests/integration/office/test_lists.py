@@ -174,6 +174,8 @@ ROUTES = [
     ("post", "/office/stats/refresh", 303, 303, 303),
     ("get", "/office/audit", 200, 403, 403),
     ("get", "/office/settings", 200, 403, 403),
+    ("get", "/office/webhooks", 200, 403, 403),
+    ("post", "/office/webhooks/deliveries/999/replay", 303, 403, 403),
     ("get", "/office/tickets/{ticket}", 200, 200, 200),
     ("post", "/office/tickets/{ticket}/contact", 200, 200, 403),
     ("get", "/office/bills/{bill}", 200, 200, 200),

@@ -1,0 +1,81 @@
+"""``GET /api/v1/jobs/{id}/report``: the job report of "Scarica report" as JSON (scope ``jobs:read``).
+
+It contains the same counts and problem rows as the CSV download, in the client's language, with
+contacts and fiscal codes masked the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import msgspec
+from litestar import Request, get
+
+from bolletta.platform.api import errors
+from bolletta.platform.api.auth import authenticate
+from bolletta.platform.api.errors import ApiProblem, problem_responses
+from bolletta.platform.api.params import ObjectId
+from bolletta.platform.api.tokens import SCOPE_JOBS_READ
+from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.i18n.message import T_, render
+from bolletta.platform.jobs import states
+from bolletta.platform.office.report import KIND_LABELS, report_counts, report_problems
+from bolletta.platform.web.context import rt
+
+NOT_PARSED_YET = frozenset({states.RECEIVED, states.PARSING})
+
+
+class ReportProblem(msgspec.Struct):
+    """One problem row: what kind, where (file, record, field), the value at fault, why, and the fix."""
+
+    kind: str
+    """``archive_error``, ``review``, ``rejected``, ``duplicate``, ``ignored``, ``warning`` or ``without_contact``."""
+    label: str
+    file: str
+    record: str
+    field: str
+    value: str
+    reason: str
+    fix: str
+
+
+class JobReport(msgspec.Struct):
+    """The counts and problem rows of a job's last parse."""
+
+    job_id: int
+    state: str
+    counts: dict[str, int]
+    """``bills_accepted``, ``records_rejected``, ``duplicates``, ``files_ignored``, ``warnings``,
+    ``review_warnings``, ``without_contact`` and ``contacts``."""
+    problems: list[ReportProblem]
+
+
+def _load(tenant: str, job_id: int, language: str) -> JobReport | None:
+    with rt().db.tenant_session(tenant) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return None
+        if job.state in NOT_PARSED_YET:
+            raise ApiProblem(409, T_("Job {job_id} is still {state}; its report is ready when parsing ends.",
+                                     job_id=job_id, state=job.state))
+        problems = [
+            ReportProblem(kind=row.kind, label=render(KIND_LABELS[row.kind], language), file=row.file,
+                          record=row.record, field=row.field,
+                          value=row.value if isinstance(row.value, str) else f"{row.value:f}",
+                          reason=row.reason, fix=row.fix)
+            for row in report_problems(job, language)
+        ]
+        counts = {key: count for key, _, count in report_counts(job)}
+        return JobReport(job_id=job.id, state=job.state, counts=counts, problems=problems)
+
+
+@get("/jobs/{job_id:int}/report", name="api:job-report", responses=problem_responses(404, 409))
+async def read_job_report(request: Request[Any, Any, Any], job_id: ObjectId) -> JobReport:
+    """Return the job report: counts, then one row per problem (scope ``jobs:read``); 409 before parsing ends."""
+    caller = await authenticate(request, SCOPE_JOBS_READ)
+    language = errors.preferred_language(request.headers.get("accept-language"))
+    report = await anyio.to_thread.run_sync(_load, caller.tenant, job_id, language)
+    if report is None:
+        raise ApiProblem(404, T_("Job {job_id} not found.", job_id=job_id))
+    return report
