@@ -1,4 +1,4 @@
-"""Erase or anonymise what the tenant holds about one customer, keeping the accounting records.
+"""Erase or anonymise what the tenant stores about one customer, keeping the accounting records.
 
 Kept as they are: each bill's document number, series, year, type, dates and amounts, its
 instalments and cost lines, its customer code, and the payments with their notifications. The
@@ -30,8 +30,8 @@ from bolletta.platform.db.models.tenant import Bill, Contact, Event, Message, Pa
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.payments.attempts import as_attempt
 from bolletta.platform.payments.gateways import gateway_for
-from bolletta.platform.portal.pdf import RENDER_VERSION
 from bolletta.platform.privacy.export import Requester
+from bolletta.platform.privacy.files import delete_bill_files
 from bolletta.platform.privacy.subjects import Subject, pseudonym
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.registry import get_tenant, tenant_config
@@ -46,7 +46,7 @@ ERASED_ADDRESS = "erased:{ticket_id}"
 
 @dataclass
 class ErasureResult:
-    """What an erasure changed, by kind, and the gateways that could not remove their data."""
+    """Counts of the rows and files an erasure changed, and the gateways that failed to remove their data."""
 
     counts: dict[str, int] = field(default_factory=dict)
     gateway_failures: list[str] = field(default_factory=list)
@@ -56,8 +56,9 @@ class ErasureResult:
 def erase_subject(rt: Runtime, tenant: str, subject: Subject, requester: Requester) -> ErasureResult:
     """Erase the subject's personal data, audit it under a pseudonym and return what changed.
 
-    Storage objects are deleted after the database commit, so a failed commit leaves the PDFs of
-    bills that still name the customer; running the erasure again finishes the job.
+    Files are deleted before the database commit. A failed commit then leaves bills that point to
+    deleted PDFs, and running the erasure again finishes the job. The other order could leave a
+    bill's PDF behind with no row that points to it.
     """
     result = ErasureResult()
     result.gateway_failures = _scrub_gateways(rt, tenant, subject)
@@ -70,11 +71,11 @@ def erase_subject(rt: Runtime, tenant: str, subject: Subject, requester: Request
         result.counts["bills"] = _anonymise_bills(session, subject)
         session.execute(update(Message).where(Message.id.in_(subject.message_ids)).values(error=None))
         result.counts["payments_scrubbed"] = len(subject.payment_ids) - len(result.gateway_failures)
+        result.counts["files"] = delete_bill_files(rt, tenant, storage_keys)
         audit.record(session, actor=requester.username, user_id=requester.user_id, ip=requester.ip,
                      action="customer.erase", target=f"customer:{pseudonym(rt, tenant, subject)}",
                      detail={"counts": result.counts, "gateway_failures": result.gateway_failures})
         session.commit()
-    result.counts["files"] = _delete_files(rt, tenant, storage_keys)
     logger.info("tenant %s: erased the data of customer %s: %s", tenant, pseudonym(rt, tenant, subject),
                 ", ".join(f"{name} {count}" for name, count in result.counts.items()))
     return result
@@ -142,16 +143,3 @@ def _anonymise_bills(session: Session, subject: Subject) -> int:
         )
     )
     return int(erased.rowcount)  # type: ignore[attr-defined]
-
-
-def _delete_files(rt: Runtime, tenant: str, storage_keys: list[tuple[str, str | None]]) -> int:
-    """Delete each bill's PDF from the flow, its rendered PDF and its audio; return the files removed."""
-    removed = 0
-    for public_id, pdf_key in storage_keys:
-        rendered = [f"{tenant}/rendered/v{version}/{public_id}.pdf" for version in range(1, RENDER_VERSION + 1)]
-        for key in (pdf_key, *rendered):
-            if key and rt.storage.exists(key):
-                rt.storage.delete(key)
-                removed += 1
-        removed += rt.storage.delete_prefix(tenant, f"speech/{public_id}")
-    return removed

@@ -43,9 +43,14 @@ class Customer:
             f"{tenant}/speech/{public_id}/it-0123456789.mp3")]
 
 
-def add_customer(rt: Runtime, tenant: str, code: str, fiscal_code: str, *, bills: int = 1,
-                 gateway: str = "sandbox") -> Customer:
-    """Store a customer with ``bills`` bills, each with its ticket, message, events and completed payment."""
+def add_customer(rt: Runtime, tenant: str, code: str, fiscal_code: str, *, bills: int = 1, gateway: str = "sandbox",
+                 expires: str = "2030-01-01 00:00", paid: str | None = None,
+                 event_at: str = "2025-01-10 10:00") -> Customer:
+    """Store a customer with ``bills`` bills, each with its ticket, message, events and completed payment.
+
+    Times are UTC ``YYYY-MM-DD HH:MM``: ``expires`` of the tickets, ``paid`` of the bills (unpaid when
+    ``None``) and ``event_at`` of the events. The bills and contact are stored on 2025-01-09.
+    """
     address = f"{code.lower()}@example.it"
     bill_ids: list[int] = []
     public_ids: list[str] = []
@@ -64,17 +69,19 @@ def add_customer(rt: Runtime, tenant: str, code: str, fiscal_code: str, *, bills
             bill.customer_address = "Via Roma 1, 00100 Roma"
             bill.supply_address = "Via Roma 1, 00100 Roma"
             bill.pod = "IT001E00000001"
+            bill.paid_at = utc(paid) if paid else None
             bill.details = {"offer": "Luce Casa", "readings": [{"value": "1234"}]}
             bill.pdf_key = rt.storage.put(tenant, f"bills/{bill.public_id}/fattura.pdf", b"%PDF-1.4 flow")
             rt.storage.put(tenant, f"rendered/v1/{bill.public_id}.pdf", b"%PDF-1.4 rendered")
             rt.storage.put(tenant, f"speech/{bill.public_id}/it-0123456789.mp3", b"ID3 audio")
-            ticket = add_ticket(session, job, bill, "email", "2025-01-10 09:00", ("failed",), address=address)
+            ticket = add_ticket(session, job, bill, "email", "2025-01-10 09:00", ("failed",), address=address,
+                                expires=expires)
             message = session.scalars(select(Message).where(Message.ticket_id == ticket.id)).one()
             message.error = f"550 mailbox {address} unavailable"
             session.add(StoredMessage(plugin="outbox", kind="email", to_address=address, subject="La tua bolletta",
                                       text=f"Gentile Cliente {code}", idempotency_key=message.idempotency_key,
                                       created_at=utc("2025-01-10 09:00")))
-            session.add(Event(ticket_id=ticket.id, bill_id=bill.id, kind="link_opened", at=utc("2025-01-10 10:00"),
+            session.add(Event(ticket_id=ticket.id, bill_id=bill.id, kind="link_opened", at=utc(event_at),
                               channel="email", data={"method": "GET", "ip": IP_ADDRESS, "user_agent": USER_AGENT}))
             payment = add_payment(session, bill, "completed", "2025-01-11 10:00")
             payment.gateway = gateway
