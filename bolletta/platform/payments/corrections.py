@@ -59,6 +59,8 @@ def flag_payments_of_corrected(session: Session, job_id: int) -> int:
     Covers a correction that arrives after the payment completed; one that arrives before is
     flagged when the completion is applied. Returns the number of payments flagged.
     """
+    # NOTE: the flag is set when the job is parsed, before staff approve it, and stays even if the
+    # job is rejected later; no page clears a flag yet.
     earlier = aliased(Bill)
     later = aliased(Bill)
     rows = session.execute(
