@@ -109,8 +109,8 @@ class QuietHours(msgspec.Struct, kw_only=True):
 class RetentionSettings(msgspec.Struct, kw_only=True):
     """How long the platform keeps a tenant's data; the daily purge deletes what is older.
 
-    The platform is the utility's processor, not its archive: the utility keeps its invoices in its
-    own systems for as long as tax law asks.
+    The platform is the utility's processor, not its archive. The utility keeps its invoices in its
+    own systems for as long as tax law requires.
     """
 
     bill_months: Annotated[int, msgspec.Meta(ge=1, le=120)] = 24

@@ -3,7 +3,7 @@
 A corrected bill is a new document number, as in billing practice, so nothing in the flow links it
 to the bill it corrects. The platform takes as a correction a later bill, from another job, for the
 same customer code, service, POD/PDR and billing period that is not a credit note. A payment keeps
-the attempt's amount and its own bill; when that bill has a correction for another amount, the
+the attempt's amount and its own bill. When that bill has a correction for another amount, the
 payment is flagged ``bill_corrected`` for staff, and the corrected bill stays unpaid.
 """
 
@@ -49,7 +49,7 @@ def corrections_of(session: Session, bill: Bill) -> list[Bill]:
 
 
 def amount_corrected(session: Session, bill: Bill) -> bool:
-    """Return whether a re-issue of ``bill`` asks for a different amount."""
+    """Return whether a re-issue of ``bill`` has a different amount due."""
     return any(item.amount_due != bill.amount_due for item in corrections_of(session, bill))
 
 
@@ -59,8 +59,8 @@ def flag_payments_of_corrected(session: Session, job_id: int) -> int:
     Covers a correction that arrives after the payment completed; one that arrives before is
     flagged when the completion is applied. Returns the number of payments flagged.
     """
-    # NOTE: the flag is set when the job is parsed, before staff approve it, and stays even if the
-    # job is rejected later; no page clears a flag yet.
+    # NOTE: the flag is set when the job is parsed, before staff approve it. It stays even if the
+    # job is rejected later, because no page clears a flag yet.
     earlier = aliased(Bill)
     later = aliased(Bill)
     rows = session.execute(
