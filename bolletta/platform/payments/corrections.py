@@ -48,6 +48,16 @@ def corrections_of(session: Session, bill: Bill) -> list[Bill]:
     return list(session.scalars(query))
 
 
+def originals_of(session: Session, bill: Bill) -> list[Bill]:
+    """Return the earlier bills that ``bill`` re-issues, oldest first (the reverse of :func:`corrections_of`)."""
+    if bill.period_from is None or bill.period_to is None:
+        return []
+    earlier = aliased(Bill)
+    query = (select(earlier).join(Bill, _same_supply_and_period(Bill, earlier))  # type: ignore[arg-type]
+             .where(Bill.id == bill.id).order_by(earlier.id))
+    return list(session.scalars(query))
+
+
 def amount_corrected(session: Session, bill: Bill) -> bool:
     """Return whether a re-issue of ``bill`` has a different amount due."""
     return any(item.amount_due != bill.amount_due for item in corrections_of(session, bill))

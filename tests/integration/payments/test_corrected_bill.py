@@ -117,9 +117,13 @@ def test_corrected_before_callback_flagged(shop: Shop, fake_nexi: FakeNexi) -> N
     with httpx.Client(base_url=shop.base_url, follow_redirects=False, timeout=10) as client:
         assert sign_in(client, shop.result.operator_username, shop.result.operator_password).status_code == 303
         detail = client.get(f"/office/bills/{bill.id}")
+        corrected_detail = client.get(f"/office/bills/{corrected.id}")
         listing = client.get("/office/payments", params={"status": "completed", "sort": "date"})
     assert detail.status_code == 200
     assert CORRECTED_LABEL_IT in detail.text
+    assert f"Riemessa come</dt><dd><a href=\"/office/bills/{corrected.id}\">" in detail.text
+    assert f"Riemissione di</dt><dd><a href=\"/office/bills/{bill.id}\">" in corrected_detail.text
+    assert CORRECTED_LABEL_IT not in corrected_detail.text
     assert CORRECTED_LABEL_IT in listing.text
 
 
