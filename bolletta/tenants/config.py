@@ -118,7 +118,8 @@ class RetentionSettings(msgspec.Struct, kw_only=True):
     expires or it is paid, whichever is later. A tenant whose contract makes the platform its archive
     may raise it to 120 (10 years)."""
     event_months: Annotated[int, msgspec.Meta(ge=1, le=120)] = 24
-    """Months customer events (links opened, pages viewed, payments) are kept."""
+    """Months customer events (links opened, pages viewed, payments) are kept; staff list exports and
+    settled webhook deliveries, which can list customers, are kept as long."""
     audit_years: Annotated[int, msgspec.Meta(ge=10, le=30)] = 10
     """Years audit entries are kept; at least 10."""
 

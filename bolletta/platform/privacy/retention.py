@@ -5,7 +5,9 @@ ticket and no payment counts from when it was stored. When it ends, the bill goe
 hanging from it: instalments, cost lines, tickets, messages and their outbox copies, events and
 payments with their notifications, plus the PDF from the flow, the rendered PDF and the audio.
 Then go the contacts of customers left without any bill, and the original archive of a job left
-without any bill. Events and audit entries are deleted by their own age.
+without any bill. Events, audit entries, staff list exports and settled webhook deliveries are
+deleted by their own age: exports and deliveries with the events' period, because they can list
+customers.
 
 The purge logs and audits counts only, never a customer's data.
 """
@@ -28,6 +30,7 @@ from bolletta.platform.db.models.tenant import (
     Contact,
     CostLine,
     Event,
+    Export,
     Instalment,
     Job,
     Message,
@@ -35,6 +38,8 @@ from bolletta.platform.db.models.tenant import (
     PaymentNotification,
     StoredMessage,
     Ticket,
+    WebhookAttempt,
+    WebhookDelivery,
 )
 from bolletta.platform.privacy.files import delete_bill_files
 from bolletta.platform.runtime import Runtime
@@ -64,7 +69,7 @@ def purge_tenant(rt: Runtime, tenant: str) -> dict[str, int]:
     now = clock.now()
     counts = _purge_bills(rt, tenant, months_before(now, settings.bill_months))
     with rt.db.tenant_session(tenant) as session:
-        counts.update(_purge_by_age(session, tenant, settings, now))
+        counts.update(_purge_by_age(rt, session, tenant, settings, now))
         counts["contacts"] = _purge_orphan_contacts(session, months_before(now, settings.bill_months))
         counts["archives"] = _purge_job_archives(rt, session, months_before(now, settings.bill_months))
         if any(counts.values()):
@@ -136,10 +141,32 @@ def _delete_bills(session: Session, bill_ids: Sequence[int]) -> dict[str, int]:
     return {"bills": _rowcount(bills), "tickets": _rowcount(tickets), "payments": _rowcount(payments)}
 
 
-def _purge_by_age(session: Session, tenant: str, settings: RetentionSettings, now: datetime) -> dict[str, int]:
-    events = session.execute(delete(Event).where(Event.at < months_before(now, settings.event_months)))
+def _purge_by_age(rt: Runtime, session: Session, tenant: str, settings: RetentionSettings,
+                  now: datetime) -> dict[str, int]:
+    cutoff = months_before(now, settings.event_months)
+    events = session.execute(delete(Event).where(Event.at < cutoff))
     entries = _delete_audit_entries(session, tenant, months_before(now, 12 * settings.audit_years))
-    return {"events": _rowcount(events), "audit_entries": entries}
+    return {"events": _rowcount(events), "audit_entries": entries, "exports": _purge_exports(rt, session, cutoff),
+            "webhook_deliveries": _purge_webhook_deliveries(session, cutoff)}
+
+
+def _purge_exports(rt: Runtime, session: Session, cutoff: datetime) -> int:
+    """Delete staff list exports requested before ``cutoff`` with their files, which list customers."""
+    exports = list(session.execute(select(Export.id, Export.storage_key).where(Export.created_at < cutoff)))
+    for _export_id, storage_key in exports:
+        if storage_key and rt.storage.exists(storage_key):
+            rt.storage.delete(storage_key)
+    session.execute(delete(Export).where(Export.id.in_([export_id for export_id, _key in exports])))
+    return len(exports)
+
+
+def _purge_webhook_deliveries(session: Session, cutoff: datetime) -> int:
+    """Delete settled webhook deliveries created before ``cutoff``, whose bodies can describe customers."""
+    settled = select(WebhookDelivery.id).where(WebhookDelivery.created_at < cutoff, WebhookDelivery.status != "pending")
+    session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(settled)))
+    deleted = session.execute(delete(WebhookDelivery).where(WebhookDelivery.created_at < cutoff,
+                                                           WebhookDelivery.status != "pending"))
+    return _rowcount(deleted)
 
 
 def _delete_audit_entries(session: Session, tenant: str, cutoff: datetime) -> int:

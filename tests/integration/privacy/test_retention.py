@@ -12,7 +12,17 @@ from sqlalchemy import select, update
 
 from bolletta.platform.clock import use_clock
 from bolletta.platform.db.models.platform import Tenant
-from bolletta.platform.db.models.tenant import AuditEntry, Contact, Event, Job, OutboxTask
+from bolletta.platform.db.models.tenant import (
+    AuditEntry,
+    Contact,
+    Event,
+    Export,
+    Job,
+    OutboxTask,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from bolletta.platform.privacy.retention import months_before, purge_tenant
 from bolletta.platform.privacy.schedule import defer_due_purges
 from bolletta.platform.stack import EmbeddedStack
@@ -136,6 +146,40 @@ def test_archive_of_emptied_job_deleted(stack: EmbeddedStack, tenant: str) -> No
     assert counts["archives"] == 1
     assert not stack.rt.storage.exists(keys["RET030"])
     assert stack.rt.storage.exists(keys["RET031"])
+
+
+def test_exports_and_webhooks_by_age(stack: EmbeddedStack, tenant: str) -> None:
+    with stack.rt.db.tenant_session(tenant) as session:
+        endpoint = WebhookEndpoint(url="https://erp.example/hook", events=["job.state_changed"], secret_sealed="x",
+                                   created_at=utc("2024-01-01 00:00"), created_by="admin")
+        session.add(endpoint)
+        session.flush()
+        for moment, status in (("2025-02-01 10:00", "delivered"), ("2025-02-01 10:00", "pending"),
+                               ("2025-04-01 10:00", "failed")):
+            delivery = WebhookDelivery(endpoint_id=endpoint.id, event="job.state_changed", object_key="job:1",
+                                       body="{}", status=status, created_at=utc(moment))
+            session.add(delivery)
+            session.flush()
+            session.add(WebhookAttempt(delivery_id=delivery.id, at=utc(moment), status_code=200))
+        for number, moment in enumerate(("2025-02-01 10:00", "2025-04-01 10:00")):
+            key = stack.rt.storage.put(tenant, f"exports/{number}.csv", b"CLIENTE;...")
+            session.add(Export(actor="admin", kind="tickets", file_format="csv", language="it", state="ready",
+                               storage_key=key, created_at=utc(moment)))
+        session.commit()
+
+    counts = _purge_at(stack, tenant, "2027-03-01 00:00")
+
+    assert counts["exports"] == 1
+    assert counts["webhook_deliveries"] == 1
+    assert not stack.rt.storage.exists(f"{tenant}/exports/0.csv")
+    assert stack.rt.storage.exists(f"{tenant}/exports/1.csv")
+    with stack.rt.db.tenant_session(tenant) as session:
+        left = sorted((row.status, row.created_at.month) for row in session.scalars(select(WebhookDelivery)))
+        attempts = len(session.scalars(select(WebhookAttempt.id)).all())
+        exports = len(session.scalars(select(Export.id)).all())
+    assert left == [("failed", 4), ("pending", 2)]
+    assert attempts == 2
+    assert exports == 1
 
 
 def test_purge_logs_counts_only(stack: EmbeddedStack, tenant: str, caplog: pytest.LogCaptureFixture) -> None:
