@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from bolletta.cli.customers import customer
 from bolletta.cli.payments import payments
 from bolletta.cli.plugins import plugins
 from bolletta.cli.sftp import sftp
@@ -593,6 +594,7 @@ def token_list(tenant_slug: str) -> None:
 
 
 main.add_command(sftp)
+main.add_command(customer)
 main.add_command(payments)
 main.add_command(webhook)
 main.add_command(voices)

@@ -23,6 +23,7 @@ from bolletta.platform.office import report as office_report
 from bolletta.platform.office import routes as office
 from bolletta.platform.office.admin import admin_router
 from bolletta.platform.office.contacts import contacts_router
+from bolletta.platform.office.customer_data import customer_data_router
 from bolletta.platform.office.dashboard import dashboard_router
 from bolletta.platform.office.export_routes import exports_router
 from bolletta.platform.office.lists import lists_router
@@ -91,7 +92,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             office_report.job_report_csv,
             upload_router(settings), contacts_router(settings), api_router(settings),
             dashboard_router(), tickets_router(), stats_router(), exports_router(),
-            lists_router(), mailbox_router(), admin_router(), two_factor_router(),
+            lists_router(), mailbox_router(), admin_router(), customer_data_router(), two_factor_router(),
             password_reset_router(), webhooks_router(), *console_routers(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bolletta.platform.payments.schedule import defer_due_reconciliations
+from bolletta.platform.privacy.schedule import defer_due_purges
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.schedule import ScheduleLoop
 from bolletta.platform.sftp.poll_schedule import defer_due_polls
@@ -14,6 +15,7 @@ def run_due_tasks(rt: Runtime) -> None:
     defer_due_polls(rt)
     defer_due_retries(rt)
     defer_due_reconciliations(rt)
+    defer_due_purges(rt)
 
 
 def schedule_loop(rt: Runtime) -> ScheduleLoop:

@@ -43,6 +43,10 @@ class Storage(Protocol):
         """Remove the object; removing a missing object is not an error."""
         ...
 
+    def delete_prefix(self, tenant: str, prefix: str) -> int:
+        """Remove every object of the tenant whose key starts with ``prefix/``; return how many."""
+        ...
+
     def local_copy(self, full_key: str) -> contextlib.AbstractContextManager[Path]:
         """Give a local file with the object's bytes for the length of the ``with`` block."""
         ...
@@ -103,6 +107,19 @@ class LocalStorage:
     def delete(self, full_key: str) -> None:
         """Remove the object's file, if there is one."""
         self._path(full_key).unlink(missing_ok=True)
+
+    def delete_prefix(self, tenant: str, prefix: str) -> int:
+        """Remove the files below ``<tenant>/<prefix>/`` and the emptied folders; return how many files."""
+        folder = self._path(tenant_key(tenant, prefix))
+        if not folder.is_dir():
+            return 0
+        files = [path for path in folder.rglob("*") if path.is_file()]
+        for path in files:
+            path.unlink(missing_ok=True)
+        for path in sorted((item for item in folder.rglob("*") if item.is_dir()), reverse=True):
+            path.rmdir()
+        folder.rmdir()
+        return len(files)
 
     def open(self, full_key: str) -> BinaryIO:
         """Open the object's file for reading; raises ``FileNotFoundError`` when it is missing."""
@@ -186,6 +203,16 @@ class S3Storage:
     def delete(self, full_key: str) -> None:
         """Remove the object; S3 reports success for a missing key too."""
         self.client.delete_object(Bucket=self.bucket, Key=self._object_key(full_key))
+
+    def delete_prefix(self, tenant: str, prefix: str) -> int:
+        """Remove every object below ``<tenant>/<prefix>/``, listed page by page; return how many."""
+        object_prefix = self._object_key(tenant_key(tenant, prefix)) + "/"
+        count = 0
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=object_prefix):
+            for item in page.get("Contents", []):
+                self.client.delete_object(Bucket=self.bucket, Key=item["Key"])
+                count += 1
+        return count
 
     def open(self, full_key: str) -> BinaryIO:
         """Return the object's body as a stream; raises ``FileNotFoundError`` when it is missing."""

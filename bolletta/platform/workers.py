@@ -34,6 +34,7 @@ ACTOR_MODULES = (
     "bolletta.platform.office.actors",
     "bolletta.platform.portal.actors",
     "bolletta.platform.speech.actors",
+    "bolletta.platform.privacy.actors",
 )
 
 QUEUES = ("default",)

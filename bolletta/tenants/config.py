@@ -106,6 +106,24 @@ class QuietHours(msgspec.Struct, kw_only=True):
     """Message kinds that wait; e-mail goes any time by default."""
 
 
+class RetentionSettings(msgspec.Struct, kw_only=True):
+    """How long the platform keeps a tenant's data; the daily purge deletes what is older.
+
+    The platform is the utility's processor, not its archive. The utility keeps its invoices in its
+    own systems for as long as tax law requires.
+    """
+
+    bill_months: Annotated[int, msgspec.Meta(ge=1, le=120)] = 24
+    """Months a bill's data, PDFs, audio, tickets, messages and payments are kept after its last ticket
+    expires or it is paid, whichever is later. A tenant whose contract makes the platform its archive
+    may raise it to 120 (10 years)."""
+    event_months: Annotated[int, msgspec.Meta(ge=1, le=120)] = 24
+    """Months customer events (links opened, pages viewed, payments) are kept; staff list exports and
+    settled webhook deliveries, which can list customers, are kept as long."""
+    audit_years: Annotated[int, msgspec.Meta(ge=10, le=30)] = 10
+    """Years audit entries are kept; at least 10."""
+
+
 class TenantConfig(msgspec.Struct, kw_only=True):
     """Everything a tenant can set, with the defaults a new tenant starts from."""
 
@@ -183,6 +201,8 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """The utility's SFTP server to download flows from; ``None`` when the utility uploads to ours."""
     portal: PortalSettings = msgspec.field(default_factory=PortalSettings)
     """Languages, voices, sections and theme of the customer pages."""
+    retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
+    """How long bill data, events and the audit trail are kept."""
 
 
 def decode_config(raw: dict[str, object] | None) -> TenantConfig:

@@ -29,6 +29,7 @@ from bolletta.platform.ingest.records import IgnoredEntry, ParsedBill, ParsedCon
 from bolletta.platform.ingest.stream import FlowItem, iter_flow
 from bolletta.platform.jobs import review, states
 from bolletta.platform.mail import notify
+from bolletta.platform.payments.corrections import flag_payments_of_corrected
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.tokens import random_base62
 from bolletta.tenants.config import TenantConfig
@@ -242,6 +243,7 @@ def _store_bills(
     ]
     insert_rows(session, Instalment, instalments)
     insert_rows(session, CostLine, costs)
+    flag_payments_of_corrected(session, job.id)
     return duplicates
 
 

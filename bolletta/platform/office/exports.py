@@ -123,11 +123,11 @@ _payments = _reader(payment_search.read_filters, payment_search.read_payment_pag
 register(ExportKind(
     name="payments",
     headers=(N_("Date"), N_("Order"), N_("Document number"), N_("Customer"), N_("Gateway"), N_("Status"),
-             N_("Amount (€)"), N_("Completed")),
+             N_("Amount (€)"), N_("Completed"), N_("Flag")),
     count=lambda session, params: payment_search.count_payments(session, _payments(params)[0]),
     rows=lambda session, params: (
         (row.created_at, row.order_id, row.document_number, row.customer_name, row.gateway, row.status, row.amount,
-         row.completed_at)
+         row.completed_at, row.flag or "")
         for row in payment_search.iter_payments(session, *_payments(params))),
 ))
 

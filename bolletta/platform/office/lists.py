@@ -21,6 +21,7 @@ from bolletta.platform.office import bill_search, job_search, payment_search, ti
 from bolletta.platform.office.access import page, require_acting, require_staff, staff_of
 from bolletta.platform.office.listing import Query, link
 from bolletta.platform.office.routes import _tenant
+from bolletta.platform.payments.corrections import corrections_of, originals_of
 from bolletta.platform.privacy import mask_contact
 from bolletta.platform.web.context import rt
 
@@ -65,8 +66,10 @@ def load_bill_detail(tenant: str, bill_id: int) -> dict[str, Any] | None:
         tickets = session.scalars(select(Ticket).where(Ticket.bill_id == bill_id).order_by(Ticket.id)
                                   .options(selectinload(Ticket.messages))).all()
         payments = session.scalars(select(Payment).where(Payment.bill_id == bill_id).order_by(Payment.id)).all()
+        reissued_as, reissue_of = corrections_of(session, bill), originals_of(session, bill)
         session.expunge_all()
-        return {"bill": bill, "tickets": tickets, "payments": payments}
+        return {"bill": bill, "tickets": tickets, "payments": payments, "reissued_as": reissued_as,
+                "reissue_of": reissue_of}
 
 
 @get("/bills/{bill_id:int}", name="office:bill", guards=[require_staff])

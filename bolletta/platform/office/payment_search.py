@@ -66,11 +66,14 @@ class PaymentRow:
     bill_id: int
     document_number: str
     customer_name: str
+    flag: str | None
+    """A problem for staff: ``already_paid`` or ``bill_corrected``."""
 
 
 def _select(filters: PaymentFilters) -> Any:
     return (select(Payment.id, Payment.created_at, Payment.order_id, Payment.gateway, Payment.status, Payment.amount,
-                   Payment.currency, Payment.completed_at, Bill.id, Bill.document_number, Bill.customer_name)
+                   Payment.currency, Payment.completed_at, Bill.id, Bill.document_number, Bill.customer_name,
+                   Payment.flag)
             .join(Bill, Bill.id == Payment.bill_id).where(and_(True, *_conditions(filters))))
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bolletta.gateways.base import FINAL_STATUSES, Gateway, Notification
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Bill, Event, Instalment, Payment, PaymentNotification, Ticket
+from bolletta.platform.payments.corrections import CORRECTED_FLAG, amount_corrected
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.webhooks.events import emit
 
@@ -152,7 +153,8 @@ def _mark_paid(session: Session, payment: Payment, now: datetime) -> None:
     """Mark the attempt's instalment paid, and the bill when every instalment is.
 
     A completion for an instalment or bill that is already paid is kept and flagged for staff
-    (a refund is due), instead of being dropped.
+    (a refund is due), instead of being dropped. One whose bill a corrected re-issue replaced for
+    another amount still pays the attempt's own bill, never the re-issue, and is flagged too.
     """
     bill = session.get_one(Bill, payment.bill_id)
     if payment.instalment_id is not None:
@@ -168,6 +170,10 @@ def _mark_paid(session: Session, payment: Payment, now: datetime) -> None:
                              payment.order_id)
         session.execute(update(Payment).where(Payment.id == payment.id).values(flag="already_paid"))
         return
+    if amount_corrected(session, bill):
+        logger.warning("payment %s completed for a bill re-issued with another amount; flagged for staff",
+                       payment.order_id)
+        session.execute(update(Payment).where(Payment.id == payment.id).values(flag=CORRECTED_FLAG))
     session.refresh(bill)
     for item in bill.instalments:
         session.refresh(item)

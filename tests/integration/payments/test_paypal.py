@@ -182,7 +182,7 @@ def test_wrong_client_secret_refuses_start(shop: Shop, paypal: FakePaypal) -> No
         pressed = shop.press_pay(browser, bill, "paypal", summary.text)
 
     assert httpx.URL(pressed.headers["location"]).params["payment"] == "refused"
-    assert shop.payments(bill.id) == []
+    assert [payment.status for payment in shop.payments(bill.id)] == ["failed"]
 
 
 def test_return_urls_fixed_per_attempt(shop: Shop, paypal: FakePaypal) -> None:

@@ -67,5 +67,5 @@ def test_satispay_wrong_key_refused(shop: Shop, fake_satispay: FakeSatispay) -> 
         pressed = shop.press_pay(browser, bill, "satispay", summary.text)
 
     assert httpx.URL(pressed.headers["location"]).params["payment"] == "refused"
-    assert shop.payments(bill.id) == []
+    assert [payment.status for payment in shop.payments(bill.id)] == ["failed"]
     assert fake_satispay.requests[-1].path.endswith("/payments")

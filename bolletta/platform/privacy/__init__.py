@@ -1,4 +1,4 @@
-"""Masking contacts for lists, logs and console output."""
+"""Personal data: masking contacts for lists, logs and console output (here), subject requests and retention."""
 
 from __future__ import annotations
 
