@@ -30,6 +30,7 @@ from bolletta.platform.office.password_reset import password_reset_router
 from bolletta.platform.office.stats import stats_router
 from bolletta.platform.office.tickets import tickets_router
 from bolletta.platform.office.two_factor import two_factor_router
+from bolletta.platform.office.two_factor_pages import two_factor_pages_router
 from bolletta.platform.office.upload import upload_router
 from bolletta.platform.payments.hooks import gateway_notification
 from bolletta.platform.payments.returns import payment_cancel, payment_form, payment_return
@@ -87,7 +88,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             office_report.job_report_csv,
             upload_router(settings), contacts_router(settings), api_router(settings),
             dashboard_router(), tickets_router(), stats_router(), exports_router(),
-            lists_router(), mailbox_router(), admin_router(), two_factor_router(),
+            lists_router(), mailbox_router(), admin_router(), two_factor_router(), two_factor_pages_router(),
             password_reset_router(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

@@ -21,7 +21,13 @@ from bolletta.platform.errors import BollettaError
 from bolletta.platform.jobs import approval
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.office import lockout, two_factor
-from bolletta.platform.office.staff import current_staff, end_sessions, require_tenant_staff, sign_in
+from bolletta.platform.office.staff import (
+    current_staff,
+    end_sessions,
+    require_tenant_staff,
+    sign_in,
+    sign_out_here,
+)
 from bolletta.platform.privacy import mask_contact
 from bolletta.platform.web.context import client_ip, rt
 from bolletta.platform.web.templates import render
@@ -51,8 +57,9 @@ async def _tenant(staff: Staff) -> Tenant:
 
 @get("/office/login", name="office:login")
 async def login_page(request: Request[Any, Any, Any]) -> Response[str]:
-    """Render the sign-in form."""
-    return render(request, "office/login.html", error=None)
+    """Render the sign-in form, with a notice after a TOTP change ended the session."""
+    return render(request, "office/login.html", error=None,
+                  changed=request.query_params.get("changed") == "two-factor")
 
 
 def _authenticate_and_audit(username: str, password: str, ip: str) -> tuple[Any, Any]:
@@ -97,10 +104,8 @@ async def login_submit(request: Request[Any, Any, Any], data: FormData) -> Respo
 @post("/office/logout", name="office:logout")
 async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
     """End the staff session."""
-    # Only the staff keys go: a customer session in the same browser stays open.
     staff = current_staff(request)
-    remaining = {key: value for key, value in (request.session or {}).items() if not key.startswith("staff")}
-    request.set_session(remaining)
+    sign_out_here(request)
     if staff is not None and staff.user_id is not None:
         # A copy of the cookie taken before sign-out must not work afterwards.
         await anyio.to_thread.run_sync(end_sessions, rt().db, staff.user_id)

@@ -47,6 +47,12 @@ def sign_in(request: Request[Any, Any, Any], user: User, tenant: Tenant | None) 
     })
 
 
+def sign_out_here(request: Request[Any, Any, Any]) -> None:
+    """Drop the staff keys from this browser's session; a customer session in the same browser stays."""
+    remaining = {key: value for key, value in (request.session or {}).items() if not key.startswith("staff")}
+    request.set_session(remaining)
+
+
 def end_sessions(db: Database, user_id: int) -> None:
     """End every session of the user: a session cookie taken before now no longer signs anyone in."""
     now = clock.now()

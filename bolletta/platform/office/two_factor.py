@@ -1,8 +1,8 @@
 """TOTP two-factor sign-in for staff (RFC 6238 codes through pyotp).
 
 A user who has enrolled always gives a code after the password. When the tenant requires TOTP
-(``require_totp``), a user who has not enrolled yet is shown a new secret after the password and
-signs in by confirming one code from it. Between the password and the code, the encrypted session
+(``require_totp``) or an admin reset the user's TOTP, a user without a secret is shown a new one
+after the password and signs in by confirming one code from it. Between the password and the code, the encrypted session
 cookie holds only a pending sign-in that expires after :data:`PENDING_SECONDS`. Wrong codes count
 towards the username's lockout. The secret is stored encrypted with a key derived from the master
 secret.
@@ -63,7 +63,7 @@ def next_step(user: User, tenant: Tenant) -> str | None:
     """Return ``code`` or ``enroll`` when the user must pass TOTP after the password, else ``None``."""
     if user.totp_secret:
         return "code"
-    if decode_config(tenant.settings).require_totp:
+    if user.totp_enrolment_due or decode_config(tenant.settings).require_totp:
         return "enroll"
     return None
 
@@ -134,6 +134,7 @@ def _finish(pending: dict[str, Any], user: User, tenant: Tenant, code: str, ip: 
         assert stored is not None
         if pending["step"] == "enroll":
             stored.totp_secret = encrypt_secret(runtime, secret)
+            stored.totp_enrolment_due = False
         stored.last_login_at = clock.now()
         session.commit()
     lockout.clear(runtime.db, user.username)

@@ -1,0 +1,26 @@
+"""Mark users who must enrol TOTP again after an admin's reset
+
+Revision ID: b3e8d1f4a6c2
+Revises: f2a9c6d4b871
+Create Date: 2026-12-05 02:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "b3e8d1f4a6c2"
+down_revision: str | None = "f2a9c6d4b871"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users", schema=op.get_context().version_table_schema) as batch_op:
+        batch_op.add_column(sa.Column("totp_enrolment_due", sa.Boolean(), nullable=False, server_default=sa.false()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users", schema=op.get_context().version_table_schema) as batch_op:
+        batch_op.drop_column("totp_enrolment_due")
