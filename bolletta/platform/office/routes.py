@@ -64,19 +64,20 @@ async def login_page(request: Request[Any, Any, Any]) -> Response[str]:
 
 def _authenticate_and_audit(username: str, password: str, ip: str) -> tuple[Any, Any]:
     runtime = rt()
-    if lockout.is_locked(runtime.db, username):
-        logger.warning("office: sign-in of locked username %r from %s", username[:LOGGED_USERNAME_CHARS], ip)
+    if lockout.is_locked(runtime.db, username, ip):
+        logger.warning("office: sign-in of locked or slowed username %r from %s",
+                       username[:LOGGED_USERNAME_CHARS], ip)
         return None, None
     user = authenticate_user(runtime.db, username, password)
     if user is None or user.tenant_id is None:
-        if lockout.record_failure(runtime.db, username):
-            logger.warning("office: username %r locked after %d failed sign-ins, the last from %s",
-                           username[:LOGGED_USERNAME_CHARS], lockout.MAX_FAILURES, ip)
+        if lockout.record_failure(runtime.db, username, ip):
+            logger.warning("office: username %r locked for address %s after %d failed sign-ins",
+                           username[:LOGGED_USERNAME_CHARS], ip, lockout.MAX_FAILURES)
         return None, None
     tenant = tenant_by_id(runtime.db, user.tenant_id)
     if two_factor.next_step(user, tenant) is not None:
         return user, tenant  # the failure count is cleared and the sign-in audited when the code is accepted
-    lockout.clear(runtime.db, username)
+    lockout.clear(runtime.db, username, ip)
     with runtime.db.tenant_session(tenant.slug) as session:
         audit.record(session, actor=f"user:{user.username}", user_id=user.id, action="staff.sign_in", ip=ip)
         session.commit()

@@ -4,7 +4,7 @@ A user who has enrolled always gives a code after the password. When the tenant 
 (``require_totp``) or an admin reset the user's TOTP, a user without a secret is shown a new one
 after the password and signs in by confirming one code from it. Between the password and the code, the encrypted session
 cookie holds only a pending sign-in that expires after :data:`PENDING_SECONDS`. Wrong codes count
-towards the username's lockout. The secret is stored encrypted with a key derived from the master
+towards the lockout of the username from that address. The secret is stored encrypted with a key derived from the master
 secret.
 """
 
@@ -118,7 +118,7 @@ async def code_page(request: Request[Any, Any, Any]) -> Response[Any]:
 def _finish(pending: dict[str, Any], user: User, tenant: Tenant, code: str, ip: str) -> str:
     """Check the code; return ``ok``, ``invalid`` or ``locked``, saving a new secret on enrolment."""
     runtime = rt()
-    if lockout.is_locked(runtime.db, user.username):
+    if lockout.is_locked(runtime.db, user.username, ip):
         return "locked"
     if pending["step"] == "enroll":
         secret = pending["secret"]
@@ -127,7 +127,7 @@ def _finish(pending: dict[str, Any], user: User, tenant: Tenant, code: str, ip: 
     else:
         return "invalid"
     if not code_is_valid(secret, code):
-        lockout.record_failure(runtime.db, user.username)
+        lockout.record_failure(runtime.db, user.username, ip)
         return "invalid"
     with runtime.db.platform_session() as session:
         stored = session.get(User, user.id)
@@ -137,7 +137,7 @@ def _finish(pending: dict[str, Any], user: User, tenant: Tenant, code: str, ip: 
             stored.totp_enrolment_due = False
         stored.last_login_at = clock.now()
         session.commit()
-    lockout.clear(runtime.db, user.username)
+    lockout.clear(runtime.db, user.username, ip)
     with runtime.db.tenant_session(tenant.slug) as session:
         if pending["step"] == "enroll":
             audit.record(session, actor=f"user:{user.username}", user_id=user.id, action="staff.totp_enrol", ip=ip)

@@ -86,13 +86,13 @@ def check_identity(rt: Runtime, staff: Staff, password: str, code: str) -> str:
     with rt.db.platform_session() as session:
         user, _ = _own_user(session, staff)
         session.expunge(user)
-    if lockout.is_locked(rt.db, user.username):
+    if lockout.is_locked(rt.db, user.username, staff.ip):
         return "locked"
     valid = verify_password(user.password_hash, password)
     if valid and user.totp_secret:
         valid = code_is_valid(decrypt_secret(rt, user.totp_secret), code)
     if not valid:
-        lockout.record_failure(rt.db, user.username)
+        lockout.record_failure(rt.db, user.username, staff.ip)
         return "invalid"
     return "ok"
 

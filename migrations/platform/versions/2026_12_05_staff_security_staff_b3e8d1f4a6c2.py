@@ -1,4 +1,4 @@
-"""Mark users who must enrol TOTP again after an admin's reset
+"""Mark users who must enrol TOTP again after an admin's reset, and count sign-in failures per address
 
 Revision ID: b3e8d1f4a6c2
 Revises: f2a9c6d4b871
@@ -17,6 +17,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "login_source_failures",
+        sa.Column("username", sa.String(length=150), nullable=False),
+        sa.Column("client_ip", sa.String(length=45), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("first_failure_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("username", "client_ip", name=op.f("pk_login_source_failures")),
+        schema="platform",
+    )
     with op.batch_alter_table("users", schema=op.get_context().version_table_schema) as batch_op:
         batch_op.add_column(sa.Column("totp_enrolment_due", sa.Boolean(), nullable=False, server_default=sa.false()))
 
@@ -24,3 +34,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("users", schema=op.get_context().version_table_schema) as batch_op:
         batch_op.drop_column("totp_enrolment_due")
+    op.drop_table("login_source_failures", schema="platform")
