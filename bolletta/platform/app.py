@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
-from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.response import Redirect
@@ -37,6 +36,7 @@ from bolletta.platform.payments.returns import payment_cancel, payment_form, pay
 from bolletta.platform.portal import routes as portal
 from bolletta.platform.portal import sandbox_page
 from bolletta.platform.runtime import Runtime
+from bolletta.platform.web.csrf import csrf_config
 from bolletta.platform.web.security import add_security_headers
 from bolletta.platform.web.tenancy import TenancyRouter
 from bolletta.platform.web.theme import tenant_font, tenant_theme
@@ -62,10 +62,6 @@ def create_litestar(rt: Runtime) -> Litestar:
     session_config = CookieBackendConfig(
         secret=rt.session_key, key=f"{cookie_prefix}bolletta", secure=settings.cookie_secure,
         httponly=True, samesite="lax", max_age=SESSION_MAX_AGE_SECONDS,
-    )
-    csrf_config = CSRFConfig(
-        secret=rt.session_key.hex(), cookie_name=f"{cookie_prefix}csrf", cookie_secure=settings.cookie_secure,
-        cookie_httponly=True, cookie_samesite="lax", exclude=["/hooks/", "/api/"],
     )
 
     def after_request(response: Response[Any]) -> Response[Any]:
@@ -93,7 +89,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[HTTP_METRICS.middleware, session_config.middleware],
-        csrf_config=csrf_config,
+        csrf_config=csrf_config(rt),
         after_request=after_request,
         exception_handlers={NotAuthorizedException: _unauthorized},
         debug=False,

@@ -30,6 +30,7 @@ from bolletta.platform.office.staff import (
 )
 from bolletta.platform.privacy import mask_contact
 from bolletta.platform.web.context import client_ip, rt
+from bolletta.platform.web.csrf import rotate_csrf_token
 from bolletta.platform.web.templates import render
 from bolletta.tenants.accounts import authenticate_user
 from bolletta.tenants.config import decode_config
@@ -99,7 +100,9 @@ async def login_submit(request: Request[Any, Any, Any], data: FormData) -> Respo
     if step is not None:
         return two_factor.start_pending(request, user, tenant, step)
     sign_in(request, user, tenant)
-    return Redirect("/office/", status_code=303)
+    response = Redirect("/office/", status_code=303)
+    rotate_csrf_token(request, response)
+    return response
 
 
 @post("/office/logout", name="office:logout")

@@ -28,6 +28,7 @@ from bolletta.platform.office import lockout
 from bolletta.platform.office.staff import sign_in
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.context import client_ip, rt
+from bolletta.platform.web.csrf import rotate_csrf_token
 from bolletta.platform.web.templates import render
 from bolletta.tenants.config import decode_config
 
@@ -159,7 +160,9 @@ async def code_submit(request: Request[Any, Any, Any], data: FormData) -> Respon
                                              client_ip(request))
     if outcome == "ok":
         sign_in(request, user, tenant)
-        return Redirect("/office/", status_code=303)
+        response = Redirect("/office/", status_code=303)
+        rotate_csrf_token(request, response)
+        return response
     logger.warning("office: TOTP code of %r from %s not accepted (%s)", user.username, client_ip(request), outcome)
     return _code_page(request, pending, user.username, error=outcome, status_code=401)
 
