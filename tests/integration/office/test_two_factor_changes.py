@@ -158,8 +158,10 @@ def test_optional_totp_removed(stack: EmbeddedStack, tenant: str, viewer: StaffL
         sign_in_with_code(client, viewer, secret)
         removal = post_change(client, viewer.password, pyotp.TOTP(secret).now(), "remove")
         after = client.get("/office/")
+        login_page = client.get(removal.headers["location"])
 
     assert removal.headers["location"] == "/office/login?changed=two-factor"
+    assert "tutte le sessioni sono terminate. Accedi di nuovo." in login_page.text
     assert after.status_code == 303
     assert stored_secret(stack, viewer) == (None, False)
     assert audit_actions(stack, tenant) == [("staff.totp_remove", f"user:{viewer.staff.username}",
