@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, get
 from litestar.exceptions import NotAuthorizedException
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
@@ -38,6 +37,7 @@ from bolletta.platform.portal import sandbox_page
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.csrf import csrf_config
 from bolletta.platform.web.security import add_security_headers
+from bolletta.platform.web.session_cookie import ChangedOnlyCookieConfig
 from bolletta.platform.web.tenancy import TenancyRouter
 from bolletta.platform.web.theme import tenant_font, tenant_theme
 
@@ -59,7 +59,7 @@ def create_litestar(rt: Runtime) -> Litestar:
     """The Litestar app without the host-based area wrapper (tests of single routes use it)."""
     settings = rt.settings
     cookie_prefix = "__Host-" if settings.cookie_secure else ""
-    session_config = CookieBackendConfig(
+    session_config = ChangedOnlyCookieConfig(
         secret=rt.session_key, key=f"{cookie_prefix}bolletta", secure=settings.cookie_secure,
         httponly=True, samesite="lax", max_age=SESSION_MAX_AGE_SECONDS,
     )

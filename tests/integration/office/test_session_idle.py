@@ -78,3 +78,22 @@ def test_active_session_ends_after_limit(stack: EmbeddedStack, viewer: StaffLogi
     assert statuses and set(statuses) == {200}
     assert past_limit.status_code == 303
     assert past_limit.headers["location"] == "/office/login"
+
+
+def _session_cookies_set(response: httpx.Response) -> list[str]:
+    return [header for header in response.headers.get_list("set-cookie") if header.startswith("bolletta")]
+
+
+def test_cookie_resent_only_on_refresh(stack: EmbeddedStack, operator: StaffLogin) -> None:
+    start = clock.now()
+    with web_client(stack) as client:
+        _signed_in_at(client, operator, start)
+        soon = _office_at(client, start + timedelta(seconds=SEEN_REFRESH_SECONDS - 10))
+        later = _office_at(client, start + timedelta(seconds=SEEN_REFRESH_SECONDS + 10))
+        right_after = _office_at(client, start + timedelta(seconds=SEEN_REFRESH_SECONDS + 20))
+
+    assert soon.status_code == 200
+    assert _session_cookies_set(soon) == []  # nothing in the session changed
+    assert later.status_code == 200
+    assert len(_session_cookies_set(later)) == 1  # the activity time moved
+    assert _session_cookies_set(right_after) == []
