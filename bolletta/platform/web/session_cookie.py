@@ -1,6 +1,6 @@
 """The encrypted session cookie, sent again only when the session data changed.
 
-Litestar's client-side session backend adds a ``Set-Cookie`` header to every response of a request
+Litestar's client-side session backend (2.25) adds a ``Set-Cookie`` header to every response of a request
 that has a session, even when nothing in it changed. This backend keeps a copy of the data it
 loaded and skips the header when the data leaving is equal to it, so a page view that changes
 nothing in the session does not rewrite the cookie. The cookie's ``max_age`` therefore counts from
