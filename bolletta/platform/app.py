@@ -6,9 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
-from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import NotAuthorizedException
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
@@ -32,6 +30,7 @@ from bolletta.platform.office.password_reset import password_reset_router
 from bolletta.platform.office.stats import stats_router
 from bolletta.platform.office.tickets import tickets_router
 from bolletta.platform.office.two_factor import two_factor_router
+from bolletta.platform.office.two_factor_pages import two_factor_pages_router
 from bolletta.platform.office.upload import upload_router
 from bolletta.platform.office.webhooks import webhooks_router
 from bolletta.platform.payments.hooks import gateway_notification
@@ -39,7 +38,9 @@ from bolletta.platform.payments.returns import payment_cancel, payment_form, pay
 from bolletta.platform.portal import routes as portal
 from bolletta.platform.portal import sandbox_page
 from bolletta.platform.runtime import Runtime
+from bolletta.platform.web.csrf import csrf_config
 from bolletta.platform.web.security import add_security_headers
+from bolletta.platform.web.session_cookie import ChangedOnlyCookieConfig
 from bolletta.platform.web.tenancy import TenancyRouter
 from bolletta.platform.web.theme import tenant_font, tenant_theme
 
@@ -63,13 +64,9 @@ def create_litestar(rt: Runtime) -> Litestar:
     """The Litestar app without the host-based area wrapper (tests of single routes use it)."""
     settings = rt.settings
     cookie_prefix = "__Host-" if settings.cookie_secure else ""
-    session_config = CookieBackendConfig(
+    session_config = ChangedOnlyCookieConfig(
         secret=rt.session_key, key=f"{cookie_prefix}bolletta", secure=settings.cookie_secure,
         httponly=True, samesite="lax", max_age=SESSION_MAX_AGE_SECONDS,
-    )
-    csrf_config = CSRFConfig(
-        secret=rt.session_key.hex(), cookie_name=f"{cookie_prefix}csrf", cookie_secure=settings.cookie_secure,
-        cookie_httponly=True, cookie_samesite="lax", exclude=["/hooks/", "/api/"],
     )
 
     def after_request(response: Response[Any]) -> Response[Any]:
@@ -93,11 +90,11 @@ def create_litestar(rt: Runtime) -> Litestar:
             upload_router(settings), contacts_router(settings), api_router(settings),
             dashboard_router(), tickets_router(), stats_router(), exports_router(),
             lists_router(), mailbox_router(), admin_router(), customer_data_router(), two_factor_router(),
-            password_reset_router(), webhooks_router(), *console_routers(),
+            two_factor_pages_router(), password_reset_router(), webhooks_router(), *console_routers(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[HTTP_METRICS.middleware, session_config.middleware],
-        csrf_config=csrf_config,
+        csrf_config=csrf_config(rt),
         after_request=after_request,
         exception_handlers={NotAuthorizedException: _unauthorized, portal.TenantUnavailable: portal.unavailable_page},
         openapi_config=api_openapi_config(),

@@ -61,6 +61,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     cookie_secure: bool = True
     """Send cookies with ``Secure`` and the ``__Host-`` prefix. Only the plain-HTTP demo turns it off."""
 
+    staff_idle_timeout_seconds: PositiveInt = 30 * 60
+    """Seconds without a request after which a backoffice session ends. Activity restarts the count,
+    but no session lasts more than 8 hours after sign-in, so a value above 28800 has no effect."""
+
     voice_index_url: str = ""
     """URL of the Piper voice index that ``bolletta voices install`` reads: a JSON object mapping each
     voice id to ``{"language": ..., "files": {name: {"url": ..., "sha256": ...}}}``. Relative file

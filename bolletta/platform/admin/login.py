@@ -57,12 +57,12 @@ async def login_page(request: Request[Any, Any, Any]) -> Response[str]:
 def _check_password(username: str, password: str, ip: str) -> User | None:
     """Return the platform admin with these credentials, or ``None`` after counting a failure."""
     db = rt().db
-    if lockout.is_locked(db, username):
+    if lockout.is_locked(db, username, ip):
         logger.warning("admin: sign-in of locked username %r from %s", username[:LOGGED_USERNAME_CHARS], ip)
         return None
     user = authenticate_user(db, username, password)
     if user is None or user.role != PLATFORM_ADMIN or user.tenant_id is not None:
-        if lockout.record_failure(db, username):
+        if lockout.record_failure(db, username, ip):
             logger.warning("admin: username %r locked after %d failed sign-ins, the last from %s",
                            username[:LOGGED_USERNAME_CHARS], lockout.MAX_FAILURES, ip)
         return None
@@ -131,7 +131,7 @@ async def code_page(request: Request[Any, Any, Any]) -> Response[Any]:
 def _finish(pending: dict[str, Any], user: User, code: str, ip: str) -> str:
     """Check the code; return ``ok``, ``invalid`` or ``locked``, storing the secret on enrolment."""
     runtime = rt()
-    if lockout.is_locked(runtime.db, user.username):
+    if lockout.is_locked(runtime.db, user.username, ip):
         return "locked"
     enrolling = pending["step"] == "enroll"
     if enrolling:
@@ -151,7 +151,7 @@ def _finish(pending: dict[str, Any], user: User, code: str, ip: str) -> str:
         ).rowcount == 1  # type: ignore[attr-defined]
         if not accepted:
             session.rollback()
-            locked = lockout.record_failure(runtime.db, user.username)
+            locked = lockout.record_failure(runtime.db, user.username, ip)
             reason = "invalid" if step is None else "reused"
             audit.record_platform(session, actor=actor, user_id=user.id, action="admin.sign_in_refused",
                                   detail={"step": pending["step"], "reason": reason, "locked": locked}, ip=ip)
@@ -166,7 +166,7 @@ def _finish(pending: dict[str, Any], user: User, code: str, ip: str) -> str:
         audit.record_platform(session, actor=actor, user_id=user.id, action="admin.sign_in", ip=ip,
                               detail={"totp": True})
         session.commit()
-    lockout.clear(runtime.db, user.username)
+    lockout.clear(runtime.db, user.username, ip)
     return "ok"
 
 

@@ -36,3 +36,8 @@ def translations(language: str) -> NullTranslations:
 def gettext(language: str, message: str) -> str:
     """``message`` translated into ``language``."""
     return translations(language).gettext(message)
+
+
+def pgettext(language: str, context: str, message: str) -> str:
+    """``message`` in gettext ``context`` translated into ``language``."""
+    return str(translations(language).pgettext(context, message))

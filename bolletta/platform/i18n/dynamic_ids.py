@@ -63,6 +63,8 @@ EXPORT_STATE_IDS = (
 )
 """States of a background export, shown by ``pgettext("export state", state)``."""
 
+PAYMENT_STATUS_CONTEXT = "payment status"
+
 PAYMENT_STATUS_IDS = (
     NC_("payment status", "created"),
     NC_("payment status", "pending"),

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from bolletta.platform import audit, clock, tasks
 from bolletta.platform.db.models.tenant import Export
-from bolletta.platform.i18n.catalog import gettext
-from bolletta.platform.i18n.dynamic_ids import N_
+from bolletta.platform.i18n.catalog import gettext, pgettext
+from bolletta.platform.i18n.dynamic_ids import MESSAGE_STATUS_CONTEXT, N_, PAYMENT_STATUS_CONTEXT
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.office import bill_search, job_search, payment_search, spreadsheet, ticket_search
 from bolletta.platform.office.listing import Query
@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 
 DIRECT_LIMIT = 5000
 FORMATS = ("csv", "xlsx")
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8",
+# Litestar appends "; charset=utf-8" to every text/* media type itself.
+MEDIA_TYPES = {"csv": "text/csv",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
@@ -41,6 +42,9 @@ class ExportKind:
     headers: tuple[str, ...]
     count: Callable[[Session, dict[str, str]], int]
     rows: Callable[[Session, dict[str, str]], Iterator[Sequence[Any]]]
+    labels: tuple[tuple[int, str | None], ...] = ()
+    """Columns holding a stored code (a status or state) that the file shows translated, as pairs of
+    the column index and the gettext context the pages use for it (``None`` for no context)."""
 
 
 class ExportRefused(Exception):
@@ -82,7 +86,7 @@ register(ExportKind(
     headers=(N_("Ticket"), N_("Document number"), N_("Document series"), N_("Year"), "JOB", N_("Amount (€)"),
              N_("Customer code"), N_("Customer"), N_("Ticket date"), N_("Channel"), N_("Contact"), N_("Status"),
              N_("Viewed"), N_("Paid online"), N_("Valid until"), N_("Revoked")),
-    count=_count_tickets, rows=_ticket_rows,
+    count=_count_tickets, rows=_ticket_rows, labels=((11, MESSAGE_STATUS_CONTEXT),),
 ))
 
 
@@ -117,6 +121,7 @@ register(ExportKind(
     rows=lambda session, params: (
         (job.id, job.created_at, job.filename, job.state, job.bills_accepted, job.bills_rejected)
         for job in job_search.iter_jobs(session, *_jobs(params))),
+    labels=((3, None),),
 ))
 
 _payments = _reader(payment_search.read_filters, payment_search.read_payment_paging)
@@ -129,6 +134,7 @@ register(ExportKind(
         (row.created_at, row.order_id, row.document_number, row.customer_name, row.gateway, row.status, row.amount,
          row.completed_at, row.flag or "")
         for row in payment_search.iter_payments(session, *_payments(params))),
+    labels=((5, PAYMENT_STATUS_CONTEXT),),
 ))
 
 _mailings = _reader(ticket_search.read_filters, ticket_search.read_ticket_paging, {"bill_by_email": "1"})
@@ -140,6 +146,7 @@ register(ExportKind(
         (row.created_at, row.document_number, row.customer_code, row.customer_name, mask_contact(row.address),
          row.status)
         for row in ticket_search.iter_tickets(session, *_mailings(params), clock.now())),
+    labels=((5, MESSAGE_STATUS_CONTEXT),),
 ))
 
 
@@ -180,12 +187,27 @@ def kind_of(name: str, file_format: str) -> ExportKind:
     return KINDS[name]
 
 
+def _labelled(rows: Iterator[Sequence[Any]], labels: tuple[tuple[int, str | None], ...],
+              language: str) -> Iterator[Sequence[Any]]:
+    """Yield ``rows`` with the stored codes of the ``labels`` columns replaced by their translation."""
+    if not labels:
+        yield from rows
+        return
+    for row in rows:
+        values = list(row)
+        for column, context in labels:
+            code = values[column]
+            if isinstance(code, str) and code:
+                values[column] = gettext(language, code) if context is None else pgettext(language, context, code)
+        yield values
+
+
 def render_file(session: Session, kind: ExportKind, file_format: str, params: dict[str, str],
                 language: str) -> tuple[bytes, int]:
     """Render the whole file and return it with its row count."""
     # Headers share the page's msgids; "%%" is the escape the templates' gettext needs for "%".
     headers = [gettext(language, header).replace("%%", "%") for header in kind.headers]
-    rows = kind.rows(session, params)
+    rows = _labelled(kind.rows(session, params), kind.labels, language)
     if file_format == "csv":
         return spreadsheet.csv_bytes(headers, rows)
     return spreadsheet.xlsx_bytes(headers, rows)

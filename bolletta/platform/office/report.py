@@ -226,6 +226,6 @@ async def job_report_csv(request: Request[Any, Any, Any], job_id: FromPath[int])
         raise NotFoundException()
     data, filename = result
     return Response(
-        content=data, media_type="text/csv; charset=utf-8",
+        content=data, media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )

@@ -21,9 +21,16 @@ from bolletta.platform.errors import BollettaError
 from bolletta.platform.jobs import approval
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.office import lockout, two_factor
-from bolletta.platform.office.staff import current_staff, end_sessions, require_tenant_staff, sign_in
+from bolletta.platform.office.staff import (
+    current_staff,
+    end_sessions,
+    require_tenant_staff,
+    sign_in,
+    sign_out_here,
+)
 from bolletta.platform.privacy import mask_contact
 from bolletta.platform.web.context import client_ip, rt
+from bolletta.platform.web.csrf import rotate_csrf_token
 from bolletta.platform.web.templates import render
 from bolletta.tenants.accounts import authenticate_user
 from bolletta.tenants.config import decode_config
@@ -51,25 +58,27 @@ async def _tenant(staff: Staff) -> Tenant:
 
 @get("/office/login", name="office:login")
 async def login_page(request: Request[Any, Any, Any]) -> Response[str]:
-    """Render the sign-in form."""
-    return render(request, "office/login.html", error=None)
+    """Render the sign-in form, with a notice after a TOTP change ended the session."""
+    return render(request, "office/login.html", error=None,
+                  changed=request.query_params.get("changed") == "two-factor")
 
 
 def _authenticate_and_audit(username: str, password: str, ip: str) -> tuple[Any, Any]:
     runtime = rt()
-    if lockout.is_locked(runtime.db, username):
-        logger.warning("office: sign-in of locked username %r from %s", username[:LOGGED_USERNAME_CHARS], ip)
+    if lockout.is_locked(runtime.db, username, ip):
+        logger.warning("office: sign-in of locked or slowed username %r from %s",
+                       username[:LOGGED_USERNAME_CHARS], ip)
         return None, None
     user = authenticate_user(runtime.db, username, password)
     if user is None or user.tenant_id is None:
-        if lockout.record_failure(runtime.db, username):
-            logger.warning("office: username %r locked after %d failed sign-ins, the last from %s",
-                           username[:LOGGED_USERNAME_CHARS], lockout.MAX_FAILURES, ip)
+        if lockout.record_failure(runtime.db, username, ip):
+            logger.warning("office: username %r locked for address %s after %d failed sign-ins",
+                           username[:LOGGED_USERNAME_CHARS], ip, lockout.MAX_FAILURES)
         return None, None
     tenant = tenant_by_id(runtime.db, user.tenant_id)
     if two_factor.next_step(user, tenant) is not None:
         return user, tenant  # the failure count is cleared and the sign-in audited when the code is accepted
-    lockout.clear(runtime.db, username)
+    lockout.clear(runtime.db, username, ip)
     with runtime.db.tenant_session(tenant.slug) as session:
         audit.record(session, actor=f"user:{user.username}", user_id=user.id, action="staff.sign_in", ip=ip)
         session.commit()
@@ -91,16 +100,16 @@ async def login_submit(request: Request[Any, Any, Any], data: FormData) -> Respo
     if step is not None:
         return two_factor.start_pending(request, user, tenant, step)
     sign_in(request, user, tenant)
-    return Redirect("/office/", status_code=303)
+    response = Redirect("/office/", status_code=303)
+    rotate_csrf_token(request, response)
+    return response
 
 
 @post("/office/logout", name="office:logout")
 async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
     """End the staff session."""
-    # Only the staff keys go: a customer session in the same browser stays open.
     staff = current_staff(request)
-    remaining = {key: value for key, value in (request.session or {}).items() if not key.startswith("staff")}
-    request.set_session(remaining)
+    sign_out_here(request)
     if staff is not None and staff.user_id is not None:
         # A copy of the cookie taken before sign-out must not work afterwards.
         await anyio.to_thread.run_sync(end_sessions, rt().db, staff.user_id)

@@ -18,7 +18,11 @@ from bolletta.platform.db.models.platform import Tenant, User
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.web.context import client_ip, rt
 
-STAFF_IDLE_LIMIT_SECONDS = 8 * 60 * 60
+STAFF_SESSION_LIMIT_SECONDS = 8 * 60 * 60
+"""Absolute lifetime of a staff session, counted from sign-in whatever the activity."""
+SEEN_REFRESH_SECONDS = 60
+"""Activity younger than this does not move ``staff_seen``, so most requests leave the session data
+unchanged. The idle limit may therefore end a session up to this much earlier than configured."""
 TENANT_ROLES = frozenset({"tenant_admin", "tenant_operator", "tenant_viewer"})
 
 
@@ -41,6 +45,12 @@ def sign_in(request: Request[Any, Any, Any], user: User, tenant: Tenant | None) 
         "staff_seen": int(now),
         "staff_since": now,
     })
+
+
+def sign_out_here(request: Request[Any, Any, Any]) -> None:
+    """Drop the staff keys from this browser's session; a customer session in the same browser stays."""
+    remaining = {key: value for key, value in (request.session or {}).items() if not key.startswith("staff")}
+    request.set_session(remaining)
 
 
 def end_sessions(db: Database, user_id: int) -> None:
@@ -68,19 +78,31 @@ def _revoked_at(db: Database, user_id: int) -> tuple[float | None, bool]:
     return revoked, active
 
 
+def _session_expired(now: float, seen: int, since: float, idle_limit: int) -> bool:
+    return now - seen > idle_limit or now - since > STAFF_SESSION_LIMIT_SECONDS
+
+
 def current_staff(request: ASGIConnection[Any, Any, Any, Any]) -> Staff | None:
-    """The signed-in staff member, or ``None`` when absent or idle too long."""
+    """Return the signed-in staff member, or ``None`` when absent, idle too long or past the 8 hours.
+
+    A valid session's last activity time moves to now when it is older than
+    :data:`SEEN_REFRESH_SECONDS`, which restarts the idle count.
+    """
     session = request.session or {}
     data = session.get("staff")
     seen = session.get("staff_seen")
-    if not isinstance(data, dict) or not isinstance(seen, int):
-        return None
-    if clock.now().timestamp() - seen > STAFF_IDLE_LIMIT_SECONDS:
-        return None
     since = session.get("staff_since")
-    revoked, active = _revoked_at(rt().db, data["id"])
-    if not active or not isinstance(since, int | float) or (revoked is not None and since <= revoked):
+    if not isinstance(data, dict) or not isinstance(seen, int) or not isinstance(since, int | float):
         return None
+    runtime = rt()
+    now = clock.now().timestamp()
+    if _session_expired(now, seen, since, runtime.settings.staff_idle_timeout_seconds):
+        return None
+    revoked, active = _revoked_at(runtime.db, data["id"])
+    if not active or (revoked is not None and since <= revoked):
+        return None
+    if now - seen >= SEEN_REFRESH_SECONDS:
+        request.set_session({**session, "staff_seen": int(now)})
     return Staff(user_id=data["id"], username=data["username"], role=data["role"], tenant=data["tenant"],
                  ip=client_ip(request))  # type: ignore[arg-type]
 

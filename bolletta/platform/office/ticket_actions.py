@@ -50,6 +50,15 @@ def revoke(rt: Runtime, tenant: str, ticket_id: int, staff: Staff) -> datetime:
         return ticket.revoked_at
 
 
+def extension_days(raw: str) -> int | None:
+    """Return the whole number of days in ``raw`` when it is 1 to :data:`MAX_EXTENSION_DAYS`, else ``None``."""
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    days = int(text)
+    return days if 1 <= days <= MAX_EXTENSION_DAYS else None
+
+
 def extend(rt: Runtime, tenant: str, ticket_id: int, staff: Staff, days: int) -> datetime:
     """Move the expiry ``days`` days past the later of now and the current expiry."""
     _check(staff, tenant)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Bill, Event, Message, Payment, Ticket
-from bolletta.platform.errors import BollettaError
+from bolletta.platform.errors import BollettaError, NotFound
 from bolletta.platform.i18n.dynamic_ids import N_
 from bolletta.platform.office import ticket_actions, ticket_search
 from bolletta.platform.office.access import may_act, page, require_acting, require_staff, staff_of
@@ -28,6 +28,8 @@ from bolletta.platform.web.context import rt
 logger = logging.getLogger(__name__)
 
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+DAYS_SHOWN = 20
+"""Characters of a rejected "days" value repeated in the error message."""
 COLUMNS = (
     ("document", N_("Document number")), ("job", "JOB"), ("amount", N_("Amount (€)")), ("customer", N_("Customer")),
     ("date", N_("Ticket date")), ("contact", N_("Contact")), ("status", N_("Status")),
@@ -79,7 +81,7 @@ def load_ticket_detail(tenant: str, ticket_id: int) -> dict[str, Any] | None:
 
 
 async def _detail_page(request: Request[Any, Any, Any], ticket_id: int, *, full_contact: str | None = None,
-                       error: str | None = None, status_code: int = 200) -> Response[str]:
+                       error: str | None = None, days: str = "", status_code: int = 200) -> Response[str]:
     staff = staff_of(request)
     tenant = await _tenant(staff)
     found = await anyio.to_thread.run_sync(load_ticket_detail, tenant.slug, ticket_id)
@@ -90,7 +92,7 @@ async def _detail_page(request: Request[Any, Any, Any], ticket_id: int, *, full_
     return page(request, "office/ticket.html", tenant, status_code=status_code, status=status,
                 full_contact=full_contact, mask=mask_contact, error=error, now=clock.now(),
                 usable=ticket.revoked_at is None and clock.as_utc(ticket.expires_at) > clock.now(),
-                as_utc=clock.as_utc, **found)
+                as_utc=clock.as_utc, days=days, max_days=ticket_actions.MAX_EXTENSION_DAYS, **found)
 
 
 @get("/tickets/{ticket_id:int}", name="office:ticket", guards=[require_staff])
@@ -130,10 +132,18 @@ async def ticket_extend(request: Request[Any, Any, Any], ticket_id: FromPath[int
     """Extend the ticket's validity by the days chosen ("Estendi validità"); audited."""
     staff = staff_of(request)
     assert staff.tenant is not None
+    raw = data.get("days", "").strip()
+    days = ticket_actions.extension_days(raw)
+    if days is None:
+        logger.warning("tenant %s: extension of ticket %d by %s rejected: invalid days %r", staff.tenant, ticket_id,
+                       staff.username, raw[:DAYS_SHOWN])
+        shown = raw if len(raw) <= DAYS_SHOWN else raw[:DAYS_SHOWN] + "…"
+        return await _detail_page(request, ticket_id, error="extend-days", days=shown, status_code=400)
     try:
-        days = int(data.get("days", ""))
         await anyio.to_thread.run_sync(ticket_actions.extend, rt(), staff.tenant, ticket_id, staff, days)
-    except (ValueError, BollettaError) as exc:
+    except NotFound as exc:
+        raise NotFoundException() from exc
+    except BollettaError as exc:
         logger.warning("tenant %s: extension of ticket %d by %s rejected: %s", staff.tenant, ticket_id,
                        staff.username, exc)
         return Redirect(f"/office/tickets/{ticket_id}?error=extend", status_code=303)

@@ -1,10 +1,10 @@
 """TOTP two-factor sign-in for staff (RFC 6238 codes through pyotp).
 
 A user who has enrolled always gives a code after the password. When the tenant requires TOTP
-(``require_totp``), a user who has not enrolled yet is shown a new secret after the password and
-signs in by confirming one code from it. Between the password and the code, the encrypted session
+(``require_totp``) or an admin reset the user's TOTP, a user without a secret is shown a new one
+after the password and signs in by confirming one code from it. Between the password and the code, the encrypted session
 cookie holds only a pending sign-in that expires after :data:`PENDING_SECONDS`. Wrong codes count
-towards the username's lockout. The secret is stored encrypted with a key derived from the master
+towards the lockout of the username from that address. The secret is stored encrypted with a key derived from the master
 secret.
 """
 
@@ -29,6 +29,7 @@ from bolletta.platform.office import lockout
 from bolletta.platform.office.staff import sign_in
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.context import client_ip, rt
+from bolletta.platform.web.csrf import rotate_csrf_token
 from bolletta.platform.web.templates import render
 from bolletta.tenants.config import decode_config
 
@@ -81,7 +82,7 @@ def next_step(user: User, tenant: Tenant) -> str | None:
     """Return ``code`` or ``enroll`` when the user must pass TOTP after the password, else ``None``."""
     if user.totp_secret:
         return "code"
-    if decode_config(tenant.settings).require_totp:
+    if user.totp_enrolment_due or decode_config(tenant.settings).require_totp:
         return "enroll"
     return None
 
@@ -136,7 +137,7 @@ async def code_page(request: Request[Any, Any, Any]) -> Response[Any]:
 def _finish(pending: dict[str, Any], user: User, tenant: Tenant, code: str, ip: str) -> str:
     """Check the code; return ``ok``, ``invalid`` or ``locked``, saving a new secret on enrolment."""
     runtime = rt()
-    if lockout.is_locked(runtime.db, user.username):
+    if lockout.is_locked(runtime.db, user.username, ip):
         return "locked"
     if pending["step"] == "enroll":
         secret = pending["secret"]
@@ -145,16 +146,17 @@ def _finish(pending: dict[str, Any], user: User, tenant: Tenant, code: str, ip: 
     else:
         return "invalid"
     if not code_is_valid(secret, code):
-        lockout.record_failure(runtime.db, user.username)
+        lockout.record_failure(runtime.db, user.username, ip)
         return "invalid"
     with runtime.db.platform_session() as session:
         stored = session.get(User, user.id)
         assert stored is not None
         if pending["step"] == "enroll":
             stored.totp_secret = encrypt_secret(runtime, secret)
+            stored.totp_enrolment_due = False
         stored.last_login_at = clock.now()
         session.commit()
-    lockout.clear(runtime.db, user.username)
+    lockout.clear(runtime.db, user.username, ip)
     with runtime.db.tenant_session(tenant.slug) as session:
         if pending["step"] == "enroll":
             audit.record(session, actor=f"user:{user.username}", user_id=user.id, action="staff.totp_enrol", ip=ip)
@@ -176,7 +178,9 @@ async def code_submit(request: Request[Any, Any, Any], data: FormData) -> Respon
                                              client_ip(request))
     if outcome == "ok":
         sign_in(request, user, tenant)
-        return Redirect("/office/", status_code=303)
+        response = Redirect("/office/", status_code=303)
+        rotate_csrf_token(request, response)
+        return response
     logger.warning("office: TOTP code of %r from %s not accepted (%s)", user.username, client_ip(request), outcome)
     return _code_page(request, pending, user.username, error=outcome, status_code=401)
 

@@ -95,7 +95,7 @@ def test_wrong_codes_lock_username(stack: EmbeddedStack, admin: AdminLogin) -> N
 
     assert locked.status_code == 401
     assert "Troppi tentativi" in locked.text
-    assert lockout.is_locked(stack.rt.db, admin.username)
+    assert lockout.is_locked(stack.rt.db, admin.username, "127.0.0.1")
     assert password_again.status_code == 401  # locked at the password step too
     assert audit_actions(stack, admin.username)[-1] == "admin.sign_in_refused"
 
@@ -107,7 +107,7 @@ def test_wrong_passwords_lock_the_username(stack: EmbeddedStack, admin: AdminLog
         right = post_password(client, admin.username, admin.login.password)
 
     assert right.status_code == 401
-    assert lockout.is_locked(stack.rt.db, admin.username)
+    assert lockout.is_locked(stack.rt.db, admin.username, "127.0.0.1")
 
 
 def test_code_page_without_the_password_step(stack: EmbeddedStack) -> None:

@@ -85,7 +85,7 @@ def test_download_masked_and_audited(stack: EmbeddedStack, tenant: str, operator
         response = client.get(f"/office/jobs/{opened.job_id}/report.csv")
 
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["content-disposition"]
     rows = _rows(response.content)
     assert rows[0] == ["Voce", "Numero"]

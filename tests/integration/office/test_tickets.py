@@ -116,7 +116,8 @@ def test_revoke_and_extend_are_audited(stack: EmbeddedStack, tenant: str, operat
         valid = search(client, valid="1")
 
     assert extended.headers["location"] == f"/office/tickets/{ticket_id}"
-    assert too_long.headers["location"] == f"/office/tickets/{ticket_id}?error=extend"
+    assert too_long.status_code == 400
+    assert "“999” non è un numero di giorni valido" in too_long.text
     assert revoked.headers["location"] == f"/office/tickets/{ticket_id}"
     assert again.headers["location"] == f"/office/tickets/{ticket_id}?error=revoke"
     with stack.rt.db.tenant_session(tenant) as session:
@@ -126,6 +127,50 @@ def test_revoke_and_extend_are_audited(stack: EmbeddedStack, tenant: str, operat
         assert clock.as_utc(ticket.expires_at) == dataset.utc("2030-01-31 00:00")
     assert [action for action, _ in audit_actions(stack, tenant)] == ["ticket.extend", "ticket.revoke"]
     assert valid == (10, 1, 1)
+
+
+ALERT = re.compile(r'<p class="notice warning" role="alert">([^<]*)</p>')
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("0", "0"), ("366", "366"), ("-3", "-3"), ("abc", "abc"), ("", ""), ("1.5", "1.5"), (" ", ""),
+    ("٣", "٣"), ("<b>7</b>", "&lt;b&gt;7&lt;/b&gt;"), ("9" * 30, "9" * 20 + "…"),
+])
+def test_extend_invalid_days_message(stack: EmbeddedStack, tenant: str, operator: StaffLogin, data: dataset.Dataset,
+                                     raw: str, shown: str) -> None:
+    with signed_in_client(stack, operator) as client:
+        token = csrf_token(client.get(f"/office/tickets/{data.ticket8}").text)
+        response = client.post(f"/office/tickets/{data.ticket8}/extend", data={"_csrf_token": token, "days": raw})
+
+    assert response.status_code == 400
+    alerts = ALERT.findall(response.text)
+    assert alerts == [f"Impossibile estendere la validità: “{shown}” non è un numero di giorni valido. "
+                      "Scegli un numero intero da 1 a 365."]
+    assert audit_actions(stack, tenant) == []
+
+
+def test_extend_invalid_days_english(stack: EmbeddedStack, operator: StaffLogin, data: dataset.Dataset) -> None:
+    with signed_in_client(stack, operator) as client:
+        page = client.get(f"/office/tickets/{data.ticket8}")
+        client.post("/office/language", data={"_csrf_token": csrf_token(page.text), "language": "en",
+                                              "next": f"/office/tickets/{data.ticket8}"})
+        response = client.post(f"/office/tickets/{data.ticket8}/extend",
+                               data={"_csrf_token": csrf_token(page.text), "days": "400"})
+
+    assert response.status_code == 400
+    assert ALERT.findall(response.text) == [
+        "The validity could not be extended: “400” is not a valid number of days. Choose a whole number from 1 to 365."]
+
+
+def test_extend_revoked_ticket_message(stack: EmbeddedStack, operator: StaffLogin, data: dataset.Dataset) -> None:
+    with signed_in_client(stack, operator) as client:
+        token = csrf_token(client.get(f"/office/tickets/{data.ticket8}").text)
+        client.post(f"/office/tickets/{data.ticket8}/revoke", data={"_csrf_token": token})
+        refused = client.post(f"/office/tickets/{data.ticket8}/extend", data={"_csrf_token": token, "days": "7"})
+        page = client.get(refused.headers["location"])
+
+    assert refused.headers["location"] == f"/office/tickets/{data.ticket8}?error=extend"
+    assert ALERT.findall(page.text) == ["Impossibile estendere la validità: un ticket revocato non può essere esteso."]
 
 
 def test_extend_starts_from_now_for_an_expired_ticket(stack: EmbeddedStack, tenant: str, operator: StaffLogin,

@@ -77,7 +77,7 @@ def test_wrong_codes_lock_the_user(stack: EmbeddedStack, requires_totp: str, vie
 
     assert locked.status_code == 401  # type: ignore[attr-defined]
     assert "Troppi tentativi" in locked.text  # type: ignore[attr-defined]
-    assert lockout.is_locked(stack.rt.db, viewer.staff.username)
+    assert lockout.is_locked(stack.rt.db, viewer.staff.username, "127.0.0.1")
 
 
 def test_code_page_without_password_step(stack: EmbeddedStack) -> None:

@@ -2,7 +2,7 @@
 
 from bolletta.platform.db.models.platform.api_token import ApiToken
 from bolletta.platform.db.models.platform.audit import PlatformAuditEntry
-from bolletta.platform.db.models.platform.login_failure import LoginFailure
+from bolletta.platform.db.models.platform.login_failure import LoginFailure, LoginSourceFailure
 from bolletta.platform.db.models.platform.password_reset import PasswordReset
 from bolletta.platform.db.models.platform.schedule_slot import ScheduleSlot
 from bolletta.platform.db.models.platform.sftp_account import SftpAccount
@@ -14,6 +14,7 @@ from bolletta.platform.db.models.platform.user import User
 __all__ = [
     "ApiToken",
     "LoginFailure",
+    "LoginSourceFailure",
     "PasswordReset",
     "PlatformAuditEntry",
     "ScheduleSlot",

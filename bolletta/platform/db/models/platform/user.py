@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bolletta.platform.db.base import PlatformBase
@@ -28,9 +28,12 @@ class User(PlatformBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     totp_secret: Mapped[str | None] = mapped_column(Text)
+    """The TOTP secret encrypted with the master secret (Fernet); ``None`` until the user enrols."""
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     """The 30-second TOTP time step of the last code accepted from the operator console, so each
     code signs in once; ``None`` before the first code."""
+    totp_enrolment_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Set when a tenant admin resets the user's TOTP: the next sign-in enrols a new secret even where
+    the tenant does not require TOTP."""
     sessions_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    """Sessions started before this time are over: set by sign-out and by a password change."""
-    """The TOTP secret encrypted with the master secret (Fernet); ``None`` until the user enrols."""
+    """Sessions started before this time are over: set by sign-out, a password change and TOTP changes."""
