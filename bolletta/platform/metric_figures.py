@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Job, JobTransition, Message, OutboxTask, Payment, Ticket
@@ -108,12 +108,13 @@ def read_figures(runtime: Runtime) -> dict[str, TenantFigures]:
 
 
 def _outbox(session: Any) -> dict[str, QueueReading]:
+    # The grouping expression has no bound parameters, so PostgreSQL sees the same expression in the
+    # select list and in GROUP BY.
     waiting = OutboxTask.sent_at.is_(None)
     readings: dict[str, QueueReading] = {}
     for actor, is_waiting, count, oldest in session.execute(
-        select(OutboxTask.actor, case((waiting, 1), else_=0), func.count(OutboxTask.id),
-               func.min(OutboxTask.created_at))
-        .where(OutboxTask.done_at.is_(None)).group_by(OutboxTask.actor, case((waiting, 1), else_=0))
+        select(OutboxTask.actor, waiting, func.count(OutboxTask.id), func.min(OutboxTask.created_at))
+        .where(OutboxTask.done_at.is_(None)).group_by(OutboxTask.actor, waiting)
     ):
         reading = readings.setdefault(actor, QueueReading())
         if is_waiting:
