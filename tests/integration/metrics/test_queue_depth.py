@@ -8,12 +8,12 @@ from dramatiq.brokers.stub import StubBroker
 from bolletta.platform.queue_depth import read_queues
 
 
-def test_memory_broker_counts_ready_and_delayed_messages() -> None:
+def test_memory_broker_counts_ready_delayed() -> None:
     broker = StubBroker()
 
     @dramatiq.actor(broker=broker, queue_name="mail")
     def notify(number: int) -> None:
-        """A message nobody consumes: no worker runs on this broker."""
+        """Never run: no worker consumes this broker."""
 
     for number in range(3):
         notify.send(number)
