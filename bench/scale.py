@@ -53,6 +53,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="threads per worker process (default 8)")
     parser.add_argument("--admin-database-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="PostgreSQL URL where the benchmark creates and drops its own database")
+    parser.add_argument("--pool-timeout", type=float, default=None,
+                        help="BOLLETTA_DATABASE_POOL_TIMEOUT for every process (default: the setting's default)")
+    parser.add_argument("--read-timeout", type=float, default=60.0,
+                        help="seconds a reader waits for each answer (default 60)")
+    parser.add_argument("--log-dir", type=Path, default=None,
+                        help="folder that keeps the processes' logs (default: a temporary folder, deleted)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14",
                         help="Redis database for the broker; the run uses a namespace of its own and deletes it")
     args = parser.parse_args()
@@ -67,6 +73,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as temporary, FakeSkebby() as fake:
             assert isinstance(fake, FakeSkebby)
             folder = Path(temporary)
+            if args.log_dir is not None:
+                args.log_dir.mkdir(parents=True, exist_ok=True)
+                folder = args.log_dir
             rt = configure(database_url, args.redis_url, space, folder / "data")
             print(f"bills {args.bills}, readers {args.readers} opening {args.links} links, {args.webs} web, "
                   f"{args.workers} worker x {args.threads} threads, 1 scheduler, 1 SFTP process; "
@@ -74,10 +83,13 @@ def main() -> None:
             workers.setup_broker(rt.settings)  # this process only relays its outbox rows to the broker
             workers.load_actors()
             create_scale_tenant(rt, fake)
+            environment = {}
+            if args.pool_timeout is not None:
+                environment["BOLLETTA_DATABASE_POOL_TIMEOUT"] = str(args.pool_timeout)
             with running_cluster(rt, folder, webs=args.webs, workers=args.workers,
-                                 worker_threads=args.threads) as cluster:
+                                 worker_threads=args.threads, environment=environment) as cluster:
                 result = run_flow(rt, cluster, fake, folder, bills=args.bills, readers=args.readers,
-                                  links=args.links, timeout=1800)
+                                  links=args.links, timeout=1800, read_timeout=args.read_timeout)
                 scrapes = {url: scrape(url) for url in cluster.web_urls}
                 errors = cluster.errors_logged()
             check = check_once(rt, fake, result.job_id, args.bills, result.reads.opened)

@@ -61,6 +61,8 @@ class Cluster:
     sftp_port: int = field(default_factory=free_port)
     web_ports: list[int] = field(default_factory=list)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+    """Further ``BOLLETTA_*`` variables for every process, such as the database pool's settings."""
 
     @property
     def web_urls(self) -> list[str]:
@@ -98,7 +100,7 @@ class Cluster:
             "BOLLETTA_HTTP_HOST": "127.0.0.1", "BOLLETTA_HTTP_PORT": str(http_port or 0),
             "BOLLETTA_SFTP_HOST": "127.0.0.1", "BOLLETTA_SCHEDULER_INTERVAL_SECONDS": "5",
             "PYTHONUNBUFFERED": "1",
-        }
+        } | self.environment
         log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 (the process owns it until stop)
         return subprocess.Popen([sys.executable, "-m", "bolletta", *arguments], cwd=REPO_ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
@@ -150,10 +152,11 @@ class Cluster:
 
 
 @contextmanager
-def running_cluster(rt: Runtime, folder: Path, *, webs: int = 2, workers: int = 2,
-                    worker_threads: int = 8) -> Iterator[Cluster]:
+def running_cluster(rt: Runtime, folder: Path, *, webs: int = 2, workers: int = 2, worker_threads: int = 8,
+                    environment: dict[str, str] | None = None) -> Iterator[Cluster]:
     """Start a :class:`Cluster` and stop it on exit."""
-    cluster = Cluster(rt, folder, webs=webs, workers=workers, worker_threads=worker_threads)
+    cluster = Cluster(rt, folder, webs=webs, workers=workers, worker_threads=worker_threads,
+                      environment=environment or {})
     try:
         cluster.start()
         yield cluster
@@ -191,7 +194,7 @@ class FlowResult:
 
 
 def run_flow(rt: Runtime, cluster: Cluster, fake: FakeSkebby, folder: Path, *, bills: int, readers: int,
-             links: int, timeout: float = 600.0) -> FlowResult:
+             links: int, timeout: float = 600.0, read_timeout: float = 60.0) -> FlowResult:
     """Upload ``bills`` bills over SFTP and take them to ``dispatched`` while ``readers`` open the first
     ``links`` customer links as the fake gateway receives them."""
     password = secrets.token_urlsafe(16)
@@ -208,7 +211,7 @@ def run_flow(rt: Runtime, cluster: Cluster, fake: FakeSkebby, folder: Path, *, b
     approval.approve(rt, TENANT, job_id, ADMIN)
 
     feed = LinkFeed(fake, expected=min(links, bills))
-    reading = Readers(cluster.web_urls, feed, readers)
+    reading = Readers(cluster.web_urls, feed, readers, read_timeout)
     reader_thread = threading.Thread(target=reading.run, name="readers", daemon=True)
     approval.start_dispatch(rt, TENANT, job_id, ADMIN)
     reader_thread.start()
@@ -315,8 +318,9 @@ class Readers:
     IDLE_LIMIT_SECONDS = 120.0
     """How long the readers wait for a new link before they give up and report it."""
 
-    def __init__(self, web_urls: list[str], feed: LinkFeed, count: int) -> None:
+    def __init__(self, web_urls: list[str], feed: LinkFeed, count: int, timeout: float = 60.0) -> None:
         self.web_urls = web_urls
+        self.timeout = timeout
         self.feed = feed
         self.count = count
         self.result = ReadResult()
@@ -336,7 +340,7 @@ class Readers:
         # A new connection per request: a kept-alive connection that the server closes after its idle
         # timeout fails the next request on it, a race of the client that browsers hide by retrying.
         limits = httpx.Limits(max_keepalive_connections=0)
-        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        async with httpx.AsyncClient(timeout=self.timeout, limits=limits) as client:
             await self._read_links(number, client)
 
     async def _read_links(self, number: int, client: httpx.AsyncClient) -> None:
