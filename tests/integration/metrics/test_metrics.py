@@ -94,3 +94,5 @@ def test_server_error_logged_without_token(
     logged = [record.getMessage() for record in caplog.records if record.name == "bolletta.platform.app"]
     assert logged == ["HTTP 500: builtins.RuntimeError on GET /c/{slug:str}/t/{token:str}"]
     assert token not in caplog.text
+    counted = _samples(stack)["bolletta_http_requests_total"]
+    assert any(labels["status_code"] == "500" and labels["path"] == "/c/{slug}/t/{token}" for labels, _ in counted)
