@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import dramatiq
 from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -30,7 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from bolletta.platform import clock
+from bolletta.platform import clock, workers
 from bolletta.platform.metric_figures import FAILED_STATUSES, JOB_STAGES, TenantFigures, read_figures
 from bolletta.platform.queue_depth import BrokerQueue, base_queues, read_queues
 from bolletta.platform.runtime import Runtime
@@ -84,7 +83,9 @@ class Readings:
 
 
 def _read(runtime: Runtime) -> Readings:
-    broker = dramatiq.get_broker()
+    # The configured broker, never dramatiq.get_broker(): without one set, that connects to a
+    # default RabbitMQ.
+    broker = workers.setup_broker(runtime.settings)
     try:
         depths = read_queues(broker)
     except Exception:  # a broker outage must not hide the database figures; /health/ready reports it
