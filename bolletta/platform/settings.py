@@ -46,7 +46,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
     database_pool_timeout: PositiveFloat = 30.0
     """Seconds a request or task waits for a free pooled connection before it fails (a web request
-    then answers HTTP 500). Sum every process's two pools against PostgreSQL's ``max_connections``."""
+    then fails with HTTP 500). Sum every process's two pools against PostgreSQL's ``max_connections``."""
 
     broker_url: str = ""
     """``redis://`` or ``amqp://`` URL of the Dramatiq broker; empty means the in-memory
