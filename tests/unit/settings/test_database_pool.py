@@ -23,5 +23,5 @@ def test_pool_settings_reach_both_engines() -> None:
 
 
 def test_pool_size_zero_rejected() -> None:
-    with pytest.raises(ConfigurationError, match="database_pool_size|DATABASE_POOL_SIZE"):
+    with pytest.raises(ConfigurationError, match="BOLLETTA_DATABASE_POOL_SIZE"):
         load_settings(environ={"BOLLETTA_DATABASE_POOL_SIZE": "0"}, database_url=URL)
