@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
+from litestar.types import Scope
 
 from bolletta.platform.admin.routes import console_routers
 from bolletta.platform.api.routes import api_openapi_config, api_router
@@ -44,6 +46,8 @@ from bolletta.platform.web.session_cookie import ChangedOnlyCookieConfig
 from bolletta.platform.web.tenancy import TenancyRouter
 from bolletta.platform.web.theme import tenant_font, tenant_theme
 
+logger = logging.getLogger(__name__)
+
 STATIC_DIR = Path(__file__).resolve().parents[1] / "themes" / "base" / "static"
 SESSION_MAX_AGE_SECONDS = 8 * 60 * 60
 
@@ -58,6 +62,20 @@ def _unauthorized(request: Request[Any, Any, Any], _exc: NotAuthorizedException)
     if request.url.path.startswith("/admin"):
         return Redirect("/admin/login", status_code=303)
     return Redirect("/office/login", status_code=303)
+
+
+def _log_server_error(exception: Exception, scope: Scope) -> None:
+    """Log an exception that becomes an HTTP 500: with ``logging_config=None`` Litestar logs none.
+
+    Only the exception's class and the route template are logged: the message of a database error
+    carries the statement's parameters, which may hold a phone number or an e-mail address.
+    """
+    if isinstance(exception, HTTPException) and exception.status_code < 500:
+        return
+    handler = scope.get("route_handler")
+    route = ",".join(sorted(handler.paths)) if handler is not None else "(no route)"
+    kind = type(exception)
+    logger.error("HTTP 500: %s.%s on %s %s", kind.__module__, kind.__qualname__, scope.get("method", ""), route)
 
 
 def create_litestar(rt: Runtime) -> Litestar:
@@ -96,6 +114,7 @@ def create_litestar(rt: Runtime) -> Litestar:
         middleware=[HTTP_METRICS.middleware, session_config.middleware],
         csrf_config=csrf_config(rt),
         after_request=after_request,
+        after_exception=[_log_server_error],
         exception_handlers={NotAuthorizedException: _unauthorized, portal.TenantUnavailable: portal.unavailable_page},
         openapi_config=api_openapi_config(),
         # Only the API router opts in: the HTML pages, callbacks and probes are no part of the API schema.

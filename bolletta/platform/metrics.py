@@ -1,20 +1,23 @@
-"""Prometheus metrics: HTTP latency by route, and the platform's figures read from the database.
+"""Prometheus metrics: HTTP latency by route, and the platform's figures read at scrape time.
 
 Litestar's Prometheus middleware times every request, labelled with the route's path template
-(``/c/{slug}/t/{token}``, never the token itself). The platform's own figures (task queue depth and
-age, jobs by state, bills ingested, parse time) are read from the tenants' tables when Prometheus
-scrapes ``/metrics``, so every web process reports the same numbers whichever worker did the work.
-The readings are cached for a few seconds, so frequent scrapes cost one round of queries.
+(``/c/{slug}/t/{token}``, never the token itself). Those timings belong to the web process that
+served the request, so Prometheus scrapes every web process. The platform's own figures (task
+queues, jobs, bills parsed, messages, payments, job durations) are read from the tenants' tables
+when Prometheus scrapes ``/metrics`` (see :mod:`bolletta.platform.metric_figures` for why), so every
+web process reports the same numbers whichever worker did the work. The broker's own queue depths
+are read from the broker at the same time. The readings are cached for a few seconds, so frequent
+scrapes cost one round of queries.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -22,16 +25,17 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from prometheus_client import REGISTRY
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from prometheus_client.utils import floatToGoString
 
-from bolletta.platform import clock
-from bolletta.platform.db.models.tenant import Job, JobTransition, OutboxTask
-from bolletta.platform.jobs import states
+from bolletta.platform import clock, workers
+from bolletta.platform.metric_figures import FAILED_STATUSES, JOB_STAGES, TenantFigures, read_figures
+from bolletta.platform.queue_depth import BrokerQueue, base_queues, read_queues
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.context import rt
-from bolletta.tenants.registry import all_tenant_slugs
+
+logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 10.0
 
@@ -42,96 +46,149 @@ HTTP_METRICS = PrometheusConfig(
 """The request-timing middleware's settings; ``group_path`` labels by route template."""
 
 
-@dataclass
-class TenantFigures:
-    """One tenant's readings for the gauges."""
-
-    waiting_tasks: int = 0
-    queued_tasks: int = 0
-    oldest_task_age: float = 0.0
-    jobs_by_state: dict[str, int] = field(default_factory=dict)
-    bills_last_24h: int = 0
-    last_parse_seconds: float | None = None
-
-
-def read_figures(runtime: Runtime) -> dict[str, TenantFigures]:
-    """Read every tenant's figures from its tables."""
-    now = clock.now()
-    figures: dict[str, TenantFigures] = {}
-    for slug in all_tenant_slugs(runtime.db):
-        tenant = TenantFigures()
-        with runtime.db.tenant_session(slug) as session:
-            tenant.waiting_tasks = session.scalar(
-                select(func.count(OutboxTask.id)).where(OutboxTask.sent_at.is_(None))) or 0
-            tenant.queued_tasks = session.scalar(select(func.count(OutboxTask.id)).where(
-                OutboxTask.sent_at.is_not(None), OutboxTask.done_at.is_(None))) or 0
-            oldest = session.scalar(select(func.min(OutboxTask.created_at)).where(OutboxTask.done_at.is_(None)))
-            if oldest is not None:
-                tenant.oldest_task_age = max(0.0, (now - clock.as_utc(oldest)).total_seconds())
-            tenant.jobs_by_state = {state: count for state, count in session.execute(
-                select(Job.state, func.count(Job.id)).group_by(Job.state))}
-            tenant.bills_last_24h = session.scalar(select(func.coalesce(func.sum(Job.bills_accepted), 0)).where(
-                Job.created_at >= now - timedelta(hours=24))) or 0
-            tenant.last_parse_seconds = _last_parse_seconds(session)
-        figures[slug] = tenant
-    return figures
-
-
-def _last_parse_seconds(session: Any) -> float | None:
-    parsed = session.execute(
-        select(JobTransition.job_id, JobTransition.at).where(JobTransition.to_state == states.PARSED)
-        .order_by(JobTransition.id.desc()).limit(1)
-    ).first()
-    if parsed is None:
-        return None
-    started = session.scalar(select(func.min(JobTransition.at)).where(
-        JobTransition.job_id == parsed.job_id, JobTransition.to_state == states.PARSING))
-    if started is None:
-        return None
-    return max(0.0, (clock.as_utc(parsed.at) - clock.as_utc(started)).total_seconds())
+JOB_DURATION_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 21600.0, 86400.0)
+"""Upper bounds, in seconds, of the job stage histogram: from a small test job to a day-long dispatch."""
 
 
 class PlatformCollector(Collector):
-    """Gauges of :func:`read_figures` for the runtime of this process."""
+    """The figures of :mod:`bolletta.platform.metric_figures` and the broker's queue depths."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cached: tuple[float, dict[str, TenantFigures]] | None = None
+        self._cached: tuple[float, Readings] | None = None
 
-    def describe(self) -> Iterator[GaugeMetricFamily]:
-        """Name the gauges without reading the database (the registry calls this when registering)."""
-        return self._families({})
+    def describe(self) -> Iterator[Metric]:
+        """Name the metrics without reading the database (the registry calls this when registering)."""
+        return _families(Readings(tenants={}, broker=[], queues=[]))
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        return self._families(self._figures())
+    def collect(self) -> Iterator[Metric]:
+        return _families(self._readings())
 
-    def _families(self, figures: dict[str, TenantFigures]) -> Iterator[GaugeMetricFamily]:
-        tasks = GaugeMetricFamily("bolletta_queue_tasks", "Task outbox rows not finished, by state: "
-                                  "waiting (not yet sent to the broker) or queued (sent, not done).",
-                                  labels=["tenant", "state"])
-        age = GaugeMetricFamily("bolletta_queue_oldest_task_age_seconds",
-                                "Age of the oldest unfinished task outbox row.", labels=["tenant"])
-        jobs = GaugeMetricFamily("bolletta_jobs", "Jobs by state.", labels=["tenant", "state"])
-        ingested = GaugeMetricFamily("bolletta_bills_ingested_last_24h",
-                                     "Bills accepted by jobs opened in the last 24 hours.", labels=["tenant"])
-        parse = GaugeMetricFamily("bolletta_job_parse_seconds_last",
-                                  "Time from parsing to parsed of the last parsed job.", labels=["tenant"])
-        for slug, tenant in figures.items():
-            tasks.add_metric([slug, "waiting"], tenant.waiting_tasks)
-            tasks.add_metric([slug, "queued"], tenant.queued_tasks)
-            age.add_metric([slug], tenant.oldest_task_age)
-            for state, count in sorted(tenant.jobs_by_state.items()):
-                jobs.add_metric([slug, state], count)
-            ingested.add_metric([slug], tenant.bills_last_24h)
-            if tenant.last_parse_seconds is not None:
-                parse.add_metric([slug], tenant.last_parse_seconds)
-        yield from (tasks, age, jobs, ingested, parse)
-
-    def _figures(self) -> dict[str, TenantFigures]:
+    def _readings(self) -> Readings:
         with self._lock:
             if self._cached is None or time.monotonic() - self._cached[0] > CACHE_SECONDS:
-                self._cached = (time.monotonic(), read_figures(rt()))
+                self._cached = (time.monotonic(), _read(rt()))
             return self._cached[1]
+
+
+@dataclass(frozen=True)
+class Readings:
+    """One scrape's worth of figures."""
+
+    tenants: dict[str, TenantFigures]
+    broker: list[BrokerQueue]
+    queues: list[str]
+    """Queue names to report, so an idle queue shows zeros instead of vanishing."""
+    actor_queues: dict[str, str] = field(default_factory=dict)
+
+
+def _read(runtime: Runtime) -> Readings:
+    # The configured broker, never dramatiq.get_broker(): without one set, that connects to a
+    # default RabbitMQ.
+    broker = workers.setup_broker(runtime.settings)
+    try:
+        depths = read_queues(broker)
+    except Exception:  # a broker outage must not hide the database figures; /health/ready reports it
+        logger.exception("metrics: reading the broker's queue depths failed")
+        depths = []
+    actor_queues = {name: broker.get_actor(name).queue_name for name in broker.get_declared_actors()}
+    queues = sorted(set(base_queues(broker)) | set(actor_queues.values())) or ["default"]
+    return Readings(tenants=read_figures(runtime), broker=depths, queues=queues, actor_queues=actor_queues)
+
+
+def _families(readings: Readings) -> Iterator[Metric]:
+    yield from _queue_families(readings)
+    yield from _job_families(readings.tenants)
+    yield from _message_families(readings.tenants)
+    payments = GaugeMetricFamily("bolletta_payments", "Payments by gateway and status.",
+                                 labels=["tenant", "gateway", "status"])
+    for slug, tenant in readings.tenants.items():
+        for (gateway, status), count in sorted(tenant.payments.items()):
+            payments.add_metric([slug, gateway, status], count)
+    yield payments
+
+
+def _queue_families(readings: Readings) -> Iterator[Metric]:
+    tasks = GaugeMetricFamily("bolletta_queue_tasks", "Task outbox rows not finished, by queue and state: "
+                              "waiting (not yet sent to the broker) or queued (sent, not done).",
+                              labels=["tenant", "queue", "state"])
+    age = GaugeMetricFamily("bolletta_queue_oldest_task_age_seconds",
+                            "Age of the oldest unfinished task outbox row of the queue (0 when none).",
+                            labels=["tenant", "queue"])
+    by_actor = GaugeMetricFamily("bolletta_queue_actor_tasks", "Task outbox rows not finished, by actor and "
+                                 "state (only actors with unfinished rows).", labels=["tenant", "actor", "state"])
+    broker = GaugeMetricFamily("bolletta_broker_queue_messages",
+                               "Messages the broker holds, by queue and state (ready, delayed, dead, unacked).",
+                               labels=["broker", "queue", "state"])
+    now = clock.now()
+    for slug, tenant in readings.tenants.items():
+        per_queue: dict[str, list[Any]] = {queue: [0, 0, None] for queue in readings.queues}
+        for actor, reading in sorted(tenant.outbox.items()):
+            entry = per_queue.setdefault(readings.actor_queues.get(actor, "default"), [0, 0, None])
+            entry[0] += reading.waiting
+            entry[1] += reading.queued
+            if reading.oldest is not None and (entry[2] is None or reading.oldest < entry[2]):
+                entry[2] = reading.oldest
+            by_actor.add_metric([slug, actor, "waiting"], reading.waiting)
+            by_actor.add_metric([slug, actor, "queued"], reading.queued)
+        for queue, (waiting, queued, oldest) in sorted(per_queue.items()):
+            tasks.add_metric([slug, queue, "waiting"], waiting)
+            tasks.add_metric([slug, queue, "queued"], queued)
+            age.add_metric([slug, queue], max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+    for depth in readings.broker:
+        for state, value in (("ready", depth.ready), ("delayed", depth.delayed), ("dead", depth.dead),
+                             ("unacked", depth.unacked)):
+            if value is not None:
+                broker.add_metric([depth.broker, depth.queue, state], value)
+    yield from (tasks, age, by_actor, broker)
+
+
+def _job_families(tenants: dict[str, TenantFigures]) -> Iterator[Metric]:
+    jobs = GaugeMetricFamily("bolletta_jobs", "Jobs by state.", labels=["tenant", "state"])
+    parsed = CounterMetricFamily("bolletta_bills_parsed", "Bills accepted by parsing, over every job; "
+                                 "rate() of it is the ingestion rate.", labels=["tenant"])
+    rejected = CounterMetricFamily("bolletta_bills_rejected", "Bill records rejected by parsing, over every job.",
+                                   labels=["tenant"])
+    ingested = GaugeMetricFamily("bolletta_bills_ingested_last_24h",
+                                 "Bills accepted by jobs opened in the last 24 hours.", labels=["tenant"])
+    parse = GaugeMetricFamily("bolletta_job_parse_seconds_last",
+                              "Time from parsing to parsed of the last parsed job.", labels=["tenant"])
+    durations = HistogramMetricFamily("bolletta_job_duration_seconds", "Duration of each job's stages: parse "
+                                      "(parsing to parsed), dispatch (start to dispatched), total (opened to "
+                                      "dispatched).", labels=["tenant", "stage"])
+    for slug, tenant in tenants.items():
+        for state, count in sorted(tenant.jobs_by_state.items()):
+            jobs.add_metric([slug, state], count)
+        parsed.add_metric([slug], tenant.bills_parsed)
+        rejected.add_metric([slug], tenant.bills_rejected)
+        ingested.add_metric([slug], tenant.bills_last_24h)
+        if tenant.last_parse_seconds is not None:
+            parse.add_metric([slug], tenant.last_parse_seconds)
+        for stage in JOB_STAGES:
+            values = tenant.job_durations.get(stage, [])
+            buckets = [(floatToGoString(bound), float(sum(1 for value in values if value <= bound)))
+                       for bound in JOB_DURATION_BUCKETS]
+            buckets.append(("+Inf", float(len(values))))
+            durations.add_metric([slug, stage], buckets, sum_value=sum(values))
+    yield from (jobs, parsed, rejected, ingested, parse, durations)
+
+
+def _message_families(tenants: dict[str, TenantFigures]) -> Iterator[Metric]:
+    sent = CounterMetricFamily("bolletta_messages_sent", "Messages a provider accepted, by channel and provider "
+                               "plugin.", labels=["tenant", "channel", "provider"])
+    failed = CounterMetricFamily("bolletta_messages_failed", "Messages that ended failed (reported by the "
+                                 "provider) or rejected (refused by the provider, or dropped before sending).",
+                                 labels=["tenant", "channel", "provider", "status"])
+    current = GaugeMetricFamily("bolletta_messages", "Messages by channel, provider plugin and current status.",
+                                labels=["tenant", "channel", "provider", "status"])
+    for slug, tenant in tenants.items():
+        for (channel, provider), counts in sorted(tenant.messages.items()):
+            sent.add_metric([slug, channel, provider], counts.sent)
+            for status in FAILED_STATUSES:
+                failed.add_metric([slug, channel, provider, status], counts.by_status.get(status, 0))
+            for status, count in sorted(counts.by_status.items()):
+                current.add_metric([slug, channel, provider, status], count)
+    yield from (sent, failed, current)
 
 
 _registered = False

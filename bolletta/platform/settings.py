@@ -22,6 +22,7 @@ Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 """A TCP port; 0 picks a free one where the command allows it."""
 PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
 PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
 
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
@@ -33,6 +34,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     database_url: str = ""
     """SQLAlchemy URL of PostgreSQL (``postgresql+psycopg://user@host/db``); empty means SQLite
     files in ``data_dir`` (``platform.db`` and one ``tenants/<slug>.db`` per tenant)."""
+
+    database_pool_size: PositiveInt = 5
+    """PostgreSQL connections each process keeps open in each of its two pools (web requests use the
+    async one, workers and background loops the sync one)."""
+
+    database_max_overflow: NonNegativeInt = 10
+    """Connections a pool may open beyond ``database_pool_size`` under load, closed when returned. A
+    web process serves at most about ``database_pool_size + database_max_overflow`` requests at once;
+    the others wait for a connection."""
+
+    database_pool_timeout: PositiveFloat = 30.0
+    """Seconds a request or task waits for a free pooled connection before it fails (a web request
+    then fails with HTTP 500). Sum every process's two pools against PostgreSQL's ``max_connections``."""
 
     broker_url: str = ""
     """``redis://`` or ``amqp://`` URL of the Dramatiq broker; empty means the in-memory

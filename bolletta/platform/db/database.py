@@ -80,7 +80,7 @@ class Database:
                     engine = create_engine(f"sqlite:///{self._sqlite_path(name)}")
                     event.listen(engine, "connect", _sqlite_pragmas)
                 else:
-                    engine = create_engine(_psycopg_url(self.settings.database_url), pool_pre_ping=True)
+                    engine = create_engine(_psycopg_url(self.settings.database_url), **self._pool_options())
                 self._sync[key] = engine
             return engine
 
@@ -93,11 +93,14 @@ class Database:
                     engine = create_async_engine(f"sqlite+aiosqlite:///{self._sqlite_path(name)}")
                     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
                 else:
-                    engine = create_async_engine(
-                        _psycopg_url(self.settings.database_url), pool_pre_ping=True
-                    )
+                    engine = create_async_engine(_psycopg_url(self.settings.database_url), **self._pool_options())
                 self._async[key] = engine
             return engine
+
+    def _pool_options(self) -> dict[str, Any]:
+        settings = self.settings
+        return {"pool_pre_ping": True, "pool_size": settings.database_pool_size,
+                "max_overflow": settings.database_max_overflow, "pool_timeout": settings.database_pool_timeout}
 
     def _translate_map(self, slug: str | None) -> dict[str | None, str | None]:
         if self.is_sqlite:

@@ -1,7 +1,8 @@
-"""``/metrics``: request timings by route template, the platform's gauges, and the scrape token."""
+"""``/metrics``: request timings by route template, the platform's gauges, the scrape token; server errors logged."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bolletta.platform.demo.tenant import DEMO_SLUG
+from bolletta.platform.portal import routes as portal_routes
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.tokens import random_base62
 from tests.integration.stack_support import create_test_tenant, run_to_test_sent, running_stack
@@ -73,3 +75,24 @@ def test_token_required_when_configured(stack: EmbeddedStack, monkeypatch: pytes
     assert without.status_code == 403
     assert wrong.status_code == 403
     assert _samples(stack, {"Authorization": "Bearer segreto-di-prometheus"})
+
+
+def test_server_error_logged_without_token(
+    stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("database went away")
+
+    tenant = create_test_tenant(stack, "guasto")
+    monkeypatch.setattr(portal_routes, "_record_link_opened", broken)
+    token = random_base62()
+
+    with caplog.at_level(logging.ERROR, logger="bolletta.platform.app"):
+        response = httpx.get(f"{stack.base_url}/c/{tenant}/t/{token}")
+
+    assert response.status_code == 500
+    logged = [record.getMessage() for record in caplog.records if record.name == "bolletta.platform.app"]
+    assert logged == ["HTTP 500: builtins.RuntimeError on GET /c/{slug:str}/t/{token:str}"]
+    assert token not in caplog.text
+    counted = _samples(stack)["bolletta_http_requests_total"]
+    assert any(labels["status_code"] == "500" and labels["path"] == "/c/{slug}/t/{token}" for labels, _ in counted)
