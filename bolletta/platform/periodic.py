@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bolletta.platform.jobs.scheduled_start import start_due_dispatches
 from bolletta.platform.payments.schedule import defer_due_reconciliations
 from bolletta.platform.privacy.schedule import defer_due_purges
 from bolletta.platform.runtime import Runtime
@@ -16,6 +17,7 @@ def run_due_tasks(rt: Runtime) -> None:
     defer_due_retries(rt)
     defer_due_reconciliations(rt)
     defer_due_purges(rt)
+    start_due_dispatches(rt)
 
 
 def schedule_loop(rt: Runtime) -> ScheduleLoop:

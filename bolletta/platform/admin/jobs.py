@@ -21,13 +21,13 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bolletta.platform import audit
+from bolletta.platform import audit, clock
 from bolletta.platform.admin.access import admin_of, admin_page, require_platform_admin
 from bolletta.platform.admin.health import all_tenants
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.dispatch import control
 from bolletta.platform.errors import BollettaError, NotFound
-from bolletta.platform.jobs import approval, states
+from bolletta.platform.jobs import approval, scheduled_start, states
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.context import rt
@@ -54,6 +54,8 @@ class JobRow:
     created_at: datetime
     updated_at: datetime
     bills_accepted: int
+    dispatch_at: datetime | None = None
+    """The scheduled start of the dispatch, if any."""
 
     @property
     def actions(self) -> list[str]:
@@ -87,7 +89,8 @@ def list_jobs(runtime: Runtime, tenant: str | None, state: str) -> tuple[list[Jo
             with runtime.db.tenant_session(row.slug) as session:
                 rows += [JobRow(tenant=row.slug, tenant_name=row.name, id=job.id, state=job.state,
                                 filename=job.filename, created_at=job.created_at, updated_at=job.updated_at,
-                                bills_accepted=job.bills_accepted) for job in session.scalars(query)]
+                                bills_accepted=job.bills_accepted, dispatch_at=job.dispatch_at)
+                         for job in session.scalars(query)]
         except (SQLAlchemyError, BollettaError) as exc:
             logger.warning("admin: jobs of tenant %s not readable: %s", row.slug, type(exc).__name__)
             unreadable.append(row.slug)
@@ -147,6 +150,48 @@ async def job_action(request: Request[Any, Any, Any], slug: FromPath[str], job_i
     return Redirect(f"/admin/jobs?done={action}", status_code=303)
 
 
+def read_start_time(value: str) -> datetime:
+    """Read a ``datetime-local`` form value as a time in Europe/Rome.
+
+    Raises:
+        ValidationException: the value is not a date and time such as ``2026-12-24T21:30``.
+    """
+    try:
+        naive = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValidationException(f"{value!r} is not a date and time such as 2026-12-24T21:30.") from exc
+    return naive.replace(tzinfo=clock.ROME) if naive.tzinfo is None else naive
+
+
+def schedule_action(runtime: Runtime, staff: Staff, tenant: str, job_id: int, at: datetime | None) -> None:
+    """Schedule the job's dispatch start at ``at``, or drop its schedule when ``at`` is ``None``; audited."""
+    if at is None:
+        scheduled_start.unschedule_dispatch(runtime, tenant, job_id, staff)
+    else:
+        scheduled_start.schedule_dispatch(runtime, tenant, job_id, staff, at)
+    with runtime.db.platform_session() as session:
+        audit.record_platform(session, actor=staff.actor, user_id=staff.user_id,
+                              action="job.schedule" if at else "job.unschedule", target=tenant,
+                              detail={"job": job_id, "at": at.isoformat() if at else None}, ip=staff.ip)
+        session.commit()
+
+
+@post("/admin/tenants/{slug:str}/jobs/{job_id:int}/schedule", name="admin:job-schedule",
+      guards=[require_platform_admin])
+async def job_schedule(request: Request[Any, Any, Any], slug: FromPath[str], job_id: FromPath[int],
+                       data: FormData) -> Response[Any]:
+    """Schedule the start of an approved job's dispatch (Europe/Rome time), or drop the schedule."""
+    at = None if data.get("clear") else read_start_time(data.get("at", ""))
+    try:
+        await anyio.to_thread.run_sync(schedule_action, rt(), admin_of(request), slug, job_id, at)
+    except NotFound as exc:
+        raise NotFoundException(str(exc)) from exc
+    except BollettaError as exc:
+        logger.warning("admin: scheduling job %d of tenant %s refused: %s", job_id, slug, exc)
+        return Redirect("/admin/jobs?error=schedule", status_code=303)
+    return Redirect("/admin/jobs?done=schedule", status_code=303)
+
+
 def jobs_router() -> Router:
     """Build the cross-tenant job list and action routes."""
-    return Router(path="/", route_handlers=[jobs_page, job_action])
+    return Router(path="/", route_handlers=[jobs_page, job_action, job_schedule])

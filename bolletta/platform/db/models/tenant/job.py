@@ -37,6 +37,9 @@ class Job(TenantBase):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[str | None] = mapped_column(String(200))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispatch_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    """When the scheduler starts the dispatch of this approved job; ``None`` when nobody scheduled it."""
+    dispatch_scheduled_by: Mapped[str | None] = mapped_column(String(200))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     transitions: Mapped[list[JobTransition]] = relationship(
