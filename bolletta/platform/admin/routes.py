@@ -7,6 +7,7 @@ from litestar import Router
 from bolletta.platform.admin.audit_log import audit_router
 from bolletta.platform.admin.jobs import jobs_router
 from bolletta.platform.admin.login import login_router
+from bolletta.platform.admin.onboarding import onboarding_router
 from bolletta.platform.admin.plugins import plugins_router
 from bolletta.platform.admin.system import system_router
 from bolletta.platform.admin.tenants import tenants_router
@@ -16,4 +17,4 @@ from bolletta.platform.admin.users import users_router
 def console_routers() -> list[Router]:
     """Build the console's routers, all under ``/admin``."""
     return [login_router(), tenants_router(), jobs_router(), plugins_router(), audit_router(), users_router(),
-            system_router()]
+            system_router(), onboarding_router()]

@@ -22,7 +22,7 @@ PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/log
 
 PARAMETER = re.compile(r"\{(\w+):\w+\}")
 PARAMETER_VALUES = {"plugin_id": "outbox", "kind": "channel", "job_id": "999999", "action": "pause",
-                    "user_id": "999999"}
+                    "user_id": "999999", "draft_id": "999999", "step": "company"}
 """Values for path parameters; ``slug`` is the test's tenant."""
 GATEWAY_ID = "sandbox"
 """The ``plugin_id`` of gateway routes."""
@@ -89,7 +89,9 @@ def test_every_admin_route_for_every_role(stack: EmbeddedStack, tenant: str, adm
         token = csrf_token(client.get("/admin/").text)
         for method, template in guarded:
             response = call(client, method, concrete(template, tenant), token)
-            allowed = {200} if method == "GET" else ADMITTED_POSTS
+            allowed = ADMITTED_POSTS if method == "POST" else {200}
+            if method == "GET" and "{draft_id" in template:
+                allowed = {404}  # the draft of PARAMETER_VALUES does not exist; the guard let the admin through
             if response.status_code not in allowed:
                 wrong.append(f"platform_admin {method} {template}: {response.status_code}")
 

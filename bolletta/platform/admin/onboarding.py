@@ -1,0 +1,249 @@
+"""The onboarding wizard's pages in the operator console: drafts, one form per step, activation.
+
+The logic is in :mod:`bolletta.tenants.onboarding`; this module turns each step's form into the
+step's values and back. :data:`FORMS` lists the inputs of every step. A dotted name (``branding.
+primary_color``) fills a nested setting, ``lines`` inputs take one value per line, and
+``recipients`` lines read ``<channel> <address>``. Saving a step that passes its checks opens the next
+one; a step with problems is shown again with each problem next to its field.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import anyio
+import msgspec
+from litestar import Request, Response, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect
+
+from bolletta.channels.sms import measure
+from bolletta.platform.admin.access import admin_of, admin_page, require_platform_admin
+from bolletta.platform.errors import NotFound
+from bolletta.platform.i18n.dynamic_ids import N_
+from bolletta.platform.portal.language import PAGE_LANGUAGES
+from bolletta.platform.web.context import rt
+from bolletta.tenants.onboarding import drafts, steps
+from bolletta.tenants.onboarding.activation import ActivationError, activate
+
+logger = logging.getLogger(__name__)
+
+FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a step's form."""
+
+    name: str
+    """The step field, dotted for a nested one."""
+    label: str
+    """English msgid of the label."""
+    kind: str = "text"
+    """``text``, ``email``, ``number``, ``password``, ``checkbox``, ``lines``, ``recipients``, ``color``
+    or ``textarea``."""
+
+
+def _message_inputs() -> list[Input]:
+    inputs = []
+    for language in PAGE_LANGUAGES:
+        inputs += [Input(f"texts.{language}.sms", N_("SMS text"), "textarea"),
+                   Input(f"texts.{language}.email_subject", N_("E-mail subject")),
+                   Input(f"texts.{language}.email_text", N_("E-mail text"), "textarea")]
+    return inputs
+
+
+FORMS: dict[str, list[Input]] = {
+    "company": [Input("legal_name", N_("Legal name")), Input("vat_number", N_("VAT number (partita IVA)")),
+                Input("slug", N_("Id in links and storage")), Input("services", N_("Services, one per line"), "lines"),
+                Input("notification_emails", N_("Addresses for job e-mails, one per line"), "lines")],
+    "look": [Input("branding.display_name", N_("Name shown to customers")),
+             Input("branding.primary_color", N_("Main colour"), "color"),
+             Input("branding.accent_color", N_("Accent colour"), "color"),
+             Input("branding.text_on_primary", N_("Text on the main colour"), "color"),
+             Input("branding.support_phone", N_("Customer service phone")),
+             Input("branding.support_email", N_("Customer service e-mail"), "email"),
+             Input("branding.website", N_("Website")), Input("link_domain", N_("Domain of the customer links")),
+             Input("font", N_("Font")), Input("section_order", N_("Order of the sections, one per line"), "lines"),
+             Input("hidden_sections", N_("Hidden sections, one per line"), "lines"),
+             Input("privacy_url", N_("Privacy notice link"))],
+    "messages": _message_inputs(),
+    "senders": [Input("channel_plugins.sms", N_("SMS plugin")),
+                Input("channel_plugins.whatsapp", N_("WhatsApp plugin")),
+                Input("channel_plugins.email", N_("E-mail plugin")), Input("sms_sender", N_("SMS alias")),
+                Input("email_sender", N_("E-mail sender"), "email"),
+                Input("email_reply_to", N_("Reply-To address"), "email")],
+    "languages": [Input("languages", N_("Languages of the bill pages, one per line"), "lines")],
+    "contacts": [Input("channel_mode", N_("Channel rule (all or priority)")),
+                 Input("channel_priority", N_("Channels in order of preference, one per line"), "lines"),
+                 Input("fallback_delay_minutes", N_("Minutes before the next channel"), "number")],
+    "payments": [Input("enabled_gateways", N_("Payment gateways, one per line"), "lines")],
+    "flow": [Input("flow_formats", N_("Flow formats, one per line"), "lines"),
+             Input("sftp_username", N_("SFTP username")), Input("sftp_password", N_("SFTP password"), "password"),
+             Input("sftp_public_keys", N_("SSH public keys, one per line"), "lines"),
+             Input("ticket_validity_days", N_("Days a link stays valid"), "number"),
+             Input("test_recipients", N_("Test recipients, one per line: channel and address"), "recipients"),
+             Input("quiet_hours.start", N_("Quiet hours start")), Input("quiet_hours.end", N_("Quiet hours end")),
+             Input("may_start_dispatch", N_("The utility starts its own dispatches"), "checkbox")],
+    "staff": [Input("username", N_("Username of the first administrator")),
+              Input("email", N_("Invitation e-mail address"), "email"), Input("full_name", N_("Full name"))],
+}
+"""The inputs of each step's form, in the wizard's order of steps."""
+
+STEP_TITLES = {"company": N_("Company"), "look": N_("Branding and layout"), "messages": N_("Message texts"),
+               "senders": N_("Senders"), "languages": N_("Languages"), "contacts": N_("Contacts and channel rules"),
+               "payments": N_("Payments"), "flow": N_("Flow, SFTP and dispatch"), "staff": N_("First administrator")}
+
+
+def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
+    """Turn a step's submitted form into the nested values :func:`drafts.save_step` takes."""
+    answers: dict[str, Any] = {}
+    for item in FORMS[step]:
+        raw = data.get(item.name, "")
+        value: Any
+        if item.kind == "checkbox":
+            value = bool(raw)
+        elif item.kind == "lines":
+            value = [line.strip() for line in raw.splitlines() if line.strip()]
+        elif item.kind == "recipients":
+            value = [dict(zip(("channel", "address"), line.strip().split(maxsplit=1), strict=False))
+                     for line in raw.splitlines() if line.strip()]
+        elif item.kind == "number":
+            value = raw.strip() or "0"
+        else:
+            value = raw.strip() if item.kind != "textarea" else raw.strip("\r\n")
+        if step == "messages" and not value:
+            continue
+        target = answers
+        *parents, leaf = item.name.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    return answers
+
+
+def form_values(step: str, answers: msgspec.Struct) -> dict[str, str]:
+    """Return the stored values of a step as the strings its form shows (never the SFTP password)."""
+    plain = msgspec.to_builtins(answers)
+    shown: dict[str, str] = {}
+    for item in FORMS[step]:
+        value: Any = plain
+        for part in item.name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if item.kind == "password" or value is None:
+            shown[item.name] = ""
+        elif item.kind == "recipients":
+            shown[item.name] = "\n".join(f"{entry['channel']} {entry['address']}" for entry in value)
+        elif isinstance(value, list):
+            shown[item.name] = "\n".join(str(entry) for entry in value)
+        elif isinstance(value, bool):
+            shown[item.name] = "1" if value else ""
+        else:
+            shown[item.name] = str(value)
+    return shown
+
+
+def sms_lengths(answers: msgspec.Struct) -> dict[str, Any]:
+    """Return the encoding, characters and parts of each language's SMS text, for the messages step."""
+    texts = msgspec.to_builtins(answers).get("texts", {})
+    return {language: measure(parts["sms"]) for language, parts in texts.items() if parts.get("sms")}
+
+
+def _load(draft_id: int) -> drafts.Draft:
+    try:
+        return drafts.load_draft(rt().db, draft_id)
+    except NotFound as exc:
+        raise NotFoundException(str(exc)) from exc
+
+
+def _step_page(request: Request[Any, Any, Any], draft: drafts.Draft, step: str, *, values: dict[str, str],
+               problems: dict[str, Any], status_code: int = 200) -> Response[str]:
+    return admin_page(request, "admin/onboarding_step.html", status_code=status_code, draft=draft, step=step,
+                      steps=list(steps.STEPS), titles=STEP_TITLES, inputs=FORMS[step], values=values,
+                      problems=problems, sms=sms_lengths(draft.answers["messages"]) if step == "messages" else {})
+
+
+@get("/admin/onboarding", name="admin:onboarding")
+async def drafts_page(request: Request[Any, Any, Any]) -> Response[str]:
+    """List the utilities being onboarded, with a button to start a new one."""
+    found = await anyio.to_thread.run_sync(drafts.open_drafts, rt().db)
+    return admin_page(request, "admin/onboarding.html", drafts=found)
+
+
+@post("/admin/onboarding", name="admin:onboarding-start")
+async def start(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Open a new draft and go to its first step."""
+    draft_id = await anyio.to_thread.run_sync(drafts.start_draft, rt().db, admin_of(request).actor)
+    return Redirect(f"/admin/onboarding/{draft_id}/company", status_code=303)
+
+
+@get("/admin/onboarding/{draft_id:int}/{step:str}", name="admin:onboarding-step")
+async def step_page(request: Request[Any, Any, Any], draft_id: FromPath[int], step: FromPath[str]) -> Response[str]:
+    """Show one step's form with the values saved so far."""
+    if step not in steps.STEPS:
+        raise NotFoundException(f"{step!r} is not a wizard step.")
+    draft = await anyio.to_thread.run_sync(_load, draft_id)
+    return _step_page(request, draft, step, values=form_values(step, draft.answers[step]), problems={})
+
+
+@post("/admin/onboarding/{draft_id:int}/{step:str}", name="admin:onboarding-save")
+async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: FromPath[str],
+               data: FormData) -> Response[Any]:
+    """Save one step; go on to the next one, or show the problems next to their fields."""
+    if step not in steps.STEPS:
+        raise NotFoundException(f"{step!r} is not a wizard step.")
+    actor = admin_of(request).actor
+    try:
+        result = await anyio.to_thread.run_sync(drafts.save_step, rt().db, draft_id, step,
+                                                answers_from_form(step, data), actor)
+    except NotFound as exc:
+        raise NotFoundException(str(exc)) from exc
+    if not result.complete:
+        draft = await anyio.to_thread.run_sync(_load, draft_id)
+        values = {item.name: data.get(item.name, "") for item in FORMS[step] if item.kind != "password"}
+        return _step_page(request, draft, step, values=values, problems=result.problems, status_code=400)
+    names = list(steps.STEPS)
+    position = names.index(step)
+    following = names[position + 1] if position + 1 < len(names) else "activate"
+    if step == "messages":
+        following = "messages" if data.get("preview") else following
+    return Redirect(f"/admin/onboarding/{draft_id}/{following}", status_code=303)
+
+
+@get("/admin/onboarding/{draft_id:int}/activate", name="admin:onboarding-summary")
+async def summary(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> Response[str]:
+    """Show which steps are complete, and the activation button."""
+    draft = await anyio.to_thread.run_sync(_load, draft_id)
+    return admin_page(request, "admin/onboarding_activate.html", draft=draft, titles=STEP_TITLES, error=None)
+
+
+@post("/admin/onboarding/{draft_id:int}/activate", name="admin:onboarding-activate")
+async def activate_draft(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> Response[Any]:
+    """Provision the tenant; on failure, say at which step and why (nothing is kept)."""
+    draft = await anyio.to_thread.run_sync(_load, draft_id)
+    try:
+        slug = await anyio.to_thread.run_sync(activate, rt(), draft_id, admin_of(request).actor)
+    except ActivationError as exc:
+        return admin_page(request, "admin/onboarding_activate.html", status_code=400, draft=draft,
+                          titles=STEP_TITLES, error=exc)
+    return Redirect(f"/admin/tenants/{slug}", status_code=303)
+
+
+@post("/admin/onboarding/{draft_id:int}/discard", name="admin:onboarding-discard")
+async def discard(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> Response[Any]:
+    """Delete a draft that was not activated."""
+    try:
+        await anyio.to_thread.run_sync(drafts.discard_draft, rt().db, draft_id, admin_of(request).actor)
+    except NotFound as exc:
+        raise NotFoundException(str(exc)) from exc
+    return Redirect("/admin/onboarding", status_code=303)
+
+
+def onboarding_router() -> Router:
+    """Build the wizard's routes; every one is for platform admins only."""
+    return Router(path="/", guards=[require_platform_admin],
+                  route_handlers=[drafts_page, start, summary, activate_draft, discard, step_page, save])
