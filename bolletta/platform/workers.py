@@ -36,7 +36,7 @@ ACTOR_MODULES = (
     "bolletta.platform.speech.actors",
 )
 
-QUEUES = ("default",)
+QUEUES = ("default", "speech")
 
 _broker: Broker | None = None
 
