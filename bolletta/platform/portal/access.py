@@ -9,8 +9,11 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolletta.platform import clock
-from bolletta.platform.db.models.tenant import Bill, Instalment, Payment, Ticket
+from bolletta.platform.db.database import Database
+from bolletta.platform.db.models.tenant import Bill, Contact, Instalment, Payment, Ticket
 from bolletta.platform.payments.service import PENDING_RECHECK_AFTER
+from bolletta.platform.portal import access_cache
+from bolletta.platform.portal.access_cache import BillAccess
 from bolletta.platform.tickets.tokens import is_usable
 
 IDLE_LIMIT_SECONDS = 30 * 60
@@ -75,13 +78,36 @@ async def bill_for_session(
     return None
 
 
-async def bill_state_for_session(
-    request: Request[Any, Any, Any], session: AsyncSession, tenant: str, public_id: str
-) -> tuple[Bill, Ticket, tuple[Any, ...]] | None:
-    """Like :func:`bill_for_session`, with the bill's payment state in the same query.
+async def bill_access(
+    request: Request[Any, Any, Any], db: Database, tenant: str, public_id: str, *, fresh: bool = False
+) -> BillAccess | None:
+    """Return what a bill page needs about the session's newest usable ticket for the bill, else ``None``.
 
-    The state is what a page shows of the payments: the paid time, the unpaid instalments, the
-    number of attempts, the latest change of any attempt, and the attempts still being verified.
+    The answer comes from :mod:`access_cache` when this process read it less than a few seconds ago
+    and nothing of the tenant changed here since; the ticket's expiry is checked on every call.
+    Otherwise, or with ``fresh``, one query reads the tickets, the bill, its payment state and the
+    customer's language, and the answer is stored.
+    """
+    ids = tuple(session_ticket_ids(request, tenant))
+    if not ids:
+        return None
+    if not fresh:
+        cached = access_cache.get(tenant, public_id, ids)
+        if cached is not None and cached.usable():
+            return cached
+    read_generation = access_cache.generation(tenant)
+    async with db.tenant_async_session(tenant) as session:
+        found = await _read_access(session, ids, public_id)
+    if found is not None:
+        access_cache.put(tenant, public_id, ids, read_generation, found)
+    return found
+
+
+async def _read_access(session: AsyncSession, ids: tuple[int, ...], public_id: str) -> BillAccess | None:
+    """Read the newest usable ticket of ``ids`` for the bill, with the bill's payment state, in one query.
+
+    The payment state is what a page shows of the payments: the paid time, the unpaid instalments,
+    the number of attempts, the latest change of any attempt, and the attempts still being verified.
     """
     recent = clock.now() - PENDING_RECHECK_AFTER
     unpaid = (select(func.count()).select_from(Instalment)
@@ -91,11 +117,25 @@ async def bill_state_for_session(
     verifying = (select(func.count()).select_from(Payment)
                  .where(Payment.bill_id == Bill.id, Payment.status.in_(("created", "pending")),
                         Payment.created_at > recent).scalar_subquery())
-    query = _session_bills(request, tenant, public_id, unpaid, attempts, changed, verifying)
-    if query is None:
-        return None
+    contact_language = (
+        select(Contact.language)
+        .where(Contact.customer_code == Bill.customer_code, Contact.channel == Ticket.channel,
+               Contact.address == Ticket.address, Contact.language.is_not(None))
+        .order_by(Contact.id.desc()).limit(1).scalar_subquery()
+    )
+    query = (
+        select(Bill.id, Bill.paid_at, Bill.language, Ticket.id.label("ticket_id"), Ticket.channel, Ticket.expires_at,
+               Ticket.revoked_at, Ticket.first_viewed_at, unpaid, attempts, changed, verifying, contact_language)
+        .join(Ticket, Ticket.bill_id == Bill.id)
+        .where(Bill.public_id == public_id, Ticket.id.in_(ids))
+        .order_by(Ticket.id.desc())
+    )
     for row in (await session.execute(query)).all():
-        if is_usable(row.Ticket):
-            bill = row.Bill
-            return bill, row.Ticket, (bill.paid_at, row[2], row[3], str(row[4]), row[5])
+        access = BillAccess(
+            bill_id=row[0], public_id=public_id, bill_language=row[2], ticket_id=row[3], channel=row[4],
+            expires_at=row[5], revoked_at=row[6], first_viewed=row[7] is not None,
+            payment_state=(row[1], row[8], row[9], str(row[10]), row[11]), customer_language=row[2] or row[12],
+        )
+        if access.usable():
+            return access
     return None
