@@ -49,15 +49,15 @@ async def load_bill(session: AsyncSession, bill_id: int) -> Bill:
     return result.scalar_one()
 
 
-async def summary_view(session: AsyncSession, bill: Bill, config: TenantConfig) -> SummaryView:
-    """Decide the payment state and buttons of ``bill``'s summary."""
+async def summary_view(session: AsyncSession, bill: Bill | int, config: TenantConfig) -> SummaryView:
+    """Decide the payment state and buttons of the summary of ``bill`` (a bill or its id)."""
+    bill_id = bill if isinstance(bill, int) else bill.id
     payments = (
-        await session.scalars(select(Payment).where(Payment.bill_id == bill.id).order_by(Payment.id.desc()))
+        await session.scalars(select(Payment).where(Payment.bill_id == bill_id).order_by(Payment.id.desc()))
     ).all()
     # Read the bill again after its payments: a completion commits the payment and the bill's
     # paid_at together, so a completed payment seen above is then always matched by paid_at.
-    bill = await load_bill(session, bill.id)
-    return decide_summary(bill, list(payments), config)
+    return decide_summary(await load_bill(session, bill_id), list(payments), config)
 
 
 def summary_view_sync(session: Session, bill_id: int, config: TenantConfig) -> SummaryView:
