@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from litestar import Request
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolletta.platform import clock
@@ -103,34 +104,39 @@ async def bill_access(
     return found
 
 
-async def _read_access(session: AsyncSession, ids: tuple[int, ...], public_id: str) -> BillAccess | None:
-    """Read the newest usable ticket of ``ids`` for the bill, with the bill's payment state, in one query.
+@cache
+def _access_query() -> Select[Any]:
+    """Build the query of :func:`_read_access` once; it takes ``ids``, ``public_id`` and ``recent``.
 
     The payment state is what a page shows of the payments: the paid time, the unpaid instalments,
     the number of attempts, the latest change of any attempt, and the attempts still being verified.
     """
-    recent = clock.now() - PENDING_RECHECK_AFTER
     unpaid = (select(func.count()).select_from(Instalment)
               .where(Instalment.bill_id == Bill.id, Instalment.paid_at.is_(None)).scalar_subquery())
     attempts = select(func.count()).select_from(Payment).where(Payment.bill_id == Bill.id).scalar_subquery()
     changed = select(func.max(Payment.updated_at)).where(Payment.bill_id == Bill.id).scalar_subquery()
     verifying = (select(func.count()).select_from(Payment)
                  .where(Payment.bill_id == Bill.id, Payment.status.in_(("created", "pending")),
-                        Payment.created_at > recent).scalar_subquery())
+                        Payment.created_at > bindparam("recent")).scalar_subquery())
     contact_language = (
         select(Contact.language)
         .where(Contact.customer_code == Bill.customer_code, Contact.channel == Ticket.channel,
                Contact.address == Ticket.address, Contact.language.is_not(None))
         .order_by(Contact.id.desc()).limit(1).scalar_subquery()
     )
-    query = (
+    return (
         select(Bill.id, Bill.paid_at, Bill.language, Ticket.id.label("ticket_id"), Ticket.channel, Ticket.expires_at,
                Ticket.revoked_at, Ticket.first_viewed_at, unpaid, attempts, changed, verifying, contact_language)
         .join(Ticket, Ticket.bill_id == Bill.id)
-        .where(Bill.public_id == public_id, Ticket.id.in_(ids))
+        .where(Bill.public_id == bindparam("public_id"), Ticket.id.in_(bindparam("ids", expanding=True)))
         .order_by(Ticket.id.desc())
     )
-    for row in (await session.execute(query)).all():
+
+
+async def _read_access(session: AsyncSession, ids: tuple[int, ...], public_id: str) -> BillAccess | None:
+    """Read the newest usable ticket of ``ids`` for the bill, with the bill's payment state, in one query."""
+    parameters = {"ids": list(ids), "public_id": public_id, "recent": clock.now() - PENDING_RECHECK_AFTER}
+    for row in (await session.execute(_access_query(), parameters)).all():
         access = BillAccess(
             bill_id=row[0], public_id=public_id, bill_language=row[2], ticket_id=row[3], channel=row[4],
             expires_at=row[5], revoked_at=row[6], first_viewed=row[7] is not None,
