@@ -8,7 +8,6 @@ from typing import Any
 from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import NotAuthorizedException
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
@@ -37,6 +36,7 @@ from bolletta.platform.portal import routes as portal
 from bolletta.platform.portal import sandbox_page
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.security import add_security_headers
+from bolletta.platform.web.sessions import SessionCookieConfig
 from bolletta.platform.web.tenancy import TenancyRouter
 from bolletta.platform.web.theme import tenant_font, tenant_theme
 
@@ -58,7 +58,7 @@ def create_litestar(rt: Runtime) -> Litestar:
     """The Litestar app without the host-based area wrapper (tests of single routes use it)."""
     settings = rt.settings
     cookie_prefix = "__Host-" if settings.cookie_secure else ""
-    session_config = CookieBackendConfig(
+    session_config = SessionCookieConfig(
         secret=rt.session_key, key=f"{cookie_prefix}bolletta", secure=settings.cookie_secure,
         httponly=True, samesite="lax", max_age=SESSION_MAX_AGE_SECONDS,
     )

@@ -18,6 +18,8 @@ from bolletta.platform.portal.access_cache import BillAccess
 from bolletta.platform.tickets.tokens import is_usable
 
 IDLE_LIMIT_SECONDS = 30 * 60
+TOUCH_INTERVAL_SECONDS = 60
+"""Activity newer than this is not written to the session again, so most pages send no new cookie."""
 MAX_TICKETS_PER_SESSION = 20
 
 
@@ -44,9 +46,13 @@ def session_ticket_ids(request: Request[Any, Any, Any], tenant: str) -> list[int
 
 
 def touch(request: Request[Any, Any, Any]) -> None:
-    """Record activity so the idle limit starts again."""
+    """Record activity so the idle limit starts again, unless it was recorded in the last minute."""
+    now = int(clock.now().timestamp())
+    seen = (request.session or {}).get("seen")
+    if isinstance(seen, int) and 0 <= now - seen < TOUCH_INTERVAL_SECONDS:
+        return
     session = dict(request.session or {})
-    session["seen"] = int(clock.now().timestamp())
+    session["seen"] = now
     request.set_session(session)
 
 

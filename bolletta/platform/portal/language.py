@@ -69,6 +69,8 @@ def choose(request: Request[Any, Any, Any], settings: PortalSettings, customer_l
 
 def remember(request: Request[Any, Any, Any], language: str) -> None:
     """Keep ``language`` for the rest of the session."""
+    if (request.session or {}).get(SESSION_KEY) == language:
+        return
     session = dict(request.session or {})
     session[SESSION_KEY] = language
     request.set_session(session)

@@ -109,3 +109,17 @@ def section_views(portal: Portal, ticket_id: int) -> int:
     with portal.rt.db.tenant_session(DEMO_SLUG) as session:
         return session.scalar(select(func.count()).select_from(Event)
                               .where(Event.ticket_id == ticket_id, Event.kind == "section_viewed")) or 0
+
+
+def test_unchanged_session_sends_no_cookie(portal: Portal) -> None:
+    token, bill = portal.reuse_token(lambda _bill: True)
+
+    with portal.client() as client:
+        first = portal.open_bill(client, token)
+        again = client.get(summary_path(bill))
+        english = client.get(summary_path(bill) + "?lang=en")
+
+    session_cookies = [value for value in again.headers.get_list("set-cookie") if value.startswith("bolletta=")]
+    assert first.status_code == again.status_code == 200
+    assert session_cookies == [], "an unchanged session was encrypted and sent again"
+    assert any(value.startswith("bolletta=") for value in english.headers.get_list("set-cookie"))
