@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from functools import cache
 from typing import Any
 
@@ -16,6 +18,8 @@ from bolletta.platform.payments.service import PENDING_RECHECK_AFTER
 from bolletta.platform.portal import access_cache
 from bolletta.platform.portal.access_cache import BillAccess
 from bolletta.platform.tickets.tokens import is_usable
+
+logger = logging.getLogger(__name__)
 
 IDLE_LIMIT_SECONDS = 30 * 60
 TOUCH_INTERVAL_SECONDS = 60
@@ -100,14 +104,37 @@ async def bill_access(
         return None
     if not fresh:
         cached = access_cache.get(tenant, public_id, ids)
-        if cached is not None and cached.usable():
-            return cached
+        if cached is not None and cached[0].usable():
+            access, stale = cached
+            if stale and (tenant, public_id, ids) not in _refreshing:
+                _refreshing[(tenant, public_id, ids)] = asyncio.get_running_loop().create_task(
+                    _refresh(db, tenant, public_id, ids))
+            return access
+    return await _read_and_store(db, tenant, public_id, ids)
+
+
+_refreshing: dict[tuple[str, str, tuple[int, ...]], asyncio.Task[None]] = {}
+"""Background reads in progress, one per session and bill (the dict also keeps their tasks alive)."""
+
+
+async def _read_and_store(db: Database, tenant: str, public_id: str, ids: tuple[int, ...]) -> BillAccess | None:
     read_generation = access_cache.generation(tenant)
     async with db.tenant_async_session(tenant) as session:
         found = await _read_access(session, ids, public_id)
-    if found is not None:
+    if found is None:
+        access_cache.forget(tenant, public_id, ids)
+    else:
         access_cache.put(tenant, public_id, ids, read_generation, found)
     return found
+
+
+async def _refresh(db: Database, tenant: str, public_id: str, ids: tuple[int, ...]) -> None:
+    try:
+        await _read_and_store(db, tenant, public_id, ids)
+    except Exception:  # the entry then simply ends at its age limit and the next page reads again
+        logger.exception("tenant %s: reading a session's bill access in the background failed", tenant)
+    finally:
+        _refreshing.pop((tenant, public_id, ids), None)
 
 
 @cache

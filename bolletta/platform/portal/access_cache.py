@@ -27,6 +27,8 @@ from bolletta.platform.portal.cache import PageCache
 
 SESSION_CACHE_SECONDS = 5.0
 """Longest time another process may show a ticket or payment change made elsewhere."""
+REFRESH_AFTER_SECONDS = 2.0
+"""Age after which a hit also starts a background read, so an active session never waits for one."""
 MAX_ENTRIES = 20_000
 """Sessions kept per process; an entry is a few hundred bytes."""
 
@@ -75,15 +77,21 @@ def invalidate(tenant: str) -> None:
         _generations[tenant] += 1
 
 
-def get(tenant: str, public_id: str, ticket_ids: tuple[int, ...]) -> BillAccess | None:
-    """Return the stored access of a session to a bill, unless the tenant changed since or it ended."""
-    found = _entries.get((tenant, public_id, ticket_ids))
+def get(tenant: str, public_id: str, ticket_ids: tuple[int, ...]) -> tuple[BillAccess, bool] | None:
+    """Return the stored access of a session to a bill, unless the tenant changed since or it ended,
+    and whether it is old enough to be read again in the background."""
+    found = _entries.get_with_age((tenant, public_id, ticket_ids))
     if found is None:
         return None
-    stored_generation, access = found
+    (stored_generation, access), age = found
     if stored_generation != _generations[tenant]:
         return None
-    return access  # type: ignore[no-any-return]
+    return access, age > REFRESH_AFTER_SECONDS
+
+
+def forget(tenant: str, public_id: str, ticket_ids: tuple[int, ...]) -> None:
+    """Drop the entry of a session whose ticket is no longer usable."""
+    _entries.forget((tenant, public_id, ticket_ids))
 
 
 def put(tenant: str, public_id: str, ticket_ids: tuple[int, ...], read_generation: int, access: BillAccess) -> None:

@@ -52,6 +52,19 @@ class PageCache:
             self._pages.move_to_end(key)
             return html
 
+    def get_with_age(self, key: Hashable) -> tuple[Any, float] | None:
+        """Return the value of ``key`` and its age in seconds, like :meth:`get`."""
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None:
+                return None
+            age = time.monotonic() - found[0]
+            if age > self.ttl_seconds:
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return found[1], age
+
     def put(self, key: Hashable, html: Any) -> None:
         with self._lock:
             self._pages[key] = (time.monotonic(), html)
