@@ -166,7 +166,6 @@ async def _section_page(
         tenant=slug, ticket_id=found.ticket_id, bill_id=found.bill_id, channel=found.channel, at=now,
         section=section, language=language, switched=switched, first_view=not found.first_viewed,
     ))
-    languages.remember(request, language)
     access.touch(request)
     response = Response(content=cache.fill_csrf(html, csrf_input(request)), media_type="text/html; charset=utf-8")
     # The pay form posts to us, and we redirect to the gateway: browsers apply form-action to that
