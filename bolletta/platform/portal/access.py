@@ -94,10 +94,10 @@ async def bill_access(
 ) -> BillAccess | None:
     """Return what a bill page needs about the session's newest usable ticket for the bill, else ``None``.
 
-    The answer comes from :mod:`access_cache` when this process read it less than a few seconds ago
-    and nothing of the tenant changed here since; the ticket's expiry is checked on every call.
+    The result comes from :mod:`access_cache` when this process read it less than a few seconds ago
+    and nothing of the tenant changed here since. The ticket's expiry is checked on every call.
     Otherwise, or with ``fresh``, one query reads the tickets, the bill, its payment state and the
-    customer's language, and the answer is stored.
+    customer's language, and the result is stored.
     """
     ids = tuple(session_ticket_ids(request, tenant))
     if not ids:

@@ -1,4 +1,4 @@
-"""Which bill and ticket a browser session may see, kept in memory for a few seconds.
+"""The bill and ticket a browser session may see, kept in memory for a few seconds.
 
 A bill page needs the session's newest usable ticket for the bill, the bill's payment state and the
 customer's language. They change rarely, so each web process keeps them per session for
@@ -26,9 +26,9 @@ from bolletta.platform.db.models.tenant import Bill, Instalment, Payment, Ticket
 from bolletta.platform.portal.cache import PageCache
 
 SESSION_CACHE_SECONDS = 5.0
-"""Longest time another process may show a ticket or payment change made elsewhere."""
+"""Maximum age of an entry: another process shows a ticket or payment change made elsewhere within it."""
 REFRESH_AFTER_SECONDS = 2.0
-"""Age after which a hit also starts a background read, so an active session never waits for one."""
+"""Age after which a hit also starts a background read, so a session active every few seconds rarely waits."""
 MAX_ENTRIES = 20_000
 """Sessions kept per process; an entry is a few hundred bytes."""
 
@@ -41,7 +41,7 @@ QUIET_KEY = "portal_access_quiet"
 
 @dataclass(frozen=True)
 class BillAccess:
-    """What a bill page needs to know about the session's ticket and the bill, as plain values."""
+    """The facts a bill page needs about the session's ticket and the bill, as plain values."""
 
     bill_id: int
     public_id: str

@@ -44,8 +44,8 @@ NO_STORE = CacheControlHeader(no_store=True)
 
 
 async def _cached_tenant_or_404(slug: str) -> cache.TenantView:
-    """The active tenant with its decoded settings from :data:`cache.TENANTS` (at most a second old,
-    dropped when saved here), else 404."""
+    """Return the active tenant with its decoded settings from :data:`cache.TENANTS` (at most a second
+    old, dropped when saved here), else raise 404."""
     found = cache.TENANTS.get(slug)
     if found is None:
         found = cache.tenant_view(await _tenant_or_404(slug))
