@@ -18,7 +18,6 @@ import asyncio
 import atexit
 import logging
 import threading
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -183,7 +182,9 @@ class ViewWriter:
                 logger.exception("tenant %s: %d page views lost at exit", tenant, len(tenant_views))
 
 
-_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ViewWriter] = weakref.WeakKeyDictionary()
+_writers: dict[asyncio.AbstractEventLoop, ViewWriter] = {}
+"""Writers by event loop, held strongly so the ``atexit`` hook still finds their queues; a process
+has one loop per web server it ran."""
 
 
 def writer(rt: Runtime) -> ViewWriter:
