@@ -8,7 +8,8 @@ Run from the repository root, with PostgreSQL on 127.0.0.1:5432:
 The script creates a new database, provisions a tenant with ``--bills`` bills (copies of a JSON
 Lines record with every smart-bill field, stored as the parser stores them) and a ticket for
 ``--sessions`` random ones, and starts the app as in production: uvicorn with 2 worker processes on
-PostgreSQL. Each ticket link is opened once to get its session cookie. A baseline app (a minimal
+PostgreSQL. Each ticket link is opened once to get its session cookie, and each
+session then keeps the cookies the server sends, as a browser does. A baseline app (a minimal
 Litestar page rendering a template as large as the real page, with no database) runs the same way.
 A load generator on loopback (asyncio, HTTP/1.1 keep-alive, ``--connections`` connections) then
 measures, one after the other for ``--seconds`` each: the baseline, and the real summary page
@@ -223,7 +224,7 @@ async def _open_sessions(port: int, tokens: list[str]) -> list[tuple[str, str]]:
         writer.close()
         if status != 303:
             raise RuntimeError(f"opening a ticket link answered {status}")
-        cookie = fields["set-cookie:bolletta"].split(";", 1)[0]
+        cookie = "; ".join(value.split(";", 1)[0] for name, value in fields.items() if name.startswith("set-cookie:"))
         sessions.append((urlsplit(fields["location"]).path, cookie))
     return sessions
 
@@ -237,6 +238,11 @@ async def _page_size(port: int, session: tuple[str, str]) -> int:
     return len(body)
 
 
+def _cookie_pairs(cookie: str) -> list[tuple[str, str]]:
+    pairs = [part.strip().split("=", 1) for part in cookie.split(";") if "=" in part]
+    return [(name, value) for name, value in pairs]
+
+
 async def _load(port: int, targets: list[tuple[str, str]], args: argparse.Namespace) -> dict[str, Any]:
     """Keep ``--connections`` connections busy; measure after ``--warmup`` seconds for ``--seconds``."""
     latencies: list[float] = []
@@ -245,12 +251,21 @@ async def _load(port: int, targets: list[tuple[str, str]], args: argparse.Namesp
     measure_from = start + args.warmup
     stop_at = measure_from + args.seconds
 
+    # Each session keeps the cookies the server sends, as a browser would, so a page that changes the
+    # session or sets the CSRF cookie does so once, not on every request.
+    jars = [dict(_cookie_pairs(cookie)) for _path, cookie in targets]
+
     async def worker() -> None:
         nonlocal errors
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         while (now := time.perf_counter()) < stop_at:
-            path, cookie = random.choice(targets)
-            status, _fields, _body = await _request(reader, writer, port, path, cookie)
+            index = random.randrange(len(targets))
+            path, jar = targets[index][0], jars[index]
+            cookie = "; ".join(f"{name}={value}" for name, value in jar.items())
+            status, fields, _body = await _request(reader, writer, port, path, cookie)
+            for name, value in fields.items():
+                if name.startswith("set-cookie:"):
+                    jar[name.removeprefix("set-cookie:")] = value.split(";", 1)[0].split("=", 1)[1]
             done = time.perf_counter()
             if now >= measure_from:
                 latencies.append(done - now)

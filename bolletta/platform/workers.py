@@ -37,7 +37,7 @@ ACTOR_MODULES = (
     "bolletta.platform.privacy.actors",
 )
 
-QUEUES = ("default",)
+QUEUES = ("default", "speech")
 
 _broker: Broker | None = None
 

@@ -50,6 +50,20 @@ class PortalSettings(msgspec.Struct, kw_only=True):
     """Path of the logo under our own static files or tenant assets; never a third-party address."""
 
 
+class MessageTexts(msgspec.Struct, kw_only=True):
+    """The tenant's own message texts in one language: Jinja2 templates rendered in the sandbox.
+
+    An empty text means the tenant has none for that kind in this language, so that kind goes out
+    in Italian. An e-mail needs ``email_subject`` and ``email_text``; ``email_html`` is optional.
+    """
+
+    sms: str = ""
+    whatsapp: str = ""
+    email_subject: str = ""
+    email_text: str = ""
+    email_html: str = ""
+
+
 class TestRecipient(msgspec.Struct, kw_only=True):
     """A member of the utility's staff who receives the test batch."""
 
@@ -203,6 +217,10 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Languages, voices, sections and theme of the customer pages."""
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
     """How long bill data, events and the audit trail are kept."""
+    message_texts: dict[str, MessageTexts] = {}
+    """Language to the tenant's message texts in it. A customer whose language (from the flow or the
+    contacts) is one of ``portal.languages`` gets a message of a kind the tenant wrote in that
+    language; every other message uses the tenant's Italian texts, else the product's."""
 
 
 def decode_config(raw: dict[str, object] | None) -> TenantConfig:

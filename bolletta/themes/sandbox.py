@@ -1,20 +1,23 @@
-"""A tenant's content blocks: Jinja2 fragments rendered in the sandbox, with plain data only.
+"""Tenant-written Jinja2 templates (content blocks, message texts), rendered in the sandbox.
 
-The fragment sees a few strings and numbers about the bill (never the ORM objects, the request or
-the settings), may not reach attributes the sandbox forbids, and is stopped when it runs past
-:data:`MAX_RENDER_SECONDS` or writes more than :data:`MAX_BLOCK_OUTPUT_CHARS`. Output is
-autoescaped, so a fragment cannot add scripts to the page. A block that fails renders nothing and
-is logged for the operator.
+A template sees a few strings and numbers (never the ORM objects, the request or the settings), may
+not reach attributes or mutate values as the immutable sandbox forbids, and is stopped when it runs
+past :data:`MAX_RENDER_SECONDS` or writes more than its output limit. Content blocks are
+autoescaped, so a block cannot add scripts to the page; a block that fails renders nothing and is
+logged for the operator.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
+from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import StrictUndefined, Template, TemplateError, Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 logger = logging.getLogger(__name__)
@@ -23,39 +26,66 @@ MAX_BLOCK_SOURCE_CHARS = 5_000
 MAX_BLOCK_OUTPUT_CHARS = 20_000
 MAX_RENDER_SECONDS = 0.05
 
+_deadline: ContextVar[float] = ContextVar("sandbox_deadline", default=math.inf)
+"""Monotonic time after which the template being rendered in this thread or task is stopped."""
+
 
 class BlockLimitExceeded(TemplateError):
-    """Raised when a content block runs too long or writes too much."""
+    """Raised when a tenant template runs too long or writes too much."""
 
 
-class _LimitedEnvironment(SandboxedEnvironment):
-    """The sandbox, checking the deadline at every call the fragment makes."""
-
-    deadline: float = 0.0
+class _LimitedEnvironment(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, checking the render deadline at every call the template makes."""
 
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        if time.monotonic() > self.deadline:
-            raise BlockLimitExceeded("content block ran past its time limit")
+        if time.monotonic() > _deadline.get():
+            raise BlockLimitExceeded("template ran past its time limit")
         return super().call(__context, __obj, *args, **kwargs)
+
+
+@lru_cache(maxsize=4)
+def _environment(autoescape: bool, strict: bool) -> _LimitedEnvironment:
+    undefined: type[Undefined] = StrictUndefined if strict else Undefined
+    return _LimitedEnvironment(autoescape=autoescape, undefined=undefined, keep_trailing_newline=False)
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str, autoescape: bool, strict: bool) -> Template:
+    """Compile ``source`` once; keyed by the source text itself, so tenants never share by name."""
+    return _environment(autoescape, strict).from_string(source)
+
+
+def render_text(source: str, data: dict[str, Any], *, autoescape: bool = False, strict: bool = False,
+                max_chars: int = MAX_BLOCK_OUTPUT_CHARS) -> str:
+    """Render a tenant template with ``data`` within the time and size limits.
+
+    Raises :class:`jinja2.TemplateError` (:class:`BlockLimitExceeded` for a broken limit, and
+    ``UndefinedError`` for an unknown field when ``strict``) and the arithmetic and type errors a
+    template expression can raise.
+    """
+    token = _deadline.set(time.monotonic() + MAX_RENDER_SECONDS)
+    try:
+        template = _compiled(source, autoescape, strict)
+        written, parts = 0, []
+        for part in template.generate(**data):
+            written += len(part)
+            if written > max_chars:
+                raise BlockLimitExceeded("template wrote more than its size limit")
+            if time.monotonic() > _deadline.get():
+                raise BlockLimitExceeded("template ran past its time limit")
+            parts.append(part)
+    finally:
+        _deadline.reset(token)
+    return "".join(parts)
 
 
 def render_block(source: str, data: dict[str, str | int | float | None], tenant: str = "") -> Markup:
     """Render a tenant's content block with ``data``; empty markup when it fails or breaks a limit."""
     if not source or len(source) > MAX_BLOCK_SOURCE_CHARS:
         return Markup("")
-    environment = _LimitedEnvironment(autoescape=True)
-    environment.deadline = time.monotonic() + MAX_RENDER_SECONDS
     try:
-        template = environment.from_string(source)
-        written, parts = 0, []
-        for part in template.generate(**data):
-            written += len(part)
-            if written > MAX_BLOCK_OUTPUT_CHARS:
-                raise BlockLimitExceeded("content block wrote more than its size limit")
-            if time.monotonic() > environment.deadline:
-                raise BlockLimitExceeded("content block ran past its time limit")
-            parts.append(part)
+        html = render_text(source, data, autoescape=True)
     except (TemplateError, ArithmeticError, TypeError, ValueError, OverflowError) as exc:
         logger.warning("tenant %s: content block not shown: %s", tenant, exc)
         return Markup("")
-    return Markup("".join(parts))  # noqa: S704 - rendered with autoescape on
+    return Markup(html)  # noqa: S704 - rendered with autoescape on

@@ -31,7 +31,8 @@ from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import ratelimit, rules, suppression
 from bolletta.platform.dispatch.attachments import bill_attachments
 from bolletta.platform.dispatch.channels import plugin_for_tenant
-from bolletta.platform.dispatch.rendering import SERVICE_LABELS, day, render_message
+from bolletta.platform.dispatch.contacts import contact_languages
+from bolletta.platform.dispatch.rendering import render_message, template_params
 from bolletta.platform.dispatch.sending import NOT_SENT, finish_dispatch_if_done
 from bolletta.platform.dispatch.unsubscribe import unsubscribe_headers
 from bolletta.platform.errors import ConfigurationError
@@ -92,10 +93,14 @@ def send_messages(rt: Runtime, tenant: str, message_ids: Sequence[int]) -> dict[
         _wait(session, waiting)
         tokens = _claim(rt, session, ready)
         claimed = [(m, t, b) for m, t, b in ready if m.id in tokens]
+        on_file = contact_languages(
+            session, [(b.customer_code, t.channel, t.address) for _, t, b in claimed if not b.language])
         results: list[dict[str, Any]] = []
         try:
             for message, ticket, bill in claimed:
-                result = _send_one(rt, tenant, tenant_row.name, config, message, ticket, bill, tokens[message.id])
+                language = bill.language or on_file.get((bill.customer_code, ticket.channel, ticket.address))
+                result = _send_one(rt, tenant, tenant_row.name, config, message, ticket, bill, tokens[message.id],
+                                   language)
                 results.append(result)
                 _count(outcomes, result["status"])
         except ChannelUnavailable:
@@ -167,21 +172,20 @@ def _claim(rt: Runtime, session: Session, ready: list[tuple[Message, Ticket, Bil
 
 
 def _send_one(rt: Runtime, tenant: str, utility: str, config: Any, message: Message, ticket: Ticket, bill: Bill,
-              token: str) -> dict[str, Any]:
+              token: str, customer_language: str | None) -> dict[str, Any]:
     """Render and send one claimed message; return the values of its status write."""
     link = ticket_link(rt.settings, tenant, config, token)
     rendered = render_message(ticket.channel, bill=bill, config=config, utility=utility, link=link,
-                              expires_at=clock.as_utc(ticket.expires_at), is_test=ticket.is_test)
+                              expires_at=clock.as_utc(ticket.expires_at), is_test=ticket.is_test,
+                              customer_language=customer_language)
     outgoing = OutgoingMessage(
         kind=ticket.channel, to=ticket.address, text=rendered.text, subject=rendered.subject, html=rendered.html,
         idempotency_key=message.idempotency_key, tenant_slug=tenant,
         sender=config.email_sender if ticket.channel == "email" else config.sms_sender or None,
-        link=link, language=bill.language or "it",
+        link=link, language=rendered.language,
         headers=unsubscribe_headers(rt, tenant, ticket.address) if ticket.channel == "email" else {},
         attachments=bill_attachments(rt, config, ticket, bill),
-        template_params={"utility": config.branding.display_name or utility,
-                         "service_label": SERVICE_LABELS.get(bill.service, bill.service),
-                         "document_number": bill.document_number, "due_date": day(bill.due_date)},
+        template_params=template_params(bill, config, utility, rendered.language),
     )
     values: dict[str, Any] = {"mid": message.id, "sms_encoding": None, "sms_parts": None}
     if ticket.channel == "sms":

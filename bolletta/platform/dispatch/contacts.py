@@ -78,3 +78,32 @@ def _unique(contacts: Sequence[Contact]) -> list[Contact]:
             seen.add(key)
             result.append(contact)
     return result
+
+
+
+def contact_language(session: Session, customer_code: str, channel: str, address: str) -> str | None:
+    """Return the language on file for a customer's contact, from its newest record that has one."""
+    return session.scalar(
+        select(Contact.language)
+        .where(Contact.customer_code == customer_code, Contact.channel == channel, Contact.address == address,
+               Contact.language.is_not(None))
+        .order_by(Contact.id.desc())
+        .limit(1)
+    )
+
+
+def contact_languages(session: Session, contacts: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+    """Return :func:`contact_language` of each ``(customer code, channel, address)`` that has one, in one query."""
+    if not contacts:
+        return {}
+    wanted = set(contacts)
+    languages: dict[tuple[str, str, str], str] = {}
+    for code, channel, address, language in session.execute(
+        select(Contact.customer_code, Contact.channel, Contact.address, Contact.language)
+        .where(Contact.customer_code.in_({code for code, _channel, _address in wanted}),
+               Contact.language.is_not(None))
+        .order_by(Contact.id.desc())
+    ):
+        if (code, channel, address) in wanted and language:
+            languages.setdefault((code, channel, address), language)
+    return languages

@@ -24,7 +24,8 @@ from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import ratelimit, rules, suppression
 from bolletta.platform.dispatch.attachments import bill_attachments
 from bolletta.platform.dispatch.channels import plugin_for_tenant
-from bolletta.platform.dispatch.rendering import SERVICE_LABELS, day, render_message
+from bolletta.platform.dispatch.contacts import contact_language
+from bolletta.platform.dispatch.rendering import render_message, template_params
 from bolletta.platform.dispatch.unsubscribe import unsubscribe_headers
 from bolletta.platform.errors import ConfigurationError, InvalidTransition
 from bolletta.platform.jobs import states
@@ -68,23 +69,20 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
         if token is None:
             return "skipped"
         link = ticket_link(rt.settings, tenant, config, token)
+        customer_language = bill.language or contact_language(
+            session, bill.customer_code, ticket.channel, ticket.address)
         rendered = render_message(
             ticket.channel, bill=bill, config=config, utility=tenant_row.name, link=link,
-            expires_at=clock.as_utc(ticket.expires_at), is_test=ticket.is_test,
+            expires_at=clock.as_utc(ticket.expires_at), is_test=ticket.is_test, customer_language=customer_language,
         )
         outgoing = OutgoingMessage(
             kind=ticket.channel, to=ticket.address, text=rendered.text, subject=rendered.subject,
             html=rendered.html, idempotency_key=message.idempotency_key, tenant_slug=tenant,
             sender=config.email_sender if ticket.channel == "email" else config.sms_sender or None,
-            link=link, language=bill.language or "it",
+            link=link, language=rendered.language,
             headers=unsubscribe_headers(rt, tenant, ticket.address) if ticket.channel == "email" else {},
             attachments=bill_attachments(rt, config, ticket, bill),
-            template_params={
-                "utility": config.branding.display_name or tenant_row.name,
-                "service_label": SERVICE_LABELS.get(bill.service, bill.service),
-                "document_number": bill.document_number,
-                "due_date": day(bill.due_date),
-            },
+            template_params=template_params(bill, config, tenant_row.name, rendered.language),
         )
         extra: dict[str, object] = {}
         if ticket.channel == "sms":

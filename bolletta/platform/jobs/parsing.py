@@ -31,6 +31,7 @@ from bolletta.platform.jobs import review, states
 from bolletta.platform.mail import notify
 from bolletta.platform.payments.corrections import flag_payments_of_corrected
 from bolletta.platform.runtime import Runtime
+from bolletta.platform.speech import job_audio
 from bolletta.platform.tokens import random_base62
 from bolletta.tenants.config import TenantConfig
 from bolletta.tenants.registry import get_tenant, tenant_config
@@ -68,11 +69,11 @@ def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
         progress = _Progress()
         try:
             _store_flow(rt, session, tenant, job, config, items, progress)
-            _finish(session, job, progress)
+            _finish(session, job, config, progress)
         except _ReadFailed as exc:
             session.rollback()
             _delete_stored(session, job.id)
-            _finish(session, job, _Progress(), archive_error=exc.text)
+            _finish(session, job, config, _Progress(), archive_error=exc.text)
         except (IntegrityError, InvalidTransition):
             # A delivery that found the job already parsing ran alongside this one: the other
             # committed the same bills first (unique key) or moved the job first (compare-and-set).
@@ -317,7 +318,8 @@ def _store_contacts(session: Session, contacts: _ContactWriter) -> None:
     contacts.pending = []
 
 
-def _finish(session: Session, job: Job, progress: _Progress, *, archive_error: Text | None = None) -> None:
+def _finish(session: Session, job: Job, config: TenantConfig, progress: _Progress, *,
+            archive_error: Text | None = None) -> None:
     codes_with_contact = set(
         session.scalars(select(Contact.customer_code).where(Contact.job_id == job.id))
     )
@@ -354,6 +356,8 @@ def _finish(session: Session, job: Job, progress: _Progress, *, archive_error: T
         states.move(session, job, states.PARSED, actor=ACTOR,
                     note=f"{accepted} bills accepted, {len(progress.rejected)} rejected")
         tasks.defer(session, "send_test_batch", session.info["tenant"], job.id)
+        if job_audio.wants_audio(config):
+            tasks.defer(session, "synthesize_job_speech", session.info["tenant"], job.id)
     else:
         # Transition notes are plain English text, like the other notes of the job history.
         note = render(archive_error, "en") if archive_error is not None else "no bill accepted"

@@ -14,10 +14,15 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
+from bolletta.platform.db.models.platform import Tenant
+from bolletta.platform.payments.display import form_action_origins
+from bolletta.platform.web.security import CONTENT_SECURITY_POLICY
+from bolletta.tenants.config import TenantConfig, decode_config
 from bolletta.tenants.registry import CONFIG_SAVED_LISTENERS
 
 MAX_PAGES = 5_000
@@ -47,6 +52,19 @@ class PageCache:
             self._pages.move_to_end(key)
             return html
 
+    def get_with_age(self, key: Hashable) -> tuple[Any, float] | None:
+        """Return the value of ``key`` and its age in seconds, like :meth:`get`."""
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None:
+                return None
+            age = time.monotonic() - found[0]
+            if age > self.ttl_seconds:
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return found[1], age
+
     def put(self, key: Hashable, html: Any) -> None:
         with self._lock:
             self._pages[key] = (time.monotonic(), html)
@@ -63,10 +81,30 @@ class PageCache:
             self._pages.clear()
 
 
+@dataclass(frozen=True)
+class TenantView:
+    """An active tenant with what every page of it derives from its settings."""
+
+    tenant: Tenant
+    config: TenantConfig
+    digest: str
+    """:func:`settings_digest` of the stored settings, part of every page's cache key."""
+    content_security_policy: str
+    """The pages' policy, allowing the forms to post to the enabled gateways' pages."""
+
+
+def tenant_view(tenant: Tenant) -> TenantView:
+    """Decode ``tenant``'s settings once for the pages served from :data:`TENANTS`."""
+    config = decode_config(tenant.settings)
+    policy = CONTENT_SECURITY_POLICY.format(form_targets=" ".join(form_action_origins(config))).strip()
+    return TenantView(tenant=tenant, config=config, digest=settings_digest(tenant.settings),
+                      content_security_policy=policy)
+
+
 PAGES = PageCache()
 TENANTS = PageCache(max_pages=1_000, ttl_seconds=1.0)
-"""Active tenants by slug, for a second: a page view then skips the platform lookup. Saving a
-tenant's settings in this process drops its entry at once (``CONFIG_SAVED_LISTENERS``)."""
+"""Active tenants by slug as :class:`TenantView`, for a second: a page view then skips the platform
+lookup. Saving a tenant's settings in this process drops its entry at once (``CONFIG_SAVED_LISTENERS``)."""
 
 
 def _forget_tenant(slug: str) -> None:

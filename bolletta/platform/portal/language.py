@@ -31,7 +31,8 @@ def offered(settings: PortalSettings) -> list[str]:
     return [DEFAULT_LANGUAGE, *dict.fromkeys(chosen)]
 
 
-def _primary(tag: str | None) -> str:
+def primary_language(tag: str | None) -> str:
+    """The primary language code of a tag (``de`` for ``de-AT`` or ``de_AT``); empty for ``None``."""
     return (tag or "").strip().lower().replace("_", "-").split("-")[0]
 
 
@@ -47,7 +48,7 @@ def browser_languages(header: str) -> list[str]:
             except ValueError:
                 quality = 0.0
         if tag.strip() and quality > 0:
-            ranked.append((-quality, index, _primary(tag)))
+            ranked.append((-quality, index, primary_language(tag)))
     return [code for _q, _i, code in sorted(ranked)]
 
 
@@ -57,7 +58,7 @@ def choose(request: Request[Any, Any, Any], settings: PortalSettings, customer_l
     remembered = (request.session or {}).get(SESSION_KEY)
     if remembered in languages:
         return str(remembered)
-    customer = _primary(customer_language)
+    customer = primary_language(customer_language)
     if settings.use_customer_language and customer in languages:
         return customer
     for code in browser_languages(request.headers.get("accept-language", "")):
@@ -68,6 +69,8 @@ def choose(request: Request[Any, Any, Any], settings: PortalSettings, customer_l
 
 def remember(request: Request[Any, Any, Any], language: str) -> None:
     """Keep ``language`` for the rest of the session."""
+    if (request.session or {}).get(SESSION_KEY) == language:
+        return
     session = dict(request.session or {})
     session[SESSION_KEY] = language
     request.set_session(session)

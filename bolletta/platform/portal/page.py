@@ -25,7 +25,7 @@ from bolletta.platform.portal.sections import (
     BillPage,
     build_page,
 )
-from bolletta.platform.portal.summary import SummaryView, load_bill, summary_view
+from bolletta.platform.portal.summary import SummaryView, summary_view
 from bolletta.tenants.config import TenantConfig
 from bolletta.themes.sandbox import render_block
 
@@ -90,8 +90,7 @@ def record_event(session: AsyncSession, ticket: Ticket, kind: str, **data: Any) 
 async def load_page(session: AsyncSession, bill_id: int, tenant: Tenant, config: TenantConfig,
                     language: str) -> PageContext:
     """Load the bill and its payment state, and build every section in ``language``."""
-    bill = await load_bill(session, bill_id)
-    return build_context(await summary_view(session, bill, config), tenant.name, config, language)
+    return build_context(await summary_view(session, bill_id, config), tenant.name, config, language)
 
 
 def build_context(summary: SummaryView, tenant_name: str, config: TenantConfig, language: str) -> PageContext:

@@ -19,9 +19,8 @@ from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.errors import BollettaError
-from bolletta.platform.payments.display import form_action_origins
 from bolletta.platform.payments.service import PaymentNotAllowed, start_payment
-from bolletta.platform.portal import access, cache, new_link, page
+from bolletta.platform.portal import access, access_cache, cache, new_link, page, view_events
 from bolletta.platform.portal import language as languages
 from bolletta.platform.portal.calendar import google_link, ics, outlook_link
 from bolletta.platform.portal.pdf import rendered_pdf
@@ -31,7 +30,6 @@ from bolletta.platform.portal.summary import load_bill
 from bolletta.platform.speech.view import SpeechView, speech_view
 from bolletta.platform.tickets.tokens import find_ticket, is_usable
 from bolletta.platform.web.context import active_tenant, rt
-from bolletta.platform.web.security import CONTENT_SECURITY_POLICY
 from bolletta.platform.web.templates import csrf_input, environment, render
 from bolletta.tenants.config import PortalSettings, TenantConfig, decode_config
 
@@ -46,13 +44,14 @@ NO_STORE = CacheControlHeader(no_store=True)
 """Customer pages carry personal data, so neither the browser nor a proxy may keep a copy."""
 
 
-async def _cached_tenant_or_404(slug: str) -> Tenant:
-    """The active tenant from :data:`cache.TENANTS` (at most a second old, dropped when saved here), else 404."""
-    tenant = cache.TENANTS.get(slug)
-    if tenant is None:
-        tenant = await _tenant_or_404(slug)
-        cache.TENANTS.put(slug, tenant)
-    return tenant
+async def _cached_tenant_or_404(slug: str) -> cache.TenantView:
+    """Return the active tenant with its decoded settings from :data:`cache.TENANTS` (at most a second
+    old, dropped when saved here), else raise 404."""
+    found = cache.TENANTS.get(slug)
+    if found is None:
+        found = cache.tenant_view(await _tenant_or_404(slug))
+        cache.TENANTS.put(slug, found)
+    return found  # type: ignore[no-any-return]
 
 
 class TenantUnavailable(NotFoundException):
@@ -150,39 +149,41 @@ async def _section_page(
 ) -> Response[Any]:
     """Render one section of the bill. Serving a bill page is what makes the ticket viewed.
 
-    The page comes from :data:`cache.PAGES` when the bill, its payments, the settings and the
-    language are unchanged since it was rendered. The ticket is read and the view recorded every time.
+    The session's ticket and the bill's payment state come from :func:`access.bill_access` (kept a
+    few seconds in memory, read fresh on the return from a payment), and the page from
+    :data:`cache.PAGES` when the bill, its payments, the settings and the language are unchanged
+    since it was rendered. The view is queued for :mod:`view_events` to record.
     """
-    tenant = await _cached_tenant_or_404(slug)
-    config = decode_config(tenant.settings)
-    async with rt().db.tenant_async_session(slug) as session:
-        found = await access.bill_state_for_session(request, session, slug, public_id)
-        if found is None:
-            return invalid_link_page(request, tenant)
-        bill, ticket, payment_state = found
-        customer = None
-        if languages.SESSION_KEY not in (request.session or {}):
-            customer = await page.customer_language(session, ticket, bill.language)
-        language, switched = page.pick_language(request, config, customer)
-        payment_return = request.query_params.get("payment")
-        key = (slug, bill.id, section, language, payment_return, cache.settings_digest(tenant.settings),
-               payment_state, clock.now().astimezone(clock.ROME).date())
-        html = cache.PAGES.get(key)
-        if html is None:
-            context = await page.load_page(session, bill.id, tenant, config, language)
-            if section not in context.page.sections:
-                return Redirect(f"/c/{slug}/b/{public_id}/sommario", status_code=303)
-            html = await _render_section(slug, tenant, config, context, section, payment_return)
-            cache.PAGES.put(key, html)
-        await page.record_view(session, ticket, section, language, switched)
-    languages.remember(request, language)
+    tenant_view = await _cached_tenant_or_404(slug)
+    tenant, config = tenant_view.tenant, tenant_view.config
+    payment_return = request.query_params.get("payment")
+    found = await access.bill_access(request, rt().db, slug, public_id, fresh=payment_return is not None)
+    if found is None:
+        return invalid_link_page(request, tenant)
+    customer = None if languages.SESSION_KEY in (request.session or {}) else found.customer_language
+    language, switched = page.pick_language(request, config, customer)
+    now = clock.now()
+    key = (slug, found.bill_id, section, language, payment_return, tenant_view.digest, found.payment_state,
+           now.astimezone(clock.ROME).date())
+    html = cache.PAGES.get(key)
+    if html is None:
+        async with rt().db.tenant_async_session(slug) as session:
+            context = await page.load_page(session, found.bill_id, tenant, config, language)
+        if section not in context.page.sections:
+            return Redirect(f"/c/{slug}/b/{public_id}/sommario", status_code=303)
+        html = await _render_section(slug, tenant, config, context, section, payment_return)
+        cache.PAGES.put(key, html)
+    if not found.first_viewed:
+        access_cache.mark_viewed(slug, public_id, tuple(access.session_ticket_ids(request, slug)), found)
+    await view_events.record(rt(), view_events.PageView(
+        tenant=slug, ticket_id=found.ticket_id, bill_id=found.bill_id, channel=found.channel, at=now,
+        section=section, language=language, switched=switched, first_view=not found.first_viewed,
+    ))
     access.touch(request)
     response = Response(content=cache.fill_csrf(html, csrf_input(request)), media_type="text/html; charset=utf-8")
     # The pay form posts to us, and we redirect to the gateway: browsers apply form-action to that
     # redirect too, so the enabled gateways' page origins are allowed.
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
-        form_targets=" ".join(form_action_origins(config))
-    ).strip()
+    response.headers["Content-Security-Policy"] = tenant_view.content_security_policy
     return response
 
 

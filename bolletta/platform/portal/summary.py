@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Bill, Instalment, Payment
@@ -49,14 +49,31 @@ async def load_bill(session: AsyncSession, bill_id: int) -> Bill:
     return result.scalar_one()
 
 
-async def summary_view(session: AsyncSession, bill: Bill, config: TenantConfig) -> SummaryView:
-    """Decide the payment state and buttons of ``bill``'s summary."""
+async def summary_view(session: AsyncSession, bill: Bill | int, config: TenantConfig) -> SummaryView:
+    """Decide the payment state and buttons of the summary of ``bill`` (a bill or its id)."""
+    bill_id = bill if isinstance(bill, int) else bill.id
     payments = (
-        await session.scalars(select(Payment).where(Payment.bill_id == bill.id).order_by(Payment.id.desc()))
+        await session.scalars(select(Payment).where(Payment.bill_id == bill_id).order_by(Payment.id.desc()))
     ).all()
     # Read the bill again after its payments: a completion commits the payment and the bill's
     # paid_at together, so a completed payment seen above is then always matched by paid_at.
-    bill = await load_bill(session, bill.id)
+    return decide_summary(await load_bill(session, bill_id), list(payments), config)
+
+
+def summary_view_sync(session: Session, bill_id: int, config: TenantConfig) -> SummaryView:
+    """Do what :func:`summary_view` does with a synchronous session (workers)."""
+    payments = session.scalars(select(Payment).where(Payment.bill_id == bill_id).order_by(Payment.id.desc())).all()
+    bill = session.execute(
+        select(Bill)
+        .where(Bill.id == bill_id)
+        .options(selectinload(Bill.instalments), selectinload(Bill.costs))
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return decide_summary(bill, list(payments), config)
+
+
+def decide_summary(bill: Bill, payments: list[Payment], config: TenantConfig) -> SummaryView:
+    """Decide the summary of ``bill`` from its payments, newest first."""
     completed = next((item for item in payments if item.status == "completed"), None)
     recent = clock.now() - PENDING_RECHECK_AFTER
     verifying = any(

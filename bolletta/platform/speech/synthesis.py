@@ -8,11 +8,10 @@ changes (paid, overdue) gets new audio and the old file is simply never asked fo
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import threading
 from functools import cache
-
-import lameenc
-from piper import PiperVoice
+from typing import TYPE_CHECKING
 
 from bolletta.platform.speech.voices import InstalledVoice
 from bolletta.platform.storage import Storage
@@ -21,11 +20,24 @@ MP3_BITRATE_KBPS = 48
 """Mono speech at 48 kbit/s: about 6 KB per second of audio."""
 MP3_QUALITY = 5
 """LAME's speed/quality trade-off, 2 (best) to 7 (fastest)."""
+ENGINE_MODULES = ("piper", "lameenc")
+"""Packages that speak and encode; imported only when audio is made, so a web or worker process
+without them still starts and the pages fall back to the browser's speech synthesis."""
 _voice_locks: dict[str, threading.Lock] = {}
+
+if TYPE_CHECKING:
+    from piper import PiperVoice
+
+
+def missing_engine() -> str | None:
+    """Return the first of :data:`ENGINE_MODULES` that is not installed, else ``None``."""
+    return next((name for name in ENGINE_MODULES if importlib.util.find_spec(name) is None), None)
 
 
 @cache
 def _load(model: str, config: str) -> PiperVoice:
+    from piper import PiperVoice
+
     return PiperVoice.load(model, config_path=config)
 
 
@@ -43,6 +55,8 @@ def synthesize_mp3(text: str, voice: InstalledVoice) -> bytes:
         chunks = list(piper_voice.synthesize(text))
     if not chunks:
         raise ValueError("the voice produced no audio for an empty text")
+    import lameenc
+
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(MP3_BITRATE_KBPS)
     encoder.set_in_sample_rate(chunks[0].sample_rate)

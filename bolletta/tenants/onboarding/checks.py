@@ -115,8 +115,27 @@ def look_problems(answers: steps.Look, db: Database, draft_id: int | None) -> Pr
     return problems
 
 
+SAMPLE_FIELDS = {"utility": "ACME Energia", "service_label": "luce", "document_number": "2026/A/000123",
+                 "due_date": "31/12/2026", "link": "https://bolletta.acme.example/t/AbCdEfGhIjKlMnOpQrStUv",
+                 "is_test": False}
+"""The fields an SMS or WhatsApp text may use, with sample values for the trial render."""
+EMAIL_SAMPLE_FIELDS = SAMPLE_FIELDS | {"customer_name": "Maria Rossi", "amount": "84,20 €", "valid_until": "15/01/2027",
+                                       "primary_color": "#0b4f8a", "text_on_primary": "#ffffff",
+                                       "subject": "La tua bolletta"}
+"""The fields an e-mail may use besides those of :data:`SAMPLE_FIELDS`."""
+
+
 def messages_problems(answers: steps.Messages, db: Database, draft_id: int | None) -> Problems:
-    """Check that texts are given only for page languages and known message parts."""
+    """Check languages and parts, then render each text in the sandbox with sample fields.
+
+    A text that uses a field its kind may not have (an SMS greeting the customer by name), a syntax
+    error or a broken time or size limit is reported with the language and the part.
+    """
+    from jinja2 import TemplateError
+
+    from bolletta.platform.dispatch.rendering import MAX_TEXT_CHARS
+    from bolletta.themes.sandbox import render_text
+
     problems: Problems = {}
     for language, texts in answers.texts.items():
         if language not in PAGE_LANGUAGES:
@@ -128,6 +147,14 @@ def messages_problems(answers: steps.Messages, db: Database, draft_id: int | Non
             problems["texts"] = T_("{value} is not a message part; use {choices}.", value=unknown[0],
                                    choices=", ".join(MESSAGE_TEXT_KEYS))
             break
+        for part, source in texts.items():
+            fields = EMAIL_SAMPLE_FIELDS if part.startswith("email") else SAMPLE_FIELDS
+            try:
+                render_text(source, fields, autoescape=part == "email_html", strict=True, max_chars=MAX_TEXT_CHARS)
+            except (TemplateError, ArithmeticError, TypeError, ValueError, OverflowError) as exc:
+                problems[f"texts.{language}.{part}"] = T_(
+                    "The text does not render ({error}). It may use only these fields: {fields}.",
+                    error=str(exc)[:200], fields=", ".join(sorted(fields)))
     return problems
 
 

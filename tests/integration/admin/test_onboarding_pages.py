@@ -50,7 +50,8 @@ def test_wizard_from_start_to_activation(stack: EmbeddedStack, admin: AdminLogin
         saved = {}
         for step, form in forms.items():
             saved[step] = client.post(f"{draft_path}/{step}", data={**form, "_csrf_token": token})
-        counted = client.post(f"{draft_path}/messages", data={**forms["messages"], "preview": "1", "_csrf_token": token})
+        preview = {**forms["messages"], "preview": "1", "_csrf_token": token}
+        counted = client.post(f"{draft_path}/messages", data=preview)
         messages_page = client.get(f"{draft_path}/messages")
         summary = client.get(f"{draft_path}/activate")
         activated = client.post(f"{draft_path}/activate", data={"_csrf_token": token})

@@ -31,7 +31,10 @@ class Customer:
 
     contacts: Sequence[tuple[str, str]]
     service: str = "electricity"
-    language: str = "it"
+    language: str | None = "it"
+    """The bill's language from the flow."""
+    contact_language: str | None = None
+    """The language stored with each of the customer's contacts."""
     bill_by_email: bool = False
     pdf: bytes | None = None
 
@@ -60,7 +63,8 @@ def make_job(rt: Runtime, tenant: str, customers: Sequence[Customer], *, state: 
                 "pdf_key": rt.storage.put(tenant, f"pdf/{job.id}/{index}.pdf", customer.pdf) if customer.pdf else None,
                 "created_at": now,
             })
-            contacts += [{"customer_code": code, "channel": channel, "address": address, "language": None,
+            contacts += [{"customer_code": code, "channel": channel, "address": address,
+                          "language": customer.contact_language,
                           "source": "flow", "job_id": job.id, "created_at": now}
                          for channel, address in customer.contacts]
         insert_rows(session, Bill, bills)

@@ -1,0 +1,208 @@
+"""Recording page views (``viewed``, ``section_viewed``, ``language_changed``) in batches.
+
+A page view queues its events here instead of writing them itself. When nothing is being written,
+the request writes the queue at once and waits (a lone visitor's events are stored when the page
+arrives). While a write is running, other requests only add to the queue and return, and the queue
+is written again as soon as that write ends: one transaction for many views (group commit).
+
+Each view is written once. The first view of a ticket sets ``first_viewed_at`` with a conditional
+``UPDATE`` and adds ``viewed`` only for the tickets that update changed, so two processes never
+both record it. A failed write keeps its views queued and is tried again after
+:data:`RETRY_SECONDS`. Views still queued when the process exits are written by an ``atexit`` hook
+with a synchronous session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, insert, literal, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from bolletta.platform.db.models.tenant import Event, Ticket
+from bolletta.platform.portal.access_cache import QUIET_KEY
+from bolletta.platform.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = 1.0
+MAX_QUEUED = 100_000
+"""Views kept while the database is unreachable; older ones are dropped and logged past this."""
+
+
+@dataclass(frozen=True)
+class PageView:
+    """One bill page served to a customer's session."""
+
+    tenant: str
+    ticket_id: int
+    bill_id: int
+    channel: str
+    at: datetime
+    section: str
+    language: str
+    switched: bool
+    """Whether the customer chose ``language`` with ``?lang=`` on this request (``language_changed``)."""
+    first_view: bool
+    """Whether the ticket had no ``first_viewed_at`` when the page was served."""
+
+
+def _first_view_times(views: list[PageView]) -> dict[int, datetime]:
+    times: dict[int, datetime] = {}
+    for view in views:
+        if view.first_view and view.ticket_id not in times:
+            times[view.ticket_id] = view.at
+    return times
+
+
+def _event_rows(views: list[PageView], newly_viewed: set[int]) -> list[dict[str, Any]]:
+    """Return the event rows of ``views`` in order, ``viewed`` first for each ticket in ``newly_viewed``."""
+    rows: list[dict[str, Any]] = []
+    pending_first = set(newly_viewed)
+    for view in views:
+        base = {"ticket_id": view.ticket_id, "bill_id": view.bill_id, "at": view.at, "channel": view.channel}
+        if view.ticket_id in pending_first:
+            pending_first.discard(view.ticket_id)
+            rows.append(base | {"kind": "viewed", "data": {}})
+        rows.append(base | {"kind": "section_viewed", "data": {"section": view.section}})
+        if view.switched:
+            rows.append(base | {"kind": "language_changed", "data": {"language": view.language}})
+    return rows
+
+
+def _first_view_update(times: dict[int, datetime]) -> Any:
+    return (
+        update(Ticket)
+        .where(Ticket.id.in_(list(times)), Ticket.first_viewed_at.is_(None))
+        .values(first_viewed_at=case(
+            {ticket_id: literal(at, Ticket.first_viewed_at.type) for ticket_id, at in times.items()},
+            value=Ticket.id))
+        .returning(Ticket.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _write_tenant(session: AsyncSession, views: list[PageView]) -> None:
+    session.sync_session.info[QUIET_KEY] = True
+    times = _first_view_times(views)
+    newly_viewed = set((await session.scalars(_first_view_update(times))).all()) if times else set()
+    await session.execute(insert(Event), _event_rows(views, newly_viewed))
+    await session.commit()
+
+
+def _write_tenant_sync(session: Session, views: list[PageView]) -> None:
+    session.info[QUIET_KEY] = True
+    times = _first_view_times(views)
+    newly_viewed = set(session.scalars(_first_view_update(times)).all()) if times else set()
+    session.execute(insert(Event), _event_rows(views, newly_viewed))
+    session.commit()
+
+
+def _by_tenant(views: list[PageView]) -> dict[str, list[PageView]]:
+    grouped: defaultdict[str, list[PageView]] = defaultdict(list)
+    for view in views:
+        grouped[view.tenant].append(view)
+    return grouped
+
+
+class ViewWriter:
+    """The queue of one event loop's page views, and the write in progress."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.queued: list[PageView] = []
+        self.writing = False
+        self.lock = threading.Lock()
+        """Guards ``queued`` against the ``atexit`` hook, which runs on another thread's stack."""
+
+    async def record(self, view: PageView) -> None:
+        """Queue ``view``; write the queue now unless a write is already running."""
+        with self.lock:
+            self.queued.append(view)
+        if self.writing:
+            return
+        self.writing = True
+        try:
+            await self._write_queued()
+        finally:
+            if self.queued:
+                asyncio.get_running_loop().create_task(self._drain())
+            else:
+                self.writing = False
+
+    async def _drain(self) -> None:
+        try:
+            while self.queued:
+                if not await self._write_queued():
+                    await asyncio.sleep(RETRY_SECONDS)
+        finally:
+            self.writing = False
+
+    async def _write_queued(self) -> bool:
+        """Write every queued view; on failure queue them again and return ``False``."""
+        with self.lock:
+            views, self.queued = self.queued, []
+        groups = list(_by_tenant(views).items())
+        for index, (tenant, tenant_views) in enumerate(groups):
+            try:
+                async with self.rt.db.tenant_async_session(tenant) as session:
+                    await _write_tenant(session, tenant_views)
+            except Exception:
+                logger.exception("tenant %s: recording %d page views failed; retrying in %.0f s", tenant,
+                                 len(tenant_views), RETRY_SECONDS)
+                self._requeue([view for _tenant, unwritten in groups[index:] for view in unwritten])
+                return False
+        return True
+
+    def _requeue(self, views: list[PageView]) -> None:
+        with self.lock:
+            self.queued[:0] = views
+            if len(self.queued) > MAX_QUEUED:
+                dropped = len(self.queued) - MAX_QUEUED
+                del self.queued[:dropped]
+                logger.error("%d page views dropped: the database has been unreachable too long", dropped)
+
+    def write_remaining(self) -> None:
+        """Write what is still queued with synchronous sessions (process exit)."""
+        with self.lock:
+            views, self.queued = self.queued, []
+        for tenant, tenant_views in _by_tenant(views).items():
+            try:
+                with self.rt.db.tenant_session(tenant) as session:
+                    _write_tenant_sync(session, tenant_views)
+            except Exception:
+                logger.exception("tenant %s: %d page views lost at exit", tenant, len(tenant_views))
+
+
+_writers: dict[asyncio.AbstractEventLoop, ViewWriter] = {}
+"""Writers by event loop, held strongly so the ``atexit`` hook still finds their queues; a process
+has one loop per web server it ran."""
+
+
+def writer(rt: Runtime) -> ViewWriter:
+    """Return the running event loop's writer."""
+    loop = asyncio.get_running_loop()
+    found = _writers.get(loop)
+    if found is None or found.rt is not rt:
+        found = _writers[loop] = ViewWriter(rt)
+    return found
+
+
+async def record(rt: Runtime, view: PageView) -> None:
+    """Queue one page view for writing; see the module docstring for when it is written."""
+    await writer(rt).record(view)
+
+
+@atexit.register
+def _write_at_exit() -> None:
+    for found in list(_writers.values()):
+        if found.queued:
+            found.write_remaining()
