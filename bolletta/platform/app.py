@@ -22,6 +22,7 @@ from bolletta.platform.metrics import HTTP_METRICS, MetricsController, register_
 from bolletta.platform.office import report as office_report
 from bolletta.platform.office import routes as office
 from bolletta.platform.office.admin import admin_router
+from bolletta.platform.office.api_tokens import api_tokens_router
 from bolletta.platform.office.contacts import contacts_router
 from bolletta.platform.office.customer_data import customer_data_router
 from bolletta.platform.office.dashboard import dashboard_router
@@ -110,7 +111,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             dashboard_router(), tickets_router(), stats_router(), exports_router(),
             lists_router(), mailbox_router(), admin_router(), customer_data_router(), two_factor_router(),
             two_factor_pages_router(), password_reset_router(), webhooks_router(), message_texts_router(),
-            *console_routers(),
+            api_tokens_router(), *console_routers(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[HTTP_METRICS.middleware, session_config.middleware],
