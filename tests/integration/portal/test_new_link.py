@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bolletta.platform import clock
-from bolletta.platform.db.models.tenant import Message
+from bolletta.platform.db.models.tenant import Message, OutboxTask, Ticket
 from bolletta.platform.demo.tenant import DEMO_SLUG
+from bolletta.platform.portal import new_link
 from bolletta.platform.portal.new_link import renew_link
 from tests.integration.portal.helpers import WAIT_TIMEOUT_SECONDS, Portal, csrf_token, is_payable, without_csrf
 
@@ -38,6 +39,25 @@ def wait_for_sent_renewal(portal: Portal, ticket_id: int) -> Message:
     raise AssertionError(f"no new link was sent for ticket {ticket_id} (renewal messages: {statuses})")
 
 
+def contact_ticket_ids(portal: Portal, ticket: Ticket) -> list[int]:
+    """Ids of the customer tickets on the same channel and address as ``ticket`` (a customer may have several bills)."""
+    with portal.rt.db.tenant_session(DEMO_SLUG) as session:
+        return list(session.scalars(select(Ticket.id).where(
+            Ticket.channel == ticket.channel, Ticket.address == ticket.address, Ticket.is_test.is_(False))))
+
+
+def wait_for_contact_renewal(portal: Portal, ticket: Ticket) -> int:
+    """Wait until one ticket of ``ticket``'s contact got a new link; return that ticket's id."""
+    deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
+    ids = contact_ticket_ids(portal, ticket)
+    while time.monotonic() < deadline:
+        for ticket_id in ids:
+            if any(message.status in ("sent", "delivered") for message in renew_messages(portal, ticket_id)):
+                return ticket_id
+        time.sleep(0.1)
+    raise AssertionError(f"no new link was sent to the contact of ticket {ticket.id} (its tickets: {ids})")
+
+
 def age_messages(portal: Portal, ticket_id: int, age: timedelta) -> None:
     """Date the ticket's messages ``age`` ago, as if the link had been sent then."""
     with portal.rt.db.tenant_session(DEMO_SLUG) as session:
@@ -45,12 +65,60 @@ def age_messages(portal: Portal, ticket_id: int, age: timedelta) -> None:
         session.commit()
 
 
-def test_renewal_waits_an_hour_after_the_last_send(portal: Portal) -> None:
-    token, _bill = portal.reuse_token(lambda bill: True)
-    ticket = portal.ticket(token)
+def test_fresh_link_is_renewed_once_an_hour(portal: Portal) -> None:
+    # The demo sent this link seconds ago: the customer still gets a new one, but only one per hour.
+    ticket = claim_email_contact(portal)
 
-    assert renew_link(portal.rt, DEMO_SLUG, ticket.id) == "too_soon"
+    response = ask_new_link(portal, ticket.address)
+
+    assert response.status_code == 200, response.text
+    renewed_id = wait_for_contact_renewal(portal, ticket)
+    assert renew_link(portal.rt, DEMO_SLUG, renewed_id) == "too_soon"
+    assert len(renew_messages(portal, renewed_id)) == 1
     assert renew_link(portal.rt, DEMO_SLUG, 0) == "unknown"
+
+
+def claim_email_contact(portal: Portal) -> Ticket:
+    """Claim every link of an e-mail contact whose bills no payment test needs; return one of its tickets.
+
+    A renewal may replace the link of any of the contact's tickets, so no other test may use them.
+    """
+    for token in portal.free_tokens:
+        ticket = portal.ticket(token)
+        if ticket.channel != "email":
+            continue
+        ids = contact_ticket_ids(portal, ticket)
+        contact_tokens = [other for other in portal.tokens if portal.ticket(other).id in ids]
+        if not all(other in portal.free_tokens for other in contact_tokens):
+            continue
+        if any(is_payable(portal.bill(portal.ticket_by_id(ticket_id).bill_id)) for ticket_id in ids):
+            continue
+        for other in contact_tokens:
+            portal.tokens.remove(other)
+            portal.free_tokens.remove(other)
+        return ticket
+    raise AssertionError("no e-mail contact left whose links are unopened and whose bills are unpayable")
+
+
+def test_email_on_file_matches_any_case(portal: Portal) -> None:
+    with portal.rt.db.tenant_session(DEMO_SLUG) as session:
+        # Ingestion keeps the case of the local part as the contacts file wrote it. Nothing is
+        # committed, so the ticket keeps its address and no link is sent.
+        session.execute(update(Ticket).where(Ticket.channel == "email").values(address=func.upper(Ticket.address)))
+        email = session.scalar(select(Ticket).where(Ticket.channel == "email", Ticket.is_test.is_(False)))
+        assert email is not None
+        typed = new_link.normalize_contact(email.address.title())
+        assert typed is not None
+
+        new_link.queue_request(session, DEMO_SLUG, *typed)
+        session.flush()
+        queued = [row.args for row in session.scalars(select(OutboxTask).where(
+            OutboxTask.actor == "renew_link", OutboxTask.sent_at.is_(None)))]
+        address = email.address
+        session.rollback()
+
+    assert [args[1] for args in queued] != [0], f"{address!r} on file was not found as {typed[1]!r}"
+    assert len(queued) == 1
 
 
 def test_invalid_page_offers_a_new_link(portal: Portal) -> None:
