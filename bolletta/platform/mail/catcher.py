@@ -43,6 +43,12 @@ class CaughtMail:
     """The message exactly as received after ``DATA``, with CRLF line endings."""
 
 
+def _highest_file_number(folder: Path) -> int:
+    """Return the highest ``<n>`` of the ``<n>.eml`` files in ``folder``, 0 when there is none."""
+    numbers = [int(path.stem) for path in folder.glob("*.eml") if path.stem.isdigit()]
+    return max(numbers, default=0)
+
+
 class _LoopbackController(Controller):
     """aiosmtpd controller that can listen on port 0 and then reports the port the system chose."""
 
@@ -64,8 +70,9 @@ class MailCatcher:
         host: Address to listen on; keep it on loopback.
         port: TCP port; 0 lets the system choose a free one, read it from :attr:`port` after
             :meth:`start`.
-        store_dir: Folder where each message is also written as ``<n>.eml`` (``1.eml`` first);
-            created if missing. ``None`` keeps messages in memory only.
+        store_dir: Folder where each message is also written as ``<n>.eml``, numbered on after the
+            highest number already there (``1.eml`` in an empty folder), so a restart keeps earlier
+            mail; created if missing. ``None`` keeps messages in memory only.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, store_dir: Path | None = None) -> None:
@@ -75,6 +82,7 @@ class MailCatcher:
         self._messages: list[CaughtMail] = []
         self._condition = threading.Condition()
         self._controller: _LoopbackController | None = None
+        self._next_file_number = 1
 
     @property
     def port(self) -> int:
@@ -100,6 +108,7 @@ class MailCatcher:
             raise RuntimeError("mail catcher is already running; call stop() first")
         if self.store_dir is not None:
             self.store_dir.mkdir(parents=True, exist_ok=True)
+            self._next_file_number = _highest_file_number(self.store_dir) + 1
 
         controller = _LoopbackController(
             self, hostname=self.host, port=self._requested_port, server_hostname="mail-catcher.localhost"
@@ -154,10 +163,23 @@ class MailCatcher:
             self._messages.append(caught)
             number = len(self._messages)
             if self.store_dir is not None:
-                (self.store_dir / f"{number}.eml").write_bytes(raw)
+                self._store(raw)
             self._condition.notify_all()
         logger.info("mail catcher received message number=%d size=%d", number, len(raw))
         return "250 Message accepted for delivery"
+
+    def _store(self, raw: bytes) -> None:
+        """Write ``raw`` as the next free ``<n>.eml``; a number another catcher took meanwhile is skipped."""
+        assert self.store_dir is not None
+        while True:
+            path = self.store_dir / f"{self._next_file_number}.eml"
+            self._next_file_number += 1
+            try:
+                with path.open("xb") as handle:
+                    handle.write(raw)
+                return
+            except FileExistsError:
+                continue
 
     def __enter__(self) -> MailCatcher:
         self.start()
