@@ -72,3 +72,11 @@ PAYMENT_STATUS_IDS = (
     NC_("payment status", "refunded"),
 )
 """Statuses of an online payment, shown by ``pgettext("payment status", status)``."""
+
+GATEWAY_NAME_IDS = (
+    NC_("gateway name", "Sandbox (simulated payments)"),
+)
+"""Payment gateway names that need a translation, shown by ``pgettext("gateway name", name)``.
+
+A gateway plugin's ``name`` is English; brand names such as PayPal are shown as they are.
+"""
