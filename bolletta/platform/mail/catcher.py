@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import getaddresses
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -41,6 +42,20 @@ class CaughtMail:
 
     raw: bytes
     """The message exactly as received after ``DATA``, with CRLF line endings."""
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    # SMTP carries CRLF line endings, which the parser would keep inside each part's content.
+    parsed = BytesParser(policy=policy.default).parsebytes(raw.replace(b"\r\n", b"\n"))
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def _stored_mail(raw: bytes) -> CaughtMail:
+    message = _parse(raw)
+    senders = getaddresses([str(message.get("From", ""))])
+    recipients = tuple(address for _name, address in getaddresses([str(message.get("To", ""))]) if address)
+    return CaughtMail(mail_from=senders[0][1] if senders else "", recipients=recipients, message=message, raw=raw)
 
 
 def _highest_file_number(folder: Path) -> int:
@@ -126,6 +141,18 @@ class MailCatcher:
         self._controller = None
         logger.info("mail catcher stopped host=%s port=%d", self.host, port)
 
+    def stored_messages(self) -> list[CaughtMail]:
+        """Return every message in :attr:`store_dir`, earlier runs' included, in file-number order.
+
+        The envelope is not stored, so ``mail_from`` and ``recipients`` come from the ``From`` and
+        ``To`` headers. Without a store folder this returns :attr:`messages`.
+        """
+        if self.store_dir is None:
+            return self.messages
+        paths = sorted((path for path in self.store_dir.glob("*.eml") if path.stem.isdigit()),
+                       key=lambda path: int(path.stem))
+        return [_stored_mail(path.read_bytes()) for path in paths]
+
     def wait_for(self, count: int, timeout: float = 5.0) -> list[CaughtMail]:
         """Block until at least ``count`` messages arrived, then return them all.
 
@@ -151,8 +178,7 @@ class MailCatcher:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """aiosmtpd hook: keep the message that just arrived and accept it."""
         raw: bytes = envelope.original_content or envelope.content or b""
-        # SMTP carries CRLF line endings, which the parser would keep inside each part's content.
-        parsed = BytesParser(policy=policy.default).parsebytes(raw.replace(b"\r\n", b"\n"))
+        parsed = _parse(raw)
         caught = CaughtMail(
             mail_from=envelope.mail_from or "",
             recipients=tuple(envelope.rcpt_tos),

@@ -174,3 +174,21 @@ def test_import_explains_unreachable_smtp(env: dict[str, str], tmp_path: Path, s
     assert f"BOLLETTA_SMTP_URL (smtp://127.0.0.1:{closed_port})" in result.output
     assert "segreto" not in result.output
     assert "--smtp-port" in result.output
+
+
+def test_demo_restart_keeps_caught_mail(tmp_path: Path) -> None:
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("BOLLETTA_")}
+    command = [sys.executable, "-m", "bolletta", "demo", "--once", "--data-dir", str(tmp_path / "data"),
+               "--port", "0", "--sftp-port", "0", "--smtp-port", "0"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environ, check=False)
+    assert first.returncode == 0, first.stderr[-3000:]
+    stored = {path.name: path.read_bytes() for path in (tmp_path / "data" / "mail").glob("*.eml")}
+
+    # The same flow again is a duplicate upload: the restart sends no new customer mail.
+    second = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environ, check=False)
+
+    assert second.returncode == 0, second.stderr[-3000:]
+    after = {path.name: path.read_bytes() for path in (tmp_path / "data" / "mail").glob("*.eml")}
+    assert stored and all(after[name] == content for name, content in stored.items()), "earlier mail was overwritten"
+    assert re.search(r"^\s+email\s+\S+\s+http://127\.0\.0\.1:\d+/c/acme/t/[0-9A-Za-z]{22}$", second.stdout, re.M), \
+        second.stdout
