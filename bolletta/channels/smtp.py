@@ -8,6 +8,7 @@ import re
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formataddr, formatdate, parseaddr
 from typing import Annotated, ClassVar, Literal
 
@@ -22,6 +23,34 @@ logger = logging.getLogger(__name__)
 # the text ends up in SendResult.error, which must not hold personal data.
 _ADDRESS_PATTERN = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
 _MAX_ERROR_TEXT = 200
+
+_URL_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+_MAX_HEADER_LINE = 998
+"""Maximum length of a header line in octets, CRLF excluded (RFC 5322 section 2.1.1)."""
+
+
+class _MailPolicy(EmailPolicy):
+    """The default policy, except that an ASCII ``List-Unsubscribe`` header is written as it is.
+
+    The default policy folds headers at 78 characters and RFC 2047-encodes a value with a word it
+    cannot fold, such as the long unsubscribe URL, and mail clients then cannot read the URL.
+    """
+
+    def _plain_line(self, name: str, value: str) -> str | None:
+        line = f"{name}: {value}"
+        if name.lower() in _URL_HEADERS and value.isascii() and len(line) <= _MAX_HEADER_LINE:
+            return line + self.linesep
+        return None
+
+    def fold(self, name: str, value: str) -> str:
+        return self._plain_line(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        line = self._plain_line(name, value)
+        return line.encode("ascii") if line is not None else super().fold_binary(name, value)
+
+
+MAIL_POLICY = _MailPolicy()
 
 
 class SmtpSettings(msgspec.Struct, kw_only=True, frozen=True):
@@ -122,7 +151,7 @@ class SmtpChannel(Channel):
         display name in front of ``from_address``. The envelope sender is always ``from_address``.
         """
         from_address = parseaddr(self.settings.from_address)[1]
-        email_message = EmailMessage()
+        email_message = EmailMessage(policy=MAIL_POLICY)
         email_message["Subject"] = message.subject or ""
         if message.sender and "@" in message.sender:
             email_message["From"] = message.sender

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
+from bolletta.cli.queue_wait import wait_for_queue
 from bolletta.platform import runtime, tasks, workers
 from bolletta.platform.db import migrate
 from bolletta.platform.db.models.tenant import Job
@@ -56,8 +57,10 @@ def import_archive(tenant: str, archive: Path) -> int:
                 break
             time.sleep(POLL_SECONDS)
     if processing is not None:
-        workers.wait_idle(broker)
-        processing.stop()
+        try:
+            wait_for_queue(rt, broker)
+        finally:
+            processing.stop()
     with rt.db.tenant_session(tenant) as session:
         job = session.get_one(Job, opened.job_id)
     console.print(f"Job #{job.id}: {job.state}, {job.bills_accepted} bills accepted, "

@@ -461,6 +461,7 @@ def job_start(tenant_slug: str, job_id: int, username: str) -> None:
     from sqlalchemy import select
 
     from bolletta.cli.importing import wait_for_job_state
+    from bolletta.cli.queue_wait import wait_for_queue
     from bolletta.platform import runtime, tasks, workers
     from bolletta.platform.db.models.platform import Tenant, User
     from bolletta.platform.jobs.approval import Staff, start_dispatch
@@ -482,9 +483,11 @@ def job_start(tenant_slug: str, job_id: int, username: str) -> None:
         click.echo(f"Dispatch of job #{job_id} started; the workers send the messages.")
         return
     # With the in-memory broker the messages go out from this process, so wait for them.
-    state = wait_for_job_state(rt, tenant_slug, job_id, {"dispatched"})
-    workers.wait_idle(broker)
-    processing.stop()
+    try:
+        state = wait_for_job_state(rt, tenant_slug, job_id, {"dispatched"})
+        wait_for_queue(rt, broker)
+    finally:
+        processing.stop()
     click.echo(f"Job #{job_id}: {state}.")
 
 

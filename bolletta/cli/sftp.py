@@ -122,6 +122,7 @@ def sftp_key_remove(username: str, fingerprint: str) -> None:
 @click.argument("tenant_slug")
 def sftp_poll(tenant_slug: str) -> None:
     """Download the finished flows from TENANT_SLUG's own SFTP server once and open their jobs."""
+    from bolletta.cli.queue_wait import wait_for_queue
     from bolletta.platform import runtime, tasks, workers
     from bolletta.platform.sftp.poller import poll_tenant
 
@@ -134,7 +135,7 @@ def sftp_poll(tenant_slug: str) -> None:
         result = poll_tenant(rt, tenant_slug)
         if processing is not None:
             # With the in-memory broker the jobs are parsed in this process, so wait for them.
-            workers.wait_idle(broker)
+            wait_for_queue(rt, broker)
     finally:
         if processing is not None:
             processing.stop()

@@ -16,7 +16,7 @@ from bolletta.platform.admin.routes import console_routers
 from bolletta.platform.api.routes import api_openapi_config, api_router
 from bolletta.platform.dispatch.hooks import channel_callback, channel_handshake
 from bolletta.platform.dispatch.routes import dispatch_progress, pause_dispatch, resume_dispatch
-from bolletta.platform.dispatch.unsubscribe import one_click_unsubscribe
+from bolletta.platform.dispatch.unsubscribe import one_click_unsubscribe, unsubscribe_page
 from bolletta.platform.health import health_live, health_ready
 from bolletta.platform.metrics import HTTP_METRICS, MetricsController, register_collector
 from bolletta.platform.office import report as office_report
@@ -103,7 +103,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme, tenant_font,
             gateway_notification, payment_return, payment_cancel, payment_form,
             channel_callback, channel_handshake,
-            dispatch_progress, pause_dispatch, resume_dispatch, one_click_unsubscribe,
+            dispatch_progress, pause_dispatch, resume_dispatch, one_click_unsubscribe, unsubscribe_page,
             office.login_page, office.login_submit, office.logout, office.job_detail,
             office.approve_job, office.reject_job, office.start_job,
             office_report.job_report_csv,

@@ -28,3 +28,7 @@ class InvalidTransition(BollettaError):
 
 class PermissionDenied(BollettaError):
     """Raised when the user's role does not allow the action."""
+
+
+class EmptyTestBatch(BollettaError):
+    """Raised when staff approve a test batch that reached no test recipient."""

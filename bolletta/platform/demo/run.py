@@ -108,7 +108,8 @@ def _links(stack: EmbeddedStack, *, test: bool) -> list[tuple[str, str, str]]:
     found: list[tuple[str, str, str]] = []
     marker = "[TEST]"
     if stack.catcher is not None:
-        for mail in stack.catcher.messages:
+        # The stored files include the mail of earlier runs on this data folder, as the SMS rows do.
+        for mail in stack.catcher.stored_messages():
             body = mail.message.get_body(preferencelist=("plain",))
             text = body.get_content() if body is not None else ""
             is_test = marker in str(mail.message.get("Subject", ""))

@@ -81,3 +81,12 @@ WEBHOOK_DELIVERY_STATUS_IDS = (
     NC_("webhook delivery status", "failed"),
 )
 """Statuses of an outgoing webhook delivery, shown by ``pgettext("webhook delivery status", status)``."""
+
+
+GATEWAY_NAME_IDS = (
+    NC_("gateway name", "Sandbox (simulated payments)"),
+)
+"""Payment gateway names that need a translation, shown by ``pgettext("gateway name", name)``.
+
+A gateway plugin's ``name`` is English; brand names such as PayPal are shown as they are.
+"""

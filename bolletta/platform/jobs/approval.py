@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from bolletta.platform import audit, clock, tasks
 from bolletta.platform.db.models.tenant import Job
-from bolletta.platform.errors import NotFound, PermissionDenied
+from bolletta.platform.errors import EmptyTestBatch, NotFound, PermissionDenied
 from bolletta.platform.jobs import states
+from bolletta.platform.jobs.test_batch import count_test_tickets
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.registry import get_tenant, tenant_config
 
@@ -49,12 +50,22 @@ def _check_tenant(staff: Staff, tenant: str) -> None:
 
 
 def approve(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
-    """Approve the test batch ("benestare"); the job then waits for "Avvia inoltro"."""
+    """Approve the test batch ("benestare"); the job then waits for "Avvia inoltro".
+
+    Raises:
+        EmptyTestBatch: the test batch reached nobody (no test recipients), so nobody checked it.
+    """
     _check_tenant(staff, tenant)
     if staff.role not in APPROVER_ROLES:
         raise PermissionDenied("Your role cannot approve test batches.")
     with rt.db.tenant_session(tenant) as session:
         job = _job(session, job_id)
+        if job.state == states.TEST_SENT and count_test_tickets(session, job) == 0:
+            raise EmptyTestBatch(
+                f"Job #{job_id} cannot be approved: its test batch reached nobody because the tenant has no "
+                "test recipients. The platform operator adds them to the tenant setting test_recipients "
+                "(bolletta tenant settings set); reject this job, since its test batch is not sent again."
+            )
         states.move(session, job, states.APPROVED, actor=staff.actor)
         job.approved_by = staff.username
         job.approved_at = clock.now()

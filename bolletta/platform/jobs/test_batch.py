@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from bolletta.platform import tasks
-from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.db.models.tenant import Job, Ticket
 from bolletta.platform.dispatch.sampling import sample_bills
 from bolletta.platform.errors import InvalidTransition
 from bolletta.platform.jobs import states
@@ -15,6 +18,14 @@ from bolletta.platform.tickets.issuing import issue_ticket
 from bolletta.tenants.registry import get_tenant, tenant_config
 
 logger = logging.getLogger(__name__)
+
+NO_RECIPIENTS_NOTE = "no test recipients configured: nothing sent"
+
+
+def count_test_tickets(session: Session, job: Job) -> int:
+    """Return how many test tickets the job's latest test batch issued; 0 means it reached nobody."""
+    return session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.job_id == job.id, Ticket.is_test.is_(True), Ticket.test_round == job.test_round)) or 0
 
 
 def send_test_batch(rt: Runtime, tenant: str, job_id: int) -> int:
@@ -48,7 +59,9 @@ def send_test_batch(rt: Runtime, tenant: str, job_id: int) -> int:
                     tasks.defer(session, "send_message", tenant, message.id)
         note = f"{queued} test messages for {len(bills)} bills"
         if not config.test_recipients:
-            note = "no test recipients configured: nothing sent"
+            note = NO_RECIPIENTS_NOTE
+            logger.warning("tenant %s: job %d test batch reached nobody, the tenant has no test recipients",
+                           tenant, job_id)
         try:
             states.move(session, job, states.TEST_SENT, actor="system:test-batch", note=note)
         except InvalidTransition:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import getaddresses
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -43,6 +44,26 @@ class CaughtMail:
     """The message exactly as received after ``DATA``, with CRLF line endings."""
 
 
+def _parse(raw: bytes) -> EmailMessage:
+    # SMTP carries CRLF line endings, which the parser would keep inside each part's content.
+    parsed = BytesParser(policy=policy.default).parsebytes(raw.replace(b"\r\n", b"\n"))
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def _stored_mail(raw: bytes) -> CaughtMail:
+    message = _parse(raw)
+    senders = getaddresses([str(message.get("From", ""))])
+    recipients = tuple(address for _name, address in getaddresses([str(message.get("To", ""))]) if address)
+    return CaughtMail(mail_from=senders[0][1] if senders else "", recipients=recipients, message=message, raw=raw)
+
+
+def _highest_file_number(folder: Path) -> int:
+    """Return the highest ``<n>`` of the ``<n>.eml`` files in ``folder``, 0 when there is none."""
+    numbers = [int(path.stem) for path in folder.glob("*.eml") if path.stem.isdigit()]
+    return max(numbers, default=0)
+
+
 class _LoopbackController(Controller):
     """aiosmtpd controller that can listen on port 0 and then reports the port the system chose."""
 
@@ -64,8 +85,9 @@ class MailCatcher:
         host: Address to listen on; keep it on loopback.
         port: TCP port; 0 lets the system choose a free one, read it from :attr:`port` after
             :meth:`start`.
-        store_dir: Folder where each message is also written as ``<n>.eml`` (``1.eml`` first);
-            created if missing. ``None`` keeps messages in memory only.
+        store_dir: Folder where each message is also written as ``<n>.eml``, numbered on after the
+            highest number already there (``1.eml`` in an empty folder), so a restart keeps earlier
+            mail; created if missing. ``None`` keeps messages in memory only.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, store_dir: Path | None = None) -> None:
@@ -75,6 +97,7 @@ class MailCatcher:
         self._messages: list[CaughtMail] = []
         self._condition = threading.Condition()
         self._controller: _LoopbackController | None = None
+        self._next_file_number = 1
 
     @property
     def port(self) -> int:
@@ -100,6 +123,7 @@ class MailCatcher:
             raise RuntimeError("mail catcher is already running; call stop() first")
         if self.store_dir is not None:
             self.store_dir.mkdir(parents=True, exist_ok=True)
+            self._next_file_number = _highest_file_number(self.store_dir) + 1
 
         controller = _LoopbackController(
             self, hostname=self.host, port=self._requested_port, server_hostname="mail-catcher.localhost"
@@ -116,6 +140,18 @@ class MailCatcher:
         self._controller.stop()
         self._controller = None
         logger.info("mail catcher stopped host=%s port=%d", self.host, port)
+
+    def stored_messages(self) -> list[CaughtMail]:
+        """Return every message in :attr:`store_dir`, earlier runs' included, in file-number order.
+
+        The envelope is not stored, so ``mail_from`` and ``recipients`` come from the ``From`` and
+        ``To`` headers. Without a store folder this returns :attr:`messages`.
+        """
+        if self.store_dir is None:
+            return self.messages
+        paths = sorted((path for path in self.store_dir.glob("*.eml") if path.stem.isdigit()),
+                       key=lambda path: int(path.stem))
+        return [_stored_mail(path.read_bytes()) for path in paths]
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[CaughtMail]:
         """Block until at least ``count`` messages arrived, then return them all.
@@ -142,8 +178,7 @@ class MailCatcher:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """aiosmtpd hook: keep the message that just arrived and accept it."""
         raw: bytes = envelope.original_content or envelope.content or b""
-        # SMTP carries CRLF line endings, which the parser would keep inside each part's content.
-        parsed = BytesParser(policy=policy.default).parsebytes(raw.replace(b"\r\n", b"\n"))
+        parsed = _parse(raw)
         caught = CaughtMail(
             mail_from=envelope.mail_from or "",
             recipients=tuple(envelope.rcpt_tos),
@@ -154,10 +189,23 @@ class MailCatcher:
             self._messages.append(caught)
             number = len(self._messages)
             if self.store_dir is not None:
-                (self.store_dir / f"{number}.eml").write_bytes(raw)
+                self._store(raw)
             self._condition.notify_all()
         logger.info("mail catcher received message number=%d size=%d", number, len(raw))
         return "250 Message accepted for delivery"
+
+    def _store(self, raw: bytes) -> None:
+        """Write ``raw`` as the next free ``<n>.eml``; a number another catcher took meanwhile is skipped."""
+        assert self.store_dir is not None
+        while True:
+            path = self.store_dir / f"{self._next_file_number}.eml"
+            self._next_file_number += 1
+            try:
+                with path.open("xb") as handle:
+                    handle.write(raw)
+                return
+            except FileExistsError:
+                continue
 
     def __enter__(self) -> MailCatcher:
         self.start()

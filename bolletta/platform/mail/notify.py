@@ -9,6 +9,7 @@ from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.i18n import formatting
 from bolletta.platform.i18n.catalog import gettext
 from bolletta.platform.i18n.message import render
+from bolletta.platform.jobs.test_batch import count_test_tickets
 from bolletta.platform.mail.sender import send_mail
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.registry import get_tenant, tenant_config
@@ -33,6 +34,17 @@ EVENT_SUBJECTS = {
 }
 
 
+NO_TEST_RECIPIENTS = (
+    "ATTENZIONE: nessun destinatario di test configurato. Il test di pre-produzione non è stato inviato a "
+    "nessuno e la lavorazione non può ricevere il benestare. L'operatore della piattaforma aggiunge i "
+    "destinatari di test nell'impostazione test_recipients dell'azienda (comando: bolletta tenant settings "
+    "set); poi respingi questa lavorazione, il cui test non viene inviato di nuovo.\n"
+    "WARNING: no test recipients are configured. The test batch was sent to nobody and the job cannot be "
+    "approved. The platform operator adds test recipients to the tenant's test_recipients setting "
+    "(command: bolletta tenant settings set); then reject this job, whose test batch is not sent again."
+)
+
+
 def notify_job(rt: Runtime, tenant: str, job_id: int, event: str) -> int:
     """E-mail the job's ``event`` to the notification list; return how many recipients it had."""
     tenant_row = get_tenant(rt.db, tenant)
@@ -47,6 +59,8 @@ def notify_job(rt: Runtime, tenant: str, job_id: int, event: str) -> int:
         if job is None:
             return 0
         text = _body(tenant_row.name, job, event)
+        if event == "test_sent" and count_test_tickets(session, job) == 0:
+            text += "\n\n" + NO_TEST_RECIPIENTS
     subject = f"[{tenant_row.name}] Lavorazione #{job_id} ({job.filename}): {EVENT_SUBJECTS.get(event, event)}"
     send_mail(rt.settings.smtp_url, sender=rt.settings.mail_from, to=recipients, subject=subject, text=text)
     logger.info("tenant %s: job %d %s notified to %d recipients", tenant, job_id, event, len(recipients))

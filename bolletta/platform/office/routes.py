@@ -17,8 +17,8 @@ from sqlalchemy.orm import selectinload
 from bolletta.platform import audit
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.db.models.tenant import Bill, Job, Ticket
-from bolletta.platform.errors import BollettaError
-from bolletta.platform.jobs import approval
+from bolletta.platform.errors import BollettaError, EmptyTestBatch
+from bolletta.platform.jobs import approval, states
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.office import lockout, two_factor
 from bolletta.platform.office.staff import (
@@ -133,9 +133,11 @@ async def job_detail(request: Request[Any, Any, Any], job_id: FromPath[int]) -> 
             )
         ).all()
     config = decode_config(tenant.settings)
+    test_batch_empty = job.state == states.TEST_SENT and not any(
+        ticket.test_round == job.test_round for ticket in test_tickets)
     return render(request, "office/job.html", staff=staff, tenant=tenant, job=job, bills=bills,
                   test_tickets=test_tickets, may_start=config.may_start_dispatch, mask=mask_contact,
-                  error=request.query_params.get("error"))
+                  error=request.query_params.get("error"), test_batch_empty=test_batch_empty)
 
 
 async def _act(request: Request[Any, Any, Any], job_id: FromPath[int], action: str, reason: str = "") -> Response[Any]:
@@ -151,7 +153,8 @@ async def _act(request: Request[Any, Any, Any], job_id: FromPath[int], action: s
     except BollettaError as exc:
         logger.warning("tenant %s: %s of job %d by %s rejected: %s", staff.tenant, action, job_id,
                        staff.username, exc)
-        return Redirect(f"/office/jobs/{job_id}?error={action}", status_code=303)
+        error = "empty_test_batch" if isinstance(exc, EmptyTestBatch) else action
+        return Redirect(f"/office/jobs/{job_id}?error={error}", status_code=303)
     return Redirect(f"/office/jobs/{job_id}", status_code=303)
 
 

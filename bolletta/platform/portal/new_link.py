@@ -26,7 +26,12 @@ logger = logging.getLogger(__name__)
 
 MAX_TICKETS_LOOKED_AT = 20
 RENEW_INTERVAL = timedelta(hours=1)
-"""A ticket gets at most one new link per hour, however often it is requested."""
+"""A ticket gets at most one new link per hour, however often it is requested.
+
+Only earlier renewals count: the dispatch's own message does not, so a customer who asks right after
+the bill went out still gets a new link.
+"""
+RENEWAL_KEY_PREFIX = "renew-"
 
 
 def normalize_contact(raw: str) -> tuple[str, str] | None:
@@ -56,9 +61,11 @@ def queue_request(session: Session, tenant: str, kind: str, address: str) -> Non
     bill and a credit note asks for the link that stopped working.
     """
     channels = ("sms", "whatsapp") if kind == "phone" else ("email",)
+    # Ingestion keeps the case of an e-mail's local part, and the typed address is lower-cased.
+    stored_address = func.lower(Ticket.address) if kind == "email" else Ticket.address
     rows = session.execute(
         select(Ticket.id, Ticket.expires_at)
-        .where(Ticket.channel.in_(channels), Ticket.address == address, Ticket.is_test.is_(False),
+        .where(Ticket.channel.in_(channels), stored_address == address, Ticket.is_test.is_(False),
                Ticket.revoked_at.is_(None))
         .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(MAX_TICKETS_LOOKED_AT)
     ).all()
@@ -80,26 +87,34 @@ def renew_link(rt: Runtime, tenant: str, ticket_id: int) -> str:
     staff revoke a link on purpose.
     """
     if not ticket_id:
+        logger.info("tenant %s: new link requested for a contact with no ticket on file, nothing sent", tenant)
         return "unknown"
     config = tenant_config(get_tenant(rt.db, tenant))
     with rt.db.tenant_session(tenant) as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None or ticket.is_test:
+            logger.info("tenant %s: new link for ticket %d not sent, no customer ticket has that id", tenant, ticket_id)
             return "unknown"
         if ticket.revoked_at is not None:
             logger.info("tenant %s: new link for ticket %d not sent, the ticket is revoked", tenant, ticket.id)
             return "revoked"
-        latest = session.scalar(select(func.max(Message.created_at)).where(Message.ticket_id == ticket.id))
+        latest = session.scalar(select(func.max(Message.created_at)).where(
+            Message.ticket_id == ticket.id, Message.idempotency_key.startswith(RENEWAL_KEY_PREFIX)))
         now = clock.now()
         if latest is not None and now - clock.as_utc(latest) < RENEW_INTERVAL:
+            logger.info("tenant %s: new link for ticket %d not sent, one was sent less than %d minutes ago",
+                        tenant, ticket.id, RENEW_INTERVAL.total_seconds() // 60)
             return "too_soon"
         count = session.scalar(select(func.count()).select_from(Message).where(Message.ticket_id == ticket.id)) or 0
         plugin = config.channel_plugins.get(ticket.channel)
         if plugin is None:
+            logger.warning("tenant %s: new link for ticket %d not sent, no channel plugin is set for %s",
+                           tenant, ticket.id, ticket.channel)
             return "no_channel"
         ticket.expires_at = max(clock.as_utc(ticket.expires_at), now + timedelta(days=config.ticket_validity_days))
-        message = Message(ticket_id=ticket.id, plugin=plugin, status="created",
-                          idempotency_key=f"renew-{ticket.id}-{count + 1}", created_at=now, updated_at=now)
+        key = f"{RENEWAL_KEY_PREFIX}{ticket.id}-{count + 1}"
+        message = Message(ticket_id=ticket.id, plugin=plugin, status="created", idempotency_key=key,
+                          created_at=now, updated_at=now)
         session.add(message)
         session.flush()
         tasks.defer(session, "send_message", tenant, message.id)

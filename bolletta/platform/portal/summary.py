@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -36,6 +37,8 @@ class SummaryView:
     has_pdf: bool = False
     test_mode_gateways: list[str] = field(default_factory=list)
     """Enabled gateways in test mode; the page shows a banner for each."""
+    last_attempt: str | None = None
+    """``failed`` or ``cancelled`` when the newest payment attempt ended so and the bill is payable again."""
 
 
 async def load_bill(session: AsyncSession, bill_id: int) -> Bill:
@@ -108,4 +111,12 @@ def decide_summary(bill: Bill, payments: list[Payment], config: TenantConfig) ->
         completed_payment=completed,
         has_pdf=bill.pdf_key is not None,
         test_mode_gateways=test_mode_gateways(config) if state in ("payable", "verifying") else [],
+        last_attempt=_ended_attempt(payments) if state == "payable" else None,
     )
+
+
+def _ended_attempt(payments: Sequence[Payment]) -> str | None:
+    """Return the status of the newest attempt (``payments`` is newest first) when it failed or was cancelled."""
+    if payments and payments[0].status in ("failed", "cancelled"):
+        return payments[0].status
+    return None

@@ -105,6 +105,10 @@ def test_platform_admin_starts_dispatch(env: dict[str, str], tmp_path: Path, sam
     _invoke(env, "user", "create", "gestore", "--role", "platform_admin", "--password", "una-password-lunga")
     _invoke(env, "user", "create", "operatore", "--role", "tenant_operator", "--tenant", "acme",
             "--password", "una-password-lunga")
+    # A test batch that reaches nobody cannot be approved; the outbox channel keeps the SMS here.
+    recipients = tmp_path / "recipients.json"
+    recipients.write_text('{"test_recipients": [{"channel": "sms", "address": "+393330000001"}]}')
+    _invoke(env, "tenant", "settings", "set", "acme", str(recipients), "--by", "test")
     _invoke(env, "job", "import", "acme", str(archive))
     rt = runtime.configure(load_settings(environ=env))
     approve(rt, "acme", 1, Staff(user_id=None, username="operatore", role="tenant_operator", tenant="acme"))
@@ -142,3 +146,49 @@ def test_failed_import_exits_one_with_reason(env: dict[str, str], tmp_path: Path
     assert result.exit_code == 1, result.output
     assert "Job #1: failed" in result.output
     assert "Rejected fattura.xml" in result.output
+
+
+def test_import_explains_unreachable_smtp(env: dict[str, str], tmp_path: Path, samples_dir: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from bolletta.cli import queue_wait
+    from tests.fakes.channel_server import free_port_for_tests
+
+    archive = tmp_path / "flusso.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.write(samples_dir / "fatturapa" / "oca_l10n_italy" / "IT05979361218_ripilogoiva.xml", "bolletta.xml")
+    closed_port = free_port_for_tests()  # nothing listens there, as when the demo runs on another --smtp-port
+    env = {**env, "BOLLETTA_SMTP_URL": f"smtp://utente:segreto@127.0.0.1:{closed_port}",
+           "BOLLETTA_OPERATIONS_EMAIL": "operazioni@example.org"}
+    # The staff e-mail fails and its retry waits at least 15 s, so a short wait always times out.
+    monkeypatch.setattr(queue_wait, "QUEUE_WAIT_MS", 2_000)
+    _invoke(env, "db", "upgrade")
+    _invoke(env, "tenant", "create", "acme", "ACME Energia S.p.A.")
+
+    result = CliRunner().invoke(main, ["job", "import", "acme", str(archive)], env=env)
+
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "QueueJoinTimeout" not in result.output  # the logged SMTP errors may show tracebacks, this may not
+    assert "Error: Queued work did not finish within 2 s." in result.output
+    assert "Still pending: notify_job" in result.output
+    assert f"BOLLETTA_SMTP_URL (smtp://127.0.0.1:{closed_port})" in result.output
+    assert "segreto" not in result.output
+    assert "--smtp-port" in result.output
+
+
+def test_demo_restart_keeps_caught_mail(tmp_path: Path) -> None:
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("BOLLETTA_")}
+    command = [sys.executable, "-m", "bolletta", "demo", "--once", "--data-dir", str(tmp_path / "data"),
+               "--port", "0", "--sftp-port", "0", "--smtp-port", "0"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environ, check=False)
+    assert first.returncode == 0, first.stderr[-3000:]
+    stored = {path.name: path.read_bytes() for path in (tmp_path / "data" / "mail").glob("*.eml")}
+
+    # The same flow again is a duplicate upload: the restart sends no new customer mail.
+    second = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environ, check=False)
+
+    assert second.returncode == 0, second.stderr[-3000:]
+    after = {path.name: path.read_bytes() for path in (tmp_path / "data" / "mail").glob("*.eml")}
+    assert stored and all(after[name] == content for name, content in stored.items()), "earlier mail was overwritten"
+    assert re.search(r"^\s+email\s+\S+\s+http://127\.0\.0\.1:\d+/c/acme/t/[0-9A-Za-z]{22}$", second.stdout, re.M), \
+        second.stdout

@@ -82,15 +82,31 @@ def test_one_click_unsubscribe_suppresses_the_address(stack: EmbeddedStack) -> N
     assert url.startswith(f"{stack.base_url}/hooks/unsubscribe/{tenant}/")
     assert address not in url
     assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    raw_headers = mail.raw.split(b"\r\n\r\n", 1)[0].decode("ascii").split("\r\n")
+    assert f"List-Unsubscribe: <{url}>" in raw_headers, "the header must be one plain line, not RFC 2047-encoded"
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw_headers
 
-    assert httpx.get(url).status_code in (404, 405)  # a GET (mail scanner) changes nothing
+    page = httpx.get(url, headers={"Accept-Language": "it"})  # a browser, or a mail scanner: changes nothing
+    assert page.status_code == 200
+    assert "Conferma l&#39;annullamento" in page.text or "Conferma l'annullamento" in page.text
+    assert f'action="{url.removeprefix(stack.base_url)}"' in page.text
+    assert 'name="List-Unsubscribe" value="One-Click"' in page.text
+    english = httpx.get(url, headers={"Accept-Language": "en"})
+    assert "Confirm unsubscribe" in english.text
     with stack.rt.db.tenant_session(tenant) as session:
         assert not suppression.is_suppressed(session, "email", address)
+    assert httpx.get(url[:-6] + "AAAAAA").status_code == 404
     forged = url[:-6] + "AAAAAA"
     assert httpx.post(forged, data={"List-Unsubscribe": "One-Click"}).status_code == 404
-    assert httpx.post(url, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    one_click = httpx.post(url, data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200
+    assert one_click.text == "unsubscribed"
     with stack.rt.db.tenant_session(tenant) as session:
         assert suppression.is_suppressed(session, "email", address)
+    confirmed = httpx.post(url, data={"List-Unsubscribe": "One-Click"},
+                           headers={"Accept": "text/html", "Accept-Language": "it"})  # the page's button
+    assert confirmed.status_code == 200
+    assert "Iscrizione annullata" in confirmed.text
 
     again = make_job(stack.rt, tenant, [Customer(contacts=[("email", address)])])
     start(stack.rt, tenant, again)

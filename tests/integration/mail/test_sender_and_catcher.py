@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +138,38 @@ def test_catcher_reports_chosen_port() -> None:
 def test_catcher_start_twice_raises(catcher: MailCatcher) -> None:
     with pytest.raises(RuntimeError, match="already running"):
         catcher.start()
+
+
+def send_one(catcher: MailCatcher, subject: str) -> None:
+    send_mail(f"smtp://127.0.0.1:{catcher.port}", sender="noreply@bolletta.localhost",
+              to=["operatore@acme.example"], subject=subject, text=subject)
+
+
+def test_catcher_restart_keeps_stored_mail(tmp_path: Path) -> None:
+    (tmp_path / "notes.eml").write_bytes(b"not numbered")  # a name that is not a number is ignored
+    with MailCatcher(store_dir=tmp_path) as first:
+        send_one(first, "prima")
+        send_one(first, "seconda")
+        first.wait_for(2)
+    with MailCatcher(store_dir=tmp_path) as second:
+        send_one(second, "terza")
+        second.wait_for(1)
+
+    stored = {path.name: path.read_bytes() for path in tmp_path.glob("*.eml")}
+    assert sorted(stored) == ["1.eml", "2.eml", "3.eml", "notes.eml"]
+    assert b"Subject: prima" in stored["1.eml"]
+    assert b"Subject: seconda" in stored["2.eml"]
+    assert b"Subject: terza" in stored["3.eml"]
+
+
+def test_catchers_sharing_a_folder_skip_taken_numbers(tmp_path: Path) -> None:
+    with MailCatcher(store_dir=tmp_path) as first, MailCatcher(store_dir=tmp_path) as second:
+        send_one(first, "dal primo")
+        first.wait_for(1)
+        send_one(second, "dal secondo")
+        second.wait_for(1)
+
+    stored = {path.name: path.read_bytes() for path in tmp_path.glob("*.eml")}
+    assert sorted(stored) == ["1.eml", "2.eml"]
+    assert b"Subject: dal primo" in stored["1.eml"]
+    assert b"Subject: dal secondo" in stored["2.eml"]

@@ -119,6 +119,44 @@ def test_declined_payment_leaves_bill_payable(portal: Portal) -> None:
     assert portal.payment_event_kinds(order_id) == ["payment_started", "payment_failed"]
 
 
+FAILED_NOTICES = {
+    "it": "Il pagamento non è andato a buon fine. Puoi riprovare.",
+    "en": "The payment failed. You can try again.",
+    "de": "Die Zahlung ist fehlgeschlagen. Sie können es erneut versuchen.",
+    "fr": "Le paiement a échoué. Vous pouvez réessayer.",
+    "es": "El pago no se ha completado. Puedes intentarlo de nuevo.",
+    "ro": "Plata nu a reușit. Puteți încerca din nou.",
+    "ar": "فشل الدفع. يمكنك المحاولة مرة أخرى.",
+}
+SANDBOX_NAMES = {"it": "Sandbox (pagamenti simulati)", "de": "Sandbox (simulierte Zahlungen)",
+                 "ar": "بيئة تجريبية (مدفوعات محاكاة)"}
+
+
+def test_declined_payment_says_it_failed(portal: Portal) -> None:
+    token, bill = portal.claim_bill_to_pay()
+
+    with portal.client() as client:
+        summary = portal.open_bill(client, token)
+        order_id = portal.start_payment(client, bill, summary.text)
+        sandbox_path = f"/c/{DEMO_SLUG}/sandbox/{order_id}"
+        sandbox = client.get(sandbox_path)
+        back = client.post(sandbox_path, data={"outcome": "fail", "_csrf_token": csrf_token(sandbox.text)})
+        portal.wait_for_payment(order_id, "failed")
+        returned = client.get(back.headers["location"])  # the sandbox sends the customer back here
+        pages = {language: client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/sommario?lang={language}")
+                 for language in FAILED_NOTICES}
+
+    assert returned.status_code == 200
+    assert VERIFYING_MARK not in returned.text
+    assert FAILED_NOTICES["it"] in returned.text
+    for language, notice in FAILED_NOTICES.items():
+        assert notice in pages[language].text, f"no failure notice in {language}"
+        assert "Sandbox (simulated payments)" not in pages[language].text or language == "en"
+    for language, name in SANDBOX_NAMES.items():
+        assert name in pages[language].text, f"sandbox name not translated in {language}"
+    assert has_pay_button(pages["it"].text)
+
+
 def test_browser_return_alone_pays_nothing(portal: Portal) -> None:
     token, bill = portal.claim_bill_to_pay()
     earlier_attempts = len(portal.payments(bill.id))
