@@ -166,8 +166,10 @@ def _supervise_workers(processes: int, threads: int, queues: str) -> int:
 
     command = [sys.executable, "-m", "bolletta", "worker", "--threads", str(threads), "--queues", queues]
     children = [subprocess.Popen(command) for _ in range(processes)]  # noqa: S603  # our own program
+    forwarded: set[int] = set()
 
     def forward(signum: int, _frame: Any) -> None:
+        forwarded.add(signum)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signum)
@@ -175,6 +177,9 @@ def _supervise_workers(processes: int, threads: int, queues: str) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, forward)
     codes = [child.wait() for child in children]
+    # A child still starting when the signal came dies of it before its handler exists: it held no
+    # message, so that is a clean stop too.
+    codes = [0 if code < 0 and -code in forwarded else code for code in codes]
     return max((abs(code) for code in codes), default=0)
 
 

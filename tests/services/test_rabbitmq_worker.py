@@ -90,7 +90,7 @@ def test_unknown_queue_named(database_url: str, rabbitmq_url: str, tmp_path: Pat
     done = _bolletta(env, "worker", "--queues", "default,fatture")
 
     assert done.returncode == 1
-    assert "Unknown queue fatture; the queues are default." in done.stderr
+    assert "Unknown queue fatture; the queues are default, speech." in done.stderr
 
 
 def _children(pid: int) -> list[int]:
@@ -101,3 +101,19 @@ def _children(pid: int) -> list[int]:
         if len(children) >= 2 or time.monotonic() > deadline:
             return children
         time.sleep(0.2)
+
+
+def test_early_stop_is_clean(database_url: str, rabbitmq_url: str, tmp_path: Path) -> None:
+    """A stop that reaches the workers while they are still starting ends with status 0."""
+    env = _environment(database_url, rabbitmq_url, tmp_path / "data")
+    assert _bolletta(env, "db", "upgrade").returncode == 0
+    worker = subprocess.Popen([sys.executable, "-m", "bolletta", "worker", "--processes", "2", "--threads", "1"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 30
+    while len(_children(worker.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    worker.send_signal(signal.SIGTERM)
+    output, _ = worker.communicate(timeout=60)
+
+    assert worker.returncode == 0, output
