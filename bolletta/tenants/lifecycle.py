@@ -7,8 +7,9 @@ tenant, and messages already queued wait unsent. Resuming queues those messages 
 Off-boarding first suspends the tenant and writes an archive of all its data (every table as JSON
 Lines and as CSV, the stored files, and its settings without credentials). Only when the archive
 is complete does it delete the tenant everywhere: stored files, SFTP folders and login, staff
-users, API tokens, schedule slots, the onboarding draft, the schema or database file and the
-tenant's row. The platform audit log keeps one entry with the slug and the counts.
+users, API tokens, schedule slots, the onboarding draft, Redis keys naming the tenant, the schema
+or database file and the tenant's row. The platform audit log keeps one entry with the slug and
+the counts.
 """
 
 from __future__ import annotations
@@ -198,6 +199,22 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _delete_broker_keys(rt: Runtime, slug: str) -> None:
+    """Delete the Redis keys with the tenant's slug as one ``:``-separated part, when the broker is Redis."""
+    url = rt.settings.broker_url
+    if not url.startswith(("redis://", "rediss://")):
+        return
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        for pattern in (f"*:{slug}", f"*:{slug}:*", f"{slug}:*"):
+            for key in client.scan_iter(match=pattern, count=1000):
+                client.delete(key)
+    finally:
+        client.close()
+
+
 def _delete_everywhere(rt: Runtime, tenant: Tenant, report: OffboardReport) -> None:
     storage = storage_from_settings(rt.settings)
     storage.remove_tenant(tenant.slug)
@@ -220,6 +237,7 @@ def _delete_everywhere(rt: Runtime, tenant: Tenant, report: OffboardReport) -> N
         session.execute(update(Tenant).where(Tenant.id == tenant.id).values(settings={}))
         session.commit()
         report.staff_users = len(users)
+    _delete_broker_keys(rt, tenant.slug)
     migrate.drop_tenant_storage(rt.db, tenant.slug)
     with rt.db.platform_session() as session:
         session.execute(delete(Tenant).where(Tenant.id == tenant.id))
