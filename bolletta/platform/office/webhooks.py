@@ -15,7 +15,9 @@ from urllib.parse import parse_qsl
 
 import anyio
 from litestar import Request, Response, Router, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlalchemy import func, select
@@ -26,9 +28,12 @@ from bolletta.platform.office.listing import Paging, Query, link, read_paging
 from bolletta.platform.office.routes import _tenant
 from bolletta.platform.web.context import rt
 from bolletta.platform.webhooks.delivery import replay
-from bolletta.platform.webhooks.endpoints import WebhookError
+from bolletta.platform.webhooks.endpoints import EVENTS, WebhookError, add_endpoint, remove_endpoint
 
 logger = logging.getLogger(__name__)
+
+NO_STORE = CacheControlHeader(no_store=True)
+"""The page that shows a new endpoint's signing secret must not be kept by the browser or a proxy."""
 
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 BACK_KEYS = frozenset({"endpoint", "status", "page"})
@@ -101,7 +106,8 @@ async def webhook_deliveries(request: Request[Any, Any, Any]) -> Response[str]:
     params = {"endpoint": found.endpoint.id if found.endpoint else None, "status": status}
     return page(request, "office/webhooks.html", tenant, found=found, paging=paging, pages=paging.pages(found.total),
                 params=params, link=link, errors=query.errors, statuses=DELIVERY_STATUSES,
-                error=request.query_params.get("error"), replayed=request.query_params.get("replayed"))
+                error=request.query_params.get("error"), replayed=request.query_params.get("replayed"),
+                new_secret=None, events=EVENTS)
 
 
 @post("/webhooks/deliveries/{delivery_id:int}/replay", name="office:webhook-replay", guards=[require_admin])
@@ -125,6 +131,41 @@ async def replay_delivery(request: Request[Any, Any, Any], delivery_id: FromPath
     return Redirect(f"/office/webhooks?{link(back_params, replayed=delivery_id)}", status_code=303)
 
 
+@post("/webhooks/endpoints", name="office:webhook-add", guards=[require_admin], cache_control=NO_STORE)
+async def add_webhook_endpoint(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Register an endpoint URL for the chosen events and show its signing secret this one time."""
+    staff = staff_of(request)
+    tenant = await _tenant(staff)
+    form = await request.form()
+    url = str(form.get("url", "")).strip()[:2000]
+    events = [str(value) for value in form.getall("event")] if "event" in form else []
+    try:
+        created = await anyio.to_thread.run_sync(
+            lambda: add_endpoint(rt(), tenant.slug, url, events, added_by=staff.actor))
+    except WebhookError as exc:
+        logger.info("tenant %s: webhook endpoint not added by %s: %s", tenant.slug, staff.username, exc)
+        return Redirect("/office/webhooks?error=endpoint", status_code=303)
+    found = await anyio.to_thread.run_sync(load_deliveries, tenant.slug, created.id, None,
+                                           read_paging(Query({}), ("id",), "id"))
+    return page(request, "office/webhooks.html", tenant, found=found, paging=read_paging(Query({}), ("id",), "id"),
+                pages=1, params={"endpoint": created.id, "status": None}, link=link, errors=[],
+                statuses=DELIVERY_STATUSES, error=None, replayed=None, new_secret=created.secret, events=EVENTS)
+
+
+@post("/webhooks/endpoints/{endpoint_id:int}/remove", name="office:webhook-remove", guards=[require_admin])
+async def remove_webhook_endpoint(request: Request[Any, Any, Any], endpoint_id: FromPath[int]) -> Response[Any]:
+    """Stop sending to an endpoint; its deliveries stay listed."""
+    staff = staff_of(request)
+    tenant = await _tenant(staff)
+    try:
+        await anyio.to_thread.run_sync(
+            lambda: remove_endpoint(rt(), tenant.slug, endpoint_id, removed_by=staff.actor))
+    except WebhookError as exc:
+        raise NotFoundException(str(exc)) from exc
+    return Redirect(f"/office/webhooks?endpoint={endpoint_id}", status_code=303)
+
+
 def webhooks_router() -> Router:
     """Build the tenant admin's webhook routes under ``/office``."""
-    return Router(path="/office", route_handlers=[webhook_deliveries, replay_delivery])
+    return Router(path="/office", route_handlers=[webhook_deliveries, replay_delivery, add_webhook_endpoint,
+                                                  remove_webhook_endpoint])

@@ -176,6 +176,8 @@ ROUTES = [
     ("get", "/office/settings", 200, 403, 403),
     ("get", "/office/settings/messages", 200, 403, 403),
     ("get", "/office/api-tokens", 200, 403, 403),
+    ("post", "/office/webhooks/endpoints", 303, 403, 403),
+    ("post", "/office/webhooks/endpoints/999999/remove", 404, 403, 403),
     ("post", "/office/api-tokens", 400, 403, 403),
     ("post", "/office/api-tokens/999999/revoke", 404, 403, 403),
     ("post", "/office/settings/messages", 303, 403, 403),

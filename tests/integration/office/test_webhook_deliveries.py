@@ -142,3 +142,33 @@ def test_page_without_endpoints(stack: EmbeddedStack, tenant: str) -> None:
 
     assert page.status_code == 200
     assert "Nessun endpoint" in page.text
+
+
+def test_admin_adds_and_removes_endpoint(stack: EmbeddedStack) -> None:
+    tenant = create_test_tenant(stack, new_slug("wa"), **WITHOUT_SMTP)
+    admin = create_staff(stack, f"{tenant}.admin", "tenant_admin", tenant)
+    with signed_in_client(stack, admin) as client:
+        token = csrf_token(client.get("/office/webhooks").text)
+        plain_http = {"url": "http://erp.example/hook", "event": ["job.state_changed"], "_csrf_token": token}
+        refused = client.post("/office/webhooks/endpoints", data=plain_http)
+        form = {"url": "https://erp.example/hook", "event": ["payment.completed", "job.state_changed"],
+                "_csrf_token": token}
+        added = client.post("/office/webhooks/endpoints", data=form)
+        listed = client.get("/office/webhooks")
+        endpoint_id = listed.text.split('<option value="', 1)[1].split('"', 1)[0]
+        removed = client.post(f"/office/webhooks/endpoints/{endpoint_id}/remove", data={"_csrf_token": token})
+        other_tenant = client.post("/office/webhooks/endpoints/999999/remove", data={"_csrf_token": token})
+        after = client.get(f"/office/webhooks?endpoint={endpoint_id}")
+
+    assert refused.headers["location"] == "/office/webhooks?error=endpoint"
+    assert added.status_code == 200
+    assert added.headers["cache-control"] == "no-store"
+    assert '<code class="token">whsec_' in added.text
+    assert "whsec_" not in listed.text
+    assert "https://erp.example/hook" in listed.text
+    assert removed.status_code == 303
+    assert other_tenant.status_code == 404
+    assert "(rimosso)" in after.text
+    with stack.rt.db.tenant_session(tenant) as session:
+        actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("webhook.%"))))
+    assert actions == ["webhook.endpoint_added", "webhook.endpoint_removed"]
