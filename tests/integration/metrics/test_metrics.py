@@ -50,7 +50,8 @@ def test_job_gauges_follow_the_job(stack: EmbeddedStack) -> None:
 
     assert _value(samples, "bolletta_jobs", tenant=tenant, state="test_sent") == 1
     assert _value(samples, "bolletta_bills_ingested_last_24h", tenant=tenant) > 0
-    assert _value(samples, "bolletta_queue_tasks", tenant=tenant, state="waiting") == 0
+    assert _value(samples, "bolletta_queue_tasks", tenant=tenant, queue="default", state="waiting") == 0
+    assert _value(samples, "bolletta_queue_tasks", tenant=tenant, queue="speech", state="waiting") == 0
     assert _value(samples, "bolletta_job_parse_seconds_last", tenant=tenant) >= 0
 
 
