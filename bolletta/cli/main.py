@@ -302,11 +302,14 @@ def tenant_suspend(tenant_slug: str, actor: str, reason: str) -> None:
 @click.option("--by", "actor", required=True, help="Who resumes it, for the platform audit log.")
 def tenant_resume(tenant_slug: str, actor: str) -> None:
     """Make the suspended TENANT_SLUG active again and queue its unsent messages."""
-    from bolletta.platform import runtime
+    from bolletta.platform import runtime, workers
     from bolletta.platform.errors import BollettaError
     from bolletta.tenants import lifecycle
 
-    rt = runtime.configure(load_settings())
+    settings = load_settings()
+    rt = runtime.configure(settings)
+    workers.setup_broker(settings)
+    workers.load_actors()
     try:
         queued = lifecycle.resume(rt, tenant_slug, actor)
     except BollettaError as exc:
@@ -329,10 +332,12 @@ def tenant_offboard(tenant_slug: str, archive: Path, actor: str, confirmed: bool
     if not confirmed:
         raise click.ClickException(f"Off-boarding deletes {tenant_slug} after the export: add --yes to confirm.")
     rt = runtime.configure(load_settings())
+    if not archive.parent.is_dir():
+        raise click.ClickException(f"Folder {archive.parent} does not exist; create it or pick another --export.")
     try:
         report = lifecycle.offboard(rt, tenant_slug, actor, archive)
-    except (BollettaError, FileExistsError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (BollettaError, OSError) as exc:
+        raise click.ClickException(f"{exc}. Nothing was deleted unless the export finished.") from exc
     click.echo(f"Tenant {tenant_slug} exported to {report.archive} ({sum(report.rows.values())} rows, "
                f"{report.files} files) and deleted.")
 

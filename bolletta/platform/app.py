@@ -13,6 +13,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import Scope
 
 from bolletta.platform.admin.routes import console_routers
+from bolletta.platform.api.errors import ApiProblem
 from bolletta.platform.api.routes import api_openapi_config, api_router
 from bolletta.platform.dispatch.hooks import channel_callback, channel_handshake
 from bolletta.platform.dispatch.routes import dispatch_progress, pause_dispatch, resume_dispatch
@@ -74,6 +75,8 @@ def _log_server_error(exception: Exception, scope: Scope) -> None:
     """
     if isinstance(exception, HTTPException) and exception.status_code < 500:
         return
+    if isinstance(exception, ApiProblem) and exception.status < 500:
+        return  # the API router turns it into its problem response
     handler = scope.get("route_handler")
     route = ",".join(sorted(handler.paths)) if handler is not None else "(no route)"
     kind = type(exception)

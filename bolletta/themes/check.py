@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.tenants.config import TenantConfig
 from bolletta.themes import HEX_COLOUR, WCAG_AA_NORMAL_TEXT, contrast_ratio
@@ -10,6 +12,8 @@ from bolletta.themes.sandbox import MAX_BLOCK_SOURCE_CHARS
 
 PAGE_BACKGROUND = "#ffffff"
 SECTIONS = ("sommario", "importi", "consumi", "dati")
+PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,24}$")
+"""A phone number as customers read it; the pages link it with ``tel:``."""
 
 
 def theme_problems(config: TenantConfig) -> list[Text]:
@@ -38,6 +42,18 @@ def theme_problems(config: TenantConfig) -> list[Text]:
         if len(source) > MAX_BLOCK_SOURCE_CHARS:
             problems.append(T_("The content block of {section} is longer than {limit} characters.", section=slug,
                                limit=MAX_BLOCK_SOURCE_CHARS))
+    problems += _contact_problems(config)
     if portal.logo_url and not portal.logo_url.startswith("/"):
         problems.append(T_("The logo must be a path on this site, such as /static/..., never another site's address."))
+    return problems
+
+
+def _contact_problems(config: TenantConfig) -> list[Text]:
+    """Check the links the pages build from the utility's contacts (``https:`` and ``tel:``)."""
+    branding = config.branding
+    problems: list[Text] = []
+    if branding.website and not branding.website.startswith(("https://", "http://")):
+        problems.append(T_("The website {value} must start with https:// or http://.", value=branding.website[:200]))
+    if branding.support_phone and not PHONE.match(branding.support_phone):
+        problems.append(T_("{value} is not a phone number such as +39 800 123 456.", value=branding.support_phone[:40]))
     return problems

@@ -31,6 +31,7 @@ from bolletta.platform.jobs import approval, scheduled_start, states
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.context import rt
+from bolletta.tenants.registry import get_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ def run_action(runtime: Runtime, staff: Staff, tenant: str, job_id: int, action:
         NotFound: no such tenant or job.
         InvalidTransition: the job's state does not allow the action.
     """
+    get_tenant(runtime.db, tenant)  # NotFound before any tenant session could create a database file
     if action == "start":
         approval.start_dispatch(runtime, tenant, job_id, staff)
     elif action == "pause":
@@ -165,6 +167,7 @@ def read_start_time(value: str) -> datetime:
 
 def schedule_action(runtime: Runtime, staff: Staff, tenant: str, job_id: int, at: datetime | None) -> None:
     """Schedule the job's dispatch start at ``at``, or drop its schedule when ``at`` is ``None``; audited."""
+    get_tenant(runtime.db, tenant)
     if at is None:
         scheduled_start.unschedule_dispatch(runtime, tenant, job_id, staff)
     else:

@@ -105,6 +105,7 @@ def start_dispatch(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
         states.move(session, job, states.DISPATCHING, actor=staff.actor)
         job.started_by = staff.username
         job.started_at = clock.now()
+        job.dispatch_at = None  # started by hand: a scheduled start no longer applies
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.start_dispatch",
                      target=f"job:{job_id}", ip=staff.ip)
         tasks.defer(session, "create_tickets", tenant, job_id)

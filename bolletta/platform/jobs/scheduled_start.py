@@ -8,7 +8,7 @@ as the person who scheduled them. The start claims the job with a conditional up
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -54,7 +54,8 @@ def schedule_dispatch(rt: Runtime, tenant: str, job_id: int, staff: Staff, at: d
             raise NotFound(f"Job #{job_id} not found.")
         if job.state != states.APPROVED:
             raise InvalidTransition(f"Job #{job_id} is {job.state}: only an approved job's dispatch can be scheduled.")
-        job.dispatch_at = at
+        # Stored in UTC like every other time: SQLite keeps no offset, so a Rome time would read as UTC.
+        job.dispatch_at = at.astimezone(UTC)
         job.dispatch_scheduled_by = staff.username
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.schedule_dispatch",
                      target=f"job:{job_id}", detail={"at": at.isoformat()}, ip=staff.ip)

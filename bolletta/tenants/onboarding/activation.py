@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from bolletta.platform import clock
 from bolletta.platform.db import migrate
@@ -139,6 +139,7 @@ def activate(rt: Runtime, draft_id: int, actor: str) -> str:
     company = draft.answers["company"]
     assert isinstance(company, steps.Company)
     work = Provisioning(rt=rt, draft=draft, slug=company.slug, config=build_config(draft))
+    _claim(rt, draft_id, company.slug)
     current = "activation"
     try:
         for name, run in PROVISIONING:
@@ -148,9 +149,29 @@ def activate(rt: Runtime, draft_id: int, actor: str) -> str:
     except Exception as exc:
         logger.error("onboarding: activating draft %d as %s failed at %s: %s", draft_id, work.slug, current, exc)
         _undo(work)
+        _release(rt, draft_id)
         raise ActivationError(current, str(exc) or type(exc).__name__) from exc
     logger.info("onboarding: draft %d activated as tenant %s", draft_id, work.slug)
     return work.slug
+
+
+def _claim(rt: Runtime, draft_id: int, slug: str) -> None:
+    """Mark the draft as being activated, so a second click at the same time stops here."""
+    with rt.db.platform_session() as session:
+        claimed = session.execute(
+            update(TenantDraft).where(TenantDraft.id == draft_id, TenantDraft.activated_slug.is_(None))
+            .values(activated_slug=slug, updated_at=clock.now())
+        ).rowcount  # type: ignore[attr-defined]
+        session.commit()
+    if not claimed:
+        raise ActivationError("activation", f"draft #{draft_id} is already being activated or was activated")
+
+
+def _release(rt: Runtime, draft_id: int) -> None:
+    """Give a draft whose activation failed back to the wizard."""
+    with rt.db.platform_session() as session:
+        session.execute(update(TenantDraft).where(TenantDraft.id == draft_id).values(activated_slug=None))
+        session.commit()
 
 
 def _undo(work: Provisioning) -> None:
@@ -255,7 +276,6 @@ def _mark_activated(work: Provisioning, actor: str) -> None:
     with work.rt.db.platform_session() as session:
         row = session.get(TenantDraft, work.draft.id, with_for_update=True)
         assert row is not None
-        row.activated_slug = work.slug
         row.updated_at = clock.now()
         session.add(PlatformAuditEntry(at=row.updated_at, actor=actor, action="tenant.activated", target=work.slug,
                                        detail={"draft": work.draft.id}))

@@ -33,6 +33,8 @@ Problems = dict[str, Text]
 SERVICES = ("electricity", "gas", "water")
 MESSAGE_KINDS = ("email", "sms", "whatsapp")
 MESSAGE_TEXT_KEYS = ("sms", "whatsapp", "email_subject", "email_text", "email_html")
+LINKED_PARTS = ("sms", "whatsapp", "email_text")
+"""Message parts that must carry the customer's link, or the message leads nowhere."""
 CHANNEL_MODES = ("all", "priority")
 MAX_FALLBACK_DELAY_MINUTES = 7 * 24 * 60
 MAX_TICKET_VALIDITY_DAYS = 365
@@ -150,11 +152,16 @@ def messages_problems(answers: steps.Messages, db: Database, draft_id: int | Non
         for part, source in texts.items():
             fields = EMAIL_SAMPLE_FIELDS if part.startswith("email") else SAMPLE_FIELDS
             try:
-                render_text(source, fields, autoescape=part == "email_html", strict=True, max_chars=MAX_TEXT_CHARS)
+                rendered = render_text(source, fields, autoescape=part == "email_html", strict=True,
+                                       max_chars=MAX_TEXT_CHARS)
             except (TemplateError, ArithmeticError, TypeError, ValueError, OverflowError) as exc:
                 problems[f"texts.{language}.{part}"] = T_(
                     "The text does not render ({error}). It may use only these fields: {fields}.",
                     error=str(exc)[:200], fields=", ".join(sorted(fields)))
+                continue
+            if part in LINKED_PARTS and source.strip() and str(SAMPLE_FIELDS["link"]) not in rendered:
+                problems[f"texts.{language}.{part}"] = T_(
+                    "The text has no link: add {{{{ link }}}} where the customer's personal link goes.")
     return problems
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -35,15 +35,21 @@ def test_scheduled_start_runs_once_at_its_time(stack: EmbeddedStack, admin: Admi
         scheduled = client.post(f"/admin/tenants/{slug}/jobs/{job_id}/schedule",
                                 data={"at": at.strftime("%Y-%m-%dT%H:%M"), "_csrf_token": csrf_token(page.text)})
         listed = client.get(f"/admin/jobs?tenant={slug}")
+    stored = load_job(stack, slug, job_id).dispatch_at
     early = start_due_dispatches(stack.rt)
-    with clock.use_clock(lambda: at + timedelta(minutes=1)):
+    with clock.use_clock(lambda: at.astimezone(UTC) - timedelta(minutes=1)):
+        too_soon = start_due_dispatches(stack.rt)
+    with clock.use_clock(lambda: at.astimezone(UTC) + timedelta(minutes=1)):
         first = start_due_dispatches(stack.rt)
         second = start_due_dispatches(stack.rt)
     wait_idle(stack)
 
     assert scheduled.headers["location"] == "/admin/jobs?done=schedule"
     assert "Inoltro programmato per il" in listed.text
+    assert stored is not None
+    assert clock.as_utc(stored) == at
     assert early == 0
+    assert too_soon == 0
     assert first == 1
     assert second == 0
     job = load_job(stack, slug, job_id)
@@ -62,7 +68,7 @@ def test_scheduler_round_starts_due_job(stack: EmbeddedStack) -> None:
     operator = create_staff(stack, f"{slug}.piattaforma", "platform_admin", None).staff
     schedule_dispatch(stack.rt, slug, job_id, operator, clock.now() + timedelta(minutes=5))
 
-    with clock.use_clock(lambda: datetime.now(clock.ROME) + timedelta(minutes=6)):
+    with clock.use_clock(lambda: datetime.now(UTC) + timedelta(minutes=6)):
         run_due_tasks(stack.rt)
     wait_idle(stack)
 
@@ -75,7 +81,7 @@ def test_cancelled_job_schedule_dropped(stack: EmbeddedStack) -> None:
     schedule_dispatch(stack.rt, slug, job_id, operator, clock.now() + timedelta(minutes=5))
     approval.cancel(stack.rt, slug, job_id, operator)
 
-    with clock.use_clock(lambda: datetime.now(clock.ROME) + timedelta(minutes=6)):
+    with clock.use_clock(lambda: datetime.now(UTC) + timedelta(minutes=6)):
         started = start_due_dispatches(stack.rt)
 
     assert started == 0
@@ -105,3 +111,26 @@ def test_bad_schedules_rejected(stack: EmbeddedStack, admin: AdminLogin) -> None
     assert unreadable.status_code == 400
     assert past.headers["location"] == "/admin/jobs?error=schedule"
     assert load_job(stack, slug, job_id).dispatch_at is None
+
+
+def test_start_now_drops_the_schedule(stack: EmbeddedStack) -> None:
+    slug, job_id = _approved_job(stack, "orap")
+    operator = create_staff(stack, f"{slug}.piattaforma", "platform_admin", None).staff
+    schedule_dispatch(stack.rt, slug, job_id, operator, clock.now() + timedelta(hours=1))
+
+    approval.start_dispatch(stack.rt, slug, job_id, operator)
+    wait_idle(stack)
+
+    assert load_job(stack, slug, job_id).dispatch_at is None
+
+
+def test_unknown_tenant_answers_404(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get("/admin/jobs").text)
+        cancel = client.post("/admin/tenants/nessuno/jobs/1/cancel", data={"_csrf_token": token})
+        schedule = client.post("/admin/tenants/nessuno/jobs/1/schedule",
+                               data={"at": "2030-01-01T10:00", "_csrf_token": token})
+
+    assert cancel.status_code == 404
+    assert schedule.status_code == 404
+    assert not (stack.rt.settings.data_path / "tenants" / "nessuno.db").exists()

@@ -185,7 +185,13 @@ def test_offboard_command_needs_confirmation(stack: EmbeddedStack, tmp_path: Pat
     refused = CliRunner().invoke(main, ["tenant", "offboard", slug, "--export", str(tmp_path / "a.zip"),
                                         "--by", "ops"], env=env)
 
+    missing_folder = CliRunner().invoke(main, ["tenant", "offboard", slug, "--export", str(tmp_path / "no" / "a.zip"),
+                                               "--by", "ops", "--yes"], env=env)
+
     assert refused.exit_code != 0
     assert "--yes" in refused.output
+    assert missing_folder.exit_code == 1
+    assert "does not exist" in missing_folder.output
+    assert "Traceback" not in missing_folder.output
     assert not (tmp_path / "a.zip").exists()
     assert _platform_traces(stack, slug) != []

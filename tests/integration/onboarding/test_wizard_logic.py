@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import paramiko
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bolletta.platform.db.models.platform import PlatformAuditEntry, SftpAccount, Tenant, TenantDraft, User
 from bolletta.platform.demo.identity import vat_number
@@ -141,6 +142,9 @@ def test_invitation_sets_password(stack: EmbeddedStack) -> None:
         ("company", {"services": ["heat"]}, "services"),
         ("look", {"branding": {"primary_color": "#ffff00"}}, "branding"),
         ("look", {"link_domain": "http://bolletta"}, "link_domain"),
+        ("look", {"branding": {"website": "javascript:alert(1)"}}, "branding"),
+        ("look", {"branding": {"support_phone": "abc"}}, "branding"),
+        ("messages", {"texts": {"it": {"sms": "Paga qui"}}}, "texts.it.sms"),
         ("messages", {"texts": {"it": {"sms": "Gentile {{ customer_name }}: {{ link }}"}}}, "texts.it.sms"),
         ("messages", {"texts": {"en": {"email_subject": "Bill {{ document_number"}}}, "texts.en.email_subject"),
         ("messages", {"texts": {"xx": {"sms": "{{ link }}"}}}, "texts"),
@@ -296,3 +300,21 @@ def test_admin_needs_the_invitation(stack: EmbeddedStack) -> None:
         response = sign_in(client, f"{slug}-admin", "password-indovinata")
 
     assert response.status_code == 401
+
+
+def test_double_activation_makes_one_tenant(stack: EmbeddedStack) -> None:
+    slug = new_slug("dc")
+    draft_id = _complete_draft(stack, slug)
+
+    def click(_: int) -> str:
+        try:
+            return activate(stack.rt, draft_id, ACTOR)
+        except ActivationError as exc:
+            return f"refused:{exc.step}"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(click, range(2)))
+
+    assert outcomes == sorted([slug, "refused:activation"])
+    with stack.rt.db.platform_session() as session:
+        assert session.scalar(select(func.count()).select_from(Tenant).where(Tenant.slug == slug)) == 1
