@@ -79,7 +79,7 @@ async def revoke(request: Request[Any, Any, Any], token_id: FromPath[int]) -> Re
 
     def run() -> bool:
         if token_id not in {row.id for row in tokens.list_tokens(rt().db, tenant.slug)}:
-            return False  # another tenant's token answers like a missing one
+            return False  # another tenant's token gets the same 404 as a missing one
         tokens.revoke_token(rt().db, token_id, revoked_by=staff.actor)
         _record(tenant.slug, staff, "api_token.revoke", token_id, {})
         return True

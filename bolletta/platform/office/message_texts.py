@@ -1,8 +1,8 @@
 """The tenant admin's editor of the utility's message texts, with SMS part counts and earlier versions.
 
-The form is the onboarding wizard's "message texts" step. Saving runs the same checks, a trial
-render of every text in the sandbox included, and stores the texts as a new settings version (the
-platform audit log keeps the one before), so an earlier version can be restored from this page.
+The form is the onboarding wizard's "message texts" step. Saving runs the same checks, including a
+trial render of every text in the sandbox. It stores the texts as a new settings version, and the
+platform audit log keeps the one before, so an earlier version can be restored from this page.
 """
 
 from __future__ import annotations
