@@ -32,12 +32,18 @@ def export(tenant_slug: str, customer_code: str | None, fiscal_code: str | None,
     from bolletta.platform import runtime
     from bolletta.platform.privacy.requests import admin_requester, export_customer
 
+    if output.exists():
+        raise click.ClickException(f"{output} already exists; choose a new file name for the export.")
     rt = runtime.configure(load_settings())
     requester = admin_requester(rt, tenant_slug, username)
     partial = output.with_name(output.name + ".part")
-    with partial.open("wb") as target:
-        counts = export_customer(rt, tenant_slug, target, requester,
-                                 customer_code=customer_code, fiscal_code=fiscal_code)
+    try:
+        with partial.open("wb") as target:
+            counts = export_customer(rt, tenant_slug, target, requester,
+                                     customer_code=customer_code, fiscal_code=fiscal_code)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a failed export leaves no half-written file
+        raise
     partial.replace(output)
     click.echo(f"Wrote {output}: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
 

@@ -81,3 +81,22 @@ def test_erase_asks_and_checks_user(tmp_path: Path) -> None:
     assert "No active user 'nobody'" in unknown.output
     with rt.db.tenant_session("acme") as session:
         assert session.scalars(select(Contact.customer_code)).all() == ["CMD003"]
+
+
+def test_export_keeps_existing_file_and_leaves_no_part(tmp_path: Path) -> None:
+    runner, env, rt = _setup(tmp_path)
+    add_customer(rt, "acme", "CMD004", "RSSMRA80A01H501U")
+    existing = tmp_path / "earlier.zip"
+    existing.write_bytes(b"earlier export")
+    missing = tmp_path / "missing.zip"
+    base = ["customer", "export", "--tenant", "acme", "--by", "acme.admin"]
+
+    kept = runner.invoke(main, [*base, "--customer-code", "CMD004", "--output", str(existing)], env=env)
+    unknown = runner.invoke(main, [*base, "--customer-code", "NESSUNO", "--output", str(missing)], env=env)
+
+    assert kept.exit_code == 1
+    assert "already exists" in kept.output
+    assert existing.read_bytes() == b"earlier export"
+    assert unknown.exit_code != 0
+    assert not missing.exists()
+    assert not (tmp_path / "missing.zip.part").exists()
