@@ -29,6 +29,7 @@ from bolletta.platform.office.staff import current_staff, require_tenant_staff
 from bolletta.platform.settings import Settings
 from bolletta.platform.web.context import rt
 from bolletta.platform.web.templates import render
+from bolletta.tenants.registry import get_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ async def upload_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         await upload.close()
     if not data:
         return await _rejected(request, staff, "empty", filename)
+    if (await anyio.to_thread.run_sync(get_tenant, rt().db, staff.tenant or "")).status != "active":
+        return await _rejected(request, staff, "suspended", filename)
 
     opened = await anyio.to_thread.run_sync(_open_and_audit, staff, data, filename)
     logger.info("tenant %s: %s uploaded %s (%d bytes) as job %d%s", staff.tenant, staff.username, filename,

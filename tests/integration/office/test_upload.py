@@ -16,6 +16,7 @@ from bolletta.platform.db.models.tenant import AuditEntry, Job
 from bolletta.platform.demo.flow import DemoFlow, build_demo_flow
 from bolletta.platform.jobs import states
 from bolletta.platform.stack import EmbeddedStack
+from bolletta.tenants import lifecycle
 from tests.integration.stack_support import StaffLogin, csrf_token, load_job, signed_in_client, wait_idle
 
 
@@ -161,3 +162,17 @@ def test_file_over_limit_shows_italian_error(stack: EmbeddedStack, tenant: str, 
     assert response.status_code == 413
     assert "Il file supera il limite di caricamento di 2 KiB" in html.unescape(response.text)
     assert job_count(stack, tenant) == 0
+
+
+def test_suspended_utility_opens_no_job(stack: EmbeddedStack, tenant: str, operator: StaffLogin) -> None:
+    before = job_count(stack, tenant)
+    lifecycle.suspend(stack.rt, tenant, "user:ops")
+    try:
+        with signed_in_client(stack, operator) as client:
+            response = post_upload(client, demo_flow().filename, demo_flow().archive)
+    finally:
+        lifecycle.resume(stack.rt, tenant, "user:ops")
+
+    assert response.status_code == 400
+    assert "sospeso" in html.unescape(response.text)
+    assert job_count(stack, tenant) == before
