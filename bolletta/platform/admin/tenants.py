@@ -8,14 +8,13 @@ import anyio
 from litestar import Request, Response, Router, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from sqlalchemy import and_, func, select
 
 from bolletta.platform.admin.access import admin_page, require_platform_admin
 from bolletta.platform.admin.health import every_tenant_health, tenant_health
 from bolletta.platform.admin.plugins import catalogue
-from bolletta.platform.db.models.tenant import AuditEntry
 from bolletta.platform.errors import NotFound
-from bolletta.platform.office.listing import Query, link, read_paging, rome_range
+from bolletta.platform.office.admin import search_tenant_audit
+from bolletta.platform.office.listing import Query, link, read_paging
 from bolletta.platform.web.context import rt
 from bolletta.tenants.registry import get_tenant, tenant_config
 
@@ -56,29 +55,8 @@ async def tenant_audit_page(request: Request[Any, Any, Any], slug: FromPath[str]
     except NotFound as exc:
         raise NotFoundException(str(exc)) from exc
     query = Query(dict(request.query_params))
-    action, actor = query.text("action", 80), query.text("actor", 200)
-    first, last = query.day("date_from"), query.day("date_to")
     paging = read_paging(query, ("at",), "at")
-    conditions: list[Any] = []
-    if action:
-        conditions.append(AuditEntry.action.like(f"{action}%"))
-    if actor:
-        conditions.append(AuditEntry.actor.like(f"%{actor}%"))
-    if first or last:
-        start, end = rome_range(first or last, last or first)  # type: ignore[arg-type]
-        conditions += [AuditEntry.at >= start, AuditEntry.at < end]
-
-    def run() -> tuple[int, list[AuditEntry]]:
-        with rt().db.tenant_session(tenant.slug) as session:
-            where = and_(True, *conditions)
-            total = session.scalar(select(func.count(AuditEntry.id)).where(where)) or 0
-            order = AuditEntry.id.desc() if paging.descending else AuditEntry.id.asc()
-            rows = list(session.scalars(select(AuditEntry).where(where).order_by(order)
-                                        .limit(paging.size).offset(paging.offset)))
-            session.expunge_all()
-            return total, rows
-
-    total, rows = (0, []) if query.errors else await anyio.to_thread.run_sync(run)
+    total, rows = await search_tenant_audit(tenant.slug, query, paging)
     params = {name: query.params[name] for name in TENANT_AUDIT_FIELDS if query.params.get(name)}
     return admin_page(request, "admin/tenant_audit.html", tenant=tenant, rows=rows, total=total, paging=paging,
                       pages=paging.pages(total), params=params, link=link, errors=query.errors, filters=params)
