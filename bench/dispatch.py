@@ -110,7 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=20_000, help="messages to send (default 20000)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker process (default 8)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker process (default 2)")
     parser.add_argument("--admin-database-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="PostgreSQL URL where the benchmark creates and drops its own database")
     args = parser.parse_args()
