@@ -107,7 +107,7 @@ def start_payment(rt: Runtime, tenant: str, bill_public_id: str, ticket_id: int,
             notify_url=f"{rt.settings.public_base_url.rstrip('/')}/hooks/gateways/{gateway_id}/{tenant}",
             tenant_slug=tenant,
         )
-    # The provider is called outside the transaction, so a slow gateway holds no lock; the attempt is
+    # The provider is called outside the transaction, so a slow gateway keeps no lock. The attempt is
     # already recorded as ``created``, which blocks a second attempt meanwhile.
     try:
         prepared = gateway.prepare(request)

@@ -1,6 +1,6 @@
-"""Drafts: a utility being onboarded keeps its answers between visits to the wizard.
+"""Drafts: a utility being onboarded keeps its values between visits to the wizard.
 
-A step's answers are stored whenever they can be read, even when a check fails, so the user finds
+A step's values are stored whenever they can be read, even when a check fails, so the user finds
 them again; only a step whose checks pass counts as complete. The SFTP password is hashed before it
 is stored, and the draft never contains it in clear.
 """
@@ -25,7 +25,7 @@ from bolletta.tenants.onboarding import checks, steps
 
 @dataclass
 class Draft:
-    """A draft as the wizard shows it: each step's answers and which steps are complete."""
+    """A draft as the wizard shows it: each step's values and which steps are complete."""
 
     id: int
     answers: dict[str, msgspec.Struct]
@@ -64,7 +64,7 @@ def start_draft(db: Database, actor: str) -> int:
 
 
 def load_draft(db: Database, draft_id: int) -> Draft:
-    """Return the draft with every step's answers (defaults for steps not yet saved).
+    """Return the draft with every step's values (defaults for steps not yet saved).
 
     Raises:
         NotFound: there is no such draft.

@@ -1,4 +1,4 @@
-"""The wizard's steps and the answers each one collects.
+"""The wizard's steps and the values each one collects.
 
 Each step is a msgspec struct. A page or the CLI hands in what the user typed; :func:`convert_step`
 turns it into the step's struct (form strings become numbers and booleans) or names the field that
@@ -113,11 +113,11 @@ STEPS: dict[str, type[msgspec.Struct]] = {
     "flow": Flow,
     "staff": Staff,
 }
-"""Step names in the wizard's order, each with the struct of its answers."""
+"""Step names in the wizard's order, each with the struct of its values."""
 
 
 class UnreadableAnswer(ValueError):
-    """Raised when an answer cannot be read as its field's type; ``field`` names the field."""
+    """Raised when a value cannot be read as its field's type; ``field`` names the field."""
 
     def __init__(self, step: str, field: str, reason: str) -> None:
         super().__init__(f"step {step}: field {field or '(whole step)'}: {reason}")
