@@ -147,7 +147,9 @@ def activate(rt: Runtime, draft_id: int, actor: str) -> str:
             run(work)
         _mark_activated(work, actor)
     except Exception as exc:
-        logger.error("onboarding: activating draft %d as %s failed at %s: %s", draft_id, work.slug, current, exc)
+        # Only the exception class: an SMTP error may quote the invited address.
+        logger.error("onboarding: activating draft %d as %s failed at %s: %s", draft_id, work.slug, current,
+                     type(exc).__name__)
         _undo(work)
         _release(rt, draft_id)
         raise ActivationError(current, str(exc) or type(exc).__name__) from exc
