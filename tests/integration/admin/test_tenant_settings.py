@@ -1,0 +1,112 @@
+"""A tenant's settings in the console: every field editable, versions restorable, other roles kept out."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bolletta.platform.db.models.platform import PlatformAuditEntry
+from bolletta.platform.stack import EmbeddedStack
+from bolletta.tenants.registry import SETTINGS_CHANGED, get_tenant, tenant_config
+from tests.integration.admin.console_support import AdminLogin, admin_client
+from tests.integration.stack_support import StaffLogin, csrf_token, signed_in_client
+
+DISPATCH = {"ticket_validity_days": "20", "test_batch_size": "3", "test_ticket_validity_hours": "48",
+            "test_recipients": "email collaudo@acme.example\nsms +39 333 1234567"}
+
+
+def test_platform_only_fields_saved(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    with admin_client(stack, admin) as client:
+        listing = client.get(f"/admin/tenants/{tenant}/settings")
+        page = client.get(f"/admin/tenants/{tenant}/settings/dispatch")
+        token = csrf_token(page.text)
+        saved = client.post(f"/admin/tenants/{tenant}/settings/dispatch",
+                            data={"_csrf_token": token, **DISPATCH})
+        retention = client.post(f"/admin/tenants/{tenant}/settings/retention", data={
+            "_csrf_token": token, "retention.bill_months": "36", "retention.event_months": "12",
+            "retention.audit_years": "12"})
+        too_short = client.post(f"/admin/tenants/{tenant}/settings/retention", data={
+            "_csrf_token": token, "retention.bill_months": "36", "retention.event_months": "12",
+            "retention.audit_years": "5"})
+
+    assert listing.status_code == 200
+    assert f'href="/admin/tenants/{tenant}/settings/flow"' in listing.text
+    assert "disabled" not in page.text.split("<form", 2)[2].split("</form>", 1)[0]
+    assert saved.headers["location"] == f"/admin/tenants/{tenant}/settings/dispatch?notice=saved"
+    assert retention.status_code == 303
+    assert too_short.status_code == 400
+    assert 'id="e-retention.audit_years"' in too_short.text
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    assert config.may_start_dispatch is False  # an unticked box
+    assert config.ticket_validity_days == 20
+    assert [recipient.address for recipient in config.test_recipients] == ["collaudo@acme.example",
+                                                                          "+39 333 1234567"]
+    assert (config.retention.bill_months, config.retention.audit_years) == (36, 12)
+    with stack.rt.db.platform_session() as session:
+        actors = set(session.scalars(select(PlatformAuditEntry.actor).where(
+            PlatformAuditEntry.target == tenant, PlatformAuditEntry.action == SETTINGS_CHANGED)))
+    assert actors == {f"user:{admin.username}"}
+
+
+def test_flow_mapping_checked(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    form = {"flow_formats": "fatturapa\njsonl", "customer_code_source": "altri_dati:CODICE_CLIENTE",
+            "series_pattern": r"(?P<series>[A-Z]+)/(?P<year>\d{4})/\d+", "supply_address_types": "Ind.POD",
+            "cost_rules": "", "costs_layout": "", "sftp_quota_bytes": "1073741824"}
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(f"/admin/tenants/{tenant}/settings/flow").text)
+        rejected = client.post(f"/admin/tenants/{tenant}/settings/flow", data={
+            "_csrf_token": token, **form, "flow_formats": "pdf", "series_pattern": "(["})
+        saved = client.post(f"/admin/tenants/{tenant}/settings/flow", data={"_csrf_token": token, **form})
+
+    assert rejected.status_code == 400
+    assert 'id="e-flow_formats"' in rejected.text
+    assert 'id="e-series_pattern"' in rejected.text
+    assert saved.status_code == 303
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    assert config.flow_formats == ["fatturapa", "jsonl"]
+    assert config.sftp_quota_bytes == 1073741824
+
+
+def test_restore_from_console(stack: EmbeddedStack, tenant: str, admin: AdminLogin,
+                              tenant_staff: dict[str, StaffLogin]) -> None:
+    url = f"/admin/tenants/{tenant}/settings/dispatch"
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(url).text)
+        client.post(url, data={"_csrf_token": token, **DISPATCH})  # also switches may_start_dispatch off
+        client.post(url, data={"_csrf_token": token, **DISPATCH, "ticket_validity_days": "30"})
+        history = client.get(url)
+    newest = history.text.split('data-version="', 1)[1].split('"', 1)[0]
+    oldest = history.text.rsplit('data-version="', 1)[1].split('"', 1)[0]
+    with signed_in_client(stack, tenant_staff["tenant_admin"]) as office:
+        office_token = csrf_token(office.get("/office/settings/dispatch").text)
+        refused = office.post(f"/office/settings/dispatch/versions/{oldest}", data={"_csrf_token": office_token})
+        allowed = office.post(f"/office/settings/dispatch/versions/{newest}", data={"_csrf_token": office_token})
+    after_office = tenant_config(get_tenant(stack.rt.db, tenant))
+    with admin_client(stack, admin) as client:
+        restored = client.post(f"{url}/versions/{oldest}", data={"_csrf_token": csrf_token(client.get(url).text)})
+
+    assert refused.status_code == 403
+    assert allowed.status_code == 303
+    assert (after_office.ticket_validity_days, after_office.may_start_dispatch) == (20, False)
+    assert restored.headers["location"] == f"{url}?notice=restored"
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    assert (config.ticket_validity_days, config.may_start_dispatch) == (15, True)
+
+
+def test_staff_kept_out(stack: EmbeddedStack, tenant: str, tenant_staff: dict[str, StaffLogin]) -> None:
+    for login in tenant_staff.values():
+        with signed_in_client(stack, login) as client:
+            token = csrf_token(client.get("/office/").text)
+            page = client.get(f"/admin/tenants/{tenant}/settings/company")
+            posted = client.post(f"/admin/tenants/{tenant}/settings/dispatch",
+                                 data={"_csrf_token": token, **DISPATCH, "may_start_dispatch": "1"})
+        assert page.status_code == 403, login.staff.role
+        assert posted.status_code == 403, login.staff.role
+
+
+def test_unknown_tenant_or_section(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    with admin_client(stack, admin) as client:
+        missing_tenant = client.get("/admin/tenants/nessuno/settings/company")
+        missing_section = client.get(f"/admin/tenants/{tenant}/settings/segreti")
+
+    assert missing_tenant.status_code == 404
+    assert missing_section.status_code == 404
