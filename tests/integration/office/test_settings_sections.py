@@ -173,7 +173,7 @@ def test_version_restored(stack: EmbeddedStack, tenant: str, admin: StaffLogin) 
 
 
 @pytest.mark.parametrize(("source", "expected"), [
-    ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "sandbox"),
+    ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "ambiente protetto vieta"),
     ("{{ 'x' * 10**9 }}", "non viene visualizzato"),
     ("{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}", "non viene visualizzato"),
     ("Scade il {{ due_dat }}", "due_date"),
