@@ -38,7 +38,7 @@ class BlockLimitExceeded(TemplateError):
 
 
 MAX_POWER_BITS = 4096
-"""Largest ``**`` result, in bits, a template may compute; bigger numbers take seconds to print."""
+"""Largest ``**`` result, in bits, a template may compute, so one expression cannot build a huge number."""
 _WIDE_FORMAT = re.compile(r"%[^a-zA-Z%]*(\*|\d{5,})|\{[^{}]*:[^{}]*(\{|\d{5,})")
 """A printf or ``str.format`` spec with a width of 5 digits or more, or a width taken from an argument."""
 

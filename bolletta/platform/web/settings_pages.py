@@ -1,6 +1,6 @@
 """The settings pages, built once and mounted in both the console and the backoffice.
 
-A :class:`SettingsArea` says where the pages live, who may open them, how the tenant and the actor
+A :class:`SettingsArea` defines where the pages live, who may open them, how the tenant and the actor
 are found and how a page is framed. The routes, the templates (``settings/*.html``) and the rules
 (:mod:`bolletta.tenants.settings_editor`) are the same for both areas. A platform admin edits every
 field; a tenant admin sees the platform-only ones disabled, and a form that carries one anyway is
@@ -35,7 +35,7 @@ from bolletta.tenants.settings_editor.editor import (
     section_history,
     section_of,
 )
-from bolletta.tenants.settings_editor.fields import SECTION_LIST, PLATFORM_ONLY_SETTINGS, Section
+from bolletta.tenants.settings_editor.fields import PLATFORM_ONLY_SETTINGS, SECTION_LIST, Section
 from bolletta.tenants.settings_editor.forms import form_values
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ PageRenderer = Callable[..., Response[str]]
 
 @dataclass(frozen=True)
 class SettingsArea:
-    """Where the settings pages of one web area live and how they find the tenant and the actor."""
+    """The paths, guards and page frame of one web area's settings pages, and how they find the tenant and actor."""
 
     name: str
     """Prefix of the route names (``admin`` or ``office``)."""

@@ -1,6 +1,6 @@
 """Checks of each settings section, shared by the console and the backoffice.
 
-Where the onboarding wizard asks for the same value, its step check runs here too, so the page
+Where the onboarding wizard collects the same value, its step check runs here too, so the page
 shows the same message. A step check looks at its whole step, so it is given the values the
 settings hold and only the problems of the fields this section edits are kept (the company step's
 slug and services, for example, are fixed after activation and are dropped). Every problem is keyed
@@ -44,17 +44,16 @@ FIXED_CODE_SOURCES = ("fiscal_code", "id_documento_contratto")
 
 @dataclass(frozen=True)
 class Tenant:
-    """What the checks need to know of the tenant besides its settings."""
+    """The tenant's slug and legal name, which some checks need besides its settings."""
 
     slug: str
     name: str
 
 
-def _keep(section: Section, found: Problems, renamed: dict[str, str] | None = None) -> Problems:
+def _keep(section: Section, found: Problems) -> Problems:
     """Key the step's problems by field path: a key names a field, its last part, or its parent setting."""
     kept: Problems = {}
     for key, problem in found.items():
-        key = (renamed or {}).get(key, key)
         for item in section.fields:
             if item.path == key or item.path.endswith(f".{key}") or item.path.startswith(f"{key}."):
                 kept.setdefault(item.path, problem)
@@ -115,28 +114,32 @@ def page_problems(section: Section, config: TenantConfig, db: Database, tenant: 
     found |= {key: problem for key, problem in step_checks.look_problems(look, db, None).items()
               if key in ("font", "section_order", "hidden_sections", "privacy_url")}
     problems = _keep(section, {f"portal.{key}": problem for key, problem in found.items()})
+
     if "sommario" in portal.hidden_sections:
         problems.setdefault("portal.hidden_sections", T_("The summary section cannot be hidden."))
     stray = [language for language in portal.glossary if language not in portal.languages]
     if stray:
         problems["portal.glossary"] = T_("The glossary has words for {value}, a language the pages do not offer.",
                                          value=stray[0])
+
     for name, links in portal.extra_links.items():
         if name not in PAGE_SECTIONS:
             problems["portal.extra_links"] = T_("{value} is not a section; the sections are {choices}.", value=name,
                                                 choices=", ".join(PAGE_SECTIONS))
         elif any(not url.startswith("https://") for _, url in links):
             problems["portal.extra_links"] = T_("Every extra link must start with https://.")
+
     for problem in theme_problems(config):
         if "logo" in problem.msgid:
             problems.setdefault("portal.logo_url", problem)
         elif "content block" in problem.msgid and isinstance(problem.params.get("section"), str):
             problems.setdefault(f"portal.blocks.{problem.params['section']}", problem)
+
     for name, source in portal.blocks.items():
         path = f"portal.blocks.{name}"
-        problem = _block_problem(tenant.slug, source) if path not in problems else None
-        if problem is not None:
-            problems[path] = problem
+        block_problem = _block_problem(tenant.slug, source) if path not in problems else None
+        if block_problem is not None:
+            problems[path] = block_problem
     return problems
 
 

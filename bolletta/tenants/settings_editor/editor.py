@@ -1,10 +1,10 @@
 """Saving a settings section from its form, listing its versions, and restoring one.
 
-Both the console and the backoffice call these functions, so the rules are enforced here and not
-in the pages: a tenant admin's form must not carry platform-only inputs, and every save goes
-through :func:`~bolletta.tenants.registry.save_config` with the actor, which records the version
-with its values before and after (credentials redacted) in the platform audit log. The tenant's
-own audit log gets an entry naming the section and the actor as well.
+The console and the backoffice both call these functions, so the rules are enforced here and not
+in the pages. A tenant admin's form must not carry platform-only inputs. Every save goes through
+:func:`~bolletta.tenants.registry.save_config` with the actor, which records the version with its
+values before and after (credentials redacted) in the platform audit log. The tenant's own audit
+log also gets an entry naming the section and the actor.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def section_of(name: str) -> Section:
 
 
 def editable_fields(section: Section, platform: bool) -> list[Field]:
-    """The fields of ``section`` the actor may change: all for a platform admin, others for a tenant admin."""
+    """Return the fields of ``section`` the actor may change: all for a platform admin, fewer for a tenant admin."""
     return [item for item in section.fields if platform or not item.platform_only]
 
 

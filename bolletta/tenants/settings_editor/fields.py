@@ -96,7 +96,7 @@ MAX_TEST_BATCH_SIZE = 50
 MAX_TEST_TICKET_VALIDITY_HOURS = 14 * 24
 MAX_RECONCILE_AFTER_MINUTES = 7 * 24 * 60
 MIN_RECONCILE_AFTER_MINUTES = 15
-"""The gateways' own pages take up to a few minutes; asking earlier finds payments still in progress."""
+"""A pending payment younger than this is likely still on the gateway's page (an estimate, not a gateway figure)."""
 
 SECTION_LIST = (
     Section("company", N_("Company and branding"), (
