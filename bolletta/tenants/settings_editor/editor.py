@@ -97,7 +97,8 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
     if not platform:
         _reject_platform_only(section, data)
     tenant = get_tenant(db, slug)
-    values, problems = read_form(editable_fields(section, platform), data)
+    fields = editable_fields(section, platform)
+    values, problems = read_form(fields, data)
     plain = encode_config(tenant_config(tenant))
     for path, value in values.items():
         set_at(plain, path, value)
@@ -106,8 +107,11 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
     except msgspec.ValidationError as exc:
         path, problem = _unreadable(exc)
         return problems | {path or section.fields[0].path: problem}
+    editable = {item.path for item in fields}
     for path, problem in section_problems(name, config, db, Tenant(slug=slug, name=tenant.name)).items():
-        problems.setdefault(path, problem)
+        # A tenant admin cannot fix a platform-only value, so its problem does not block their save.
+        if path in editable:
+            problems.setdefault(path, problem)
     if problems:
         return problems
     save_config(db, slug, config, actor=actor)
