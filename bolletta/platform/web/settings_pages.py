@@ -1,8 +1,9 @@
 """The settings pages, built once and mounted in both the console and the backoffice.
 
-A :class:`SettingsArea` defines where the pages live, who may open them, how the tenant and the actor
-are found and how a page is framed. The routes, the templates (``settings/*.html``) and the rules
-(:mod:`bolletta.tenants.settings_editor`) are the same for both areas. A platform admin edits every
+A :class:`~bolletta.platform.web.settings_area.SettingsArea` defines where the pages live, who may open
+them, how the tenant and the actor are found and how a page is framed. The routes, the templates
+(``settings/*.html``) and the rules (:mod:`bolletta.tenants.settings_editor`) are the same for both
+areas. A platform admin edits every
 field; a tenant admin sees the platform-only ones disabled, and a form that carries one anyway is
 answered with 403.
 """
@@ -10,8 +11,6 @@ answered with 403.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import anyio
@@ -20,11 +19,12 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
-from litestar.types import Guard
 
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.errors import BollettaError, NotFound
 from bolletta.platform.web.context import rt
+from bolletta.platform.web.message_text_pages import message_text_handlers
+from bolletta.platform.web.settings_area import SettingsArea
 from bolletta.tenants.config import encode_config
 from bolletta.tenants.registry import get_tenant, tenant_config
 from bolletta.tenants.settings_editor.editor import (
@@ -41,32 +41,6 @@ from bolletta.tenants.settings_editor.forms import form_values
 logger = logging.getLogger(__name__)
 
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-PageRenderer = Callable[..., Response[str]]
-"""``(request, template, tenant, status_code=..., **context)`` rendering a page of the area."""
-
-
-@dataclass(frozen=True)
-class SettingsArea:
-    """The paths, guards and page frame of one web area's settings pages, and how they find the tenant and actor."""
-
-    name: str
-    """Prefix of the route names (``admin`` or ``office``)."""
-    path: str
-    """Path of the section list; may hold ``{slug:str}``."""
-    guards: list[Guard]
-    platform: bool
-    """True where every field may be changed, false where platform-only fields are read-only."""
-    tenant_of: Callable[[Request[Any, Any, Any]], Awaitable[Tenant]]
-    actor_of: Callable[[Request[Any, Any, Any]], str]
-    render: PageRenderer
-    base_template: str
-    """The area's page frame, which the settings templates extend."""
-
-    def url(self, tenant: Tenant) -> str:
-        """Return the path of the section list of ``tenant``."""
-        return self.path.replace("{slug:str}", tenant.slug)
-
-
 def _section(name: str) -> Section:
     try:
         return section_of(name)
@@ -75,7 +49,7 @@ def _section(name: str) -> Section:
 
 
 def settings_router(area: SettingsArea) -> Router:
-    """Build the section list, section form, save and restore routes of ``area``."""
+    """Build the section list, message texts, section form, save and restore routes of ``area``."""
 
     def section_page(request: Request[Any, Any, Any], tenant: Tenant, section: Section, *, values: dict[str, str],
                      problems: dict[str, Any], status_code: int = 200) -> Response[str]:
@@ -143,4 +117,4 @@ def settings_router(area: SettingsArea) -> Router:
             return Redirect(f"{area.url(tenant)}/{chosen.name}?notice=not-restored", status_code=303)
         return Redirect(f"{area.url(tenant)}/{chosen.name}?notice=restored", status_code=303)
 
-    return Router(path="/", guards=area.guards, route_handlers=[index, show, save, restore])
+    return Router(path="/", guards=area.guards, route_handlers=[index, *message_text_handlers(area), show, save, restore])

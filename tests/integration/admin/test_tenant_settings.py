@@ -110,3 +110,21 @@ def test_unknown_tenant_or_section(stack: EmbeddedStack, tenant: str, admin: Adm
 
     assert missing_tenant.status_code == 404
     assert missing_section.status_code == 404
+
+
+def test_message_texts_from_console(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    url = f"/admin/tenants/{tenant}/settings/messages"
+    sms = "{{ utility }}: bolletta {{ document_number }} in scadenza il {{ due_date }}. {{ link }}"
+    with admin_client(stack, admin) as client:
+        page = client.get(url)
+        saved = client.post(url, data={"_csrf_token": csrf_token(page.text), "texts.it.sms": sms})
+        rejected = client.post(url, data={"_csrf_token": csrf_token(page.text),
+                                          "texts.it.sms": "Gentile {{ customer_name }} {{ link }}"})
+
+    assert page.status_code == 200
+    assert f'action="{url}"' in page.text
+    assert saved.headers["location"] == f"{url}?saved=1"
+    assert rejected.status_code == 400
+    assert 'id="e-texts.it.sms"' in rejected.text
+    texts = tenant_config(get_tenant(stack.rt.db, tenant)).message_texts["it"]
+    assert texts.sms == sms
