@@ -117,4 +117,5 @@ def settings_router(area: SettingsArea) -> Router:
             return Redirect(f"{area.url(tenant)}/{chosen.name}?notice=not-restored", status_code=303)
         return Redirect(f"{area.url(tenant)}/{chosen.name}?notice=restored", status_code=303)
 
-    return Router(path="/", guards=area.guards, route_handlers=[index, *message_text_handlers(area), show, save, restore])
+    handlers = [index, *message_text_handlers(area), show, save, restore]
+    return Router(path="/", guards=area.guards, route_handlers=handlers)
