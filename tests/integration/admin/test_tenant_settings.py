@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bolletta.platform.db.models.platform import PlatformAuditEntry
 from bolletta.platform.stack import EmbeddedStack
+from bolletta.tenants.config import encode_config
 from bolletta.tenants.registry import SETTINGS_CHANGED, get_tenant, tenant_config
+from bolletta.tenants.settings_editor.fields import SECTION_LIST, SECTIONS
+from bolletta.tenants.settings_editor.forms import form_values
 from tests.integration.admin.console_support import AdminLogin, admin_client
 from tests.integration.stack_support import StaffLogin, csrf_token, signed_in_client
 
@@ -128,3 +132,17 @@ def test_message_texts_from_console(stack: EmbeddedStack, tenant: str, admin: Ad
     assert 'id="e-texts.it.sms"' in rejected.text
     texts = tenant_config(get_tenant(stack.rt.db, tenant)).message_texts["it"]
     assert texts.sms == sms
+
+
+@pytest.mark.parametrize("section", [section.name for section in SECTION_LIST if section.name != "company"])
+def test_unchanged_section_saves(stack: EmbeddedStack, tenant: str, admin: AdminLogin, section: str) -> None:
+    before = tenant_config(get_tenant(stack.rt.db, tenant))
+    form = form_values(SECTIONS[section], encode_config(before))
+    with admin_client(stack, admin) as client:
+        page = client.get(f"/admin/tenants/{tenant}/settings/{section}")
+        saved = client.post(f"/admin/tenants/{tenant}/settings/{section}",
+                            data={"_csrf_token": csrf_token(page.text), **form})
+
+    assert page.status_code == 200
+    assert saved.status_code == 303, saved.text[-3000:]
+    assert tenant_config(get_tenant(stack.rt.db, tenant)) == before

@@ -157,6 +157,7 @@ def test_version_restored(stack: EmbeddedStack, tenant: str, admin: StaffLogin) 
                              data={"_csrf_token": token, **quiet, "quiet_hours.start": "20:00"})
         history = client.get("/office/settings/quiet-hours")
         newest = history.text.split('data-version="', 1)[1].split('"', 1)[0]
+        forged = client.post(f"/office/settings/quiet-hours/versions/{newest}", data={})
         restored = client.post(f"/office/settings/quiet-hours/versions/{newest}", data={"_csrf_token": token})
         bad_time = client.post("/office/settings/quiet-hours",
                                data={"_csrf_token": token, **quiet, "quiet_hours.end": "25:00"})
@@ -164,6 +165,7 @@ def test_version_restored(stack: EmbeddedStack, tenant: str, admin: StaffLogin) 
     assert first.status_code == 303
     assert second.status_code == 303
     assert "&#34;20:00&#34;" in history.text or "20:00" in history.text
+    assert forged.status_code == 403  # no CSRF token
     assert restored.headers["location"] == "/office/settings/quiet-hours?notice=restored"
     quiet_hours = tenant_config(get_tenant(stack.rt.db, tenant)).quiet_hours
     assert quiet_hours.start == "22:00"
