@@ -36,7 +36,7 @@ from bolletta.tenants.settings_editor.editor import (
     section_of,
 )
 from bolletta.tenants.settings_editor.fields import PLATFORM_ONLY_SETTINGS, SECTION_LIST, Section
-from bolletta.tenants.settings_editor.forms import form_values
+from bolletta.tenants.settings_editor.forms import form_values, value_at
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +55,13 @@ def settings_router(area: SettingsArea) -> Router:
                      problems: dict[str, Any], status_code: int = 200) -> Response[str]:
         editable = {item.path for item in editable_fields(section, area.platform)}
         versions = section_history(rt().db, tenant.slug, section.name)
+        stored = encode_config(tenant_config(get_tenant(rt().db, tenant.slug)))
+        secrets_set = {item.path for item in section.fields
+                       if item.kind in ("secret", "secret_text") and value_at(stored, item.path)}
         return area.render(request, "settings/section.html", tenant, status_code=status_code,
                            base_template=area.base_template, settings_url=area.url(tenant), section=section,
                            editable=editable, values=values, problems=problems, versions=versions,
+                           secrets_set=secrets_set,
                            notice=request.query_params.get("notice", ""))
 
     @get(area.path, name=f"{area.name}:settings")

@@ -2,13 +2,14 @@
 
 Where the onboarding wizard collects the same value, its step check runs here too, so the page
 shows the same message. A step check looks at its whole step, so it is given the values the
-settings hold and only the problems of the fields this section edits are kept (the company step's
-slug and services, for example, are fixed after activation and are dropped). Every problem is keyed
+settings hold. Only the problems of the fields this section edits are kept. The company step's slug
+and services, for example, are fixed after activation, so their problems are dropped. Every problem is keyed
 by the path of the field it is shown next to.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Callable
@@ -40,6 +41,7 @@ BLOCK_SAMPLE_FIELDS: dict[str, str | int | float | None] = {
 BILLS_BY_EMAIL = ("off", "attach", "link")
 COSTS_LAYOUTS = ("", "summary_2016", "receipt_2025")
 FIXED_CODE_SOURCES = ("fiscal_code", "id_documento_contratto")
+AFTER_DOWNLOAD = ("move", "delete")
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,44 @@ def flow_problems(section: Section, config: TenantConfig, db: Database, tenant: 
     return problems
 
 
+def sftp_server_problems(section: Section, config: TenantConfig, db: Database, tenant: Tenant) -> Problems:
+    """Check the utility's SFTP server: host, login, a usable private key, the host key fingerprint."""
+    from bolletta.platform.sftp.poller import PollError, load_private_key
+
+    poll = config.sftp_poll
+    if poll is None:
+        return {}
+    problems: Problems = {}
+    if not step_checks.HOST_NAME.match(poll.host) and not _is_ip_address(poll.host):
+        problems["sftp_poll.host"] = T_("{value} is not a host name such as bolletta.acme.it.", value=poll.host[:80])
+    if not poll.username.strip():
+        problems["sftp_poll.username"] = T_("Enter the username of the SFTP login.")
+    if not poll.password and not poll.private_key:
+        problems["sftp_poll.password"] = T_("Give the SFTP login a password, a private key, or both.")
+    if poll.private_key:
+        try:
+            load_private_key(poll.private_key)
+        except PollError:
+            problems["sftp_poll.private_key"] = T_(
+                "The private key cannot be used: paste an unencrypted Ed25519, ECDSA or RSA key.")
+    if not poll.host_key_fingerprint.startswith("SHA256:"):
+        problems["sftp_poll.host_key_fingerprint"] = T_(
+            "{value} is not a SHA-256 host key fingerprint such as SHA256:1Nf3...",
+            value=poll.host_key_fingerprint[:80])
+    if poll.after_download not in AFTER_DOWNLOAD:
+        problems["sftp_poll.after_download"] = T_("{value} is not a choice; use {choices}.", value=poll.after_download,
+                                                  choices=", ".join(AFTER_DOWNLOAD))
+    return problems
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def no_problems(section: Section, config: TenantConfig, db: Database, tenant: Tenant) -> Problems:
     """Sections whose inputs are only numbers in a range and switches, checked when the form is read."""
     return {}
@@ -235,7 +275,8 @@ def no_problems(section: Section, config: TenantConfig, db: Database, tenant: Te
 CHECKS: dict[str, Callable[[Section, TenantConfig, Database, Tenant], Problems]] = {
     "company": company_problems, "page": page_problems, "channels": channels_problems,
     "contacts": contacts_problems, "quiet-hours": quiet_hours_problems, "dispatch": dispatch_problems,
-    "payments": payments_problems, "flow": flow_problems, "retention": no_problems, "security": no_problems,
+    "payments": payments_problems, "flow": flow_problems, "sftp-server": sftp_server_problems,
+    "retention": no_problems, "security": no_problems,
 }
 """The check of each section, by section name."""
 

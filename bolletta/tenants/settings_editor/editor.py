@@ -102,6 +102,10 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
     plain = encode_config(tenant_config(tenant))
     for path, value in values.items():
         set_at(plain, path, value)
+    if platform and "sftp_poll" in section.keys and not values.get("sftp_poll.host"):
+        # No host: the utility uploads to our SFTP server, so the server's other inputs are ignored.
+        values, problems = {}, {}
+        plain["sftp_poll"] = None
     try:
         config = msgspec.convert(plain, TenantConfig)
     except msgspec.ValidationError as exc:

@@ -52,7 +52,8 @@ class Field:
     label: str
     """English msgid of the label."""
     kind: str = "text"
-    """``text``, ``email``, ``number``, ``checkbox``, ``color``, ``textarea``, ``lines`` (one value a
+    """``text``, ``email``, ``number``, ``decimal``, ``checkbox``, ``color``, ``textarea``, ``secret`` and
+    ``secret_text`` (never shown, left empty to keep the stored value), ``lines`` (one value a
     line), ``recipients`` (``<channel> <address>`` a line), ``pairs`` (``key = value`` a line, a
     mapping), ``rules`` (``keyword = category`` a line, a list of pairs), ``glossary``
     (``language: description = translation`` a line) or ``links`` (``section | label | URL`` a line)."""
@@ -81,6 +82,8 @@ class Section:
     title: str
     """English msgid of the page title."""
     fields: tuple[Field, ...]
+    restorable: bool = True
+    """False for a section holding credentials, which the version history redacts."""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -165,6 +168,20 @@ SECTION_LIST = (
         Field("costs_layout", N_("Layout of the costs (summary_2016 or receipt_2025)")),
         Field("sftp_quota_bytes", N_("SFTP quota in bytes"), "number", 0),
     )),
+    Section("sftp-server", N_("The utility's SFTP server"), (
+        Field("sftp_poll.host", N_("Host (empty: the utility uploads to our SFTP server)")),
+        Field("sftp_poll.port", N_("Port"), "number", 1, 65535),
+        Field("sftp_poll.username", N_("Username")),
+        Field("sftp_poll.password", N_("Password"), "secret"),
+        Field("sftp_poll.private_key", N_("Private key (OpenSSH or PEM, without passphrase)"), "secret_text"),
+        Field("sftp_poll.host_key_fingerprint", N_("Host key fingerprint (SHA256:...)")),
+        Field("sftp_poll.remote_dir", N_("Folder of the flows")),
+        Field("sftp_poll.after_download", N_("After download (move or delete)")),
+        Field("sftp_poll.processed_dir", N_("Folder for files already taken")),
+        Field("sftp_poll.max_file_bytes", N_("Largest file in bytes"), "number", 1),
+        Field("sftp_poll.timeout_seconds", N_("Network timeout in seconds"), "decimal", 1, 600),
+        Field("sftp_poll.interval_minutes", N_("Minutes between polls (0: only on demand)"), "number", 0),
+    ), restorable=False),
     Section("retention", N_("Retention"), (
         Field("retention.bill_months", N_("Months bills are kept after expiry or payment"), "number", 1, 120),
         Field("retention.event_months", N_("Months events are kept"), "number", 1, 120),

@@ -37,7 +37,7 @@ def set_at(plain: dict[str, Any], path: str, value: Any) -> None:
 
 def shown_value(item: Field, value: Any) -> str:
     """Return a stored value as the text its input shows."""
-    if value is None:
+    if value is None or item.kind in ("secret", "secret_text"):
         return ""
     if item.kind == "checkbox":
         return "1" if value else ""
@@ -83,6 +83,19 @@ def _read_number(item: Field, raw: str) -> int | Text:
     if number < low or (item.maximum is not None and number > item.maximum):
         high = item.maximum if item.maximum is not None else "∞"
         return T_("{value} is outside the allowed range, {low} to {high}.", value=number, low=low, high=str(high))
+    return number
+
+
+def _read_decimal(item: Field, raw: str) -> float | Text:
+    text = raw.strip().replace(",", ".")
+    try:
+        number = float(text)
+    except ValueError:
+        return T_("{value} is not a number.", value=text[:40])
+    low = item.minimum if item.minimum is not None else 0
+    if not low <= number <= (item.maximum if item.maximum is not None else float("inf")):
+        high = item.maximum if item.maximum is not None else "∞"
+        return T_("{value} is outside the allowed range, {low} to {high}.", value=text[:40], low=low, high=str(high))
     return number
 
 
@@ -134,6 +147,8 @@ def read_value(item: Field, raw: str | None) -> Any:
         return bool(text)
     if item.kind == "number":
         return _read_number(item, text)
+    if item.kind == "decimal":
+        return _read_decimal(item, text)
     if item.kind == "lines":
         return _lines(text)
     if item.kind == "recipients":
@@ -148,16 +163,21 @@ def read_value(item: Field, raw: str | None) -> Any:
         return _read_glossary(text)
     if item.kind == "links":
         return _read_links(text)
-    if item.kind == "textarea":
+    if item.kind in ("textarea", "secret_text"):
         return text.strip("\r\n")
     return text.strip()
 
 
 def read_form(fields: list[Field], data: dict[str, str]) -> tuple[dict[str, Any], dict[str, Text]]:
-    """Read ``fields`` from a submitted form as (values by path, problems by path)."""
+    """Read ``fields`` from a submitted form as (values by path, problems by path).
+
+    An empty secret input is left out of the values, so the stored secret is kept.
+    """
     values: dict[str, Any] = {}
     problems: dict[str, Text] = {}
     for item in fields:
+        if item.kind in ("secret", "secret_text") and not data.get(item.path):
+            continue
         value = read_value(item, data.get(item.path))
         if isinstance(value, Text):
             problems[item.path] = value

@@ -146,3 +146,43 @@ def test_unchanged_section_saves(stack: EmbeddedStack, tenant: str, admin: Admin
     assert page.status_code == 200
     assert saved.status_code == 303, saved.text[-3000:]
     assert tenant_config(get_tenant(stack.rt.db, tenant)) == before
+
+
+def test_sftp_server_secret_kept(stack: EmbeddedStack, tenant: str, admin: AdminLogin,
+                                 tenant_staff: dict[str, StaffLogin]) -> None:
+    url = f"/admin/tenants/{tenant}/settings/sftp-server"
+    form = {"sftp_poll.host": "sftp.acme.example", "sftp_poll.port": "2222", "sftp_poll.username": "bolletta",
+            "sftp_poll.host_key_fingerprint": "SHA256:Zm9vYmFy", "sftp_poll.remote_dir": "uscita",
+            "sftp_poll.after_download": "move", "sftp_poll.processed_dir": "presi",
+            "sftp_poll.max_file_bytes": "1000000", "sftp_poll.timeout_seconds": "12,5",
+            "sftp_poll.interval_minutes": "30"}
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(url).text)
+        missing_login = client.post(url, data={"_csrf_token": token, **form})
+        saved = client.post(url, data={"_csrf_token": token, **form, "sftp_poll.password": "password-segreta-9"})
+        kept = client.post(url, data={"_csrf_token": token, **form, "sftp_poll.port": "22"})
+        page = client.get(url)
+    poll = tenant_config(get_tenant(stack.rt.db, tenant)).sftp_poll
+    with signed_in_client(stack, tenant_staff["tenant_admin"]) as office:
+        office_page = office.get("/office/settings/sftp-server")
+        office_post = office.post("/office/settings/sftp-server",
+                                  data={"_csrf_token": csrf_token(office_page.text), **form})
+    with admin_client(stack, admin) as client:
+        removed = client.post(url, data={"_csrf_token": csrf_token(client.get(url).text), "sftp_poll.host": ""})
+
+    assert missing_login.status_code == 400
+    assert 'id="e-sftp_poll.password"' in missing_login.text
+    assert saved.status_code == 303
+    assert kept.status_code == 303
+    assert poll is not None
+    assert (poll.password, poll.port, poll.timeout_seconds) == ("password-segreta-9", 22, 12.5)
+    assert "password-segreta-9" not in page.text
+    assert "Impostato" in page.text
+    assert 'name="sftp_poll.host" type="text" value="sftp.acme.example" disabled' in office_page.text
+    assert "password-segreta-9" not in office_page.text
+    assert office_post.status_code == 403
+    assert removed.status_code == 303
+    assert tenant_config(get_tenant(stack.rt.db, tenant)).sftp_poll is None
+    with stack.rt.db.platform_session() as session:
+        details = list(session.scalars(select(PlatformAuditEntry.detail).where(PlatformAuditEntry.target == tenant)))
+    assert not any("password-segreta-9" in str(detail) for detail in details)

@@ -23,7 +23,6 @@ EDITED_ELSEWHERE = {
     "enabled_channels": "the console's tenant page",
     "channel_settings": "the console's plugin settings pages",
     "gateway_settings": "the console's plugin settings pages",
-    "sftp_poll": "the CLI (bolletta tenant settings set)",
 }
 NESTED = {"branding": Branding, "portal": PortalSettings, "quiet_hours": QuietHours, "retention": RetentionSettings}
 
@@ -34,6 +33,8 @@ FILLED = TenantConfig(
                           extra_links={"dati": [("Area clienti", "https://acme.example/area")]},
                           blocks={"importi": "Scade il {{ due_date }}."}),
     cost_rules=[("quota fissa", "fixed_quota"), ("accise", "taxes")],
+    sftp_poll=tenant_settings.SftpPollSettings(host="sftp.acme.example", username="bolletta", password="segreto",
+                                               host_key_fingerprint="SHA256:abc", timeout_seconds=12.5),
 )
 
 
@@ -75,8 +76,17 @@ def test_form_reads_back_stored_values(section: Section) -> None:
 
     assert problems == {}
     for path, value in values.items():
+        assert "secret" not in section.field(path).kind  # type: ignore[union-attr]
         stored = value_at(plain, path)
         assert value == ("" if stored is None else stored), path
+
+
+def test_secret_never_shown() -> None:
+    plain = encode_config(FILLED)
+    shown = form_values(SECTIONS["sftp-server"], plain)
+
+    assert shown["sftp_poll.password"] == ""
+    assert "segreto" not in shown.values()
 
 
 def test_retention_limits_match_config() -> None:
