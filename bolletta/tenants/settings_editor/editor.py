@@ -118,7 +118,7 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
             problems.setdefault(path, problem)
     if problems:
         return problems
-    save_config(db, slug, config, actor=actor)
+    save_config(db, slug, config, actor=actor, only=section.keys)
     _record_in_tenant_audit(db, slug, section, actor, "saved")
     logger.info("tenant %s: settings section %s saved by %s", slug, name, actor)
     return {}

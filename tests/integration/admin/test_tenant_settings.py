@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bolletta.platform.db.models.platform import PlatformAuditEntry
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.tenants.config import encode_config
-from bolletta.tenants.registry import SETTINGS_CHANGED, get_tenant, tenant_config
+from bolletta.tenants.registry import SETTINGS_CHANGED, get_tenant, save_config, tenant_config
 from bolletta.tenants.settings_editor.fields import SECTION_LIST, SECTIONS
 from bolletta.tenants.settings_editor.forms import form_values
 from tests.integration.admin.console_support import AdminLogin, admin_client
@@ -186,3 +186,17 @@ def test_sftp_server_secret_kept(stack: EmbeddedStack, tenant: str, admin: Admin
     with stack.rt.db.platform_session() as session:
         details = list(session.scalars(select(PlatformAuditEntry.detail).where(PlatformAuditEntry.target == tenant)))
     assert not any("password-segreta-9" in str(detail) for detail in details)
+
+
+def test_concurrent_sections_both_kept(stack: EmbeddedStack, tenant: str) -> None:
+    stale = tenant_config(get_tenant(stack.rt.db, tenant))
+    other = tenant_config(get_tenant(stack.rt.db, tenant))
+    other.sms_sender = "Altro"
+    save_config(stack.rt.db, tenant, other, actor="test")
+
+    stale.email_sender = "nuovo@acme.example"
+    save_config(stack.rt.db, tenant, stale, actor="test", only=["email_sender"])
+
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    assert config.sms_sender == "Altro"
+    assert config.email_sender == "nuovo@acme.example"
