@@ -22,7 +22,7 @@ from litestar.response import Redirect
 
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.errors import BollettaError, NotFound
-from bolletta.platform.web.context import rt
+from bolletta.platform.web.context import client_ip, rt
 from bolletta.platform.web.message_text_pages import message_text_handlers
 from bolletta.platform.web.settings_area import SettingsArea
 from bolletta.tenants.config import encode_config
@@ -89,7 +89,7 @@ def settings_router(area: SettingsArea) -> Router:
         try:
             problems = await anyio.to_thread.run_sync(
                 lambda: save_section(rt().db, tenant.slug, chosen.name, data, actor=area.actor_of(request),
-                                     platform=area.platform))
+                                     platform=area.platform, ip=client_ip(request)))
         except PlatformOnlySetting as exc:
             logger.warning("settings: %s rejected for tenant %s: %s", area.actor_of(request), tenant.slug, exc)
             raise PermissionDeniedException(str(exc)) from exc
@@ -110,7 +110,7 @@ def settings_router(area: SettingsArea) -> Router:
         try:
             await anyio.to_thread.run_sync(
                 lambda: restore_section(rt().db, tenant.slug, chosen.name, version, actor=area.actor_of(request),
-                                        platform=area.platform))
+                                        platform=area.platform, ip=client_ip(request)))
         except PlatformOnlySetting as exc:
             raise PermissionDeniedException(str(exc)) from exc
         except NotFound as exc:

@@ -75,15 +75,15 @@ def _unreadable(exc: msgspec.ValidationError) -> tuple[str, Text]:
     return path, T_("This value cannot be read; check its format.")
 
 
-def _record_in_tenant_audit(db: Database, slug: str, section: Section, actor: str, action: str) -> None:
+def _record_in_tenant_audit(db: Database, slug: str, section: Section, actor: str, action: str, ip: str) -> None:
     with db.tenant_session(slug) as session:
-        audit.record(session, actor=actor, action=SETTINGS_SAVED, target=section.name,
+        audit.record(session, actor=actor, action=SETTINGS_SAVED, target=section.name, ip=ip,
                      detail={"section": section.name, "keys": list(section.keys), "how": action})
         session.commit()
 
 
 def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, actor: str,
-                 platform: bool) -> dict[str, Text]:
+                 platform: bool, ip: str = "") -> dict[str, Text]:
     """Apply a submitted section form to the tenant's settings and save them as a new version.
 
     Returns the problems by field path; when there are any, nothing is saved. A field that cannot
@@ -119,7 +119,7 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
     if problems:
         return problems
     save_config(db, slug, config, actor=actor, only=section.keys)
-    _record_in_tenant_audit(db, slug, section, actor, "saved")
+    _record_in_tenant_audit(db, slug, section, actor, "saved", ip)
     logger.info("tenant %s: settings section %s saved by %s", slug, name, actor)
     return {}
 
@@ -167,7 +167,8 @@ def _changed_before(db: Database, slug: str, entry_id: int) -> tuple[list[str], 
         return list(entry.detail.get("keys", [])), dict(entry.detail.get("before", {}))
 
 
-def restore_section(db: Database, slug: str, name: str, entry_id: int, *, actor: str, platform: bool) -> list[str]:
+def restore_section(db: Database, slug: str, name: str, entry_id: int, *, actor: str, platform: bool,
+                    ip: str = "") -> list[str]:
     """Set the section's settings changed by version ``entry_id`` back to their values before it.
 
     Returns the top-level settings restored. The restore is itself saved as a new version.
@@ -190,6 +191,6 @@ def restore_section(db: Database, slug: str, name: str, entry_id: int, *, actor:
                 raise PlatformOnlySetting(
                     f"Version #{entry_id} would also change {item.path}, which only the platform admin may change.")
     restore_settings(db, slug, entry_id, keys, actor)
-    _record_in_tenant_audit(db, slug, section, actor, "restored")
+    _record_in_tenant_audit(db, slug, section, actor, "restored", ip)
     logger.info("tenant %s: settings section %s restored from version %d by %s", slug, name, entry_id, actor)
     return keys

@@ -66,8 +66,9 @@ def test_section_saved_with_audit(stack: EmbeddedStack, tenant: str, admin: Staf
     assert entry.detail["before"]["vat_number"] == ""
     assert entry.detail["after"]["vat_number"] == VAT_NUMBER
     with stack.rt.db.tenant_session(tenant) as session:
-        actions = list(session.scalars(select(AuditEntry.target).where(AuditEntry.action == "settings.changed")))
-    assert actions == ["company"]
+        entries = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "settings.changed")))
+    assert [entry.target for entry in entries] == ["company"]
+    assert entries[0].ip == "127.0.0.1"
 
 
 def test_invalid_fields_shown_others_kept(stack: EmbeddedStack, tenant: str, admin: StaffLogin) -> None:
