@@ -218,3 +218,12 @@ def test_history_hides_credentials(stack: EmbeddedStack, tenant: str, admin: Sta
     assert details
     assert not any("chiave-segreta-123" in detail for detail in details)
     assert any('"api_key": "(redacted)"' in detail for detail in details)
+
+
+def test_platform_section_read_only(stack: EmbeddedStack, tenant: str, admin: StaffLogin) -> None:
+    with signed_in_client(stack, admin) as client:
+        page = client.get("/office/settings/flow")
+
+    assert page.status_code == 200
+    assert 'name="flow_formats" rows="3" disabled' in page.text
+    assert "<button type=\"submit\">Salva</button>" not in page.text
