@@ -52,15 +52,29 @@ class Tenant:
     name: str
 
 
+def _belongs(path: str, key: str) -> bool:
+    """True when problem ``key`` is shown at field ``path``.
+
+    The key names the field, its last part, its parent setting, or one line or entry of it
+    (``test_recipients.2``).
+    """
+    return path == key or path.endswith(f".{key}") or path.startswith(f"{key}.") or key.startswith(f"{path}.")
+
+
 def _keep(section: Section, found: Problems) -> Problems:
-    """Key the step's problems by field path: a key names a field, its last part, or its parent setting."""
+    """Key the step's problems by field path, dropping those of fields the section does not edit."""
     kept: Problems = {}
     for key, problem in found.items():
         for item in section.fields:
-            if item.path == key or item.path.endswith(f".{key}") or item.path.startswith(f"{key}."):
+            if _belongs(item.path, key):
                 kept.setdefault(item.path, problem)
                 break
     return kept
+
+
+def _about(found: Problems, *settings: str) -> Problems:
+    """Keep the problems of ``settings``, whether keyed by the setting or by one of its lines."""
+    return {key: problem for key, problem in found.items() if key.split(".", 1)[0] in settings}
 
 
 def _branding_field(problem: Text) -> str:
@@ -80,8 +94,7 @@ def company_problems(section: Section, config: TenantConfig, db: Database, tenan
     """Check the partita IVA, the job e-mails, the colours (WCAG AA), contacts and the link domain."""
     company = steps.Company(legal_name=tenant.name, vat_number=config.vat_number, slug=tenant.slug,
                             services=["electricity"], notification_emails=config.notification_emails)
-    found = {key: problem for key, problem in step_checks.company_problems(company, db, None).items()
-             if key in ("vat_number", "notification_emails")}
+    found = _about(step_checks.company_problems(company, db, None), "vat_number", "notification_emails")
     look = steps.Look(branding=config.branding, link_domain=config.link_domain, font=config.portal.font)
     for key, problem in step_checks.look_problems(look, db, None).items():
         if key == "branding":
@@ -113,8 +126,8 @@ def page_problems(section: Section, config: TenantConfig, db: Database, tenant: 
     look = steps.Look(font=portal.font, section_order=portal.section_order, hidden_sections=portal.hidden_sections,
                       privacy_url=portal.privacy_url)
     found = step_checks.languages_problems(languages, db, None)
-    found |= {key: problem for key, problem in step_checks.look_problems(look, db, None).items()
-              if key in ("font", "section_order", "hidden_sections", "privacy_url")}
+    found |= _about(step_checks.look_problems(look, db, None), "font", "section_order", "hidden_sections",
+                    "privacy_url")
     problems = _keep(section, {f"portal.{key}": problem for key, problem in found.items()})
 
     if "sommario" in portal.hidden_sections:
@@ -179,23 +192,25 @@ def _flow_step(config: TenantConfig) -> steps.Flow:
 def quiet_hours_problems(section: Section, config: TenantConfig, db: Database, tenant: Tenant) -> Problems:
     """Check the two times of day, the time zone and the message kinds that wait."""
     quiet = config.quiet_hours
-    problems: Problems = {}
-    problem = step_checks.flow_problems(_flow_step(config), db, None).get("quiet_hours")
+    found = _about(step_checks.flow_problems(_flow_step(config), db, None), "quiet_hours")
+    problems = {key: problem for key, problem in found.items() if key != "quiet_hours"}
+    problem = found.get("quiet_hours")
     if problem is not None:
+        # A problem keyed by the whole setting is shown at the part whose value it names.
         value = problem.params.get("value")
         field = {quiet.start: "start", quiet.end: "end", quiet.timezone: "timezone"}.get(str(value), "start")
-        problems[f"quiet_hours.{field}"] = problem
+        problems.setdefault(f"quiet_hours.{field}", problem)
     unknown = [kind for kind in quiet.kinds if kind not in step_checks.MESSAGE_KINDS]
     if unknown:
-        problems["quiet_hours.kinds"] = T_("{value} is not a kind of message; use {choices}.", value=unknown[0],
-                                           choices=", ".join(step_checks.MESSAGE_KINDS))
+        problems.setdefault("quiet_hours.kinds", T_("{value} is not a kind of message; use {choices}.",
+                                                    value=unknown[0], choices=", ".join(step_checks.MESSAGE_KINDS)))
     return problems
 
 
 def dispatch_problems(section: Section, config: TenantConfig, db: Database, tenant: Tenant) -> Problems:
     """Check the link validity and the test recipients as onboarding does."""
     found = step_checks.flow_problems(_flow_step(config), db, None)
-    return _keep(section, {key: found[key] for key in ("ticket_validity_days", "test_recipients") if key in found})
+    return _keep(section, _about(found, "ticket_validity_days", "test_recipients"))
 
 
 def payments_problems(section: Section, config: TenantConfig, db: Database, tenant: Tenant) -> Problems:
@@ -209,7 +224,7 @@ def flow_problems(section: Section, config: TenantConfig, db: Database, tenant: 
     from bolletta.platform.ingest.cost_categories import checked_cost_rules, layout_of_rules
 
     found = step_checks.flow_problems(_flow_step(config), db, None)
-    problems = _keep(section, {"flow_formats": found["flow_formats"]} if "flow_formats" in found else {})
+    problems = _keep(section, _about(found, "flow_formats"))
     source = config.customer_code_source
     if source not in FIXED_CODE_SOURCES and not (source.startswith("altri_dati:") and source[11:].strip()):
         problems["customer_code_source"] = T_("{value} is not a source; use {choices} or altri_dati:<TipoDato>.",

@@ -227,3 +227,20 @@ def test_platform_section_read_only(stack: EmbeddedStack, tenant: str, admin: St
     assert page.status_code == 200
     assert 'name="flow_formats" rows="3" disabled' in page.text
     assert "<button type=\"submit\">Salva</button>" not in page.text
+
+
+@pytest.mark.parametrize(("section", "form", "field"), [
+    ("dispatch", {"ticket_validity_days": "15", "test_batch_size": "1", "test_ticket_validity_hours": "48",
+                  "test_recipients": "email collaudo@acme.example\nsms 12345"}, "test_recipients"),
+    ("company", _company_form("", notification_emails="staff@acme.example\nnon-un-indirizzo"),
+     "notification_emails"),
+    ("page", {"portal.languages": "it\nen", "portal.voices": "de = de_DE-thorsten-medium", "portal.font": "system"},
+     "portal.voices"),
+])
+def test_bad_line_shown_at_field(stack: EmbeddedStack, tenant: str, admin: StaffLogin, section: str,
+                                 form: dict[str, str], field: str) -> None:
+    with signed_in_client(stack, admin) as client:
+        rejected = client.post(f"/office/settings/{section}", data=form | {"_csrf_token": _token(client, section)})
+
+    assert rejected.status_code == 400
+    assert f'id="e-{field}"' in rejected.text
