@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="",
                         help="SQLAlchemy URL of an empty database to use (default: SQLite files in a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and print its path")
+    parser.add_argument("--serial", action="store_true",
+                        help="read the archive in the job's own process, never in a second one")
     parser.add_argument("--child", choices=["baseline", "job"], help=argparse.SUPPRESS)
     parser.add_argument("--archive", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
@@ -58,7 +60,7 @@ def main() -> None:
         print(json.dumps(_measure_baseline(args.archive)))
         return
     if args.child == "job":
-        print(json.dumps(_measure_job(args.archive, args.data_dir, args.database_url)))
+        print(json.dumps(_measure_job(args.archive, args.data_dir, args.database_url, serial=args.serial)))
         return
 
     workdir = Path(tempfile.mkdtemp(prefix="bolletta-bench-"))
@@ -83,7 +85,7 @@ def _run(args: argparse.Namespace, workdir: Path) -> None:
           f"{baseline['rate']:.0f} bills/s, peak RSS {baseline['peak_rss_mb']:.0f} MB")
 
     job = _child(["--child", "job", "--archive", str(archive), "--data-dir", str(workdir / "data"),
-                  "--database-url", args.database_url])
+                  "--database-url", args.database_url, *(["--serial"] if args.serial else [])])
     database = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
     print(f"full job ({database}): {job['bills']} bills stored, {job['tickets']} tickets issued")
     print(f"  parse_job {job['parse_seconds']:.2f} s, create_tickets {job['tickets_seconds']:.2f} s")
@@ -140,7 +142,7 @@ def _measure_baseline(archive: Path) -> dict[str, Any]:
     return {"bills": bills, "seconds": seconds, "rate": bills / seconds, "peak_rss_mb": _peak_rss_mb()}
 
 
-def _measure_job(archive: Path, data_dir: Path, database_url: str) -> dict[str, Any]:
+def _measure_job(archive: Path, data_dir: Path, database_url: str, *, serial: bool) -> dict[str, Any]:
     from sqlalchemy import func, select, update
 
     from bolletta.platform import clock, runtime, tasks
@@ -154,7 +156,8 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str) -> dict[str, 
     from bolletta.tenants.config import TenantConfig
     from bolletta.tenants.registry import create_tenant
 
-    settings = load_settings({}, data_dir=str(data_dir), database_url=database_url)
+    settings = load_settings({}, data_dir=str(data_dir), database_url=database_url,
+                             flow_reader_process_min_bytes=-1 if serial else 0)
     rt = runtime.configure(settings, create_secret=True)
     upgrade_platform(rt.db)
     config = TenantConfig(

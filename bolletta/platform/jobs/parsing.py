@@ -8,6 +8,7 @@ Reports stored before that hold plain English strings, which are shown as they a
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from bolletta.platform.errors import InvalidTransition
 from bolletta.platform.i18n.message import T_, Text, render, to_json
 from bolletta.platform.ingest.archive import ArchiveLimits
 from bolletta.platform.ingest.errors import ArchiveRejected
+from bolletta.platform.ingest.reader_process import ReaderProcessError, iter_flow_in_process
 from bolletta.platform.ingest.records import IgnoredEntry, ParsedBill, ParsedContact, Rejection
 from bolletta.platform.ingest.stream import FlowItem, iter_flow
 from bolletta.platform.jobs import review, states
@@ -114,21 +116,31 @@ def _read_flow_items(rt: Runtime, tenant: str, job: Job, config: TenantConfig) -
         raise _ReadFailed(T_(
             "Internal error while reading {file} ({error}). The archive is kept. Tell the platform "
             "operator, who can run the job again once the error is fixed.",
-            file=job.filename, error=type(exc).__name__,
+            file=job.filename, error=exc.error_name if isinstance(exc, ReaderProcessError) else type(exc).__name__,
         )) from exc
 
 
 def _iter_archive(rt: Runtime, job: Job, config: TenantConfig, archive: Path) -> Iterator[FlowItem]:
-    yield from iter_flow(
-        archive, job.filename, ArchiveLimits.from_settings(rt.settings),
-        series_pattern=config.series_pattern or None,
-        customer_code_source=config.customer_code_source,
-        supply_address_types=config.supply_address_types,
-        cost_rules=config.cost_rules,
-        costs_layout=config.costs_layout or None,
-        flow_formats=config.flow_formats,
-        xsd_dir=rt.settings.fatturapa_xsd_dir or None,
-    )
+    options: dict[str, Any] = {
+        "series_pattern": config.series_pattern or None,
+        "customer_code_source": config.customer_code_source,
+        "supply_address_types": config.supply_address_types,
+        "cost_rules": config.cost_rules,
+        "costs_layout": config.costs_layout or None,
+        "flow_formats": config.flow_formats,
+        "xsd_dir": rt.settings.fatturapa_xsd_dir or None,
+    }
+    limits = ArchiveLimits.from_settings(rt.settings)
+    if _reads_in_process(rt, archive):
+        yield from iter_flow_in_process(archive, job.filename, limits, **options)
+    else:
+        yield from iter_flow(archive, job.filename, limits, **options)
+
+
+def _reads_in_process(rt: Runtime, archive: Path) -> bool:
+    """Whether the archive is large enough, and the machine has the CPUs, to read it in a second process."""
+    minimum = rt.settings.flow_reader_process_min_bytes
+    return minimum >= 0 and (os.cpu_count() or 1) >= 2 and archive.stat().st_size >= minimum
 
 
 def _store_flow(

@@ -1,0 +1,117 @@
+"""Reading a flow in a second process gives what reading it in the caller's process gives."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bolletta.platform.demo.bulk_flow import write_bulk_flow
+from bolletta.platform.i18n.message import render
+from bolletta.platform.ingest import reader_process
+from bolletta.platform.ingest.archive import ArchiveLimits
+from bolletta.platform.ingest.errors import ArchiveRejected
+from bolletta.platform.ingest.reader_process import ReaderProcessError, iter_flow_in_process
+from bolletta.platform.ingest.records import ParsedBill
+from bolletta.platform.ingest.stream import iter_flow
+
+
+@pytest.fixture(scope="module")
+def samples_archive(samples_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every FatturaPA sample (valid, invalid and malicious) in one archive."""
+    folder = samples_dir / "fatturapa"
+    path = tmp_path_factory.mktemp("samples") / "samples.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for sample in sorted(folder.rglob("*")):
+            if sample.is_file():
+                archive.write(sample, sample.relative_to(folder).as_posix())
+    return path
+
+
+@pytest.fixture(scope="module")
+def bulk_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bulk") / "flow.zip"
+    write_bulk_flow(path, 450, pdf_every=10, pdf_bytes=2048)
+    return path
+
+
+def test_samples_give_the_same_items(samples_archive: Path) -> None:
+    serial = list(iter_flow(samples_archive, "samples.zip", ArchiveLimits()))
+    parallel = list(iter_flow_in_process(samples_archive, "samples.zip", ArchiveLimits()))
+
+    assert [type(item).__name__ for item in parallel] == [type(item).__name__ for item in serial]
+    assert parallel == serial
+    assert any(isinstance(item, ParsedBill) for item in serial)
+
+
+def test_options_reach_the_child(samples_archive: Path) -> None:
+    options: dict[str, Any] = {
+        "series_pattern": r"(?P<series>[A-Z]+)?.*", "customer_code_source": "id_documento_contratto",
+        "flow_formats": ["fatturapa"],
+    }
+    serial = list(iter_flow(samples_archive, "samples.zip", ArchiveLimits(), **options))
+    parallel = list(iter_flow_in_process(samples_archive, "samples.zip", ArchiveLimits(), **options))
+
+    assert parallel == serial
+
+
+def test_bulk_flow_keeps_order_and_pdfs(bulk_archive: Path) -> None:
+    serial = list(iter_flow(bulk_archive, "flow.zip", ArchiveLimits()))
+    parallel = list(iter_flow_in_process(bulk_archive, "flow.zip", ArchiveLimits()))
+
+    assert len(parallel) > reader_process.BATCH_ITEMS * 4
+    assert parallel == serial
+
+
+def test_archive_rejection_is_the_same(bulk_archive: Path) -> None:
+    limits = ArchiveLimits(max_total_bytes=200_000)
+    serial: list[Any] = []
+    with pytest.raises(ArchiveRejected) as serial_error:
+        serial.extend(iter_flow(bulk_archive, "flow.zip", limits))
+    parallel: list[Any] = []
+    with pytest.raises(ArchiveRejected) as parallel_error:
+        parallel.extend(iter_flow_in_process(bulk_archive, "flow.zip", limits))
+
+    assert parallel == serial
+    assert render(parallel_error.value.text, "en") == render(serial_error.value.text, "en")
+
+
+def test_closing_early_ends_the_child(bulk_archive: Path) -> None:
+    items = iter_flow_in_process(bulk_archive, "flow.zip", ArchiveLimits())
+    next(items)
+    children = multiprocessing.active_children()
+    items.close()
+
+    assert not any(child.name == "bolletta-flow-reader" and child.is_alive() for child in children)
+
+
+def test_positions_and_plugins_rejected(bulk_archive: Path) -> None:
+    with pytest.raises(ValueError, match="positions or plugins"):
+        next(iter_flow_in_process(bulk_archive, "flow.zip", ArchiveLimits(), positions={}))
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle this error")
+
+
+def _failing_flow(*args: Any, **kwargs: Any) -> Iterator[Any]:
+    raise _Unpicklable("reader bug")
+    yield
+
+
+def test_unpicklable_error_sent_by_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(reader_process, "iter_flow", _failing_flow)
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+
+    reader_process._read_and_send(sending, tmp_path / "flow.zip", "flow.zip", ArchiveLimits(), {})
+    kind, error = pickle.loads(receiving.recv_bytes())
+
+    assert kind == "error"
+    assert isinstance(error, ReaderProcessError)
+    assert error.error_name == "_Unpicklable"
