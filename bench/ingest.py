@@ -205,7 +205,8 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str, *, serial: bo
         archive_error = (session.get_one(Job, job_id).report or {}).get("archive_error")
     seconds = parse_seconds + tickets_seconds
     return {"bills": bills, "tickets": tickets, "parse_seconds": parse_seconds, "tickets_seconds": tickets_seconds,
-            "parse_cpu_seconds": parse_cpu, "tickets_cpu_seconds": tickets_cpu, "rate": bills / seconds, "peak_rss_mb": _peak_rss_mb(),
+            "parse_cpu_seconds": parse_cpu, "tickets_cpu_seconds": tickets_cpu,
+            "rate": bills / seconds, "peak_rss_mb": _peak_rss_mb(),
             "archive_error": render(archive_error, "en") if archive_error else ""}
 
 

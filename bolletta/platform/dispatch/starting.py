@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bolletta.platform import clock, tasks
-from bolletta.platform.db.bulk import insert_rows
+from bolletta.platform.db.bulk import among, insert_rows
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import rules, suppression
 from bolletta.platform.dispatch.batch import BATCH_SIZE
@@ -95,7 +95,7 @@ def _issue_batch(
         tuple(row)
         for row in session.execute(
             select(Ticket.bill_id, Ticket.channel, Ticket.address).where(
-                Ticket.bill_id.in_([bill.id for bill in bills]),
+                among(session, Ticket.bill_id, [bill.id for bill in bills]),
                 Ticket.is_test.is_(False),
                 Ticket.test_round == 0,
             )
@@ -139,7 +139,9 @@ def _issue_batch(
         ((row.bill_id, row.channel, row.address), row.id)
         for row in session.execute(
             select(Ticket.id, Ticket.bill_id, Ticket.channel, Ticket.address).where(
-                Ticket.bill_id.in_([bill.id for bill in bills]), Ticket.is_test.is_(False), Ticket.test_round == 0
+                among(session, Ticket.bill_id, [bill.id for bill in bills]),
+                Ticket.is_test.is_(False),
+                Ticket.test_round == 0,
             )
         )
     )
@@ -150,7 +152,9 @@ def _issue_batch(
                          "idempotency_key": f"ticket-{ticket_id}-1", "created_at": now, "updated_at": now})
     insert_rows(session, Message, messages)
     message_ids = session.scalars(
-        select(Message.id).where(Message.idempotency_key.in_([message["idempotency_key"] for message in messages]))
+        select(Message.id).where(
+            among(session, Message.idempotency_key, [message["idempotency_key"] for message in messages])
+        )
     ).all()
     ids = sorted(message_ids)
     tasks.defer_many(session, "send_messages", [(tenant, ids[start:start + BATCH_SIZE])

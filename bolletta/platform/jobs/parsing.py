@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bolletta.platform import clock, tasks
-from bolletta.platform.db.bulk import insert_rows
+from bolletta.platform.db.bulk import among, insert_rows
 from bolletta.platform.db.models.tenant import Bill, Contact, CostLine, Instalment, Job
 from bolletta.platform.errors import InvalidTransition
 from bolletta.platform.i18n.message import T_, Text, render, to_json
@@ -207,7 +207,7 @@ def _store_bills(
         (row.document_number, row.series, row.year): row.job_id
         for row in session.execute(
             select(Bill.document_number, Bill.series, Bill.year, Bill.job_id).where(
-                Bill.document_number.in_(numbers)
+                among(session, Bill.document_number, numbers)
             )
         )
     }
@@ -238,7 +238,7 @@ def _store_bills(
     ids_by_public_id = {
         public_id: bill_id
         for public_id, bill_id in session.execute(
-            select(Bill.public_id, Bill.id).where(Bill.public_id.in_([row["public_id"] for row in rows]))
+            select(Bill.public_id, Bill.id).where(among(session, Bill.public_id, [row["public_id"] for row in rows]))
         )
     }
     bill_ids = [ids_by_public_id[row["public_id"]] for row in rows]
