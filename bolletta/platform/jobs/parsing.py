@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ ACTOR = "system:parser"
 DUE_SOON_DAYS = 3
 BATCH_SIZE = 1_000
 """Bills inserted and committed together."""
+PDF_WRITERS = 4
+"""Threads writing a batch's PDFs to storage."""
 
 
 def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
@@ -214,6 +217,7 @@ def _store_bills(
     duplicates: list[dict[str, Any]] = []
     new: list[ParsedBill] = []
     rows: list[dict[str, Any]] = []
+    pdfs: list[tuple[dict[str, Any], str, bytes]] = []
     for parsed in batch:
         key = (parsed.document_number, parsed.series, parsed.year)
         if key in stored_keys or (key in stored and stored[key] != job.id):
@@ -225,13 +229,13 @@ def _store_bills(
         row = _bill_row(parsed, job, config)
         if parsed.attachments:
             name = parsed.attachments[0].name or f"{row['public_id']}.pdf"
-            row["pdf_key"] = rt.storage.put(tenant, f"bills/{row['public_id']}/{name}",
-                                            parsed.attachments[0].content)
+            pdfs.append((row, f"bills/{row['public_id']}/{name}", parsed.attachments[0].content))
         stored_keys.add(key)
         new.append(parsed)
         rows.append(row)
     if not rows:
         return duplicates
+    _put_pdfs(rt, tenant, pdfs)
 
     # Ids are read back by public id: RETURNING with parameter order makes SQLite insert row by row.
     insert_rows(session, Bill, rows)
@@ -258,6 +262,22 @@ def _store_bills(
     insert_rows(session, CostLine, costs)
     flag_payments_of_corrected(session, job.id)
     return duplicates
+
+
+def _put_pdfs(rt: Runtime, tenant: str, pdfs: list[tuple[dict[str, Any], str, bytes]]) -> None:
+    """Store each ``(row, key, content)`` PDF and set the row's ``pdf_key``, several writes at a time.
+
+    A write mostly waits on the disk or the object store, so threads overlap the waits. The first
+    error is raised once every write started has ended.
+    """
+    if len(pdfs) <= 1:
+        for row, key, content in pdfs:
+            row["pdf_key"] = rt.storage.put(tenant, key, content)
+        return
+    with ThreadPoolExecutor(max_workers=PDF_WRITERS, thread_name_prefix="bolletta-pdf") as pool:
+        stored = list(pool.map(lambda pdf: rt.storage.put(tenant, pdf[1], pdf[2]), pdfs))
+    for (row, _, _), stored_key in zip(pdfs, stored, strict=True):
+        row["pdf_key"] = stored_key
 
 
 def _bill_row(parsed: ParsedBill, job: Job, config: TenantConfig) -> dict[str, Any]:
