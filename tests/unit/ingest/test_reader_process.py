@@ -6,18 +6,21 @@ import multiprocessing
 import pickle
 import zipfile
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from bolletta.platform.demo.bulk_flow import write_bulk_flow
-from bolletta.platform.i18n.message import render
+from bolletta.platform.i18n.message import T_, render
 from bolletta.platform.ingest import reader_process
 from bolletta.platform.ingest.archive import ArchiveLimits
 from bolletta.platform.ingest.errors import ArchiveRejected
 from bolletta.platform.ingest.reader_process import ReaderProcessError, iter_flow_in_process
-from bolletta.platform.ingest.records import ParsedBill
+from bolletta.platform.ingest.records import IgnoredEntry, ParsedBill
 from bolletta.platform.ingest.stream import iter_flow
 
 
@@ -115,3 +118,44 @@ def test_unpicklable_error_sent_by_name(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert kind == "error"
     assert isinstance(error, ReaderProcessError)
     assert error.error_name == "_Unpicklable"
+
+
+def _bill(number: str, **changes: Any) -> ParsedBill:
+    fields: dict[str, Any] = {
+        "source_file": f"{number}.xml", "document_number": number, "issue_date": date(2026, 11, 5),
+        "year": 2026, "amount_due": Decimal("10.50"), "customer_code": "RSSMRA80A01H501U",
+        "customer_name": "Mario Rossi",
+    }
+    return ParsedBill(**(fields | changes))
+
+
+def test_pack_keeps_order_and_types() -> None:
+    batch: list[Any] = [
+        _bill("1"),
+        IgnoredEntry(file="notes.txt", reason=T_("not a bill")),
+        _bill("2", details={"tariff": Decimal("0.10")}),
+        _bill("3", details={"bands": ("F1", "F2")}),
+        _bill("4", warnings=[T_("check {value}", value=True)]),  # type: ignore[arg-type]
+        _bill("5", total=Decimal("1.10"), details={"nested": {"list": [1, 2.5, None, "x"]}}),
+    ]
+
+    count, positions, _, others = packed = reader_process._pack(batch)
+    unpacked = reader_process._unpack(packed)
+
+    assert count == len(batch)
+    assert positions == [0, 5]  # the others carry values MessagePack would turn into strings or lists
+    assert [position for position, _ in others] == [1, 2, 3, 4]
+    assert unpacked == batch
+    assert [type(item) for item in unpacked] == [type(item) for item in batch]
+    assert type(unpacked[2].details["tariff"]) is Decimal
+    assert type(unpacked[3].details["bands"]) is tuple
+    assert str(unpacked[5].total) == "1.10"
+
+
+@pytest.mark.parametrize("count", [0, 1, 15, 16, 300])
+def test_join_array_matches_msgpack(count: int) -> None:
+    items = [f"item {index}" for index in range(count)]
+
+    joined = reader_process._join_array([msgspec.msgpack.encode(item) for item in items])
+
+    assert joined == msgspec.msgpack.encode(items)
