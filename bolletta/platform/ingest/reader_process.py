@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import pickle
-from collections.abc import Iterator
+from collections.abc import Generator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,9 @@ class ReaderProcessError(Exception):
         self.error_name = error_name
 
 
-def iter_flow_in_process(archive: Path, filename: str, limits: ArchiveLimits, **options: Any) -> Iterator[FlowItem]:
+def iter_flow_in_process(
+    archive: Path, filename: str, limits: ArchiveLimits, **options: Any
+) -> Generator[FlowItem, None, None]:
     """Yield the items of ``iter_flow(archive, filename, limits, **options)`` read in a child process.
 
     ``options`` are the keyword arguments of ``iter_flow`` and must pickle. ``positions`` and

@@ -135,5 +135,6 @@ def test_each_bill_gets_its_own_pdf(stack: EmbeddedStack, tenant: str) -> None:
         ).all()
     assert len(stored) == 20
     for number, public_id, pdf_key in stored:
+        assert pdf_key is not None
         assert f"/bills/{public_id}/" in pdf_key
         assert stack.rt.storage.get(pdf_key) == expected[number.replace("/", "_")]

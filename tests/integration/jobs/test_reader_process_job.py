@@ -52,7 +52,7 @@ def parse_in(stack: EmbeddedStack, tenant: str, data: bytes, *, second_process: 
             for row in session.execute(select(model.__table__).order_by(order)).mappings():
                 rows.append({key: value for key, value in row.items() if key not in RUN_COLUMNS})
         pdfs = session.scalars(select(Bill.pdf_key).where(Bill.pdf_key.is_not(None))).all()
-    rows.append(sorted(stack.rt.storage.get(key) for key in pdfs))
+    rows.append(sorted(stack.rt.storage.get(key) for key in pdfs if key is not None))
     return report, rows
 
 

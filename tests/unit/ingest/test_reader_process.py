@@ -140,7 +140,7 @@ def test_pack_keeps_order_and_types() -> None:
     ]
 
     count, positions, _, others = packed = reader_process._pack(batch)
-    unpacked = reader_process._unpack(packed)
+    unpacked: list[Any] = reader_process._unpack(packed)
 
     assert count == len(batch)
     assert positions == [0, 5]  # the others carry values MessagePack would turn into strings or lists
