@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import platform
 import resource
@@ -94,6 +95,11 @@ def _run(args: argparse.Namespace, workdir: Path) -> None:
     print(f"  CPU time of the job process: parse_job {job['parse_cpu_seconds']:.2f} s, "
           f"create_tickets {job['tickets_cpu_seconds']:.2f} s")
     print(f"  {job['rate']:.0f} bills/s, peak RSS {job['peak_rss_mb']:.0f} MB")
+    if job["reader_cpu_seconds"] is None:
+        print("  archive read in the job process")
+    else:
+        print(f"  archive read in a second process: CPU time {job['reader_cpu_seconds']:.2f} s, "
+              f"peak RSS {job['reader_peak_rss_mb']:.0f} MB")
     if job["bills"] != args.bills:
         print(f"error: the job stored {job['bills']} bills instead of {args.bills}. {job['archive_error']}",
               file=sys.stderr)
@@ -188,6 +194,15 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str, *, serial: bo
         session.commit()
         job_id = job.id
 
+    reader_usage: dict[str, float] = {}
+
+    class ReaderUsage(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            reader_usage.update(getattr(record, "reader_usage", {}))
+
+    reader_logger = logging.getLogger("bolletta.platform.ingest.reader_process")
+    reader_logger.addHandler(ReaderUsage())
+    reader_logger.setLevel(logging.INFO)
     started, cpu_started = time.perf_counter(), time.process_time()
     parse_job(rt, SLUG, job_id)
     parse_seconds, parse_cpu = time.perf_counter() - started, time.process_time() - cpu_started
@@ -206,6 +221,8 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str, *, serial: bo
     seconds = parse_seconds + tickets_seconds
     return {"bills": bills, "tickets": tickets, "parse_seconds": parse_seconds, "tickets_seconds": tickets_seconds,
             "parse_cpu_seconds": parse_cpu, "tickets_cpu_seconds": tickets_cpu,
+            "reader_cpu_seconds": reader_usage.get("cpu_seconds"),
+            "reader_peak_rss_mb": reader_usage.get("peak_rss_mb"),
             "rate": bills / seconds, "peak_rss_mb": _peak_rss_mb(),
             "archive_error": render(archive_error, "en") if archive_error else ""}
 

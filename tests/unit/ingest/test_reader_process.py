@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import multiprocessing
 import pickle
 import zipfile
@@ -159,3 +161,23 @@ def test_join_array_matches_msgpack(count: int) -> None:
     joined = reader_process._join_array([msgspec.msgpack.encode(item) for item in items])
 
     assert joined == msgspec.msgpack.encode(items)
+
+
+def test_pipe_buffer_widened() -> None:
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+
+    reader_process._widen(receiving)
+
+    if hasattr(fcntl, "F_GETPIPE_SZ"):
+        assert fcntl.fcntl(receiving.fileno(), fcntl.F_GETPIPE_SZ) == reader_process.PIPE_BYTES
+    receiving.close()
+    sending.close()
+
+
+def test_finish_logs_reader_usage(bulk_archive: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=reader_process.__name__):
+        list(iter_flow_in_process(bulk_archive, "flow.zip", ArchiveLimits()))
+
+    [record] = [record for record in caplog.records if hasattr(record, "reader_usage")]
+    assert record.reader_usage["cpu_seconds"] > 0
+    assert record.reader_usage["peak_rss_mb"] > 0
