@@ -6,8 +6,9 @@ matching PDFs) runs in a child process. On a machine with two CPUs the job store
 bills while the child reads the next.
 
 The child sends its items in batches through a pipe. A batch closes after ``BATCH_ITEMS`` items, or
-sooner when its PDFs reach ``BATCH_BYTES``. The pipe buffers little, so the child blocks while the
-caller stores, and memory stays one batch on each side whatever the archive size.
+sooner when its PDFs reach ``BATCH_BYTES``. The pipe buffers at most ``PIPE_BYTES``, so the child
+blocks when it is that far ahead of the caller, and memory stays about one batch on each side
+whatever the archive size.
 
 Children are forked from a ``forkserver`` process rather than from the worker, which runs several
 threads (forking one of those can copy a lock another thread holds). The server starts once per

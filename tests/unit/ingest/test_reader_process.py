@@ -5,7 +5,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import multiprocessing
+import os
 import pickle
+import signal
 import zipfile
 from collections.abc import Iterator
 from datetime import date
@@ -21,7 +23,7 @@ from bolletta.platform.i18n.message import T_, render
 from bolletta.platform.ingest import reader_process
 from bolletta.platform.ingest.archive import ArchiveLimits
 from bolletta.platform.ingest.errors import ArchiveRejected
-from bolletta.platform.ingest.reader_process import ReaderProcessError, iter_flow_in_process
+from bolletta.platform.ingest.reader_process import ReaderProcessDied, ReaderProcessError, iter_flow_in_process
 from bolletta.platform.ingest.records import IgnoredEntry, ParsedBill
 from bolletta.platform.ingest.stream import iter_flow
 
@@ -181,3 +183,14 @@ def test_finish_logs_reader_usage(bulk_archive: Path, caplog: pytest.LogCaptureF
     [record] = [record for record in caplog.records if hasattr(record, "reader_usage")]
     assert record.reader_usage["cpu_seconds"] > 0
     assert record.reader_usage["peak_rss_mb"] > 0
+
+
+def test_killed_child_raises(bulk_archive: Path) -> None:
+    items = iter_flow_in_process(bulk_archive, "flow.zip", ArchiveLimits())
+    next(items)
+    [child] = [child for child in multiprocessing.active_children() if child.name == "bolletta-flow-reader"]
+    os.kill(child.pid or 0, signal.SIGKILL)
+
+    with pytest.raises(ReaderProcessDied, match="exit code -9"):
+        for _ in items:
+            pass
