@@ -50,8 +50,10 @@ def main() -> None:
     parser.add_argument("--database-url", default="",
                         help="SQLAlchemy URL of an empty database to use (default: SQLite files in a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and print its path")
-    parser.add_argument("--serial", action="store_true",
-                        help="read the archive in the job's own process, never in a second one")
+    parser.add_argument("--reader", choices=["auto", "job", "second"], default="auto",
+                        help="where the archive is read: as the job decides with the size threshold set to 0 "
+                             "(auto, the default), always in the job's process (job), or always in a second "
+                             "process whatever the load (second)")
     parser.add_argument("--child", choices=["baseline", "job"], help=argparse.SUPPRESS)
     parser.add_argument("--archive", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
@@ -61,7 +63,7 @@ def main() -> None:
         print(json.dumps(_measure_baseline(args.archive)))
         return
     if args.child == "job":
-        print(json.dumps(_measure_job(args.archive, args.data_dir, args.database_url, serial=args.serial)))
+        print(json.dumps(_measure_job(args.archive, args.data_dir, args.database_url, reader=args.reader)))
         return
 
     workdir = Path(tempfile.mkdtemp(prefix="bolletta-bench-"))
@@ -86,7 +88,7 @@ def _run(args: argparse.Namespace, workdir: Path) -> None:
           f"{baseline['rate']:.0f} bills/s, peak RSS {baseline['peak_rss_mb']:.0f} MB")
 
     job = _child(["--child", "job", "--archive", str(archive), "--data-dir", str(workdir / "data"),
-                  "--database-url", args.database_url, *(["--serial"] if args.serial else [])])
+                  "--database-url", args.database_url, "--reader", args.reader])
     database = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
     print(f"full job ({database}): {job['bills']} bills stored, {job['tickets']} tickets issued")
     print(f"  parse_job {job['parse_seconds']:.2f} s, create_tickets {job['tickets_seconds']:.2f} s")
@@ -99,7 +101,8 @@ def _run(args: argparse.Namespace, workdir: Path) -> None:
         print("  archive read in the job process")
     else:
         print(f"  archive read in a second process: CPU time {job['reader_cpu_seconds']:.2f} s, "
-              f"peak RSS {job['reader_peak_rss_mb']:.0f} MB")
+              f"peak RSS {job['reader_peak_rss_mb']:.0f} MB (the job's peak until then: "
+              f"{job['job_peak_rss_mb_while_reading']:.0f} MB)")
     if job["bills"] != args.bills:
         print(f"error: the job stored {job['bills']} bills instead of {args.bills}. {job['archive_error']}",
               file=sys.stderr)
@@ -152,7 +155,7 @@ def _measure_baseline(archive: Path) -> dict[str, Any]:
     return {"bills": bills, "seconds": seconds, "rate": bills / seconds, "peak_rss_mb": _peak_rss_mb()}
 
 
-def _measure_job(archive: Path, data_dir: Path, database_url: str, *, serial: bool) -> dict[str, Any]:
+def _measure_job(archive: Path, data_dir: Path, database_url: str, *, reader: str) -> dict[str, Any]:
     from sqlalchemy import func, select, update
 
     from bolletta.platform import clock, runtime, tasks
@@ -160,14 +163,16 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str, *, serial: bo
     from bolletta.platform.db.models.tenant import Bill, Job, Ticket
     from bolletta.platform.dispatch.starting import create_tickets
     from bolletta.platform.i18n.message import render
-    from bolletta.platform.jobs import states
+    from bolletta.platform.jobs import parsing, states
     from bolletta.platform.jobs.parsing import parse_job
     from bolletta.platform.settings import load_settings
     from bolletta.tenants.config import TenantConfig
     from bolletta.tenants.registry import create_tenant
 
     settings = load_settings({}, data_dir=str(data_dir), database_url=database_url,
-                             flow_reader_process_min_bytes=-1 if serial else 0)
+                             flow_reader_process_min_bytes=-1 if reader == "job" else 0)
+    if reader == "second":
+        parsing._reads_in_process = lambda rt, archive: True  # type: ignore[assignment]  # whatever the load
     rt = runtime.configure(settings, create_secret=True)
     upgrade_platform(rt.db)
     config = TenantConfig(
@@ -199,6 +204,7 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str, *, serial: bo
     class ReaderUsage(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             reader_usage.update(getattr(record, "reader_usage", {}))
+            reader_usage["job_peak_rss_mb"] = _peak_rss_mb()  # the job's peak while the reader ran
 
     reader_logger = logging.getLogger("bolletta.platform.ingest.reader_process")
     reader_logger.addHandler(ReaderUsage())
@@ -223,6 +229,7 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str, *, serial: bo
             "parse_cpu_seconds": parse_cpu, "tickets_cpu_seconds": tickets_cpu,
             "reader_cpu_seconds": reader_usage.get("cpu_seconds"),
             "reader_peak_rss_mb": reader_usage.get("peak_rss_mb"),
+            "job_peak_rss_mb_while_reading": reader_usage.get("job_peak_rss_mb"),
             "rate": bills / seconds, "peak_rss_mb": _peak_rss_mb(),
             "archive_error": render(archive_error, "en") if archive_error else ""}
 

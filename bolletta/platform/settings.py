@@ -153,7 +153,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
     flow_reader_process_min_bytes: int = 4 * 1024 * 1024
     """Archives of at least this many bytes are read in a second process while the job stores the bills
-    already read, on a machine with two CPUs or more; 0 reads every archive so, and a negative value none."""
+    already read, when the machine has two CPUs or more and the load average leaves one free; 0 reads
+    every archive so, and a negative value none."""
 
     attachment_max_bytes: PositiveInt = 20 * 1024 * 1024
     """Maximum decoded size of one FatturaPA attachment, in bytes."""

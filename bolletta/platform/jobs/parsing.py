@@ -141,9 +141,17 @@ def _iter_archive(rt: Runtime, job: Job, config: TenantConfig, archive: Path) ->
 
 
 def _reads_in_process(rt: Runtime, archive: Path) -> bool:
-    """Whether the archive is large enough, and the machine has the CPUs, to read it in a second process."""
+    """Whether the archive is large enough, and a CPU is free, to read it in a second process.
+
+    A CPU counts as free when the load average of the last minute is at most the CPU count less one.
+    On CPUs that other work keeps busy, the two processes wait for each other and the job was slower
+    than in one process.
+    """
     minimum = rt.settings.flow_reader_process_min_bytes
-    return minimum >= 0 and (os.cpu_count() or 1) >= 2 and archive.stat().st_size >= minimum
+    cpus = os.cpu_count() or 1
+    if minimum < 0 or cpus < 2 or archive.stat().st_size < minimum:
+        return False
+    return os.getloadavg()[0] <= cpus - 1
 
 
 def _store_flow(

@@ -82,9 +82,14 @@ def test_reads_in_process_threshold(
 ) -> None:
     archive = tmp_path / "flow.zip"
     archive.write_bytes(b"x" * 100)
-    cases = [(2, 100, True), (2, 101, False), (2, 0, True), (2, -1, False), (1, 0, False), (None, 0, False)]
-    for cpus, minimum, expected in cases:
+    cases = [
+        # CPUs, load average, minimum size, read in a second process
+        (2, 0.5, 100, True), (2, 0.5, 101, False), (2, 0.5, 0, True), (2, 0.5, -1, False),
+        (2, 1.0, 0, True), (2, 1.5, 0, False), (4, 2.9, 0, True), (1, 0.0, 0, False), (None, 0.0, 0, False),
+    ]
+    for cpus, load, minimum, expected in cases:
         monkeypatch.setattr(parsing.os, "cpu_count", lambda cpus=cpus: cpus)
+        monkeypatch.setattr(parsing.os, "getloadavg", lambda load=load: (load, load, load))
         settings = msgspec.structs.replace(stack.rt.settings, flow_reader_process_min_bytes=minimum)
         monkeypatch.setattr(stack.rt, "settings", settings)
-        assert parsing._reads_in_process(stack.rt, archive) is expected, (cpus, minimum)
+        assert parsing._reads_in_process(stack.rt, archive) is expected, (cpus, load, minimum)
