@@ -163,8 +163,8 @@ def stripped_text(element: etree._Element | None) -> str | None:
 def first_children(element: etree._Element | None) -> dict[str, etree._Element]:
     """Return the first child element of each local name, as ``find`` would return it for that name.
 
-    For an element asked for several children: one pass over its children costs about as much as one
-    ``find``.
+    One pass over the children costs about as much as one ``find``, so it pays for an element whose
+    children are looked up several times.
     """
     found: dict[str, etree._Element] = {}
     if element is None:

@@ -141,11 +141,11 @@ def _iter_archive(rt: Runtime, job: Job, config: TenantConfig, archive: Path) ->
 
 
 def _reads_in_process(rt: Runtime, archive: Path) -> bool:
-    """Whether the archive is large enough, and a CPU is free, to read it in a second process.
+    """Tell whether the archive is large enough, and a CPU free enough, to read it in a second process.
 
     A CPU counts as free when the load average of the last minute is at most the CPU count less one.
-    On CPUs that other work keeps busy, the two processes wait for each other and the job was slower
-    than in one process.
+    On CPUs that other work keeps busy, the two processes wait for each other, and the job measured
+    slower than in one process (see docs/benchmarks.md).
     """
     minimum = rt.settings.flow_reader_process_min_bytes
     cpus = os.cpu_count() or 1
