@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import platform
 import resource
@@ -49,6 +50,10 @@ def main() -> None:
     parser.add_argument("--database-url", default="",
                         help="SQLAlchemy URL of an empty database to use (default: SQLite files in a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and print its path")
+    parser.add_argument("--reader", choices=["auto", "job", "second"], default="auto",
+                        help="where the archive is read: as the job decides with the size threshold set to 0 "
+                             "(auto, the default), always in the job's process (job), or always in a second "
+                             "process whatever the load (second)")
     parser.add_argument("--child", choices=["baseline", "job"], help=argparse.SUPPRESS)
     parser.add_argument("--archive", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
@@ -58,7 +63,7 @@ def main() -> None:
         print(json.dumps(_measure_baseline(args.archive)))
         return
     if args.child == "job":
-        print(json.dumps(_measure_job(args.archive, args.data_dir, args.database_url)))
+        print(json.dumps(_measure_job(args.archive, args.data_dir, args.database_url, reader=args.reader)))
         return
 
     workdir = Path(tempfile.mkdtemp(prefix="bolletta-bench-"))
@@ -83,11 +88,21 @@ def _run(args: argparse.Namespace, workdir: Path) -> None:
           f"{baseline['rate']:.0f} bills/s, peak RSS {baseline['peak_rss_mb']:.0f} MB")
 
     job = _child(["--child", "job", "--archive", str(archive), "--data-dir", str(workdir / "data"),
-                  "--database-url", args.database_url])
+                  "--database-url", args.database_url, "--reader", args.reader])
     database = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
     print(f"full job ({database}): {job['bills']} bills stored, {job['tickets']} tickets issued")
     print(f"  parse_job {job['parse_seconds']:.2f} s, create_tickets {job['tickets_seconds']:.2f} s")
+    # CPU time of the job's own process, without the reader process and PostgreSQL: steadier than the
+    # elapsed times when other work shares the CPUs.
+    print(f"  CPU time of the job process: parse_job {job['parse_cpu_seconds']:.2f} s, "
+          f"create_tickets {job['tickets_cpu_seconds']:.2f} s")
     print(f"  {job['rate']:.0f} bills/s, peak RSS {job['peak_rss_mb']:.0f} MB")
+    if job["reader_cpu_seconds"] is None:
+        print("  archive read in the job process")
+    else:
+        print(f"  archive read in a second process: CPU time {job['reader_cpu_seconds']:.2f} s, "
+              f"peak RSS {job['reader_peak_rss_mb']:.0f} MB (the job's peak until then: "
+              f"{job['job_peak_rss_mb_while_reading']:.0f} MB)")
     if job["bills"] != args.bills:
         print(f"error: the job stored {job['bills']} bills instead of {args.bills}. {job['archive_error']}",
               file=sys.stderr)
@@ -140,7 +155,7 @@ def _measure_baseline(archive: Path) -> dict[str, Any]:
     return {"bills": bills, "seconds": seconds, "rate": bills / seconds, "peak_rss_mb": _peak_rss_mb()}
 
 
-def _measure_job(archive: Path, data_dir: Path, database_url: str) -> dict[str, Any]:
+def _measure_job(archive: Path, data_dir: Path, database_url: str, *, reader: str) -> dict[str, Any]:
     from sqlalchemy import func, select, update
 
     from bolletta.platform import clock, runtime, tasks
@@ -148,13 +163,16 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str) -> dict[str, 
     from bolletta.platform.db.models.tenant import Bill, Job, Ticket
     from bolletta.platform.dispatch.starting import create_tickets
     from bolletta.platform.i18n.message import render
-    from bolletta.platform.jobs import states
+    from bolletta.platform.jobs import parsing, states
     from bolletta.platform.jobs.parsing import parse_job
     from bolletta.platform.settings import load_settings
     from bolletta.tenants.config import TenantConfig
     from bolletta.tenants.registry import create_tenant
 
-    settings = load_settings({}, data_dir=str(data_dir), database_url=database_url)
+    settings = load_settings({}, data_dir=str(data_dir), database_url=database_url,
+                             flow_reader_process_min_bytes=-1 if reader == "job" else 0)
+    if reader == "second":
+        parsing._reads_in_process = lambda rt, archive: True  # type: ignore[assignment]  # whatever the load
     rt = runtime.configure(settings, create_secret=True)
     upgrade_platform(rt.db)
     config = TenantConfig(
@@ -181,16 +199,26 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str) -> dict[str, 
         session.commit()
         job_id = job.id
 
-    started = time.perf_counter()
+    reader_usage: dict[str, float] = {}
+
+    class ReaderUsage(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            reader_usage.update(getattr(record, "reader_usage", {}))
+            reader_usage["job_peak_rss_mb"] = _peak_rss_mb()  # the job's peak while the reader ran
+
+    reader_logger = logging.getLogger("bolletta.platform.ingest.reader_process")
+    reader_logger.addHandler(ReaderUsage())
+    reader_logger.setLevel(logging.INFO)
+    started, cpu_started = time.perf_counter(), time.process_time()
     parse_job(rt, SLUG, job_id)
-    parse_seconds = time.perf_counter() - started
+    parse_seconds, parse_cpu = time.perf_counter() - started, time.process_time() - cpu_started
 
     with rt.db.tenant_session(SLUG) as session:
         session.execute(update(Job).where(Job.id == job_id).values(state=states.DISPATCHING))
         session.commit()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     create_tickets(rt, SLUG, job_id)
-    tickets_seconds = time.perf_counter() - started
+    tickets_seconds, tickets_cpu = time.perf_counter() - started, time.process_time() - cpu_started
 
     with rt.db.tenant_session(SLUG) as session:
         bills = session.scalar(select(func.count(Bill.id)).where(Bill.job_id == job_id)) or 0
@@ -198,6 +226,10 @@ def _measure_job(archive: Path, data_dir: Path, database_url: str) -> dict[str, 
         archive_error = (session.get_one(Job, job_id).report or {}).get("archive_error")
     seconds = parse_seconds + tickets_seconds
     return {"bills": bills, "tickets": tickets, "parse_seconds": parse_seconds, "tickets_seconds": tickets_seconds,
+            "parse_cpu_seconds": parse_cpu, "tickets_cpu_seconds": tickets_cpu,
+            "reader_cpu_seconds": reader_usage.get("cpu_seconds"),
+            "reader_peak_rss_mb": reader_usage.get("peak_rss_mb"),
+            "job_peak_rss_mb_while_reading": reader_usage.get("job_peak_rss_mb"),
             "rate": bills / seconds, "peak_rss_mb": _peak_rss_mb(),
             "archive_error": render(archive_error, "en") if archive_error else ""}
 

@@ -151,6 +151,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     archive_max_ratio: PositiveInt = 200
     """Maximum compression ratio (uncompressed / compressed) of one entry larger than 1 MiB."""
 
+    flow_reader_process_min_bytes: int = 4 * 1024 * 1024
+    """Archives of at least this many bytes are read in a second process while the job stores the bills
+    already read, when the machine has two CPUs or more and the load average leaves one free; 0 reads
+    every archive so, and a negative value none."""
+
     attachment_max_bytes: PositiveInt = 20 * 1024 * 1024
     """Maximum decoded size of one FatturaPA attachment, in bytes."""
 

@@ -1,12 +1,13 @@
-"""Bulk inserts: ``COPY ... FROM STDIN`` on PostgreSQL and executemany on SQLite."""
+"""Bulk inserts (``COPY ... FROM STDIN`` on PostgreSQL, executemany on SQLite) and bulk lookups."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, cast
 
 from psycopg import sql
-from sqlalchemy import Column, Table, insert
+from sqlalchemy import Column, ColumnElement, Table, any_, bindparam, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
@@ -82,3 +83,14 @@ def _default_value(column: Column[Any]) -> Callable[[], Any]:
         return lambda: arg
     # SQLAlchemy wraps a default callable to take the execution context. COPY has none, so it gets None.
     return lambda: arg(None)
+
+
+def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """Return the condition ``column IN values``, written as ``column = ANY(array)`` on PostgreSQL.
+
+    The array is one parameter. An ``IN`` list of a thousand values is a thousand parameters, and
+    psycopg 3.3 parses a query text longer than 4,096 characters again on every execution, in Python.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return cast("ColumnElement[bool]", column.in_(values))
+    return cast("ColumnElement[bool]", column == any_(bindparam(None, list(values), type_=ARRAY(column.type))))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,7 +32,18 @@ def contacts_for(session: Session, bill: Bill) -> list[Contact]:
     return _unique(from_directory)
 
 
-def contacts_for_bills(session: Session, bills: Sequence[Bill]) -> dict[int, list[Contact]]:
+class BillKey(Protocol):
+    """The columns of a bill that choose its contacts: a ``Bill`` or a row of those columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def job_id(self) -> int: ...
+    @property
+    def customer_code(self) -> str: ...
+
+
+def contacts_for_bills(session: Session, bills: Sequence[BillKey]) -> dict[int, list[Contact]]:
     """Return ``contacts_for`` of every bill, keyed by bill id, in two queries for the whole batch.
 
     The precedence and order are those of ``contacts_for``: the flow's contacts, else the job's

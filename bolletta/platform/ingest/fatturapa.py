@@ -32,9 +32,18 @@ from bolletta.platform.ingest.cost_categories import (
 )
 from bolletta.platform.ingest.fatturapa_lines import DEFAULT_SUPPLY_ADDRESS_TYPES, LineSummary, read_lines
 from bolletta.platform.ingest.fatturapa_payments import read_payment
-from bolletta.platform.ingest.fatturapa_values import BodyError, date_at, decimal_at
+from bolletta.platform.ingest.fatturapa_values import BodyError, date_value, decimal_value
 from bolletta.platform.ingest.records import Attachment, ParsedBill, Rejection
-from bolletta.platform.ingest.safe_xml import UnsafeXml, children, find, local_name, parse_untrusted, text
+from bolletta.platform.ingest.safe_xml import (
+    UnsafeXml,
+    children,
+    find,
+    first_children,
+    local_name,
+    parse_untrusted,
+    stripped_text,
+    text,
+)
 from bolletta.platform.ingest.xsd import schema_warnings
 
 NAMESPACE_V12 = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"
@@ -374,8 +383,8 @@ def _read_body(
             )
         )
 
-    document = find(body, "DatiGenerali", "DatiGeneraliDocumento")
-    number = text(document, "Numero")
+    document = first_children(find(body, "DatiGenerali", "DatiGeneraliDocumento"))
+    number = stripped_text(document.get("Numero"))
     if number is None:
         raise BodyError(
             T_(
@@ -384,7 +393,7 @@ def _read_body(
             ),
             field="DatiGenerali/DatiGeneraliDocumento/Numero",
         )
-    issue_date = date_at(document, "Data", label="DatiGeneraliDocumento")
+    issue_date = date_value(stripped_text(document.get("Data")), ("Data",), label="DatiGeneraliDocumento")
     if issue_date is None:
         raise BodyError(
             T_(
@@ -395,7 +404,7 @@ def _read_body(
         )
 
     warnings = list(header.warnings)
-    document_type = text(document, "TipoDocumento")
+    document_type = stripped_text(document.get("TipoDocumento"))
     if document_type is None:
         warnings.append(
             T_(
@@ -403,21 +412,25 @@ def _read_body(
                 "Check the bill before approval."
             )
         )
-    currency = text(document, "Divisa")
+    currency = stripped_text(document.get("Divisa"))
     if currency is None:
         warnings.append(
             T_("Divisa is missing, so the amounts are taken as EUR. Check the bill before approval.")
         )
 
-    total = decimal_at(document, "ImportoTotaleDocumento", label="DatiGeneraliDocumento")
+    total = decimal_value(
+        stripped_text(document.get("ImportoTotaleDocumento")), ("ImportoTotaleDocumento",),
+        label="DatiGeneraliDocumento",
+    )
+    beni_servizi = find(body, "DatiBeniServizi")
     lines = read_lines(
-        find(body, "DatiBeniServizi"),
+        beni_servizi,
         cost_rules=cost_rules,
         costs_layout=costs_layout,
         supply_address_types=supply_address_types,
     )
     warnings.extend(lines.warnings)
-    if find(body, "DatiBeniServizi") is None:
+    if beni_servizi is None:
         warnings.append(T_("DatiBeniServizi is missing, so the bill has no cost summary."))
     if lines.service is None:
         warnings.append(

@@ -23,9 +23,9 @@ from bolletta.platform.ingest.cost_categories import (
     classify_part,
     split_category,
 )
-from bolletta.platform.ingest.fatturapa_values import date_at, decimal_at
+from bolletta.platform.ingest.fatturapa_values import date_value, decimal_at, decimal_value
 from bolletta.platform.ingest.records import CostLine
-from bolletta.platform.ingest.safe_xml import children, find, text
+from bolletta.platform.ingest.safe_xml import children, find, first_children, stripped_text, text
 
 DEFAULT_SUPPLY_ADDRESS_TYPES = ("Ind.POD", "Ind.PDR")
 """``AltriDatiGestionali/TipoDato`` values whose ``RiferimentoTesto`` is the supply address."""
@@ -83,7 +83,8 @@ def read_lines(
 
     for position, line in enumerate(children(beni_servizi, "DettaglioLinee"), start=1):
         label = f"DettaglioLinee {position}"
-        cost = _read_cost(line, label, cost_rules)
+        fields = first_children(line)
+        cost = _read_cost(fields, label, cost_rules)
         if cost is None:
             summary.warnings.append(
                 T_("{line} has no PrezzoTotale and was left out of the cost summary.", line=label)
@@ -102,9 +103,9 @@ def read_lines(
         _read_supply_point(line, summary)
         if summary.supply_address is None:
             summary.supply_address = _supply_address(line, address_keys)
-        if (start := date_at(line, "DataInizioPeriodo", label=label)) is not None:
+        if (start := _date_field(fields, "DataInizioPeriodo", label)) is not None:
             starts.append(start)
-        if (end := date_at(line, "DataFinePeriodo", label=label)) is not None:
+        if (end := _date_field(fields, "DataFinePeriodo", label)) is not None:
             ends.append(end)
 
     for position, riepilogo in enumerate(children(beni_servizi, "DatiRiepilogo"), start=1):
@@ -120,19 +121,28 @@ def read_lines(
     return summary
 
 
-def _read_cost(line: etree._Element, label: str, rules: Sequence[CostRule]) -> CostLine | None:
-    amount = decimal_at(line, "PrezzoTotale", label=label)
+def _read_cost(fields: dict[str, etree._Element], label: str, rules: Sequence[CostRule]) -> CostLine | None:
+    """Read the cost of a line from its ``first_children``."""
+    amount = _decimal_field(fields, "PrezzoTotale", label)
     if amount is None:
         return None
-    description = text(line, "Descrizione") or ""
+    description = stripped_text(fields.get("Descrizione")) or ""
     return CostLine(
         category=classify_cost(description, rules),
         label=description,
         amount=amount,
-        quantity=decimal_at(line, "Quantita", label=label),
-        unit=normalize_unit(text(line, "UnitaMisura")),
-        unit_price=decimal_at(line, "PrezzoUnitario", label=label),
+        quantity=_decimal_field(fields, "Quantita", label),
+        unit=normalize_unit(stripped_text(fields.get("UnitaMisura"))),
+        unit_price=_decimal_field(fields, "PrezzoUnitario", label),
     )
+
+
+def _decimal_field(fields: dict[str, etree._Element], name: str, label: str) -> Decimal | None:
+    return decimal_value(stripped_text(fields.get(name)), (name,), label=label)
+
+
+def _date_field(fields: dict[str, etree._Element], name: str, label: str) -> date | None:
+    return date_value(stripped_text(fields.get(name)), (name,), label=label)
 
 
 def _is_consumption(category: str, part: str | None, costs_layout: str) -> bool:

@@ -34,7 +34,11 @@ def decimal_at(element: etree._Element | None, *path: str, label: str) -> Decima
     Raises:
         BodyError: the value is not a dot decimal such as ``204.16``.
     """
-    raw = text(element, *path)
+    return decimal_value(text(element, *path), path, label=label)
+
+
+def decimal_value(raw: str | None, path: tuple[str, ...], *, label: str) -> Decimal | None:
+    """Return :func:`decimal_at` of the text ``raw`` already read at ``path``."""
     if raw is None:
         return None
     try:
@@ -60,7 +64,11 @@ def date_at(element: etree._Element | None, *path: str, label: str) -> date | No
     Raises:
         BodyError: the value is not a date in ``YYYY-MM-DD`` form.
     """
-    raw = text(element, *path)
+    return date_value(text(element, *path), path, label=label)
+
+
+def date_value(raw: str | None, path: tuple[str, ...], *, label: str) -> date | None:
+    """Return :func:`date_at` of the text ``raw`` already read at ``path``."""
     if raw is None:
         return None
     match = _XSD_DATE.fullmatch(raw)

@@ -149,8 +149,26 @@ def find(element: etree._Element | None, *path: str) -> etree._Element | None:
 
 def text(element: etree._Element | None, *path: str) -> str | None:
     """Return the stripped text at ``path``; ``None`` when the element is missing or empty."""
-    found = find(element, *path)
-    if found is None or found.text is None:
+    return stripped_text(find(element, *path))
+
+
+def stripped_text(element: etree._Element | None) -> str | None:
+    """Return the element's stripped text; ``None`` when the element is missing or empty."""
+    if element is None or element.text is None:
         return None
-    value = found.text.strip()
+    value = element.text.strip()
     return value or None
+
+
+def first_children(element: etree._Element | None) -> dict[str, etree._Element]:
+    """Return the first child element of each local name, as ``find`` would return it for that name.
+
+    One pass over the children costs about as much as one ``find``, so it pays for an element whose
+    children are looked up several times.
+    """
+    found: dict[str, etree._Element] = {}
+    if element is None:
+        return found
+    for child in element.iterchildren(etree.Element):  # elements only: comments and PIs are skipped
+        found.setdefault(str(child.tag).rpartition("}")[2], child)
+    return found

@@ -8,7 +8,9 @@ Reports stored before that hold plain English strings, which are shown as they a
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bolletta.platform import clock, tasks
-from bolletta.platform.db.bulk import insert_rows
+from bolletta.platform.db.bulk import among, insert_rows
 from bolletta.platform.db.models.tenant import Bill, Contact, CostLine, Instalment, Job
 from bolletta.platform.errors import InvalidTransition
 from bolletta.platform.i18n.message import T_, Text, render, to_json
 from bolletta.platform.ingest.archive import ArchiveLimits
 from bolletta.platform.ingest.errors import ArchiveRejected
+from bolletta.platform.ingest.reader_process import ReaderProcessError, iter_flow_in_process
 from bolletta.platform.ingest.records import IgnoredEntry, ParsedBill, ParsedContact, Rejection
 from bolletta.platform.ingest.stream import FlowItem, iter_flow
 from bolletta.platform.jobs import review, states
@@ -42,6 +45,8 @@ ACTOR = "system:parser"
 DUE_SOON_DAYS = 3
 BATCH_SIZE = 1_000
 """Bills inserted and committed together."""
+PDF_WRITERS = 4
+"""Threads writing a batch's PDFs to storage."""
 
 
 def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
@@ -114,21 +119,39 @@ def _read_flow_items(rt: Runtime, tenant: str, job: Job, config: TenantConfig) -
         raise _ReadFailed(T_(
             "Internal error while reading {file} ({error}). The archive is kept. Tell the platform "
             "operator, who can run the job again once the error is fixed.",
-            file=job.filename, error=type(exc).__name__,
+            file=job.filename, error=exc.error_name if isinstance(exc, ReaderProcessError) else type(exc).__name__,
         )) from exc
 
 
 def _iter_archive(rt: Runtime, job: Job, config: TenantConfig, archive: Path) -> Iterator[FlowItem]:
-    yield from iter_flow(
-        archive, job.filename, ArchiveLimits.from_settings(rt.settings),
-        series_pattern=config.series_pattern or None,
-        customer_code_source=config.customer_code_source,
-        supply_address_types=config.supply_address_types,
-        cost_rules=config.cost_rules,
-        costs_layout=config.costs_layout or None,
-        flow_formats=config.flow_formats,
-        xsd_dir=rt.settings.fatturapa_xsd_dir or None,
-    )
+    options: dict[str, Any] = {
+        "series_pattern": config.series_pattern or None,
+        "customer_code_source": config.customer_code_source,
+        "supply_address_types": config.supply_address_types,
+        "cost_rules": config.cost_rules,
+        "costs_layout": config.costs_layout or None,
+        "flow_formats": config.flow_formats,
+        "xsd_dir": rt.settings.fatturapa_xsd_dir or None,
+    }
+    limits = ArchiveLimits.from_settings(rt.settings)
+    if _reads_in_process(rt, archive):
+        yield from iter_flow_in_process(archive, job.filename, limits, **options)
+    else:
+        yield from iter_flow(archive, job.filename, limits, **options)
+
+
+def _reads_in_process(rt: Runtime, archive: Path) -> bool:
+    """Tell whether the archive is large enough, and a CPU free enough, to read it in a second process.
+
+    A CPU counts as free when the load average of the last minute is at most the CPU count less one.
+    On CPUs that other work keeps busy, the two processes wait for each other, and the job measured
+    slower than in one process (see docs/benchmarks.md).
+    """
+    minimum = rt.settings.flow_reader_process_min_bytes
+    cpus = os.cpu_count() or 1
+    if minimum < 0 or cpus < 2 or archive.stat().st_size < minimum:
+        return False
+    return os.getloadavg()[0] <= cpus - 1
 
 
 def _store_flow(
@@ -195,13 +218,14 @@ def _store_bills(
         (row.document_number, row.series, row.year): row.job_id
         for row in session.execute(
             select(Bill.document_number, Bill.series, Bill.year, Bill.job_id).where(
-                Bill.document_number.in_(numbers)
+                among(session, Bill.document_number, numbers)
             )
         )
     }
     duplicates: list[dict[str, Any]] = []
     new: list[ParsedBill] = []
     rows: list[dict[str, Any]] = []
+    pdfs: list[tuple[dict[str, Any], str, bytes]] = []
     for parsed in batch:
         key = (parsed.document_number, parsed.series, parsed.year)
         if key in stored_keys or (key in stored and stored[key] != job.id):
@@ -213,20 +237,20 @@ def _store_bills(
         row = _bill_row(parsed, job, config)
         if parsed.attachments:
             name = parsed.attachments[0].name or f"{row['public_id']}.pdf"
-            row["pdf_key"] = rt.storage.put(tenant, f"bills/{row['public_id']}/{name}",
-                                            parsed.attachments[0].content)
+            pdfs.append((row, f"bills/{row['public_id']}/{name}", parsed.attachments[0].content))
         stored_keys.add(key)
         new.append(parsed)
         rows.append(row)
     if not rows:
         return duplicates
+    _put_pdfs(rt, tenant, pdfs)
 
     # Ids are read back by public id: RETURNING with parameter order makes SQLite insert row by row.
     insert_rows(session, Bill, rows)
     ids_by_public_id = {
         public_id: bill_id
         for public_id, bill_id in session.execute(
-            select(Bill.public_id, Bill.id).where(Bill.public_id.in_([row["public_id"] for row in rows]))
+            select(Bill.public_id, Bill.id).where(among(session, Bill.public_id, [row["public_id"] for row in rows]))
         )
     }
     bill_ids = [ids_by_public_id[row["public_id"]] for row in rows]
@@ -246,6 +270,22 @@ def _store_bills(
     insert_rows(session, CostLine, costs)
     flag_payments_of_corrected(session, job.id)
     return duplicates
+
+
+def _put_pdfs(rt: Runtime, tenant: str, pdfs: list[tuple[dict[str, Any], str, bytes]]) -> None:
+    """Store each ``(row, key, content)`` PDF and set the row's ``pdf_key``, several writes at a time.
+
+    A write mostly waits on the disk or the object store, so threads overlap the waits. The first
+    error is raised once every write started has ended.
+    """
+    if len(pdfs) <= 1:
+        for row, key, content in pdfs:
+            row["pdf_key"] = rt.storage.put(tenant, key, content)
+        return
+    with ThreadPoolExecutor(max_workers=PDF_WRITERS, thread_name_prefix="bolletta-pdf") as pool:
+        stored = list(pool.map(lambda pdf: rt.storage.put(tenant, pdf[1], pdf[2]), pdfs))
+    for (row, _, _), stored_key in zip(pdfs, stored, strict=True):
+        row["pdf_key"] = stored_key
 
 
 def _bill_row(parsed: ParsedBill, job: Job, config: TenantConfig) -> dict[str, Any]:

@@ -117,3 +117,24 @@ def test_same_bill_twice_in_one_flow(stack: EmbeddedStack, tenant: str, monkeypa
     assert bill_count(stack, tenant) == 3
     assert [item["file"] for item in job.report["duplicates"]] == ["fatture/zz_copy.xml"]
     wait_idle(stack)
+
+
+def test_each_bill_gets_its_own_pdf(stack: EmbeddedStack, tenant: str) -> None:
+    data = bulk_archive(60, pdf_every=3)
+    with held_outbox(stack):
+        job_id = open_bulk_job(stack, tenant, data)
+        parsing.parse_job(stack.rt, tenant, job_id)
+    wait_idle(stack)
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        expected = {name.removeprefix("pdf/").removesuffix(".pdf"): archive.read(name)
+                    for name in archive.namelist() if name.endswith(".pdf")}
+    with stack.rt.db.tenant_session(tenant) as session:
+        stored = session.execute(
+            select(Bill.document_number, Bill.public_id, Bill.pdf_key).where(Bill.pdf_key.is_not(None))
+        ).all()
+    assert len(stored) == 20
+    for number, public_id, pdf_key in stored:
+        assert pdf_key is not None
+        assert f"/bills/{public_id}/" in pdf_key
+        assert stack.rt.storage.get(pdf_key) == expected[number.replace("/", "_")]
