@@ -83,6 +83,19 @@ class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
     """Whether the provider drops a second request with the same :attr:`OutgoingMessage.idempotency_key`."""
 
 
+class ProviderTemplate(msgspec.Struct, kw_only=True, frozen=True):
+    """A template the provider approved (WhatsApp), chosen by the tenant for the message's language."""
+
+    name: str
+    language_code: str
+    """The provider's code of the template's language, such as ``it`` or ``en_US``."""
+    body_parameters: tuple[str, ...] = ()
+    """For each body parameter in order, the key of :attr:`OutgoingMessage.template_params` that fills
+    it, or ``link`` for the personal link."""
+    url_button: bool = False
+    """Whether the template's first URL button takes the link's last path part as its suffix."""
+
+
 class OutgoingMessage(msgspec.Struct, kw_only=True, frozen=True):
     """One message for a channel to send."""
 
@@ -124,6 +137,10 @@ class OutgoingMessage(msgspec.Struct, kw_only=True, frozen=True):
 
     language: str = "it"
     """Language of the message (ISO 639-1), for provider templates."""
+
+    template: ProviderTemplate | None = None
+    """The tenant's approved template for this message; ``None`` means the channel's own settings
+    choose it. Channels without provider templates ignore it."""
 
     attachments: tuple[Attachment, ...] = ()
     """Files to attach (e-mail only): the bill PDF when the tenant sends bills by e-mail."""

@@ -64,6 +64,24 @@ class MessageTexts(msgspec.Struct, kw_only=True):
     email_html: str = ""
 
 
+class WhatsappTemplate(msgspec.Struct, kw_only=True):
+    """A WhatsApp template Meta approved for the tenant, and which bill field fills each parameter.
+
+    Business-initiated WhatsApp messages may only use approved templates, so the text itself lives
+    at Meta; the platform sends the template's name, language and parameter values.
+    """
+
+    name: str = ""
+    """The template's name as approved, such as ``bolletta_pronta``."""
+    language_code: str = ""
+    """The template's language code at Meta, such as ``it`` or ``en_US``."""
+    body_parameters: list[str] = []
+    """The bill field of each body parameter ``{{1}}``, ``{{2}}``..., in order: ``utility``,
+    ``service_label``, ``document_number``, ``due_date`` or ``link``."""
+    url_button: bool = False
+    """Whether the template has a dynamic URL button whose suffix is the link's token."""
+
+
 class TestRecipient(msgspec.Struct, kw_only=True):
     """A member of the utility's staff who receives the test batch."""
 
@@ -217,6 +235,14 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Languages, voices, sections and theme of the customer pages."""
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
     """How long bill data, events and the audit trail are kept."""
+    whatsapp_templates: dict[str, WhatsappTemplate] = {}
+    """Page language to the approved WhatsApp template of messages in that language; a language
+    without one uses the Italian template, else the WhatsApp channel's own settings."""
+    email_header_key: str = ""
+    """Storage key (under the tenant's prefix) of the image shown at the top of HTML e-mails and
+    sent as an inline part; empty means none."""
+    email_header_type: str = ""
+    """Content type of that image: ``image/png`` or ``image/jpeg``."""
     message_texts: dict[str, MessageTexts] = {}
     """Language to the tenant's message texts in it. A customer whose language (from the flow or the
     contacts) is one of ``portal.languages`` gets a message of a kind the tenant wrote in that

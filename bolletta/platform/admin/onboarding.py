@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import anyio
 import msgspec
@@ -29,6 +30,7 @@ from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.platform.web.context import rt
 from bolletta.tenants.onboarding import drafts, steps
 from bolletta.tenants.onboarding.activation import ActivationError, activate
+from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, message_previews
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +53,16 @@ class Input:
 def _message_inputs() -> list[Input]:
     inputs = []
     for language in PAGE_LANGUAGES:
+        template = f"whatsapp_templates.{language}"
         inputs += [Input(f"texts.{language}.sms", N_("SMS text"), "textarea"),
                    Input(f"texts.{language}.email_subject", N_("E-mail subject")),
-                   Input(f"texts.{language}.email_text", N_("E-mail text"), "textarea")]
+                   Input(f"texts.{language}.email_text", N_("E-mail text"), "textarea"),
+                   Input(f"{template}.name", N_("Approved WhatsApp template")),
+                   Input(f"{template}.language_code", N_("Language code of the template")),
+                   Input(f"{template}.body_parameters", N_("Bill field of each template parameter, one per line"),
+                         "lines"),
+                   Input(f"{template}.url_button", N_("The template has a URL button that opens the link"),
+                         "checkbox")]
     return inputs
 
 
@@ -93,6 +102,9 @@ FORMS: dict[str, list[Input]] = {
               Input("email", N_("Invitation e-mail address"), "email"), Input("full_name", N_("Full name"))],
 }
 """The inputs of each step's form, in the wizard's order of steps."""
+
+SENDER_KINDS = ("email", "sms", "whatsapp")
+"""Kinds of message the senders step offers a test send for."""
 
 STEP_TITLES = {"company": N_("Company"), "look": N_("Branding and layout"), "messages": N_("Message texts"),
                "senders": N_("Senders"), "languages": N_("Languages"), "contacts": N_("Contacts and channel rules"),
@@ -160,11 +172,44 @@ def _load(draft_id: int) -> drafts.Draft:
         raise NotFoundException(str(exc)) from exc
 
 
+PREVIEW_STEPS = ("look", "messages")
+"""Steps shown with a live preview beside the form."""
+
+
+def preview_context(draft_id: int, step: str, answers: msgspec.Struct) -> dict[str, Any]:
+    """Return what the preview fragment of ``step`` shows for ``answers`` (nothing for other steps)."""
+    if isinstance(answers, steps.Look):
+        look = look_preview(answers)
+        query = urlencode({name: getattr(answers.branding, name) for name in DEFAULT_COLOURS} | {"font": answers.font})
+        return {"look": look, "look_css": f"/admin/onboarding/{draft_id}/preview.css?{query}"}
+    if isinstance(answers, steps.Messages):
+        return {"messages": message_previews(answers)}
+    return {}
+
+
+def submitted_answers(step: str, data: dict[str, str], fallback: msgspec.Struct) -> msgspec.Struct:
+    """Return the form's values as the step's struct, or ``fallback`` when a value cannot be read."""
+    try:
+        return steps.convert_step(step, answers_from_form(step, data))
+    except steps.UnreadableAnswer:
+        return fallback
+
+
 def _step_page(request: Request[Any, Any, Any], draft: drafts.Draft, step: str, *, values: dict[str, str],
-               problems: dict[str, Any], status_code: int = 200) -> Response[str]:
+               problems: dict[str, Any], status_code: int = 200, shown: msgspec.Struct | None = None,
+               upload_problem: Any = None, trial: dict[str, Any] | None = None) -> Response[str]:
+    """Render a step's form; ``shown`` (default: the saved answers) feeds the preview."""
+    shown = shown if shown is not None else draft.answers[step]
+    if step in steps.UPLOADED_FIELDS:
+        # The image is never part of the form, so the preview takes the stored one.
+        image_field = steps.UPLOADED_FIELDS[step]
+        shown = msgspec.structs.replace(shown, **{image_field: getattr(draft.answers[step], image_field)})
     return admin_page(request, "admin/onboarding_step.html", status_code=status_code, draft=draft, step=step,
                       steps=list(steps.STEPS), titles=STEP_TITLES, inputs=FORMS[step], values=values,
-                      problems=problems, sms=sms_lengths(draft.answers["messages"]) if step == "messages" else {})
+                      problems=problems, sms=sms_lengths(draft.answers["messages"]) if step == "messages" else {},
+                      preview=preview_context(draft.id, step, shown), upload_problem=upload_problem,
+                      image=getattr(draft.answers[step], steps.UPLOADED_FIELDS.get(step, ""), None),
+                      channels=SENDER_KINDS if step == "senders" else (), trial=trial)
 
 
 @get("/admin/onboarding", name="admin:onboarding")
@@ -205,12 +250,13 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
     if not result.complete:
         draft = await anyio.to_thread.run_sync(_load, draft_id)
         values = {item.name: data.get(item.name, "") for item in FORMS[step] if item.kind != "password"}
-        return _step_page(request, draft, step, values=values, problems=result.problems, status_code=400)
+        return _step_page(request, draft, step, values=values, problems=result.problems, status_code=400,
+                          shown=submitted_answers(step, data, draft.answers[step]))
     names = list(steps.STEPS)
     position = names.index(step)
     following = names[position + 1] if position + 1 < len(names) else "activate"
-    if step == "messages":
-        following = "messages" if data.get("preview") else following
+    if step in PREVIEW_STEPS and data.get("preview"):
+        following = step
     return Redirect(f"/admin/onboarding/{draft_id}/{following}", status_code=303)
 
 
@@ -245,5 +291,8 @@ async def discard(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> R
 
 def onboarding_router() -> Router:
     """Build the wizard's routes; every one is for platform admins only."""
+    from bolletta.platform.admin import onboarding_tools
+
     return Router(path="/", guards=[require_platform_admin],
-                  route_handlers=[drafts_page, start, summary, activate_draft, discard, step_page, save])
+                  route_handlers=[drafts_page, start, summary, activate_draft, discard, step_page, save,
+                                  *onboarding_tools.ROUTES])

@@ -1,4 +1,4 @@
-"""The bill PDF attached to a "Boll. x email" message, when the tenant sends bills as attachments."""
+"""Files an e-mail carries: the bill PDF of a "Boll. x email" message, and the tenant's inline header image."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import re
 
 from bolletta.channels.base import Attachment
 from bolletta.platform.db.models.tenant import Bill, Ticket
+from bolletta.platform.dispatch.rendering import EMAIL_HEADER_CID
 from bolletta.platform.runtime import Runtime
+from bolletta.platform.storage import tenant_key
 from bolletta.tenants.config import TenantConfig
 
 logger = logging.getLogger(__name__)
@@ -30,3 +32,22 @@ def bill_attachments(rt: Runtime, config: TenantConfig, ticket: Ticket, bill: Bi
         return ()
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", bill.document_number)
     return (Attachment(filename=f"bolletta_{name}.pdf", content_type="application/pdf", data=data),)
+
+
+def email_images(rt: Runtime, tenant: str, config: TenantConfig, html: str | None) -> tuple[Attachment, ...]:
+    """Return the tenant's e-mail header image as an inline part of an HTML e-mail, else nothing.
+
+    The image travels inside the message, so no mail client fetches anything from a remote server.
+    A missing stored image is logged and the e-mail goes without it.
+    """
+    if not html or not config.email_header_key:
+        return ()
+    try:
+        data = rt.storage.get(tenant_key(tenant, config.email_header_key))
+    except FileNotFoundError:
+        logger.warning("tenant %s: the e-mail header image %s is missing; e-mails go without it", tenant,
+                       config.email_header_key)
+        return ()
+    extension = "png" if config.email_header_type == "image/png" else "jpg"
+    return (Attachment(filename=f"header.{extension}", content_type=config.email_header_type, data=data,
+                       content_id=EMAIL_HEADER_CID),)

@@ -53,6 +53,10 @@ INVITATION_LIFETIME = timedelta(hours=72)
 INVITATION_LANGUAGE = "it"
 MARKER_KEY = "tenant.json"
 """Object written under the tenant's storage prefix at activation; it contains no personal data."""
+EMAIL_HEADER_KEY = "assets/email-header"
+"""Storage key of the e-mail header image uploaded in the wizard."""
+LOGO_KEY = "assets/logo"
+"""Storage key of the bill pages' logo uploaded in the wizard; ``/c/<slug>/logo`` serves it."""
 INVITATION_SUBJECT = N_("Bolletta Smart: your account for {utility}")
 INVITATION_TEXT = N_(
     "An account on Bolletta Smart was created for you as administrator of {utility}.\n\n"
@@ -95,7 +99,9 @@ def build_config(draft: Draft) -> TenantConfig:
         "branding": look["branding"],
         "link_domain": look["link_domain"],
         "message_texts": answers["messages"]["texts"],
+        "whatsapp_templates": answers["messages"]["whatsapp_templates"],
         "channel_plugins": senders["channel_plugins"],
+        "channel_settings": senders["channel_settings"],
         "enabled_channels": sorted(set(senders["channel_plugins"].values())),
         "sms_sender": senders["sms_sender"],
         "email_sender": senders["email_sender"],
@@ -112,6 +118,12 @@ def build_config(draft: Draft) -> TenantConfig:
         "privacy_url": look["privacy_url"], "languages": answers["languages"]["languages"],
         "voices": answers["languages"]["voices"],
     }
+    messages, slug = draft.answers["messages"], answers["company"]["slug"]
+    assert isinstance(messages, steps.Messages)
+    if messages.email_header is not None:
+        raw["email_header_key"], raw["email_header_type"] = EMAIL_HEADER_KEY, messages.email_header.content_type
+    if look["logo"] is not None:
+        raw["portal"]["logo_url"] = f"/c/{slug}/logo"
     return msgspec.convert(raw, TenantConfig)
 
 
@@ -232,6 +244,13 @@ def _provision_storage(work: Provisioning) -> None:
     work.undo.append(("storage", lambda: storage.delete(full_key)))
     marker = {"slug": work.slug, "activated_at": clock.now().isoformat(), "draft": work.draft.id}
     storage.put(work.slug, MARKER_KEY, json.dumps(marker).encode())
+    look, messages = work.draft.answers["look"], work.draft.answers["messages"]
+    assert isinstance(look, steps.Look) and isinstance(messages, steps.Messages)
+    for key, image in ((LOGO_KEY, look.logo), (EMAIL_HEADER_KEY, messages.email_header)):
+        if image is not None:
+            image_key = tenant_key(work.slug, key)
+            work.undo.append(("storage", lambda image_key=image_key: storage.delete(image_key)))  # type: ignore[misc]
+            storage.put(work.slug, key, image.data)
 
 
 def _provision_admin(work: Provisioning) -> None:

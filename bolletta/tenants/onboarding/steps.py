@@ -11,7 +11,15 @@ from typing import Any
 
 import msgspec
 
-from bolletta.tenants.config import Branding, QuietHours, TestRecipient
+from bolletta.tenants.config import Branding, QuietHours, TestRecipient, WhatsappTemplate
+
+
+class UploadedImage(msgspec.Struct, kw_only=True):
+    """An image uploaded in the wizard, kept in the draft until activation stores it."""
+
+    content_type: str
+    """``image/png`` or ``image/jpeg``, read from the file's first bytes."""
+    data: bytes
 
 
 class Company(msgspec.Struct, kw_only=True):
@@ -37,6 +45,8 @@ class Look(msgspec.Struct, kw_only=True):
     section_order: list[str] = []
     hidden_sections: list[str] = []
     privacy_url: str = ""
+    logo: UploadedImage | None = None
+    """The logo shown on the bill pages' header; uploaded apart from the step's form."""
 
 
 class Messages(msgspec.Struct, kw_only=True):
@@ -44,6 +54,10 @@ class Messages(msgspec.Struct, kw_only=True):
 
     texts: dict[str, dict[str, str]] = {}
     """Language to ``{"sms": ..., "whatsapp": ..., "email_subject": ..., "email_text": ...}``."""
+    whatsapp_templates: dict[str, WhatsappTemplate] = {}
+    """Language to the approved WhatsApp template and its parameter mapping."""
+    email_header: UploadedImage | None = None
+    """Image at the top of HTML e-mails, sent as an inline part; uploaded apart from the step's form."""
 
 
 class Senders(msgspec.Struct, kw_only=True):
@@ -56,6 +70,8 @@ class Senders(msgspec.Struct, kw_only=True):
     """The SMS alias registered with AGCOM."""
     email_sender: str = ""
     email_reply_to: str = ""
+    channel_settings: dict[str, dict[str, Any]] = {}
+    """Plugin id to its settings, secret fields already encrypted as the tenant's settings keep them."""
 
 
 class Languages(msgspec.Struct, kw_only=True):
@@ -101,6 +117,9 @@ class Staff(msgspec.Struct, kw_only=True):
     email: str = ""
     full_name: str = ""
 
+
+UPLOADED_FIELDS = {"look": "logo", "messages": "email_header"}
+"""The image field of a step: its form never carries it, so saving the step keeps the stored one."""
 
 STEPS: dict[str, type[msgspec.Struct]] = {
     "company": Company,
