@@ -18,7 +18,8 @@ def test_whatsapp_uses_tenant_template_per_language(stack: EmbeddedStack, whatsa
     templates = {
         "it": WhatsappTemplate(name="bolletta_it", language_code="it",
                                body_parameters=["utility", "due_date", "document_number"], url_button=True),
-        "en": WhatsappTemplate(name="bill_ready_en", language_code="en_US", body_parameters=["document_number", "link"]),
+        "en": WhatsappTemplate(name="bill_ready_en", language_code="en_US",
+                               body_parameters=["document_number", "link"]),
     }
     tenant = create_test_tenant(
         stack, new_slug("wt"), notification_emails=[],
@@ -35,8 +36,8 @@ def test_whatsapp_uses_tenant_template_per_language(stack: EmbeddedStack, whatsa
 
     rows = message_rows(stack.rt, tenant, job_id)
     assert [message.status for _, message in rows] == ["sent", "sent"]
-    sent = {whatsapp.messages[message.provider_message_id or ""].to: whatsapp.messages[message.provider_message_id or ""]
-            for _, message in rows}
+    by_id = [whatsapp.messages[message.provider_message_id or ""] for _, message in rows]
+    sent = {message.to: message for message in by_id}
     italian = sent[phone(1).lstrip("+")].payload["template"]
     english = sent[phone(2).lstrip("+")].payload["template"]
     assert (italian["name"], italian["language"]["code"]) == ("bolletta_it", "it")
