@@ -22,6 +22,7 @@ member                     what it is for
 ``parse_callback``         turn a verified callback into :class:`DeliveryReport` values
 ``answer_handshake``       answer a provider's subscription check (WhatsApp ``hub.challenge``)
 ``query_status``           ask the provider what became of one message (reconciliation, polling)
+``check_credentials``      make a cheap authenticated call so the admin knows the credentials work
 =========================  ============================================================================
 
 A plugin imports only this module, :mod:`bolletta.channels.errors`, :mod:`bolletta.channels.sms`
@@ -384,6 +385,22 @@ class Channel(ABC):
             ChannelUnavailable: the provider could not answer now.
         """
         return None
+
+    # --- onboarding ----------------------------------------------------------------------------
+
+    def check_credentials(self) -> str | None:
+        """Make the provider's cheapest authenticated call; return ``None`` when it accepted the
+        credentials, else the provider's reason (code and text, no secret).
+
+        It must send no message and cost nothing. The wizard calls it when an admin saves the
+        channel's settings and shows the result next to them. The default raises
+        :class:`NotImplementedError`, which means "this plugin cannot check", so the wizard shows
+        nothing.
+
+        Raises:
+            ChannelUnavailable: the provider could not be reached or answered with a server error.
+        """
+        raise NotImplementedError
 
     # --- helpers for plugins -------------------------------------------------------------------
 

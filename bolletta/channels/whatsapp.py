@@ -152,6 +152,17 @@ class WhatsappChannel(Channel):
             raise ChannelOutcomeUnknown("whatsapp: the response has no message id")
         return SendResult(status="sent", provider_message_id=wamid)
 
+    def check_credentials(self) -> str | None:
+        """Read the business phone number (``GET /{version}/{phone-number-id}``) with the access token."""
+        path = f"/{self.settings.api_version}/{self.settings.phone_number_id}"
+        response = self.http.request("whatsapp", "GET", path, unknown_on_read_timeout=False)
+        if response.status_code >= 400:
+            code = ""
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                code = str(response.json()["error"]["code"])
+            return f"whatsapp: HTTP {response.status_code} code {code}".strip()
+        return None
+
     def verify_callback(self, request: CallbackRequest) -> bool:
         """Check ``X-Hub-Signature-256`` against the HMAC-SHA256 of the raw body under the app secret."""
         header = request.headers.get("x-hub-signature-256", "")
