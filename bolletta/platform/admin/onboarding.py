@@ -24,12 +24,15 @@ from litestar.response import Redirect
 
 from bolletta.channels.sms import measure
 from bolletta.platform.admin.access import admin_of, admin_page, require_platform_admin
+from bolletta.platform.admin.plugins import read_form
 from bolletta.platform.errors import NotFound
 from bolletta.platform.i18n.dynamic_ids import N_
+from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.platform.web.context import rt
-from bolletta.tenants.onboarding import drafts, steps
+from bolletta.tenants.onboarding import credentials, drafts, steps
 from bolletta.tenants.onboarding.activation import ActivationError, activate
+from bolletta.tenants.onboarding.credentials import channel_fields, gateway_fields
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, message_previews
 
 logger = logging.getLogger(__name__)
@@ -48,6 +51,9 @@ class Input:
     kind: str = "text"
     """``text``, ``email``, ``number``, ``password``, ``checkbox``, ``lines``, ``recipients``, ``color``
     or ``textarea``."""
+    default: Any = None
+    """What the form shows while nothing is stored. Only checkboxes take one (a plugin setting's
+    default), because an unticked box reads as ``False`` while an empty text field keeps the default."""
 
 
 def _message_inputs() -> list[Input]:
@@ -138,14 +144,68 @@ def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
     return answers
 
 
-def form_values(step: str, answers: msgspec.Struct) -> dict[str, str]:
-    """Return the stored values of a step as the strings its form shows (never the SFTP password)."""
+def plugin_inputs(answers: msgspec.Struct) -> list[Input]:
+    """Return the settings inputs of each channel or gateway plugin the step's answers chose."""
+    if isinstance(answers, steps.Senders):
+        prefix, ids, describe = "channel_settings", sorted(set(answers.channel_plugins.values())), channel_fields
+    elif isinstance(answers, steps.Payments):
+        prefix, ids, describe = "gateway_settings", list(answers.enabled_gateways), gateway_fields
+    else:
+        return []
+    inputs = []
+    for plugin_id in ids:
+        for item in describe(plugin_id):
+            kind = "password" if item.secret else {"bool": "checkbox", "list": "lines"}.get(item.type, "text")
+            inputs.append(Input(f"{prefix}.{plugin_id}.{item.name}", f"{plugin_id}: {item.name}", kind,
+                                default=item.default if kind == "checkbox" else None))
+    return inputs
+
+
+def read_plugin_settings(draft: drafts.Draft, step: str, data: dict[str, str],
+                         answers: dict[str, Any]) -> tuple[dict[str, Text], dict[str, Text]]:
+    """Put the typed plugin settings of ``step`` into ``answers``; return the problems and notes.
+
+    Only plugins with something typed are tried on their provider; the others are just validated.
+    """
+    chosen = steps.convert_step(step, answers)
+    if isinstance(chosen, steps.Senders):
+        prefix, ids, describe, settle = ("channel_settings", sorted(set(chosen.channel_plugins.values())),
+                                         channel_fields, credentials.channel_settings)
+    elif isinstance(chosen, steps.Payments):
+        prefix, ids, describe, settle = ("gateway_settings", list(chosen.enabled_gateways), gateway_fields,
+                                         credentials.gateway_settings)
+    else:
+        return {}, {}
+    before: dict[str, dict[str, Any]] = getattr(draft.answers[step], prefix)
+    kept: dict[str, dict[str, Any]] = {}
+    problems: dict[str, Text] = {}
+    notes: dict[str, Text] = {}
+    for plugin_id in ids:
+        fields = describe(plugin_id)
+        if not fields and plugin_id not in before:
+            continue
+        typed = {item.name: data.get(f"{prefix}.{plugin_id}.{item.name}", "") for item in fields}
+        values, unreadable = read_form(fields, typed)
+        problems |= {f"{prefix}.{plugin_id}.{name}": T_("This value cannot be read; check its format.")
+                     for name in unreadable}
+        outcome = settle(rt(), draft.id, plugin_id, values, before.get(plugin_id, {}), check=any(typed.values()))
+        kept[plugin_id] = outcome.stored
+        problems |= outcome.problems
+        notes |= outcome.notes
+    answers[prefix] = kept
+    return problems, notes
+
+
+def form_values(step: str, answers: msgspec.Struct, inputs: list[Input] | None = None) -> dict[str, str]:
+    """Return the stored values of a step as the strings its form shows (never a password or secret)."""
     plain = msgspec.to_builtins(answers)
     shown: dict[str, str] = {}
-    for item in FORMS[step]:
+    for item in inputs if inputs is not None else FORMS[step] + plugin_inputs(answers):
         value: Any = plain
         for part in item.name.split("."):
             value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            value = item.default
         if item.kind == "password" or value is None:
             shown[item.name] = ""
         elif item.kind == "recipients":
@@ -195,17 +255,28 @@ def submitted_answers(step: str, data: dict[str, str], fallback: msgspec.Struct)
         return fallback
 
 
+def _nested(plain: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        plain = plain.get(part) if isinstance(plain, dict) else None
+    return plain
+
+
 def _step_page(request: Request[Any, Any, Any], draft: drafts.Draft, step: str, *, values: dict[str, str],
                problems: dict[str, Any], status_code: int = 200, shown: msgspec.Struct | None = None,
-               upload_problem: Any = None, trial: dict[str, Any] | None = None) -> Response[str]:
+               upload_problem: Any = None, trial: dict[str, Any] | None = None,
+               notes: dict[str, Text] | None = None) -> Response[str]:
     """Render a step's form; ``shown`` (default: the saved answers) feeds the preview."""
     shown = shown if shown is not None else draft.answers[step]
+    extra = plugin_inputs(shown)
+    stored = msgspec.to_builtins(draft.answers[step])
+    secrets_set = {item.name for item in extra if item.kind == "password" and _nested(stored, item.name)}
     if step in steps.UPLOADED_FIELDS:
         # The image is never part of the form, so the preview takes the stored one.
         image_field = steps.UPLOADED_FIELDS[step]
         shown = msgspec.structs.replace(shown, **{image_field: getattr(draft.answers[step], image_field)})
     return admin_page(request, "admin/onboarding_step.html", status_code=status_code, draft=draft, step=step,
-                      steps=list(steps.STEPS), titles=STEP_TITLES, inputs=FORMS[step], values=values,
+                      steps=list(steps.STEPS), titles=STEP_TITLES, inputs=FORMS[step] + extra, values=values,
+                      secrets_set=secrets_set, notes=notes or {},
                       problems=problems, sms=sms_lengths(draft.answers["messages"]) if step == "messages" else {},
                       preview=preview_context(draft.id, step, shown), upload_problem=upload_problem,
                       image=getattr(draft.answers[step], steps.UPLOADED_FIELDS.get(step, ""), None),
@@ -242,16 +313,25 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
     if step not in steps.STEPS:
         raise NotFoundException(f"{step!r} is not a wizard step.")
     actor = admin_of(request).actor
+    draft = await anyio.to_thread.run_sync(_load, draft_id)
+    answers = answers_from_form(step, data)
     try:
-        result = await anyio.to_thread.run_sync(drafts.save_step, rt().db, draft_id, step,
-                                                answers_from_form(step, data), actor)
+        extra_problems, notes = await anyio.to_thread.run_sync(read_plugin_settings, draft, step, data, answers)
+    except steps.UnreadableAnswer:
+        extra_problems, notes = {}, {}
+    try:
+        result = await anyio.to_thread.run_sync(drafts.save_step, rt().db, draft_id, step, answers, actor,
+                                                extra_problems)
     except NotFound as exc:
         raise NotFoundException(str(exc)) from exc
-    if not result.complete:
+    if not result.complete or notes:
+        # Shown again on success too when a provider was asked, so the admin reads its answer.
         draft = await anyio.to_thread.run_sync(_load, draft_id)
-        values = {item.name: data.get(item.name, "") for item in FORMS[step] if item.kind != "password"}
-        return _step_page(request, draft, step, values=values, problems=result.problems, status_code=400,
-                          shown=submitted_answers(step, data, draft.answers[step]))
+        shown = submitted_answers(step, data, draft.answers[step])
+        values = {item.name: data.get(item.name, "") for item in FORMS[step] + plugin_inputs(shown)
+                  if item.kind != "password"}
+        return _step_page(request, draft, step, values=values, problems=result.problems,
+                          status_code=400 if result.problems else 200, shown=shown, notes=notes)
     names = list(steps.STEPS)
     position = names.index(step)
     following = names[position + 1] if position + 1 < len(names) else "activate"

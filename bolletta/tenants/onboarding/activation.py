@@ -106,6 +106,7 @@ def build_config(draft: Draft) -> TenantConfig:
         "sms_sender": senders["sms_sender"],
         "email_sender": senders["email_sender"],
         "enabled_gateways": answers["payments"]["enabled_gateways"],
+        "gateway_settings": answers["payments"]["gateway_settings"],
         "flow_formats": flow["flow_formats"],
         "ticket_validity_days": flow["ticket_validity_days"],
         "test_recipients": flow["test_recipients"],

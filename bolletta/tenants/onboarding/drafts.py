@@ -87,8 +87,12 @@ def open_drafts(db: Database) -> list[tuple[int, str, str]]:
         return [(row.id, str(row.answers.get("company", {}).get("slug", "")), row.created_by) for row in rows]
 
 
-def save_step(db: Database, draft_id: int, step: str, answers: dict[str, Any], actor: str) -> StepResult:
+def save_step(db: Database, draft_id: int, step: str, answers: dict[str, Any], actor: str,
+              extra_problems: dict[str, Text] | None = None) -> StepResult:
     """Store ``answers`` for ``step`` of the draft and return the problems its checks found.
+
+    ``extra_problems`` are problems found by the caller (a provider that rejected the credentials);
+    they keep the step incomplete like the step's own checks.
 
     For the ``flow`` step, ``answers["sftp_password"]`` (optional) is hashed into
     ``sftp_password_hash``; leaving it empty keeps the hash already stored.
@@ -111,6 +115,7 @@ def save_step(db: Database, draft_id: int, step: str, answers: dict[str, Any], a
     problems = checks.step_problems(step, converted, db, draft_id)
     if password_problem is not None:
         problems["sftp_password"] = password_problem
+    problems |= extra_problems or {}
     with db.platform_session() as session:
         row = session.get(TenantDraft, draft_id, with_for_update=True)
         if row is None or row.activated_slug is not None:

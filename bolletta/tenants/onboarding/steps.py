@@ -90,9 +90,11 @@ class Contacts(msgspec.Struct, kw_only=True):
 
 
 class Payments(msgspec.Struct, kw_only=True):
-    """Gateways offered on the bill pages; their credentials are entered after activation."""
+    """Gateways offered on the bill pages, with the credentials of each."""
 
     enabled_gateways: list[str] = msgspec.field(default_factory=lambda: ["sandbox"])
+    gateway_settings: dict[str, dict[str, Any]] = {}
+    """Gateway id to its settings, secret fields already sealed as the tenant's settings keep them."""
 
 
 class Flow(msgspec.Struct, kw_only=True):

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
 
+from bolletta.platform.db.models.platform import TenantDraft
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.storage import storage_from_settings, tenant_key
 from bolletta.tenants import registry
+from bolletta.tenants.onboarding import drafts
 from bolletta.tenants.onboarding.activation import EMAIL_HEADER_KEY, LOGO_KEY
+from tests.fakes.paypal import FakePaypal
+from tests.fakes.tls import TestCA
+from tests.fakes.whatsapp import FakeWhatsapp
 from tests.integration.admin.console_support import AdminLogin, admin_client
 from tests.integration.admin.test_onboarding_pages import _forms
 from tests.integration.stack_support import csrf_token, mails_to, new_slug
@@ -150,3 +157,73 @@ def test_test_send_reports_problems_in_italian(stack: EmbeddedStack, admin: Admi
     assert "333 non è un numero di cellulare" in bad_number.text
     assert no_settings.status_code == 400
     assert "Il canale non può inviare" in no_settings.text
+
+
+def _plugin_form(prefix: str, plugin_id: str, settings: dict[str, object]) -> dict[str, str]:
+    return {f"{prefix}.{plugin_id}.{name}": str(value) for name, value in settings.items()}
+
+
+def test_whatsapp_credentials_checked_and_test_sent(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    forms = _forms(new_slug("wa"))
+    template = {"whatsapp_templates.it.name": "bolletta_pronta", "whatsapp_templates.it.language_code": "it",
+                "whatsapp_templates.it.body_parameters": "utility\ndocument_number",
+                "whatsapp_templates.it.url_button": "1"}
+    with FakeWhatsapp() as fake, draft(stack, admin) as (client, token, path):
+        senders = {**forms["senders"], "channel_plugins.whatsapp": "whatsapp", "_csrf_token": token}
+        wrong = client.post(f"{path}/senders", data={
+            **senders, **_plugin_form("channel_settings", "whatsapp", fake.settings(access_token="EAAG-wrong"))})
+        right = client.post(f"{path}/senders", data={
+            **senders, **_plugin_form("channel_settings", "whatsapp", fake.settings())})
+        kept = client.post(f"{path}/senders", data={
+            **senders, **_plugin_form("channel_settings", "whatsapp", fake.settings(access_token=""))})
+        client.post(f"{path}/messages", data={**template, "_csrf_token": token})
+        sent = client.post(f"{path}/test-send", data={"kind": "whatsapp", "recipient": "+39 333 000 0009",
+                                                      "_csrf_token": token})
+        stored = client.get(f"{path}/senders")
+
+    assert wrong.status_code == 400
+    error = html.unescape(wrong.text.split('id="e-channel_settings.whatsapp.access_token"', 1)[1].split("</p>", 1)[0])
+    assert "Il fornitore ha rifiutato le credenziali: whatsapp: HTTP 401 code 190" in error
+    assert right.status_code == 200
+    assert "Il fornitore ha accettato le credenziali." in right.text
+    assert kept.status_code == 200 and "Il fornitore ha accettato le credenziali." in kept.text
+    for page in (wrong, right, kept, stored):
+        assert fake.access_token not in page.text and "EAAG-wrong" not in page.text
+    assert "Impostato; lascia vuoto per mantenerlo." in html.unescape(stored.text)
+    assert sent.status_code == 200, sent.text[-1500:]
+    assert "Messaggio di prova inviato a +39 333 000 0009" in sent.text
+    [message] = fake.messages.values()
+    assert message.to == "393330000009"
+    assert message.payload["template"]["name"] == "bolletta_pronta"
+    body, button = message.payload["template"]["components"]
+    assert body["parameters"][1]["text"] == "2026/A/000123"
+    assert button["sub_type"] == "url"
+
+
+def test_draft_keeps_secrets_encrypted(stack: EmbeddedStack, admin: AdminLogin, tmp_path: Path) -> None:
+    ca = TestCA(tmp_path / "ca")
+    paypal = FakePaypal(ca, client_id="client-prova", client_secret="segreto-paypal", webhook_id="WH-1",
+                        merchant_id="MERCHANT1")
+    settings = {"client_id": "client-prova", "client_secret": "segreto-paypal", "webhook_id": "WH-1",
+                "api_base_url": paypal.base_url, "ca_bundle": str(ca.ca_path), "timeout_seconds": "5"}
+    try:
+        with draft(stack, admin) as (client, token, path):
+            payments = {"enabled_gateways": "sandbox\npaypal", "_csrf_token": token}
+            wrong = client.post(f"{path}/payments", data={
+                **payments, **_plugin_form("gateway_settings", "paypal", settings | {"client_secret": "sbagliato"})})
+            right = client.post(f"{path}/payments", data={
+                **payments, **_plugin_form("gateway_settings", "paypal", settings)})
+            draft_id = int(path.rsplit("/", 1)[1])
+    finally:
+        paypal.stop()
+
+    assert wrong.status_code == 400
+    assert "Il fornitore ha rifiutato le credenziali: paypal: HTTP 401" in wrong.text
+    assert right.status_code == 200 and "Il fornitore ha accettato le credenziali." in right.text
+    assert "segreto-paypal" not in right.text and "sbagliato" not in wrong.text
+    with stack.rt.db.platform_session() as session:
+        row = session.get(TenantDraft, draft_id)
+        assert row is not None
+        assert "segreto-paypal" not in json.dumps(row.answers)
+        assert row.answers["payments"]["gateway_settings"]["paypal"]["client_id"] == "client-prova"
+    assert "payments" in drafts.load_draft(stack.rt.db, draft_id).completed
