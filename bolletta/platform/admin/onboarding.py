@@ -103,6 +103,8 @@ FORMS: dict[str, list[Input]] = {
              Input("ticket_validity_days", N_("Days a link stays valid"), "number"),
              Input("test_recipients", N_("Test recipients, one per line: channel and address"), "recipients"),
              Input("quiet_hours.start", N_("Quiet hours start")), Input("quiet_hours.end", N_("Quiet hours end")),
+             Input("quiet_hours.timezone", N_("Time zone of the quiet hours")),
+             Input("quiet_hours.kinds", N_("Kinds of message that wait during quiet hours, one per line"), "lines"),
              Input("may_start_dispatch", N_("The utility starts its own dispatches"), "checkbox")],
     "staff": [Input("username", N_("Username of the first administrator")),
               Input("email", N_("Invitation e-mail address"), "email"), Input("full_name", N_("Full name"))],
@@ -118,9 +120,15 @@ STEP_TITLES = {"company": N_("Company"), "look": N_("Branding and layout"), "mes
 
 
 def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
-    """Turn a step's submitted form into the nested values :func:`drafts.save_step` takes."""
+    """Turn a step's submitted form into the nested values :func:`drafts.save_step` takes.
+
+    An input missing from ``data`` is left out, so the step's default applies; an unticked checkbox
+    is missing too and reads as ``False``.
+    """
     answers: dict[str, Any] = {}
     for item in FORMS[step]:
+        if item.name not in data and item.kind != "checkbox":
+            continue  # a browser sends every input; a missing one keeps the step's default
         raw = data.get(item.name, "")
         value: Any
         if item.kind == "checkbox":
@@ -255,6 +263,16 @@ def submitted_answers(step: str, data: dict[str, str], fallback: msgspec.Struct)
         return fallback
 
 
+def line_problems(problems: dict[str, Any]) -> dict[str, list[tuple[int, Any]]]:
+    """Group the problems of single lines (``test_recipients.2``) by the input they belong to."""
+    grouped: dict[str, list[tuple[int, Any]]] = {}
+    for key, problem in problems.items():
+        name, _, line = key.rpartition(".")
+        if name and line.isdigit():
+            grouped.setdefault(name, []).append((int(line), problem))
+    return grouped
+
+
 def _nested(plain: Any, dotted: str) -> Any:
     for part in dotted.split("."):
         plain = plain.get(part) if isinstance(plain, dict) else None
@@ -276,7 +294,7 @@ def _step_page(request: Request[Any, Any, Any], draft: drafts.Draft, step: str, 
         shown = msgspec.structs.replace(shown, **{image_field: getattr(draft.answers[step], image_field)})
     return admin_page(request, "admin/onboarding_step.html", status_code=status_code, draft=draft, step=step,
                       steps=list(steps.STEPS), titles=STEP_TITLES, inputs=FORMS[step] + extra, values=values,
-                      secrets_set=secrets_set, notes=notes or {},
+                      secrets_set=secrets_set, notes=notes or {}, line_problems=line_problems(problems),
                       problems=problems, sms=sms_lengths(draft.answers["messages"]) if step == "messages" else {},
                       preview=preview_context(draft.id, step, shown), upload_problem=upload_problem,
                       image=getattr(draft.answers[step], steps.UPLOADED_FIELDS.get(step, ""), None),

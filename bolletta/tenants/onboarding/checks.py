@@ -24,7 +24,7 @@ from bolletta.platform.db.models.platform import SftpAccount, Tenant, TenantDraf
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants.accounts import AccountError, parse_public_key
-from bolletta.tenants.config import TenantConfig, WhatsappTemplate
+from bolletta.tenants.config import QuietHours, TenantConfig, WhatsappTemplate
 from bolletta.tenants.onboarding import steps
 from bolletta.themes.check import SECTIONS, theme_problems
 
@@ -92,11 +92,10 @@ def company_problems(answers: steps.Company, db: Database, draft_id: int | None)
         problems["services"] = T_("Choose one or more services from {choices}.", choices=", ".join(SERVICES))
     if not answers.notification_emails:
         problems["notification_emails"] = T_("Enter at least one address for the job e-mails.")
-    for address in answers.notification_emails:
+    for line, address in enumerate(answers.notification_emails, start=1):
         problem = email_problem(address)
         if problem is not None:
-            problems["notification_emails"] = problem
-            break
+            problems[f"notification_emails.{line}"] = problem
     return problems
 
 
@@ -312,26 +311,34 @@ def flow_problems(answers: steps.Flow, db: Database, draft_id: int | None) -> Pr
         try:
             parse_public_key(line)
         except AccountError:
-            problems["sftp_public_keys"] = T_(
+            problems[f"sftp_public_keys.{index}"] = T_(
                 "Public key {index} cannot be used: paste one OpenSSH line such as ssh-ed25519 AAAA... name "
                 "(RSA keys need at least 3072 bits).", index=index)
-            break
     if not 1 <= answers.ticket_validity_days <= MAX_TICKET_VALIDITY_DAYS:
         problems["ticket_validity_days"] = T_("{value} days is outside the allowed range, 1 to {limit}.",
                                               value=answers.ticket_validity_days, limit=MAX_TICKET_VALIDITY_DAYS)
-    for recipient in answers.test_recipients:
+    for number, recipient in enumerate(answers.test_recipients, start=1):
         problem = recipient_problem(recipient.channel, recipient.address)
         if problem is not None:
-            problems["test_recipients"] = problem
-            break
-    quiet = answers.quiet_hours
-    for value in (quiet.start, quiet.end):
+            problems[f"test_recipients.{number}"] = problem
+    return problems | quiet_hours_problems(answers.quiet_hours)
+
+
+def quiet_hours_problems(quiet: QuietHours) -> Problems:
+    """Check each part of the quiet hours on its own, so each problem sits next to its field."""
+    problems: Problems = {}
+    for name in ("start", "end"):
+        value = getattr(quiet, name)
         if not CLOCK_TIME.match(value):
-            problems["quiet_hours"] = T_("{value} is not a time of day such as 21:00.", value=value)
+            problems[f"quiet_hours.{name}"] = T_("{value} is not a time of day such as 21:00.", value=value)
     try:
         zoneinfo.ZoneInfo(quiet.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems["quiet_hours"] = T_("{value} is not a time zone such as Europe/Rome.", value=quiet.timezone)
+        problems["quiet_hours.timezone"] = T_("{value} is not a time zone such as Europe/Rome.", value=quiet.timezone)
+    unknown = [kind for kind in quiet.kinds if kind not in MESSAGE_KINDS]
+    if unknown:
+        problems["quiet_hours.kinds"] = T_("{value} is not a kind of message; use {choices}.", value=unknown[0],
+                                           choices=", ".join(MESSAGE_KINDS))
     return problems
 
 

@@ -227,3 +227,21 @@ def test_draft_keeps_secrets_encrypted(stack: EmbeddedStack, admin: AdminLogin, 
         assert "segreto-paypal" not in json.dumps(row.answers)
         assert row.answers["payments"]["gateway_settings"]["paypal"]["client_id"] == "client-prova"
     assert "payments" in drafts.load_draft(stack.rt.db, draft_id).completed
+
+
+def test_each_bad_line_and_part_shown_apart(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    slug = new_slug("ln")
+    form = {**_forms(slug)["flow"], "test_recipients": f"email prove@{slug}.example\nsms 333\nemail prove@",
+            "quiet_hours.start": "25:00", "quiet_hours.end": "08:00", "quiet_hours.timezone": "Europe/Roma"}
+    with draft(stack, admin) as (client, token, path):
+        refused = client.post(f"{path}/flow", data={**form, "_csrf_token": token})
+
+    page = html.unescape(refused.text)
+    recipients = page.split('id="e-test_recipients"', 1)[1].split("</ul>", 1)[0]
+    assert refused.status_code == 400
+    assert "Riga 1" not in recipients
+    assert "Riga 2: 333 non è un numero di cellulare" in recipients
+    assert "Riga 3: prove@ non è un indirizzo e-mail valido" in recipients
+    assert "25:00" in page.split('id="e-quiet_hours.start"', 1)[1].split("</p>", 1)[0]
+    assert 'id="e-quiet_hours.end"' not in page
+    assert "Europe/Roma" in page.split('id="e-quiet_hours.timezone"', 1)[1].split("</p>", 1)[0]
