@@ -29,9 +29,11 @@ from bolletta.platform.errors import NotFound
 from bolletta.platform.i18n.dynamic_ids import N_
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.portal.language import PAGE_LANGUAGES
+from bolletta.platform.speech.voices import installed_voices
 from bolletta.platform.web.context import rt
 from bolletta.tenants.onboarding import credentials, drafts, steps
 from bolletta.tenants.onboarding.activation import ActivationError, activate
+from bolletta.tenants.onboarding.checks import voice_problems
 from bolletta.tenants.onboarding.credentials import channel_fields, gateway_fields
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, message_previews
 
@@ -49,8 +51,8 @@ class Input:
     label: str
     """English msgid of the label."""
     kind: str = "text"
-    """``text``, ``email``, ``number``, ``password``, ``checkbox``, ``lines``, ``recipients``, ``color``
-    or ``textarea``."""
+    """``text``, ``email``, ``number``, ``password``, ``checkbox``, ``lines``, ``recipients``, ``color``,
+    ``textarea`` or ``voice`` (a choice of the installed read-aloud voices, empty for none)."""
     default: Any = None
     """What the form shows while nothing is stored. Only checkboxes take one (a plugin setting's
     default), because an unticked box reads as ``False`` while an empty text field keeps the default."""
@@ -92,7 +94,8 @@ FORMS: dict[str, list[Input]] = {
                 Input("channel_plugins.email", N_("E-mail plugin")), Input("sms_sender", N_("SMS alias")),
                 Input("email_sender", N_("E-mail sender"), "email"),
                 Input("email_reply_to", N_("Reply-To address"), "email")],
-    "languages": [Input("languages", N_("Languages of the bill pages, one per line"), "lines")],
+    "languages": [Input("languages", N_("Languages of the bill pages, one per line"), "lines"),
+                  *[Input(f"voices.{language}", N_("Read-aloud voice"), "voice") for language in PAGE_LANGUAGES]],
     "contacts": [Input("channel_mode", N_("Channel rule (all or priority)")),
                  Input("channel_priority", N_("Channels in order of preference, one per line"), "lines"),
                  Input("fallback_delay_minutes", N_("Minutes before the next channel"), "number")],
@@ -105,7 +108,10 @@ FORMS: dict[str, list[Input]] = {
              Input("quiet_hours.start", N_("Quiet hours start")), Input("quiet_hours.end", N_("Quiet hours end")),
              Input("quiet_hours.timezone", N_("Time zone of the quiet hours")),
              Input("quiet_hours.kinds", N_("Kinds of message that wait during quiet hours, one per line"), "lines"),
-             Input("may_start_dispatch", N_("The utility starts its own dispatches"), "checkbox")],
+             Input("may_start_dispatch", N_("The utility starts its own dispatches"), "checkbox"),
+             Input("retention.bill_months", N_("Months bill data is kept after expiry or payment"), "number"),
+             Input("retention.event_months", N_("Months customer events are kept"), "number"),
+             Input("retention.audit_years", N_("Years the audit trail is kept"), "number")],
     "staff": [Input("username", N_("Username of the first administrator")),
               Input("email", N_("Invitation e-mail address"), "email"), Input("full_name", N_("Full name"))],
 }
@@ -142,7 +148,7 @@ def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
             value = raw.strip() or "0"
         else:
             value = raw.strip() if item.kind != "textarea" else raw.strip("\r\n")
-        if step == "messages" and not value:
+        if (step == "messages" or item.kind == "voice") and not value:
             continue
         target = answers
         *parents, leaf = item.name.split(".")
@@ -263,6 +269,11 @@ def submitted_answers(step: str, data: dict[str, str], fallback: msgspec.Struct)
         return fallback
 
 
+def installed_voice_ids() -> list[str]:
+    """Return the ids of the read-aloud voices installed in the data directory (``bolletta voices list``)."""
+    return [voice.voice_id for voice in installed_voices(rt().settings.data_path)]
+
+
 def line_problems(problems: dict[str, Any]) -> dict[str, list[tuple[int, Any]]]:
     """Group the problems of single lines (``test_recipients.2``) by the input they belong to."""
     grouped: dict[str, list[tuple[int, Any]]] = {}
@@ -298,7 +309,8 @@ def _step_page(request: Request[Any, Any, Any], draft: drafts.Draft, step: str, 
                       problems=problems, sms=sms_lengths(draft.answers["messages"]) if step == "messages" else {},
                       preview=preview_context(draft.id, step, shown), upload_problem=upload_problem,
                       image=getattr(draft.answers[step], steps.UPLOADED_FIELDS.get(step, ""), None),
-                      channels=SENDER_KINDS if step == "senders" else (), trial=trial)
+                      channels=SENDER_KINDS if step == "senders" else (), trial=trial,
+                      voices=installed_voice_ids() if step == "languages" else [])
 
 
 @get("/admin/onboarding", name="admin:onboarding")
@@ -337,6 +349,9 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
         extra_problems, notes = await anyio.to_thread.run_sync(read_plugin_settings, draft, step, data, answers)
     except steps.UnreadableAnswer:
         extra_problems, notes = {}, {}
+    if step == "languages":
+        installed = await anyio.to_thread.run_sync(installed_voice_ids)
+        extra_problems |= voice_problems(answers.get("voices", {}), installed)
     try:
         result = await anyio.to_thread.run_sync(drafts.save_step, rt().db, draft_id, step, answers, actor,
                                                 extra_problems)

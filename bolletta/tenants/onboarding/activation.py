@@ -112,6 +112,7 @@ def build_config(draft: Draft) -> TenantConfig:
         "test_recipients": flow["test_recipients"],
         "quiet_hours": flow["quiet_hours"],
         "may_start_dispatch": flow["may_start_dispatch"],
+        "retention": flow["retention"],
     }
     raw |= answers["contacts"]
     raw["portal"] = raw["portal"] | {

@@ -24,13 +24,18 @@ from bolletta.platform.db.models.platform import SftpAccount, Tenant, TenantDraf
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants.accounts import AccountError, parse_public_key
-from bolletta.tenants.config import QuietHours, TenantConfig, WhatsappTemplate
+from bolletta.tenants.config import QuietHours, RetentionSettings, TenantConfig, WhatsappTemplate
 from bolletta.tenants.onboarding import steps
 from bolletta.themes.check import SECTIONS, theme_problems
 
 Problems = dict[str, Text]
 
 SERVICES = ("electricity", "gas", "water")
+RETENTION_LIMITS = {
+    field.name: (field.type.ge, field.type.le)  # type: ignore[attr-defined]
+    for field in msgspec.inspect.type_info(RetentionSettings).fields  # type: ignore[attr-defined]
+}
+"""Allowed range of each retention period, read from the ``Meta`` limits of :class:`RetentionSettings`."""
 MESSAGE_KINDS = ("email", "sms", "whatsapp")
 MESSAGE_TEXT_KEYS = ("sms", "whatsapp", "email_subject", "email_text", "email_html")
 LINKED_PARTS = ("sms", "whatsapp", "email_text")
@@ -199,7 +204,9 @@ def whatsapp_template_problems(language: str, template: WhatsappTemplate) -> Pro
         problems[prefix + ".name"] = T_("{value} is not a language the bill pages offer ({choices}).",
                                         value=language, choices=", ".join(PAGE_LANGUAGES))
         return problems
-    if not WHATSAPP_TEMPLATE_NAME.match(template.name):
+    if not template.name:
+        problems[prefix + ".name"] = T_("Enter the name of the template Meta approved.")
+    elif not WHATSAPP_TEMPLATE_NAME.match(template.name):
         problems[prefix + ".name"] = T_(
             "{value} is not a template name: use the name Meta approved, in lower-case letters, digits and _.",
             value=template.name)
@@ -257,6 +264,31 @@ def languages_problems(answers: steps.Languages, db: Database, draft_id: int | N
     stray = [language for language in answers.voices if language not in answers.languages]
     if stray:
         problems["voices"] = T_("A voice is set for {value}, a language the pages do not offer.", value=stray[0])
+    return problems
+
+
+def voice_problems(voices: dict[str, str], installed: list[str]) -> Problems:
+    """Check that each language's voice is installed and speaks that language (``it_IT-paola-medium``: ``it``)."""
+    problems: Problems = {}
+    for language, voice in voices.items():
+        if voice not in installed:
+            problems[f"voices.{language}"] = T_(
+                "The voice {value} is not installed; install it with bolletta voices install, or choose another.",
+                value=voice)
+        elif voice.split("_", 1)[0] != language:
+            problems[f"voices.{language}"] = T_("The voice {value} does not speak {language}.", value=voice,
+                                                language=language)
+    return problems
+
+
+def retention_problems(retention: steps.Retention) -> Problems:
+    """Check each retention period against the limits of :class:`RetentionSettings`."""
+    problems: Problems = {}
+    for name, (low, high) in RETENTION_LIMITS.items():
+        value = getattr(retention, name)
+        if not low <= value <= high:
+            problems[f"retention.{name}"] = T_("{value} is outside the allowed range, {low} to {high}.",
+                                               value=value, low=low, high=high)
     return problems
 
 
@@ -321,7 +353,7 @@ def flow_problems(answers: steps.Flow, db: Database, draft_id: int | None) -> Pr
         problem = recipient_problem(recipient.channel, recipient.address)
         if problem is not None:
             problems[f"test_recipients.{number}"] = problem
-    return problems | quiet_hours_problems(answers.quiet_hours)
+    return problems | quiet_hours_problems(answers.quiet_hours) | retention_problems(answers.retention)
 
 
 def quiet_hours_problems(quiet: QuietHours) -> Problems:

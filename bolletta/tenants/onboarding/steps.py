@@ -97,6 +97,14 @@ class Payments(msgspec.Struct, kw_only=True):
     """Gateway id to its settings, secret fields already sealed as the tenant's settings keep them."""
 
 
+class Retention(msgspec.Struct, kw_only=True):
+    """Retention periods as typed; :mod:`.checks` holds them to the limits of the tenant settings."""
+
+    bill_months: int = 24
+    event_months: int = 24
+    audit_years: int = 10
+
+
 class Flow(msgspec.Struct, kw_only=True):
     """Flow formats, the SFTP login and the dispatch rules."""
 
@@ -110,6 +118,8 @@ class Flow(msgspec.Struct, kw_only=True):
     test_recipients: list[TestRecipient] = []
     quiet_hours: QuietHours = msgspec.field(default_factory=QuietHours)
     may_start_dispatch: bool = False
+    retention: Retention = msgspec.field(default_factory=Retention)
+    """How long bill data, customer events and the audit trail are kept."""
 
 
 class Staff(msgspec.Struct, kw_only=True):

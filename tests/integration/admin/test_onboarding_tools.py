@@ -245,3 +245,32 @@ def test_each_bad_line_and_part_shown_apart(stack: EmbeddedStack, admin: AdminLo
     assert "25:00" in page.split('id="e-quiet_hours.start"', 1)[1].split("</p>", 1)[0]
     assert 'id="e-quiet_hours.end"' not in page
     assert "Europe/Roma" in page.split('id="e-quiet_hours.timezone"', 1)[1].split("</p>", 1)[0]
+
+
+def test_voices_and_retention_reach_the_tenant(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    voices = stack.rt.settings.data_path / "voices"
+    voices.mkdir(parents=True, exist_ok=True)
+    for name in ("it_IT-prova-medium.onnx", "it_IT-prova-medium.onnx.json"):
+        (voices / name).write_bytes(b"{}")
+    slug = new_slug("vo")
+    forms = _forms(slug)
+    forms["languages"] = {"languages": "it\nde", "voices.it": "it_IT-prova-medium"}
+    forms["flow"] |= {"retention.bill_months": "36", "retention.event_months": "12", "retention.audit_years": "10"}
+    with draft(stack, admin) as (client, token, path):
+        page = client.get(f"{path}/languages")
+        missing = client.post(f"{path}/languages", data={**forms["languages"], "voices.de": "de_DE-assente-medium",
+                                                         "_csrf_token": token})
+        short = client.post(f"{path}/flow", data={**forms["flow"], "retention.audit_years": "5", "_csrf_token": token})
+        for step, form in forms.items():
+            saved = client.post(f"{path}/{step}", data={**form, "_csrf_token": token})
+            assert saved.status_code == 303, (step, saved.text[-1500:])
+        client.post(f"{path}/activate", data={"_csrf_token": token})
+
+    assert '<option value="it_IT-prova-medium">' in page.text
+    assert missing.status_code == 400
+    assert "de_DE-assente-medium" in missing.text.split('id="e-voices.de"', 1)[1].split("</p>", 1)[0]
+    assert short.status_code == 400
+    assert "5" in short.text.split('id="e-retention.audit_years"', 1)[1].split("</p>", 1)[0]
+    config = registry.tenant_config(registry.get_tenant(stack.rt.db, slug))
+    assert config.portal.voices == {"it": "it_IT-prova-medium"}
+    assert (config.retention.bill_months, config.retention.event_months, config.retention.audit_years) == (36, 12, 10)

@@ -7,7 +7,13 @@ import pytest
 from bolletta.platform.i18n.message import render
 from bolletta.tenants.config import WhatsappTemplate
 from bolletta.tenants.onboarding import steps
-from bolletta.tenants.onboarding.checks import MAX_IMAGE_BYTES, image_type, whatsapp_template_problems
+from bolletta.tenants.onboarding.checks import (
+    MAX_IMAGE_BYTES,
+    image_type,
+    retention_problems,
+    voice_problems,
+    whatsapp_template_problems,
+)
 from bolletta.tenants.onboarding.previews import look_preview, message_previews, preview_css
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -27,7 +33,7 @@ def test_template_with_link_parameter_passes() -> None:
 
 @pytest.mark.parametrize(("template", "field", "words"), [
     (WhatsappTemplate(name="Bolletta Pronta", language_code="it", url_button=True), "name", "Bolletta Pronta"),
-    (WhatsappTemplate(name="", language_code="it", url_button=True), "name", "template"),
+    (WhatsappTemplate(name="", language_code="it", url_button=True), "name", "Scrivi il nome"),
     (WhatsappTemplate(name="bolletta", language_code="italiano", url_button=True), "language_code", "italiano"),
     (WhatsappTemplate(name="bolletta", language_code="it", body_parameters=["customer_name"], url_button=True),
      "body_parameters", "customer_name"),
@@ -93,3 +99,28 @@ def test_message_preview_counts_rendered_sms() -> None:
     [template] = previews.templates
     assert template.parameters == [("due_date", "31/12/2026")]
     assert template.button_suffix == "AbCdEfGhIjKlMnOpQrStUv"
+
+
+def test_installed_voice_of_language_passes() -> None:
+    assert voice_problems({"it": "it_IT-paola-medium"}, ["it_IT-paola-medium", "en_US-joe-medium"]) == {}
+
+
+def test_voice_not_installed_or_other_language() -> None:
+    problems = voice_problems({"de": "de_DE-thorsten-medium", "en": "it_IT-paola-medium"}, ["it_IT-paola-medium"])
+
+    assert "bolletta voices install" in render(problems["voices.de"], "it")
+    assert "it_IT-paola-medium" in render(problems["voices.en"], "it")
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"bill_months": 0}, "bill_months"), ({"event_months": 121}, "event_months"), ({"audit_years": 9}, "audit_years"),
+])
+def test_retention_outside_limits(changes: dict[str, int], field: str) -> None:
+    problems = retention_problems(steps.Retention(**changes))
+
+    assert list(problems) == [f"retention.{field}"]
+    assert str(next(iter(changes.values()))) in render(problems[f"retention.{field}"], "it")
+
+
+def test_retention_limits_match_settings() -> None:
+    assert retention_problems(steps.Retention(bill_months=120, event_months=1, audit_years=30)) == {}
