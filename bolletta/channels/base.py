@@ -398,7 +398,7 @@ class Channel(ABC):
         nothing.
 
         Raises:
-            ChannelUnavailable: the provider could not be reached or answered with a server error.
+            ChannelUnavailable: the provider could not be reached or returned a server error.
         """
         raise NotImplementedError
 

@@ -213,7 +213,7 @@ class SmtpChannel(Channel):
             client.sendmail(envelope_from, [recipient], data)
 
     def _open(self) -> smtplib.SMTP:
-        """Connect, start TLS and log in as the settings say; the caller closes the client."""
+        """Connect, start TLS and log in as the settings specify; the caller closes the client."""
         settings = self.settings
         # Building a TLS context loads the CA bundle (a noticeable cost per message), so only when used.
         tls_context = None

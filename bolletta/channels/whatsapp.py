@@ -103,7 +103,7 @@ class WhatsappChannel(Channel):
         """Build the ``messages`` request body: the template with mapped parameters and button suffix.
 
         The message's own template (the tenant's choice for its language) wins over the one in the
-        channel settings; with the settings' template the language code is the message's language.
+        channel settings. With the settings' template, the language code is the message's language.
         """
         name, language = self.settings.template_name, message.language or "it"
         parameters = self.settings.body_parameters

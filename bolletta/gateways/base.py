@@ -368,7 +368,7 @@ class Gateway(ABC):
         nothing.
 
         Raises:
-            GatewayUnavailable: the provider could not be reached or answered with a server error.
+            GatewayUnavailable: the provider could not be reached or returned a server error.
         """
         raise NotImplementedError
 

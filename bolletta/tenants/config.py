@@ -236,7 +236,7 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
     """How long bill data, events and the audit trail are kept."""
     whatsapp_templates: dict[str, WhatsappTemplate] = {}
-    """Page language to the approved WhatsApp template of messages in that language; a language
+    """Page language to the approved WhatsApp template of messages in that language. A language
     without one uses the Italian template, else the WhatsApp channel's own settings."""
     email_header_key: str = ""
     """Storage key (under the tenant's prefix) of the image shown at the top of HTML e-mails and

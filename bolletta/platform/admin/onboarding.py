@@ -54,7 +54,7 @@ class Input:
     """``text``, ``email``, ``number``, ``password``, ``checkbox``, ``lines``, ``recipients``, ``color``,
     ``textarea`` or ``voice`` (a choice of the installed read-aloud voices, empty for none)."""
     default: Any = None
-    """What the form shows while nothing is stored. Only checkboxes take one (a plugin setting's
+    """Value the form shows while nothing is stored. Only checkboxes take one (a plugin setting's
     default), because an unticked box reads as ``False`` while an empty text field keeps the default."""
 
 
@@ -159,7 +159,7 @@ def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
 
 
 def plugin_inputs(answers: msgspec.Struct) -> list[Input]:
-    """Return the settings inputs of each channel or gateway plugin the step's answers chose."""
+    """Return the settings inputs of each channel or gateway plugin chosen in the step's values."""
     if isinstance(answers, steps.Senders):
         prefix, ids, describe = "channel_settings", sorted(set(answers.channel_plugins.values())), channel_fields
     elif isinstance(answers, steps.Payments):
@@ -294,7 +294,7 @@ def _step_page(request: Request[Any, Any, Any], draft: drafts.Draft, step: str, 
                problems: dict[str, Any], status_code: int = 200, shown: msgspec.Struct | None = None,
                upload_problem: Any = None, trial: dict[str, Any] | None = None,
                notes: dict[str, Text] | None = None) -> Response[str]:
-    """Render a step's form; ``shown`` (default: the saved answers) feeds the preview."""
+    """Render a step's form; ``shown`` (default: the saved values) feeds the preview."""
     shown = shown if shown is not None else draft.answers[step]
     extra = plugin_inputs(shown)
     stored = msgspec.to_builtins(draft.answers[step])
@@ -358,7 +358,7 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
     except NotFound as exc:
         raise NotFoundException(str(exc)) from exc
     if not result.complete or notes:
-        # Shown again on success too when a provider was asked, so the admin reads its answer.
+        # Shown again on success too when a provider checked the credentials, so the admin reads its result.
         draft = await anyio.to_thread.run_sync(_load, draft_id)
         shown = submitted_answers(step, data, draft.answers[step])
         values = {item.name: data.get(item.name, "") for item in FORMS[step] + plugin_inputs(shown)

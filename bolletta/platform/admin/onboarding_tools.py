@@ -100,7 +100,7 @@ async def upload_image(request: Request[Any, Any, Any], draft_id: FromPath[int],
 
 @post("/admin/onboarding/{draft_id:int}/test-send", name="admin:onboarding-test-send")
 async def test_send(request: Request[Any, Any, Any], draft_id: FromPath[int], data: FormData) -> Response[str]:
-    """Send a sample message through the chosen plugin of one kind and show what the provider said."""
+    """Send a sample message through the chosen plugin of one kind and show the provider's response."""
     kind = data.get("kind", "")
     if kind not in SENDER_KINDS:
         raise NotFoundException(f"{kind!r} is not a kind of message.")

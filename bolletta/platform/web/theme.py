@@ -59,7 +59,7 @@ async def tenant_font(slug: FromPath[str]) -> Response[bytes]:
 
 @get("/c/{slug:str}/logo", name="portal:logo")
 async def tenant_logo(slug: FromPath[str]) -> Response[bytes]:
-    """The logo uploaded in the onboarding wizard, as PNG or JPEG from the tenant's storage."""
+    """Serve the logo uploaded in the onboarding wizard, as PNG or JPEG from the tenant's storage."""
     from bolletta.tenants.onboarding.activation import LOGO_KEY
     from bolletta.tenants.onboarding.checks import image_type
 

@@ -32,12 +32,12 @@ from bolletta.tenants.config import TenantConfig
 logger = logging.getLogger(__name__)
 
 FIELD_IN_ERROR = re.compile(r"at `\$\.(\w+)|field `(\w+)`")
-"""Where msgspec names the field in a validation message."""
+"""Pattern of the field name in a msgspec validation message."""
 
 
 @dataclass
 class SettingsOutcome:
-    """The settings of one plugin as the draft keeps them, with what the admin sees beside the fields."""
+    """The settings of one plugin as the draft keeps them, with the problems and notes shown beside the fields."""
 
     stored: dict[str, Any]
     problems: dict[str, Text] = field(default_factory=dict)

@@ -28,7 +28,7 @@ DEFAULT_COLOURS = {"primary_color": "#0b4f8a", "accent_color": "#f2a900", "text_
 
 @dataclass(frozen=True)
 class LookPreview:
-    """What the sample bill's summary page looks like with the draft's branding and layout."""
+    """The sample bill's summary page as the draft's branding and layout make it look."""
 
     display_name: str
     tabs: list[str]
@@ -41,7 +41,7 @@ class LookPreview:
 
 
 def look_preview(look: steps.Look) -> LookPreview:
-    """Return the branding preview of the draft's ``look`` answers."""
+    """Return the branding preview of the draft's ``look`` values."""
     order = [slug for slug in look.section_order if slug in SECTIONS]
     order += [slug for slug in SECTIONS if slug not in order]
     visible = [slug for slug in order if slug == "sommario" or slug not in look.hidden_sections]

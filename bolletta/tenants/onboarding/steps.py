@@ -98,7 +98,7 @@ class Payments(msgspec.Struct, kw_only=True):
 
 
 class Retention(msgspec.Struct, kw_only=True):
-    """Retention periods as typed; :mod:`.checks` holds them to the limits of the tenant settings."""
+    """Retention periods as typed; :mod:`.checks` checks them against the limits of the tenant settings."""
 
     bill_months: int = 24
     event_months: int = 24

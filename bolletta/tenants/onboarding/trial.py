@@ -2,7 +2,7 @@
 
 The message carries made-up bill data, never a customer's, and is marked as a test. It goes
 through the plugin exactly as dispatch would send it, with the draft's texts, sender, WhatsApp
-template and e-mail image, so the admin sees the provider accept it or the provider's own error.
+template and e-mail image. The page then shows whether the provider accepted it, or the provider's error.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ SAMPLE_LINK = str(checks.SAMPLE_FIELDS["link"])
 
 @dataclass(frozen=True)
 class TrialOutcome:
-    """What became of a test send: ``ok`` with the provider's message id, or the problem."""
+    """Outcome of a test send: ``ok`` with the provider's message id, or the problem."""
 
     ok: bool
     message: Text

@@ -52,7 +52,8 @@ def test_look_preview_follows_typed_values(stack: EmbeddedStack, admin: AdminLog
     assert "--brand:#123456" in css.text
     assert css.headers["content-type"].startswith("text/css")
     assert "#123456" not in saved_page.text  # the preview saved nothing
-    assert 'data-preview="' in saved_page.text and "/static/onboarding-preview.js" in saved_page.text
+    assert 'data-preview="' in saved_page.text
+    assert "/static/onboarding-preview.js" in saved_page.text
 
 
 def test_preview_button_saves_and_shows_preview(stack: EmbeddedStack, admin: AdminLogin) -> None:
@@ -186,9 +187,11 @@ def test_whatsapp_credentials_checked_and_test_sent(stack: EmbeddedStack, admin:
     assert "Il fornitore ha rifiutato le credenziali: whatsapp: HTTP 401 code 190" in error
     assert right.status_code == 200
     assert "Il fornitore ha accettato le credenziali." in right.text
-    assert kept.status_code == 200 and "Il fornitore ha accettato le credenziali." in kept.text
+    assert kept.status_code == 200
+    assert "Il fornitore ha accettato le credenziali." in kept.text
     for page in (wrong, right, kept, stored):
-        assert fake.access_token not in page.text and "EAAG-wrong" not in page.text
+        assert fake.access_token not in page.text
+        assert "EAAG-wrong" not in page.text
     assert "Impostato; lascia vuoto per mantenerlo." in html.unescape(stored.text)
     assert sent.status_code == 200, sent.text[-1500:]
     assert "Messaggio di prova inviato a +39 333 000 0009" in sent.text
@@ -219,8 +222,10 @@ def test_draft_keeps_secrets_encrypted(stack: EmbeddedStack, admin: AdminLogin, 
 
     assert wrong.status_code == 400
     assert "Il fornitore ha rifiutato le credenziali: paypal: HTTP 401" in wrong.text
-    assert right.status_code == 200 and "Il fornitore ha accettato le credenziali." in right.text
-    assert "segreto-paypal" not in right.text and "sbagliato" not in wrong.text
+    assert right.status_code == 200
+    assert "Il fornitore ha accettato le credenziali." in right.text
+    assert "segreto-paypal" not in right.text
+    assert "sbagliato" not in wrong.text
     with stack.rt.db.platform_session() as session:
         row = session.get(TenantDraft, draft_id)
         assert row is not None

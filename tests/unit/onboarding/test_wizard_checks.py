@@ -94,7 +94,9 @@ def test_message_preview_counts_rendered_sms() -> None:
 
     sms, subject = previews.items
     assert sms.text.startswith("ACME Energia: bolletta 2026/A/000123 https://")
-    assert sms.sms is not None and sms.sms.parts == 1 and sms.sms.characters == len(sms.text)
+    assert sms.sms is not None
+    assert sms.sms.parts == 1
+    assert sms.sms.characters == len(sms.text)
     assert subject.problem is not None
     [template] = previews.templates
     assert template.parameters == [("due_date", "31/12/2026")]

@@ -15,7 +15,7 @@
     }).then(function (response) {
       return response.ok ? response.text() : null;
     }).then(function (html) {
-      // An older answer arriving after a newer one must not replace it.
+      // An older response arriving after a newer one must not replace it.
       if (html !== null && request === latest) { target.innerHTML = html; }
     }).catch(function () { /* keep the last preview; the Anteprima button still works */ });
   }
