@@ -179,6 +179,10 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Plugin id to its settings (the plugin's ``Settings`` struct as a mapping)."""
     enabled_channels: list[str] = msgspec.field(default_factory=lambda: ["smtp", "outbox"])
     """Channel plugin ids a platform admin enabled for this tenant; any other plugin stays off."""
+    contact_sources: list[str] = msgspec.field(default_factory=lambda: ["flow", "job_csv", "directory"])
+    """Where dispatch takes contacts from: ``flow`` (inside the flow), ``job_csv`` (a contacts CSV with
+    the job) and ``directory`` (the contacts directory). For each bill the first of them that has any
+    contact wins, in that fixed order; a source not listed is ignored."""
     channel_mode: str = "all"
     """``all``: one message per known contact; ``priority``: the first contact in
     ``channel_priority`` order, then the next one as a fallback when it is refused or fails."""

@@ -293,8 +293,14 @@ def retention_problems(retention: steps.Retention) -> Problems:
 
 
 def contacts_problems(answers: steps.Contacts, db: Database, draft_id: int | None) -> Problems:
-    """Check the channel mode, the priority list and the fallback delay."""
+    """Check the contact sources, the channel mode, the priority list and the fallback delay."""
+    from bolletta.platform.dispatch.contacts import CONTACT_SOURCES
+
     problems: Problems = {}
+    unknown = [source for source in answers.contact_sources if source not in CONTACT_SOURCES]
+    if unknown or not answers.contact_sources:
+        problems["contact_sources"] = T_("Choose one or more contact sources from {choices}.",
+                                         choices=", ".join(CONTACT_SOURCES))
     if answers.channel_mode not in CHANNEL_MODES:
         problems["channel_mode"] = T_("{value} is not a channel rule; use {choices}.", value=answers.channel_mode,
                                       choices=", ".join(CHANNEL_MODES))

@@ -84,6 +84,8 @@ class Languages(msgspec.Struct, kw_only=True):
 class Contacts(msgspec.Struct, kw_only=True):
     """Channel rules: one message per known contact, or the first contact in a priority order."""
 
+    contact_sources: list[str] = msgspec.field(default_factory=lambda: ["flow", "job_csv", "directory"])
+    """``flow``, ``job_csv`` and/or ``directory``: where contact data comes from."""
     channel_mode: str = "all"
     channel_priority: list[str] = msgspec.field(default_factory=lambda: ["whatsapp", "sms", "email"])
     fallback_delay_minutes: int = 60

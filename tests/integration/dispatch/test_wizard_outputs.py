@@ -1,8 +1,13 @@
-"""What the wizard's message settings change in dispatch: the tenant's WhatsApp template per language
-against the fake Cloud API, and the e-mail header image sent inline through real SMTP on loopback."""
+"""What the wizard's settings change in dispatch: the tenant's WhatsApp template per language against
+the fake Cloud API, the e-mail header image sent inline through real SMTP on loopback, and the
+contact sources."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from bolletta.platform import clock
+from bolletta.platform.db.models.tenant import Bill, Contact
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.storage import storage_from_settings
 from bolletta.tenants.config import MessageTexts, PortalSettings, WhatsappTemplate
@@ -70,3 +75,21 @@ def test_email_header_image_sent_inline(stack: EmbeddedStack) -> None:
     assert images[0]["Content-ID"] == "<header-image@bolletta>"
     assert 'src="cid:header-image@bolletta"' in html.get_content()
     assert "http" not in html.get_content().split('src="', 1)[1][:8]
+
+
+def test_contact_sources_left_out_are_ignored(stack: EmbeddedStack) -> None:
+    slug = new_slug("cs")
+    tenant = create_test_tenant(stack, slug, contact_sources=["directory"])
+    flow_address, directory_address = f"flusso@{slug}.example", f"rubrica@{slug}.example"
+    job_id = make_job(stack.rt, tenant, [Customer(contacts=[("email", flow_address)])])
+    with stack.rt.db.tenant_session(tenant) as session:
+        customer_code = session.scalars(select(Bill.customer_code).where(Bill.job_id == job_id)).one()
+        session.add(Contact(customer_code=customer_code, channel="email", address=directory_address,
+                            source="directory", job_id=None, created_at=clock.now()))
+        session.commit()
+
+    start(stack.rt, tenant, job_id)
+    wait_idle(stack)
+
+    assert [ticket.address for ticket, _ in message_rows(stack.rt, tenant, job_id)] == [directory_address]
+    assert mails_to(stack, flow_address) == []

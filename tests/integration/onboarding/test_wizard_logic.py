@@ -154,6 +154,8 @@ def test_invitation_sets_password(stack: EmbeddedStack) -> None:
         ("languages", {"languages": ["en"]}, "languages"),
         ("languages", {"languages": ["it", "xx"]}, "languages"),
         ("contacts", {"channel_priority": ["sms", "sms"]}, "channel_priority"),
+        ("contacts", {"contact_sources": ["fax"]}, "contact_sources"),
+        ("contacts", {"contact_sources": []}, "contact_sources"),
         ("contacts", {"fallback_delay_minutes": "-5"}, "fallback_delay_minutes"),
         ("payments", {"enabled_gateways": ["bancomat"]}, "enabled_gateways"),
         ("flow", {"test_recipients": [{"channel": "sms", "address": "+39 06 1234 5678"}]}, "test_recipients.1"),
