@@ -248,6 +248,9 @@ def _load(draft_id: int) -> drafts.Draft:
         raise NotFoundException(str(exc)) from exc
 
 
+PLUGIN_SETTINGS = {"senders": "channel_settings", "payments": "gateway_settings"}
+"""The steps that take plugin settings, and the field that keeps them."""
+
 PREVIEW_STEPS = ("look", "messages")
 """Steps shown with a live preview beside the form."""
 
@@ -350,7 +353,10 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
     try:
         extra_problems, notes = await anyio.to_thread.run_sync(read_plugin_settings, draft, step, data, answers)
     except steps.UnreadableAnswer:
+        # The step's own fields are unreadable, so save_step reports them; the stored settings stay.
         extra_problems, notes = {}, {}
+        if step in PLUGIN_SETTINGS:
+            answers[PLUGIN_SETTINGS[step]] = getattr(draft.answers[step], PLUGIN_SETTINGS[step])
     if step == "languages":
         installed = await anyio.to_thread.run_sync(installed_voice_ids)
         extra_problems |= voice_problems(answers.get("voices", {}), installed)

@@ -60,6 +60,7 @@ def _with_image(answers: Any, name: str, image: Any) -> Any:
 @get("/admin/onboarding/{draft_id:int}/preview.css", name="admin:onboarding-preview-css")
 async def preview_stylesheet(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> Response[str]:
     """Return the preview box's colours and font from the query (``primary_color``... and ``font``)."""
+    await anyio.to_thread.run_sync(_load, draft_id)  # 404 for a draft that does not exist, as every wizard page
     query = request.query_params
     branding = steps.Branding(**{name: str(query.get(name, default)) for name, default in DEFAULT_COLOURS.items()})
     look = steps.Look(branding=branding, font=str(query.get("font", "system")))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bolletta.platform.db.models.tenant import Bill, Contact
 
 CONTACT_SOURCES = ("flow", "job_csv", "directory")
-"""Where contacts come from, best first: the flow itself, the job's contacts CSV, the contacts directory."""
+"""Contact sources, best first: the flow itself, the job's contacts CSV, the contacts directory."""
 
 
 def contacts_for(session: Session, bill: Bill, sources: Sequence[str] = CONTACT_SOURCES) -> list[Contact]:

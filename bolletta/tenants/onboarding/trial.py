@@ -134,7 +134,8 @@ def sample_message(draft: Draft, kind: str, address: str) -> OutgoingMessage:
     images: tuple[Attachment, ...] = ()
     image = messages.email_header
     if kind == "email" and rendered.html and image is not None:
-        images = (Attachment(filename="header", content_type=image.content_type, data=image.data,
+        extension = "png" if image.content_type == "image/png" else "jpg"
+        images = (Attachment(filename=f"header.{extension}", content_type=image.content_type, data=image.data,
                              content_id=EMAIL_HEADER_CID),)
     return OutgoingMessage(
         kind=kind, to=address, text=rendered.text, subject=rendered.subject, html=rendered.html,
