@@ -75,6 +75,8 @@ class WhatsappTemplate(msgspec.Struct, kw_only=True):
     """The template's name as approved, such as ``bolletta_pronta``."""
     language_code: str = ""
     """The template's language code at Meta, such as ``it`` or ``en_US``."""
+    category: str = "UTILITY"
+    """The category Meta approved the template in; a bill notice must be a ``UTILITY`` template."""
     body_parameters: list[str] = []
     """The bill field of each body parameter ``{{1}}``, ``{{2}}``..., in order: ``utility``,
     ``service_label``, ``document_number``, ``due_date`` or ``link``."""

@@ -67,6 +67,7 @@ def _message_inputs() -> list[Input]:
                    Input(f"texts.{language}.email_text", N_("E-mail text"), "textarea"),
                    Input(f"{template}.name", N_("Approved WhatsApp template")),
                    Input(f"{template}.language_code", N_("Language code of the template")),
+                   Input(f"{template}.category", N_("Category of the template at Meta")),
                    Input(f"{template}.body_parameters", N_("Bill field of each template parameter, one per line"),
                          "lines"),
                    Input(f"{template}.url_button", N_("The template has a URL button that opens the link"),

@@ -213,6 +213,10 @@ def whatsapp_template_problems(language: str, template: WhatsappTemplate) -> Pro
     if not WHATSAPP_LANGUAGE_CODE.match(template.language_code):
         problems[prefix + ".language_code"] = T_(
             "{value} is not a template language code such as it or en_US.", value=template.language_code)
+    if template.category != "UTILITY":
+        problems[prefix + ".category"] = T_(
+            "{value} is not allowed: a bill notice must use a template approved in the UTILITY category.",
+            value=template.category)
     unknown = [name for name in template.body_parameters if name not in WHATSAPP_FIELDS]
     if unknown:
         problems[prefix + ".body_parameters"] = T_(

@@ -35,6 +35,8 @@ def test_template_with_link_parameter_passes() -> None:
     (WhatsappTemplate(name="Bolletta Pronta", language_code="it", url_button=True), "name", "Bolletta Pronta"),
     (WhatsappTemplate(name="", language_code="it", url_button=True), "name", "Scrivi il nome"),
     (WhatsappTemplate(name="bolletta", language_code="italiano", url_button=True), "language_code", "italiano"),
+    (WhatsappTemplate(name="bolletta", language_code="it", category="MARKETING", url_button=True), "category",
+     "UTILITY"),
     (WhatsappTemplate(name="bolletta", language_code="it", body_parameters=["customer_name"], url_button=True),
      "body_parameters", "customer_name"),
     (WhatsappTemplate(name="bolletta", language_code="it", body_parameters=["utility"]), "body_parameters", "link"),
