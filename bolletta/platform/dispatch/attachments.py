@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 
 from bolletta.channels.base import Attachment
 from bolletta.platform.db.models.tenant import Bill, Ticket
@@ -13,6 +14,13 @@ from bolletta.platform.storage import tenant_key
 from bolletta.tenants.config import TenantConfig
 
 logger = logging.getLogger(__name__)
+
+MAX_CACHED_IMAGES = 64
+"""Header images kept in memory, so a mass dispatch reads each from storage once per worker process.
+Keys end with the image's hash (``activation.email_header_key``), so a cached image never goes stale
+unless a key is reused for other content."""
+_header_images: dict[str, bytes] = {}
+_header_images_lock = threading.Lock()
 
 
 def bill_attachments(rt: Runtime, config: TenantConfig, ticket: Ticket, bill: Bill) -> tuple[Attachment, ...]:
@@ -42,12 +50,17 @@ def email_images(rt: Runtime, tenant: str, config: TenantConfig, html: str | Non
     """
     if not html or not config.email_header_key:
         return ()
+    full_key = tenant_key(tenant, config.email_header_key)
     try:
-        data = rt.storage.get(tenant_key(tenant, config.email_header_key))
+        data = _header_images.get(full_key) or rt.storage.get(full_key)
     except FileNotFoundError:
         logger.warning("tenant %s: the e-mail header image %s is missing; e-mails go without it", tenant,
                        config.email_header_key)
         return ()
+    with _header_images_lock:
+        if len(_header_images) >= MAX_CACHED_IMAGES:
+            _header_images.clear()
+        _header_images[full_key] = data
     extension = "png" if config.email_header_type == "image/png" else "jpg"
     return (Attachment(filename=f"header.{extension}", content_type=config.email_header_type, data=data,
                        content_id=EMAIL_HEADER_CID),)

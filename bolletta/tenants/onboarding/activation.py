@@ -53,8 +53,9 @@ INVITATION_LIFETIME = timedelta(hours=72)
 INVITATION_LANGUAGE = "it"
 MARKER_KEY = "tenant.json"
 """Object written under the tenant's storage prefix at activation; it contains no personal data."""
-EMAIL_HEADER_KEY = "assets/email-header"
-"""Storage key of the e-mail header image uploaded in the wizard."""
+EMAIL_HEADER_PREFIX = "assets/email-header-"
+"""Start of the storage key of the e-mail header image; the key ends with the image's SHA-256, so a
+new image gets a new key and dispatch may cache an image by its key."""
 LOGO_KEY = "assets/logo"
 """Storage key of the bill pages' logo uploaded in the wizard; ``/c/<slug>/logo`` serves it."""
 INVITATION_SUBJECT = N_("Bolletta Smart: your account for {utility}")
@@ -123,10 +124,16 @@ def build_config(draft: Draft) -> TenantConfig:
     messages, slug = draft.answers["messages"], answers["company"]["slug"]
     assert isinstance(messages, steps.Messages)
     if messages.email_header is not None:
-        raw["email_header_key"], raw["email_header_type"] = EMAIL_HEADER_KEY, messages.email_header.content_type
+        raw["email_header_key"] = email_header_key(messages.email_header.data)
+        raw["email_header_type"] = messages.email_header.content_type
     if look["logo"] is not None:
         raw["portal"]["logo_url"] = f"/c/{slug}/logo"
     return msgspec.convert(raw, TenantConfig)
+
+
+def email_header_key(data: bytes) -> str:
+    """Return the storage key of an e-mail header image with content ``data``."""
+    return EMAIL_HEADER_PREFIX + hashlib.sha256(data).hexdigest()[:16]
 
 
 def activate(rt: Runtime, draft_id: int, actor: str) -> str:
@@ -248,7 +255,10 @@ def _provision_storage(work: Provisioning) -> None:
     storage.put(work.slug, MARKER_KEY, json.dumps(marker).encode())
     look, messages = work.draft.answers["look"], work.draft.answers["messages"]
     assert isinstance(look, steps.Look) and isinstance(messages, steps.Messages)
-    for key, image in ((LOGO_KEY, look.logo), (EMAIL_HEADER_KEY, messages.email_header)):
+    images = [(LOGO_KEY, look.logo)]
+    if messages.email_header is not None:
+        images.append((email_header_key(messages.email_header.data), messages.email_header))
+    for key, image in images:
         if image is not None:
             image_key = tenant_key(work.slug, key)
             work.undo.append(("storage", lambda image_key=image_key: storage.delete(image_key)))  # type: ignore[misc]

@@ -16,7 +16,7 @@ from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.storage import storage_from_settings, tenant_key
 from bolletta.tenants import registry
 from bolletta.tenants.onboarding import drafts
-from bolletta.tenants.onboarding.activation import EMAIL_HEADER_KEY, LOGO_KEY
+from bolletta.tenants.onboarding.activation import LOGO_KEY, email_header_key
 from tests.fakes.paypal import FakePaypal
 from tests.fakes.tls import TestCA
 from tests.fakes.whatsapp import FakeWhatsapp
@@ -116,10 +116,12 @@ def test_images_kept_and_stored_at_activation(stack: EmbeddedStack, admin: Admin
     assert "data:image/png;base64," in look_page.text  # saving the step kept the upload
     assert activated.headers["location"] == f"/admin/tenants/{slug}"
     storage = storage_from_settings(stack.rt.settings)
-    assert storage.get(tenant_key(slug, EMAIL_HEADER_KEY)) == PNG
-    assert storage.get(tenant_key(slug, LOGO_KEY)) == PNG
     config = registry.tenant_config(registry.get_tenant(stack.rt.db, slug))
-    assert (config.email_header_key, config.email_header_type) == (EMAIL_HEADER_KEY, "image/png")
+    assert config.email_header_key == email_header_key(PNG)
+    assert config.email_header_key.startswith("assets/email-header-")
+    assert storage.get(tenant_key(slug, config.email_header_key)) == PNG
+    assert storage.get(tenant_key(slug, LOGO_KEY)) == PNG
+    assert config.email_header_type == "image/png"
     assert config.portal.logo_url == f"/c/{slug}/logo"
     assert (logo.status_code, logo.headers["content-type"], logo.content) == (200, "image/png", PNG)
 
