@@ -21,6 +21,8 @@ Keys end with the image's hash (``activation.email_header_key``), so a cached im
 unless a key is reused for other content."""
 _header_images: dict[str, bytes] = {}
 _header_images_lock = threading.Lock()
+_missing_images: set[str] = set()
+"""Keys already logged as missing."""
 
 
 def bill_attachments(rt: Runtime, config: TenantConfig, ticket: Ticket, bill: Bill) -> tuple[Attachment, ...]:
@@ -54,8 +56,12 @@ def email_images(rt: Runtime, tenant: str, config: TenantConfig, html: str | Non
     try:
         data = _header_images.get(full_key) or rt.storage.get(full_key)
     except FileNotFoundError:
-        logger.warning("tenant %s: the e-mail header image %s is missing; e-mails go without it", tenant,
-                       config.email_header_key)
+        with _header_images_lock:
+            first = full_key not in _missing_images
+            _missing_images.add(full_key)
+        if first:  # once per worker process, not once per e-mail of a mass dispatch
+            logger.warning("tenant %s: the e-mail header image %s is missing; e-mails go without it until it "
+                           "is uploaded again", tenant, config.email_header_key)
         return ()
     with _header_images_lock:
         if len(_header_images) >= MAX_CACHED_IMAGES:

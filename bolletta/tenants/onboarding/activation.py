@@ -54,7 +54,7 @@ INVITATION_LANGUAGE = "it"
 MARKER_KEY = "tenant.json"
 """Object written under the tenant's storage prefix at activation; it contains no personal data."""
 EMAIL_HEADER_PREFIX = "assets/email-header-"
-"""Start of the storage key of the e-mail header image; the key ends with the image's SHA-256, so a
+"""Start of the storage key of the e-mail header image. The key ends with the image's SHA-256, so a
 new image gets a new key and dispatch may cache an image by its key."""
 LOGO_KEY = "assets/logo"
 """Storage key of the bill pages' logo uploaded in the wizard; ``/c/<slug>/logo`` serves it."""

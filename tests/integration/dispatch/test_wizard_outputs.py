@@ -4,6 +4,9 @@ contact sources."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlalchemy import select
 
 from bolletta.platform import clock
@@ -93,3 +96,20 @@ def test_contact_sources_left_out_are_ignored(stack: EmbeddedStack) -> None:
 
     assert [ticket.address for ticket, _ in message_rows(stack.rt, tenant, job_id)] == [directory_address]
     assert mails_to(stack, flow_address) == []
+
+
+def test_missing_header_image_logged_once(stack: EmbeddedStack, caplog: pytest.LogCaptureFixture) -> None:
+    slug = new_slug("mi")
+    tenant = create_test_tenant(stack, slug, email_header_key="assets/email-header-assente",
+                                email_header_type="image/png")
+    addresses = [f"cliente{index}@{slug}.example" for index in range(3)]
+    job_id = make_job(stack.rt, tenant, [Customer(contacts=[("email", address)]) for address in addresses])
+
+    with caplog.at_level(logging.WARNING, logger="bolletta.platform.dispatch.attachments"):
+        start(stack.rt, tenant, job_id)
+        wait_idle(stack)
+
+    mails = [mail for address in addresses for mail in mails_to(stack, address)]
+    assert len(mails) == 3
+    assert all(part.get_content_type() != "image/png" for mail in mails for part in mail.message.walk())
+    assert len([record for record in caplog.records if "email-header-assente" in record.getMessage()]) == 1
