@@ -35,6 +35,7 @@ from bolletta.tenants.onboarding import drafts, steps
 from bolletta.tenants.onboarding.checks import MAX_IMAGE_BYTES
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, preview_css
 from bolletta.tenants.onboarding.trial import send_trial
+from bolletta.themes.fonts import FONTS, woff2
 
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 IMAGE_FIELD = "image"
@@ -66,6 +67,16 @@ async def preview_stylesheet(request: Request[Any, Any, Any], draft_id: FromPath
     look = steps.Look(branding=branding, font=str(query.get("font", "system")))
     return Response(content=preview_css(look_preview(look)), media_type="text/css",
                     headers={"Cache-Control": "no-store"})
+
+
+@get("/admin/onboarding/fonts/{font_file:str}", name="admin:onboarding-font")
+async def preview_font(font_file: FromPath[str]) -> Response[bytes]:
+    """Return a shipped font as WOFF2 for the branding preview (``source-sans.woff2``)."""
+    font_id = font_file.removesuffix(".woff2")
+    if font_id not in FONTS or FONTS[font_id].package is None or not font_file.endswith(".woff2"):
+        raise NotFoundException(f"{font_file!r} is not a font shipped with the product.")
+    content = await anyio.to_thread.run_sync(woff2, font_id, rt().settings.data_path / "cache" / "fonts")
+    return Response(content=content, media_type="font/woff2", headers={"Cache-Control": "max-age=86400"})
 
 
 @post("/admin/onboarding/{draft_id:int}/image/{step:str}", name="admin:onboarding-image")
@@ -115,5 +126,5 @@ async def test_send(request: Request[Any, Any, Any], draft_id: FromPath[int], da
     return page
 
 
-ROUTES = [preview_fragment, preview_stylesheet, upload_image, test_send]
+ROUTES = [preview_fragment, preview_stylesheet, preview_font, upload_image, test_send]
 """Route handlers the wizard's router adds to the step pages."""

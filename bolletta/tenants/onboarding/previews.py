@@ -17,7 +17,7 @@ from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.portal.sections import SECTION_TITLES, SECTIONS
 from bolletta.tenants.onboarding import steps
 from bolletta.tenants.onboarding.checks import EMAIL_SAMPLE_FIELDS, SAMPLE_FIELDS
-from bolletta.themes.fonts import FONTS
+from bolletta.themes.fonts import FONTS, UNICODE_RANGE
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{3,8}$")
 SAMPLE_BILL = {"amount_due": "84,20 €", "due_date": "31/12/2026", "consumption": "312 kWh",
@@ -36,6 +36,8 @@ class LookPreview:
     colours: dict[str, str]
     """``primary_color``, ``accent_color`` and ``text_on_primary``; an invalid value falls back to the default."""
     font_family: str
+    font_id: str = "system"
+    """A key of :data:`bolletta.themes.fonts.FONTS`; ``system`` when the draft's font is unknown."""
     logo: str = ""
     """The uploaded logo as a ``data:`` URI (the console's CSP allows those), or empty."""
 
@@ -48,26 +50,31 @@ def look_preview(look: steps.Look) -> LookPreview:
     branding = look.branding
     colours = {name: value if HEX_COLOUR.match(value := getattr(branding, name)) else fallback
                for name, fallback in DEFAULT_COLOURS.items()}
-    font = FONTS.get(look.font) or FONTS["system"]
+    font_id = look.font if look.font in FONTS else "system"
+    font = FONTS[font_id]
     logo = ""
     if look.logo is not None:
         logo = f"data:{look.logo.content_type};base64,{base64.b64encode(look.logo.data).decode()}"
     return LookPreview(display_name=branding.display_name or "ACME Energia",
                        tabs=[SECTION_TITLES[slug] for slug in visible], colours=colours,
-                       font_family=font.family, logo=logo)
+                       font_family=font.family, font_id=font_id, logo=logo)
 
 
 def preview_css(preview: LookPreview) -> str:
     """Return the stylesheet that gives the ``.look-preview`` box the draft's colours and font.
 
-    The console's CSP forbids inline styles, so the colours travel in a stylesheet. A font with a
-    package is named only; the browser falls back to the system font while the tenant has none.
+    The console's CSP forbids inline styles, so the colours travel in a stylesheet. A font shipped
+    as a package is loaded from the console's own font route, as the bill pages load it.
     """
     colours = preview.colours
     family = preview.font_family.replace('"', "")
-    return (f".look-preview{{--brand:{colours['primary_color']};--brand-accent:{colours['accent_color']};"
-            f"--on-brand:{colours['text_on_primary']};"
-            f'font-family:"{family}",system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;}}\n')
+    css = ""
+    if FONTS[preview.font_id].package is not None:
+        css += (f'@font-face{{font-family:"{family}";src:url("/admin/onboarding/fonts/{preview.font_id}.woff2") '
+                f'format("woff2");font-display:swap;unicode-range:{UNICODE_RANGE};}}\n')
+    return css + (f".look-preview{{--brand:{colours['primary_color']};--brand-accent:{colours['accent_color']};"
+                  f"--on-brand:{colours['text_on_primary']};"
+                  f'font-family:"{family}",system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;}}\n')
 
 
 @dataclass

@@ -56,6 +56,17 @@ def test_look_preview_follows_typed_values(stack: EmbeddedStack, admin: AdminLog
     assert "/static/onboarding-preview.js" in saved_page.text
 
 
+def test_preview_font_served_as_woff2(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    with admin_client(stack, admin) as client:
+        font = client.get("/admin/onboarding/fonts/source-sans.woff2")
+        unknown = client.get("/admin/onboarding/fonts/comic.woff2")
+
+    assert font.status_code == 200
+    assert font.headers["content-type"] == "font/woff2"
+    assert font.content.startswith(b"wOF2")
+    assert unknown.status_code == 404
+
+
 def test_preview_button_saves_and_shows_preview(stack: EmbeddedStack, admin: AdminLogin) -> None:
     form = {"texts.it.sms": "{{ utility }}: bolletta {{ document_number }} è pronta {{ link }}",
             "whatsapp_templates.it.name": "bolletta_pronta", "whatsapp_templates.it.language_code": "it",

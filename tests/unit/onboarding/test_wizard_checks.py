@@ -128,3 +128,19 @@ def test_retention_outside_limits(changes: dict[str, int], field: str) -> None:
 
 def test_retention_limits_match_settings() -> None:
     assert retention_problems(steps.Retention(bill_months=120, event_months=1, audit_years=30)) == {}
+
+
+def test_look_preview_loads_shipped_font() -> None:
+    preview = look_preview(steps.Look(font="source-sans"))
+
+    css = preview_css(preview)
+
+    assert '@font-face{font-family:"Source Sans Pro";src:url("/admin/onboarding/fonts/source-sans.woff2")' in css
+    assert 'font-family:"Source Sans Pro",system-ui' in css
+
+
+def test_look_preview_unknown_font_is_system() -> None:
+    preview = look_preview(steps.Look(font="comic"))
+
+    assert preview.font_id == "system"
+    assert "@font-face" not in preview_css(preview)
