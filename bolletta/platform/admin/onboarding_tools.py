@@ -7,6 +7,7 @@ are forms of their own, so they work without JavaScript.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 import anyio
@@ -31,11 +32,14 @@ from bolletta.platform.admin.onboarding import (
 from bolletta.platform.errors import NotFound
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.web.context import rt
+from bolletta.tenants.config import Branding
 from bolletta.tenants.onboarding import drafts, steps
 from bolletta.tenants.onboarding.checks import MAX_IMAGE_BYTES
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, preview_css
 from bolletta.tenants.onboarding.trial import send_trial
 from bolletta.themes.fonts import FONTS, woff2
+
+logger = logging.getLogger(__name__)
 
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 IMAGE_FIELD = "image"
@@ -50,12 +54,8 @@ async def preview_fragment(request: Request[Any, Any, Any], draft_id: FromPath[i
     draft = await anyio.to_thread.run_sync(_load, draft_id)
     answers = submitted_answers(step, data, draft.answers[step])
     image_field = steps.UPLOADED_FIELDS[step]
-    answers = _with_image(answers, image_field, getattr(draft.answers[step], image_field))
+    answers = msgspec.structs.replace(answers, **{image_field: getattr(draft.answers[step], image_field)})
     return admin_page(request, "admin/_onboarding_preview.html", preview=preview_context(draft_id, step, answers))
-
-
-def _with_image(answers: Any, name: str, image: Any) -> Any:
-    return msgspec.structs.replace(answers, **{name: image})
 
 
 @get("/admin/onboarding/{draft_id:int}/preview.css", name="admin:onboarding-preview-css")
@@ -63,7 +63,7 @@ async def preview_stylesheet(request: Request[Any, Any, Any], draft_id: FromPath
     """Return the preview box's colours and font from the query (``primary_color``... and ``font``)."""
     await anyio.to_thread.run_sync(_load, draft_id)  # 404 for a draft that does not exist, as every wizard page
     query = request.query_params
-    branding = steps.Branding(**{name: str(query.get(name, default)) for name, default in DEFAULT_COLOURS.items()})
+    branding = Branding(**{name: str(query.get(name, default)) for name, default in DEFAULT_COLOURS.items()})
     look = steps.Look(branding=branding, font=str(query.get("font", "system")))
     return Response(content=preview_css(look_preview(look)), media_type="text/css",
                     headers={"Cache-Control": "no-store"})
@@ -105,6 +105,8 @@ async def upload_image(request: Request[Any, Any, Any], draft_id: FromPath[int],
             raise NotFoundException(str(exc)) from exc
     if problem is None:
         return Redirect(f"/admin/onboarding/{draft_id}/{step}", status_code=303)
+    logger.info("onboarding: image upload for step %s of draft %d rejected (%d bytes read)", step, draft_id,
+                len(data))
     draft = await anyio.to_thread.run_sync(_load, draft_id)
     return _step_page(request, draft, step, values=form_values(step, draft.answers[step]), problems={},
                       status_code=400, upload_problem=problem)
@@ -120,10 +122,9 @@ async def test_send(request: Request[Any, Any, Any], draft_id: FromPath[int], da
     outcomes = await anyio.to_thread.run_sync(send_trial, rt(), draft, kind, data.get("recipient", ""),
                                               admin_of(request).actor)
     status = 200 if all(outcome.ok for outcome in outcomes) else 400
-    page = _step_page(request, draft, "senders", values=form_values("senders", draft.answers["senders"]),
-                      problems={}, status_code=status, trial={"kind": kind, "outcomes": outcomes,
-                                                                "recipient": data.get("recipient", "")})
-    return page
+    trial = {"kind": kind, "outcomes": outcomes, "recipient": data.get("recipient", "")}
+    return _step_page(request, draft, "senders", values=form_values("senders", draft.answers["senders"]),
+                      problems={}, status_code=status, trial=trial)
 
 
 ROUTES = [preview_fragment, preview_stylesheet, preview_font, upload_image, test_send]
