@@ -30,8 +30,8 @@ from bolletta.platform.office.dashboard import dashboard_router
 from bolletta.platform.office.export_routes import exports_router
 from bolletta.platform.office.lists import lists_router
 from bolletta.platform.office.mailbox import mailbox_router
-from bolletta.platform.office.message_texts import message_texts_router
 from bolletta.platform.office.password_reset import password_reset_router
+from bolletta.platform.office.settings import office_settings_router
 from bolletta.platform.office.stats import stats_router
 from bolletta.platform.office.tickets import tickets_router
 from bolletta.platform.office.two_factor import two_factor_router
@@ -113,8 +113,8 @@ def create_litestar(rt: Runtime) -> Litestar:
             upload_router(settings), contacts_router(settings), api_router(settings),
             dashboard_router(), tickets_router(), stats_router(), exports_router(),
             lists_router(), mailbox_router(), admin_router(), customer_data_router(), two_factor_router(),
-            two_factor_pages_router(), password_reset_router(), webhooks_router(), message_texts_router(),
-            api_tokens_router(), *console_routers(),
+            two_factor_pages_router(), password_reset_router(), webhooks_router(),
+            office_settings_router(), api_tokens_router(), *console_routers(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         middleware=[HTTP_METRICS.middleware, session_config.middleware],

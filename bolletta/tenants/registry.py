@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -98,12 +98,15 @@ def redacted_settings(values: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "system") -> None:
+def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "system",
+                only: Collection[str] | None = None) -> None:
     """Replace the tenant's settings and record the change as a version in the platform audit log.
 
     The audit entry (action ``tenant.settings_changed``) has the changed top-level settings before
     and after, with credentials redacted, so :func:`restore_settings` can bring back an earlier
-    value such as a message text.
+    value such as a message text. With ``only``, just those top-level settings are taken from
+    ``config``, and the others keep what the row holds under the lock, so two editors saving
+    different settings at once do not undo each other's change.
 
     Raises:
         ConfigurationError: the theme fails a check (colour contrast below WCAG AA, unknown font,
@@ -122,6 +125,8 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
         if tenant is None:
             raise NotFound(f"Tenant {slug!r} not found.")
         before = encode_config(decode_config(tenant.settings))
+        if only is not None:
+            after = {**before, **{key: after[key] for key in only}}
         changed = sorted(key for key in after if after[key] != before.get(key))
         tenant.settings = after
         if changed:

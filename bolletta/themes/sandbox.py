@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError, Undefined
+from jinja2.filters import do_format
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -34,13 +37,59 @@ class BlockLimitExceeded(TemplateError):
     """Raised when a tenant template runs too long or writes too much."""
 
 
+MAX_POWER_BITS = 4096
+"""Largest ``**`` result, in bits, a template may compute, so one expression cannot build a huge number."""
+_WIDE_FORMAT = re.compile(r"%[^a-zA-Z%]*(\*|\d{5,})|\{[^{}]*:[^{}]*(\{|\d{5,})")
+"""A printf or ``str.format`` spec with a width of 5 digits or more, or a width taken from an argument."""
+
+
+def _check_format(spec: str) -> None:
+    if _WIDE_FORMAT.search(spec):
+        raise BlockLimitExceeded("template formats a value wider than its size limit")
+
+
+def _checked_format(value: Any, *args: Any, **kwargs: Any) -> str:
+    _check_format(str(value))
+    return do_format(value, *args, **kwargs)
+
+
 class _LimitedEnvironment(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, checking the render deadline at every call the template makes."""
+    """The immutable sandbox, checking the render deadline at every call the template makes.
+
+    The output limit of :func:`render_text` applies only to what was already produced, so a single
+    expression that builds a huge value (``'x' * 10**9``, ``'%999999999d' % 1``) is stopped before
+    it runs instead.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.filters["format"] = _checked_format
 
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         if time.monotonic() > _deadline.get():
             raise BlockLimitExceeded("template ran past its time limit")
         return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            sequence, times = (left, right) if isinstance(right, int) else (right, left)
+            if isinstance(sequence, (str, list, tuple)) and isinstance(times, int) \
+                    and len(sequence) * times > MAX_BLOCK_OUTPUT_CHARS:
+                raise BlockLimitExceeded("template repeats a value past its size limit")
+        elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 \
+                and max(left.bit_length(), 1) * right > MAX_POWER_BITS:
+            raise BlockLimitExceeded("template computes a number past its size limit")
+        elif operator == "%" and isinstance(left, str):
+            _check_format(left)
+        return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _check_format(value.__self__)
+        return wrapped
 
 
 @lru_cache(maxsize=4)

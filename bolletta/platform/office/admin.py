@@ -1,11 +1,10 @@
-"""Tenant admin pages: the audit log (searchable, read-only) and the tenant's settings at a glance."""
+"""Tenant admin pages: the audit log, searchable and read-only."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import anyio
-import msgspec
 from litestar import Request, Response, Router, get
 from sqlalchemy import and_, func, select
 
@@ -14,13 +13,8 @@ from bolletta.platform.office.access import page, require_admin, staff_of
 from bolletta.platform.office.listing import Query, link, read_paging, rome_range
 from bolletta.platform.office.routes import _tenant
 from bolletta.platform.web.context import rt
-from bolletta.tenants.config import decode_config
 
 AUDIT_FIELDS = ("action", "actor", "date_from", "date_to")
-SHOWN_SETTINGS = ("vat_number", "link_domain", "notification_emails", "test_batch_size", "ticket_validity_days",
-                  "test_ticket_validity_hours", "channel_plugins", "enabled_gateways", "email_sender", "sms_sender",
-                  "may_start_dispatch")
-"""Settings shown to tenant admins; plugin settings and SFTP credentials hold secrets and are left out."""
 
 
 async def search_tenant_audit(slug: str, query: Query, paging: Any) -> tuple[int, list[AuditEntry]]:
@@ -66,15 +60,6 @@ async def audit_log(request: Request[Any, Any, Any]) -> Response[str]:
                 link=link, errors=query.errors, filters=params)
 
 
-@get("/settings", name="office:settings", guards=[require_admin])
-async def settings_page(request: Request[Any, Any, Any]) -> Response[str]:
-    """Show the tenant's settings, read-only here: the platform admin changes them."""
-    tenant = await _tenant(staff_of(request))
-    config = msgspec.to_builtins(decode_config(tenant.settings))
-    shown = [(key, config[key]) for key in SHOWN_SETTINGS if key in config]
-    return page(request, "office/settings.html", tenant, settings=shown)
-
-
 def admin_router() -> Router:
     """Build the tenant admin routes under ``/office``."""
-    return Router(path="/office", route_handlers=[audit_log, settings_page])
+    return Router(path="/office", route_handlers=[audit_log])

@@ -99,7 +99,7 @@ def open_remote(settings: SftpPollSettings) -> Iterator[paramiko.SFTPClient]:
             f"host_key_fingerprint {settings.host_key_fingerprint!r} is invalid: set the server's SHA-256 "
             "fingerprint, as 'ssh-keyscan HOST | ssh-keygen -lf -' prints it (SHA256:...)."
         )
-    credential = _load_private_key(settings.private_key) if settings.private_key else None
+    credential = load_private_key(settings.private_key) if settings.private_key else None
     if credential is None and not settings.password:
         raise PollError("Neither password nor private_key is set for the remote SFTP server.")
 
@@ -153,7 +153,8 @@ def _check_host_key(key: paramiko.PKey, settings: SftpPollSettings, address: str
     )
 
 
-def _load_private_key(text: str) -> paramiko.PKey:
+def load_private_key(text: str) -> paramiko.PKey:
+    """Read an unencrypted Ed25519, ECDSA or RSA private key, or raise :class:`PollError` naming why not."""
     errors = []
     for key_class in PRIVATE_KEY_CLASSES:
         try:

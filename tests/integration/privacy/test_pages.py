@@ -79,6 +79,8 @@ def test_erase_needs_confirmation(stack: EmbeddedStack, tenant: str, admin: Staf
     assert contacts_before == 1
     assert done.status_code == 200
     assert "Dati cancellati" in done.text
+    assert "Contatti eliminati" in done.text
+    assert "stored_messages" not in done.text, "the result shows the internal count names"
     assert _contacts(stack, tenant, "WEB002") == 0
     assert _contacts(stack, tenant, "WEB003") == 1
     with stack.rt.db.tenant_session(tenant) as session:

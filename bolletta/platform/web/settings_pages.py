@@ -1,0 +1,125 @@
+"""The settings pages, built once and mounted in both the console and the backoffice.
+
+A :class:`~bolletta.platform.web.settings_area.SettingsArea` defines where the pages live, who may open
+them, how the tenant and the actor are found and how a page is framed. The routes, the templates
+(``settings/*.html``) and the rules (:mod:`bolletta.tenants.settings_editor`) are the same for both
+areas. A platform admin edits every
+field; a tenant admin sees the platform-only ones disabled, and a form that carries one anyway is
+answered with 403.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+import anyio
+from litestar import Request, Response, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect
+
+from bolletta.platform.db.models.platform import Tenant
+from bolletta.platform.errors import BollettaError, NotFound
+from bolletta.platform.web.context import client_ip, rt
+from bolletta.platform.web.message_text_pages import message_text_handlers
+from bolletta.platform.web.settings_area import SettingsArea
+from bolletta.tenants.config import encode_config
+from bolletta.tenants.registry import get_tenant, tenant_config
+from bolletta.tenants.settings_editor.editor import (
+    PlatformOnlySetting,
+    editable_fields,
+    restore_section,
+    save_section,
+    section_history,
+    section_of,
+)
+from bolletta.tenants.settings_editor.fields import PLATFORM_ONLY_SETTINGS, SECTION_LIST, Section
+from bolletta.tenants.settings_editor.forms import form_values, value_at
+
+logger = logging.getLogger(__name__)
+
+FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+def _section(name: str) -> Section:
+    try:
+        return section_of(name)
+    except NotFound as exc:
+        raise NotFoundException(str(exc)) from exc
+
+
+def settings_router(area: SettingsArea) -> Router:
+    """Build the section list, message texts, section form, save and restore routes of ``area``."""
+
+    def section_page(request: Request[Any, Any, Any], tenant: Tenant, section: Section, *, values: dict[str, str],
+                     problems: dict[str, Any], status_code: int = 200) -> Response[str]:
+        editable = {item.path for item in editable_fields(section, area.platform)}
+        versions = section_history(rt().db, tenant.slug, section.name)
+        stored = encode_config(tenant_config(get_tenant(rt().db, tenant.slug)))
+        secrets_set = {item.path for item in section.fields
+                       if item.kind in ("secret", "secret_text") and value_at(stored, item.path)}
+        return area.render(request, "settings/section.html", tenant, status_code=status_code,
+                           base_template=area.base_template, settings_url=area.url(tenant), section=section,
+                           editable=editable, values=values, problems=problems, versions=versions,
+                           secrets_set=secrets_set,
+                           notice=request.query_params.get("notice", ""))
+
+    @get(area.path, name=f"{area.name}:settings")
+    async def index(request: Request[Any, Any, Any]) -> Response[str]:
+        """List the sections of the tenant's settings."""
+        tenant = await area.tenant_of(request)
+        return area.render(request, "settings/index.html", tenant, base_template=area.base_template,
+                           settings_url=area.url(tenant), sections=SECTION_LIST, platform=area.platform,
+                           platform_only=PLATFORM_ONLY_SETTINGS)
+
+    @get(f"{area.path}/{{section:str}}", name=f"{area.name}:settings-section")
+    async def show(request: Request[Any, Any, Any], section: FromPath[str]) -> Response[str]:
+        """Show one section's form with the stored values and the section's earlier versions."""
+        tenant = await area.tenant_of(request)
+        chosen = _section(section)
+        plain = encode_config(tenant_config(tenant))
+        return await anyio.to_thread.run_sync(
+            lambda: section_page(request, tenant, chosen, values=form_values(chosen, plain), problems={}))
+
+    @post(f"{area.path}/{{section:str}}", name=f"{area.name}:settings-save")
+    async def save(request: Request[Any, Any, Any], section: FromPath[str], data: FormData) -> Response[Any]:
+        """Save one section; on problems, show the form again as typed with each problem by its field."""
+        tenant = await area.tenant_of(request)
+        chosen = _section(section)
+        try:
+            problems = await anyio.to_thread.run_sync(
+                lambda: save_section(rt().db, tenant.slug, chosen.name, data, actor=area.actor_of(request),
+                                     platform=area.platform, ip=client_ip(request)))
+        except PlatformOnlySetting as exc:
+            logger.warning("settings: %s rejected for tenant %s: %s", area.actor_of(request), tenant.slug, exc)
+            raise PermissionDeniedException(str(exc)) from exc
+        if problems:
+            plain = encode_config(tenant_config(get_tenant(rt().db, tenant.slug)))
+            values = form_values(chosen, plain) | {name: value for name, value in data.items()
+                                                   if chosen.field(name) is not None}
+            return await anyio.to_thread.run_sync(
+                lambda: section_page(request, tenant, chosen, values=values, problems=problems, status_code=400))
+        return Redirect(f"{area.url(tenant)}/{chosen.name}?notice=saved", status_code=303)
+
+    @post(f"{area.path}/{{section:str}}/versions/{{version:int}}", name=f"{area.name}:settings-restore")
+    async def restore(request: Request[Any, Any, Any], section: FromPath[str],
+                      version: FromPath[int]) -> Response[Any]:
+        """Bring the section back to its values before version ``version``; the restore is a new version."""
+        tenant = await area.tenant_of(request)
+        chosen = _section(section)
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: restore_section(rt().db, tenant.slug, chosen.name, version, actor=area.actor_of(request),
+                                        platform=area.platform, ip=client_ip(request)))
+        except PlatformOnlySetting as exc:
+            raise PermissionDeniedException(str(exc)) from exc
+        except NotFound as exc:
+            raise NotFoundException(str(exc)) from exc
+        except BollettaError as exc:
+            logger.warning("settings: restoring %s of tenant %s from version %d failed: %s", chosen.name,
+                           tenant.slug, version, exc)
+            return Redirect(f"{area.url(tenant)}/{chosen.name}?notice=not-restored", status_code=303)
+        return Redirect(f"{area.url(tenant)}/{chosen.name}?notice=restored", status_code=303)
+
+    handlers = [index, *message_text_handlers(area), show, save, restore]
+    return Router(path="/", guards=area.guards, route_handlers=handlers)

@@ -1,0 +1,202 @@
+"""A tenant's settings in the console: every field editable, versions restorable, other roles kept out."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bolletta.platform.db.models.platform import PlatformAuditEntry
+from bolletta.platform.stack import EmbeddedStack
+from bolletta.tenants.config import encode_config
+from bolletta.tenants.registry import SETTINGS_CHANGED, get_tenant, save_config, tenant_config
+from bolletta.tenants.settings_editor.fields import SECTION_LIST, SECTIONS
+from bolletta.tenants.settings_editor.forms import form_values
+from tests.integration.admin.console_support import AdminLogin, admin_client
+from tests.integration.stack_support import StaffLogin, csrf_token, signed_in_client
+
+DISPATCH = {"ticket_validity_days": "20", "test_batch_size": "3", "test_ticket_validity_hours": "48",
+            "test_recipients": "email collaudo@acme.example\nsms +39 333 1234567"}
+
+
+def test_platform_only_fields_saved(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    with admin_client(stack, admin) as client:
+        listing = client.get(f"/admin/tenants/{tenant}/settings")
+        page = client.get(f"/admin/tenants/{tenant}/settings/dispatch")
+        token = csrf_token(page.text)
+        saved = client.post(f"/admin/tenants/{tenant}/settings/dispatch",
+                            data={"_csrf_token": token, **DISPATCH})
+        retention = client.post(f"/admin/tenants/{tenant}/settings/retention", data={
+            "_csrf_token": token, "retention.bill_months": "36", "retention.event_months": "12",
+            "retention.audit_years": "12"})
+        too_short = client.post(f"/admin/tenants/{tenant}/settings/retention", data={
+            "_csrf_token": token, "retention.bill_months": "36", "retention.event_months": "12",
+            "retention.audit_years": "5"})
+
+    assert listing.status_code == 200
+    assert f'href="/admin/tenants/{tenant}/settings/flow"' in listing.text
+    assert "disabled" not in page.text.split("<form", 2)[2].split("</form>", 1)[0]
+    assert saved.headers["location"] == f"/admin/tenants/{tenant}/settings/dispatch?notice=saved"
+    assert retention.status_code == 303
+    assert too_short.status_code == 400
+    assert 'id="e-retention.audit_years"' in too_short.text
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    assert config.may_start_dispatch is False  # an unticked box
+    assert config.ticket_validity_days == 20
+    assert [recipient.address for recipient in config.test_recipients] == ["collaudo@acme.example",
+                                                                          "+39 333 1234567"]
+    assert (config.retention.bill_months, config.retention.audit_years) == (36, 12)
+    with stack.rt.db.platform_session() as session:
+        actors = set(session.scalars(select(PlatformAuditEntry.actor).where(
+            PlatformAuditEntry.target == tenant, PlatformAuditEntry.action == SETTINGS_CHANGED)))
+    assert actors == {f"user:{admin.username}"}
+
+
+def test_flow_mapping_checked(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    form = {"flow_formats": "fatturapa\njsonl", "customer_code_source": "altri_dati:CODICE_CLIENTE",
+            "series_pattern": r"(?P<series>[A-Z]+)/(?P<year>\d{4})/\d+", "supply_address_types": "Ind.POD",
+            "cost_rules": "", "costs_layout": "", "sftp_quota_bytes": "1073741824"}
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(f"/admin/tenants/{tenant}/settings/flow").text)
+        rejected = client.post(f"/admin/tenants/{tenant}/settings/flow", data={
+            "_csrf_token": token, **form, "flow_formats": "pdf", "series_pattern": "(["})
+        saved = client.post(f"/admin/tenants/{tenant}/settings/flow", data={"_csrf_token": token, **form})
+
+    assert rejected.status_code == 400
+    assert 'id="e-flow_formats"' in rejected.text
+    assert 'id="e-series_pattern"' in rejected.text
+    assert saved.status_code == 303
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    assert config.flow_formats == ["fatturapa", "jsonl"]
+    assert config.sftp_quota_bytes == 1073741824
+
+
+def test_restore_from_console(stack: EmbeddedStack, tenant: str, admin: AdminLogin,
+                              tenant_staff: dict[str, StaffLogin]) -> None:
+    url = f"/admin/tenants/{tenant}/settings/dispatch"
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(url).text)
+        client.post(url, data={"_csrf_token": token, **DISPATCH})  # also switches may_start_dispatch off
+        client.post(url, data={"_csrf_token": token, **DISPATCH, "ticket_validity_days": "30"})
+        history = client.get(url)
+    newest = history.text.split('data-version="', 1)[1].split('"', 1)[0]
+    oldest = history.text.rsplit('data-version="', 1)[1].split('"', 1)[0]
+    with signed_in_client(stack, tenant_staff["tenant_admin"]) as office:
+        office_token = csrf_token(office.get("/office/settings/dispatch").text)
+        refused = office.post(f"/office/settings/dispatch/versions/{oldest}", data={"_csrf_token": office_token})
+        allowed = office.post(f"/office/settings/dispatch/versions/{newest}", data={"_csrf_token": office_token})
+    after_office = tenant_config(get_tenant(stack.rt.db, tenant))
+    with admin_client(stack, admin) as client:
+        restored = client.post(f"{url}/versions/{oldest}", data={"_csrf_token": csrf_token(client.get(url).text)})
+
+    assert refused.status_code == 403
+    assert allowed.status_code == 303
+    assert (after_office.ticket_validity_days, after_office.may_start_dispatch) == (20, False)
+    assert restored.headers["location"] == f"{url}?notice=restored"
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    assert (config.ticket_validity_days, config.may_start_dispatch) == (15, True)
+
+
+def test_staff_kept_out(stack: EmbeddedStack, tenant: str, tenant_staff: dict[str, StaffLogin]) -> None:
+    for login in tenant_staff.values():
+        with signed_in_client(stack, login) as client:
+            token = csrf_token(client.get("/office/").text)
+            page = client.get(f"/admin/tenants/{tenant}/settings/company")
+            posted = client.post(f"/admin/tenants/{tenant}/settings/dispatch",
+                                 data={"_csrf_token": token, **DISPATCH, "may_start_dispatch": "1"})
+        assert page.status_code == 403, login.staff.role
+        assert posted.status_code == 403, login.staff.role
+
+
+def test_unknown_tenant_or_section(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    with admin_client(stack, admin) as client:
+        missing_tenant = client.get("/admin/tenants/nessuno/settings/company")
+        missing_section = client.get(f"/admin/tenants/{tenant}/settings/segreti")
+
+    assert missing_tenant.status_code == 404
+    assert missing_section.status_code == 404
+
+
+def test_message_texts_from_console(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    url = f"/admin/tenants/{tenant}/settings/messages"
+    sms = "{{ utility }}: bolletta {{ document_number }} in scadenza il {{ due_date }}. {{ link }}"
+    with admin_client(stack, admin) as client:
+        page = client.get(url)
+        saved = client.post(url, data={"_csrf_token": csrf_token(page.text), "texts.it.sms": sms})
+        rejected = client.post(url, data={"_csrf_token": csrf_token(page.text),
+                                          "texts.it.sms": "Gentile {{ customer_name }} {{ link }}"})
+
+    assert page.status_code == 200
+    assert f'action="{url}"' in page.text
+    assert saved.headers["location"] == f"{url}?saved=1"
+    assert rejected.status_code == 400
+    assert 'id="e-texts.it.sms"' in rejected.text
+    texts = tenant_config(get_tenant(stack.rt.db, tenant)).message_texts["it"]
+    assert texts.sms == sms
+
+
+@pytest.mark.parametrize("section", [section.name for section in SECTION_LIST if section.name != "company"])
+def test_unchanged_section_saves(stack: EmbeddedStack, tenant: str, admin: AdminLogin, section: str) -> None:
+    before = tenant_config(get_tenant(stack.rt.db, tenant))
+    form = form_values(SECTIONS[section], encode_config(before))
+    with admin_client(stack, admin) as client:
+        page = client.get(f"/admin/tenants/{tenant}/settings/{section}")
+        saved = client.post(f"/admin/tenants/{tenant}/settings/{section}",
+                            data={"_csrf_token": csrf_token(page.text), **form})
+
+    assert page.status_code == 200
+    assert saved.status_code == 303, saved.text[-3000:]
+    assert tenant_config(get_tenant(stack.rt.db, tenant)) == before
+
+
+def test_sftp_server_secret_kept(stack: EmbeddedStack, tenant: str, admin: AdminLogin,
+                                 tenant_staff: dict[str, StaffLogin]) -> None:
+    url = f"/admin/tenants/{tenant}/settings/sftp-server"
+    form = {"sftp_poll.host": "sftp.acme.example", "sftp_poll.port": "2222", "sftp_poll.username": "bolletta",
+            "sftp_poll.host_key_fingerprint": "SHA256:Zm9vYmFy", "sftp_poll.remote_dir": "uscita",
+            "sftp_poll.after_download": "move", "sftp_poll.processed_dir": "presi",
+            "sftp_poll.max_file_bytes": "1000000", "sftp_poll.timeout_seconds": "12,5",
+            "sftp_poll.interval_minutes": "30"}
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(url).text)
+        missing_login = client.post(url, data={"_csrf_token": token, **form})
+        saved = client.post(url, data={"_csrf_token": token, **form, "sftp_poll.password": "password-segreta-9"})
+        kept = client.post(url, data={"_csrf_token": token, **form, "sftp_poll.port": "22"})
+        page = client.get(url)
+    poll = tenant_config(get_tenant(stack.rt.db, tenant)).sftp_poll
+    with signed_in_client(stack, tenant_staff["tenant_admin"]) as office:
+        office_page = office.get("/office/settings/sftp-server")
+        office_post = office.post("/office/settings/sftp-server",
+                                  data={"_csrf_token": csrf_token(office_page.text), **form})
+    with admin_client(stack, admin) as client:
+        removed = client.post(url, data={"_csrf_token": csrf_token(client.get(url).text), "sftp_poll.host": ""})
+
+    assert missing_login.status_code == 400
+    assert 'id="e-sftp_poll.password"' in missing_login.text
+    assert saved.status_code == 303
+    assert kept.status_code == 303
+    assert poll is not None
+    assert (poll.password, poll.port, poll.timeout_seconds) == ("password-segreta-9", 22, 12.5)
+    assert "password-segreta-9" not in page.text
+    assert "Impostato" in page.text
+    assert 'name="sftp_poll.host" type="text" value="sftp.acme.example" disabled' in office_page.text
+    assert "password-segreta-9" not in office_page.text
+    assert office_post.status_code == 403
+    assert removed.status_code == 303
+    assert tenant_config(get_tenant(stack.rt.db, tenant)).sftp_poll is None
+    with stack.rt.db.platform_session() as session:
+        details = list(session.scalars(select(PlatformAuditEntry.detail).where(PlatformAuditEntry.target == tenant)))
+    assert not any("password-segreta-9" in str(detail) for detail in details)
+
+
+def test_concurrent_sections_both_kept(stack: EmbeddedStack, tenant: str) -> None:
+    stale = tenant_config(get_tenant(stack.rt.db, tenant))
+    other = tenant_config(get_tenant(stack.rt.db, tenant))
+    other.sms_sender = "Altro"
+    save_config(stack.rt.db, tenant, other, actor="test")
+
+    stale.email_sender = "nuovo@acme.example"
+    save_config(stack.rt.db, tenant, stale, actor="test", only=["email_sender"])
+
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    assert config.sms_sender == "Altro"
+    assert config.email_sender == "nuovo@acme.example"

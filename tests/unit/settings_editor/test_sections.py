@@ -1,0 +1,125 @@
+"""The settings sections cover every setting, and their forms read back what they show."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from bolletta.platform.i18n.message import Text
+from bolletta.tenants import config as tenant_settings
+from bolletta.tenants.config import (
+    Branding,
+    PortalSettings,
+    QuietHours,
+    RetentionSettings,
+    TenantConfig,
+    encode_config,
+)
+from bolletta.tenants.settings_editor.fields import PLATFORM_ONLY_SETTINGS, SECTION_LIST, SECTIONS, Field, Section
+from bolletta.tenants.settings_editor.forms import form_values, read_form, read_value, value_at
+
+EDITED_ELSEWHERE = {
+    "message_texts": "the backoffice's message text editor",
+    "enabled_channels": "the console's tenant page",
+    "channel_settings": "the console's plugin settings pages",
+    "gateway_settings": "the console's plugin settings pages",
+    "whatsapp_templates": "the onboarding wizard's message step only, for now",
+    "email_header_key": "the onboarding wizard's image upload (a storage key, never typed)",
+    "email_header_type": "the onboarding wizard's image upload",
+}
+NESTED = {"branding": Branding, "portal": PortalSettings, "quiet_hours": QuietHours, "retention": RetentionSettings}
+
+FILLED = TenantConfig(
+    vat_number="01234560017", notification_emails=["a@acme.example", "b@acme.example"],
+    test_recipients=[tenant_settings.TestRecipient(channel="sms", address="+39 333 1234567")],
+    portal=PortalSettings(voices={"en": "en_US-joe-medium"}, glossary={"en": {"Quota fissa": "Fixed fee"}},
+                          extra_links={"dati": [("Area clienti", "https://acme.example/area")]},
+                          blocks={"importi": "Scade il {{ due_date }}."}),
+    cost_rules=[("quota fissa", "fixed_quota"), ("accise", "taxes")],
+    sftp_poll=tenant_settings.SftpPollSettings(host="sftp.acme.example", username="bolletta", password="segreto",
+                                               host_key_fingerprint="SHA256:abc", timeout_seconds=12.5),
+)
+
+
+def _all_paths() -> set[str]:
+    paths = set()
+    for name in TenantConfig.__struct_fields__:
+        nested = NESTED.get(name)
+        paths |= {f"{name}.{field}" for field in nested.__struct_fields__} if nested else {name}
+    return paths
+
+
+def test_every_setting_has_a_place() -> None:
+    edited = {item.path for section in SECTION_LIST for item in section.fields}
+    edited_or_parent = edited | {path.rsplit(".", 1)[0] for path in edited}
+    missing = [path for path in _all_paths() if path not in edited_or_parent and path.split(".")[0] not in
+               EDITED_ELSEWHERE and path not in ("portal.blocks", "channel_plugins")]
+
+    assert missing == []
+
+
+def test_platform_only_names_exist() -> None:
+    paths = _all_paths()
+    for name in PLATFORM_ONLY_SETTINGS:
+        assert name in paths or name in TenantConfig.__struct_fields__, name
+
+
+def test_sections_own_disjoint_settings() -> None:
+    owners: dict[str, str] = {}
+    for section in SECTION_LIST:
+        for key in section.keys:
+            assert key not in owners, f"{key} is in sections {owners.get(key)} and {section.name}"
+            owners[key] = section.name
+
+
+@pytest.mark.parametrize("section", SECTION_LIST, ids=lambda section: section.name)
+def test_form_reads_back_stored_values(section: Section) -> None:
+    plain = msgspec.json.decode(msgspec.json.encode(encode_config(FILLED)))  # tuples become lists, as in the database
+    values, problems = read_form(list(section.fields), form_values(section, plain))
+
+    assert problems == {}
+    for path, value in values.items():
+        assert "secret" not in section.field(path).kind  # type: ignore[union-attr]
+        stored = value_at(plain, path)
+        assert value == ("" if stored is None else stored), path
+
+
+def test_secret_never_shown() -> None:
+    plain = encode_config(FILLED)
+    shown = form_values(SECTIONS["sftp-server"], plain)
+
+    assert shown["sftp_poll.password"] == ""
+    assert "segreto" not in shown.values()
+
+
+def test_retention_limits_match_config() -> None:
+    section = SECTIONS["retention"]
+    for info in msgspec.inspect.type_info(RetentionSettings).fields:  # type: ignore[union-attr]
+        item = section.field(f"retention.{info.name}")
+        assert item is not None
+        assert (item.minimum, item.maximum) == (info.type.ge, info.type.le), info.name
+
+
+@pytest.mark.parametrize(("raw", "msgid"), [
+    ("quindici", "{value} is not a whole number."),
+    ("0", "{value} is outside the allowed range, {low} to {high}."),
+    ("51", "{value} is outside the allowed range, {low} to {high}."),
+])
+def test_bad_number_named(raw: str, msgid: str) -> None:
+    problem = read_value(Field("test_batch_size", "", "number", 1, 50), raw)
+
+    assert isinstance(problem, Text)
+    assert problem.msgid == msgid
+
+
+@pytest.mark.parametrize(("kind", "raw"), [
+    ("pairs", "en en_US-joe-medium"),
+    ("glossary", "en Quota fissa = Fixed fee"),
+    ("links", "dati | Area clienti"),
+    ("recipients", "collaudo@acme.example"),
+])
+def test_malformed_line_named(kind: str, raw: str) -> None:
+    problem = read_value(Field("x", "", kind), raw)
+
+    assert isinstance(problem, Text)
+    assert problem.params["value"] == raw
