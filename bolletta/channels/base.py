@@ -22,6 +22,7 @@ member                     what it is for
 ``parse_callback``         turn a verified callback into :class:`DeliveryReport` values
 ``answer_handshake``       answer a provider's subscription check (WhatsApp ``hub.challenge``)
 ``query_status``           ask the provider what became of one message (reconciliation, polling)
+``check_credentials``      make a cheap authenticated call so the admin knows the credentials work
 =========================  ============================================================================
 
 A plugin imports only this module, :mod:`bolletta.channels.errors`, :mod:`bolletta.channels.sms`
@@ -83,6 +84,19 @@ class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
     """Whether the provider drops a second request with the same :attr:`OutgoingMessage.idempotency_key`."""
 
 
+class ProviderTemplate(msgspec.Struct, kw_only=True, frozen=True):
+    """A template the provider approved (WhatsApp), chosen by the tenant for the message's language."""
+
+    name: str
+    language_code: str
+    """The provider's code of the template's language, such as ``it`` or ``en_US``."""
+    body_parameters: tuple[str, ...] = ()
+    """For each body parameter in order, the key of :attr:`OutgoingMessage.template_params` that fills
+    it, or ``link`` for the personal link."""
+    url_button: bool = False
+    """Whether the template's first URL button takes the link's last path part as its suffix."""
+
+
 class OutgoingMessage(msgspec.Struct, kw_only=True, frozen=True):
     """One message for a channel to send."""
 
@@ -124,6 +138,10 @@ class OutgoingMessage(msgspec.Struct, kw_only=True, frozen=True):
 
     language: str = "it"
     """Language of the message (ISO 639-1), for provider templates."""
+
+    template: ProviderTemplate | None = None
+    """The tenant's approved template for this message; ``None`` means the channel's own settings
+    choose it. Channels without provider templates ignore it."""
 
     attachments: tuple[Attachment, ...] = ()
     """Files to attach (e-mail only): the bill PDF when the tenant sends bills by e-mail."""
@@ -367,6 +385,22 @@ class Channel(ABC):
             ChannelUnavailable: the provider could not answer now.
         """
         return None
+
+    # --- onboarding ----------------------------------------------------------------------------
+
+    def check_credentials(self) -> str | None:
+        """Make the provider's cheapest authenticated call; return ``None`` when it accepted the
+        credentials, else the provider's reason (code and text, no secret).
+
+        It must send no message and cost nothing. The wizard calls it when an admin saves the
+        channel's settings and shows the result next to them. The default raises
+        :class:`NotImplementedError`, which means "this plugin cannot check", so the wizard shows
+        nothing.
+
+        Raises:
+            ChannelUnavailable: the provider could not be reached or returned a server error.
+        """
+        raise NotImplementedError
 
     # --- helpers for plugins -------------------------------------------------------------------
 

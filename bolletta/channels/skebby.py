@@ -129,6 +129,17 @@ class SkebbyChannel(Channel):
             raise ChannelUnavailable("skebby: login response is not 'user_key;session_key'")
         return user_key, session_key
 
+    def check_credentials(self) -> str | None:
+        """Read the account status (``GET status``, credit left), logging in first without a token."""
+        try:
+            headers = self._auth_headers()
+        except ChannelConfigError as exc:
+            return str(exc)
+        response = self.http.request("skebby", "GET", "status", unknown_on_read_timeout=False, headers=headers)
+        if response.status_code >= 400:
+            return f"skebby: HTTP {response.status_code}"
+        return None
+
     # --- sending ---
 
     def send(self, message: OutgoingMessage) -> SendResult:

@@ -208,6 +208,12 @@ class SmtpChannel(Channel):
         return bytes(signature) + data
 
     def _deliver(self, data: bytes, recipient: str) -> None:
+        with self._open() as client:
+            envelope_from = parseaddr(self.settings.from_address)[1]
+            client.sendmail(envelope_from, [recipient], data)
+
+    def _open(self) -> smtplib.SMTP:
+        """Connect, start TLS and log in as the settings specify; the caller closes the client."""
         settings = self.settings
         # Building a TLS context loads the CA bundle (a noticeable cost per message), so only when used.
         tls_context = None
@@ -220,14 +226,34 @@ class SmtpChannel(Channel):
             )
         else:
             client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds)
-
-        with client:
+        try:
             if settings.security == "starttls":
                 client.starttls(context=tls_context)
             if settings.username:
                 client.login(settings.username, settings.password)
-            envelope_from = parseaddr(settings.from_address)[1]
-            client.sendmail(envelope_from, [recipient], data)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def check_credentials(self) -> str | None:
+        """Connect, start TLS and log in as a send would, then quit without sending anything."""
+        try:
+            with self._open() as client:
+                client.noop()
+        except smtplib.SMTPResponseException as exc:
+            if not 500 <= exc.smtp_code < 600:
+                raise ChannelUnavailable(f"SMTP server returned temporary failure code {exc.smtp_code}") from exc
+            text = exc.smtp_error.decode("utf-8", errors="replace") if isinstance(exc.smtp_error, bytes) else str(
+                exc.smtp_error)
+            return f"SMTP {exc.smtp_code} {' '.join(text.split())[:_MAX_ERROR_TEXT]}"
+        except smtplib.SMTPNotSupportedError as exc:
+            return f"SMTP server lacks a required extension: {exc}"
+        except (smtplib.SMTPException, OSError) as exc:
+            raise ChannelUnavailable(
+                f"SMTP server {self.settings.host}:{self.settings.port} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        return None
 
     def _result_for_error_reply(self, code: int, text: bytes | str, stage: str) -> SendResult:
         """Turn an SMTP error reply into a rejection (5xx) or raise for a temporary failure."""

@@ -95,6 +95,17 @@ class TwilioChannel(Channel):
     def _messages_path(self) -> str:
         return f"/2010-04-01/Accounts/{self.settings.account_sid}/Messages"
 
+    def check_credentials(self) -> str | None:
+        """Fetch the account (``GET /2010-04-01/Accounts/{sid}.json``) with the SID and auth token."""
+        path = f"/2010-04-01/Accounts/{self.settings.account_sid}.json"
+        response = self.http.request("twilio", "GET", path, unknown_on_read_timeout=False)
+        if response.status_code >= 400:
+            code = ""
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                code = str(response.json()["code"])
+            return f"twilio: HTTP {response.status_code} code {code}".strip()
+        return None
+
     def send(self, message: OutgoingMessage) -> SendResult:
         """Create the message; Twilio responds 201 with its ``sid`` and status ``queued``."""
         if message.kind != "sms":

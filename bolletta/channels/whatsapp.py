@@ -100,15 +100,26 @@ class WhatsappChannel(Channel):
         )
 
     def template_payload(self, message: OutgoingMessage) -> dict[str, Any]:
-        """Build the ``messages`` request body: the template with mapped parameters and button suffix."""
+        """Build the ``messages`` request body: the template with mapped parameters and button suffix.
+
+        The message's own template (the tenant's choice for its language) wins over the one in the
+        channel settings. With the settings' template, the language code is the message's language.
+        """
+        name, language = self.settings.template_name, message.language or "it"
+        parameters = self.settings.body_parameters
+        button_index = self.settings.url_button_index
+        if message.template is not None:
+            name, language = message.template.name, message.template.language_code
+            parameters = list(message.template.body_parameters)
+            button_index = 0 if message.template.url_button else None
         values = dict(message.template_params) | {"link": message.link}
         components: list[dict[str, Any]] = [{
             "type": "body",
-            "parameters": [{"type": "text", "text": values.get(name, "")} for name in self.settings.body_parameters],
+            "parameters": [{"type": "text", "text": values.get(field, "")} for field in parameters],
         }]
-        if self.settings.url_button_index is not None and message.link:
+        if button_index is not None and message.link:
             components.append({
-                "type": "button", "sub_type": "url", "index": str(self.settings.url_button_index),
+                "type": "button", "sub_type": "url", "index": str(button_index),
                 "parameters": [{"type": "text", "text": message.link.rstrip("/").rsplit("/", 1)[-1]}],
             })
         return {
@@ -116,8 +127,8 @@ class WhatsappChannel(Channel):
             "to": message.to.lstrip("+"),
             "type": "template",
             "template": {
-                "name": self.settings.template_name,
-                "language": {"code": message.language or "it", "policy": "deterministic"},
+                "name": name,
+                "language": {"code": language, "policy": "deterministic"},
                 "components": components,
             },
             "biz_opaque_callback_data": message.idempotency_key,
@@ -140,6 +151,17 @@ class WhatsappChannel(Channel):
         if not wamid:
             raise ChannelOutcomeUnknown("whatsapp: the response has no message id")
         return SendResult(status="sent", provider_message_id=wamid)
+
+    def check_credentials(self) -> str | None:
+        """Read the business phone number (``GET /{version}/{phone-number-id}``) with the access token."""
+        path = f"/{self.settings.api_version}/{self.settings.phone_number_id}"
+        response = self.http.request("whatsapp", "GET", path, unknown_on_read_timeout=False)
+        if response.status_code >= 400:
+            code = ""
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                code = str(response.json()["error"]["code"])
+            return f"whatsapp: HTTP {response.status_code} code {code}".strip()
+        return None
 
     def verify_callback(self, request: CallbackRequest) -> bool:
         """Check ``X-Hub-Signature-256`` against the HMAC-SHA256 of the raw body under the app secret."""

@@ -358,6 +358,20 @@ class Gateway(ABC):
         """This tenant's merchant account as notifications name it; ``None`` skips the check."""
         return None
 
+    def check_credentials(self) -> str | None:
+        """Make the provider's cheapest authenticated call; return ``None`` when it accepted the
+        credentials, else the provider's reason (code and text, no secret).
+
+        It must move no money and create no order. The wizard calls it when an admin saves the
+        gateway's settings and shows the result next to them. The default raises
+        :class:`NotImplementedError`, which means "this plugin cannot check", so the wizard shows
+        nothing.
+
+        Raises:
+            GatewayUnavailable: the provider could not be reached or returned a server error.
+        """
+        raise NotImplementedError
+
     def refund(self, attempt: PaymentAttempt, amount: Decimal) -> Notification:
         """Refund ``amount`` of a completed attempt; the default raises :class:`RefundNotSupported`.
 

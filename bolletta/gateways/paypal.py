@@ -140,6 +140,17 @@ class PaypalGateway(Gateway):
             _TOKENS[self._token_key] = (str(data["access_token"]), time.monotonic() + max(lifetime, 0))
         return str(data["access_token"])
 
+    def check_credentials(self) -> str | None:
+        """Request an OAuth2 token with the client id and secret; no order is created."""
+        with self.http_client() as client:
+            response = self.call(client, "POST", "/v1/oauth2/token", data={"grant_type": "client_credentials"},
+                                 auth=(self.settings.client_id, self.settings.client_secret))
+        if response.status_code >= 500:
+            raise GatewayUnavailable(f"paypal: token request returned HTTP {response.status_code}")
+        if response.status_code != 200:
+            return f"paypal: HTTP {response.status_code} {_object(response).get('error', '')}".strip()
+        return None
+
     def _api(self, method: str, path: str, *, json_body: Any = None, headers: dict[str, str] | None = None
              ) -> httpx.Response:
         with self.http_client() as client:

@@ -47,7 +47,7 @@ from bolletta.platform.web.csrf import csrf_config
 from bolletta.platform.web.security import add_security_headers
 from bolletta.platform.web.session_cookie import ChangedOnlyCookieConfig
 from bolletta.platform.web.tenancy import TenancyRouter
-from bolletta.platform.web.theme import tenant_font, tenant_theme
+from bolletta.platform.web.theme import tenant_font, tenant_logo, tenant_theme
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             portal.open_ticket, portal.probe_ticket, portal.bill_summary, portal.bill_pdf, portal.pay_bill,
             portal.bill_amounts, portal.bill_consumption, portal.bill_data, portal.bill_calendar,
             portal.bill_calendar_link, portal.request_new_link, portal.bill_speech, portal.bill_speech_browser,
-            sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme, tenant_font,
+            sandbox_page.sandbox_page, sandbox_page.sandbox_submit, tenant_theme, tenant_font, tenant_logo,
             gateway_notification, payment_return, payment_cancel, payment_form,
             channel_callback, channel_handshake,
             dispatch_progress, pause_dispatch, resume_dispatch, one_click_unsubscribe, unsubscribe_page,

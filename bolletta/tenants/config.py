@@ -64,6 +64,26 @@ class MessageTexts(msgspec.Struct, kw_only=True):
     email_html: str = ""
 
 
+class WhatsappTemplate(msgspec.Struct, kw_only=True):
+    """A WhatsApp template Meta approved for the tenant, and which bill field fills each parameter.
+
+    Business-initiated WhatsApp messages may only use approved templates, so the text itself lives
+    at Meta; the platform sends the template's name, language and parameter values.
+    """
+
+    name: str = ""
+    """The template's name as approved, such as ``bolletta_pronta``."""
+    language_code: str = ""
+    """The template's language code at Meta, such as ``it`` or ``en_US``."""
+    category: str = "UTILITY"
+    """The category Meta approved the template in; a bill notice must be a ``UTILITY`` template."""
+    body_parameters: list[str] = []
+    """The bill field of each body parameter ``{{1}}``, ``{{2}}``..., in order: ``utility``,
+    ``service_label``, ``document_number``, ``due_date`` or ``link``."""
+    url_button: bool = False
+    """Whether the template has a dynamic URL button whose suffix is the link's token."""
+
+
 class TestRecipient(msgspec.Struct, kw_only=True):
     """A member of the utility's staff who receives the test batch."""
 
@@ -161,6 +181,10 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Plugin id to its settings (the plugin's ``Settings`` struct as a mapping)."""
     enabled_channels: list[str] = msgspec.field(default_factory=lambda: ["smtp", "outbox"])
     """Channel plugin ids a platform admin enabled for this tenant; any other plugin stays off."""
+    contact_sources: list[str] = msgspec.field(default_factory=lambda: ["flow", "job_csv", "directory"])
+    """Where dispatch takes contacts from: ``flow`` (inside the flow), ``job_csv`` (a contacts CSV with
+    the job) and ``directory`` (the contacts directory). For each bill the first of them that has any
+    contact wins, in that fixed order; a source not listed is ignored."""
     channel_mode: str = "all"
     """``all``: one message per known contact; ``priority``: the first contact in
     ``channel_priority`` order, then the next one as a fallback when it is refused or fails."""
@@ -217,6 +241,14 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Languages, voices, sections and theme of the customer pages."""
     retention: RetentionSettings = msgspec.field(default_factory=RetentionSettings)
     """How long bill data, events and the audit trail are kept."""
+    whatsapp_templates: dict[str, WhatsappTemplate] = {}
+    """Page language to the approved WhatsApp template of messages in that language. A language
+    without one uses the Italian template, else the WhatsApp channel's own settings."""
+    email_header_key: str = ""
+    """Storage key (under the tenant's prefix) of the image shown at the top of HTML e-mails and
+    sent as an inline part; empty means none."""
+    email_header_type: str = ""
+    """Content type of that image: ``image/png`` or ``image/jpeg``."""
     message_texts: dict[str, MessageTexts] = {}
     """Language to the tenant's message texts in it. A customer whose language (from the flow or the
     contacts) is one of ``portal.languages`` gets a message of a kind the tenant wrote in that

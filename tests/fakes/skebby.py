@@ -69,6 +69,8 @@ class FakeSkebby(FakeProvider):
             return Reply(200, f"{self.user_key};{session_key}".encode(), "text/plain")
         if not self._authorised(headers):
             return Reply(401, b"", "text/plain")
+        if route == "status" and method == "GET":
+            return Reply.json(200, {"money": None, "sms": [{"type": "GP", "quantity": 1000}], "email": None})
         if route == "sms" and method == "POST":
             return self._send(body)
         if route.startswith("sms/") and method == "GET":

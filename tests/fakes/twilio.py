@@ -52,6 +52,10 @@ class FakeTwilio(FakeProvider):
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
         base = f"/2010-04-01/Accounts/{self.account_sid}/Messages"
+        if path == f"/2010-04-01/Accounts/{self.account_sid}.json" and method == "GET":
+            if not self._authorised(headers):
+                return Reply.json(401, {"code": 20003, "message": "Authenticate"})
+            return Reply.json(200, {"sid": self.account_sid, "status": "active", "type": "Full"})
         if not path.startswith(base):
             return Reply.json(404, {"code": 20404, "message": "not found"})
         if not self._authorised(headers):

@@ -40,6 +40,11 @@ class FakeWhatsapp(FakeProvider):
         self.messages: dict[str, WaMessage] = {}
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
+        if path.endswith(f"/{PHONE_NUMBER_ID}") and method == "GET":
+            if headers.get("authorization") != f"Bearer {self.access_token}":
+                return Reply.json(401, {"error": {"code": 190, "message": "Invalid OAuth access token"}})
+            return Reply.json(200, {"id": PHONE_NUMBER_ID, "display_phone_number": "+39 02 0000 0000",
+                                    "verified_name": "ACME Energia", "quality_rating": "GREEN"})
         if not path.endswith(f"/{PHONE_NUMBER_ID}/messages") or method != "POST":
             return Reply.json(404, {"error": {"code": 100, "message": "Unsupported request"}})
         if headers.get("authorization") != f"Bearer {self.access_token}":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import anyio
 import msgspec
@@ -23,12 +24,18 @@ from litestar.response import Redirect
 
 from bolletta.channels.sms import measure
 from bolletta.platform.admin.access import admin_of, admin_page, require_platform_admin
+from bolletta.platform.admin.plugins import read_form
 from bolletta.platform.errors import NotFound
 from bolletta.platform.i18n.dynamic_ids import N_
+from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.portal.language import PAGE_LANGUAGES
+from bolletta.platform.speech.voices import installed_voices
 from bolletta.platform.web.context import rt
-from bolletta.tenants.onboarding import drafts, steps
+from bolletta.tenants.onboarding import credentials, drafts, steps
 from bolletta.tenants.onboarding.activation import ActivationError, activate
+from bolletta.tenants.onboarding.checks import voice_problems
+from bolletta.tenants.onboarding.credentials import channel_fields, gateway_fields
+from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, message_previews
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +51,27 @@ class Input:
     label: str
     """English msgid of the label."""
     kind: str = "text"
-    """``text``, ``email``, ``number``, ``password``, ``checkbox``, ``lines``, ``recipients``, ``color``
-    or ``textarea``."""
+    """``text``, ``email``, ``number``, ``password``, ``checkbox``, ``lines``, ``recipients``, ``color``,
+    ``textarea`` or ``voice`` (a choice of the installed read-aloud voices, empty for none)."""
+    default: Any = None
+    """Value the form shows while nothing is stored. Only checkboxes take one (a plugin setting's
+    default), because an unticked box reads as ``False`` while an empty text field keeps the default."""
 
 
 def _message_inputs() -> list[Input]:
     inputs = []
     for language in PAGE_LANGUAGES:
+        template = f"whatsapp_templates.{language}"
         inputs += [Input(f"texts.{language}.sms", N_("SMS text"), "textarea"),
                    Input(f"texts.{language}.email_subject", N_("E-mail subject")),
-                   Input(f"texts.{language}.email_text", N_("E-mail text"), "textarea")]
+                   Input(f"texts.{language}.email_text", N_("E-mail text"), "textarea"),
+                   Input(f"{template}.name", N_("Approved WhatsApp template")),
+                   Input(f"{template}.language_code", N_("Language code of the template")),
+                   Input(f"{template}.category", N_("Category of the template at Meta")),
+                   Input(f"{template}.body_parameters", N_("Bill field of each template parameter, one per line"),
+                         "lines"),
+                   Input(f"{template}.url_button", N_("The template has a URL button that opens the link"),
+                         "checkbox")]
     return inputs
 
 
@@ -77,8 +95,11 @@ FORMS: dict[str, list[Input]] = {
                 Input("channel_plugins.email", N_("E-mail plugin")), Input("sms_sender", N_("SMS alias")),
                 Input("email_sender", N_("E-mail sender"), "email"),
                 Input("email_reply_to", N_("Reply-To address"), "email")],
-    "languages": [Input("languages", N_("Languages of the bill pages, one per line"), "lines")],
-    "contacts": [Input("channel_mode", N_("Channel rule (all or priority)")),
+    "languages": [Input("languages", N_("Languages of the bill pages, one per line"), "lines"),
+                  *[Input(f"voices.{language}", N_("Read-aloud voice"), "voice") for language in PAGE_LANGUAGES]],
+    "contacts": [Input("contact_sources", N_("Where contacts come from (flow, job_csv, directory), one per line"),
+                       "lines"),
+                 Input("channel_mode", N_("Channel rule (all or priority)")),
                  Input("channel_priority", N_("Channels in order of preference, one per line"), "lines"),
                  Input("fallback_delay_minutes", N_("Minutes before the next channel"), "number")],
     "payments": [Input("enabled_gateways", N_("Payment gateways, one per line"), "lines")],
@@ -88,11 +109,19 @@ FORMS: dict[str, list[Input]] = {
              Input("ticket_validity_days", N_("Days a link stays valid"), "number"),
              Input("test_recipients", N_("Test recipients, one per line: channel and address"), "recipients"),
              Input("quiet_hours.start", N_("Quiet hours start")), Input("quiet_hours.end", N_("Quiet hours end")),
-             Input("may_start_dispatch", N_("The utility starts its own dispatches"), "checkbox")],
+             Input("quiet_hours.timezone", N_("Time zone of the quiet hours")),
+             Input("quiet_hours.kinds", N_("Kinds of message that wait during quiet hours, one per line"), "lines"),
+             Input("may_start_dispatch", N_("The utility starts its own dispatches"), "checkbox"),
+             Input("retention.bill_months", N_("Months bill data is kept after expiry or payment"), "number"),
+             Input("retention.event_months", N_("Months customer events are kept"), "number"),
+             Input("retention.audit_years", N_("Years the audit trail is kept"), "number")],
     "staff": [Input("username", N_("Username of the first administrator")),
               Input("email", N_("Invitation e-mail address"), "email"), Input("full_name", N_("Full name"))],
 }
 """The inputs of each step's form, in the wizard's order of steps."""
+
+SENDER_KINDS = ("email", "sms", "whatsapp")
+"""Kinds of message the senders step offers a test send for."""
 
 STEP_TITLES = {"company": N_("Company"), "look": N_("Branding and layout"), "messages": N_("Message texts"),
                "senders": N_("Senders"), "languages": N_("Languages"), "contacts": N_("Contacts and channel rules"),
@@ -100,9 +129,15 @@ STEP_TITLES = {"company": N_("Company"), "look": N_("Branding and layout"), "mes
 
 
 def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
-    """Turn a step's submitted form into the nested values :func:`drafts.save_step` takes."""
+    """Turn a step's submitted form into the nested values :func:`drafts.save_step` takes.
+
+    An input missing from ``data`` is left out, so the step's default applies; an unticked checkbox
+    is missing too and reads as ``False``.
+    """
     answers: dict[str, Any] = {}
     for item in FORMS[step]:
+        if item.name not in data and item.kind != "checkbox":
+            continue  # a browser sends every input; a missing one keeps the step's default
         raw = data.get(item.name, "")
         value: Any
         if item.kind == "checkbox":
@@ -116,7 +151,7 @@ def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
             value = raw.strip() or "0"
         else:
             value = raw.strip() if item.kind != "textarea" else raw.strip("\r\n")
-        if step == "messages" and not value:
+        if (step == "messages" or item.kind == "voice") and not value:
             continue
         target = answers
         *parents, leaf = item.name.split(".")
@@ -126,14 +161,68 @@ def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
     return answers
 
 
-def form_values(step: str, answers: msgspec.Struct) -> dict[str, str]:
-    """Return the stored values of a step as the strings its form shows (never the SFTP password)."""
+def plugin_inputs(answers: msgspec.Struct) -> list[Input]:
+    """Return the settings inputs of each channel or gateway plugin chosen in the step's values."""
+    if isinstance(answers, steps.Senders):
+        prefix, ids, describe = "channel_settings", sorted(set(answers.channel_plugins.values())), channel_fields
+    elif isinstance(answers, steps.Payments):
+        prefix, ids, describe = "gateway_settings", list(answers.enabled_gateways), gateway_fields
+    else:
+        return []
+    inputs = []
+    for plugin_id in ids:
+        for item in describe(plugin_id):
+            kind = "password" if item.secret else {"bool": "checkbox", "list": "lines"}.get(item.type, "text")
+            inputs.append(Input(f"{prefix}.{plugin_id}.{item.name}", f"{plugin_id}: {item.name}", kind,
+                                default=item.default if kind == "checkbox" else None))
+    return inputs
+
+
+def read_plugin_settings(draft: drafts.Draft, step: str, data: dict[str, str],
+                         answers: dict[str, Any]) -> tuple[dict[str, Text], dict[str, Text]]:
+    """Put the typed plugin settings of ``step`` into ``answers``; return the problems and notes.
+
+    Only plugins with something typed are tried on their provider; the others are just validated.
+    """
+    chosen = steps.convert_step(step, answers)
+    if isinstance(chosen, steps.Senders):
+        prefix, ids, describe, settle = ("channel_settings", sorted(set(chosen.channel_plugins.values())),
+                                         channel_fields, credentials.channel_settings)
+    elif isinstance(chosen, steps.Payments):
+        prefix, ids, describe, settle = ("gateway_settings", list(chosen.enabled_gateways), gateway_fields,
+                                         credentials.gateway_settings)
+    else:
+        return {}, {}
+    before: dict[str, dict[str, Any]] = getattr(draft.answers[step], prefix)
+    kept: dict[str, dict[str, Any]] = {}
+    problems: dict[str, Text] = {}
+    notes: dict[str, Text] = {}
+    for plugin_id in ids:
+        fields = describe(plugin_id)
+        if not fields and plugin_id not in before:
+            continue
+        typed = {item.name: data.get(f"{prefix}.{plugin_id}.{item.name}", "") for item in fields}
+        values, unreadable = read_form(fields, typed)
+        problems |= {f"{prefix}.{plugin_id}.{name}": T_("This value cannot be read; check its format.")
+                     for name in unreadable}
+        outcome = settle(rt(), draft.id, plugin_id, values, before.get(plugin_id, {}), check=any(typed.values()))
+        kept[plugin_id] = outcome.stored
+        problems |= outcome.problems
+        notes |= outcome.notes
+    answers[prefix] = kept
+    return problems, notes
+
+
+def form_values(step: str, answers: msgspec.Struct, inputs: list[Input] | None = None) -> dict[str, str]:
+    """Return the stored values of a step as the strings its form shows (never a password or secret)."""
     plain = msgspec.to_builtins(answers)
     shown: dict[str, str] = {}
-    for item in FORMS[step]:
+    for item in inputs if inputs is not None else FORMS[step] + plugin_inputs(answers):
         value: Any = plain
         for part in item.name.split("."):
             value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            value = item.default
         if item.kind == "password" or value is None:
             shown[item.name] = ""
         elif item.kind == "recipients":
@@ -160,11 +249,74 @@ def _load(draft_id: int) -> drafts.Draft:
         raise NotFoundException(str(exc)) from exc
 
 
+PLUGIN_SETTINGS = {"senders": "channel_settings", "payments": "gateway_settings"}
+"""The steps that take plugin settings, and the field that keeps them."""
+
+PREVIEW_STEPS = ("look", "messages")
+"""Steps shown with a live preview beside the form."""
+
+
+def preview_context(draft_id: int, step: str, answers: msgspec.Struct) -> dict[str, Any]:
+    """Return what the preview fragment of ``step`` shows for ``answers`` (nothing for other steps)."""
+    if isinstance(answers, steps.Look):
+        look = look_preview(answers)
+        query = urlencode({name: getattr(answers.branding, name) for name in DEFAULT_COLOURS} | {"font": answers.font})
+        return {"look": look, "look_css": f"/admin/onboarding/{draft_id}/preview.css?{query}"}
+    if isinstance(answers, steps.Messages):
+        return {"messages": message_previews(answers)}
+    return {}
+
+
+def submitted_answers(step: str, data: dict[str, str], fallback: msgspec.Struct) -> msgspec.Struct:
+    """Return the form's values as the step's struct, or ``fallback`` when a value cannot be read."""
+    try:
+        return steps.convert_step(step, answers_from_form(step, data))
+    except steps.UnreadableAnswer:
+        return fallback
+
+
+def installed_voice_ids() -> list[str]:
+    """Return the ids of the read-aloud voices installed in the data directory (``bolletta voices list``)."""
+    return [voice.voice_id for voice in installed_voices(rt().settings.data_path)]
+
+
+def line_problems(problems: dict[str, Any]) -> dict[str, list[tuple[int, Any]]]:
+    """Group the problems of single lines (``test_recipients.2``) by the input they belong to."""
+    grouped: dict[str, list[tuple[int, Any]]] = {}
+    for key, problem in problems.items():
+        name, _, line = key.rpartition(".")
+        if name and line.isdigit():
+            grouped.setdefault(name, []).append((int(line), problem))
+    return grouped
+
+
+def _nested(plain: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        plain = plain.get(part) if isinstance(plain, dict) else None
+    return plain
+
+
 def _step_page(request: Request[Any, Any, Any], draft: drafts.Draft, step: str, *, values: dict[str, str],
-               problems: dict[str, Any], status_code: int = 200) -> Response[str]:
+               problems: dict[str, Any], status_code: int = 200, shown: msgspec.Struct | None = None,
+               upload_problem: Any = None, trial: dict[str, Any] | None = None,
+               notes: dict[str, Text] | None = None) -> Response[str]:
+    """Render a step's form; ``shown`` (default: the saved values) feeds the preview."""
+    shown = shown if shown is not None else draft.answers[step]
+    extra = plugin_inputs(shown)
+    stored = msgspec.to_builtins(draft.answers[step])
+    secrets_set = {item.name for item in extra if item.kind == "password" and _nested(stored, item.name)}
+    if step in steps.UPLOADED_FIELDS:
+        # The image is never part of the form, so the preview takes the stored one.
+        image_field = steps.UPLOADED_FIELDS[step]
+        shown = msgspec.structs.replace(shown, **{image_field: getattr(draft.answers[step], image_field)})
     return admin_page(request, "admin/onboarding_step.html", status_code=status_code, draft=draft, step=step,
-                      steps=list(steps.STEPS), titles=STEP_TITLES, inputs=FORMS[step], values=values,
-                      problems=problems, sms=sms_lengths(draft.answers["messages"]) if step == "messages" else {})
+                      steps=list(steps.STEPS), titles=STEP_TITLES, inputs=FORMS[step] + extra, values=values,
+                      secrets_set=secrets_set, notes=notes or {}, line_problems=line_problems(problems),
+                      problems=problems, sms=sms_lengths(draft.answers["messages"]) if step == "messages" else {},
+                      preview=preview_context(draft.id, step, shown), upload_problem=upload_problem,
+                      image=getattr(draft.answers[step], steps.UPLOADED_FIELDS.get(step, ""), None),
+                      channels=SENDER_KINDS if step == "senders" else (), trial=trial,
+                      voices=installed_voice_ids() if step == "languages" else [])
 
 
 @get("/admin/onboarding", name="admin:onboarding")
@@ -197,20 +349,36 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
     if step not in steps.STEPS:
         raise NotFoundException(f"{step!r} is not a wizard step.")
     actor = admin_of(request).actor
+    draft = await anyio.to_thread.run_sync(_load, draft_id)
+    answers = answers_from_form(step, data)
     try:
-        result = await anyio.to_thread.run_sync(drafts.save_step, rt().db, draft_id, step,
-                                                answers_from_form(step, data), actor)
+        extra_problems, notes = await anyio.to_thread.run_sync(read_plugin_settings, draft, step, data, answers)
+    except steps.UnreadableAnswer:
+        # The step's own fields are unreadable, so save_step reports them; the stored settings stay.
+        extra_problems, notes = {}, {}
+        if step in PLUGIN_SETTINGS:
+            answers[PLUGIN_SETTINGS[step]] = getattr(draft.answers[step], PLUGIN_SETTINGS[step])
+    if step == "languages":
+        installed = await anyio.to_thread.run_sync(installed_voice_ids)
+        extra_problems |= voice_problems(answers.get("voices", {}), installed)
+    try:
+        result = await anyio.to_thread.run_sync(drafts.save_step, rt().db, draft_id, step, answers, actor,
+                                                extra_problems)
     except NotFound as exc:
         raise NotFoundException(str(exc)) from exc
-    if not result.complete:
+    if not result.complete or notes:
+        # Shown again on success too when a provider checked the credentials, so the admin reads its result.
         draft = await anyio.to_thread.run_sync(_load, draft_id)
-        values = {item.name: data.get(item.name, "") for item in FORMS[step] if item.kind != "password"}
-        return _step_page(request, draft, step, values=values, problems=result.problems, status_code=400)
+        shown = submitted_answers(step, data, draft.answers[step])
+        values = {item.name: data.get(item.name, "") for item in FORMS[step] + plugin_inputs(shown)
+                  if item.kind != "password"}
+        return _step_page(request, draft, step, values=values, problems=result.problems,
+                          status_code=400 if result.problems else 200, shown=shown, notes=notes)
     names = list(steps.STEPS)
     position = names.index(step)
     following = names[position + 1] if position + 1 < len(names) else "activate"
-    if step == "messages":
-        following = "messages" if data.get("preview") else following
+    if step in PREVIEW_STEPS and data.get("preview"):
+        following = step
     return Redirect(f"/admin/onboarding/{draft_id}/{following}", status_code=303)
 
 
@@ -245,5 +413,8 @@ async def discard(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> R
 
 def onboarding_router() -> Router:
     """Build the wizard's routes; every one is for platform admins only."""
+    from bolletta.platform.admin import onboarding_tools
+
     return Router(path="/", guards=[require_platform_admin],
-                  route_handlers=[drafts_page, start, summary, activate_draft, discard, step_page, save])
+                  route_handlers=[drafts_page, start, summary, activate_draft, discard, step_page, save,
+                                  *onboarding_tools.ROUTES])

@@ -29,10 +29,10 @@ from bolletta.channels.errors import ChannelOutcomeUnknown, ChannelUnavailable
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import ratelimit, rules, suppression
-from bolletta.platform.dispatch.attachments import bill_attachments
+from bolletta.platform.dispatch.attachments import bill_attachments, email_images
 from bolletta.platform.dispatch.channels import plugin_for_tenant
 from bolletta.platform.dispatch.contacts import contact_languages
-from bolletta.platform.dispatch.rendering import render_message, template_params
+from bolletta.platform.dispatch.rendering import provider_template, render_message, template_params
 from bolletta.platform.dispatch.sending import NOT_SENT, finish_dispatch_if_done
 from bolletta.platform.dispatch.unsubscribe import unsubscribe_headers
 from bolletta.platform.errors import ConfigurationError
@@ -186,6 +186,8 @@ def _send_one(rt: Runtime, tenant: str, utility: str, config: Any, message: Mess
         headers=unsubscribe_headers(rt, tenant, ticket.address) if ticket.channel == "email" else {},
         attachments=bill_attachments(rt, config, ticket, bill),
         template_params=template_params(bill, config, utility, rendered.language),
+        template=provider_template(config, ticket.channel, rendered.language),
+        inline_images=email_images(rt, tenant, config, rendered.html),
     )
     values: dict[str, Any] = {"mid": message.id, "sms_encoding": None, "sms_parts": None}
     if ticket.channel == "sms":

@@ -59,7 +59,7 @@ class TenantMessageStore:
             return None if found is None else str(found)
 
 
-def _smtp_defaults(rt: Runtime, config: TenantConfig) -> dict[str, Any]:
+def smtp_defaults(rt: Runtime, config: TenantConfig) -> dict[str, Any]:
     url = urlsplit(rt.settings.smtp_url)
     security = {"smtps": "tls", "smtp+starttls": "starttls"}.get(url.scheme, "none")
     return {
@@ -122,7 +122,7 @@ def plugin_for_tenant(rt: Runtime, tenant: str, config: TenantConfig, plugin_id:
         )
     raw = dict(config.channel_settings.get(plugin_id, {}))
     if plugin_id == "smtp":
-        raw = _smtp_defaults(rt, config) | raw
+        raw = smtp_defaults(rt, config) | raw
     # The runtime is part of the key: an instance holds a store bound to one runtime's database.
     runtime_key = (id(rt), rt.settings.data_dir, rt.settings.database_url, rt.settings.public_base_url)
     cache_key = (runtime_key, tenant, plugin_id, repr(sorted(raw.items())), id(plugin_class),

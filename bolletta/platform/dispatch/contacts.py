@@ -1,4 +1,7 @@
-"""Contact selection for a bill: its flow's contacts, else the job's contacts file, else the directory."""
+"""Contact selection for a bill: its flow's contacts, else the job's contacts file, else the directory.
+
+A tenant may leave a source out (``TenantConfig.contact_sources``); the order of the others stays.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +14,24 @@ from sqlalchemy.orm import Session
 
 from bolletta.platform.db.models.tenant import Bill, Contact
 
+CONTACT_SOURCES = ("flow", "job_csv", "directory")
+"""Contact sources, best first: the flow itself, the job's contacts CSV, the contacts directory."""
 
-def contacts_for(session: Session, bill: Bill) -> list[Contact]:
-    """Return the bill's usable contacts, one per channel and address, from the best source available."""
-    from_job = session.scalars(
+
+def contacts_for(session: Session, bill: Bill, sources: Sequence[str] = CONTACT_SOURCES) -> list[Contact]:
+    """Return the bill's usable contacts, one per channel and address, from the best of ``sources`` available."""
+    from_job = _allowed(session.scalars(
         select(Contact)
         .where(Contact.customer_code == bill.customer_code, Contact.job_id == bill.job_id)
         .order_by(Contact.id)
-    ).all()
+    ).all(), sources)
     from_flow = [contact for contact in from_job if contact.source == "flow"]
     if from_flow:
         return _unique(from_flow)
     if from_job:
         return _unique(from_job)
+    if "directory" not in sources:
+        return []
     from_directory = session.scalars(
         select(Contact)
         .where(Contact.customer_code == bill.customer_code, Contact.source == "directory")
@@ -43,7 +51,8 @@ class BillKey(Protocol):
     def customer_code(self) -> str: ...
 
 
-def contacts_for_bills(session: Session, bills: Sequence[BillKey]) -> dict[int, list[Contact]]:
+def contacts_for_bills(session: Session, bills: Sequence[BillKey],
+                       sources: Sequence[str] = CONTACT_SOURCES) -> dict[int, list[Contact]]:
     """Return ``contacts_for`` of every bill, keyed by bill id, in two queries for the whole batch.
 
     The precedence and order are those of ``contacts_for``: the flow's contacts, else the job's
@@ -51,14 +60,16 @@ def contacts_for_bills(session: Session, bills: Sequence[BillKey]) -> dict[int, 
     """
     codes = {bill.customer_code for bill in bills}
     from_jobs: dict[tuple[int | None, str], list[Contact]] = defaultdict(list)
-    for contact in session.scalars(
+    for contact in _allowed(session.scalars(
         select(Contact)
         .where(Contact.job_id.in_({bill.job_id for bill in bills}), Contact.customer_code.in_(codes))
         .order_by(Contact.id)
-    ):
+    ).all(), sources):
         from_jobs[(contact.job_id, contact.customer_code)].append(contact)
 
     directory_codes = {bill.customer_code for bill in bills if (bill.job_id, bill.customer_code) not in from_jobs}
+    if "directory" not in sources:
+        directory_codes = set()
     from_directory: dict[str, list[Contact]] = defaultdict(list)
     if directory_codes:
         for contact in session.scalars(
@@ -79,6 +90,12 @@ def contacts_for_bills(session: Session, bills: Sequence[BillKey]) -> dict[int, 
         else:
             result[bill.id] = _unique(from_directory.get(bill.customer_code, []))
     return result
+
+
+def _allowed(contacts: Sequence[Contact], sources: Sequence[str]) -> list[Contact]:
+    """Keep the job's contacts whose source is allowed; every contact not from the flow came from the job's CSV."""
+    return [contact for contact in contacts
+            if (contact.source == "flow" and "flow" in sources) or (contact.source != "flow" and "job_csv" in sources)]
 
 
 def _unique(contacts: Sequence[Contact]) -> list[Contact]:

@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
+from bolletta.channels.base import ProviderTemplate
 from bolletta.platform.db.models.tenant import Bill
 from bolletta.platform.i18n import formatting
 from bolletta.platform.i18n.catalog import gettext
@@ -26,6 +27,9 @@ from bolletta.tenants.config import MessageTexts, TenantConfig
 from bolletta.themes.sandbox import render_text
 
 logger = logging.getLogger(__name__)
+
+EMAIL_HEADER_CID = "header-image@bolletta"
+"""Content-ID of the tenant's e-mail header image; HTML refers to it as ``cid:header-image@bolletta``."""
 
 MESSAGES_DIR = Path(__file__).resolve().parents[2] / "themes" / "base" / "messages"
 
@@ -130,6 +134,17 @@ def template_params(bill: Bill, config: TenantConfig, utility: str, language: st
     }
 
 
+def provider_template(config: TenantConfig, kind: str, language: str) -> ProviderTemplate | None:
+    """Return the tenant's approved WhatsApp template for ``language`` (else its Italian one), or ``None``."""
+    if kind != "whatsapp":
+        return None
+    chosen = config.whatsapp_templates.get(language) or config.whatsapp_templates.get(DEFAULT_LANGUAGE)
+    if chosen is None or not chosen.name:
+        return None
+    return ProviderTemplate(name=chosen.name, language_code=chosen.language_code,
+                            body_parameters=tuple(chosen.body_parameters), url_button=chosen.url_button)
+
+
 def _fields(kind: str, bill: Bill, config: TenantConfig, utility: str, link: str, expires_at: datetime,
             is_test: bool, language: str) -> dict[str, Any]:
     fields: dict[str, Any] = {
@@ -148,6 +163,7 @@ def _fields(kind: str, bill: Bill, config: TenantConfig, utility: str, link: str
         "valid_until": day(expires_at.astimezone(formatting.ROME).date(), language),
         "primary_color": config.branding.primary_color,
         "text_on_primary": config.branding.text_on_primary,
+        "header_image": f"cid:{EMAIL_HEADER_CID}" if config.email_header_key else "",
     }
 
 

@@ -22,10 +22,10 @@ from bolletta.channels.errors import ChannelOutcomeUnknown, ChannelUnavailable
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import ratelimit, rules, suppression
-from bolletta.platform.dispatch.attachments import bill_attachments
+from bolletta.platform.dispatch.attachments import bill_attachments, email_images
 from bolletta.platform.dispatch.channels import plugin_for_tenant
 from bolletta.platform.dispatch.contacts import contact_language
-from bolletta.platform.dispatch.rendering import render_message, template_params
+from bolletta.platform.dispatch.rendering import provider_template, render_message, template_params
 from bolletta.platform.dispatch.unsubscribe import unsubscribe_headers
 from bolletta.platform.errors import ConfigurationError, InvalidTransition
 from bolletta.platform.jobs import states
@@ -83,6 +83,8 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
             headers=unsubscribe_headers(rt, tenant, ticket.address) if ticket.channel == "email" else {},
             attachments=bill_attachments(rt, config, ticket, bill),
             template_params=template_params(bill, config, tenant_row.name, rendered.language),
+            template=provider_template(config, ticket.channel, rendered.language),
+            inline_images=email_images(rt, tenant, config, rendered.html),
         )
         extra: dict[str, object] = {}
         if ticket.channel == "sms":

@@ -102,7 +102,7 @@ def _issue_batch(
         )
     }
     now = clock.now()
-    contacts_by_bill = contacts_for_bills(session, bills)
+    contacts_by_bill = contacts_for_bills(session, bills, config.contact_sources)
     blocked = suppression.suppressed_among(
         session, [(contact.channel, contact.address) for contacts in contacts_by_bill.values() for contact in contacts]
     )

@@ -275,7 +275,8 @@ def _issue_fallback(session: Session, tenant: str, config: TenantConfig, failed:
     if active:
         return False
     tried = {(ticket.channel, ticket.address) for ticket in tickets}
-    contacts = [contact for contact in rules.ordered_contacts(config, contacts_for(session, bill))
+    known = contacts_for(session, bill, config.contact_sources)
+    contacts = [contact for contact in rules.ordered_contacts(config, known)
                 if (contact.channel, contact.address) not in tried]
     blocked = suppression.suppressed_among(session, [(c.channel, c.address) for c in contacts])
     candidates = [contact for contact in contacts if (contact.channel, contact.address) not in blocked]

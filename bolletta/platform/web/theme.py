@@ -9,6 +9,7 @@ from litestar import Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
+from bolletta.platform.storage import tenant_key
 from bolletta.platform.web.context import active_tenant, rt
 from bolletta.tenants.config import decode_config
 from bolletta.themes.fonts import FONTS, UNICODE_RANGE, woff2
@@ -54,3 +55,22 @@ async def tenant_font(slug: FromPath[str]) -> Response[bytes]:
         raise NotFoundException()
     content = await anyio.to_thread.run_sync(woff2, font_id, rt().settings.data_path / "cache" / "fonts")
     return Response(content=content, media_type="font/woff2", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@get("/c/{slug:str}/logo", name="portal:logo")
+async def tenant_logo(slug: FromPath[str]) -> Response[bytes]:
+    """Serve the logo uploaded in the onboarding wizard, as PNG or JPEG from the tenant's storage."""
+    from bolletta.tenants.onboarding.activation import LOGO_KEY
+    from bolletta.tenants.onboarding.checks import image_type
+
+    tenant = await active_tenant(slug)
+    if tenant is None:
+        raise NotFoundException()
+    try:
+        content = await anyio.to_thread.run_sync(rt().storage.get, tenant_key(slug, LOGO_KEY))
+    except FileNotFoundError as exc:
+        raise NotFoundException() from exc
+    content_type, problem = image_type(content)
+    if problem is not None:
+        raise NotFoundException()
+    return Response(content=content, media_type=content_type, headers={"Cache-Control": "max-age=300"})

@@ -53,6 +53,11 @@ INVITATION_LIFETIME = timedelta(hours=72)
 INVITATION_LANGUAGE = "it"
 MARKER_KEY = "tenant.json"
 """Object written under the tenant's storage prefix at activation; it contains no personal data."""
+EMAIL_HEADER_PREFIX = "assets/email-header-"
+"""Start of the storage key of the e-mail header image. The key ends with the image's SHA-256, so a
+new image gets a new key and dispatch may cache an image by its key."""
+LOGO_KEY = "assets/logo"
+"""Storage key of the bill pages' logo uploaded in the wizard; ``/c/<slug>/logo`` serves it."""
 INVITATION_SUBJECT = N_("Bolletta Smart: your account for {utility}")
 INVITATION_TEXT = N_(
     "An account on Bolletta Smart was created for you as administrator of {utility}.\n\n"
@@ -95,16 +100,20 @@ def build_config(draft: Draft) -> TenantConfig:
         "branding": look["branding"],
         "link_domain": look["link_domain"],
         "message_texts": answers["messages"]["texts"],
+        "whatsapp_templates": answers["messages"]["whatsapp_templates"],
         "channel_plugins": senders["channel_plugins"],
+        "channel_settings": senders["channel_settings"],
         "enabled_channels": sorted(set(senders["channel_plugins"].values())),
         "sms_sender": senders["sms_sender"],
         "email_sender": senders["email_sender"],
         "enabled_gateways": answers["payments"]["enabled_gateways"],
+        "gateway_settings": answers["payments"]["gateway_settings"],
         "flow_formats": flow["flow_formats"],
         "ticket_validity_days": flow["ticket_validity_days"],
         "test_recipients": flow["test_recipients"],
         "quiet_hours": flow["quiet_hours"],
         "may_start_dispatch": flow["may_start_dispatch"],
+        "retention": flow["retention"],
     }
     raw |= answers["contacts"]
     raw["portal"] = raw["portal"] | {
@@ -112,7 +121,19 @@ def build_config(draft: Draft) -> TenantConfig:
         "privacy_url": look["privacy_url"], "languages": answers["languages"]["languages"],
         "voices": answers["languages"]["voices"],
     }
+    messages, slug = draft.answers["messages"], answers["company"]["slug"]
+    assert isinstance(messages, steps.Messages)
+    if messages.email_header is not None:
+        raw["email_header_key"] = email_header_key(messages.email_header.data)
+        raw["email_header_type"] = messages.email_header.content_type
+    if look["logo"] is not None:
+        raw["portal"]["logo_url"] = f"/c/{slug}/logo"
     return msgspec.convert(raw, TenantConfig)
+
+
+def email_header_key(data: bytes) -> str:
+    """Return the storage key of an e-mail header image with content ``data``."""
+    return EMAIL_HEADER_PREFIX + hashlib.sha256(data).hexdigest()[:16]
 
 
 def activate(rt: Runtime, draft_id: int, actor: str) -> str:
@@ -232,6 +253,16 @@ def _provision_storage(work: Provisioning) -> None:
     work.undo.append(("storage", lambda: storage.delete(full_key)))
     marker = {"slug": work.slug, "activated_at": clock.now().isoformat(), "draft": work.draft.id}
     storage.put(work.slug, MARKER_KEY, json.dumps(marker).encode())
+    look, messages = work.draft.answers["look"], work.draft.answers["messages"]
+    assert isinstance(look, steps.Look) and isinstance(messages, steps.Messages)
+    images = [(LOGO_KEY, look.logo)]
+    if messages.email_header is not None:
+        images.append((email_header_key(messages.email_header.data), messages.email_header))
+    for key, image in images:
+        if image is not None:
+            image_key = tenant_key(work.slug, key)
+            work.undo.append(("storage", lambda image_key=image_key: storage.delete(image_key)))  # type: ignore[misc]
+            storage.put(work.slug, key, image.data)
 
 
 def _provision_admin(work: Provisioning) -> None:

@@ -24,13 +24,18 @@ from bolletta.platform.db.models.platform import SftpAccount, Tenant, TenantDraf
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants.accounts import AccountError, parse_public_key
-from bolletta.tenants.config import TenantConfig
+from bolletta.tenants.config import QuietHours, RetentionSettings, TenantConfig, WhatsappTemplate
 from bolletta.tenants.onboarding import steps
 from bolletta.themes.check import SECTIONS, theme_problems
 
 Problems = dict[str, Text]
 
 SERVICES = ("electricity", "gas", "water")
+RETENTION_LIMITS = {
+    field.name: (field.type.ge, field.type.le)  # type: ignore[attr-defined]
+    for field in msgspec.inspect.type_info(RetentionSettings).fields  # type: ignore[attr-defined]
+}
+"""Allowed range of each retention period, read from the ``Meta`` limits of :class:`RetentionSettings`."""
 MESSAGE_KINDS = ("email", "sms", "whatsapp")
 MESSAGE_TEXT_KEYS = ("sms", "whatsapp", "email_subject", "email_text", "email_html")
 LINKED_PARTS = ("sms", "whatsapp", "email_text")
@@ -41,6 +46,28 @@ MAX_TICKET_VALIDITY_DAYS = 365
 HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 SFTP_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}$")
+WHATSAPP_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+"""Meta's rule for template names: lower-case letters, digits and underscores."""
+WHATSAPP_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+WHATSAPP_FIELDS = ("utility", "service_label", "document_number", "due_date", "link")
+"""Bill fields a WhatsApp template parameter may take: none of them is personal data."""
+
+
+MAX_IMAGE_BYTES = 200 * 1024
+"""Largest uploaded logo or e-mail image: an e-mail carries it inline in every message."""
+IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+"""Leading bytes of each accepted image format; the name and declared type of an upload are ignored."""
+
+
+def image_type(data: bytes) -> tuple[str, Text | None]:
+    """Return the content type of an uploaded image from its first bytes, or the problem with it."""
+    if len(data) > MAX_IMAGE_BYTES:
+        return "", T_("The image is {value} KB; the limit is {limit} KB.", value=-(-len(data) // 1024),
+                      limit=MAX_IMAGE_BYTES // 1024)
+    for signature, content_type in IMAGE_SIGNATURES.items():
+        if data.startswith(signature):
+            return content_type, None
+    return "", T_("The file is not a PNG or JPEG image; upload one of those.")
 
 
 def email_problem(address: str) -> Text | None:
@@ -70,11 +97,10 @@ def company_problems(answers: steps.Company, db: Database, draft_id: int | None)
         problems["services"] = T_("Choose one or more services from {choices}.", choices=", ".join(SERVICES))
     if not answers.notification_emails:
         problems["notification_emails"] = T_("Enter at least one address for the job e-mails.")
-    for address in answers.notification_emails:
+    for line, address in enumerate(answers.notification_emails, start=1):
         problem = email_problem(address)
         if problem is not None:
-            problems["notification_emails"] = problem
-            break
+            problems[f"notification_emails.{line}"] = problem
     return problems
 
 
@@ -123,7 +149,7 @@ SAMPLE_FIELDS = {"utility": "ACME Energia", "service_label": "luce", "document_n
 """The fields an SMS or WhatsApp text may use, with sample values for the trial render."""
 EMAIL_SAMPLE_FIELDS = SAMPLE_FIELDS | {"customer_name": "Maria Rossi", "amount": "84,20 €", "valid_until": "15/01/2027",
                                        "primary_color": "#0b4f8a", "text_on_primary": "#ffffff",
-                                       "subject": "La tua bolletta"}
+                                       "subject": "La tua bolletta", "header_image": ""}
 """The fields an e-mail may use besides those of :data:`SAMPLE_FIELDS`."""
 
 
@@ -162,6 +188,43 @@ def messages_problems(answers: steps.Messages, db: Database, draft_id: int | Non
             if part in LINKED_PARTS and source.strip() and str(SAMPLE_FIELDS["link"]) not in rendered:
                 problems[f"texts.{language}.{part}"] = T_(
                     "The text has no link: add {{{{ link }}}} where the customer's personal link goes.")
+    for language, template in answers.whatsapp_templates.items():
+        problems |= whatsapp_template_problems(language, template)
+    return problems
+
+
+def whatsapp_template_problems(language: str, template: WhatsappTemplate) -> Problems:
+    """Check one language's approved template: its name, language code and parameter mapping.
+
+    The link must reach the customer, either as a body parameter or as the URL button's suffix.
+    """
+    problems: Problems = {}
+    prefix = f"whatsapp_templates.{language}"
+    if language not in PAGE_LANGUAGES:
+        problems[prefix + ".name"] = T_("{value} is not a language the bill pages offer ({choices}).",
+                                        value=language, choices=", ".join(PAGE_LANGUAGES))
+        return problems
+    if not template.name:
+        problems[prefix + ".name"] = T_("Enter the name of the template Meta approved.")
+    elif not WHATSAPP_TEMPLATE_NAME.match(template.name):
+        problems[prefix + ".name"] = T_(
+            "{value} is not a template name: use the name Meta approved, in lower-case letters, digits and _.",
+            value=template.name)
+    if not WHATSAPP_LANGUAGE_CODE.match(template.language_code):
+        problems[prefix + ".language_code"] = T_(
+            "{value} is not a template language code such as it or en_US.", value=template.language_code)
+    if template.category != "UTILITY":
+        problems[prefix + ".category"] = T_(
+            "{value} is not allowed: a bill notice must use a template approved in the UTILITY category.",
+            value=template.category)
+    unknown = [name for name in template.body_parameters if name not in WHATSAPP_FIELDS]
+    if unknown:
+        problems[prefix + ".body_parameters"] = T_(
+            "{value} is not a field a template may use; use {choices}, one per parameter in order.",
+            value=unknown[0], choices=", ".join(WHATSAPP_FIELDS))
+    elif "link" not in template.body_parameters and not template.url_button:
+        problems[prefix + ".body_parameters"] = T_(
+            "The template does not carry the link: map a parameter to link or tick the URL button.")
     return problems
 
 
@@ -208,9 +271,40 @@ def languages_problems(answers: steps.Languages, db: Database, draft_id: int | N
     return problems
 
 
-def contacts_problems(answers: steps.Contacts, db: Database, draft_id: int | None) -> Problems:
-    """Check the channel mode, the priority list and the fallback delay."""
+def voice_problems(voices: dict[str, str], installed: list[str]) -> Problems:
+    """Check that each language's voice is installed and speaks that language (``it_IT-paola-medium``: ``it``)."""
     problems: Problems = {}
+    for language, voice in voices.items():
+        if voice not in installed:
+            problems[f"voices.{language}"] = T_(
+                "The voice {value} is not installed; install it with bolletta voices install, or choose another.",
+                value=voice)
+        elif voice.split("_", 1)[0] != language:
+            problems[f"voices.{language}"] = T_("The voice {value} does not speak {language}.", value=voice,
+                                                language=language)
+    return problems
+
+
+def retention_problems(retention: steps.Retention) -> Problems:
+    """Check each retention period against the limits of :class:`RetentionSettings`."""
+    problems: Problems = {}
+    for name, (low, high) in RETENTION_LIMITS.items():
+        value = getattr(retention, name)
+        if not low <= value <= high:
+            problems[f"retention.{name}"] = T_("{value} is outside the allowed range, {low} to {high}.",
+                                               value=value, low=low, high=high)
+    return problems
+
+
+def contacts_problems(answers: steps.Contacts, db: Database, draft_id: int | None) -> Problems:
+    """Check the contact sources, the channel mode, the priority list and the fallback delay."""
+    from bolletta.platform.dispatch.contacts import CONTACT_SOURCES
+
+    problems: Problems = {}
+    unknown = [source for source in answers.contact_sources if source not in CONTACT_SOURCES]
+    if unknown or not answers.contact_sources:
+        problems["contact_sources"] = T_("Choose one or more contact sources from {choices}.",
+                                         choices=", ".join(CONTACT_SOURCES))
     if answers.channel_mode not in CHANNEL_MODES:
         problems["channel_mode"] = T_("{value} is not a channel rule; use {choices}.", value=answers.channel_mode,
                                       choices=", ".join(CHANNEL_MODES))
@@ -259,26 +353,34 @@ def flow_problems(answers: steps.Flow, db: Database, draft_id: int | None) -> Pr
         try:
             parse_public_key(line)
         except AccountError:
-            problems["sftp_public_keys"] = T_(
+            problems[f"sftp_public_keys.{index}"] = T_(
                 "Public key {index} cannot be used: paste one OpenSSH line such as ssh-ed25519 AAAA... name "
                 "(RSA keys need at least 3072 bits).", index=index)
-            break
     if not 1 <= answers.ticket_validity_days <= MAX_TICKET_VALIDITY_DAYS:
         problems["ticket_validity_days"] = T_("{value} days is outside the allowed range, 1 to {limit}.",
                                               value=answers.ticket_validity_days, limit=MAX_TICKET_VALIDITY_DAYS)
-    for recipient in answers.test_recipients:
-        problem = _recipient_problem(recipient.channel, recipient.address)
+    for number, recipient in enumerate(answers.test_recipients, start=1):
+        problem = recipient_problem(recipient.channel, recipient.address)
         if problem is not None:
-            problems["test_recipients"] = problem
-            break
-    quiet = answers.quiet_hours
-    for value in (quiet.start, quiet.end):
+            problems[f"test_recipients.{number}"] = problem
+    return problems | quiet_hours_problems(answers.quiet_hours) | retention_problems(answers.retention)
+
+
+def quiet_hours_problems(quiet: QuietHours) -> Problems:
+    """Check each part of the quiet hours on its own, so each problem sits next to its field."""
+    problems: Problems = {}
+    for name in ("start", "end"):
+        value = getattr(quiet, name)
         if not CLOCK_TIME.match(value):
-            problems["quiet_hours"] = T_("{value} is not a time of day such as 21:00.", value=value)
+            problems[f"quiet_hours.{name}"] = T_("{value} is not a time of day such as 21:00.", value=value)
     try:
         zoneinfo.ZoneInfo(quiet.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems["quiet_hours"] = T_("{value} is not a time zone such as Europe/Rome.", value=quiet.timezone)
+        problems["quiet_hours.timezone"] = T_("{value} is not a time zone such as Europe/Rome.", value=quiet.timezone)
+    unknown = [kind for kind in quiet.kinds if kind not in MESSAGE_KINDS]
+    if unknown:
+        problems["quiet_hours.kinds"] = T_("{value} is not a kind of message; use {choices}.", value=unknown[0],
+                                           choices=", ".join(MESSAGE_KINDS))
     return problems
 
 
@@ -292,7 +394,7 @@ def _sftp_username_problem(username: str, db: Database) -> Text | None:
     return None
 
 
-def _recipient_problem(channel: str, address: str) -> Text | None:
+def recipient_problem(channel: str, address: str) -> Text | None:
     if channel not in MESSAGE_KINDS:
         return T_("{value} is not a kind of message; use {choices}.", value=channel, choices=", ".join(MESSAGE_KINDS))
     if channel == "email":

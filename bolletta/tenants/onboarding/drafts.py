@@ -87,8 +87,12 @@ def open_drafts(db: Database) -> list[tuple[int, str, str]]:
         return [(row.id, str(row.answers.get("company", {}).get("slug", "")), row.created_by) for row in rows]
 
 
-def save_step(db: Database, draft_id: int, step: str, answers: dict[str, Any], actor: str) -> StepResult:
+def save_step(db: Database, draft_id: int, step: str, answers: dict[str, Any], actor: str,
+              extra_problems: dict[str, Text] | None = None) -> StepResult:
     """Store ``answers`` for ``step`` of the draft and return the problems its checks found.
+
+    ``extra_problems`` are problems found by the caller (a provider that rejected the credentials);
+    they keep the step incomplete like the step's own checks.
 
     For the ``flow`` step, ``answers["sftp_password"]`` (optional) is hashed into
     ``sftp_password_hash``; leaving it empty keeps the hash already stored.
@@ -111,11 +115,16 @@ def save_step(db: Database, draft_id: int, step: str, answers: dict[str, Any], a
     problems = checks.step_problems(step, converted, db, draft_id)
     if password_problem is not None:
         problems["sftp_password"] = password_problem
+    problems |= extra_problems or {}
     with db.platform_session() as session:
         row = session.get(TenantDraft, draft_id, with_for_update=True)
         if row is None or row.activated_slug is not None:
             raise NotFound(f"Onboarding draft #{draft_id} not found or already activated.")
-        row.answers = {**row.answers, step: msgspec.to_builtins(converted)}
+        stored = msgspec.to_builtins(converted)
+        uploaded = steps.UPLOADED_FIELDS.get(step)
+        if uploaded is not None and uploaded not in answers:
+            stored[uploaded] = row.answers.get(step, {}).get(uploaded)
+        row.answers = {**row.answers, step: stored}
         done = [name for name in row.completed if name != step]
         row.completed = [*done, step] if not problems else done
         row.updated_at = clock.now()
@@ -125,6 +134,36 @@ def save_step(db: Database, draft_id: int, step: str, answers: dict[str, Any], a
         ))
         session.commit()
     return StepResult(problems)
+
+
+def store_image(db: Database, draft_id: int, step: str, data: bytes, actor: str) -> Text | None:
+    """Keep an uploaded image as the image of ``step`` (see :data:`steps.UPLOADED_FIELDS`).
+
+    Returns the problem that stops the image from being kept, or ``None`` once it is stored. Empty
+    ``data`` removes the stored image.
+
+    Raises:
+        NotFound: there is no such draft, or it is already activated.
+    """
+    field_name = steps.UPLOADED_FIELDS[step]
+    image = None
+    if data:
+        content_type, problem = checks.image_type(data)
+        if problem is not None:
+            return problem
+        image = {"content_type": content_type, "data": msgspec.to_builtins(data)}
+    with db.platform_session() as session:
+        row = session.get(TenantDraft, draft_id, with_for_update=True)
+        if row is None or row.activated_slug is not None:
+            raise NotFound(f"Onboarding draft #{draft_id} not found or already activated.")
+        row.answers = {**row.answers, step: {**row.answers.get(step, {}), field_name: image}}
+        row.updated_at = clock.now()
+        session.add(PlatformAuditEntry(
+            at=row.updated_at, actor=actor, action="onboarding.image_saved", target=f"draft:{draft_id}",
+            detail={"step": step, "field": field_name, "bytes": len(data)},
+        ))
+        session.commit()
+    return None
 
 
 def _take_password(db: Database, draft_id: int, answers: dict[str, Any]) -> Text | None:

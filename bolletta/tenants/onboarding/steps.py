@@ -11,7 +11,15 @@ from typing import Any
 
 import msgspec
 
-from bolletta.tenants.config import Branding, QuietHours, TestRecipient
+from bolletta.tenants.config import Branding, QuietHours, TestRecipient, WhatsappTemplate
+
+
+class UploadedImage(msgspec.Struct, kw_only=True):
+    """An image uploaded in the wizard, kept in the draft until activation stores it."""
+
+    content_type: str
+    """``image/png`` or ``image/jpeg``, read from the file's first bytes."""
+    data: bytes
 
 
 class Company(msgspec.Struct, kw_only=True):
@@ -37,6 +45,8 @@ class Look(msgspec.Struct, kw_only=True):
     section_order: list[str] = []
     hidden_sections: list[str] = []
     privacy_url: str = ""
+    logo: UploadedImage | None = None
+    """The logo shown on the bill pages' header; uploaded apart from the step's form."""
 
 
 class Messages(msgspec.Struct, kw_only=True):
@@ -44,6 +54,10 @@ class Messages(msgspec.Struct, kw_only=True):
 
     texts: dict[str, dict[str, str]] = {}
     """Language to ``{"sms": ..., "whatsapp": ..., "email_subject": ..., "email_text": ...}``."""
+    whatsapp_templates: dict[str, WhatsappTemplate] = {}
+    """Language to the approved WhatsApp template and its parameter mapping."""
+    email_header: UploadedImage | None = None
+    """Image at the top of HTML e-mails, sent as an inline part; uploaded apart from the step's form."""
 
 
 class Senders(msgspec.Struct, kw_only=True):
@@ -56,6 +70,8 @@ class Senders(msgspec.Struct, kw_only=True):
     """The SMS alias registered with AGCOM."""
     email_sender: str = ""
     email_reply_to: str = ""
+    channel_settings: dict[str, dict[str, Any]] = {}
+    """Plugin id to its settings, secret fields already encrypted as the tenant's settings keep them."""
 
 
 class Languages(msgspec.Struct, kw_only=True):
@@ -68,15 +84,27 @@ class Languages(msgspec.Struct, kw_only=True):
 class Contacts(msgspec.Struct, kw_only=True):
     """Channel rules: one message per known contact, or the first contact in a priority order."""
 
+    contact_sources: list[str] = msgspec.field(default_factory=lambda: ["flow", "job_csv", "directory"])
+    """``flow``, ``job_csv`` and/or ``directory``: where contact data comes from."""
     channel_mode: str = "all"
     channel_priority: list[str] = msgspec.field(default_factory=lambda: ["whatsapp", "sms", "email"])
     fallback_delay_minutes: int = 60
 
 
 class Payments(msgspec.Struct, kw_only=True):
-    """Gateways offered on the bill pages; their credentials are entered after activation."""
+    """Gateways offered on the bill pages, with the credentials of each."""
 
     enabled_gateways: list[str] = msgspec.field(default_factory=lambda: ["sandbox"])
+    gateway_settings: dict[str, dict[str, Any]] = {}
+    """Gateway id to its settings, secret fields already sealed as the tenant's settings keep them."""
+
+
+class Retention(msgspec.Struct, kw_only=True):
+    """Retention periods as typed; :mod:`.checks` checks them against the limits of the tenant settings."""
+
+    bill_months: int = 24
+    event_months: int = 24
+    audit_years: int = 10
 
 
 class Flow(msgspec.Struct, kw_only=True):
@@ -92,6 +120,8 @@ class Flow(msgspec.Struct, kw_only=True):
     test_recipients: list[TestRecipient] = []
     quiet_hours: QuietHours = msgspec.field(default_factory=QuietHours)
     may_start_dispatch: bool = False
+    retention: Retention = msgspec.field(default_factory=Retention)
+    """How long bill data, customer events and the audit trail are kept."""
 
 
 class Staff(msgspec.Struct, kw_only=True):
@@ -101,6 +131,9 @@ class Staff(msgspec.Struct, kw_only=True):
     email: str = ""
     full_name: str = ""
 
+
+UPLOADED_FIELDS = {"look": "logo", "messages": "email_header"}
+"""The image field of a step: its form never carries it, so saving the step keeps the stored one."""
 
 STEPS: dict[str, type[msgspec.Struct]] = {
     "company": Company,

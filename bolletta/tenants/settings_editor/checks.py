@@ -178,8 +178,9 @@ def channels_problems(section: Section, config: TenantConfig, db: Database, tena
 
 
 def contacts_problems(section: Section, config: TenantConfig, db: Database, tenant: Tenant) -> Problems:
-    """Check the channel rule, the priority list and the fallback delay as onboarding does."""
-    contacts = steps.Contacts(channel_mode=config.channel_mode, channel_priority=config.channel_priority,
+    """Check the contact sources, the channel rule, the priority list and the fallback delay as onboarding does."""
+    contacts = steps.Contacts(contact_sources=config.contact_sources, channel_mode=config.channel_mode,
+                              channel_priority=config.channel_priority,
                               fallback_delay_minutes=config.fallback_delay_minutes)
     return _keep(section, step_checks.contacts_problems(contacts, db, None))
 

@@ -136,6 +136,7 @@ SECTION_LIST = (
         Field("channel_plugins.whatsapp", N_("WhatsApp plugin")),
     )),
     Section("contacts", N_("Contact rules and fallback"), (
+        Field("contact_sources", N_("Where contacts come from (flow, job_csv, directory), one per line"), "lines"),
         Field("channel_mode", N_("Channel rule (all or priority)")),
         Field("channel_priority", N_("Channels in order of preference, one per line"), "lines"),
         Field("fallback_delay_minutes", N_("Minutes before the next channel"), "number"),

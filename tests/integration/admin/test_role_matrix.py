@@ -23,7 +23,7 @@ PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/log
 PARAMETER = re.compile(r"\{(\w+):\w+\}")
 PARAMETER_VALUES = {"plugin_id": "outbox", "kind": "channel", "job_id": "999999", "action": "pause",
                     "user_id": "999999", "draft_id": "999999", "step": "company", "section": "company",
-                    "version": "999999"}
+                    "version": "999999", "font_file": "source-sans.woff2"}
 """Values for path parameters; ``slug`` is the test's tenant."""
 GATEWAY_ID = "sandbox"
 """The ``plugin_id`` of gateway routes."""

@@ -23,6 +23,9 @@ EDITED_ELSEWHERE = {
     "enabled_channels": "the console's tenant page",
     "channel_settings": "the console's plugin settings pages",
     "gateway_settings": "the console's plugin settings pages",
+    "whatsapp_templates": "the onboarding wizard's message step only, for now",
+    "email_header_key": "the onboarding wizard's image upload (a storage key, never typed)",
+    "email_header_type": "the onboarding wizard's image upload",
 }
 NESTED = {"branding": Branding, "portal": PortalSettings, "quiet_hours": QuietHours, "retention": RetentionSettings}
 

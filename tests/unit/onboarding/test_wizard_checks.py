@@ -1,0 +1,146 @@
+"""Checks of the wizard's message step: WhatsApp template mappings and uploaded images."""
+
+from __future__ import annotations
+
+import pytest
+
+from bolletta.platform.i18n.message import render
+from bolletta.tenants.config import WhatsappTemplate
+from bolletta.tenants.onboarding import steps
+from bolletta.tenants.onboarding.checks import (
+    MAX_IMAGE_BYTES,
+    image_type,
+    retention_problems,
+    voice_problems,
+    whatsapp_template_problems,
+)
+from bolletta.tenants.onboarding.previews import look_preview, message_previews, preview_css
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 16
+
+
+def test_template_with_link_button_passes() -> None:
+    template = WhatsappTemplate(name="bolletta_pronta", language_code="it",
+                                body_parameters=["utility", "document_number", "due_date"], url_button=True)
+    assert whatsapp_template_problems("it", template) == {}
+
+
+def test_template_with_link_parameter_passes() -> None:
+    template = WhatsappTemplate(name="bill_ready", language_code="en_US", body_parameters=["due_date", "link"])
+    assert whatsapp_template_problems("en", template) == {}
+
+
+@pytest.mark.parametrize(("template", "field", "words"), [
+    (WhatsappTemplate(name="Bolletta Pronta", language_code="it", url_button=True), "name", "Bolletta Pronta"),
+    (WhatsappTemplate(name="", language_code="it", url_button=True), "name", "Scrivi il nome"),
+    (WhatsappTemplate(name="bolletta", language_code="italiano", url_button=True), "language_code", "italiano"),
+    (WhatsappTemplate(name="bolletta", language_code="it", category="MARKETING", url_button=True), "category",
+     "UTILITY"),
+    (WhatsappTemplate(name="bolletta", language_code="it", body_parameters=["customer_name"], url_button=True),
+     "body_parameters", "customer_name"),
+    (WhatsappTemplate(name="bolletta", language_code="it", body_parameters=["utility"]), "body_parameters", "link"),
+])
+def test_bad_template_named_next_to_field(template: WhatsappTemplate, field: str, words: str) -> None:
+    problems = whatsapp_template_problems("it", template)
+
+    assert list(problems) == [f"whatsapp_templates.it.{field}"]
+    assert words in render(problems[f"whatsapp_templates.it.{field}"], "it")
+
+
+def test_template_of_unknown_language_rejected() -> None:
+    problems = whatsapp_template_problems("xx", WhatsappTemplate(name="b", language_code="it", url_button=True))
+    assert "xx" in render(problems["whatsapp_templates.xx.name"], "it")
+
+
+@pytest.mark.parametrize(("data", "content_type"), [(PNG, "image/png"), (JPEG, "image/jpeg")])
+def test_image_type_read_from_bytes(data: bytes, content_type: str) -> None:
+    assert image_type(data) == (content_type, None)
+
+
+def test_image_of_other_format_rejected() -> None:
+    _, problem = image_type(b"GIF89a" + b"\x00" * 16)
+    assert problem is not None
+    assert "PNG" in render(problem, "it")
+
+
+def test_image_over_limit_rejected() -> None:
+    _, problem = image_type(PNG + b"\x00" * MAX_IMAGE_BYTES)
+    assert problem is not None
+    assert str(MAX_IMAGE_BYTES // 1024) in render(problem, "it")
+
+
+def test_look_preview_follows_order_and_colours() -> None:
+    look = steps.Look(branding=steps.Branding(display_name="Acqua Chiara", primary_color="#123456",
+                                              accent_color="not-a-colour"),
+                      section_order=["consumi", "sommario"], hidden_sections=["dati", "sommario"],
+                      logo=steps.UploadedImage(content_type="image/png", data=PNG))
+
+    preview = look_preview(look)
+    css = preview_css(preview)
+
+    assert preview.tabs == ["Consumption", "Summary", "Amounts"]
+    assert preview.logo.startswith("data:image/png;base64,")
+    assert "--brand:#123456" in css
+    assert "--brand-accent:#f2a900" in css
+
+
+def test_message_preview_counts_rendered_sms() -> None:
+    messages = steps.Messages(texts={"it": {"sms": "{{ utility }}: bolletta {{ document_number }} {{ link }}",
+                                            "email_subject": "{{ customer_nome }}"}},
+                              whatsapp_templates={"it": WhatsappTemplate(name="b", language_code="it",
+                                                                         body_parameters=["due_date"],
+                                                                         url_button=True)})
+
+    previews = message_previews(messages)
+
+    sms, subject = previews.items
+    assert sms.text.startswith("ACME Energia: bolletta 2026/A/000123 https://")
+    assert sms.sms is not None
+    assert sms.sms.parts == 1
+    assert sms.sms.characters == len(sms.text)
+    assert subject.problem is not None
+    [template] = previews.templates
+    assert template.parameters == [("due_date", "31/12/2026")]
+    assert template.button_suffix == "AbCdEfGhIjKlMnOpQrStUv"
+
+
+def test_installed_voice_of_language_passes() -> None:
+    assert voice_problems({"it": "it_IT-paola-medium"}, ["it_IT-paola-medium", "en_US-joe-medium"]) == {}
+
+
+def test_voice_not_installed_or_other_language() -> None:
+    problems = voice_problems({"de": "de_DE-thorsten-medium", "en": "it_IT-paola-medium"}, ["it_IT-paola-medium"])
+
+    assert "bolletta voices install" in render(problems["voices.de"], "it")
+    assert "it_IT-paola-medium" in render(problems["voices.en"], "it")
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"bill_months": 0}, "bill_months"), ({"event_months": 121}, "event_months"), ({"audit_years": 9}, "audit_years"),
+])
+def test_retention_outside_limits(changes: dict[str, int], field: str) -> None:
+    problems = retention_problems(steps.Retention(**changes))
+
+    assert list(problems) == [f"retention.{field}"]
+    assert str(next(iter(changes.values()))) in render(problems[f"retention.{field}"], "it")
+
+
+def test_retention_limits_match_settings() -> None:
+    assert retention_problems(steps.Retention(bill_months=120, event_months=1, audit_years=30)) == {}
+
+
+def test_look_preview_loads_shipped_font() -> None:
+    preview = look_preview(steps.Look(font="source-sans"))
+
+    css = preview_css(preview)
+
+    assert '@font-face{font-family:"Source Sans Pro";src:url("/admin/onboarding/fonts/source-sans.woff2")' in css
+    assert 'font-family:"Source Sans Pro",system-ui' in css
+
+
+def test_look_preview_unknown_font_is_system() -> None:
+    preview = look_preview(steps.Look(font="comic"))
+
+    assert preview.font_id == "system"
+    assert "@font-face" not in preview_css(preview)
