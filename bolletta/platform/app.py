@@ -41,7 +41,7 @@ from bolletta.platform.office.webhooks import webhooks_router
 from bolletta.platform.payments.hooks import gateway_notification
 from bolletta.platform.payments.returns import payment_cancel, payment_form, payment_return
 from bolletta.platform.portal import routes as portal
-from bolletta.platform.portal import sandbox_page
+from bolletta.platform.portal import sandbox_page, view_events
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.csrf import csrf_config
 from bolletta.platform.web.security import add_security_headers
@@ -121,6 +121,9 @@ def create_litestar(rt: Runtime) -> Litestar:
         csrf_config=csrf_config(rt),
         after_request=after_request,
         after_exception=[_log_server_error],
+        # Only with lifespan events on; ``bolletta serve`` runs without them, and the page views still
+        # queued then are written by the ``atexit`` hook of ``view_events``.
+        on_shutdown=[view_events.flush],
         exception_handlers={NotAuthorizedException: _unauthorized, portal.TenantUnavailable: portal.unavailable_page},
         openapi_config=api_openapi_config(),
         # Only the API router opts in: the HTML pages, callbacks and probes are no part of the API schema.

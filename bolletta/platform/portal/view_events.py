@@ -1,15 +1,15 @@
 """Recording page views (``viewed``, ``section_viewed``, ``language_changed``) in batches.
 
-A page view queues its events here instead of writing them itself. When nothing is being written,
-the request writes the queue at once and waits (a lone visitor's events are stored when the page
-arrives). While a write is running, other requests only add to the queue and return, and the queue
-is written again as soon as that write ends: one transaction for many views (group commit).
+A page view queues its events here and returns without waiting for the database. One background
+task per event loop writes the queue; views queued while it writes go into its next transaction,
+so many views share one commit (group commit). A lone visitor's events are stored a few
+milliseconds after the page was sent.
 
 Each view is written once. The first view of a ticket sets ``first_viewed_at`` with a conditional
 ``UPDATE`` and adds ``viewed`` only for the tickets that update changed, so two processes never
 both record it. A failed write keeps its views queued and is tried again after
 :data:`RETRY_SECONDS`. Views still queued when the process exits are written by an ``atexit`` hook
-with a synchronous session.
+with a synchronous session, and :func:`flush` waits for the queue when the app shuts down.
 """
 
 from __future__ import annotations
@@ -114,29 +114,27 @@ def _by_tenant(views: list[PageView]) -> dict[str, list[PageView]]:
 
 
 class ViewWriter:
-    """The queue of one event loop's page views, and the write in progress."""
+    """The queue of one event loop's page views, and the background task writing it."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.queued: list[PageView] = []
-        self.writing = False
+        self.task: asyncio.Task[None] | None = None
+        """The running write loop; holding it keeps the task alive until it ends."""
         self.lock = threading.Lock()
         """Guards ``queued`` against the ``atexit`` hook, which runs on another thread's stack."""
 
-    async def record(self, view: PageView) -> None:
-        """Queue ``view``; write the queue now unless a write is already running."""
+    def record(self, view: PageView) -> None:
+        """Queue ``view`` and start the write loop unless it is running; never waits for the database."""
         with self.lock:
             self.queued.append(view)
-        if self.writing:
-            return
-        self.writing = True
-        try:
-            await self._write_queued()
-        finally:
-            if self.queued:
-                asyncio.get_running_loop().create_task(self._drain())
-            else:
-                self.writing = False
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def flush(self) -> None:
+        """Wait until the write loop has written every queued view (shutdown, tests)."""
+        while self.task is not None:
+            await asyncio.shield(self.task)
 
     async def _drain(self) -> None:
         try:
@@ -144,21 +142,30 @@ class ViewWriter:
                 if not await self._write_queued():
                     await asyncio.sleep(RETRY_SECONDS)
         finally:
-            self.writing = False
+            self.task = None
 
     async def _write_queued(self) -> bool:
-        """Write every queued view; on failure queue them again and return ``False``."""
+        """Write every queued view; on failure queue them again and return ``False``.
+
+        A cancelled write (the server stopping) also queues its views again, for the ``atexit`` hook.
+        NOTE: a cancellation that lands after PostgreSQL committed but before the reply arrives
+        queues views that are already stored, so they would be written twice at exit.
+        """
         with self.lock:
             views, self.queued = self.queued, []
         groups = list(_by_tenant(views).items())
         for index, (tenant, tenant_views) in enumerate(groups):
+            unwritten = [view for _tenant, remaining in groups[index:] for view in remaining]
             try:
                 async with self.rt.db.tenant_async_session(tenant) as session:
                     await _write_tenant(session, tenant_views)
+            except asyncio.CancelledError:
+                self._requeue(unwritten)
+                raise
             except Exception:
                 logger.exception("tenant %s: recording %d page views failed; retrying in %.0f s", tenant,
                                  len(tenant_views), RETRY_SECONDS)
-                self._requeue([view for _tenant, unwritten in groups[index:] for view in unwritten])
+                self._requeue(unwritten)
                 return False
         return True
 
@@ -196,9 +203,16 @@ def writer(rt: Runtime) -> ViewWriter:
     return found
 
 
-async def record(rt: Runtime, view: PageView) -> None:
-    """Queue one page view for writing; see the module docstring for when it is written."""
-    await writer(rt).record(view)
+def record(rt: Runtime, view: PageView) -> None:
+    """Queue one page view; the running event loop's writer stores it in the background."""
+    writer(rt).record(view)
+
+
+async def flush() -> None:
+    """Write what the running event loop's writer holds, and wait for it (shutdown, tests)."""
+    found = _writers.get(asyncio.get_running_loop())
+    if found is not None:
+        await found.flush()
 
 
 @atexit.register
