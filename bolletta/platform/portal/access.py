@@ -117,39 +117,68 @@ SessionKey = tuple[str, tuple[int, ...]]
 """A bill's public id and the ticket ids of the session reading it."""
 
 REFRESH_BATCH_WAIT_SECONDS = 0.05
-"""How long the background reader collects stale sessions before it reads them all in one query."""
-_stale: dict[str, set[SessionKey]] = {}
-"""Sessions of each tenant waiting for a background read."""
+"""How long the reader collects stale sessions when no request waits, before it reads them all at once."""
+_pending: dict[str, dict[SessionKey, list[asyncio.Future[BillAccess | None]]]] = {}
+"""Sessions of each tenant waiting for a read, with the futures of the requests waiting for them (none
+for a background read of a stale entry)."""
 _readers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
-"""The background reader of each event loop, held so its task stays alive."""
+"""The reader task of each event loop, held so the task stays alive."""
 
 
 def _queue_refresh(db: Database, tenant: str, public_id: str, ids: tuple[int, ...]) -> None:
     """Queue a background read of a session's access, and start the reader unless it runs."""
-    _stale.setdefault(tenant, set()).add((public_id, ids))
+    _pending.setdefault(tenant, {}).setdefault((public_id, ids), [])
+    _start_reader(db)
+
+
+async def _read_and_store(db: Database, tenant: str, public_id: str, ids: tuple[int, ...]) -> BillAccess | None:
+    """Read a session's access now, in the same query as the other sessions read at this moment.
+
+    Concurrent requests share one connection and one query, so a burst of new sessions does not
+    open more connections than the pool keeps.
+    """
+    future: asyncio.Future[BillAccess | None] = asyncio.get_running_loop().create_future()
+    _pending.setdefault(tenant, {}).setdefault((public_id, ids), []).append(future)
+    _start_reader(db)
+    return await future
+
+
+def _start_reader(db: Database) -> None:
     loop = asyncio.get_running_loop()
     if loop not in _readers:
-        _readers[loop] = loop.create_task(_read_stale(db, loop))
+        _readers[loop] = loop.create_task(_read_pending(db, loop))
 
 
-async def _read_stale(db: Database, loop: asyncio.AbstractEventLoop) -> None:
-    """Read every queued session again, one query per tenant, until none is queued."""
+async def _read_pending(db: Database, loop: asyncio.AbstractEventLoop) -> None:
+    """Read the queued sessions, one query per tenant, until none is queued."""
     try:
-        while _stale:
-            await asyncio.sleep(REFRESH_BATCH_WAIT_SECONDS)
-            for tenant in list(_stale):
-                keys = _stale.pop(tenant)
-                try:
-                    await _read_and_store_many(db, tenant, keys)
-                except Exception:  # the entries then end at their age limit and the next page reads again
-                    logger.exception("tenant %s: reading %d sessions' bill access in the background failed",
-                                     tenant, len(keys))
+        while _pending:
+            waiting = any(futures for keys in _pending.values() for futures in keys.values())
+            # A request waits: only let the requests that arrived together join. Otherwise collect
+            # stale sessions for a moment, so one query serves many.
+            await asyncio.sleep(0 if waiting else REFRESH_BATCH_WAIT_SECONDS)
+            for tenant in list(_pending):
+                await _read_tenant(db, tenant, _pending.pop(tenant))
     finally:
         _readers.pop(loop, None)
 
 
-async def _read_and_store(db: Database, tenant: str, public_id: str, ids: tuple[int, ...]) -> BillAccess | None:
-    return (await _read_and_store_many(db, tenant, {(public_id, ids)}))[(public_id, ids)]
+async def _read_tenant(db: Database, tenant: str,
+                       keys: dict[SessionKey, list[asyncio.Future[BillAccess | None]]]) -> None:
+    try:
+        found = await _read_and_store_many(db, tenant, set(keys))
+    except Exception as exc:
+        waiting = [future for futures in keys.values() for future in futures if not future.done()]
+        if not waiting:  # background reads only: the entries end at their age limit, and pages read again
+            logger.exception("tenant %s: reading %d sessions' bill access in the background failed",
+                             tenant, len(keys))
+        for future in waiting:
+            future.set_exception(exc)
+        return
+    for key, futures in keys.items():
+        for future in futures:
+            if not future.done():
+                future.set_result(found[key])
 
 
 async def _read_and_store_many(db: Database, tenant: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Annotated, Any
@@ -47,10 +48,27 @@ async def _cached_tenant_or_404(slug: str) -> cache.TenantView:
     """Return the active tenant with its decoded settings from :data:`cache.TENANTS` (at most a second
     old, dropped when saved here), else raise 404."""
     found = cache.TENANTS.get(slug)
-    if found is None:
-        found = cache.tenant_view(await _tenant_or_404(slug))
-        cache.TENANTS.put(slug, found)
-    return found  # type: ignore[no-any-return]
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    # Requests that miss together share one read, so an expired entry costs one query, not one per request.
+    key = (asyncio.get_running_loop(), slug)
+    reading = _tenant_reads.get(key)
+    if reading is None:
+        reading = _tenant_reads[key] = key[0].create_task(_read_tenant_view(key))
+    return await asyncio.shield(reading)
+
+
+_tenant_reads: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task[cache.TenantView]] = {}
+"""Tenant reads in progress by event loop and slug, for :func:`_cached_tenant_or_404`."""
+
+
+async def _read_tenant_view(key: tuple[asyncio.AbstractEventLoop, str]) -> cache.TenantView:
+    try:
+        found = cache.tenant_view(await _tenant_or_404(key[1]))
+        cache.TENANTS.put(key[1], found)
+        return found
+    finally:
+        _tenant_reads.pop(key, None)
 
 
 class TenantUnavailable(NotFoundException):
