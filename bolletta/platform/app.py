@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,19 @@ def create_litestar(rt: Runtime) -> Litestar:
         # add its own root handler at INFO level on top.
         logging_config=None,
     )
+
+
+def freeze_startup_objects() -> None:
+    """Exclude every object alive now from the garbage collector's full collections (``gc.freeze``).
+
+    Call it once the app is built, just before serving. The imported modules, the routes and the
+    templates then make up most of the objects a process tracks, some 270,000 in a web process, and
+    a full collection scanned them all: 60 to 150 ms during which the process answered no request.
+    Objects made later are collected as before. A test process should not call it, since frozen
+    objects are never freed.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(rt: Runtime) -> TenancyRouter:
