@@ -152,9 +152,8 @@ def test_staff_preview_neither_recorded_nor_stored(portal: Portal) -> None:
 
 
 def page_views(portal: Portal, count: int) -> tuple[int, list[str], list[PageView]]:
-    """Views of a ticket made unviewed again, with the ticket's events before them."""
-    token, _bill = portal.reuse_token(lambda _bill: True)
-    ticket = portal.ticket(token)
+    """Views of a test link's ticket that no browser opens, with the ticket's events before them."""
+    ticket = portal.ticket(portal.free_test_tokens.pop())
     portal.set_ticket(ticket.id, first_viewed_at=None)
     views = [PageView(tenant=DEMO_SLUG, ticket_id=ticket.id, bill_id=ticket.bill_id, channel=ticket.channel,
                       at=clock.now(), section="sommario", language="it", switched=False, first_view=True)
