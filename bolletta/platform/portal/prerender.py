@@ -61,7 +61,7 @@ def _contact_languages(session: Session, bill_ids: list[int]) -> dict[int, str]:
         .where(Ticket.bill_id.in_(bill_ids), Contact.language.is_not(None))
         .order_by(Contact.id)
     )
-    return {bill_id: language for bill_id, language in rows}
+    return {bill_id: language for bill_id, language in rows if language is not None}
 
 
 def render_bill_pages(rt: Runtime, slug: str, bill_ids: list[int]) -> dict[str, int]:
