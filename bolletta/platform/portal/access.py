@@ -243,7 +243,7 @@ def _bill_states_query() -> Select[Any]:
 
 
 def bill_states(session: Session, bill_ids: list[int]) -> dict[int, tuple[str, str | None, tuple[Any, ...]]]:
-    """Return each bill's public id, language from the flow and payment state, as a page key holds it."""
+    """Return each bill's public id, language from the flow and payment state, as a page key contains it."""
     parameters = {"bill_ids": bill_ids, "recent": clock.now() - PENDING_RECHECK_AFTER}
     return {row[0]: (row[1], row[2], payment_state(*row[3:])) for row in session.execute(_bill_states_query(),
                                                                                           parameters)}

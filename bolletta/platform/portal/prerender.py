@@ -44,7 +44,7 @@ def render_html(slug: str, tenant: Tenant, config: TenantConfig, context: page.P
 
 
 def first_page_language(config: TenantConfig, customer_language: str | None) -> str:
-    """Return the language a customer's first page is in unless the browser asks for another."""
+    """Return the language a customer's first page is in unless the browser requests another."""
     customer = languages.primary_language(customer_language)
     if config.portal.use_customer_language and customer in languages.offered(config.portal):
         return customer

@@ -2,12 +2,16 @@
 
 :data:`cache.PAGES` keeps pages per process. This second level stores them under
 ``pages/<public id>/<key digest>.html`` in the tenant's storage, which every web process and worker
-shares. The key (:class:`PageKey`) holds everything a page shows that can change: the settings
+shares. The key (:class:`PageKey`) contains everything a page shows that can change: the settings
 digest, the bill's payment state, the language, the day (for "overdue") and the code and templates
 that render it (:data:`RENDER_DIGEST`). A change of any of them makes a new key, so a stored page is
-never edited, only left behind. A bill edited in place drops its stored pages when the edit commits
-(:func:`purge_after_commit`), and erasure and retention delete the ``pages/<public id>/`` folder
-with the bill's other files.
+never edited, only left behind. A bill edited through the ORM drops its stored pages when the edit
+commits (:func:`purge_after_commit`), and erasure and retention delete the ``pages/<public id>/``
+folder with the bill's other files.
+
+NOTE: a bulk ``UPDATE`` of bills does not drop their pages. Such a change must be part of the key
+or delete the folder itself, as erasure does. Pages of earlier days and payment states stay in the
+folder until then, a few files of some 10 KB per page a customer opened.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ def stored_keys(portal: Portal, bill: Bill) -> list[str]:
 
 
 def as_another_process() -> None:
-    """Forget what this process holds in memory, so pages come from the storage or a new render."""
+    """Forget what this process keeps in memory, so pages come from the storage or a new render."""
     cache.PAGES.clear()
     access_cache.clear()
 
@@ -128,8 +128,10 @@ def test_language_switch_serves_each_language(portal: Portal) -> None:
         as_another_process()
         italian_again = client.get(summary_path(bill))
 
-    assert '<html lang="en"' in english.text and '<html lang="en"' in english_again.text
-    assert '<html lang="it"' in italian.text and '<html lang="it"' in italian_again.text
+    assert '<html lang="en"' in english.text
+    assert '<html lang="en"' in english_again.text
+    assert '<html lang="it"' in italian.text
+    assert '<html lang="it"' in italian_again.text
     assert "Amount due" in english_again.text
     assert "Amount due" not in italian_again.text
 
