@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from functools import cache
 from typing import Any
@@ -116,13 +117,15 @@ async def bill_access(
 SessionKey = tuple[str, tuple[int, ...]]
 """A bill's public id and the ticket ids of the session reading it."""
 
-REFRESH_BATCH_WAIT_SECONDS = 0.05
-"""How long the reader collects stale sessions when no request waits, before it reads them all at once."""
+REFRESH_BATCH_WAIT_SECONDS = 0.5
+"""How long the reader collects stale sessions before it reads them all at once, unless a request
+starts waiting for a read."""
 _pending: dict[str, dict[SessionKey, list[asyncio.Future[BillAccess | None]]]] = {}
 """Sessions of each tenant waiting for a read, with the futures of the requests waiting for them (none
 for a background read of a stale entry)."""
-_readers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
-"""The reader task of each event loop, held so the task stays alive."""
+_readers: dict[asyncio.AbstractEventLoop, tuple[asyncio.Task[None], asyncio.Event]] = {}
+"""The reader task of each event loop, held so the task stays alive, and the event that wakes it
+when a request waits."""
 
 
 def _queue_refresh(db: Database, tenant: str, public_id: str, ids: tuple[int, ...]) -> None:
@@ -139,24 +142,30 @@ async def _read_and_store(db: Database, tenant: str, public_id: str, ids: tuple[
     """
     future: asyncio.Future[BillAccess | None] = asyncio.get_running_loop().create_future()
     _pending.setdefault(tenant, {}).setdefault((public_id, ids), []).append(future)
-    _start_reader(db)
+    _start_reader(db).set()
     return await future
 
 
-def _start_reader(db: Database) -> None:
+def _start_reader(db: Database) -> asyncio.Event:
+    """Start the running loop's reader unless it runs; return the event that wakes it."""
     loop = asyncio.get_running_loop()
     if loop not in _readers:
-        _readers[loop] = loop.create_task(_read_pending(db, loop))
+        wake = asyncio.Event()
+        _readers[loop] = (loop.create_task(_read_pending(db, loop, wake)), wake)
+    return _readers[loop][1]
 
 
-async def _read_pending(db: Database, loop: asyncio.AbstractEventLoop) -> None:
+async def _read_pending(db: Database, loop: asyncio.AbstractEventLoop, wake: asyncio.Event) -> None:
     """Read the queued sessions, one query per tenant, until none is queued."""
     try:
         while _pending:
-            waiting = any(futures for keys in _pending.values() for futures in keys.values())
-            # A request waits: only let the requests that arrived together join. Otherwise collect
-            # stale sessions for a moment, so one query serves many.
-            await asyncio.sleep(0 if waiting else REFRESH_BATCH_WAIT_SECONDS)
+            # Stale sessions wait a moment for others, so one query serves many. A request that
+            # waits wakes the reader, and only the requests that arrived with it join its query.
+            if not wake.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), REFRESH_BATCH_WAIT_SECONDS)
+            await asyncio.sleep(0)
+            wake.clear()
             for tenant in list(_pending):
                 await _read_tenant(db, tenant, _pending.pop(tenant))
     finally:

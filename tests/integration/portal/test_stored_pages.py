@@ -8,9 +8,10 @@ the storage.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from bolletta.platform import clock
-from bolletta.platform.db.models.tenant import Bill
+from bolletta.platform.db.models.tenant import Bill, Ticket
 from bolletta.platform.demo.tenant import DEMO_SLUG
 from bolletta.platform.portal import access_cache, cache, prerender, stored_pages
 from bolletta.platform.portal.view_events import PageView, ViewWriter
@@ -154,9 +155,14 @@ def test_staff_preview_neither_recorded_nor_stored(portal: Portal) -> None:
 
 
 def page_views(portal: Portal, count: int) -> tuple[int, list[str], list[PageView]]:
-    """Views of a test link's ticket that no browser opens, with the ticket's events before them."""
-    ticket = portal.ticket(portal.free_test_tokens.pop())
-    portal.set_ticket(ticket.id, first_viewed_at=None)
+    """Views of a new ticket that no browser opens, with the ticket's events before them."""
+    _token, bill = portal.reuse_token(lambda _bill: True)
+    now = clock.now()
+    with portal.rt.db.tenant_session(DEMO_SLUG) as session:
+        ticket = Ticket(bill_id=bill.id, job_id=bill.job_id, channel="email", address=f"writer{count}@example.org",
+                        created_at=now, expires_at=now + timedelta(days=1), origin="staff")
+        session.add(ticket)
+        session.commit()
     views = [PageView(tenant=DEMO_SLUG, ticket_id=ticket.id, bill_id=ticket.bill_id, channel=ticket.channel,
                       at=clock.now(), section="sommario", language="it", switched=False, first_view=True)
              for _index in range(count)]
