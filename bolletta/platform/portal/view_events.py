@@ -20,20 +20,19 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, case, insert, literal, update
-from sqlalchemy.ext.asyncio import AsyncSession
+import anyio
+from sqlalchemy import case, literal, update
 from sqlalchemy.orm import Session
 
+from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.portal.access_cache import QUIET_KEY
 from bolletta.platform.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
-EVENTS = cast(Table, Event.__table__)
-"""The events table: rows go in through Core, without the ORM's per-row bulk insert work."""
 RETRY_SECONDS = 1.0
 FLUSH_INTERVAL_SECONDS = 0.25
 """How long the writer collects views before each write: a view is stored about this long after its
@@ -94,19 +93,12 @@ def _first_view_update(times: dict[int, datetime]) -> Any:
     )
 
 
-async def _write_tenant(session: AsyncSession, views: list[PageView]) -> None:
-    session.sync_session.info[QUIET_KEY] = True
-    times = _first_view_times(views)
-    newly_viewed = set((await session.scalars(_first_view_update(times))).all()) if times else set()
-    await session.execute(insert(EVENTS), _event_rows(views, newly_viewed))
-    await session.commit()
-
-
-def _write_tenant_sync(session: Session, views: list[PageView]) -> None:
+def _write_tenant(session: Session, views: list[PageView]) -> None:
+    """Write the views of one tenant in one transaction; the events go in with ``COPY`` on PostgreSQL."""
     session.info[QUIET_KEY] = True
     times = _first_view_times(views)
     newly_viewed = set(session.scalars(_first_view_update(times)).all()) if times else set()
-    session.execute(insert(EVENTS), _event_rows(views, newly_viewed))
+    insert_rows(session, Event, _event_rows(views, newly_viewed))
     session.commit()
 
 
@@ -152,27 +144,32 @@ class ViewWriter:
     async def _write_queued(self) -> bool:
         """Write every queued view; on failure queue them again and return ``False``.
 
-        A cancelled write (the server stopping) also queues its views again, for the ``atexit`` hook.
-        NOTE: a cancellation that lands after PostgreSQL committed but before the reply arrives
-        queues views that are already stored, so they would be written twice at exit.
+        Each tenant's write runs in a thread with a synchronous session, off the event loop. A
+        cancellation (the server stopping) waits for that write to end, then queues again the views
+        not yet committed, for the ``atexit`` hook.
         """
         with self.lock:
             views, self.queued = self.queued, []
         groups = list(_by_tenant(views).items())
         for index, (tenant, tenant_views) in enumerate(groups):
-            unwritten = [view for _tenant, remaining in groups[index:] for view in remaining]
+            committed: list[bool] = []
             try:
-                async with self.rt.db.tenant_async_session(tenant) as session:
-                    await _write_tenant(session, tenant_views)
+                await anyio.to_thread.run_sync(self._write_tenant_views, tenant, tenant_views, committed)
             except asyncio.CancelledError:
-                self._requeue(unwritten)
+                self._requeue([view for _tenant, remaining in groups[index + len(committed):] for view in remaining])
                 raise
             except Exception:
                 logger.exception("tenant %s: recording %d page views failed; retrying in %.0f s", tenant,
                                  len(tenant_views), RETRY_SECONDS)
-                self._requeue(unwritten)
+                self._requeue([view for _tenant, remaining in groups[index:] for view in remaining])
                 return False
         return True
+
+    def _write_tenant_views(self, tenant: str, views: list[PageView], committed: list[bool]) -> None:
+        """Write ``views`` and append to ``committed`` once they are committed."""
+        with self.rt.db.tenant_session(tenant) as session:
+            _write_tenant(session, views)
+        committed.append(True)
 
     def _requeue(self, views: list[PageView]) -> None:
         with self.lock:
@@ -189,7 +186,7 @@ class ViewWriter:
         for tenant, tenant_views in _by_tenant(views).items():
             try:
                 with self.rt.db.tenant_session(tenant) as session:
-                    _write_tenant_sync(session, tenant_views)
+                    _write_tenant(session, tenant_views)
             except Exception:
                 logger.exception("tenant %s: %d page views lost at exit", tenant, len(tenant_views))
 
