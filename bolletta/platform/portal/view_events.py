@@ -211,7 +211,7 @@ def record(rt: Runtime, view: PageView) -> None:
 
 
 async def flush() -> None:
-    """Write what the running event loop's writer holds, and wait for it (shutdown, tests)."""
+    """Write what the running event loop's writer has queued, and wait for it (shutdown, tests)."""
     found = _writers.get(asyncio.get_running_loop())
     if found is not None:
         await found.flush()
