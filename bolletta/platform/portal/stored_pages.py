@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
 from bolletta.platform.db.models.tenant import Bill
@@ -43,6 +43,9 @@ _RENDER_INPUTS = (
     _PACKAGE_DIR / "platform" / "i18n",
 )
 _EDITED_KEY = "portal_edited_bills"
+STAFF_ONLY_ATTRIBUTES = frozenset({"warnings"})
+"""Bill attributes no customer page shows: the review rewrites them for whole jobs, and dropping
+every bill's folder then would cost a storage listing per bill."""
 
 
 def _render_digest() -> str:
@@ -118,9 +121,16 @@ def purge(storage: Storage, tenant: str, public_ids: set[str]) -> int:
     return removed
 
 
+def _changes_pages(bill: Bill) -> bool:
+    """Return whether the flush changes a bill attribute that pages may show."""
+    return any(attribute.history.has_changes() for attribute in inspect(bill).attrs
+               if attribute.key not in STAFF_ONLY_ATTRIBUTES)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_edited_bills(session: Session, _flush: UOWTransaction) -> None:
-    edited = {item.public_id for item in (*session.dirty, *session.deleted) if isinstance(item, Bill)}
+    edited = {item.public_id for item in session.dirty if isinstance(item, Bill) and _changes_pages(item)}
+    edited.update(item.public_id for item in session.deleted if isinstance(item, Bill))
     if edited:
         session.info.setdefault(_EDITED_KEY, set()).update(edited)
 

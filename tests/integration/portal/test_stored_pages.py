@@ -117,6 +117,25 @@ def test_edited_bill_drops_stored_pages(portal: Portal) -> None:
     assert renamed in after.text
 
 
+def test_warnings_edit_keeps_stored_pages(portal: Portal) -> None:
+    token, bill = portal.reuse_token(lambda _bill: True)
+
+    with portal.client() as client:
+        portal.open_bill(client, token)
+    stored = stored_keys(portal, bill)
+    with portal.rt.db.tenant_session(DEMO_SLUG) as session:
+        edited = session.get_one(Bill, bill.id)
+        edited.warnings = [*edited.warnings, {"code": "test"}]
+        session.commit()
+    kept = stored_keys(portal, bill)
+    with portal.rt.db.tenant_session(DEMO_SLUG) as session:
+        session.get_one(Bill, bill.id).warnings = bill.warnings
+        session.commit()
+
+    assert stored
+    assert kept == stored
+
+
 def test_language_switch_serves_each_language(portal: Portal) -> None:
     token, bill = portal.reuse_token(lambda _bill: True)
 
