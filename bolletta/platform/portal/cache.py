@@ -77,7 +77,7 @@ class PageCache:
             self._pages.pop(key, None)
 
     def forget_where(self, matches: Callable[[Hashable], bool]) -> None:
-        """Drop every entry whose key ``matches``; it scans all entries, so it is for rare changes."""
+        """Drop every entry whose key ``matches``. It scans all entries, so it suits rare changes."""
         with self._lock:
             for key in [key for key in self._pages if matches(key)]:
                 del self._pages[key]

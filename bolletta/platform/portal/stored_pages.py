@@ -1,4 +1,4 @@
-"""Rendered bill pages kept in the tenant's storage, so every web process renders a page state once.
+"""Rendered bill pages kept in the tenant's storage, so each page state is rendered once for all processes.
 
 :data:`cache.PAGES` keeps pages per process. This second level stores them under
 ``pages/<public id>/<key digest>.html`` in the tenant's storage, which every web process and worker
@@ -6,8 +6,8 @@ shares. The key (:class:`PageKey`) contains everything a page shows that can cha
 digest, the bill's payment state, the language, the day (for "overdue") and the code and templates
 that render it (:data:`RENDER_DIGEST`). A change of any of them makes a new key, so a stored page is
 never edited, only left behind. A bill edited through the ORM drops its stored pages when the edit
-commits (:func:`purge_after_commit`), and erasure and retention delete the ``pages/<public id>/``
-folder with the bill's other files.
+commits (:func:`purge_after_commit`), unless only its review warnings changed. Erasure and retention
+delete the ``pages/<public id>/`` folder with the bill's other files.
 
 NOTE: a bulk ``UPDATE`` of bills does not drop their pages. Such a change must be part of the key
 or delete the folder itself, as erasure does. Pages of earlier days and payment states stay in the
@@ -74,7 +74,7 @@ class PageKey:
     """The ``?payment=`` outcome the page reports after a payment attempt, else ``None``."""
     settings_digest: str
     payment_state: tuple[Any, ...]
-    """``BillAccess.payment_state``: the paid time, unpaid instalments, attempts, last change, checks."""
+    """``BillAccess.payment_state``: paid time, unpaid instalments, attempts, last change, attempts in check."""
     day: date
     """The day in Rome, because a bill becomes overdue at midnight."""
 
