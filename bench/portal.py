@@ -7,7 +7,9 @@ Run from the repository root, with PostgreSQL on 127.0.0.1:5432:
 
 The script creates a new database, provisions a tenant with ``--bills`` bills (copies of a JSON
 Lines record with every smart-bill field, stored as the parser stores them) and a ticket for
-``--sessions`` random ones, and starts the app as in production: uvicorn with 2 worker processes on
+``--sessions`` random ones, renders those bills' summary pages into the tenant's storage with the
+function of the ``render_bill_pages`` actor (as dispatch defers it when it issues tickets), and
+starts the app as in production: uvicorn with 2 worker processes on
 PostgreSQL. Each ticket link is opened once to get its session cookie, and each
 session then keeps the cookies the server sends, as a browser does. A baseline app (a minimal
 Litestar page rendering a template as large as the real page, with no database) runs the same way.
@@ -114,7 +116,8 @@ def _run(args: argparse.Namespace, database: str, folder: Path) -> None:
 
 
 def _provision(bills: int, sessions: int) -> list[str]:
-    """Create the tenant, ``bills`` bills and one ticket for each of ``sessions`` random bills; return the tokens."""
+    """Create the tenant, ``bills`` bills and one ticket for each of ``sessions`` random bills, store the
+    ticketed bills' summary pages as dispatch has a worker do, and return the tokens."""
     from sqlalchemy import select
 
     from bolletta.platform import clock, runtime
@@ -162,13 +165,21 @@ def _provision(bills: int, sessions: int) -> list[str]:
              "amount": cost.amount, "quantity": cost.quantity, "unit": cost.unit, "unit_price": cost.unit_price}
             for bill_id in ids for position, cost in enumerate(parsed.costs, start=1)])
         tokens = []
-        for position, bill_id in enumerate(random.sample(ids, min(sessions, len(ids)))):
+        ticketed = sorted(random.sample(ids, min(sessions, len(ids))))
+        random.shuffle(ticketed)
+        for position, bill_id in enumerate(ticketed):
             token = new_token()
             tokens.append(token)
             session.add(Ticket(token_hash=token_hash(rt.ticket_key, token), bill_id=bill_id, job_id=job.id,
                                channel="email", address=f"cliente{position}@example.org", created_at=now,
                                expires_at=now + timedelta(days=15)))
         session.commit()
+    # As dispatch does when it issues tickets: the worker's ``render_bill_pages`` stores each bill's
+    # summary page, in batches of 50 bills, before the links go out.
+    from bolletta.platform.portal.prerender import render_bill_pages
+
+    for start in range(0, len(ticketed), 50):
+        render_bill_pages(rt, SLUG, ticketed[start:start + 50])
     return tokens
 
 

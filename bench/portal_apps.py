@@ -16,14 +16,16 @@ BASELINE_TEMPLATE = """<!DOCTYPE html><html lang="it"><head><meta charset="utf-8
 def create_real() -> Any:
     """The production app, configured from the environment as ``bolletta serve`` does, without a worker."""
     from bolletta.platform import runtime, workers
-    from bolletta.platform.app import create_app
+    from bolletta.platform.app import create_app, freeze_startup_objects
     from bolletta.platform.settings import load_settings
 
     settings = load_settings()
     rt = runtime.configure(settings)
     workers.setup_broker(settings)
     workers.load_actors()
-    return create_app(rt)
+    app = create_app(rt)
+    freeze_startup_objects()
+    return app
 
 
 def create_baseline() -> Litestar:

@@ -101,7 +101,7 @@ def serve() -> None:
     import uvicorn
 
     from bolletta.platform import periodic, runtime, tasks, workers
-    from bolletta.platform.app import create_app
+    from bolletta.platform.app import create_app, freeze_startup_objects
 
     settings = load_settings()
     log_configuration("serve", settings)
@@ -114,10 +114,12 @@ def serve() -> None:
     scheduler = None if settings.broker_url else periodic.schedule_loop(rt)
     if scheduler is not None:
         scheduler.start()
+    app = create_app(rt)
+    freeze_startup_objects()
     try:
         # log_config=None: uvicorn's loggers go through ours, so access lines get the ticket-token
         # redaction and the JSON format.
-        uvicorn.run(create_app(rt), host=settings.http_host, port=settings.http_port, lifespan="off",
+        uvicorn.run(app, host=settings.http_host, port=settings.http_port, lifespan="off",
                     log_config=None, proxy_headers=bool(settings.trusted_proxies),
                     forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
     finally:

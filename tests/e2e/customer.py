@@ -81,7 +81,9 @@ def visit_and_pay(result: DemoResult, link: str) -> Visit:
         paid_html = _wait_until_paid(client, result, bill)
     with result.stack.rt.db.tenant_session(DEMO_SLUG) as session:
         payment = session.scalars(select(Payment).where(Payment.bill_id == bill.id)).one()
-        kinds = list(session.scalars(select(Event.kind).where(Event.ticket_id == ticket.id).order_by(Event.id)))
+        # Page views are written in the background, so an event's id can come after later events' ids.
+        kinds = list(session.scalars(select(Event.kind).where(Event.ticket_id == ticket.id)
+                                     .order_by(Event.at, Event.id)))
         ticket = session.get_one(Ticket, ticket.id)
         bill = session.get_one(Bill, bill.id)
         first = min(bill.instalments, key=lambda item: item.position, default=None)

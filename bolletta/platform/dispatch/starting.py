@@ -157,6 +157,10 @@ def _issue_batch(
         )
     ).all()
     ids = sorted(message_ids)
+    # Deferred before the sends, so a worker usually stores the summary page before the link arrives.
+    rendered = sorted({ticket["bill_id"] for ticket in tickets})
+    tasks.defer_many(session, "render_bill_pages", [(tenant, rendered[start:start + BATCH_SIZE])
+                                                     for start in range(0, len(rendered), BATCH_SIZE)])
     tasks.defer_many(session, "send_messages", [(tenant, ids[start:start + BATCH_SIZE])
                                                  for start in range(0, len(ids), BATCH_SIZE)])
     counts["issued"] += len(message_ids)

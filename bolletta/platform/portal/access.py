@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from functools import cache
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from litestar import Request
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bolletta.platform import clock
 from bolletta.platform.db.database import Database
@@ -106,43 +108,107 @@ async def bill_access(
         cached = access_cache.get(tenant, public_id, ids)
         if cached is not None and cached[0].usable():
             access, stale = cached
-            if stale and (tenant, public_id, ids) not in _refreshing:
-                _refreshing[(tenant, public_id, ids)] = asyncio.get_running_loop().create_task(
-                    _refresh(db, tenant, public_id, ids))
+            if stale:
+                _queue_refresh(db, tenant, public_id, ids)
             return access
     return await _read_and_store(db, tenant, public_id, ids)
 
 
-_refreshing: dict[tuple[str, str, tuple[int, ...]], asyncio.Task[None]] = {}
-"""Background reads in progress, one per session and bill (the dict also keeps their tasks alive)."""
+SessionKey = tuple[str, tuple[int, ...]]
+"""A bill's public id and the ticket ids of the session reading it."""
+
+REFRESH_BATCH_WAIT_SECONDS = 0.5
+"""How long the reader collects stale sessions before it reads them all at once, unless a request
+starts waiting for a read."""
+_pending: dict[str, dict[SessionKey, list[asyncio.Future[BillAccess | None]]]] = {}
+"""Sessions of each tenant waiting for a read, with the futures of the requests waiting for them (none
+for a background read of a stale entry)."""
+_readers: dict[asyncio.AbstractEventLoop, tuple[asyncio.Task[None], asyncio.Event]] = {}
+"""The reader task of each event loop, held so the task stays alive, and the event that wakes it
+when a request waits."""
+
+
+def _queue_refresh(db: Database, tenant: str, public_id: str, ids: tuple[int, ...]) -> None:
+    """Queue a background read of a session's access, and start the reader unless it runs."""
+    _pending.setdefault(tenant, {}).setdefault((public_id, ids), [])
+    _start_reader(db)
 
 
 async def _read_and_store(db: Database, tenant: str, public_id: str, ids: tuple[int, ...]) -> BillAccess | None:
+    """Read a session's access now, in the same query as the other sessions read at this moment.
+
+    Concurrent requests share one connection and one query, so a burst of new sessions does not
+    open more connections than the pool keeps.
+    """
+    future: asyncio.Future[BillAccess | None] = asyncio.get_running_loop().create_future()
+    _pending.setdefault(tenant, {}).setdefault((public_id, ids), []).append(future)
+    _start_reader(db).set()
+    return await future
+
+
+def _start_reader(db: Database) -> asyncio.Event:
+    """Start the running loop's reader unless it runs; return the event that wakes it."""
+    loop = asyncio.get_running_loop()
+    if loop not in _readers:
+        wake = asyncio.Event()
+        _readers[loop] = (loop.create_task(_read_pending(db, loop, wake)), wake)
+    return _readers[loop][1]
+
+
+async def _read_pending(db: Database, loop: asyncio.AbstractEventLoop, wake: asyncio.Event) -> None:
+    """Read the queued sessions, one query per tenant, until none is queued."""
+    try:
+        while _pending:
+            # Stale sessions wait a moment for others, so one query serves many. A request that
+            # waits wakes the reader, and only the requests that arrived with it join its query.
+            if not wake.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), REFRESH_BATCH_WAIT_SECONDS)
+            await asyncio.sleep(0)
+            wake.clear()
+            for tenant in list(_pending):
+                await _read_tenant(db, tenant, _pending.pop(tenant))
+    finally:
+        _readers.pop(loop, None)
+
+
+async def _read_tenant(db: Database, tenant: str,
+                       keys: dict[SessionKey, list[asyncio.Future[BillAccess | None]]]) -> None:
+    try:
+        found = await _read_and_store_many(db, tenant, set(keys))
+    except Exception as exc:
+        waiting = [future for futures in keys.values() for future in futures if not future.done()]
+        if not waiting:  # background reads only: the entries end at their age limit, and pages read again
+            logger.exception("tenant %s: reading %d sessions' bill access in the background failed",
+                             tenant, len(keys))
+        for future in waiting:
+            future.set_exception(exc)
+        return
+    for key, futures in keys.items():
+        for future in futures:
+            if not future.done():
+                future.set_result(found[key])
+
+
+async def _read_and_store_many(db: Database, tenant: str,
+                               keys: set[SessionKey]) -> dict[SessionKey, BillAccess | None]:
+    """Read the access of each session in ``keys`` with one query and store it; forget those that lost it."""
     read_generation = access_cache.generation(tenant)
     async with db.tenant_async_session(tenant) as session:
-        found = await _read_access(session, ids, public_id)
-    if found is None:
-        access_cache.forget(tenant, public_id, ids)
-    else:
-        access_cache.put(tenant, public_id, ids, read_generation, found)
+        found = await _read_access(session, keys)
+    for (public_id, ids), access in found.items():
+        if access is None:
+            access_cache.forget(tenant, public_id, ids)
+        else:
+            access_cache.put(tenant, public_id, ids, read_generation, access)
     return found
 
 
-async def _refresh(db: Database, tenant: str, public_id: str, ids: tuple[int, ...]) -> None:
-    try:
-        await _read_and_store(db, tenant, public_id, ids)
-    except Exception:  # the entry then simply ends at its age limit and the next page reads again
-        logger.exception("tenant %s: reading a session's bill access in the background failed", tenant)
-    finally:
-        _refreshing.pop((tenant, public_id, ids), None)
+def _payment_state_columns() -> list[Any]:
+    """Columns of what a page shows of a bill's payments; ``recent`` is a bind parameter.
 
-
-@cache
-def _access_query() -> Select[Any]:
-    """Build the query of :func:`_read_access` once; it takes ``ids``, ``public_id`` and ``recent``.
-
-    The payment state is what a page shows of the payments: the paid time, the unpaid instalments,
-    the number of attempts, the latest change of any attempt, and the attempts still being verified.
+    They are the paid time, the unpaid instalments, the number of attempts, the latest change of
+    any attempt, and the attempts still being verified.
     """
     unpaid = (select(func.count()).select_from(Instalment)
               .where(Instalment.bill_id == Bill.id, Instalment.paid_at.is_(None)).scalar_subquery())
@@ -151,6 +217,17 @@ def _access_query() -> Select[Any]:
     verifying = (select(func.count()).select_from(Payment)
                  .where(Payment.bill_id == Bill.id, Payment.status.in_(("created", "pending")),
                         Payment.created_at > bindparam("recent")).scalar_subquery())
+    return [Bill.paid_at, unpaid, attempts, changed, verifying]
+
+
+def payment_state(paid_at: Any, unpaid: Any, attempts: Any, changed: Any, verifying: Any) -> tuple[Any, ...]:
+    """Return the ``BillAccess.payment_state`` of the values of :func:`_payment_state_columns`."""
+    return (paid_at, unpaid, attempts, str(changed), verifying)
+
+
+@cache
+def _access_query() -> Select[Any]:
+    """Build the query of :func:`_read_access` once; it takes ``ids``, ``public_ids`` and ``recent``."""
     contact_language = (
         select(Contact.language)
         .where(Contact.customer_code == Bill.customer_code, Contact.channel == Ticket.channel,
@@ -158,23 +235,44 @@ def _access_query() -> Select[Any]:
         .order_by(Contact.id.desc()).limit(1).scalar_subquery()
     )
     return (
-        select(Bill.id, Bill.paid_at, Bill.language, Ticket.id.label("ticket_id"), Ticket.channel, Ticket.expires_at,
-               Ticket.revoked_at, Ticket.first_viewed_at, unpaid, attempts, changed, verifying, contact_language)
+        select(Bill.id, Bill.language, Ticket.id.label("ticket_id"), Ticket.channel, Ticket.expires_at,
+               Ticket.revoked_at, Ticket.first_viewed_at, contact_language, Bill.public_id, *_payment_state_columns())
         .join(Ticket, Ticket.bill_id == Bill.id)
-        .where(Bill.public_id == bindparam("public_id"), Ticket.id.in_(bindparam("ids", expanding=True)))
+        .where(Bill.public_id.in_(bindparam("public_ids", expanding=True)),
+               Ticket.id.in_(bindparam("ids", expanding=True)))
         .order_by(Ticket.id.desc())
     )
 
 
-async def _read_access(session: AsyncSession, ids: tuple[int, ...], public_id: str) -> BillAccess | None:
-    """Read the newest usable ticket of ``ids`` for the bill, with the bill's payment state, in one query."""
-    parameters = {"ids": list(ids), "public_id": public_id, "recent": clock.now() - PENDING_RECHECK_AFTER}
+@cache
+def _bill_states_query() -> Select[Any]:
+    """Build the query of :func:`bill_states` once; it takes ``bill_ids`` and ``recent``."""
+    return (select(Bill.id, Bill.public_id, Bill.language, *_payment_state_columns())
+            .where(Bill.id.in_(bindparam("bill_ids", expanding=True))))
+
+
+def bill_states(session: Session, bill_ids: list[int]) -> dict[int, tuple[str, str | None, tuple[Any, ...]]]:
+    """Return each bill's public id, language from the flow and payment state, as a page key contains it."""
+    parameters = {"bill_ids": bill_ids, "recent": clock.now() - PENDING_RECHECK_AFTER}
+    return {row[0]: (row[1], row[2], payment_state(*row[3:])) for row in session.execute(_bill_states_query(),
+                                                                                          parameters)}
+
+
+async def _read_access(session: AsyncSession, keys: set[SessionKey]) -> dict[SessionKey, BillAccess | None]:
+    """Read, for each session, the newest usable ticket of its ids for the bill, with the bill's payment
+    state, in one query for all sessions."""
+    parameters = {"ids": sorted({ticket_id for _public_id, ids in keys for ticket_id in ids}),
+                  "public_ids": sorted({public_id for public_id, _ids in keys}),
+                  "recent": clock.now() - PENDING_RECHECK_AFTER}
+    by_ticket: dict[tuple[str, int], BillAccess] = {}
     for row in (await session.execute(_access_query(), parameters)).all():
-        access = BillAccess(
-            bill_id=row[0], public_id=public_id, bill_language=row[2], ticket_id=row[3], channel=row[4],
-            expires_at=row[5], revoked_at=row[6], first_viewed=row[7] is not None,
-            payment_state=(row[1], row[8], row[9], str(row[10]), row[11]), customer_language=row[2] or row[12],
+        by_ticket[(row[8], row[2])] = BillAccess(
+            bill_id=row[0], public_id=row[8], bill_language=row[1], ticket_id=row[2], channel=row[3],
+            expires_at=row[4], revoked_at=row[5], first_viewed=row[6] is not None,
+            payment_state=payment_state(*row[9:]), customer_language=row[1] or row[7],
         )
-        if access.usable():
-            return access
-    return None
+    found: dict[SessionKey, BillAccess | None] = {}
+    for public_id, ids in keys:
+        usable = (by_ticket.get((public_id, ticket_id)) for ticket_id in sorted(ids, reverse=True))
+        found[(public_id, ids)] = next((access for access in usable if access is not None and access.usable()), None)
+    return found

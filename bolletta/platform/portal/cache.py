@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,12 @@ class PageCache:
     def forget(self, key: Hashable) -> None:
         with self._lock:
             self._pages.pop(key, None)
+
+    def forget_where(self, matches: Callable[[Hashable], bool]) -> None:
+        """Drop every entry whose key ``matches``. It scans all entries, so it suits rare changes."""
+        with self._lock:
+            for key in [key for key in self._pages if matches(key)]:
+                del self._pages[key]
 
     def clear(self) -> None:
         with self._lock:

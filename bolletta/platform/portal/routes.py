@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Annotated, Any
@@ -20,17 +21,16 @@ from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.errors import BollettaError
 from bolletta.platform.payments.service import PaymentNotAllowed, start_payment
-from bolletta.platform.portal import access, access_cache, cache, new_link, page, view_events
+from bolletta.platform.portal import access, access_cache, cache, new_link, page, prerender, stored_pages, view_events
 from bolletta.platform.portal import language as languages
 from bolletta.platform.portal.calendar import google_link, ics, outlook_link
 from bolletta.platform.portal.pdf import rendered_pdf
 from bolletta.platform.portal.ranges import ranged_response
-from bolletta.platform.portal.sections import TEMPLATES
 from bolletta.platform.portal.summary import load_bill
 from bolletta.platform.speech.view import SpeechView, speech_view
 from bolletta.platform.tickets.tokens import find_ticket, is_usable
 from bolletta.platform.web.context import active_tenant, rt
-from bolletta.platform.web.templates import csrf_input, environment, render
+from bolletta.platform.web.templates import csrf_input, render
 from bolletta.tenants.config import PortalSettings, TenantConfig, decode_config
 
 logger = logging.getLogger(__name__)
@@ -48,10 +48,27 @@ async def _cached_tenant_or_404(slug: str) -> cache.TenantView:
     """Return the active tenant with its decoded settings from :data:`cache.TENANTS` (at most a second
     old, dropped when saved here), else raise 404."""
     found = cache.TENANTS.get(slug)
-    if found is None:
-        found = cache.tenant_view(await _tenant_or_404(slug))
-        cache.TENANTS.put(slug, found)
-    return found  # type: ignore[no-any-return]
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    # Requests that miss together share one read, so an expired entry costs one query, not one per request.
+    key = (asyncio.get_running_loop(), slug)
+    reading = _tenant_reads.get(key)
+    if reading is None:
+        reading = _tenant_reads[key] = key[0].create_task(_read_tenant_view(key))
+    return await asyncio.shield(reading)
+
+
+_tenant_reads: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task[cache.TenantView]] = {}
+"""Tenant reads in progress by event loop and slug, for :func:`_cached_tenant_or_404`."""
+
+
+async def _read_tenant_view(key: tuple[asyncio.AbstractEventLoop, str]) -> cache.TenantView:
+    try:
+        found = cache.tenant_view(await _tenant_or_404(key[1]))
+        cache.TENANTS.put(key[1], found)
+        return found
+    finally:
+        _tenant_reads.pop(key, None)
 
 
 class TenantUnavailable(NotFoundException):
@@ -151,8 +168,9 @@ async def _section_page(
 
     The session's ticket and the bill's payment state come from :func:`access.bill_access` (kept a
     few seconds in memory, read fresh on the return from a payment), and the page from
-    :data:`cache.PAGES` when the bill, its payments, the settings and the language are unchanged
-    since it was rendered. The view is queued for :mod:`view_events` to record.
+    :data:`cache.PAGES`, else from the tenant's storage (:mod:`stored_pages`), when the bill, its
+    payments, the settings and the language are unchanged since it was rendered. The view is queued
+    for :mod:`view_events` to record.
     """
     tenant_view = await _cached_tenant_or_404(slug)
     tenant, config = tenant_view.tenant, tenant_view.config
@@ -163,19 +181,19 @@ async def _section_page(
     customer = None if languages.SESSION_KEY in (request.session or {}) else found.customer_language
     language, switched = page.pick_language(request, config, customer)
     now = clock.now()
-    key = (slug, found.bill_id, section, language, payment_return, tenant_view.digest, found.payment_state,
-           now.astimezone(clock.ROME).date())
+    key = stored_pages.PageKey(
+        tenant=slug, public_id=public_id, section=section, language=language, payment_return=payment_return,
+        settings_digest=tenant_view.digest, payment_state=found.payment_state, day=now.astimezone(clock.ROME).date(),
+    )
     html = cache.PAGES.get(key)
     if html is None:
-        async with rt().db.tenant_async_session(slug) as session:
-            context = await page.load_page(session, found.bill_id, tenant, config, language)
-        if section not in context.page.sections:
+        html = await _stored_or_rendered(key, tenant, config, found.bill_id)
+        if html is None:
             return Redirect(f"/c/{slug}/b/{public_id}/sommario", status_code=303)
-        html = await _render_section(slug, tenant, config, context, section, payment_return)
         cache.PAGES.put(key, html)
     if not found.first_viewed:
         access_cache.mark_viewed(slug, public_id, tuple(access.session_ticket_ids(request, slug)), found)
-    await view_events.record(rt(), view_events.PageView(
+    view_events.record(rt(), view_events.PageView(
         tenant=slug, ticket_id=found.ticket_id, bill_id=found.bill_id, channel=found.channel, at=now,
         section=section, language=language, switched=switched, first_view=not found.first_viewed,
     ))
@@ -187,19 +205,35 @@ async def _section_page(
     return response
 
 
+async def _stored_or_rendered(key: stored_pages.PageKey, tenant: Tenant, config: TenantConfig,
+                              bill_id: int) -> str | None:
+    """Return the page of ``key`` from the tenant's storage, else render and store it; ``None`` when the
+    bill has no such section.
+
+    Pages after a payment attempt (``?payment=``) are rendered but not stored: the parameter comes
+    from the browser, and each value would otherwise add a file.
+    """
+    storable = key.payment_return is None
+    html = await stored_pages.load_async(rt().storage, key) if storable else None
+    if html is not None:
+        return html
+    async with rt().db.tenant_async_session(key.tenant) as session:
+        context = await page.load_page(session, bill_id, tenant, config, key.language)
+    if key.section not in context.page.sections:
+        return None
+    html = await _render_section(key.tenant, tenant, config, context, key.section, key.payment_return)
+    if storable:
+        await stored_pages.save_async(rt().storage, key, html)
+    return html
+
+
 async def _render_section(slug: str, tenant: Tenant, config: TenantConfig, context: page.PageContext, section: str,
                           payment_return: str | None) -> str:
-    utility = config.branding.display_name or tenant.name
     speech = None
     if section == "sommario":
-        speech = speech_view(context, utility, config, rt().settings.data_path)
+        speech = speech_view(context, config.branding.display_name or tenant.name, config, rt().settings.data_path)
         await _prepare_audio(slug, context.page.bill.public_id, speech)
-    template = environment(context.language).get_template(TEMPLATES[section])
-    return template.render(
-        request=None, csrf_input=cache.placeholder_input(), tenant=tenant, config=config, section=section, slug=slug,
-        payment_return=payment_return, speech=speech,
-        **page.template_context(context, config, section, utility, slug),
-    )
+    return prerender.render_html(slug, tenant, config, context, section, payment_return, speech)
 
 
 async def preview_section(tenant: Tenant, bill_id: int, section: str, language: str = "it") -> str | None:

@@ -1,15 +1,14 @@
 """Recording page views (``viewed``, ``section_viewed``, ``language_changed``) in batches.
 
-A page view queues its events here instead of writing them itself. When nothing is being written,
-the request writes the queue at once and waits (a lone visitor's events are stored when the page
-arrives). While a write is running, other requests only add to the queue and return, and the queue
-is written again as soon as that write ends: one transaction for many views (group commit).
+A page view queues its events here and returns without waiting for the database. One background
+task per event loop collects views for :data:`FLUSH_INTERVAL_SECONDS`, then writes all of them in
+one transaction, so many views share one commit (group commit).
 
 Each view is written once. The first view of a ticket sets ``first_viewed_at`` with a conditional
 ``UPDATE`` and adds ``viewed`` only for the tickets that update changed, so two processes never
 both record it. A failed write keeps its views queued and is tried again after
 :data:`RETRY_SECONDS`. Views still queued when the process exits are written by an ``atexit`` hook
-with a synchronous session.
+with a synchronous session, and :func:`flush` waits for the queue when the app shuts down.
 """
 
 from __future__ import annotations
@@ -23,10 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, insert, literal, update
-from sqlalchemy.ext.asyncio import AsyncSession
+import anyio
+from sqlalchemy import case, literal, update
 from sqlalchemy.orm import Session
 
+from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.portal.access_cache import QUIET_KEY
 from bolletta.platform.runtime import Runtime
@@ -34,6 +34,9 @@ from bolletta.platform.runtime import Runtime
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 1.0
+FLUSH_INTERVAL_SECONDS = 0.25
+"""How long the writer collects views before each write: a view is stored about this long after its
+page was sent, and a busy process commits about four times a second instead of once per few views."""
 MAX_QUEUED = 100_000
 """Views kept while the database is unreachable; older ones are dropped and logged past this."""
 
@@ -90,19 +93,12 @@ def _first_view_update(times: dict[int, datetime]) -> Any:
     )
 
 
-async def _write_tenant(session: AsyncSession, views: list[PageView]) -> None:
-    session.sync_session.info[QUIET_KEY] = True
-    times = _first_view_times(views)
-    newly_viewed = set((await session.scalars(_first_view_update(times))).all()) if times else set()
-    await session.execute(insert(Event), _event_rows(views, newly_viewed))
-    await session.commit()
-
-
-def _write_tenant_sync(session: Session, views: list[PageView]) -> None:
+def _write_tenant(session: Session, views: list[PageView]) -> None:
+    """Write the views of one tenant in one transaction; the events go in with ``COPY`` on PostgreSQL."""
     session.info[QUIET_KEY] = True
     times = _first_view_times(views)
     newly_viewed = set(session.scalars(_first_view_update(times)).all()) if times else set()
-    session.execute(insert(Event), _event_rows(views, newly_viewed))
+    insert_rows(session, Event, _event_rows(views, newly_viewed))
     session.commit()
 
 
@@ -114,53 +110,66 @@ def _by_tenant(views: list[PageView]) -> dict[str, list[PageView]]:
 
 
 class ViewWriter:
-    """The queue of one event loop's page views, and the write in progress."""
+    """The queue of one event loop's page views, and the background task writing it."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.queued: list[PageView] = []
-        self.writing = False
+        self.task: asyncio.Task[None] | None = None
+        """The running write loop; holding it keeps the task alive until it ends."""
         self.lock = threading.Lock()
         """Guards ``queued`` against the ``atexit`` hook, which runs on another thread's stack."""
 
-    async def record(self, view: PageView) -> None:
-        """Queue ``view``; write the queue now unless a write is already running."""
+    def record(self, view: PageView) -> None:
+        """Queue ``view`` and start the write loop unless it is running; never waits for the database."""
         with self.lock:
             self.queued.append(view)
-        if self.writing:
-            return
-        self.writing = True
-        try:
-            await self._write_queued()
-        finally:
-            if self.queued:
-                asyncio.get_running_loop().create_task(self._drain())
-            else:
-                self.writing = False
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def flush(self) -> None:
+        """Wait until the write loop has written every queued view (shutdown, tests)."""
+        while self.task is not None:
+            await asyncio.shield(self.task)
 
     async def _drain(self) -> None:
         try:
             while self.queued:
+                await asyncio.sleep(FLUSH_INTERVAL_SECONDS)
                 if not await self._write_queued():
                     await asyncio.sleep(RETRY_SECONDS)
         finally:
-            self.writing = False
+            self.task = None
 
     async def _write_queued(self) -> bool:
-        """Write every queued view; on failure queue them again and return ``False``."""
+        """Write every queued view; on failure queue them again and return ``False``.
+
+        Each tenant's write runs in a thread with a synchronous session, off the event loop. A
+        cancellation (the server stopping) waits for that write to end, then queues again the views
+        not yet committed, for the ``atexit`` hook.
+        """
         with self.lock:
             views, self.queued = self.queued, []
         groups = list(_by_tenant(views).items())
         for index, (tenant, tenant_views) in enumerate(groups):
+            committed: list[bool] = []
             try:
-                async with self.rt.db.tenant_async_session(tenant) as session:
-                    await _write_tenant(session, tenant_views)
+                await anyio.to_thread.run_sync(self._write_tenant_views, tenant, tenant_views, committed)
+            except asyncio.CancelledError:
+                self._requeue([view for _tenant, remaining in groups[index + len(committed):] for view in remaining])
+                raise
             except Exception:
                 logger.exception("tenant %s: recording %d page views failed; retrying in %.0f s", tenant,
                                  len(tenant_views), RETRY_SECONDS)
-                self._requeue([view for _tenant, unwritten in groups[index:] for view in unwritten])
+                self._requeue([view for _tenant, remaining in groups[index:] for view in remaining])
                 return False
         return True
+
+    def _write_tenant_views(self, tenant: str, views: list[PageView], committed: list[bool]) -> None:
+        """Write ``views`` and append to ``committed`` once they are committed."""
+        with self.rt.db.tenant_session(tenant) as session:
+            _write_tenant(session, views)
+        committed.append(True)
 
     def _requeue(self, views: list[PageView]) -> None:
         with self.lock:
@@ -177,7 +186,7 @@ class ViewWriter:
         for tenant, tenant_views in _by_tenant(views).items():
             try:
                 with self.rt.db.tenant_session(tenant) as session:
-                    _write_tenant_sync(session, tenant_views)
+                    _write_tenant(session, tenant_views)
             except Exception:
                 logger.exception("tenant %s: %d page views lost at exit", tenant, len(tenant_views))
 
@@ -196,9 +205,16 @@ def writer(rt: Runtime) -> ViewWriter:
     return found
 
 
-async def record(rt: Runtime, view: PageView) -> None:
-    """Queue one page view for writing; see the module docstring for when it is written."""
-    await writer(rt).record(view)
+def record(rt: Runtime, view: PageView) -> None:
+    """Queue one page view; the running event loop's writer stores it in the background."""
+    writer(rt).record(view)
+
+
+async def flush() -> None:
+    """Write what the running event loop's writer has queued, and wait for it (shutdown, tests)."""
+    found = _writers.get(asyncio.get_running_loop())
+    if found is not None:
+        await found.flush()
 
 
 @atexit.register

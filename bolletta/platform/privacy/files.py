@@ -12,7 +12,7 @@ def delete_bill_files(rt: Runtime, tenant: str, files: Sequence[tuple[str, str |
     """Delete the files of each ``(public id, PDF storage key)``; return how many files were removed.
 
     Rendered PDFs are stored as ``rendered/v<version>/<public id>.pdf`` for each layout version up to
-    the current one, and audio under ``speech/<public id>/``.
+    the current one, audio under ``speech/<public id>/`` and rendered pages under ``pages/<public id>/``.
     """
     removed = 0
     for public_id, pdf_key in files:
@@ -22,4 +22,5 @@ def delete_bill_files(rt: Runtime, tenant: str, files: Sequence[tuple[str, str |
                 rt.storage.delete(key)
                 removed += 1
         removed += rt.storage.delete_prefix(tenant, f"speech/{public_id}")
+        removed += rt.storage.delete_prefix(tenant, f"pages/{public_id}")
     return removed

@@ -144,6 +144,20 @@ class Portal:
         with self.rt.db.tenant_session(DEMO_SLUG) as session:
             return list(session.scalars(select(Event.kind).where(Event.ticket_id == ticket_id).order_by(Event.id)))
 
+    def recorded_views(self, ticket_id: int, section_views: int) -> list[str]:
+        """Wait until the ticket has ``section_views`` ``section_viewed`` events, then return its event kinds.
+
+        Page views are written in the background after the page is sent; the test fails after 20
+        seconds if they never arrive.
+        """
+        deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
+        kinds = self.event_kinds(ticket_id)
+        while kinds.count("section_viewed") < section_views and time.monotonic() < deadline:
+            time.sleep(0.02)
+            kinds = self.event_kinds(ticket_id)
+        assert kinds.count("section_viewed") >= section_views, f"ticket {ticket_id}: views not recorded: {kinds}"
+        return kinds
+
     def bill_event_kinds(self, bill_id: int) -> list[str]:
         with self.rt.db.tenant_session(DEMO_SLUG) as session:
             return list(session.scalars(select(Event.kind).where(Event.bill_id == bill_id).order_by(Event.id)))

@@ -37,10 +37,10 @@ class Customer:
     order_ids: tuple[str, ...]
 
     def storage_keys(self, tenant: str) -> list[str]:
-        """The bill PDFs from the flow, the rendered PDFs and the audio files of the customer."""
+        """The bill PDFs from the flow, the rendered PDFs, the audio files and the stored pages of the customer."""
         return [key for public_id in self.public_ids for key in (
             f"{tenant}/bills/{public_id}/fattura.pdf", f"{tenant}/rendered/v1/{public_id}.pdf",
-            f"{tenant}/speech/{public_id}/it-0123456789.mp3")]
+            f"{tenant}/speech/{public_id}/it-0123456789.mp3", f"{tenant}/pages/{public_id}/0123456789.html")]
 
 
 def add_customer(rt: Runtime, tenant: str, code: str, fiscal_code: str, *, bills: int = 1, gateway: str = "sandbox",
@@ -90,6 +90,9 @@ def add_customer(rt: Runtime, tenant: str, code: str, fiscal_code: str, *, bills
             ticket_ids.append(ticket.id)
             order_ids.append(payment.order_id)
         session.commit()
+    # After the commit, which drops the stored pages of the bills it changed.
+    for public_id in public_ids:
+        rt.storage.put(tenant, f"pages/{public_id}/0123456789.html", b"<!DOCTYPE html>")
     return Customer(code=code, fiscal_code=fiscal_code, address=address, bill_ids=tuple(bill_ids),
                     public_ids=tuple(public_ids), ticket_ids=tuple(ticket_ids), order_ids=tuple(order_ids))
 

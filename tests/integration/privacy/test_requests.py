@@ -124,7 +124,7 @@ def test_erasure_keeps_accounting_records(stack: EmbeddedStack, tenant: str, scr
 
     assert result.gateway_failures == []
     assert sorted(scrubbed) == sorted(customer.order_ids)
-    assert result.counts["files"] == 6
+    assert result.counts["files"] == 8
     for key in customer.storage_keys(tenant):
         assert not stack.rt.storage.exists(key), key
     with stack.rt.db.tenant_session(tenant) as session:

@@ -80,7 +80,7 @@ def test_bills_purged_after_period(stack: EmbeddedStack, tenant: str) -> None:
     assert counts["bills"] == 2
     assert counts["tickets"] == 2
     assert counts["payments"] == 2
-    assert counts["files"] == 6
+    assert counts["files"] == 8
     _gone(stack, tenant, expired)
     assert [snapshot(stack.rt, tenant, paid_late), snapshot(stack.rt, tenant, open_link)] == kept
     for key in paid_late.storage_keys(tenant) + open_link.storage_keys(tenant):
