@@ -33,8 +33,8 @@ from bolletta.platform.errors import NotFound
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.web.context import rt
 from bolletta.tenants.config import Branding
+from bolletta.tenants.images import MAX_IMAGE_BYTES
 from bolletta.tenants.onboarding import drafts, steps
-from bolletta.tenants.onboarding.checks import MAX_IMAGE_BYTES
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, preview_css
 from bolletta.tenants.onboarding.trial import send_trial
 from bolletta.themes.fonts import FONTS, woff2

@@ -53,23 +53,6 @@ WHATSAPP_FIELDS = ("utility", "service_label", "document_number", "due_date", "l
 """Bill fields a WhatsApp template parameter may take: none of them is personal data."""
 
 
-MAX_IMAGE_BYTES = 200 * 1024
-"""Largest uploaded logo or e-mail image: an e-mail carries it inline in every message."""
-IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-"""Leading bytes of each accepted image format; the name and declared type of an upload are ignored."""
-
-
-def image_type(data: bytes) -> tuple[str, Text | None]:
-    """Return the content type of an uploaded image from its first bytes, or the problem with it."""
-    if len(data) > MAX_IMAGE_BYTES:
-        return "", T_("The image is {value} KB; the limit is {limit} KB.", value=-(-len(data) // 1024),
-                      limit=MAX_IMAGE_BYTES // 1024)
-    for signature, content_type in IMAGE_SIGNATURES.items():
-        if data.startswith(signature):
-            return content_type, None
-    return "", T_("The file is not a PNG or JPEG image; upload one of those.")
-
-
 def email_problem(address: str) -> Text | None:
     """Return why ``address`` is not a usable e-mail address, or ``None``; no DNS lookup is made."""
     try:

@@ -15,8 +15,8 @@ from bolletta.platform.db.models.platform import TenantDraft
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.storage import storage_from_settings, tenant_key
 from bolletta.tenants import registry
+from bolletta.tenants.images import LOGO_PREFIX, email_header_key, image_digest
 from bolletta.tenants.onboarding import drafts
-from bolletta.tenants.onboarding.activation import LOGO_KEY, email_header_key
 from tests.fakes.paypal import FakePaypal
 from tests.fakes.tls import TestCA
 from tests.fakes.whatsapp import FakeWhatsapp
@@ -131,9 +131,9 @@ def test_images_kept_and_stored_at_activation(stack: EmbeddedStack, admin: Admin
     assert config.email_header_key == email_header_key(PNG)
     assert config.email_header_key.startswith("assets/email-header-")
     assert storage.get(tenant_key(slug, config.email_header_key)) == PNG
-    assert storage.get(tenant_key(slug, LOGO_KEY)) == PNG
+    assert storage.get(tenant_key(slug, LOGO_PREFIX + image_digest(PNG))) == PNG
     assert config.email_header_type == "image/png"
-    assert config.portal.logo_url == f"/c/{slug}/logo"
+    assert config.portal.logo_url == f"/c/{slug}/logo?v={image_digest(PNG)}"
     assert (logo.status_code, logo.headers["content-type"], logo.content) == (200, "image/png", PNG)
 
 
