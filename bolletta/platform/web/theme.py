@@ -63,9 +63,10 @@ async def tenant_logo(slug: FromPath[str]) -> Response[bytes]:
     from bolletta.tenants.images import image_type, logo_key
 
     tenant = await active_tenant(slug)
-    if tenant is None:
+    config = decode_config(tenant.settings) if tenant is not None else None
+    if config is None or not config.portal.logo_url:  # a removed logo is no longer served
         raise NotFoundException()
-    key = logo_key(decode_config(tenant.settings))
+    key = logo_key(config)
     try:
         content = await anyio.to_thread.run_sync(rt().storage.get, tenant_key(slug, key))
     except FileNotFoundError as exc:

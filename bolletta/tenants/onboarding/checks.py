@@ -26,7 +26,7 @@ from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants.accounts import AccountError, parse_public_key
 from bolletta.tenants.config import QuietHours, RetentionSettings, TenantConfig, WhatsappTemplate
 from bolletta.tenants.onboarding import steps
-from bolletta.themes.check import SECTIONS, theme_problems
+from bolletta.themes.check import SECTIONS, problem_setting, theme_problems
 
 Problems = dict[str, Text]
 
@@ -108,8 +108,9 @@ def look_problems(answers: steps.Look, db: Database, draft_id: int | None) -> Pr
     config = TenantConfig(branding=answers.branding)
     config.portal.font = answers.font
     for problem in theme_problems(config):
-        field = "font" if "font" in problem.msgid else "branding"
-        problems.setdefault(field, problem)
+        # The step's inputs are named as the settings are, except the font, a field of its own here.
+        setting = problem_setting(problem)
+        problems.setdefault("font" if setting == "portal.font" else setting, problem)
     for name in ("section_order", "hidden_sections"):
         unknown = [section for section in getattr(answers, name) if section not in SECTIONS]
         if unknown:
