@@ -24,7 +24,7 @@ from bolletta.platform.storage import tenant_key
 from bolletta.platform.web.context import client_ip, rt
 from bolletta.platform.web.image_upload import read_image_form
 from bolletta.platform.web.settings_area import SettingsArea
-from bolletta.tenants.images import image_type
+from bolletta.tenants.images import image_type, logo_key
 from bolletta.tenants.registry import get_tenant, tenant_config
 from bolletta.tenants.settings_editor.editor import section_history
 from bolletta.tenants.settings_editor.fields import SECTIONS
@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 IMAGES = "images"
 """The section whose page holds the upload forms of the logo and the e-mail header image."""
+UPLOADS = "uploads"
+"""Path segment of the upload and preview routes. It differs from ``images`` because Litestar does not
+fall back from a static segment to ``{section}``, so ``images/...`` routes would hide the section page."""
 
 
 def images_page(area: SettingsArea, request: Request[Any, Any, Any], tenant: Tenant, *, problems: dict[str, Text],
@@ -50,7 +53,7 @@ def images_page(area: SettingsArea, request: Request[Any, Any, Any], tenant: Ten
 def image_handlers(area: SettingsArea) -> list[RouteHandlerType]:
     """Build the upload and preview routes of the images page of ``area``."""
 
-    @post(f"{area.path}/{IMAGES}/{{image:str}}", name=f"{area.name}:settings-image")
+    @post(f"{area.path}/{UPLOADS}/{{image:str}}", name=f"{area.name}:settings-image")
     async def upload_image(request: Request[Any, Any, Any], image: FromPath[str]) -> Response[Any]:
         """Replace the logo or the e-mail image with an uploaded file, or remove it (``remove=1``)."""
         tenant = await area.tenant_of(request)
@@ -73,20 +76,23 @@ def image_handlers(area: SettingsArea) -> list[RouteHandlerType]:
         return await anyio.to_thread.run_sync(
             lambda: images_page(area, request, tenant, problems={image: problem}, status_code=400))
 
-    @get(f"{area.path}/{IMAGES}/email-header", name=f"{area.name}:settings-email-header")
-    async def email_header(request: Request[Any, Any, Any]) -> Response[bytes]:
-        """Return the e-mail header image in use, for the images page's preview."""
+    @get(f"{area.path}/{UPLOADS}/{{image:str}}", name=f"{area.name}:settings-image-preview")
+    async def preview_image(request: Request[Any, Any, Any], image: FromPath[str]) -> Response[bytes]:
+        """Return the logo or e-mail image in use, for the images page's preview."""
         tenant = await area.tenant_of(request)
         config = tenant_config(tenant)
-        if not config.email_header_key:
-            raise NotFoundException(f"Tenant {tenant.slug!r} has no e-mail header image.")
+        if image not in IMAGE_SETTINGS:
+            raise NotFoundException(f"{image!r} is not an image of the settings; use {' or '.join(IMAGE_SETTINGS)}.")
+        key = (logo_key(config) if config.portal.logo_url else "") if image == "logo" else config.email_header_key
+        if not key:
+            raise NotFoundException(f"Tenant {tenant.slug!r} has no {image} image.")
         try:
-            content = await anyio.to_thread.run_sync(rt().storage.get, tenant_key(tenant.slug, config.email_header_key))
+            content = await anyio.to_thread.run_sync(rt().storage.get, tenant_key(tenant.slug, key))
         except FileNotFoundError as exc:
-            raise NotFoundException(f"The e-mail header image {config.email_header_key} is missing.") from exc
+            raise NotFoundException(f"The stored image {key} is missing.") from exc
         content_type, problem = image_type(content)
         if problem is not None:
-            raise NotFoundException(f"The e-mail header image {config.email_header_key} is not a PNG or JPEG.")
+            raise NotFoundException(f"The stored image {key} is not a PNG or JPEG.")
         return Response(content=content, media_type=content_type, headers={"Cache-Control": "no-store"})
 
-    return [upload_image, email_header]
+    return [upload_image, preview_image]
