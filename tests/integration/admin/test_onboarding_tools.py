@@ -292,3 +292,14 @@ def test_voices_and_retention_reach_the_tenant(stack: EmbeddedStack, admin: Admi
     config = registry.tenant_config(registry.get_tenant(stack.rt.db, slug))
     assert config.portal.voices == {"it": "it_IT-prova-medium"}
     assert (config.retention.bill_months, config.retention.event_months, config.retention.audit_years) == (36, 12, 10)
+
+
+def test_contrast_shown_at_its_colour(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    look = _forms(new_slug("cc"))["look"] | {"branding.text_on_primary": "#3366aa"}
+    with draft(stack, admin) as (client, token, path):
+        rejected = client.post(f"{path}/look", data={**look, "_csrf_token": token})
+
+    assert rejected.status_code == 400
+    assert "WCAG" in rejected.text.split('id="e-branding.text_on_primary"', 1)[1].split("</p>", 1)[0]
+    assert 'id="e-branding.primary_color"' not in rejected.text
+    assert 'id="e-branding.accent_color"' not in rejected.text
