@@ -33,7 +33,7 @@ from bolletta.tenants.settings_editor.uploads import IMAGE_SETTINGS, remove_imag
 logger = logging.getLogger(__name__)
 
 IMAGES = "images"
-"""The section whose page holds the upload forms of the logo and the e-mail header image."""
+"""The section whose page contains the upload forms of the logo and the e-mail header image."""
 UPLOADS = "uploads"
 """Path segment of the upload and preview routes. It differs from ``images`` because Litestar does not
 fall back from a static segment to ``{section}``, so ``images/...`` routes would hide the section page."""
@@ -83,7 +83,9 @@ def image_handlers(area: SettingsArea) -> list[RouteHandlerType]:
         config = tenant_config(tenant)
         if image not in IMAGE_SETTINGS:
             raise NotFoundException(f"{image!r} is not an image of the settings; use {' or '.join(IMAGE_SETTINGS)}.")
-        key = (logo_key(config) if config.portal.logo_url else "") if image == "logo" else config.email_header_key
+        key = config.email_header_key
+        if image == "logo":
+            key = logo_key(config) if config.portal.logo_url else ""
         if not key:
             raise NotFoundException(f"Tenant {tenant.slug!r} has no {image} image.")
         try:

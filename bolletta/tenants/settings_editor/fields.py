@@ -57,7 +57,8 @@ class Field:
     ``secret_text`` (never shown, left empty to keep the stored value), ``lines`` (one value a
     line), ``recipients`` (``<channel> <address>`` a line), ``pairs`` (``key = value`` a line, a
     mapping), ``rules`` (``keyword = category`` a line, a list of pairs), ``glossary``
-    (``language: description = translation`` a line) or ``links`` (``section | label | URL`` a line)."""
+    (``language: description = translation`` a line) or ``links`` (``section | label | URL`` a line).
+    An ``image`` field is set by an upload form and never read from a settings form."""
     minimum: int | None = None
     """Smallest value a ``number`` accepts."""
     maximum: int | None = None
@@ -214,7 +215,7 @@ SECTION_LIST = (
 )
 """Every section in the order of the settings menu. The message texts have their own editor.
 
-The ``images`` section's page holds the upload forms of the logo and of the e-mail header image.
+The ``images`` section's page contains the upload forms of the logo and of the e-mail header image.
 The logo's address, ``portal.logo_url``, belongs to the ``page`` section, so its versions are
 listed and restored there.
 """
