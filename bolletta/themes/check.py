@@ -57,3 +57,29 @@ def _contact_problems(config: TenantConfig) -> list[Text]:
     if branding.support_phone and not PHONE.match(branding.support_phone):
         problems.append(T_("{value} is not a phone number such as +39 800 123 456.", value=branding.support_phone[:40]))
     return problems
+
+
+BRANDING_COLOURS = ("primary_color", "accent_color", "text_on_primary")
+
+
+def problem_setting(problem: Text) -> str:
+    """Return the dotted setting a problem of :func:`theme_problems` is shown next to.
+
+    A contrast problem belongs to the colour written first in it (``text_on_primary`` on
+    ``primary_color`` is shown at ``branding.text_on_primary``), so each colour field shows its own.
+    """
+    params = problem.params
+    name = params.get("field") or params.get("first")
+    if isinstance(name, str) and name in BRANDING_COLOURS:
+        return f"branding.{name}"
+    if "website" in problem.msgid:
+        return "branding.website"
+    if "phone" in problem.msgid:
+        return "branding.support_phone"
+    if "font" in problem.msgid:
+        return "portal.font"
+    if "logo" in problem.msgid:
+        return "portal.logo_url"
+    if "content block" in problem.msgid and isinstance(params.get("section"), str):
+        return f"portal.blocks.{params['section']}"
+    return "branding.primary_color"

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import anyio
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
@@ -32,9 +31,9 @@ from bolletta.platform.admin.onboarding import (
 from bolletta.platform.errors import NotFound
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.web.context import rt
+from bolletta.platform.web.image_upload import read_image_form
 from bolletta.tenants.config import Branding
 from bolletta.tenants.onboarding import drafts, steps
-from bolletta.tenants.onboarding.checks import MAX_IMAGE_BYTES
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, preview_css
 from bolletta.tenants.onboarding.trial import send_trial
 from bolletta.themes.fonts import FONTS, woff2
@@ -42,7 +41,6 @@ from bolletta.themes.fonts import FONTS, woff2
 logger = logging.getLogger(__name__)
 
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-IMAGE_FIELD = "image"
 
 
 @post("/admin/onboarding/{draft_id:int}/preview/{step:str}", name="admin:onboarding-preview")
@@ -84,18 +82,10 @@ async def upload_image(request: Request[Any, Any, Any], draft_id: FromPath[int],
     """Keep an uploaded logo or e-mail image in the draft, or show why it was refused next to the upload."""
     if step not in steps.UPLOADED_FIELDS:
         raise NotFoundException(f"The step {step!r} takes no image.")
-    form = await request.form()
-    upload = form.get(IMAGE_FIELD)
-    data = b""
-    if isinstance(upload, UploadFile):
-        try:
-            # One byte more than the limit is enough to tell an image that is too large.
-            data = await upload.read(MAX_IMAGE_BYTES + 1)
-        finally:
-            await upload.close()
-    remove = form.get("remove") == "1"
+    submitted = await read_image_form(request)
+    data = submitted.data
     problem: Text | None
-    if not data and not remove:
+    if not data and not submitted.remove:
         problem = T_("Choose a PNG or JPEG file to upload.")
     else:
         try:

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 MAX_CACHED_IMAGES = 64
 """Header images kept in memory, so a mass dispatch reads each from storage once per worker process.
-Keys end with the image's hash (``activation.email_header_key``), so a cached image never goes stale
+Keys end with the image's hash (``images.email_header_key``), so a cached image never goes stale
 unless a key is reused for other content."""
 _header_images: dict[str, bytes] = {}
 _header_images_lock = threading.Lock()

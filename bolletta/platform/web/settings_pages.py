@@ -25,6 +25,7 @@ from bolletta.platform.errors import BollettaError, NotFound
 from bolletta.platform.web.context import client_ip, rt
 from bolletta.platform.web.message_text_pages import message_text_handlers
 from bolletta.platform.web.settings_area import SettingsArea
+from bolletta.platform.web.settings_image_pages import IMAGES, image_handlers, images_page
 from bolletta.tenants.config import encode_config
 from bolletta.tenants.registry import get_tenant, tenant_config
 from bolletta.tenants.settings_editor.editor import (
@@ -41,11 +42,20 @@ from bolletta.tenants.settings_editor.forms import form_values, value_at
 logger = logging.getLogger(__name__)
 
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
 def _section(name: str) -> Section:
     try:
         return section_of(name)
     except NotFound as exc:
         raise NotFoundException(str(exc)) from exc
+
+
+def _form_section(name: str) -> Section:
+    """Return the section a settings form saves; the images have upload forms of their own."""
+    if name == IMAGES:
+        raise NotFoundException("The images are changed with their upload forms, not with a settings form.")
+    return _section(name)
 
 
 def settings_router(area: SettingsArea) -> Router:
@@ -77,6 +87,8 @@ def settings_router(area: SettingsArea) -> Router:
         """Show one section's form with the stored values and the section's earlier versions."""
         tenant = await area.tenant_of(request)
         chosen = _section(section)
+        if chosen.name == IMAGES:
+            return await anyio.to_thread.run_sync(lambda: images_page(area, request, tenant, problems={}))
         plain = encode_config(tenant_config(tenant))
         return await anyio.to_thread.run_sync(
             lambda: section_page(request, tenant, chosen, values=form_values(chosen, plain), problems={}))
@@ -85,7 +97,7 @@ def settings_router(area: SettingsArea) -> Router:
     async def save(request: Request[Any, Any, Any], section: FromPath[str], data: FormData) -> Response[Any]:
         """Save one section; on problems, show the form again as typed with each problem by its field."""
         tenant = await area.tenant_of(request)
-        chosen = _section(section)
+        chosen = _form_section(section)
         try:
             problems = await anyio.to_thread.run_sync(
                 lambda: save_section(rt().db, tenant.slug, chosen.name, data, actor=area.actor_of(request),
@@ -121,5 +133,5 @@ def settings_router(area: SettingsArea) -> Router:
             return Redirect(f"{area.url(tenant)}/{chosen.name}?notice=not-restored", status_code=303)
         return Redirect(f"{area.url(tenant)}/{chosen.name}?notice=restored", status_code=303)
 
-    handlers = [index, *message_text_handlers(area), show, save, restore]
+    handlers = [index, *message_text_handlers(area), show, save, restore, *image_handlers(area)]
     return Router(path="/", guards=area.guards, route_handlers=handlers)

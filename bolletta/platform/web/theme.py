@@ -59,15 +59,16 @@ async def tenant_font(slug: FromPath[str]) -> Response[bytes]:
 
 @get("/c/{slug:str}/logo", name="portal:logo")
 async def tenant_logo(slug: FromPath[str]) -> Response[bytes]:
-    """Serve the logo uploaded in the onboarding wizard, as PNG or JPEG from the tenant's storage."""
-    from bolletta.tenants.onboarding.activation import LOGO_KEY
-    from bolletta.tenants.onboarding.checks import image_type
+    """Serve the tenant's current logo (uploaded in the wizard or the settings) as PNG or JPEG from its storage."""
+    from bolletta.tenants.images import image_type, logo_key
 
     tenant = await active_tenant(slug)
-    if tenant is None:
+    config = decode_config(tenant.settings) if tenant is not None else None
+    if config is None or not config.portal.logo_url:  # a removed logo is no longer served
         raise NotFoundException()
+    key = logo_key(config)
     try:
-        content = await anyio.to_thread.run_sync(rt().storage.get, tenant_key(slug, LOGO_KEY))
+        content = await anyio.to_thread.run_sync(rt().storage.get, tenant_key(slug, key))
     except FileNotFoundError as exc:
         raise NotFoundException() from exc
     content_type, problem = image_type(content)

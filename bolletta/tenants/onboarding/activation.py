@@ -42,7 +42,7 @@ from bolletta.platform.mail.sender import send_mail
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.sftp.layout import InboxLayout
 from bolletta.platform.storage import storage_from_settings, tenant_key
-from bolletta.tenants import accounts, registry
+from bolletta.tenants import accounts, images, registry
 from bolletta.tenants.config import TenantConfig
 from bolletta.tenants.onboarding import checks, steps
 from bolletta.tenants.onboarding.drafts import Draft, load_draft
@@ -53,11 +53,6 @@ INVITATION_LIFETIME = timedelta(hours=72)
 INVITATION_LANGUAGE = "it"
 MARKER_KEY = "tenant.json"
 """Object written under the tenant's storage prefix at activation; it contains no personal data."""
-EMAIL_HEADER_PREFIX = "assets/email-header-"
-"""Start of the storage key of the e-mail header image. The key ends with the image's SHA-256, so a
-new image gets a new key and dispatch may cache an image by its key."""
-LOGO_KEY = "assets/logo"
-"""Storage key of the bill pages' logo uploaded in the wizard; ``/c/<slug>/logo`` serves it."""
 INVITATION_SUBJECT = N_("Bolletta Smart: your account for {utility}")
 INVITATION_TEXT = N_(
     "An account on Bolletta Smart was created for you as administrator of {utility}.\n\n"
@@ -121,19 +116,14 @@ def build_config(draft: Draft) -> TenantConfig:
         "privacy_url": look["privacy_url"], "languages": answers["languages"]["languages"],
         "voices": answers["languages"]["voices"],
     }
-    messages, slug = draft.answers["messages"], answers["company"]["slug"]
-    assert isinstance(messages, steps.Messages)
+    messages, logo, slug = draft.answers["messages"], draft.answers["look"], answers["company"]["slug"]
+    assert isinstance(messages, steps.Messages) and isinstance(logo, steps.Look)
     if messages.email_header is not None:
-        raw["email_header_key"] = email_header_key(messages.email_header.data)
+        raw["email_header_key"] = images.email_header_key(messages.email_header.data)
         raw["email_header_type"] = messages.email_header.content_type
-    if look["logo"] is not None:
-        raw["portal"]["logo_url"] = f"/c/{slug}/logo"
+    if logo.logo is not None:
+        raw["portal"]["logo_url"] = images.logo_url(slug, logo.logo.data)
     return msgspec.convert(raw, TenantConfig)
-
-
-def email_header_key(data: bytes) -> str:
-    """Return the storage key of an e-mail header image with content ``data``."""
-    return EMAIL_HEADER_PREFIX + hashlib.sha256(data).hexdigest()[:16]
 
 
 def activate(rt: Runtime, draft_id: int, actor: str) -> str:
@@ -255,14 +245,15 @@ def _provision_storage(work: Provisioning) -> None:
     storage.put(work.slug, MARKER_KEY, json.dumps(marker).encode())
     look, messages = work.draft.answers["look"], work.draft.answers["messages"]
     assert isinstance(look, steps.Look) and isinstance(messages, steps.Messages)
-    images = [(LOGO_KEY, look.logo)]
+    uploads: list[tuple[str, bytes]] = []
+    if look.logo is not None:
+        uploads.append((images.logo_storage_key(look.logo.data), look.logo.data))
     if messages.email_header is not None:
-        images.append((email_header_key(messages.email_header.data), messages.email_header))
-    for key, image in images:
-        if image is not None:
-            image_key = tenant_key(work.slug, key)
-            work.undo.append(("storage", lambda image_key=image_key: storage.delete(image_key)))  # type: ignore[misc]
-            storage.put(work.slug, key, image.data)
+        uploads.append((images.email_header_key(messages.email_header.data), messages.email_header.data))
+    for key, data in uploads:
+        image_key = tenant_key(work.slug, key)
+        work.undo.append(("storage", lambda image_key=image_key: storage.delete(image_key)))  # type: ignore[misc]
+        storage.put(work.slug, key, data)
 
 
 def _provision_admin(work: Provisioning) -> None:

@@ -26,7 +26,7 @@ from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants.accounts import AccountError, parse_public_key
 from bolletta.tenants.config import QuietHours, RetentionSettings, TenantConfig, WhatsappTemplate
 from bolletta.tenants.onboarding import steps
-from bolletta.themes.check import SECTIONS, theme_problems
+from bolletta.themes.check import SECTIONS, problem_setting, theme_problems
 
 Problems = dict[str, Text]
 
@@ -51,23 +51,6 @@ WHATSAPP_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 WHATSAPP_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 WHATSAPP_FIELDS = ("utility", "service_label", "document_number", "due_date", "link")
 """Bill fields a WhatsApp template parameter may take: none of them is personal data."""
-
-
-MAX_IMAGE_BYTES = 200 * 1024
-"""Largest uploaded logo or e-mail image: an e-mail carries it inline in every message."""
-IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-"""Leading bytes of each accepted image format; the name and declared type of an upload are ignored."""
-
-
-def image_type(data: bytes) -> tuple[str, Text | None]:
-    """Return the content type of an uploaded image from its first bytes, or the problem with it."""
-    if len(data) > MAX_IMAGE_BYTES:
-        return "", T_("The image is {value} KB; the limit is {limit} KB.", value=-(-len(data) // 1024),
-                      limit=MAX_IMAGE_BYTES // 1024)
-    for signature, content_type in IMAGE_SIGNATURES.items():
-        if data.startswith(signature):
-            return content_type, None
-    return "", T_("The file is not a PNG or JPEG image; upload one of those.")
 
 
 def email_problem(address: str) -> Text | None:
@@ -125,8 +108,9 @@ def look_problems(answers: steps.Look, db: Database, draft_id: int | None) -> Pr
     config = TenantConfig(branding=answers.branding)
     config.portal.font = answers.font
     for problem in theme_problems(config):
-        field = "font" if "font" in problem.msgid else "branding"
-        problems.setdefault(field, problem)
+        # The step's inputs are named as the settings are, except the font, a field of its own here.
+        setting = problem_setting(problem)
+        problems.setdefault("font" if setting == "portal.font" else setting, problem)
     for name in ("section_order", "hidden_sections"):
         unknown = [section for section in getattr(answers, name) if section not in SECTIONS]
         if unknown:

@@ -20,6 +20,7 @@ from bolletta.platform.errors import NotFound
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.passwords import hash_password
 from bolletta.tenants.accounts import MIN_PASSWORD_LENGTH
+from bolletta.tenants.images import image_type
 from bolletta.tenants.onboarding import checks, steps
 
 
@@ -148,7 +149,7 @@ def store_image(db: Database, draft_id: int, step: str, data: bytes, actor: str)
     field_name = steps.UPLOADED_FIELDS[step]
     image = None
     if data:
-        content_type, problem = checks.image_type(data)
+        content_type, problem = image_type(data)
         if problem is not None:
             return problem
         image = {"content_type": content_type, "data": msgspec.to_builtins(data)}

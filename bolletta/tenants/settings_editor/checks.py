@@ -26,7 +26,7 @@ from bolletta.tenants.onboarding import checks as step_checks
 from bolletta.tenants.onboarding import steps
 from bolletta.tenants.settings_editor.fields import SECTIONS, Section
 from bolletta.themes.check import SECTIONS as PAGE_SECTIONS
-from bolletta.themes.check import theme_problems
+from bolletta.themes.check import problem_setting, theme_problems
 from bolletta.themes.sandbox import MAX_BLOCK_OUTPUT_CHARS, render_text
 
 security_log = logging.getLogger("bolletta.security")
@@ -77,33 +77,14 @@ def _about(found: Problems, *settings: str) -> Problems:
     return {key: problem for key, problem in found.items() if key.split(".", 1)[0] in settings}
 
 
-def _branding_field(problem: Text) -> str:
-    """Return the branding field a theme problem is about, read from its placeholders."""
-    params = problem.params
-    name = params.get("field") or params.get("first")
-    if isinstance(name, str) and name in ("primary_color", "accent_color", "text_on_primary"):
-        return f"branding.{name}"
-    if "website" in problem.msgid:
-        return "branding.website"
-    if "phone" in problem.msgid:
-        return "branding.support_phone"
-    return "branding.primary_color"
-
-
 def company_problems(section: Section, config: TenantConfig, db: Database, tenant: Tenant) -> Problems:
     """Check the partita IVA, the job e-mails, the colours (WCAG AA), contacts and the link domain."""
     company = steps.Company(legal_name=tenant.name, vat_number=config.vat_number, slug=tenant.slug,
                             services=["electricity"], notification_emails=config.notification_emails)
     found = _about(step_checks.company_problems(company, db, None), "vat_number", "notification_emails")
     look = steps.Look(branding=config.branding, link_domain=config.link_domain, font=config.portal.font)
-    for key, problem in step_checks.look_problems(look, db, None).items():
-        if key == "branding":
-            continue
-        found[key] = problem
-    problems = _keep(section, found)
-    for problem in theme_problems(TenantConfig(branding=config.branding)):
-        problems.setdefault(_branding_field(problem), problem)
-    return problems
+    found |= step_checks.look_problems(look, db, None)
+    return _keep(section, found)
 
 
 def _block_problem(slug: str, source: str) -> Text | None:
@@ -145,10 +126,9 @@ def page_problems(section: Section, config: TenantConfig, db: Database, tenant: 
             problems["portal.extra_links"] = T_("Every extra link must start with https://.")
 
     for problem in theme_problems(config):
-        if "logo" in problem.msgid:
-            problems.setdefault("portal.logo_url", problem)
-        elif "content block" in problem.msgid and isinstance(problem.params.get("section"), str):
-            problems.setdefault(f"portal.blocks.{problem.params['section']}", problem)
+        setting = problem_setting(problem)
+        if setting == "portal.logo_url" or setting.startswith("portal.blocks."):
+            problems.setdefault(setting, problem)
 
     for name, source in portal.blocks.items():
         path = f"portal.blocks.{name}"
@@ -175,6 +155,14 @@ def channels_problems(section: Section, config: TenantConfig, db: Database, tena
         problems["bills_by_email"] = T_("{value} is not a choice; use {choices}.", value=config.bills_by_email,
                                         choices=", ".join(BILLS_BY_EMAIL))
     return problems
+
+
+def whatsapp_problems(section: Section, config: TenantConfig, db: Database, tenant: Tenant) -> Problems:
+    """Check each language's approved template as the wizard's message step does."""
+    found: Problems = {}
+    for language, template in config.whatsapp_templates.items():
+        found |= step_checks.whatsapp_template_problems(language, template)
+    return _keep(section, found)
 
 
 def contacts_problems(section: Section, config: TenantConfig, db: Database, tenant: Tenant) -> Problems:
@@ -290,6 +278,7 @@ def no_problems(section: Section, config: TenantConfig, db: Database, tenant: Te
 
 CHECKS: dict[str, Callable[[Section, TenantConfig, Database, Tenant], Problems]] = {
     "company": company_problems, "page": page_problems, "channels": channels_problems,
+    "whatsapp": whatsapp_problems, "images": no_problems,
     "contacts": contacts_problems, "quiet-hours": quiet_hours_problems, "dispatch": dispatch_problems,
     "payments": payments_problems, "flow": flow_problems, "sftp-server": sftp_server_problems,
     "retention": no_problems, "security": no_problems,

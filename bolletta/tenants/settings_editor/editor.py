@@ -33,7 +33,7 @@ from bolletta.tenants.registry import (
 )
 from bolletta.tenants.settings_editor.checks import Tenant, section_problems
 from bolletta.tenants.settings_editor.fields import SECTIONS, Field, Section, is_platform_only
-from bolletta.tenants.settings_editor.forms import read_form, set_at, value_at
+from bolletta.tenants.settings_editor.forms import drop_unused_templates, read_form, set_at, value_at
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
     plain = encode_config(tenant_config(tenant))
     for path, value in values.items():
         set_at(plain, path, value)
+    if "whatsapp_templates" in section.keys:
+        drop_unused_templates(plain)
     if platform and "sftp_poll" in section.keys and not values.get("sftp_poll.host"):
         # No host: the utility uploads to our SFTP server, so the server's other inputs are ignored.
         values, problems = {}, {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bolletta.platform.i18n.dynamic_ids import N_
+from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.themes.check import SECTIONS as PAGE_SECTIONS
 
 PLATFORM_ONLY_SETTINGS: tuple[str, ...] = (
@@ -56,7 +57,8 @@ class Field:
     ``secret_text`` (never shown, left empty to keep the stored value), ``lines`` (one value a
     line), ``recipients`` (``<channel> <address>`` a line), ``pairs`` (``key = value`` a line, a
     mapping), ``rules`` (``keyword = category`` a line, a list of pairs), ``glossary``
-    (``language: description = translation`` a line) or ``links`` (``section | label | URL`` a line)."""
+    (``language: description = translation`` a line) or ``links`` (``section | label | URL`` a line).
+    An ``image`` field is set by an upload form and never read from a settings form."""
     minimum: int | None = None
     """Smallest value a ``number`` accepts."""
     maximum: int | None = None
@@ -93,6 +95,20 @@ class Section:
     def field(self, path: str) -> Field | None:
         """Return the field at ``path``, or ``None`` when the section has none there."""
         return next((item for item in self.fields if item.path == path), None)
+
+
+def _whatsapp_fields() -> tuple[Field, ...]:
+    fields: list[Field] = []
+    for language in PAGE_LANGUAGES:
+        template = f"whatsapp_templates.{language}"
+        fields += [Field(f"{template}.name", N_("Approved WhatsApp template")),
+                   Field(f"{template}.language_code", N_("Language code of the template")),
+                   Field(f"{template}.category", N_("Category of the template at Meta")),
+                   Field(f"{template}.body_parameters", N_("Bill field of each template parameter, one per line"),
+                         "lines"),
+                   Field(f"{template}.url_button", N_("The template has a URL button that opens the link"),
+                         "checkbox")]
+    return tuple(fields)
 
 
 MAX_TEST_BATCH_SIZE = 50
@@ -134,6 +150,11 @@ SECTION_LIST = (
         Field("channel_plugins.email", N_("E-mail plugin")),
         Field("channel_plugins.sms", N_("SMS plugin")),
         Field("channel_plugins.whatsapp", N_("WhatsApp plugin")),
+    )),
+    Section("whatsapp", N_("Approved WhatsApp templates"), _whatsapp_fields()),
+    Section("images", N_("Logo and e-mail image"), (
+        Field("email_header_key", N_("Image at the top of the e-mails"), "image"),
+        Field("email_header_type", N_("Type of the e-mail image"), "image"),
     )),
     Section("contacts", N_("Contact rules and fallback"), (
         Field("contact_sources", N_("Where contacts come from (flow, job_csv, directory), one per line"), "lines"),
@@ -192,6 +213,11 @@ SECTION_LIST = (
         Field("require_totp", N_("Staff sign in with a TOTP code as well"), "checkbox"),
     )),
 )
-"""Every section in the order of the settings menu. The message texts have their own editor."""
+"""Every section in the order of the settings menu. The message texts have their own editor.
+
+The ``images`` section's page contains the upload forms of the logo and of the e-mail header image.
+The logo's address, ``portal.logo_url``, belongs to the ``page`` section, so its versions are
+listed and restored there.
+"""
 
 SECTIONS = {section.name: section for section in SECTION_LIST}

@@ -35,6 +35,20 @@ def set_at(plain: dict[str, Any], path: str, value: Any) -> None:
     target[leaf] = value
 
 
+def drop_unused_templates(plain: dict[str, Any]) -> None:
+    """Remove from encoded settings each WhatsApp template whose form was left empty.
+
+    The section shows every page language, so a language without a template submits empty inputs.
+    A category of ``UTILITY``, the default, alone does not make a template.
+    """
+    templates = plain.get("whatsapp_templates") or {}
+    plain["whatsapp_templates"] = {
+        language: template for language, template in templates.items()
+        if any(template.get(name) for name in ("name", "language_code", "body_parameters", "url_button"))
+        or template.get("category") not in (None, "", "UTILITY")
+    }
+
+
 def shown_value(item: Field, value: Any) -> str:
     """Return a stored value as the text its input shows."""
     if value is None or item.kind in ("secret", "secret_text"):
@@ -171,12 +185,13 @@ def read_value(item: Field, raw: str | None) -> Any:
 def read_form(fields: list[Field], data: dict[str, str]) -> tuple[dict[str, Any], dict[str, Text]]:
     """Read ``fields`` from a submitted form as (values by path, problems by path).
 
-    An empty secret input is left out of the values, so the stored secret is kept.
+    An empty secret input is left out of the values, so the stored secret is kept. An ``image``
+    field is never read from a form: only its upload form sets it.
     """
     values: dict[str, Any] = {}
     problems: dict[str, Text] = {}
     for item in fields:
-        if item.kind in ("secret", "secret_text") and not data.get(item.path):
+        if item.kind == "image" or (item.kind in ("secret", "secret_text") and not data.get(item.path)):
             continue
         value = read_value(item, data.get(item.path))
         if isinstance(value, Text):

@@ -15,8 +15,8 @@ from bolletta.platform.db.models.platform import TenantDraft
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.storage import storage_from_settings, tenant_key
 from bolletta.tenants import registry
+from bolletta.tenants.images import LOGO_PREFIX, email_header_key, image_digest
 from bolletta.tenants.onboarding import drafts
-from bolletta.tenants.onboarding.activation import LOGO_KEY, email_header_key
 from tests.fakes.paypal import FakePaypal
 from tests.fakes.tls import TestCA
 from tests.fakes.whatsapp import FakeWhatsapp
@@ -131,9 +131,9 @@ def test_images_kept_and_stored_at_activation(stack: EmbeddedStack, admin: Admin
     assert config.email_header_key == email_header_key(PNG)
     assert config.email_header_key.startswith("assets/email-header-")
     assert storage.get(tenant_key(slug, config.email_header_key)) == PNG
-    assert storage.get(tenant_key(slug, LOGO_KEY)) == PNG
+    assert storage.get(tenant_key(slug, LOGO_PREFIX + image_digest(PNG))) == PNG
     assert config.email_header_type == "image/png"
-    assert config.portal.logo_url == f"/c/{slug}/logo"
+    assert config.portal.logo_url == f"/c/{slug}/logo?v={image_digest(PNG)}"
     assert (logo.status_code, logo.headers["content-type"], logo.content) == (200, "image/png", PNG)
 
 
@@ -292,3 +292,14 @@ def test_voices_and_retention_reach_the_tenant(stack: EmbeddedStack, admin: Admi
     config = registry.tenant_config(registry.get_tenant(stack.rt.db, slug))
     assert config.portal.voices == {"it": "it_IT-prova-medium"}
     assert (config.retention.bill_months, config.retention.event_months, config.retention.audit_years) == (36, 12, 10)
+
+
+def test_contrast_shown_at_its_colour(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    look = _forms(new_slug("cc"))["look"] | {"branding.text_on_primary": "#3366aa"}
+    with draft(stack, admin) as (client, token, path):
+        rejected = client.post(f"{path}/look", data={**look, "_csrf_token": token})
+
+    assert rejected.status_code == 400
+    assert "WCAG" in rejected.text.split('id="e-branding.text_on_primary"', 1)[1].split("</p>", 1)[0]
+    assert 'id="e-branding.primary_color"' not in rejected.text
+    assert 'id="e-branding.accent_color"' not in rejected.text

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bolletta.platform.db.models.platform import PlatformAuditEntry
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.tenants.config import encode_config
+from bolletta.tenants.images import email_header_key
 from bolletta.tenants.registry import SETTINGS_CHANGED, get_tenant, save_config, tenant_config
 from bolletta.tenants.settings_editor.fields import SECTION_LIST, SECTIONS
 from bolletta.tenants.settings_editor.forms import form_values
@@ -134,7 +135,8 @@ def test_message_texts_from_console(stack: EmbeddedStack, tenant: str, admin: Ad
     assert texts.sms == sms
 
 
-@pytest.mark.parametrize("section", [section.name for section in SECTION_LIST if section.name != "company"])
+@pytest.mark.parametrize("section", [section.name for section in SECTION_LIST
+                                     if section.name not in ("company", "images")])  # images: upload forms only
 def test_unchanged_section_saves(stack: EmbeddedStack, tenant: str, admin: AdminLogin, section: str) -> None:
     before = tenant_config(get_tenant(stack.rt.db, tenant))
     form = form_values(SECTIONS[section], encode_config(before))
@@ -200,3 +202,68 @@ def test_concurrent_sections_both_kept(stack: EmbeddedStack, tenant: str) -> Non
     config = tenant_config(get_tenant(stack.rt.db, tenant))
     assert config.sms_sender == "Altro"
     assert config.email_sender == "nuovo@acme.example"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
+
+
+def test_images_replaced_from_console(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    url = f"/admin/tenants/{tenant}/settings"
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(f"{url}/images").text)
+        logo = client.post(f"{url}/uploads/logo", data={"_csrf_token": token},
+                           files={"image": ("logo.jpg", JPEG, "image/jpeg")})
+        header = client.post(f"{url}/uploads/email-header", data={"_csrf_token": token},
+                             files={"image": ("testata.png", PNG, "image/png")})
+        served = client.get(f"/c/{tenant}/logo")
+        preview = client.get(f"{url}/uploads/email-header")
+        mislabelled = client.post(f"{url}/uploads/email-header", data={"_csrf_token": token},
+                                  files={"image": ("testata.png", b"%PDF-1.7\n" + b"\x00" * 64, "image/png")})
+        unknown = client.post(f"{url}/uploads/favicon", data={"_csrf_token": token},
+                              files={"image": ("icona.png", PNG, "image/png")})
+
+    assert logo.headers["location"] == f"{url}/images?notice=saved"
+    assert header.status_code == 303
+    assert (served.headers["content-type"], served.content) == ("image/jpeg", JPEG)
+    assert (preview.headers["content-type"], preview.content) == ("image/png", PNG)
+    assert mislabelled.status_code == 400
+    assert 'id="e-email-header"' in mislabelled.text
+    assert unknown.status_code == 404
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    assert (config.email_header_key, config.email_header_type) == (email_header_key(PNG), "image/png")
+    with stack.rt.db.platform_session() as session:
+        actors = set(session.scalars(select(PlatformAuditEntry.actor).where(
+            PlatformAuditEntry.target == tenant, PlatformAuditEntry.action == SETTINGS_CHANGED)))
+    assert actors == {f"user:{admin.username}"}
+
+
+def test_whatsapp_templates_from_console(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    url = f"/admin/tenants/{tenant}/settings/whatsapp"
+    form = {"whatsapp_templates.it.name": "bolletta_pronta", "whatsapp_templates.it.language_code": "it",
+            "whatsapp_templates.it.category": "UTILITY", "whatsapp_templates.it.body_parameters": "utility\nlink"}
+    with admin_client(stack, admin) as client:
+        page = client.get(url)
+        token = csrf_token(page.text)
+        rejected = client.post(url, data={"_csrf_token": token, **form, "whatsapp_templates.it.category": "utility"})
+        saved = client.post(url, data={"_csrf_token": token, **form})
+
+    assert 'name="whatsapp_templates.ar.name"' in page.text
+    assert rejected.status_code == 400
+    assert 'id="e-whatsapp_templates.it.category"' in rejected.text
+    assert saved.status_code == 303
+    template = tenant_config(get_tenant(stack.rt.db, tenant)).whatsapp_templates["it"]
+    assert (template.name, template.body_parameters) == ("bolletta_pronta", ["utility", "link"])
+
+
+def test_staff_kept_out_of_console_images(stack: EmbeddedStack, tenant: str,
+                                          tenant_staff: dict[str, StaffLogin]) -> None:
+    for login in tenant_staff.values():
+        with signed_in_client(stack, login) as client:
+            token = csrf_token(client.get("/office/").text)
+            page = client.get(f"/admin/tenants/{tenant}/settings/images")
+            posted = client.post(f"/admin/tenants/{tenant}/settings/uploads/logo", data={"_csrf_token": token},
+                                 files={"image": ("logo.png", PNG, "image/png")})
+        assert page.status_code == 403, login.staff.role
+        assert posted.status_code == 403, login.staff.role
+    assert tenant_config(get_tenant(stack.rt.db, tenant)).portal.logo_url == ""

@@ -1,6 +1,6 @@
 """What the wizard's settings change in dispatch: the tenant's WhatsApp template per language against
-the fake Cloud API, the e-mail header image sent inline through real SMTP on loopback, and the
-contact sources."""
+the fake Cloud API, the e-mail header image sent inline through real SMTP on loopback (also after
+the settings replace it), and the contact sources."""
 
 from __future__ import annotations
 
@@ -16,9 +16,18 @@ from bolletta.platform.storage import storage_from_settings
 from bolletta.tenants.config import MessageTexts, PortalSettings, WhatsappTemplate
 from tests.fakes.whatsapp import FakeWhatsapp
 from tests.integration.dispatch.support import Customer, make_job, message_rows, phone, start
-from tests.integration.stack_support import create_test_tenant, mails_to, new_slug, wait_idle
+from tests.integration.stack_support import (
+    create_staff,
+    create_test_tenant,
+    csrf_token,
+    mails_to,
+    new_slug,
+    signed_in_client,
+    wait_idle,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
 
 
 def test_whatsapp_uses_tenant_template_per_language(stack: EmbeddedStack, whatsapp: FakeWhatsapp) -> None:
@@ -113,3 +122,36 @@ def test_missing_header_image_logged_once(stack: EmbeddedStack, caplog: pytest.L
     assert len(mails) == 3
     assert all(part.get_content_type() != "image/png" for mail in mails for part in mail.message.walk())
     assert len([record for record in caplog.records if "email-header-assente" in record.getMessage()]) == 1
+
+
+def test_replaced_header_sent_inline(stack: EmbeddedStack) -> None:
+    slug = new_slug("ri")
+    tenant = create_test_tenant(stack, slug)
+    admin = create_staff(stack, f"{slug}.amministratore", "tenant_admin", tenant)
+    sent: list[bytes] = []
+    with signed_in_client(stack, admin) as client:
+        token = csrf_token(client.get("/office/settings/images").text)
+        for number, (image, content_type) in enumerate(((PNG, "image/png"), (JPEG, "image/jpeg"))):
+            uploaded = client.post("/office/settings/uploads/email-header", data={"_csrf_token": token},
+                                   files={"image": ("testata", image, content_type)})
+            assert uploaded.status_code == 303
+            address = f"cliente{number}@{slug}.example"
+            job_id = make_job(stack.rt, tenant, [Customer(contacts=[("email", address)])])
+            start(stack.rt, tenant, job_id)
+            wait_idle(stack)
+            [mail] = mails_to(stack, address)
+            [inline] = [part for part in mail.message.walk() if part.get_content_maintype() == "image"]
+            assert inline.get_content_type() == content_type
+            assert inline["Content-ID"] == "<header-image@bolletta>"
+            sent.append(inline.get_payload(decode=True))
+        removed = client.post("/office/settings/uploads/email-header", data={"_csrf_token": token, "remove": "1"},
+                              files={"image": ("", b"", "application/octet-stream")})
+    assert removed.status_code == 303
+    address = f"senza@{slug}.example"
+    job_id = make_job(stack.rt, tenant, [Customer(contacts=[("email", address)])])
+    start(stack.rt, tenant, job_id)
+    wait_idle(stack)
+
+    assert sent == [PNG, JPEG]
+    [mail] = mails_to(stack, address)
+    assert all(part.get_content_maintype() != "image" for part in mail.message.walk())

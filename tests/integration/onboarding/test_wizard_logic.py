@@ -140,10 +140,12 @@ def test_invitation_sets_password(stack: EmbeddedStack) -> None:
         ("company", {"slug": "Bad Slug"}, "slug"),
         ("company", {"notification_emails": ["not-an-address"]}, "notification_emails.1"),
         ("company", {"services": ["heat"]}, "services"),
-        ("look", {"branding": {"primary_color": "#ffff00"}}, "branding"),
+        ("look", {"branding": {"primary_color": "#ffff00"}}, "branding.primary_color"),
+        ("look", {"branding": {"text_on_primary": "#3366aa"}}, "branding.text_on_primary"),
+        ("look", {"branding": {"accent_color": "giallo"}}, "branding.accent_color"),
         ("look", {"link_domain": "http://bolletta"}, "link_domain"),
-        ("look", {"branding": {"website": "javascript:alert(1)"}}, "branding"),
-        ("look", {"branding": {"support_phone": "abc"}}, "branding"),
+        ("look", {"branding": {"website": "javascript:alert(1)"}}, "branding.website"),
+        ("look", {"branding": {"support_phone": "abc"}}, "branding.support_phone"),
         ("messages", {"texts": {"it": {"sms": "Paga qui"}}}, "texts.it.sms"),
         ("messages", {"texts": {"it": {"sms": "Gentile {{ customer_name }}: {{ link }}"}}}, "texts.it.sms"),
         ("messages", {"texts": {"en": {"email_subject": "Bill {{ document_number"}}}, "texts.en.email_subject"),
@@ -180,6 +182,18 @@ def test_bad_answer_named_and_kept(stack: EmbeddedStack, step: str, changes: dic
     assert step not in draft.completed
     if field != "ticket_validity_days" or changes[field] != "quindici":
         assert draft.answers[step] != type(draft.answers[step])(), "the answers were not kept"
+
+
+def test_contrast_named_at_its_colour(stack: EmbeddedStack) -> None:
+    slug = new_slug("cc")
+    draft_id = drafts.start_draft(stack.rt.db, ACTOR)
+    look = _answers(slug)["look"]
+    answers = look | {"branding": look["branding"] | {"text_on_primary": "#3366aa"}}
+
+    result = drafts.save_step(stack.rt.db, draft_id, "look", answers, ACTOR)
+
+    assert sorted(result.problems) == ["branding.text_on_primary"]
+    assert result.problems["branding.text_on_primary"].params["first"] == "text_on_primary"
 
 
 def test_taken_slug_and_usernames_rejected(stack: EmbeddedStack) -> None:

@@ -6,10 +6,9 @@ import pytest
 
 from bolletta.platform.i18n.message import render
 from bolletta.tenants.config import WhatsappTemplate
+from bolletta.tenants.images import MAX_IMAGE_BYTES, image_type
 from bolletta.tenants.onboarding import steps
 from bolletta.tenants.onboarding.checks import (
-    MAX_IMAGE_BYTES,
-    image_type,
     retention_problems,
     voice_problems,
     whatsapp_template_problems,

@@ -6,6 +6,7 @@ import msgspec
 import pytest
 
 from bolletta.platform.i18n.message import Text
+from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants import config as tenant_settings
 from bolletta.tenants.config import (
     Branding,
@@ -16,16 +17,19 @@ from bolletta.tenants.config import (
     encode_config,
 )
 from bolletta.tenants.settings_editor.fields import PLATFORM_ONLY_SETTINGS, SECTION_LIST, SECTIONS, Field, Section
-from bolletta.tenants.settings_editor.forms import form_values, read_form, read_value, value_at
+from bolletta.tenants.settings_editor.forms import (
+    drop_unused_templates,
+    form_values,
+    read_form,
+    read_value,
+    value_at,
+)
 
 EDITED_ELSEWHERE = {
     "message_texts": "the backoffice's message text editor",
     "enabled_channels": "the console's tenant page",
     "channel_settings": "the console's plugin settings pages",
     "gateway_settings": "the console's plugin settings pages",
-    "whatsapp_templates": "the onboarding wizard's message step only, for now",
-    "email_header_key": "the onboarding wizard's image upload (a storage key, never typed)",
-    "email_header_type": "the onboarding wizard's image upload",
 }
 NESTED = {"branding": Branding, "portal": PortalSettings, "quiet_hours": QuietHours, "retention": RetentionSettings}
 
@@ -36,6 +40,10 @@ FILLED = TenantConfig(
                           extra_links={"dati": [("Area clienti", "https://acme.example/area")]},
                           blocks={"importi": "Scade il {{ due_date }}."}),
     cost_rules=[("quota fissa", "fixed_quota"), ("accise", "taxes")],
+    whatsapp_templates={language: tenant_settings.WhatsappTemplate(
+        name=f"bolletta_pronta_{language}", language_code=language, body_parameters=["utility", "link"],
+        url_button=language == "it") for language in PAGE_LANGUAGES},
+    email_header_key="assets/email-header-0123456789abcdef", email_header_type="image/png",
     sftp_poll=tenant_settings.SftpPollSettings(host="sftp.acme.example", username="bolletta", password="segreto",
                                                host_key_fingerprint="SHA256:abc", timeout_seconds=12.5),
 )
@@ -51,9 +59,9 @@ def _all_paths() -> set[str]:
 
 def test_every_setting_has_a_place() -> None:
     edited = {item.path for section in SECTION_LIST for item in section.fields}
-    edited_or_parent = edited | {path.rsplit(".", 1)[0] for path in edited}
+    edited_or_parent = {".".join(path.split(".")[:end]) for path in edited for end in range(1, path.count(".") + 2)}
     missing = [path for path in _all_paths() if path not in edited_or_parent and path.split(".")[0] not in
-               EDITED_ELSEWHERE and path not in ("portal.blocks", "channel_plugins")]
+               EDITED_ELSEWHERE]
 
     assert missing == []
 
@@ -123,3 +131,27 @@ def test_malformed_line_named(kind: str, raw: str) -> None:
 
     assert isinstance(problem, Text)
     assert problem.params["value"] == raw
+
+
+def test_image_fields_never_read_from_form() -> None:
+    section = SECTIONS["images"]
+    values, problems = read_form(list(section.fields), {"email_header_key": "../other/assets/secret.png",
+                                                        "email_header_type": "text/html"})
+
+    assert values == {}
+    assert problems == {}
+
+
+def test_empty_templates_dropped() -> None:
+    plain = {"whatsapp_templates": {
+        "it": {"name": "bolletta_pronta", "language_code": "it", "category": "UTILITY", "body_parameters": ["link"],
+               "url_button": False},
+        "en": {"name": "", "language_code": "", "category": "", "body_parameters": [], "url_button": False},
+        "de": {"name": "", "language_code": "", "category": "UTILITY", "body_parameters": [], "url_button": False},
+        "fr": {"name": "", "language_code": "", "category": "MARKETING", "body_parameters": [],
+               "url_button": False},
+    }}
+
+    drop_unused_templates(plain)
+
+    assert sorted(plain["whatsapp_templates"]) == ["fr", "it"]
