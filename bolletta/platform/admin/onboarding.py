@@ -35,6 +35,7 @@ from bolletta.tenants.onboarding import credentials, drafts, steps
 from bolletta.tenants.onboarding.activation import ActivationError, activate
 from bolletta.tenants.onboarding.checks import voice_problems
 from bolletta.tenants.onboarding.credentials import channel_fields, gateway_fields
+from bolletta.tenants.onboarding.line_numbers import line_problems, typed_line_numbers
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, message_previews
 
 logger = logging.getLogger(__name__)
@@ -280,16 +281,6 @@ def installed_voice_ids() -> list[str]:
     return [voice.voice_id for voice in installed_voices(rt().settings.data_path)]
 
 
-def line_problems(problems: dict[str, Any]) -> dict[str, list[tuple[int, Any]]]:
-    """Group the problems of single lines (``test_recipients.2``) by the input they belong to."""
-    grouped: dict[str, list[tuple[int, Any]]] = {}
-    for key, problem in problems.items():
-        name, _, line = key.rpartition(".")
-        if name and line.isdigit():
-            grouped.setdefault(name, []).append((int(line), problem))
-    return grouped
-
-
 def _nested(plain: Any, dotted: str) -> Any:
     for part in dotted.split("."):
         plain = plain.get(part) if isinstance(plain, dict) else None
@@ -372,7 +363,8 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
         shown = submitted_answers(step, data, draft.answers[step])
         values = {item.name: data.get(item.name, "") for item in FORMS[step] + plugin_inputs(shown)
                   if item.kind != "password"}
-        return _step_page(request, draft, step, values=values, problems=result.problems,
+        problems = typed_line_numbers(result.problems, data)
+        return _step_page(request, draft, step, values=values, problems=problems,
                           status_code=400 if result.problems else 200, shown=shown, notes=notes)
     names = list(steps.STEPS)
     position = names.index(step)

@@ -26,14 +26,17 @@ from bolletta.platform.web.context import client_ip, rt
 from bolletta.platform.web.message_text_pages import message_text_handlers
 from bolletta.platform.web.settings_area import SettingsArea
 from bolletta.tenants.config import encode_config
+from bolletta.tenants.onboarding.line_numbers import line_problems
 from bolletta.tenants.registry import get_tenant, tenant_config
 from bolletta.tenants.settings_editor.editor import (
+    VERSION_INPUT,
     PlatformOnlySetting,
     editable_fields,
     restore_section,
     save_section,
     section_history,
     section_of,
+    section_version,
 )
 from bolletta.tenants.settings_editor.fields import PLATFORM_ONLY_SETTINGS, SECTION_LIST, Section
 from bolletta.tenants.settings_editor.forms import form_values, value_at
@@ -41,6 +44,18 @@ from bolletta.tenants.settings_editor.forms import form_values, value_at
 logger = logging.getLogger(__name__)
 
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def typed_values(section: Section, data: dict[str, str]) -> dict[str, str]:
+    """Return the inputs of ``section`` as typed, to show again with their problems; secrets are never echoed."""
+    typed = {}
+    for name, value in data.items():
+        item = section.field(name)
+        if item is not None and item.kind not in ("secret", "secret_text"):
+            typed[name] = value
+    return typed
+
+
 def _section(name: str) -> Section:
     try:
         return section_of(name)
@@ -52,7 +67,7 @@ def settings_router(area: SettingsArea) -> Router:
     """Build the section list, message texts, section form, save and restore routes of ``area``."""
 
     def section_page(request: Request[Any, Any, Any], tenant: Tenant, section: Section, *, values: dict[str, str],
-                     problems: dict[str, Any], status_code: int = 200) -> Response[str]:
+                     problems: dict[str, Any], version: str = "", status_code: int = 200) -> Response[str]:
         editable = {item.path for item in editable_fields(section, area.platform)}
         versions = section_history(rt().db, tenant.slug, section.name)
         stored = encode_config(tenant_config(get_tenant(rt().db, tenant.slug)))
@@ -61,7 +76,8 @@ def settings_router(area: SettingsArea) -> Router:
         return area.render(request, "settings/section.html", tenant, status_code=status_code,
                            base_template=area.base_template, settings_url=area.url(tenant), section=section,
                            editable=editable, values=values, problems=problems, versions=versions,
-                           secrets_set=secrets_set,
+                           secrets_set=secrets_set, version=version or section_version(section, stored),
+                           version_input=VERSION_INPUT, line_problems=line_problems(problems),
                            notice=request.query_params.get("notice", ""))
 
     @get(area.path, name=f"{area.name}:settings")
@@ -95,10 +111,12 @@ def settings_router(area: SettingsArea) -> Router:
             raise PermissionDeniedException(str(exc)) from exc
         if problems:
             plain = encode_config(tenant_config(get_tenant(rt().db, tenant.slug)))
-            values = form_values(chosen, plain) | {name: value for name, value in data.items()
-                                                   if chosen.field(name) is not None}
+            values = form_values(chosen, plain) | typed_values(chosen, data)
+            # The form keeps the version it was filled from: after a conflict, saving again is
+            # rejected again until the page is reloaded with the saved values.
             return await anyio.to_thread.run_sync(
-                lambda: section_page(request, tenant, chosen, values=values, problems=problems, status_code=400))
+                lambda: section_page(request, tenant, chosen, values=values, problems=problems,
+                                     version=data.get(VERSION_INPUT, ""), status_code=400))
         return Redirect(f"{area.url(tenant)}/{chosen.name}?notice=saved", status_code=303)
 
     @post(f"{area.path}/{{section:str}}/versions/{{version:int}}", name=f"{area.name}:settings-restore")

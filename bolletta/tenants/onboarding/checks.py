@@ -132,6 +132,8 @@ def look_problems(answers: steps.Look, db: Database, draft_id: int | None) -> Pr
         if unknown:
             problems[name] = T_("{value} is not a section; the sections are {choices}.", value=unknown[0],
                                 choices=", ".join(SECTIONS))
+    if "sommario" in answers.hidden_sections:
+        problems.setdefault("hidden_sections", T_("The summary section cannot be hidden."))
     if answers.link_domain and not HOST_NAME.match(answers.link_domain):
         problems["link_domain"] = T_("{value} is not a host name such as bolletta.acme.it.", value=answers.link_domain)
     if answers.privacy_url and not answers.privacy_url.startswith("https://"):
@@ -377,10 +379,18 @@ def quiet_hours_problems(quiet: QuietHours) -> Problems:
         zoneinfo.ZoneInfo(quiet.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         problems["quiet_hours.timezone"] = T_("{value} is not a time zone such as Europe/Rome.", value=quiet.timezone)
+    if "quiet_hours.start" not in problems and quiet.start == quiet.end:
+        problems["quiet_hours.end"] = T_(
+            "The quiet hours start and end at {value}, so they last no time; set an end different from the start.",
+            value=quiet.end)
     unknown = [kind for kind in quiet.kinds if kind not in MESSAGE_KINDS]
+    repeated = [kind for position, kind in enumerate(quiet.kinds) if kind in quiet.kinds[:position]]
     if unknown:
         problems["quiet_hours.kinds"] = T_("{value} is not a kind of message; use {choices}.", value=unknown[0],
                                            choices=", ".join(MESSAGE_KINDS))
+    elif repeated:
+        problems["quiet_hours.kinds"] = T_("{value} is listed more than once; list each kind of message once.",
+                                           value=repeated[0])
     return problems
 
 
