@@ -73,6 +73,19 @@ def _stale_form_problem(section: Section, data: dict[str, str], current: dict[st
 class PlatformOnlySetting(BollettaError):
     """Raised when a tenant admin submits, or restores a version of, a setting only the platform admin changes."""
 
+    def __init__(self, message: str, fields: list[Field] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or []
+        """The platform-only fields a restore would change; empty for a rejected form."""
+
+
+def platform_only_restores(section: Section, keys: list[str], before: dict[str, Any],
+                           current: dict[str, Any]) -> list[Field]:
+    """Return the platform-only fields that restoring ``keys`` to ``before`` would change from ``current``."""
+    return [item for item in section.fields
+            if item.platform_only and item.path.split(".", 1)[0] in keys
+            and value_at(before, item.path) != value_at(current, item.path)]
+
 
 def section_of(name: str) -> Section:
     """Return the section called ``name``, or raise :class:`NotFound`."""
@@ -224,11 +237,11 @@ def restore_section(db: Database, slug: str, name: str, entry_id: int, *, actor:
         raise ConfigurationError(f"Settings version #{entry_id} did not change section {name}; pick one that did.")
     if not platform:
         current = encode_config(tenant_config(get_tenant(db, slug)))
-        for item in section.fields:
-            if item.platform_only and item.path.split(".", 1)[0] in keys \
-                    and value_at(before, item.path) != value_at(current, item.path):
-                raise PlatformOnlySetting(
-                    f"Version #{entry_id} would also change {item.path}, which only the platform admin may change.")
+        blocked = platform_only_restores(section, keys, before, current)
+        if blocked:
+            raise PlatformOnlySetting(
+                f"Version #{entry_id} would also change {blocked[0].path}, which only the platform admin may change.",
+                blocked)
     restore_settings(db, slug, entry_id, keys, actor)
     _record_in_tenant_audit(db, slug, section, actor, "restored", ip)
     logger.info("tenant %s: settings section %s restored from version %d by %s", slug, name, entry_id, actor)

@@ -273,3 +273,36 @@ def test_sftp_secrets_not_echoed(stack: EmbeddedStack, tenant: str, admin: Admin
     assert "non-una-chiave-vera" not in rejected.text
     assert "password-segreta-7" not in rejected.text
     assert 'value="sftp.acme.example"' in rejected.text
+
+
+def test_restore_refusals_in_italian(stack: EmbeddedStack, tenant: str, admin: AdminLogin,
+                                     tenant_staff: dict[str, StaffLogin]) -> None:
+    url = f"/admin/tenants/{tenant}/settings/dispatch"
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(url).text)
+        client.post(url, data={"_csrf_token": token, **DISPATCH})  # also switches may_start_dispatch off
+    with signed_in_client(stack, tenant_staff["tenant_admin"]) as office:
+        history = office.get("/office/settings/dispatch")
+        version = history.text.split('data-version="', 1)[1].split('"', 1)[0]
+        refused = office.post(f"/office/settings/dispatch/versions/{version}",
+                              data={"_csrf_token": csrf_token(history.text)})
+        without_token = office.post(f"/office/settings/dispatch/versions/{version}", data={})
+        unknown = office.post("/office/settings/dispatch/versions/999999",
+                              data={"_csrf_token": csrf_token(history.text)})
+
+    row = history.text.split(f'data-version="{version}"', 1)[1].split("</tr>", 1)[0]
+    assert "disabled" in row
+    assert "solo il gestore della piattaforma" in row
+    assert "avvia da sé i propri inoltri, che modifica solo" in row
+    assert "tojson" not in row
+    assert "<code>ticket_validity_days</code>" not in row
+    assert "Giorni di validità di un link" in row
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "non è stata ripristinata" in refused.text
+    assert without_token.status_code == 403
+    assert without_token.headers["content-type"].startswith("text/html")
+    assert "Il modulo è scaduto" in without_token.text
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("text/html")
+    assert "Quella versione delle impostazioni non esiste" in unknown.text
