@@ -85,26 +85,28 @@ def _split_pair(line: str, separator: str) -> tuple[str, str] | None:
 
 def _read_number(item: Field, raw: str) -> int | Text:
     text = raw.strip()
+    low = item.minimum if item.minimum is not None else 0
+    high = item.maximum if item.maximum is not None else "∞"
     try:
         number = int(text)
     except ValueError:
-        return T_("{value} is not a whole number.", value=text[:40])
-    low = item.minimum if item.minimum is not None else 0
+        return T_("{value} is not a whole number; enter one from {low} to {high}.", value=text[:40], low=low,
+                  high=str(high))
     if number < low or (item.maximum is not None and number > item.maximum):
-        high = item.maximum if item.maximum is not None else "∞"
         return T_("{value} is outside the allowed range, {low} to {high}.", value=number, low=low, high=str(high))
     return number
 
 
 def _read_decimal(item: Field, raw: str) -> float | Text:
     text = raw.strip().replace(",", ".")
+    low = item.minimum if item.minimum is not None else 0
+    high = item.maximum if item.maximum is not None else "∞"
     try:
         number = float(text)
     except ValueError:
-        return T_("{value} is not a number.", value=text[:40])
-    low = item.minimum if item.minimum is not None else 0
+        return T_("{value} is not a number; enter one from {low} to {high}, such as 12,5.", value=text[:40], low=low,
+                  high=str(high))
     if not low <= number <= (item.maximum if item.maximum is not None else float("inf")):
-        high = item.maximum if item.maximum is not None else "∞"
         return T_("{value} is outside the allowed range, {low} to {high}.", value=text[:40], low=low, high=str(high))
     return number
 
