@@ -31,6 +31,8 @@ from bolletta.themes.check import SECTIONS, theme_problems
 Problems = dict[str, Text]
 
 SERVICES = ("electricity", "gas", "water")
+SERVICE_NAMES_IT = {"luce": "electricity", "elettricità": "electricity", "gas": "gas", "acqua": "water"}
+"""The Italian name of each service, which the wizard reads as the stored English id."""
 RETENTION_LIMITS = {
     field.name: (field.type.ge, field.type.le)  # type: ignore[attr-defined]
     for field in msgspec.inspect.type_info(RetentionSettings).fields  # type: ignore[attr-defined]
@@ -94,7 +96,8 @@ def company_problems(answers: steps.Company, db: Database, draft_id: int | None)
         problems["slug"] = slug_problem
     unknown = [service for service in answers.services if service not in SERVICES]
     if not answers.services or unknown:
-        problems["services"] = T_("Choose one or more services from {choices}.", choices=", ".join(SERVICES))
+        problems["services"] = T_("Choose one or more services from {choices}.",
+                                  choices="electricity (luce), gas, water (acqua)")
     if not answers.notification_emails:
         problems["notification_emails"] = T_("Enter at least one address for the job e-mails.")
     for line, address in enumerate(answers.notification_emails, start=1):
