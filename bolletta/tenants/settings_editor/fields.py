@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bolletta.platform.i18n.dynamic_ids import N_
+from bolletta.tenants.onboarding.checks import MAX_TICKET_VALIDITY_DAYS
 from bolletta.themes.check import SECTIONS as PAGE_SECTIONS
 
 PLATFORM_ONLY_SETTINGS: tuple[str, ...] = (
@@ -155,7 +156,7 @@ SECTION_LIST = (
         Field("quiet_hours.kinds", N_("Message kinds that wait, one per line: email, sms, whatsapp"), "lines"),
     )),
     Section("dispatch", N_("Dispatch"), (
-        Field("ticket_validity_days", N_("Days a link stays valid"), "number"),
+        Field("ticket_validity_days", N_("Days a link stays valid"), "number", 1, MAX_TICKET_VALIDITY_DAYS),
         Field("test_ticket_validity_hours", N_("Hours a test link stays valid"), "number", 1,
               MAX_TEST_TICKET_VALIDITY_HOURS),
         Field("test_batch_size", N_("Bills in the test batch"), "number", 1, MAX_TEST_BATCH_SIZE),

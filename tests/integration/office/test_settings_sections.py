@@ -89,7 +89,7 @@ def test_invalid_fields_shown_others_kept(stack: EmbeddedStack, tenant: str, adm
     assert 'value="Nome Nuovo"' in rejected.text
     assert unreadable.status_code == 400
     assert 'id="e-ticket_validity_days"' in unreadable.text
-    assert "quindici non è un numero intero: inseriscine uno da 0 a ∞." in unreadable.text
+    assert "quindici non è un numero intero: inseriscine uno da 1 a 365." in unreadable.text
     assert 'id="e-test_batch_size"' not in unreadable.text
     assert tenant_config(get_tenant(stack.rt.db, tenant)) == before
 
