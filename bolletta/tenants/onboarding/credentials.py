@@ -132,7 +132,7 @@ def _first_secret(fields: tuple[str, ...], secret_fields: frozenset[str]) -> str
 
 
 def typed_setting_problem(fields: list[FormField], name: str, typed: str) -> Text | None:
-    """Say what setting ``name`` accepts when ``typed`` is of the wrong kind for it, else return ``None``."""
+    """Return a problem naming what setting ``name`` accepts when ``typed`` is of the wrong kind, else ``None``."""
     item = next((field for field in fields if field.name == name), None)
     shown = typed.strip()[:40]
     if item is None or not shown:

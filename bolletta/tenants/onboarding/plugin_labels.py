@@ -1,4 +1,4 @@
-"""Italian-ready labels of the plugin settings typed in the wizard, by setting name.
+"""Labels of the plugin settings in the wizard and the console's plugin pages, as msgids, by setting name.
 
 Plugins name their settings in English code (``host``, ``test_mode``). The same name means the same
 thing across plugins, so one table covers them all. A name missing here is shown as it is.
