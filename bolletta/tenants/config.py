@@ -83,6 +83,10 @@ class WhatsappTemplate(msgspec.Struct, kw_only=True):
     url_button: bool = False
     """Whether the template has a dynamic URL button whose suffix is the link's token."""
 
+    def __post_init__(self) -> None:
+        # Meta spells its categories in upper case, and ``utility`` typed in a form means the same one.
+        self.category = self.category.strip().upper()
+
 
 class TestRecipient(msgspec.Struct, kw_only=True):
     """A member of the utility's staff who receives the test batch."""

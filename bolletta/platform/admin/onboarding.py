@@ -33,8 +33,10 @@ from bolletta.platform.speech.voices import installed_voices
 from bolletta.platform.web.context import rt
 from bolletta.tenants.onboarding import credentials, drafts, steps
 from bolletta.tenants.onboarding.activation import ActivationError, activate
-from bolletta.tenants.onboarding.checks import voice_problems
+from bolletta.tenants.onboarding.checks import SERVICE_NAMES_IT, voice_problems
 from bolletta.tenants.onboarding.credentials import channel_fields, gateway_fields
+from bolletta.tenants.onboarding.line_numbers import line_problems, typed_line_numbers
+from bolletta.tenants.onboarding.plugin_labels import CHOICE_LABELS, SETTING_LABELS
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, message_previews
 
 logger = logging.getLogger(__name__)
@@ -52,10 +54,12 @@ class Input:
     """English msgid of the label."""
     kind: str = "text"
     """``text``, ``email``, ``number``, ``password``, ``checkbox``, ``lines``, ``recipients``, ``color``,
-    ``textarea`` or ``voice`` (a choice of the installed read-aloud voices, empty for none)."""
+    ``textarea``, ``choice`` or ``voice`` (a choice of the installed read-aloud voices, empty for none)."""
     default: Any = None
     """Value the form shows while nothing is stored. Only checkboxes take one (a plugin setting's
     default), because an unticked box reads as ``False`` while an empty text field keeps the default."""
+    choices: tuple[tuple[str, str], ...] = ()
+    """For a ``choice`` (a select): each value with the English msgid of its option label."""
 
 
 def _message_inputs() -> list[Input]:
@@ -77,7 +81,8 @@ def _message_inputs() -> list[Input]:
 
 FORMS: dict[str, list[Input]] = {
     "company": [Input("legal_name", N_("Legal name")), Input("vat_number", N_("VAT number (partita IVA)")),
-                Input("slug", N_("Id in links and storage")), Input("services", N_("Services, one per line"), "lines"),
+                Input("slug", N_("Id in links and storage")),
+                Input("services", N_("Services, one per line: electricity, gas, water"), "lines"),
                 Input("notification_emails", N_("Addresses for job e-mails, one per line"), "lines")],
     "look": [Input("branding.display_name", N_("Name shown to customers")),
              Input("branding.primary_color", N_("Main colour"), "color"),
@@ -144,6 +149,8 @@ def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
             value = bool(raw)
         elif item.kind == "lines":
             value = [line.strip() for line in raw.splitlines() if line.strip()]
+            if item.name == "services":
+                value = [SERVICE_NAMES_IT.get(service.lower(), service) for service in value]
         elif item.kind == "recipients":
             value = [dict(zip(("channel", "address"), line.strip().split(maxsplit=1), strict=False))
                      for line in raw.splitlines() if line.strip()]
@@ -172,9 +179,11 @@ def plugin_inputs(answers: msgspec.Struct) -> list[Input]:
     inputs = []
     for plugin_id in ids:
         for item in describe(plugin_id):
-            kind = "password" if item.secret else {"bool": "checkbox", "list": "lines"}.get(item.type, "text")
-            inputs.append(Input(f"{prefix}.{plugin_id}.{item.name}", f"{plugin_id}: {item.name}", kind,
-                                default=item.default if kind == "checkbox" else None))
+            kind = "password" if item.secret else {"bool": "checkbox", "list": "lines", "choice": "choice"}.get(
+                item.type, "text")
+            choices = tuple((value, CHOICE_LABELS.get(value, value)) for value in item.choices)
+            inputs.append(Input(f"{prefix}.{plugin_id}.{item.name}", SETTING_LABELS.get(item.name, item.name), kind,
+                                default=item.default if kind in ("checkbox", "choice") else None, choices=choices))
     return inputs
 
 
@@ -203,9 +212,11 @@ def read_plugin_settings(draft: drafts.Draft, step: str, data: dict[str, str],
             continue
         typed = {item.name: data.get(f"{prefix}.{plugin_id}.{item.name}", "") for item in fields}
         values, unreadable = read_form(fields, typed)
-        problems |= {f"{prefix}.{plugin_id}.{name}": T_("This value cannot be read; check its format.")
-                     for name in unreadable}
-        outcome = settle(rt(), draft.id, plugin_id, values, before.get(plugin_id, {}), check=any(typed.values()))
+        problems |= {f"{prefix}.{plugin_id}.{name}": credentials.typed_setting_problem(fields, name, typed[name])
+                     or T_("This value cannot be read; check its format.") for name in unreadable}
+        # Settings with an unreadable value are not tried on the provider: they would go out incomplete.
+        check = any(typed.values()) and not unreadable
+        outcome = settle(rt(), draft.id, plugin_id, values, before.get(plugin_id, {}), check=check)
         kept[plugin_id] = outcome.stored
         problems |= outcome.problems
         notes |= outcome.notes
@@ -278,16 +289,6 @@ def submitted_answers(step: str, data: dict[str, str], fallback: msgspec.Struct)
 def installed_voice_ids() -> list[str]:
     """Return the ids of the read-aloud voices installed in the data directory (``bolletta voices list``)."""
     return [voice.voice_id for voice in installed_voices(rt().settings.data_path)]
-
-
-def line_problems(problems: dict[str, Any]) -> dict[str, list[tuple[int, Any]]]:
-    """Group the problems of single lines (``test_recipients.2``) by the input they belong to."""
-    grouped: dict[str, list[tuple[int, Any]]] = {}
-    for key, problem in problems.items():
-        name, _, line = key.rpartition(".")
-        if name and line.isdigit():
-            grouped.setdefault(name, []).append((int(line), problem))
-    return grouped
 
 
 def _nested(plain: Any, dotted: str) -> Any:
@@ -372,7 +373,8 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
         shown = submitted_answers(step, data, draft.answers[step])
         values = {item.name: data.get(item.name, "") for item in FORMS[step] + plugin_inputs(shown)
                   if item.kind != "password"}
-        return _step_page(request, draft, step, values=values, problems=result.problems,
+        problems = typed_line_numbers(result.problems, data)
+        return _step_page(request, draft, step, values=values, problems=problems,
                           status_code=400 if result.problems else 200, shown=shown, notes=notes)
     names = list(steps.STEPS)
     position = names.index(step)

@@ -41,6 +41,7 @@ from bolletta.platform.payments.gateways import (
     update_gateway_settings,
 )
 from bolletta.platform.web.context import rt
+from bolletta.tenants.onboarding.plugin_labels import CHOICE_LABELS, SETTING_LABELS
 from bolletta.tenants.registry import get_tenant, tenant_config
 
 logger = logging.getLogger(__name__)
@@ -149,7 +150,8 @@ def _settings_context(slug: str, kind: str, plugin_id: str) -> dict[str, Any]:
 async def _settings_page(request: Request[Any, Any, Any], slug: str, kind: str, plugin_id: str) -> Response[str]:
     context = await anyio.to_thread.run_sync(_settings_context, slug, kind, plugin_id)
     return admin_page(request, "admin/plugin_settings.html", errors=[], error=None,
-                      saved=request.query_params.get("saved") == "1", **context)
+                      saved=request.query_params.get("saved") == "1", labels=SETTING_LABELS,
+                      choice_labels=CHOICE_LABELS, **context)
 
 
 def _save(staff: Staff, slug: str, kind: str, plugin_id: str, values: dict[str, Any]) -> None:
@@ -184,7 +186,8 @@ async def _save_settings(request: Request[Any, Any, Any], slug: str, kind: str, 
     secret_names = {item.name for item in context["fields"] if item.secret}
     submitted = {name: value for name, value in values.items() if name not in secret_names}
     return admin_page(request, "admin/plugin_settings.html", status_code=400, errors=errors, error=error,
-                      saved=False, **{**context, "values": {**context["values"], **submitted}})
+                      saved=False, labels=SETTING_LABELS, choice_labels=CHOICE_LABELS,
+                      **{**context, "values": {**context["values"], **submitted}})
 
 
 @get("/admin/tenants/{slug:str}/channels/{plugin_id:str}", name="admin:channel-settings",

@@ -31,6 +31,8 @@ from bolletta.themes.check import SECTIONS, problem_setting, theme_problems
 Problems = dict[str, Text]
 
 SERVICES = ("electricity", "gas", "water")
+SERVICE_NAMES_IT = {"luce": "electricity", "elettricità": "electricity", "gas": "gas", "acqua": "water"}
+"""The Italian name of each service, which the wizard reads as the stored English id."""
 RETENTION_LIMITS = {
     field.name: (field.type.ge, field.type.le)  # type: ignore[attr-defined]
     for field in msgspec.inspect.type_info(RetentionSettings).fields  # type: ignore[attr-defined]
@@ -77,7 +79,8 @@ def company_problems(answers: steps.Company, db: Database, draft_id: int | None)
         problems["slug"] = slug_problem
     unknown = [service for service in answers.services if service not in SERVICES]
     if not answers.services or unknown:
-        problems["services"] = T_("Choose one or more services from {choices}.", choices=", ".join(SERVICES))
+        problems["services"] = T_("Choose one or more services from {choices}.",
+                                  choices="electricity (luce), gas, water (acqua)")
     if not answers.notification_emails:
         problems["notification_emails"] = T_("Enter at least one address for the job e-mails.")
     for line, address in enumerate(answers.notification_emails, start=1):
@@ -116,6 +119,8 @@ def look_problems(answers: steps.Look, db: Database, draft_id: int | None) -> Pr
         if unknown:
             problems[name] = T_("{value} is not a section; the sections are {choices}.", value=unknown[0],
                                 choices=", ".join(SECTIONS))
+    if "sommario" in answers.hidden_sections:
+        problems.setdefault("hidden_sections", T_("The summary section cannot be hidden."))
     if answers.link_domain and not HOST_NAME.match(answers.link_domain):
         problems["link_domain"] = T_("{value} is not a host name such as bolletta.acme.it.", value=answers.link_domain)
     if answers.privacy_url and not answers.privacy_url.startswith("https://"):
@@ -361,10 +366,18 @@ def quiet_hours_problems(quiet: QuietHours) -> Problems:
         zoneinfo.ZoneInfo(quiet.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         problems["quiet_hours.timezone"] = T_("{value} is not a time zone such as Europe/Rome.", value=quiet.timezone)
+    if "quiet_hours.start" not in problems and quiet.start == quiet.end:
+        problems["quiet_hours.end"] = T_(
+            "The quiet hours start and end at {value}, so they last no time; set an end different from the start.",
+            value=quiet.end)
     unknown = [kind for kind in quiet.kinds if kind not in MESSAGE_KINDS]
+    repeated = [kind for position, kind in enumerate(quiet.kinds) if kind in quiet.kinds[:position]]
     if unknown:
         problems["quiet_hours.kinds"] = T_("{value} is not a kind of message; use {choices}.", value=unknown[0],
                                            choices=", ".join(MESSAGE_KINDS))
+    elif repeated:
+        problems["quiet_hours.kinds"] = T_("{value} is listed more than once; list each kind of message once.",
+                                           value=repeated[0])
     return problems
 
 

@@ -73,8 +73,8 @@ def channel_settings(rt: Runtime, draft_id: int, plugin_id: str, values: Mapping
         settings = plugin.settings_from_dict(secrets.reveal(rt, raw, plugin.secret_fields))
         channel = plugin(settings, ChannelContext(tenant_slug=f"draft-{draft_id}"))
     except (ChannelConfigError, ConfigurationError) as exc:
-        outcome.problems[_field_key(prefix, str(exc), plugin.Settings.__struct_fields__)] = T_(
-            "The settings are not valid: {error}", error=str(exc))
+        key = _field_key(prefix, str(exc), plugin.Settings.__struct_fields__)
+        outcome.problems[key] = _invalid_setting(channel_fields(plugin_id), key, values, exc)
         return outcome
     if check:
         _try(outcome, prefix, _first_secret(plugin.Settings.__struct_fields__, plugin.secret_fields),
@@ -99,8 +99,8 @@ def gateway_settings(rt: Runtime, draft_id: int, plugin_id: str, values: Mapping
                                  signing_key=rt.gateway_key(slug, plugin_id))
         gateway = plugin(plugin.settings_from_dict(clear), context)
     except (GatewayConfigError, ConfigurationError) as exc:
-        outcome.problems[_field_key(prefix, str(exc), fields)] = T_("The settings are not valid: {error}",
-                                                                    error=str(exc))
+        key = _field_key(prefix, str(exc), fields)
+        outcome.problems[key] = _invalid_setting(gateway_fields(plugin_id), key, values, exc)
         return outcome
     if check:
         _try(outcome, prefix, _first_secret(fields, plugin.secret_fields), gateway.check_credentials, plugin_id)
@@ -129,6 +129,35 @@ def _try(outcome: SettingsOutcome, prefix: str, field_name: str, check: Callable
 
 def _first_secret(fields: tuple[str, ...], secret_fields: frozenset[str]) -> str:
     return next((name for name in fields if name in secret_fields), fields[0] if fields else "")
+
+
+def typed_setting_problem(fields: list[FormField], name: str, typed: str) -> Text | None:
+    """Return a problem naming what setting ``name`` accepts when ``typed`` is of the wrong kind, else ``None``."""
+    item = next((field for field in fields if field.name == name), None)
+    shown = typed.strip()[:40]
+    if item is None or not shown:
+        return None
+    if item.type == "choice" and shown not in item.choices:
+        return T_("{value} is not a choice; use {choices}.", value=shown, choices=", ".join(item.choices))
+    if item.type == "int" and not _is_number(shown, int):
+        return T_("{value} is not a whole number; enter digits only, such as 587.", value=shown)
+    if item.type == "float" and not _is_number(shown, float):
+        return T_("{value} is not a number; enter one such as 12.5.", value=shown)
+    return None
+
+
+def _invalid_setting(fields: list[FormField], key: str, values: Mapping[str, Any], exc: Exception) -> Text:
+    name = key.rsplit(".", 1)[-1]
+    problem = typed_setting_problem(fields, name, str(values.get(name, "")))
+    return problem or T_("The settings are not valid: {error}", error=str(exc))
+
+
+def _is_number(text: str, kind: type[int] | type[float]) -> bool:
+    try:
+        kind(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _field_key(prefix: str, message: str, fields: tuple[str, ...]) -> str:

@@ -21,6 +21,7 @@ from jinja2.sandbox import SecurityError
 
 from bolletta.platform.db.database import Database
 from bolletta.platform.i18n.message import T_, Text
+from bolletta.platform.speech.voices import installed_voices
 from bolletta.tenants.config import TenantConfig
 from bolletta.tenants.onboarding import checks as step_checks
 from bolletta.tenants.onboarding import steps
@@ -62,12 +63,16 @@ def _belongs(path: str, key: str) -> bool:
 
 
 def _keep(section: Section, found: Problems) -> Problems:
-    """Key the step's problems by field path, dropping those of fields the section does not edit."""
+    """Key the step's problems by field path, dropping those of fields the section does not edit.
+
+    The problem of one line keeps its line number (``test_recipients.2``).
+    """
     kept: Problems = {}
     for key, problem in found.items():
         for item in section.fields:
             if _belongs(item.path, key):
-                kept.setdefault(item.path, problem)
+                line = key[len(item.path) + 1:] if key.startswith(f"{item.path}.") else ""
+                kept.setdefault(f"{item.path}.{line}" if line.isdigit() else item.path, problem)
                 break
     return kept
 
@@ -111,8 +116,9 @@ def page_problems(section: Section, config: TenantConfig, db: Database, tenant: 
                     "privacy_url")
     problems = _keep(section, {f"portal.{key}": problem for key, problem in found.items()})
 
-    if "sommario" in portal.hidden_sections:
-        problems.setdefault("portal.hidden_sections", T_("The summary section cannot be hidden."))
+    installed = [voice.voice_id for voice in installed_voices(db.settings.data_path)]
+    for problem in step_checks.voice_problems(portal.voices, installed).values():
+        problems.setdefault("portal.voices", problem)
     stray = [language for language in portal.glossary if language not in portal.languages]
     if stray:
         problems["portal.glossary"] = T_("The glossary has words for {value}, a language the pages do not offer.",
@@ -203,9 +209,31 @@ def dispatch_problems(section: Section, config: TenantConfig, db: Database, tena
 
 
 def payments_problems(section: Section, config: TenantConfig, db: Database, tenant: Tenant) -> Problems:
-    """Check that each gateway is an installed gateway plugin."""
+    """Check that each gateway is an installed gateway plugin with the tenant's settings stored."""
     payments = steps.Payments(enabled_gateways=config.enabled_gateways)
-    return _keep(section, step_checks.payments_problems(payments, db, None))
+    problems = _keep(section, step_checks.payments_problems(payments, db, None))
+    if "enabled_gateways" not in problems:
+        unset = [gateway for gateway in config.enabled_gateways if not _gateway_configured(config, gateway)]
+        if unset:
+            problems["enabled_gateways"] = T_(
+                "The gateway {value} has no settings for this utility, so customers could not pay with it; enter "
+                "its settings on the utility's payment gateway page first, or remove it from the list.",
+                value=unset[0])
+    return problems
+
+
+def _gateway_configured(config: TenantConfig, gateway: str) -> bool:
+    """True when the tenant stored settings for ``gateway``, or its plugin needs none (the sandbox)."""
+    from bolletta.gateways.errors import GatewayConfigError
+    from bolletta.platform.payments.gateways import gateway_class
+
+    if gateway in config.gateway_settings:
+        return True
+    try:
+        gateway_class(gateway).settings_from_dict({})
+    except GatewayConfigError:
+        return False
+    return True
 
 
 def flow_problems(section: Section, config: TenantConfig, db: Database, tenant: Tenant) -> Problems:

@@ -9,6 +9,7 @@ log also gets an entry naming the section and the actor.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,10 +24,12 @@ from bolletta.platform.db.models.platform import PlatformAuditEntry
 from bolletta.platform.errors import BollettaError, ConfigurationError, NotFound
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.tenants.config import TenantConfig, encode_config
+from bolletta.tenants.onboarding.line_numbers import typed_line_numbers
 from bolletta.tenants.registry import (
     SECRET_SETTINGS,
     SETTINGS_CHANGED,
     get_tenant,
+    redacted_settings,
     restore_settings,
     save_config,
     tenant_config,
@@ -43,8 +46,45 @@ UNRESTORABLE = frozenset({*SECRET_SETTINGS, "sftp_poll"})
 """Settings whose history is redacted, so no earlier value can be brought back."""
 
 
+VERSION_INPUT = "_version"
+"""Hidden input of a section form: the :func:`section_version` of the values the form was filled with."""
+
+
+def section_version(section: Section, plain: dict[str, Any]) -> str:
+    """Return a digest of the section's stored settings, which changes whenever any of them changes.
+
+    Credentials count as redacted, so the digest reveals nothing about them, and a changed password
+    alone does not change it (an empty password input keeps the stored one anyway).
+    """
+    shown = redacted_settings(plain)
+    encoded = msgspec.json.encode({key: shown.get(key) for key in section.keys}, order="sorted")
+    return hashlib.sha256(encoded).hexdigest()[:20]
+
+
+def _stale_form_problem(section: Section, data: dict[str, str], current: dict[str, Any]) -> Text | None:
+    # A form without the version input (a script) is not checked, so it overwrites as before.
+    posted = data.get(VERSION_INPUT)
+    if posted is None or posted == section_version(section, current):
+        return None
+    return T_("Someone changed this section after you opened it, so nothing was saved. The page shows the values "
+              "you typed: reload it to see the saved ones, then make your changes again.")
+
+
 class PlatformOnlySetting(BollettaError):
     """Raised when a tenant admin submits, or restores a version of, a setting only the platform admin changes."""
+
+    def __init__(self, message: str, fields: list[Field] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or []
+        """The platform-only fields a restore would change; empty for a rejected form."""
+
+
+def platform_only_restores(section: Section, keys: list[str], before: dict[str, Any],
+                           current: dict[str, Any]) -> list[Field]:
+    """Return the platform-only fields that restoring ``keys`` to ``before`` would change from ``current``."""
+    return [item for item in section.fields
+            if item.platform_only and item.path.split(".", 1)[0] in keys
+            and value_at(before, item.path) != value_at(current, item.path)]
 
 
 def section_of(name: str) -> Section:
@@ -88,6 +128,9 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
 
     Returns the problems by field path; when there are any, nothing is saved. A field that cannot
     be read keeps its stored value while the other fields are checked, so every problem shows at once.
+    A form whose :data:`VERSION_INPUT` differs from the section's current version was filled
+    before someone else saved the section; it is rejected whole with the one problem keyed by
+    :data:`VERSION_INPUT`, instead of silently undoing the other change.
 
     Raises:
         NotFound: no such section or tenant.
@@ -100,6 +143,13 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
     fields = editable_fields(section, platform)
     values, problems = read_form(fields, data)
     plain = encode_config(tenant_config(tenant))
+    # NOTE: the version is compared before save_config takes the row lock, so a save landing in
+    # between is still overwritten; the window is one request long.
+    stale = _stale_form_problem(section, data, plain)
+    if stale is not None:
+        logger.info("tenant %s: settings section %s not saved by %s, changed since the form was opened",
+                    slug, name, actor)
+        return {VERSION_INPUT: stale}
     for path, value in values.items():
         set_at(plain, path, value)
     if "whatsapp_templates" in section.keys:
@@ -114,9 +164,11 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
         path, problem = _unreadable(exc)
         return problems | {path or section.fields[0].path: problem}
     editable = {item.path for item in fields}
-    for path, problem in section_problems(name, config, db, Tenant(slug=slug, name=tenant.name)).items():
+    found = typed_line_numbers(section_problems(name, config, db, Tenant(slug=slug, name=tenant.name)), data)
+    for path, problem in found.items():
         # A tenant admin cannot fix a platform-only value, so its problem does not block their save.
-        if path in editable:
+        field_path = path if path in editable else path.rpartition(".")[0]
+        if field_path in editable:
             problems.setdefault(path, problem)
     if problems:
         return problems
@@ -187,11 +239,11 @@ def restore_section(db: Database, slug: str, name: str, entry_id: int, *, actor:
         raise ConfigurationError(f"Settings version #{entry_id} did not change section {name}; pick one that did.")
     if not platform:
         current = encode_config(tenant_config(get_tenant(db, slug)))
-        for item in section.fields:
-            if item.platform_only and item.path.split(".", 1)[0] in keys \
-                    and value_at(before, item.path) != value_at(current, item.path):
-                raise PlatformOnlySetting(
-                    f"Version #{entry_id} would also change {item.path}, which only the platform admin may change.")
+        blocked = platform_only_restores(section, keys, before, current)
+        if blocked:
+            raise PlatformOnlySetting(
+                f"Version #{entry_id} would also change {blocked[0].path}, which only the platform admin may change.",
+                blocked)
     restore_settings(db, slug, entry_id, keys, actor)
     _record_in_tenant_audit(db, slug, section, actor, "restored", ip)
     logger.info("tenant %s: settings section %s restored from version %d by %s", slug, name, entry_id, actor)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bolletta.platform.i18n.dynamic_ids import N_
 from bolletta.platform.portal.language import PAGE_LANGUAGES
+from bolletta.tenants.onboarding.checks import MAX_TICKET_VALIDITY_DAYS
 from bolletta.themes.check import SECTIONS as PAGE_SECTIONS
 
 PLATFORM_ONLY_SETTINGS: tuple[str, ...] = (
@@ -53,7 +54,7 @@ class Field:
     label: str
     """English msgid of the label."""
     kind: str = "text"
-    """``text``, ``email``, ``number``, ``decimal``, ``checkbox``, ``color``, ``textarea``, ``secret`` and
+    """``text``, ``email``, ``number``, ``decimal``, ``checkbox``, ``choice``, ``color``, ``textarea``, ``secret`` and
     ``secret_text`` (never shown, left empty to keep the stored value), ``lines`` (one value a
     line), ``recipients`` (``<channel> <address>`` a line), ``pairs`` (``key = value`` a line, a
     mapping), ``rules`` (``keyword = category`` a line, a list of pairs), ``glossary``
@@ -63,6 +64,8 @@ class Field:
     """Smallest value a ``number`` accepts."""
     maximum: int | None = None
     """Largest value a ``number`` accepts."""
+    choices: tuple[tuple[str, str], ...] = ()
+    """For a ``choice`` (a select): each stored value with the English msgid of its option label."""
 
     @property
     def platform_only(self) -> bool:
@@ -146,7 +149,8 @@ SECTION_LIST = (
     Section("channels", N_("Channels and senders"), (
         Field("email_sender", N_("E-mail sender"), "email"),
         Field("sms_sender", N_("SMS alias")),
-        Field("bills_by_email", N_("Bills by e-mail (off, attach or link)")),
+        Field("bills_by_email", N_("Bills by e-mail"), "choice", choices=(
+            ("off", N_("Not sent")), ("attach", N_("PDF attached")), ("link", N_("Personal link only")))),
         Field("channel_plugins.email", N_("E-mail plugin")),
         Field("channel_plugins.sms", N_("SMS plugin")),
         Field("channel_plugins.whatsapp", N_("WhatsApp plugin")),
@@ -157,19 +161,23 @@ SECTION_LIST = (
         Field("email_header_type", N_("Type of the e-mail image"), "image"),
     )),
     Section("contacts", N_("Contact rules and fallback"), (
-        Field("contact_sources", N_("Where contacts come from (flow, job_csv, directory), one per line"), "lines"),
-        Field("channel_mode", N_("Channel rule (all or priority)")),
-        Field("channel_priority", N_("Channels in order of preference, one per line"), "lines"),
+        Field("contact_sources", N_(
+            "Where contacts come from, one per line: flow (the bill flow), job_csv (the contacts file of the job), "
+            "directory (the contact directory)"), "lines"),
+        Field("channel_mode", N_("Channel rule"), "choice", choices=(
+            ("all", N_("Every channel at once")), ("priority", N_("One channel at a time, in order of preference")))),
+        Field("channel_priority", N_("Channels in order of preference, one per line: email, sms, whatsapp"),
+              "lines"),
         Field("fallback_delay_minutes", N_("Minutes before the next channel"), "number"),
     )),
     Section("quiet-hours", N_("Quiet hours"), (
         Field("quiet_hours.start", N_("Quiet hours start")),
         Field("quiet_hours.end", N_("Quiet hours end")),
         Field("quiet_hours.timezone", N_("Time zone")),
-        Field("quiet_hours.kinds", N_("Message kinds that wait, one per line"), "lines"),
+        Field("quiet_hours.kinds", N_("Message kinds that wait, one per line: email, sms, whatsapp"), "lines"),
     )),
     Section("dispatch", N_("Dispatch"), (
-        Field("ticket_validity_days", N_("Days a link stays valid"), "number"),
+        Field("ticket_validity_days", N_("Days a link stays valid"), "number", 1, MAX_TICKET_VALIDITY_DAYS),
         Field("test_ticket_validity_hours", N_("Hours a test link stays valid"), "number", 1,
               MAX_TEST_TICKET_VALIDITY_HOURS),
         Field("test_batch_size", N_("Bills in the test batch"), "number", 1, MAX_TEST_BATCH_SIZE),
@@ -187,7 +195,9 @@ SECTION_LIST = (
         Field("series_pattern", N_("Pattern of the document number")),
         Field("supply_address_types", N_("TipoDato values of the supply address, one per line"), "lines"),
         Field("cost_rules", N_("Cost rules, one per line: keyword = category"), "rules"),
-        Field("costs_layout", N_("Layout of the costs (summary_2016 or receipt_2025)")),
+        Field("costs_layout", N_("Layout of the costs"), "choice", choices=(
+            ("", N_("Read from the cost rules")), ("summary_2016", N_("Regulated summary (2016)")),
+            ("receipt_2025", N_("Receipt style (2025)")))),
         Field("sftp_quota_bytes", N_("SFTP quota in bytes"), "number", 0),
     )),
     Section("sftp-server", N_("The utility's SFTP server"), (
@@ -198,7 +208,8 @@ SECTION_LIST = (
         Field("sftp_poll.private_key", N_("Private key (OpenSSH or PEM, without passphrase)"), "secret_text"),
         Field("sftp_poll.host_key_fingerprint", N_("Host key fingerprint (SHA256:...)")),
         Field("sftp_poll.remote_dir", N_("Folder of the flows")),
-        Field("sftp_poll.after_download", N_("After download (move or delete)")),
+        Field("sftp_poll.after_download", N_("After download"), "choice", choices=(
+            ("move", N_("Move to the folder for files already taken")), ("delete", N_("Delete from the server")))),
         Field("sftp_poll.processed_dir", N_("Folder for files already taken")),
         Field("sftp_poll.max_file_bytes", N_("Largest file in bytes"), "number", 1),
         Field("sftp_poll.timeout_seconds", N_("Network timeout in seconds"), "decimal", 1, 600),

@@ -80,6 +80,16 @@ def _lines(raw: str) -> list[str]:
     return [line.strip() for line in raw.splitlines() if line.strip()]
 
 
+def _numbered_lines(raw: str) -> list[tuple[int, str]]:
+    """Return the non-blank lines with their line numbers, blank lines counted as the textarea shows them."""
+    return [(number, line.strip()) for number, line in enumerate(raw.splitlines(), start=1) if line.strip()]
+
+
+def _bad_line(number: int, line: str) -> Text:
+    # ``line`` tells read_form to key the problem by the line, so the page shows "Line N:" before it.
+    return T_("The line {value} is not in the form shown in the label.", value=line[:80], line=number)
+
+
 def _split_pair(line: str, separator: str) -> tuple[str, str] | None:
     key, found, value = line.partition(separator)
     if not found or not key.strip() or not value.strip():
@@ -89,67 +99,69 @@ def _split_pair(line: str, separator: str) -> tuple[str, str] | None:
 
 def _read_number(item: Field, raw: str) -> int | Text:
     text = raw.strip()
+    low = item.minimum if item.minimum is not None else 0
+    high = item.maximum if item.maximum is not None else "∞"
     try:
         number = int(text)
     except ValueError:
-        return T_("{value} is not a whole number.", value=text[:40])
-    low = item.minimum if item.minimum is not None else 0
+        return T_("{value} is not a whole number; enter one from {low} to {high}.", value=text[:40], low=low,
+                  high=str(high))
     if number < low or (item.maximum is not None and number > item.maximum):
-        high = item.maximum if item.maximum is not None else "∞"
         return T_("{value} is outside the allowed range, {low} to {high}.", value=number, low=low, high=str(high))
     return number
 
 
 def _read_decimal(item: Field, raw: str) -> float | Text:
     text = raw.strip().replace(",", ".")
+    low = item.minimum if item.minimum is not None else 0
+    high = item.maximum if item.maximum is not None else "∞"
     try:
         number = float(text)
     except ValueError:
-        return T_("{value} is not a number.", value=text[:40])
-    low = item.minimum if item.minimum is not None else 0
+        return T_("{value} is not a number; enter one from {low} to {high}, such as 12,5.", value=text[:40], low=low,
+                  high=str(high))
     if not low <= number <= (item.maximum if item.maximum is not None else float("inf")):
-        high = item.maximum if item.maximum is not None else "∞"
         return T_("{value} is outside the allowed range, {low} to {high}.", value=text[:40], low=low, high=str(high))
     return number
 
 
 def _read_pairs(raw: str, separator: str) -> list[tuple[str, str]] | Text:
     pairs = []
-    for line in _lines(raw):
+    for number, line in _numbered_lines(raw):
         pair = _split_pair(line, separator)
         if pair is None:
-            return T_("The line {value} is not in the form shown in the label.", value=line[:80])
+            return _bad_line(number, line)
         pairs.append(pair)
     return pairs
 
 
 def _read_glossary(raw: str) -> dict[str, dict[str, str]] | Text:
     glossary: dict[str, dict[str, str]] = {}
-    for line in _lines(raw):
+    for number, line in _numbered_lines(raw):
         language, _, rest = line.partition(":")
         pair = _split_pair(rest, "=")
         if pair is None or not language.strip():
-            return T_("The line {value} is not in the form shown in the label.", value=line[:80])
+            return _bad_line(number, line)
         glossary.setdefault(language.strip(), {})[pair[0]] = pair[1]
     return glossary
 
 
 def _read_links(raw: str) -> dict[str, list[list[str]]] | Text:
     links: dict[str, list[list[str]]] = {}
-    for line in _lines(raw):
+    for number, line in _numbered_lines(raw):
         parts = [part.strip() for part in line.split("|")]
         if len(parts) != 3 or not all(parts):
-            return T_("The line {value} is not in the form shown in the label.", value=line[:80])
+            return _bad_line(number, line)
         links.setdefault(parts[0], []).append([parts[1], parts[2]])
     return links
 
 
 def _read_recipients(raw: str) -> list[dict[str, str]] | Text:
     recipients = []
-    for line in _lines(raw):
+    for number, line in _numbered_lines(raw):
         parts = line.split(maxsplit=1)
         if len(parts) != 2:
-            return T_("The line {value} is not in the form shown in the label.", value=line[:80])
+            return _bad_line(number, line)
         recipients.append({"channel": parts[0], "address": parts[1]})
     return recipients
 
@@ -185,6 +197,7 @@ def read_value(item: Field, raw: str | None) -> Any:
 def read_form(fields: list[Field], data: dict[str, str]) -> tuple[dict[str, Any], dict[str, Text]]:
     """Read ``fields`` from a submitted form as (values by path, problems by path).
 
+    The problem of one bad line is keyed by the path and the line number (``portal.voices.4``).
     An empty secret input is left out of the values, so the stored secret is kept. An ``image``
     field is never read from a form: only its upload form sets it.
     """
@@ -195,7 +208,8 @@ def read_form(fields: list[Field], data: dict[str, str]) -> tuple[dict[str, Any]
             continue
         value = read_value(item, data.get(item.path))
         if isinstance(value, Text):
-            problems[item.path] = value
+            line = value.params.get("line")
+            problems[f"{item.path}.{line}" if isinstance(line, int) else item.path] = value
         else:
             values[item.path] = value
     return values, problems

@@ -88,3 +88,31 @@ def test_activation_with_missing_steps_names_them(stack: EmbeddedStack, admin: A
     assert "disabled" in summary.text
     assert refused.status_code == 400
     assert "company" in refused.text
+
+
+def test_wizard_italian_inputs(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    slug = new_slug("italiano")
+    forms = _forms(slug)
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get("/admin/onboarding").text)
+        started = client.post("/admin/onboarding", data={"_csrf_token": token})
+        base = started.headers["location"].rsplit("/", 1)[0]
+        company = client.post(f"{base}/company", data={"_csrf_token": token, **forms["company"],
+                                                       "services": "luce\nacqua"})
+        look = client.post(f"{base}/look", data={"_csrf_token": token, **forms["look"],
+                                                 "hidden_sections": "sommario"})
+        senders = client.post(f"{base}/senders", data={"_csrf_token": token, **forms["senders"],
+                                                       "channel_settings.smtp.host": "127.0.0.1",
+                                                       "channel_settings.smtp.port": "abc"})
+        flow = client.post(f"{base}/flow", data={"_csrf_token": token, **forms["flow"],
+                                                 "test_recipients": "email prove@gasvalle.example\n\nsms 12345"})
+
+    assert company.status_code == 303
+    assert look.status_code == 400
+    assert "non si può nascondere" in look.text
+    assert senders.status_code == 400
+    assert "Host del server (smtp)" in senders.text
+    assert "abc non è un numero intero" in senders.text
+    assert "STARTTLS" in senders.text.split('name="channel_settings.smtp.security"', 1)[1].split("</select>", 1)[0]
+    assert flow.status_code == 400
+    assert "<li>Riga 3: " in flow.text

@@ -175,3 +175,15 @@ def test_gateway_settings_form_hides_secrets(stack: EmbeddedStack, admin: AdminL
         details = list(session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "gateway.settings")))
     assert len(details) == 2
     assert client_secret not in repr(details)
+
+
+def test_settings_form_labels_italian(stack: EmbeddedStack, admin: AdminLogin, tenant: str) -> None:
+    with admin_client(stack, admin) as client:
+        smtp = client.get(f"/admin/tenants/{tenant}/channels/smtp")
+        sandbox = client.get(f"/admin/tenants/{tenant}/gateways/sandbox")
+
+    assert smtp.status_code == 200
+    assert ">Host del server" in smtp.text
+    assert ">STARTTLS sulla stessa porta</option>" in smtp.text
+    assert 'value="starttls"' in smtp.text
+    assert "Modalità di prova (nessun pagamento reale)</label>" in sandbox.text

@@ -245,7 +245,7 @@ def test_whatsapp_templates_from_console(stack: EmbeddedStack, tenant: str, admi
     with admin_client(stack, admin) as client:
         page = client.get(url)
         token = csrf_token(page.text)
-        rejected = client.post(url, data={"_csrf_token": token, **form, "whatsapp_templates.it.category": "utility"})
+        rejected = client.post(url, data={"_csrf_token": token, **form, "whatsapp_templates.it.category": "MARKETING"})
         saved = client.post(url, data={"_csrf_token": token, **form})
 
     assert 'name="whatsapp_templates.ar.name"' in page.text
@@ -267,3 +267,109 @@ def test_staff_kept_out_of_console_images(stack: EmbeddedStack, tenant: str,
         assert page.status_code == 403, login.staff.role
         assert posted.status_code == 403, login.staff.role
     assert tenant_config(get_tenant(stack.rt.db, tenant)).portal.logo_url == ""
+
+
+def _hidden(html: str, name: str) -> str:
+    return html.split(f'name="{name}" value="', 1)[1].split('"', 1)[0]
+
+
+def test_stale_form_rejected(stack: EmbeddedStack, tenant: str, admin: AdminLogin,
+                             tenant_staff: dict[str, StaffLogin]) -> None:
+    url = f"/admin/tenants/{tenant}/settings/company"
+    with admin_client(stack, admin) as client:
+        opened = client.get(url)
+    form = form_values(SECTIONS["company"], encode_config(tenant_config(get_tenant(stack.rt.db, tenant))))
+    form |= {"vat_number": "01234560017", "notification_emails": "staff@acme.example",
+             "branding.support_phone": "+39 800 111 222"}
+    with signed_in_client(stack, tenant_staff["tenant_admin"]) as office:
+        page = office.get("/office/settings/company")
+        typed = {name: value for name, value in form.items() if name != "link_domain"}
+        office_saved = office.post("/office/settings/company", data=typed | {
+            "_csrf_token": csrf_token(page.text), "_version": _hidden(page.text, "_version"),
+            "branding.support_phone": "+39 800 333 444"})
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(url).text)
+        stale = client.post(url, data=form | {"_csrf_token": token, "_version": _hidden(opened.text, "_version"),
+                                              "branding.website": "https://nuovo.acme.example"})
+        again = client.post(url, data=form | {"_csrf_token": token, "_version": _hidden(stale.text, "_version"),
+                                              "branding.website": "https://nuovo.acme.example"})
+
+    assert office_saved.status_code == 303
+    assert stale.status_code == 400
+    assert "Qualcuno ha modificato questa sezione" in stale.text
+    assert 'value="https://nuovo.acme.example"' in stale.text
+    assert again.status_code == 400
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    assert config.branding.support_phone == "+39 800 333 444"
+    assert config.branding.website != "https://nuovo.acme.example"
+
+
+def test_unconfigured_gateway_rejected(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    url = f"/admin/tenants/{tenant}/settings/payments"
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(url).text)
+        rejected = client.post(url, data={"_csrf_token": token, "enabled_gateways": "sandbox\npaypal",
+                                          "payment_reconcile_after_minutes": "120"})
+        saved = client.post(url, data={"_csrf_token": token, "enabled_gateways": "sandbox",
+                                       "payment_reconcile_after_minutes": "90"})
+
+    assert rejected.status_code == 400
+    problem = rejected.text.split('id="e-enabled_gateways"', 1)[1].split("</p>", 1)[0]
+    assert "paypal" in problem
+    assert "non ha impostazioni" in problem
+    assert saved.status_code == 303
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    assert config.enabled_gateways == ["sandbox"]
+    assert config.payment_reconcile_after_minutes == 90
+
+
+def test_sftp_secrets_not_echoed(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    url = f"/admin/tenants/{tenant}/settings/sftp-server"
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nnon-una-chiave-vera\n-----END OPENSSH PRIVATE KEY-----"
+    form = {"sftp_poll.host": "sftp.acme.example", "sftp_poll.port": "99999", "sftp_poll.username": "bolletta",
+            "sftp_poll.password": "password-segreta-7", "sftp_poll.private_key": key,
+            "sftp_poll.host_key_fingerprint": "SHA256:Zm9vYmFy", "sftp_poll.remote_dir": "uscita",
+            "sftp_poll.after_download": "move", "sftp_poll.processed_dir": "presi",
+            "sftp_poll.max_file_bytes": "1000000", "sftp_poll.timeout_seconds": "30",
+            "sftp_poll.interval_minutes": "30"}
+    with admin_client(stack, admin) as client:
+        rejected = client.post(url, data={"_csrf_token": csrf_token(client.get(url).text), **form})
+
+    assert rejected.status_code == 400
+    assert 'id="e-sftp_poll.port"' in rejected.text
+    assert "non-una-chiave-vera" not in rejected.text
+    assert "password-segreta-7" not in rejected.text
+    assert 'value="sftp.acme.example"' in rejected.text
+
+
+def test_restore_refusals_in_italian(stack: EmbeddedStack, tenant: str, admin: AdminLogin,
+                                     tenant_staff: dict[str, StaffLogin]) -> None:
+    url = f"/admin/tenants/{tenant}/settings/dispatch"
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(url).text)
+        client.post(url, data={"_csrf_token": token, **DISPATCH})  # also switches may_start_dispatch off
+    with signed_in_client(stack, tenant_staff["tenant_admin"]) as office:
+        history = office.get("/office/settings/dispatch")
+        version = history.text.split('data-version="', 1)[1].split('"', 1)[0]
+        refused = office.post(f"/office/settings/dispatch/versions/{version}",
+                              data={"_csrf_token": csrf_token(history.text)})
+        without_token = office.post(f"/office/settings/dispatch/versions/{version}", data={})
+        unknown = office.post("/office/settings/dispatch/versions/999999",
+                              data={"_csrf_token": csrf_token(history.text)})
+
+    row = history.text.split(f'data-version="{version}"', 1)[1].split("</tr>", 1)[0]
+    assert "disabled" in row
+    assert "solo il gestore della piattaforma" in row
+    assert "avvia da sé i propri inoltri, che modifica solo" in row
+    assert "tojson" not in row
+    assert "<code>ticket_validity_days</code>" not in row
+    assert "Giorni di validità di un link" in row
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "non è stata ripristinata" in refused.text
+    assert without_token.status_code == 403
+    assert without_token.headers["content-type"].startswith("text/html")
+    assert "Il modulo è scaduto" in without_token.text
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("text/html")
+    assert "Quella versione delle impostazioni non esiste" in unknown.text

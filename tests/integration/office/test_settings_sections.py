@@ -89,7 +89,7 @@ def test_invalid_fields_shown_others_kept(stack: EmbeddedStack, tenant: str, adm
     assert 'value="Nome Nuovo"' in rejected.text
     assert unreadable.status_code == 400
     assert 'id="e-ticket_validity_days"' in unreadable.text
-    assert "quindici non è un numero intero." in unreadable.text
+    assert "quindici non è un numero intero: inseriscine uno da 1 a 365." in unreadable.text
     assert 'id="e-test_batch_size"' not in unreadable.text
     assert tenant_config(get_tenant(stack.rt.db, tenant)) == before
 
@@ -244,3 +244,35 @@ def test_bad_line_shown_at_field(stack: EmbeddedStack, tenant: str, admin: Staff
 
     assert rejected.status_code == 400
     assert f'id="e-{field}"' in rejected.text
+
+
+@pytest.mark.parametrize(("section", "form", "field"), [
+    ("dispatch", {"ticket_validity_days": "15", "test_batch_size": "1", "test_ticket_validity_hours": "48",
+                  "test_recipients": "email collaudo@acme.example\n\n  \nsms 12345"}, "test_recipients"),
+    ("page", {"portal.languages": "it", "portal.voices": "\n\n\nit it_IT-paola-medium", "portal.font": "system"},
+     "portal.voices"),
+])
+def test_bad_line_numbered_as_typed(stack: EmbeddedStack, tenant: str, admin: StaffLogin, section: str,
+                                    form: dict[str, str], field: str) -> None:
+    with signed_in_client(stack, admin) as client:
+        rejected = client.post(f"/office/settings/{section}", data=form | {"_csrf_token": _token(client, section)})
+
+    assert rejected.status_code == 400
+    problem = rejected.text.split(f'id="e-{field}"', 1)[1].split("</ul>", 1)[0]
+    assert "<li>Riga 4: " in problem
+
+
+def test_page_checks_match_wizard(stack: EmbeddedStack, tenant: str, admin: StaffLogin) -> None:
+    form = {"portal.languages": "it", "portal.font": "system"}
+    with signed_in_client(stack, admin) as client:
+        token = _token(client, "page")
+        missing_voice = client.post("/office/settings/page", data=form | {"_csrf_token": token,
+                                                                          "portal.voices": "it = nope"})
+        hidden_summary = client.post("/office/settings/page", data=form | {"_csrf_token": token,
+                                                                           "portal.hidden_sections": "sommario"})
+
+    assert missing_voice.status_code == 400
+    assert "La voce nope non è installata" in missing_voice.text.split('id="e-portal.voices"', 1)[1]
+    assert hidden_summary.status_code == 400
+    assert "non si può nascondere" in hidden_summary.text.split('id="e-portal.hidden_sections"', 1)[1]
+    assert tenant_config(get_tenant(stack.rt.db, tenant)).portal.voices == {}

@@ -5,14 +5,17 @@ from __future__ import annotations
 import pytest
 
 from bolletta.platform.i18n.message import render
-from bolletta.tenants.config import WhatsappTemplate
+from bolletta.tenants.config import QuietHours, WhatsappTemplate
 from bolletta.tenants.images import MAX_IMAGE_BYTES, image_type
 from bolletta.tenants.onboarding import steps
 from bolletta.tenants.onboarding.checks import (
+    look_problems,
+    quiet_hours_problems,
     retention_problems,
     voice_problems,
     whatsapp_template_problems,
 )
+from bolletta.tenants.onboarding.line_numbers import typed_line_numbers
 from bolletta.tenants.onboarding.previews import look_preview, message_previews, preview_css
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -143,3 +146,39 @@ def test_look_preview_unknown_font_is_system() -> None:
 
     assert preview.font_id == "system"
     assert "@font-face" not in preview_css(preview)
+
+
+def test_template_category_any_case() -> None:
+    template = WhatsappTemplate(name="bolletta_pronta", language_code="it", category=" utility ", url_button=True)
+
+    assert template.category == "UTILITY"
+    assert whatsapp_template_problems("it", template) == {}
+
+
+def test_summary_cannot_be_hidden() -> None:
+    problems = look_problems(steps.Look(hidden_sections=["sommario"]), None, None)  # type: ignore[arg-type]
+
+    assert render(problems["hidden_sections"], "it") == "La sezione di riepilogo non si può nascondere."
+
+
+@pytest.mark.parametrize(("quiet", "field", "words"), [
+    (QuietHours(start="21:00", end="21:00"), "quiet_hours.end", "21:00"),
+    (QuietHours(kinds=["sms", "whatsapp", "sms"]), "quiet_hours.kinds", "sms compare più di una volta"),
+])
+def test_quiet_hours_rejected(quiet: QuietHours, field: str, words: str) -> None:
+    problems = quiet_hours_problems(quiet)
+
+    assert list(problems) == [field]
+    assert words in render(problems[field], "it")
+
+
+def test_quiet_hours_default_pass() -> None:
+    assert quiet_hours_problems(QuietHours()) == {}
+
+
+def test_line_numbers_count_blank_lines() -> None:
+    typed = {"test_recipients": "email a@acme.example\n\n  \nsms 123\nsms +39 333 1234567"}
+
+    renumbered = typed_line_numbers({"test_recipients.2": "bad", "other.1": "kept"}, typed)
+
+    assert renumbered == {"test_recipients.4": "bad", "other.1": "kept"}

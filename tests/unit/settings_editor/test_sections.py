@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from bolletta.platform.i18n.message import Text
+from bolletta.platform.i18n.message import Text, render
 from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants import config as tenant_settings
 from bolletta.tenants.config import (
@@ -109,7 +109,7 @@ def test_retention_limits_match_config() -> None:
 
 
 @pytest.mark.parametrize(("raw", "msgid"), [
-    ("quindici", "{value} is not a whole number."),
+    ("quindici", "{value} is not a whole number; enter one from {low} to {high}."),
     ("0", "{value} is outside the allowed range, {low} to {high}."),
     ("51", "{value} is outside the allowed range, {low} to {high}."),
 ])
@@ -155,3 +155,20 @@ def test_empty_templates_dropped() -> None:
     drop_unused_templates(plain)
 
     assert sorted(plain["whatsapp_templates"]) == ["fr", "it"]
+
+
+def test_unreadable_port_names_range() -> None:
+    problem = read_value(SECTIONS["sftp-server"].field("sftp_poll.port"), "abc")  # type: ignore[arg-type]
+
+    assert isinstance(problem, Text)
+    assert render(problem, "it") == "abc non è un numero intero: inseriscine uno da 1 a 65535."
+
+
+@pytest.mark.parametrize("path", ["bills_by_email", "channel_mode", "costs_layout", "sftp_poll.after_download"])
+def test_choice_fields_keep_values(path: str) -> None:
+    item = next(field for section in SECTION_LIST for field in section.fields if field.path == path)
+
+    assert item.kind == "choice"
+    for value, label in item.choices:
+        assert read_value(item, value) == value
+        assert render(Text(label), "it") != label, label
