@@ -36,7 +36,8 @@ def test_hostile_html_reported_as_changed(source: str, shown: str) -> None:
 
 def test_allowed_markup_kept() -> None:
     source = ("<h3>Pagamenti</h3><p>Ciao <strong>{{ customer_name }}</strong>,<br>scade il <em>{{ due_date }}</em>.</p>"
-              '<ul><li><a href="https://acme.example/aiuto">Aiuto</a></li><li><a href="tel:+39800123456">Chiama</a></li>'
+              '<ul><li><a href="https://acme.example/aiuto">Aiuto</a></li>'
+              '<li><a href="tel:+39800123456">Chiama</a></li>'
               '<li><a href="mailto:aiuto@acme.example">Scrivi</a></li></ul>'
               "<table><tbody><tr><th>Importo</th><td>{{ amount_due }}</td></tr></tbody></table>")
 
