@@ -18,8 +18,9 @@ SECRET_NAME = "Ottavia Segretissima"
                             "customer_name, document_number, due_date, language, service, state, utility."),
     ("{{ 'x'.ljust(800000000) }}", "oltre il limite di lunghezza: usa larghezze, conteggi e ripetizioni più piccoli"),
     ("{% macro m(n) %}{{ m(n+1) }}{% endmacro %}{{ m(0) }}", "richiama una macro dentro sé stessa senza fine"),
-    ("{% for a in range(10000) %}{% for b in range(10000) %}{{ a }}{% endfor %}{% endfor %}",
-     "oltre il limite di lunghezza"),
+    ("{% for a in range(100000) %}x{% endfor %}", "oltre il limite di lunghezza"),
+    ("{% for a in range(10000) %}{% for b in range(1000) %}{{ ''.upper() }}{% endfor %}{% endfor %}",
+     "impiega troppo tempo a comporsi: togli i cicli dentro altri cicli"),
     ('{% include "platform/base.html" %}', "Un modello non può includere, importare o estendere un altro modello"),
     ("{{ ''.__class__ }}", "Il modello cerca di usare __class__, che l'ambiente protetto vieta ai modelli"),
     ('<meta http-equiv="refresh" content="0;url=http://127.0.0.1:9/phish">', "Il blocco contiene HTML che la "
