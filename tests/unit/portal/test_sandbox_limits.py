@@ -115,3 +115,13 @@ def test_macros_may_nest_a_little() -> None:
               f"{{{{ count({MAX_CALL_DEPTH // 4}) }}}}")
 
     assert render_text(source, {}).startswith("10987654321")
+
+
+def test_nested_loops_writing_nothing_stopped() -> None:
+    source = ("{% set numbers = range(5000) | list %}"
+              "{% for a in numbers %}{% for b in numbers %}{% for c in numbers %}{% endfor %}{% endfor %}{% endfor %}")
+
+    with pytest.raises(BlockLimitExceeded) as stopped:
+        render_text(source, {})
+
+    assert stopped.value.kind == "time"
