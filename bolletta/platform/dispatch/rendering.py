@@ -24,7 +24,7 @@ from bolletta.platform.i18n import formatting
 from bolletta.platform.i18n.catalog import gettext
 from bolletta.platform.portal.language import DEFAULT_LANGUAGE, offered, primary_language
 from bolletta.tenants.config import MessageTexts, TenantConfig
-from bolletta.themes.sandbox import render_text
+from bolletta.themes.sandbox import log_escape_attempt, render_text
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,7 @@ def render_message(
             logger.warning("%s: the tenant's %s text in %s failed to render, so bill %s gets the product's "
                            "Italian text; fix message_texts.%s: %s", fields["utility"], kind, language,
                            bill.document_number, language, exc)
+            log_escape_attempt(str(fields["utility"]), f"message text {language}.{kind}", exc)
             if language != DEFAULT_LANGUAGE:
                 fields = _fields(kind, bill, config, utility, link, expires_at, is_test, DEFAULT_LANGUAGE)
     return _render_base(kind, fields)

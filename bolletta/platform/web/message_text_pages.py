@@ -49,7 +49,7 @@ def _versions(slug: str) -> list[tuple[int, Any, str, list[str]]]:
 def _save(slug: str, answers: dict[str, Any], actor: str) -> tuple[steps.Messages, dict[str, Any]]:
     converted = steps.convert_step(STEP, answers)
     assert isinstance(converted, steps.Messages)
-    problems = checks.messages_problems(converted, rt().db, None)
+    problems = checks.messages_problems(converted, rt().db, None, tenant=slug)
     if not problems:
         config = tenant_config(get_tenant(rt().db, slug))
         config.message_texts = decode_config({"message_texts": converted.texts}).message_texts

@@ -142,16 +142,18 @@ EMAIL_SAMPLE_FIELDS = SAMPLE_FIELDS | {"customer_name": "Maria Rossi", "amount":
 """The fields an e-mail may use besides those of :data:`SAMPLE_FIELDS`."""
 
 
-def messages_problems(answers: steps.Messages, db: Database, draft_id: int | None) -> Problems:
+def messages_problems(answers: steps.Messages, db: Database, draft_id: int | None, tenant: str = "") -> Problems:
     """Check languages and parts, then render each text in the sandbox with sample fields.
 
     A text that uses a field its kind may not have (an SMS greeting the customer by name), a syntax
-    error or a broken time or size limit is reported with the language and the part.
+    error or a broken time or size limit is reported with the language and the part. An attempt to
+    escape the sandbox is logged as a security event for ``tenant`` (the slug), or for the draft.
     """
     from jinja2 import TemplateError
 
     from bolletta.platform.dispatch.rendering import MAX_TEXT_CHARS
-    from bolletta.themes.sandbox import render_text
+    from bolletta.themes.sandbox import log_escape_attempt, render_text
+    from bolletta.themes.template_problems import template_problem
 
     problems: Problems = {}
     for language, texts in answers.texts.items():
@@ -170,9 +172,8 @@ def messages_problems(answers: steps.Messages, db: Database, draft_id: int | Non
                 rendered = render_text(source, fields, autoescape=part == "email_html", strict=True,
                                        max_chars=MAX_TEXT_CHARS)
             except (TemplateError, ArithmeticError, TypeError, ValueError, OverflowError) as exc:
-                problems[f"texts.{language}.{part}"] = T_(
-                    "The text does not render ({error}). It may use only these fields: {fields}.",
-                    error=str(exc)[:200], fields=", ".join(sorted(fields)))
+                log_escape_attempt(tenant or f"draft {draft_id}", f"message text {language}.{part}", exc)
+                problems[f"texts.{language}.{part}"] = template_problem(exc, fields)
                 continue
             if part in LINKED_PARTS and source.strip() and str(SAMPLE_FIELDS["link"]) not in rendered:
                 problems[f"texts.{language}.{part}"] = T_(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from jinja2 import TemplateError
 
 from bolletta.channels.sms import SmsLength, measure
-from bolletta.platform.i18n.message import T_, Text
+from bolletta.platform.i18n.message import Text
 from bolletta.platform.portal.sections import SECTION_TITLES, SECTIONS
 from bolletta.tenants.onboarding import steps
 from bolletta.tenants.onboarding.checks import EMAIL_SAMPLE_FIELDS, SAMPLE_FIELDS
@@ -114,6 +114,7 @@ def message_previews(messages: steps.Messages) -> MessagePreviews:
     """Render each non-empty text of ``messages`` in the sandbox with the sample fields."""
     from bolletta.platform.dispatch.rendering import MAX_TEXT_CHARS
     from bolletta.themes.sandbox import render_text
+    from bolletta.themes.template_problems import template_problem
 
     previews = MessagePreviews()
     for language, texts in messages.texts.items():
@@ -126,7 +127,7 @@ def message_previews(messages: steps.Messages) -> MessagePreviews:
                 item.text = render_text(source, fields, autoescape=part == "email_html", strict=True,
                                         max_chars=MAX_TEXT_CHARS).strip()
             except (TemplateError, ArithmeticError, TypeError, ValueError, OverflowError) as exc:
-                item.problem = T_("The text does not render ({error}).", error=str(exc)[:200])
+                item.problem = template_problem(exc, fields)
             if part == "sms" and item.problem is None:
                 item.sms = measure(item.text)
             previews.items.append(item)

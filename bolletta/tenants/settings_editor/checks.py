@@ -10,14 +10,12 @@ by the path of the field it is shown next to.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parseaddr
 
 from jinja2 import TemplateError
-from jinja2.sandbox import SecurityError
 
 from bolletta.platform.db.database import Database
 from bolletta.platform.i18n.message import T_, Text
@@ -26,11 +24,11 @@ from bolletta.tenants.config import TenantConfig
 from bolletta.tenants.onboarding import checks as step_checks
 from bolletta.tenants.onboarding import steps
 from bolletta.tenants.settings_editor.fields import SECTIONS, Section
+from bolletta.themes.block_html import BLOCK_TAGS, block_html_changed
 from bolletta.themes.check import SECTIONS as PAGE_SECTIONS
 from bolletta.themes.check import problem_setting, theme_problems
-from bolletta.themes.sandbox import MAX_BLOCK_OUTPUT_CHARS, render_text
-
-security_log = logging.getLogger("bolletta.security")
+from bolletta.themes.sandbox import MAX_BLOCK_OUTPUT_CHARS, log_escape_attempt, render_text
+from bolletta.themes.template_problems import template_problem
 
 Problems = dict[str, Text]
 
@@ -92,16 +90,22 @@ def company_problems(section: Section, config: TenantConfig, db: Database, tenan
     return _keep(section, found)
 
 
-def _block_problem(slug: str, source: str) -> Text | None:
-    """Render a content block once with sample bill data, within the sandbox's time and size limits."""
+def _block_problem(slug: str, name: str, source: str) -> Text | None:
+    """Render a content block once with sample bill data, within the sandbox's time and size limits.
+
+    A block that renders but contains HTML the page drops (scripts, forms, redirects, ``javascript:``
+    links) is rejected too, so the tenant learns why the page shows less than they wrote.
+    """
     try:
-        render_text(source, BLOCK_SAMPLE_FIELDS, autoescape=True, strict=True, max_chars=MAX_BLOCK_OUTPUT_CHARS)
-    except SecurityError as exc:
-        security_log.warning("tenant %s: content block rejected by the sandbox: %s", slug, str(exc)[:200])
-        return T_("The block tries to reach something the sandbox forbids ({error}).", error=str(exc)[:200])
+        html = render_text(source, BLOCK_SAMPLE_FIELDS, autoescape=True, strict=True,
+                           max_chars=MAX_BLOCK_OUTPUT_CHARS)
     except (TemplateError, ArithmeticError, TypeError, ValueError, OverflowError) as exc:
-        return T_("The block does not render ({error}). It may use only these fields: {fields}.",
-                  error=str(exc)[:200], fields=", ".join(sorted(BLOCK_SAMPLE_FIELDS)))
+        log_escape_attempt(slug, f"content block {name}", exc)
+        return template_problem(exc, BLOCK_SAMPLE_FIELDS)
+    if block_html_changed(html):
+        return T_("The block holds HTML the page leaves out (scripts, forms, redirects, event attributes or "
+                  "links that are not http, https, mailto or tel); use only {tags}.",
+                  tags=", ".join(sorted(BLOCK_TAGS)))
     return None
 
 
@@ -138,7 +142,7 @@ def page_problems(section: Section, config: TenantConfig, db: Database, tenant: 
 
     for name, source in portal.blocks.items():
         path = f"portal.blocks.{name}"
-        block_problem = _block_problem(tenant.slug, source) if path not in problems else None
+        block_problem = _block_problem(tenant.slug, name, source) if path not in problems else None
         if block_problem is not None:
             problems[path] = block_problem
     return problems

@@ -51,3 +51,22 @@ def test_personal_field_in_sms_rejected(stack: EmbeddedStack, tenant: str) -> No
     assert broken.status_code == 400
     assert 'id="e-texts.it.email_subject"' in broken.text
     assert _texts(stack, tenant) == before
+
+
+def test_recursive_sms_explained_not_crashed(stack: EmbeddedStack, tenant: str) -> None:
+    admin = create_staff(stack, f"{tenant}.testi3", "tenant_admin", tenant)
+    before = _texts(stack, tenant)
+    with signed_in_client(stack, admin) as client:
+        token = csrf_token(client.get("/office/settings/messages").text)
+        recursive = client.post("/office/settings/messages", data={
+            "texts.it.sms": "{% macro m(n) %}{{ m(n+1) }}{% endmacro %}{{ m(0) }} {{ link }}", "_csrf_token": token})
+        undefined = client.post("/office/settings/messages",
+                                data={"texts.it.sms": "Gentile {{ customer_name }} {{ link }}", "_csrf_token": token})
+
+    assert recursive.status_code == 400
+    assert 'id="e-texts.it.sms"' in recursive.text
+    assert "richiama una macro dentro sé stessa senza fine" in recursive.text
+    assert undefined.status_code == 400
+    assert "customer_name non è un campo utilizzabile in questo modello" in undefined.text
+    assert "is undefined" not in undefined.text
+    assert _texts(stack, tenant) == before

@@ -177,9 +177,13 @@ def test_version_restored(stack: EmbeddedStack, tenant: str, admin: StaffLogin) 
 
 @pytest.mark.parametrize(("source", "expected"), [
     ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "ambiente protetto vieta"),
-    ("{{ 'x' * 10**9 }}", "non viene visualizzato"),
-    ("{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}", "non viene visualizzato"),
-    ("Scade il {{ due_dat }}", "due_date"),
+    ("{{ 'x' * 10**9 }}", "oltre il limite di lunghezza"),
+    ("{{ 'x'.ljust(800000000) }}", "oltre il limite di lunghezza"),
+    ("{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}", "oltre il limite"),
+    ("{% macro m(n) %}{{ m(n+1) }}{% endmacro %}{{ m(0) }}", "richiama una macro dentro sé stessa senza fine"),
+    ("Scade il {{ due_dat }}", "due_dat non è un campo utilizzabile"),
+    ('<meta http-equiv="refresh" content="0;url=http://127.0.0.1:9/phish">', "HTML che la pagina non mostra"),
+    ('<a href="javascript:alert(1)">Paga</a>', "HTML che la pagina non mostra"),
 ])
 def test_bad_block_rejected(stack: EmbeddedStack, tenant: str, admin: StaffLogin, source: str,
                             expected: str) -> None:

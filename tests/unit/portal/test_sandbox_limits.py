@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 from jinja2.sandbox import SecurityError
 
-from bolletta.themes.sandbox import BlockLimitExceeded, render_text
+from bolletta.themes.sandbox import MAX_CALL_DEPTH, BlockLimitExceeded, render_block, render_text
+
+HUGE = 10**8
+"""A width or count that would allocate about 100 MB if the sandbox let the value be built."""
 
 
 @pytest.mark.parametrize("source", [
@@ -38,3 +43,85 @@ def test_small_values_still_render() -> None:
     source = "{{ 'ab' * 3 }} {{ 2 ** 10 }} {{ '%05.1f' % 3.14 }} {{ '{:>4}'.format('x') }} {{ '%s' | format(1) }}"
 
     assert render_text(source, {}) == "ababab 1024 003.1    x 1"
+
+
+@pytest.mark.parametrize("source", [
+    f"{{{{ 'x'.ljust({HUGE}) }}}}",
+    f"{{{{ 'x'.rjust({HUGE}) }}}}",
+    f"{{{{ 'x'.center({HUGE}) }}}}",
+    f"{{{{ 'x'.zfill({HUGE}) }}}}",
+    f"{{{{ 'x'.encode().ljust({HUGE}) }}}}",
+    f"{{{{ ('\t' * 100).expandtabs({HUGE // 100}) }}}}",
+    "{{ ('x' * 20000).replace('x', 'y' * 5000) }}",
+    f"{{{{ 'x' | center({HUGE}) }}}}",
+    "{{ ('a\n' * 5000) | indent(20000) }}",
+    "{{ ('a ' * 10000) | wordwrap(1, wrapstring='y' * 5000) }}",
+    "{{ ('x' * 20000) | replace('x', 'y' * 5000) }}",
+    "{{ range(10000) | join('x' * 10000) }}",
+    "{{ ('y' * 10000).join(range(10000) | map('string')) }}",
+    "{{ [1] | batch(1000000, 'x') | list }}",
+    "{{ [] | slice(1000000) | list }}",
+    f"{{{{ [1] | tojson({HUGE}) }}}}",
+    "{{ [[1] * 1000] * 1000 | sum(start=[]) }}",
+    f"{{{{ range({HUGE}) | list }}}}",
+    f"{{{{ [1, 2] * {HUGE} }}}}",
+    "{% set a = 'x' * 20000 %}{% set a = a ~ a ~ a ~ a %}{% set a = a ~ a ~ a ~ a %}{% set a = a ~ a ~ a ~ a %}"
+    "{% set a = a ~ a ~ a ~ a %}{{ a | length }}",
+    "{% set a = 'x' * 20000 %}{% set a = a + a + a + a %}{% set a = a + a + a + a %}{% set a = a + a + a + a %}"
+    "{% set a = a + a + a + a %}{{ a | length }}",
+    f"{{{{ '{{:>{HUGE}}}'.format(1) }}}}",
+    f"{{{{ '%{HUGE}d' % 1 }}}}",
+])
+def test_size_arguments_refused_before_allocating(source: str) -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(BlockLimitExceeded) as refused:
+            render_text(source, {}, autoescape=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert refused.value.kind == "size"
+    assert peak < 5_000_000, f"{source} allocated {peak} bytes before it was refused"
+
+
+def test_lipsum_is_not_offered() -> None:
+    assert render_text("{{ lipsum is defined }}", {}) == "False"
+
+
+def test_size_checked_methods_and_filters_still_work() -> None:
+    source = ("{{ 'ab'.ljust(4, '.') }}|{{ '7'.zfill(3) }}|{{ 'a-b'.replace('-', '+') }}|{{ ', '.join(['x', 'y']) }}|"
+              "{{ 'x' | center(3) }}|{{ [1, 2] | join('-') }}|{{ 'a b' | replace(' ', '_') }}|{{ [1, 2] | sum }}|"
+              "{{ 'a' ~ 'b' }}|{{ 'a' + 'b' }}|{{ range(3) | list | length }}|{{ 'a\tb'.expandtabs(2) }}")
+
+    assert render_text(source, {}) == "ab..|007|a+b|x, y| x |1-2|a_b|3|ab|ab|3|a b"
+
+
+@pytest.mark.parametrize("source", [
+    "{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}",
+    "{% macro a(n) %}{{ b(n) }}{% endmacro %}{% macro b(n) %}{{ a(n) }}{% endmacro %}{{ a(0) }}",
+    "{{ " + "(" * 1500 + "1" + ")" * 1500 + " }}",
+])
+def test_endless_recursion_is_a_limit_not_a_crash(source: str) -> None:
+    with pytest.raises(BlockLimitExceeded) as refused:
+        render_text(source, {}, strict=True)
+
+    assert refused.value.kind == "depth"
+    assert str(render_block(source, {})) == ""
+
+
+def test_macros_may_nest_a_little() -> None:
+    source = ("{% macro count(n) %}{% if n > 0 %}{{ n }}{{ count(n - 1) }}{% endif %}{% endmacro %}"
+              f"{{{{ count({MAX_CALL_DEPTH // 4}) }}}}")
+
+    assert render_text(source, {}).startswith("10987654321")
+
+
+def test_nested_loops_writing_nothing_stopped() -> None:
+    source = ("{% set numbers = range(5000) | list %}"
+              "{% for a in numbers %}{% for b in numbers %}{% for c in numbers %}{% endfor %}{% endfor %}{% endfor %}")
+
+    with pytest.raises(BlockLimitExceeded) as stopped:
+        render_text(source, {})
+
+    assert stopped.value.kind == "time"
