@@ -21,6 +21,7 @@ from dramatiq.middleware import CurrentMessage, Middleware
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.logs import LogContextMiddleware
 from bolletta.platform.settings import Settings
+from bolletta.platform.tenant_gate import TenantGate
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def setup_broker(settings: Settings) -> Broker:
     broker.add_middleware(LogContextMiddleware())
     broker.add_middleware(OutboxCompletion())
     broker.add_middleware(CurrentMessage())
+    broker.add_middleware(TenantGate())
     dramatiq.set_broker(broker)
     _broker = broker
     logger.info("broker: %s", type(broker).__name__)
