@@ -145,8 +145,7 @@ def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
         elif item.kind == "lines":
             value = [line.strip() for line in raw.splitlines() if line.strip()]
         elif item.kind == "recipients":
-            value = [dict(zip(("channel", "address"), line.strip().split(maxsplit=1), strict=False))
-                     for line in raw.splitlines() if line.strip()]
+            value = [_recipient(line) for line in raw.splitlines() if line.strip()]
         elif item.kind == "number":
             value = raw.strip() or "0"
         else:
@@ -159,6 +158,16 @@ def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
             target = target.setdefault(parent, {})
         target[leaf] = value
     return answers
+
+
+def _recipient(line: str) -> dict[str, str]:
+    """Read a ``<channel> <address>`` line; a line without a space keeps it whole as the channel.
+
+    Both keys are always set, so one malformed line reaches the flow step's checks, which name it,
+    and the other fields are still checked.
+    """
+    channel, _, address = line.strip().partition(" ")
+    return {"channel": channel, "address": address.strip()}
 
 
 def plugin_inputs(answers: msgspec.Struct) -> list[Input]:

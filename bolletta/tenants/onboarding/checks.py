@@ -26,7 +26,7 @@ from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants.accounts import AccountError, parse_public_key
 from bolletta.tenants.config import QuietHours, RetentionSettings, TenantConfig, WhatsappTemplate
 from bolletta.tenants.onboarding import steps
-from bolletta.themes.check import SECTIONS, theme_problems
+from bolletta.themes.check import SECTIONS, theme_field_problems
 
 Problems = dict[str, Text]
 
@@ -37,6 +37,8 @@ RETENTION_LIMITS = {
 }
 """Allowed range of each retention period, read from the ``Meta`` limits of :class:`RetentionSettings`."""
 MESSAGE_KINDS = ("email", "sms", "whatsapp")
+KIND_NAMES = {"email": "e-mail", "sms": "SMS", "whatsapp": "WhatsApp"}
+"""How a message names each kind of message."""
 MESSAGE_TEXT_KEYS = ("sms", "whatsapp", "email_subject", "email_text", "email_html")
 LINKED_PARTS = ("sms", "whatsapp", "email_text")
 """Message parts that must carry the customer's link, or the message leads nowhere."""
@@ -124,9 +126,8 @@ def look_problems(answers: steps.Look, db: Database, draft_id: int | None) -> Pr
     problems: Problems = {}
     config = TenantConfig(branding=answers.branding)
     config.portal.font = answers.font
-    for problem in theme_problems(config):
-        field = "font" if "font" in problem.msgid else "branding"
-        problems.setdefault(field, problem)
+    for key, problem in theme_field_problems(config).items():
+        problems[key.removeprefix("portal.")] = problem
     for name in ("section_order", "hidden_sections"):
         unknown = [section for section in getattr(answers, name) if section not in SECTIONS]
         if unknown:
@@ -240,8 +241,10 @@ def senders_problems(answers: steps.Senders, db: Database, draft_id: int | None)
             problems["channel_plugins"] = T_("{value} is not a kind of message; use {choices}.", value=kind,
                                              choices=", ".join(MESSAGE_KINDS))
         elif plugin is None or kind not in plugin.capabilities.kinds:
-            problems["channel_plugins"] = T_("No installed plugin {value} sends {kind} messages.", value=plugin_id,
-                                             kind=kind)
+            choices = sorted(name for name, other in installed.items() if kind in other.capabilities.kinds)
+            problems[f"channel_plugins.{kind}"] = T_(
+                "{value} is not an installed plugin that sends {kind} messages; choose one of {choices}.",
+                value=plugin_id, kind=KIND_NAMES[kind], choices=", ".join(choices))
     if answers.sms_sender and alias_problems(answers.sms_sender):
         problems["sms_sender"] = T_(
             "{value} cannot be an SMS alias: at most 11 letters, digits, spaces or . - _ & + ', not starting with a "
@@ -395,6 +398,10 @@ def _sftp_username_problem(username: str, db: Database) -> Text | None:
 
 
 def recipient_problem(channel: str, address: str) -> Text | None:
+    """Return why ``address`` cannot receive a test ``channel`` message, or ``None``."""
+    if not address:
+        return T_("{value} is not a channel and an address: write one per line, separated by a space, such as "
+                  "email prove@acme.it or sms +39 333 1234567.", value=channel)
     if channel not in MESSAGE_KINDS:
         return T_("{value} is not a kind of message; use {choices}.", value=channel, choices=", ".join(MESSAGE_KINDS))
     if channel == "email":

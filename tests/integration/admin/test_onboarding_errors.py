@@ -1,0 +1,79 @@
+"""The wizard's problems on bad values: one per field, all at once, in Italian."""
+
+from __future__ import annotations
+
+import html
+
+from bolletta.platform.stack import EmbeddedStack
+from tests.integration.admin.console_support import AdminLogin
+from tests.integration.admin.test_onboarding_pages import _forms
+from tests.integration.admin.test_onboarding_tools import draft
+from tests.integration.stack_support import new_slug
+
+
+def _field_error(page: str, field: str) -> str:
+    """Return the text of the problem shown next to ``field``, or "" when it has none."""
+    marker = f'id="e-{field}" class="field-error">'
+    if marker not in page:
+        return ""
+    return page.split(marker, 1)[1].split("</", 1)[0]
+
+
+def test_look_problems_each_next_to_own_field(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    form = {**_forms(new_slug("lk"))["look"], "branding.accent_color": "red;}body{",
+            "branding.support_phone": "abc", "branding.support_email": "x@", "branding.website": "javascript:"}
+    with draft(stack, admin) as (client, token, path):
+        refused = client.post(f"{path}/look", data={**form, "_csrf_token": token})
+
+    page = html.unescape(refused.text)
+    assert refused.status_code == 400
+    assert _field_error(page, "branding.accent_color") == \
+        "Il colore di accento vale red;}body{, che non è un colore come #0b4f8a."
+    assert "abc" in _field_error(page, "branding.support_phone")
+    assert "x@" in _field_error(page, "branding.support_email")
+    assert "javascript:" in _field_error(page, "branding.website")
+    for field in ("branding.display_name", "branding.primary_color", "branding.text_on_primary"):
+        assert _field_error(page, field) == "", field
+
+
+def test_contrast_problem_names_colours_in_italian(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    form = {**_forms(new_slug("ct"))["look"], "branding.text_on_primary": "#0c5090"}
+    with draft(stack, admin) as (client, token, path):
+        refused = client.post(f"{path}/look", data={**form, "_csrf_token": token})
+
+    problem = _field_error(html.unescape(refused.text), "branding.text_on_primary")
+    assert problem.startswith("Contrasto tra testo sul colore principale e colore principale: ")
+    assert _field_error(html.unescape(refused.text), "branding.primary_color") == ""
+
+
+def test_senders_problem_per_plugin_field(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    form = {**_forms(new_slug("sn"))["senders"], "channel_plugins.sms": "nonexistent",
+            "channel_plugins.whatsapp": "smtp"}
+    with draft(stack, admin) as (client, token, path):
+        refused = client.post(f"{path}/senders", data={**form, "_csrf_token": token})
+
+    page = html.unescape(refused.text)
+    sms = _field_error(page, "channel_plugins.sms")
+    whatsapp = _field_error(page, "channel_plugins.whatsapp")
+    assert refused.status_code == 400
+    assert sms.startswith("nonexistent non è un plugin installato che invia messaggi SMS; scegline uno tra ")
+    assert "outbox" in sms
+    assert whatsapp.startswith("smtp non è un plugin installato che invia messaggi WhatsApp")
+    assert _field_error(page, "channel_plugins.email") == ""
+
+
+def test_recipient_line_without_space_named(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    slug = new_slug("rc")
+    form = {**_forms(slug)["flow"], "test_recipients": "tester@zeta.example\nemail,x@y.it\nsms +393330000001",
+            "ticket_validity_days": "0"}
+    with draft(stack, admin) as (client, token, path):
+        refused = client.post(f"{path}/flow", data={**form, "_csrf_token": token})
+
+    page = html.unescape(refused.text)
+    recipients = page.split('id="e-test_recipients"', 1)[1].split("</ul>", 1)[0]
+    assert refused.status_code == 400
+    assert "tester@zeta.example non è un canale seguito da un indirizzo" in recipients
+    assert "email,x@y.it non è un canale seguito da un indirizzo" in recipients
+    assert "email prove@acme.it" in recipients
+    assert "non si può leggere" not in page
+    assert "0" in _field_error(page, "ticket_validity_days")
