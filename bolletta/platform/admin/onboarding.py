@@ -127,6 +127,11 @@ STEP_TITLES = {"company": N_("Company"), "look": N_("Branding and layout"), "mes
                "senders": N_("Senders"), "languages": N_("Languages"), "contacts": N_("Contacts and channel rules"),
                "payments": N_("Payments"), "flow": N_("Flow, SFTP and dispatch"), "staff": N_("First administrator")}
 
+ACTIVATION_TITLES = STEP_TITLES | {
+    "activation": N_("Activation"), "tenant": N_("database and settings"), "sftp": N_("SFTP area and login"),
+    "storage": N_("storage"), "admin": N_("first administrator account"), "invitation": N_("invitation e-mail")}
+"""Titles of the steps an activation may stop at: the wizard's steps and the provisioning steps."""
+
 
 def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
     """Turn a step's submitted form into the nested values :func:`drafts.save_step` takes.
@@ -395,18 +400,21 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
 async def summary(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> Response[str]:
     """Show which steps are complete, and the activation button."""
     draft = await anyio.to_thread.run_sync(_load, draft_id)
-    return admin_page(request, "admin/onboarding_activate.html", draft=draft, titles=STEP_TITLES, error=None)
+    return admin_page(request, "admin/onboarding_activate.html", draft=draft, titles=STEP_TITLES, error=None,
+                      stages=ACTIVATION_TITLES)
 
 
 @post("/admin/onboarding/{draft_id:int}/activate", name="admin:onboarding-activate")
 async def activate_draft(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> Response[Any]:
     """Provision the tenant; on failure, say at which step and why (nothing is kept)."""
-    draft = await anyio.to_thread.run_sync(_load, draft_id)
+    await anyio.to_thread.run_sync(_load, draft_id)
     try:
         slug = await anyio.to_thread.run_sync(activate, rt(), draft_id, admin_of(request).actor)
     except ActivationError as exc:
+        # Loaded again: a step whose checks failed at activation is no longer complete.
+        draft = await anyio.to_thread.run_sync(_load, draft_id)
         return admin_page(request, "admin/onboarding_activate.html", status_code=400, draft=draft,
-                          titles=STEP_TITLES, error=exc)
+                          titles=STEP_TITLES, error=exc, stages=ACTIVATION_TITLES)
     return Redirect(f"/admin/tenants/{slug}", status_code=303)
 
 
@@ -423,7 +431,8 @@ async def discard(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> R
 def onboarding_router() -> Router:
     """Build the wizard's routes; every one is for platform admins only."""
     from bolletta.platform.admin import onboarding_tools
+    from bolletta.platform.admin.onboarding_errors import EXCEPTION_HANDLERS
 
-    return Router(path="/", guards=[require_platform_admin],
+    return Router(path="/", guards=[require_platform_admin], exception_handlers=EXCEPTION_HANDLERS,
                   route_handlers=[drafts_page, start, summary, activate_draft, discard, step_page, save,
                                   *onboarding_tools.ROUTES])

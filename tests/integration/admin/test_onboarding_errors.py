@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import html
 
+import httpx
+
 from bolletta.platform.stack import EmbeddedStack
+from bolletta.tenants import accounts
 from tests.integration.admin.console_support import AdminLogin
 from tests.integration.admin.test_onboarding_pages import _forms
 from tests.integration.admin.test_onboarding_tools import draft
@@ -77,3 +80,55 @@ def test_recipient_line_without_space_named(stack: EmbeddedStack, admin: AdminLo
     assert "email prove@acme.it" in recipients
     assert "non si può leggere" not in page
     assert "0" in _field_error(page, "ticket_validity_days")
+
+
+def _complete(client: httpx.Client, token: str, path: str, slug: str) -> None:
+    for step, form in _forms(slug).items():
+        saved = client.post(f"{path}/{step}", data={**form, "_csrf_token": token})
+        assert saved.status_code == 303, (step, saved.text)
+
+
+def test_failed_activation_reopens_step_in_italian(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    slug = new_slug("fa")
+    with draft(stack, admin) as (client, token, path):
+        _complete(client, token, path, slug)
+        accounts.create_user(stack.rt.db, f"{slug}-admin", "x" * 20, "platform_admin")
+        failed = client.post(f"{path}/activate", data={"_csrf_token": token})
+
+    page = html.unescape(failed.text)
+    alert = page.split('role="alert">', 1)[1].split("</p>", 1)[0]
+    assert failed.status_code == 400
+    assert "Primo amministratore" in alert
+    assert f"Il nome utente {slug}-admin è già in uso" in alert
+    assert "username" not in alert.replace(f"{slug}-admin", "")
+    assert "Tutti i passi sono completi" not in page
+    assert "Primo amministratore</a> ✓" not in page
+    assert "disabled" in page.split("Attiva l'azienda")[0].rsplit("<form", 1)[1]
+
+
+def test_activated_draft_offers_no_activation(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    slug = new_slug("ad")
+    with draft(stack, admin) as (client, token, path):
+        _complete(client, token, path, slug)
+        client.post(f"{path}/activate", data={"_csrf_token": token})
+        summary = client.get(f"{path}/activate")
+        again = client.post(f"{path}/activate", data={"_csrf_token": token})
+
+    assert "Attiva l'azienda" not in summary.text
+    assert f"/admin/tenants/{slug}" in summary.text
+    assert "Attiva l'azienda" not in again.text
+    assert f"è già l'azienda {slug}" in html.unescape(again.text)
+
+
+def test_wizard_errors_are_italian_pages(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    with draft(stack, admin) as (client, token, path):
+        missing = client.get("/admin/onboarding/999999/company")
+        unknown_step = client.get(f"{path}/nonsense")
+        no_token = client.post(f"{path}/company", data={"legal_name": "X"})
+
+    for response, status in ((missing, 404), (unknown_step, 404), (no_token, 403)):
+        assert response.status_code == status
+        assert response.headers["content-type"].startswith("text/html")
+        assert '<html lang="it">' in response.text
+    assert "non esiste" in missing.text
+    assert "Ricarica la pagina" in html.unescape(no_token.text)
