@@ -36,6 +36,7 @@ from bolletta.tenants.onboarding.activation import ActivationError, activate
 from bolletta.tenants.onboarding.checks import voice_problems
 from bolletta.tenants.onboarding.credentials import channel_fields, gateway_fields
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, message_previews
+from bolletta.tenants.onboarding.trial import trial_link
 
 logger = logging.getLogger(__name__)
 
@@ -270,14 +271,25 @@ PREVIEW_STEPS = ("look", "messages")
 """Steps shown with a live preview beside the form."""
 
 
-def preview_context(draft_id: int, step: str, answers: msgspec.Struct) -> dict[str, Any]:
-    """Return what the preview fragment of ``step`` shows for ``answers`` (nothing for other steps)."""
+def preview_context(draft: drafts.Draft, step: str, answers: msgspec.Struct) -> dict[str, Any]:
+    """Return what the preview fragment of ``step`` shows for ``answers`` (nothing for other steps).
+
+    The previews take the draft's own link (see :func:`trial_link`) and name; the sample utility's
+    name stays only while the draft has none.
+    """
+    company = draft.answers["company"]
+    assert isinstance(company, steps.Company)
     if isinstance(answers, steps.Look):
-        look = look_preview(answers)
+        look = look_preview(answers, company.legal_name)
         query = urlencode({name: getattr(answers.branding, name) for name in DEFAULT_COLOURS} | {"font": answers.font})
-        return {"look": look, "look_css": f"/admin/onboarding/{draft_id}/preview.css?{query}"}
+        return {"look": look, "look_css": f"/admin/onboarding/{draft.id}/preview.css?{query}"}
     if isinstance(answers, steps.Messages):
-        return {"messages": message_previews(answers)}
+        look = draft.answers["look"]
+        assert isinstance(look, steps.Look)
+        utility = look.branding.display_name or company.legal_name
+        if utility:
+            return {"messages": message_previews(answers, trial_link(rt(), draft), utility)}
+        return {"messages": message_previews(answers, trial_link(rt(), draft))}
     return {}
 
 
@@ -327,7 +339,7 @@ def _step_page(request: Request[Any, Any, Any], draft: drafts.Draft, step: str, 
                       steps=list(steps.STEPS), titles=STEP_TITLES, inputs=FORMS[step] + extra, values=values,
                       secrets_set=secrets_set, notes=notes or {}, line_problems=line_problems(problems),
                       problems=problems, sms=sms_lengths(draft.answers["messages"]) if step == "messages" else {},
-                      preview=preview_context(draft.id, step, shown), upload_problem=upload_problem,
+                      preview=preview_context(draft, step, shown), upload_problem=upload_problem,
                       image=getattr(draft.answers[step], steps.UPLOADED_FIELDS.get(step, ""), None),
                       channels=SENDER_KINDS if step == "senders" else (), trial=trial,
                       voices=installed_voice_ids() if step == "languages" else [])

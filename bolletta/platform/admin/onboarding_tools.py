@@ -55,7 +55,7 @@ async def preview_fragment(request: Request[Any, Any, Any], draft_id: FromPath[i
     answers = submitted_answers(step, data, draft.answers[step])
     image_field = steps.UPLOADED_FIELDS[step]
     answers = msgspec.structs.replace(answers, **{image_field: getattr(draft.answers[step], image_field)})
-    return admin_page(request, "admin/_onboarding_preview.html", preview=preview_context(draft_id, step, answers))
+    return admin_page(request, "admin/_onboarding_preview.html", preview=preview_context(draft, step, answers))
 
 
 @get("/admin/onboarding/{draft_id:int}/preview.css", name="admin:onboarding-preview-css")

@@ -132,3 +132,33 @@ def test_wizard_errors_are_italian_pages(stack: EmbeddedStack, admin: AdminLogin
         assert '<html lang="it">' in response.text
     assert "non esiste" in missing.text
     assert "Ricarica la pagina" in html.unescape(no_token.text)
+
+
+def test_failing_text_not_sent_as_test(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    with draft(stack, admin) as (client, token, path):
+        client.post(f"{path}/messages", data={"texts.it.sms": "Nessun link qui", "_csrf_token": token})
+        refused = client.post(f"{path}/test-send", data={"kind": "sms", "recipient": "+393330000001",
+                                                         "_csrf_token": token})
+
+    outcome = html.unescape(refused.text).split('id="r-sms"', 1)[1].split("</ul>", 1)[0]
+    assert refused.status_code == 400
+    assert "Non viene inviata nessuna prova" in outcome
+    assert "texts.it.sms" in outcome
+
+
+def test_previews_show_draft_name_and_link(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    slug = new_slug("pv")
+    forms = _forms(slug)
+    look = {**forms["look"], "branding.display_name": "", "link_domain": f"bolletta.{slug}.example"}
+    with draft(stack, admin) as (client, token, path):
+        client.post(f"{path}/company", data={**forms["company"], "_csrf_token": token})
+        client.post(f"{path}/look", data={**look, "_csrf_token": token})
+        look_page = client.get(f"{path}/look")
+        client.post(f"{path}/messages", data={"texts.it.sms": "{{ utility }}: {{ link }}", "_csrf_token": token})
+        messages_page = client.get(f"{path}/messages")
+
+    brand = look_page.text.split('class="look-preview"', 1)[1].split('class="brand-name">', 1)[1].split("<", 1)[0]
+    preview = html.unescape(messages_page.text).split('id="preview"', 1)[1]
+    assert brand == "Gas Valle S.r.l."
+    assert "acme" not in preview
+    assert f"Gas Valle S.r.l.: https://bolletta.{slug}.example/t/" in preview or f"/c/{slug}/t/" in preview

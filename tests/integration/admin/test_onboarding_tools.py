@@ -76,7 +76,7 @@ def test_preview_button_saves_and_shows_preview(stack: EmbeddedStack, admin: Adm
         page = client.get(f"{path}/messages")
 
     assert saved.headers["location"] == f"{path}/messages"
-    assert "ACME Energia: bolletta 2026/A/000123 è pronta https://" in page.text
+    assert "ACME Energia: bolletta 2026/A/000123 è pronta http://127.0.0.1:" in page.text
     assert "Codifica: UCS-2" not in page.text.split('id="preview"', 1)[1]
     assert "Codifica: GSM-7" in page.text.split('id="preview"', 1)[1]
     assert "1}} = utility: ACME Energia" in page.text
