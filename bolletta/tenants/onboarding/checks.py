@@ -189,9 +189,24 @@ def messages_problems(answers: steps.Messages, db: Database, draft_id: int | Non
             if part in LINKED_PARTS and source.strip() and str(SAMPLE_FIELDS["link"]) not in rendered:
                 problems[f"texts.{language}.{part}"] = T_(
                     "The text has no link: add {{{{ link }}}} where the customer's personal link goes.")
+        problems |= _email_pair_problems(language, texts)
     for language, template in answers.whatsapp_templates.items():
         problems |= whatsapp_template_problems(language, template)
     return problems
+
+
+def _email_pair_problems(language: str, texts: dict[str, str]) -> Problems:
+    """Require the subject and the plain text together: dispatch ignores a tenant e-mail missing either."""
+    subject = texts.get("email_subject", "").strip()
+    body = texts.get("email_text", "").strip()
+    if (body or texts.get("email_html", "").strip()) and not subject:
+        return {f"texts.{language}.email_subject": T_(
+            "Enter the e-mail subject: without it the e-mail text is not used and customers get the product's "
+            "e-mail.")}
+    if subject and not body:
+        return {f"texts.{language}.email_text": T_(
+            "Enter the e-mail text too: a subject alone is not used and customers get the product's e-mail.")}
+    return {}
 
 
 def whatsapp_template_problems(language: str, template: WhatsappTemplate) -> Problems:

@@ -162,3 +162,16 @@ def test_previews_show_draft_name_and_link(stack: EmbeddedStack, admin: AdminLog
     assert brand == "Gas Valle S.r.l."
     assert "acme" not in preview
     assert f"Gas Valle S.r.l.: https://bolletta.{slug}.example/t/" in preview or f"/c/{slug}/t/" in preview
+
+
+def test_email_text_needs_subject(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    form = {"texts.it.email_text": "Gentile cliente, la bolletta è qui: {{ link }}", "texts.it.email_subject": ""}
+    with draft(stack, admin) as (client, token, path):
+        refused = client.post(f"{path}/messages", data={**form, "_csrf_token": token})
+        subject_only = client.post(f"{path}/messages", data={"texts.en.email_subject": "Your bill",
+                                                              "_csrf_token": token})
+
+    assert refused.status_code == 400
+    assert _field_error(html.unescape(refused.text), "texts.it.email_subject").startswith("Scrivi l'oggetto")
+    assert subject_only.status_code == 400
+    assert _field_error(html.unescape(subject_only.text), "texts.en.email_text").startswith("Scrivi anche il testo")
