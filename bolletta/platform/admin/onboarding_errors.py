@@ -6,21 +6,26 @@ page that says what went wrong and where to go on from.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
+from bolletta.platform.i18n.formatting import kilobytes
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.office.access import staff_language
 from bolletta.platform.office.staff import current_staff
 from bolletta.platform.web.templates import render
+from bolletta.tenants.onboarding.checks import MAX_IMAGE_BYTES
+
+logger = logging.getLogger(__name__)
 
 NOT_FOUND = T_("This page does not exist: the draft may have been discarded or activated, or the address is "
                "wrong.")
 FORM_EXPIRED = T_("The form has expired or did not come from this console. Reload the page and send it again.")
 OPERATORS_ONLY = T_("This area is for the platform operator.")
-TOO_LARGE = T_("The upload is too large for the console ({size}); the limit of an image is {limit}.")
 
 
 def error_page(request: Request[Any, Any, Any], status_code: int, problem: Text) -> Response[str]:
@@ -42,12 +47,17 @@ def forbidden_page(request: Request[Any, Any, Any], exc: PermissionDeniedExcepti
     return error_page(request, 403, FORM_EXPIRED if csrf else OPERATORS_ONLY)
 
 
-def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[str]:
-    """Show any other refused request with its status, such as a body over the size limit (413)."""
-    return error_page(request, exc.status_code, T_("The request was refused ({status}); go back and try again.",
-                                                   status=exc.status_code))
+def too_large_page(request: Request[Any, Any, Any], _exc: RequestEntityTooLarge) -> Response[str]:
+    """Show an upload over the server's body size limit, with its size from ``Content-Length``."""
+    language = staff_language(request)
+    declared = request.headers.get("content-length", "")
+    size = kilobytes(int(declared), language) if declared.isdigit() else "?"
+    logger.info("onboarding: upload of %s bytes rejected by the body size limit", declared or "unknown")
+    return error_page(request, 413, T_("The upload is too large for the console ({size}); the limit of an "
+                                       "image is {limit}.", size=size, limit=kilobytes(MAX_IMAGE_BYTES, language)))
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {NotFoundException: not_found_page,
-                                      PermissionDeniedException: forbidden_page}
+                                      PermissionDeniedException: forbidden_page,
+                                      RequestEntityTooLarge: too_large_page}
 """The handlers the wizard's router installs."""

@@ -8,6 +8,7 @@ are forms of their own, so they work without JavaScript.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Annotated, Any
 
 import anyio
@@ -30,11 +31,12 @@ from bolletta.platform.admin.onboarding import (
     submitted_answers,
 )
 from bolletta.platform.errors import NotFound
+from bolletta.platform.office.access import staff_language
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.web.context import rt
 from bolletta.tenants.config import Branding
 from bolletta.tenants.onboarding import drafts, steps
-from bolletta.tenants.onboarding.checks import MAX_IMAGE_BYTES
+from bolletta.tenants.onboarding.checks import MAX_IMAGE_BYTES, too_large_problem
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, preview_css
 from bolletta.tenants.onboarding.trial import send_trial
 from bolletta.themes.fonts import FONTS, woff2
@@ -86,30 +88,42 @@ async def upload_image(request: Request[Any, Any, Any], draft_id: FromPath[int],
         raise NotFoundException(f"The step {step!r} takes no image.")
     form = await request.form()
     upload = form.get(IMAGE_FIELD)
-    data = b""
+    language = staff_language(request)
+    data, size = b"", 0
     if isinstance(upload, UploadFile):
         try:
-            # One byte more than the limit is enough to tell an image that is too large.
-            data = await upload.read(MAX_IMAGE_BYTES + 1)
+            # The form parser has already taken the whole file, so its size is known without reading it.
+            size = await anyio.to_thread.run_sync(_file_size, upload)
+            if size <= MAX_IMAGE_BYTES:
+                data = await upload.read()
         finally:
             await upload.close()
     remove = form.get("remove") == "1"
     problem: Text | None
-    if not data and not remove:
+    if size > MAX_IMAGE_BYTES:
+        problem = too_large_problem(size, language)
+    elif not data and not remove:
         problem = T_("Choose a PNG or JPEG file to upload.")
     else:
         try:
             problem = await anyio.to_thread.run_sync(drafts.store_image, rt().db, draft_id, step, data,
-                                                     admin_of(request).actor)
+                                                     admin_of(request).actor, language)
         except NotFound as exc:
             raise NotFoundException(str(exc)) from exc
     if problem is None:
         return Redirect(f"/admin/onboarding/{draft_id}/{step}", status_code=303)
-    logger.info("onboarding: image upload for step %s of draft %d rejected (%d bytes read)", step, draft_id,
-                len(data))
+    logger.info("onboarding: image upload for step %s of draft %d rejected (%d bytes)", step, draft_id, size)
     draft = await anyio.to_thread.run_sync(_load, draft_id)
     return _step_page(request, draft, step, values=form_values(step, draft.answers[step]), problems={},
                       status_code=400, upload_problem=problem)
+
+
+def _file_size(upload: UploadFile) -> int:
+    """Return the size in bytes of an uploaded file, leaving it positioned at its start."""
+    upload.file.seek(0, os.SEEK_END)
+    size = upload.file.tell()
+    upload.file.seek(0)
+    return size
 
 
 @post("/admin/onboarding/{draft_id:int}/test-send", name="admin:onboarding-test-send")

@@ -7,6 +7,7 @@ An empty mapping means the step may be saved as complete.
 
 from __future__ import annotations
 
+import io
 import re
 import zoneinfo
 from collections.abc import Callable
@@ -15,12 +16,14 @@ from typing import Any
 import msgspec
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin
 from sqlalchemy import select
 from stdnum.it import iva
 
 from bolletta.channels.sms import alias_problems
 from bolletta.platform.db.database import SLUG_PATTERN, Database
 from bolletta.platform.db.models.platform import SftpAccount, Tenant, TenantDraft, User
+from bolletta.platform.i18n.formatting import kilobytes
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants.accounts import AccountError, parse_public_key
@@ -57,19 +60,50 @@ WHATSAPP_FIELDS = ("utility", "service_label", "document_number", "due_date", "l
 
 MAX_IMAGE_BYTES = 200 * 1024
 """Largest uploaded logo or e-mail image: an e-mail carries it inline in every message."""
-IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-"""Leading bytes of each accepted image format; the name and declared type of an upload are ignored."""
+MAX_IMAGE_SIDE = 2000
+"""Largest width or height in pixels of an uploaded image; a header or logo needs far fewer."""
+MAX_IMAGE_PIXELS = 2_000_000
+"""Largest pixel count of an uploaded image: a small compressed file may decode to gigabytes."""
+IMAGE_OPENERS: dict[bytes, tuple[Callable[[io.BytesIO], ImageFile.ImageFile], str]] = {
+    b"\x89PNG\r\n\x1a\n": (PngImagePlugin.PngImageFile, "image/png"),
+    b"\xff\xd8\xff": (JpegImagePlugin.JpegImageFile, "image/jpeg"),
+}
+"""Leading bytes of each accepted image format, with its Pillow reader; the upload's name and type are ignored.
+
+The reader is called directly because ``Image.open`` raises on a pixel count over Pillow's global
+limit before the size can be read and named in the message."""
 
 
-def image_type(data: bytes) -> tuple[str, Text | None]:
-    """Return the content type of an uploaded image from its first bytes, or the problem with it."""
+def image_type(data: bytes, language: str = "it") -> tuple[str, Text | None]:
+    """Return the content type of an uploaded image, or the problem with it.
+
+    The image is decoded in full, so a truncated or damaged file is rejected, but only once its
+    width and height are within :data:`MAX_IMAGE_SIDE` and :data:`MAX_IMAGE_PIXELS`. Sizes in the
+    messages are formatted for ``language``.
+    """
     if len(data) > MAX_IMAGE_BYTES:
-        return "", T_("The image is {value} KB; the limit is {limit} KB.", value=-(-len(data) // 1024),
-                      limit=MAX_IMAGE_BYTES // 1024)
-    for signature, content_type in IMAGE_SIGNATURES.items():
-        if data.startswith(signature):
-            return content_type, None
-    return "", T_("The file is not a PNG or JPEG image; upload one of those.")
+        return "", too_large_problem(len(data), language)
+    opener = next((found for signature, found in IMAGE_OPENERS.items() if data.startswith(signature)), None)
+    if opener is None:
+        return "", T_("The file is not a PNG or JPEG image; upload one of those.")
+    reader, content_type = opener
+    try:
+        with reader(io.BytesIO(data)) as image:
+            width, height = image.size
+            if max(width, height) > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
+                return "", T_("The image is {width}×{height} pixels; the limit is {side}×{side} pixels. Make it "
+                              "smaller and upload it again.", width=width, height=height, side=MAX_IMAGE_SIDE)
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return "", T_("The file is not a complete {format} image: it is truncated or damaged. Save it again and "
+                      "upload it.", format=content_type.split("/")[1].upper())
+    return content_type, None
+
+
+def too_large_problem(size: int, language: str = "it") -> Text:
+    """Return the problem of an upload of ``size`` bytes over :data:`MAX_IMAGE_BYTES`."""
+    return T_("The image is {value}; the limit is {limit}.", value=kilobytes(size, language),
+              limit=kilobytes(MAX_IMAGE_BYTES, language))
 
 
 def email_problem(address: str) -> Text | None:

@@ -136,11 +136,11 @@ def save_step(db: Database, draft_id: int, step: str, answers: dict[str, Any], a
     return StepResult(problems)
 
 
-def store_image(db: Database, draft_id: int, step: str, data: bytes, actor: str) -> Text | None:
+def store_image(db: Database, draft_id: int, step: str, data: bytes, actor: str, language: str = "it") -> Text | None:
     """Keep an uploaded image as the image of ``step`` (see :data:`steps.UPLOADED_FIELDS`).
 
-    Returns the problem that stops the image from being kept, or ``None`` once it is stored. Empty
-    ``data`` removes the stored image.
+    Returns the problem that stops the image from being kept, or ``None`` once it is stored; sizes in
+    it are formatted for ``language``. Empty ``data`` removes the stored image.
 
     Raises:
         NotFound: there is no such draft, or it is already activated.
@@ -148,7 +148,7 @@ def store_image(db: Database, draft_id: int, step: str, data: bytes, actor: str)
     field_name = steps.UPLOADED_FIELDS[step]
     image = None
     if data:
-        content_type, problem = checks.image_type(data)
+        content_type, problem = checks.image_type(data, language)
         if problem is not None:
             return problem
         image = {"content_type": content_type, "data": msgspec.to_builtins(data)}

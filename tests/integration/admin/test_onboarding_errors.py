@@ -8,6 +8,7 @@ import httpx
 
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.tenants import accounts
+from tests.fakes.images import image_bytes
 from tests.integration.admin.console_support import AdminLogin
 from tests.integration.admin.test_onboarding_pages import _forms
 from tests.integration.admin.test_onboarding_tools import draft
@@ -175,3 +176,24 @@ def test_email_text_needs_subject(stack: EmbeddedStack, admin: AdminLogin) -> No
     assert _field_error(html.unescape(refused.text), "texts.it.email_subject").startswith("Scrivi l'oggetto")
     assert subject_only.status_code == 400
     assert _field_error(html.unescape(subject_only.text), "texts.en.email_text").startswith("Scrivi anche il testo")
+
+
+def test_image_upload_sizes_reported_truly(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    with draft(stack, admin) as (client, token, path):
+        too_big = client.post(f"{path}/image/look", data={"_csrf_token": token},
+                              files={"image": ("big.png", image_bytes() + b"\x00" * 300_000, "image/png")})
+        huge = client.post(f"{path}/image/look", data={"_csrf_token": token},
+                           files={"image": ("huge.png", b"\x00" * 11_000_000, "image/png")})
+        kept = client.post(f"{path}/image/look", data={"_csrf_token": token},
+                           files={"image": ("logo.png", image_bytes("PNG", (300, 200)), "image/png")})
+        page = client.get(f"{path}/look")
+
+    size = len(image_bytes()) + 300_000
+    assert too_big.status_code == 400
+    assert f"{size / 1024:.1f}".replace(".", ",") + " KB" in html.unescape(too_big.text)
+    assert huge.status_code == 413
+    assert huge.headers["content-type"].startswith("text/html")
+    assert "troppo grande" in huge.text
+    assert kept.status_code == 303
+    stored = f"{len(image_bytes('PNG', (300, 200))) / 1024:.1f}".replace(".", ",") + " KB"
+    assert f"(image/png, {stored})" in page.text

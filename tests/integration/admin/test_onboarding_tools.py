@@ -17,6 +17,7 @@ from bolletta.platform.storage import storage_from_settings, tenant_key
 from bolletta.tenants import registry
 from bolletta.tenants.onboarding import drafts
 from bolletta.tenants.onboarding.activation import LOGO_KEY, email_header_key
+from tests.fakes.images import image_bytes
 from tests.fakes.paypal import FakePaypal
 from tests.fakes.tls import TestCA
 from tests.fakes.whatsapp import FakeWhatsapp
@@ -24,7 +25,7 @@ from tests.integration.admin.console_support import AdminLogin, admin_client
 from tests.integration.admin.test_onboarding_pages import _forms
 from tests.integration.stack_support import csrf_token, mails_to, new_slug
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = image_bytes("PNG")
 
 
 @contextmanager
@@ -96,7 +97,7 @@ def test_bad_template_mapping_shown_next_to_field(stack: EmbeddedStack, admin: A
 
 @pytest.mark.parametrize(("data", "words"), [
     (b"GIF89a" + b"\x00" * 64, "non è un'immagine PNG o JPEG"),
-    (PNG + b"\x00" * 300_000, "il limite è 200 KB"),
+    (PNG + b"\x00" * 300_000, "il limite è 200,0 KB"),
 ])
 def test_bad_image_refused_next_to_upload(stack: EmbeddedStack, admin: AdminLogin, data: bytes, words: str) -> None:
     with draft(stack, admin) as (client, token, path):
