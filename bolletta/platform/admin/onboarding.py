@@ -36,7 +36,7 @@ from bolletta.tenants.onboarding.activation import ActivationError, activate
 from bolletta.tenants.onboarding.checks import voice_problems
 from bolletta.tenants.onboarding.credentials import channel_fields, gateway_fields
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, message_previews
-from bolletta.tenants.onboarding.trial import trial_link
+from bolletta.tenants.onboarding.trial import kept_in_platform, trial_link
 
 logger = logging.getLogger(__name__)
 
@@ -341,7 +341,10 @@ def _step_page(request: Request[Any, Any, Any], draft: drafts.Draft, step: str, 
                       problems=problems, sms=sms_lengths(draft.answers["messages"]) if step == "messages" else {},
                       preview=preview_context(draft, step, shown), upload_problem=upload_problem,
                       image=getattr(draft.answers[step], steps.UPLOADED_FIELDS.get(step, ""), None),
-                      channels=SENDER_KINDS if step == "senders" else (), trial=trial,
+                      channels=[kind for kind in SENDER_KINDS if not kept_in_platform(draft, kind)]
+                      if step == "senders" else [],
+                      kept_kinds=[kind for kind in SENDER_KINDS if kept_in_platform(draft, kind)]
+                      if step == "senders" else [], trial=trial,
                       voices=installed_voice_ids() if step == "languages" else [])
 
 

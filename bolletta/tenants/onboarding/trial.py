@@ -17,6 +17,7 @@ import phonenumbers
 
 from bolletta.channels.base import Attachment, Channel, ChannelContext, OutgoingMessage
 from bolletta.channels.errors import ChannelConfigError, ChannelError
+from bolletta.channels.outbox import OutboxChannel
 from bolletta.platform import clock
 from bolletta.platform.db.models.platform import PlatformAuditEntry
 from bolletta.platform.db.models.tenant import Bill
@@ -38,6 +39,8 @@ SAMPLE_TOKEN = str(checks.SAMPLE_FIELDS["link"]).rsplit("/", 1)[-1]
 TEST_MARKER = "[PROVA] "
 """Put before a test SMS or WhatsApp text that does not start with a marker of its own."""
 TEXT_MARKERS = ("[TEST]", TEST_MARKER.strip())
+KEPT_IN_PLATFORM = T_("This plugin keeps the messages in the platform instead of sending them, so it cannot be tried. "
+                      "Choose a provider's plugin to send a test.")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,11 @@ def send_trial(rt: Runtime, draft: Draft, kind: str, typed: str, actor: str) -> 
     if not recipients:
         return [TrialOutcome(False, T_("Type a recipient, or add test recipients for {kind} in the flow step.",
                                        kind=kind))]
+    wrong = [checks.recipient_problem(kind, address) for address in recipients]
+    if any(wrong):
+        return [TrialOutcome(False, problem) for problem in wrong if problem is not None]
+    if kept_in_platform(draft, kind):
+        return [TrialOutcome(False, KEPT_IN_PLATFORM)]
     failing = text_problems(rt, draft, kind)
     if failing:
         return failing
@@ -86,6 +94,14 @@ def send_trial(rt: Runtime, draft: Draft, kind: str, typed: str, actor: str) -> 
                     "failed": sum(not o.ok for o in outcomes)}))
         session.commit()
     return outcomes
+
+
+def kept_in_platform(draft: Draft, kind: str) -> bool:
+    """Return whether the draft's plugin for ``kind`` keeps messages in the platform (``outbox``) instead of sending."""
+    senders = draft.answers["senders"]
+    assert isinstance(senders, steps.Senders)
+    plugin = installed_channels().plugins.get(senders.channel_plugins.get(kind, ""))
+    return plugin is not None and issubclass(plugin, OutboxChannel)
 
 
 def text_problems(rt: Runtime, draft: Draft, kind: str) -> list[TrialOutcome]:
@@ -132,7 +148,6 @@ def draft_channel(rt: Runtime, draft: Draft, kind: str) -> Channel:
         raw = smtp_defaults(rt, build_config(draft)) | raw
     try:
         settings = plugin.settings_from_dict(channel_secrets.reveal(rt, raw, plugin.secret_fields))
-        # No message store: a plugin that keeps messages instead of sending them cannot be tried.
         return plugin(settings, ChannelContext(tenant_slug=f"draft-{draft.id}"))
     except ChannelConfigError as exc:
         raise ConfigurationError(str(exc)) from exc

@@ -136,7 +136,9 @@ def test_wizard_errors_are_italian_pages(stack: EmbeddedStack, admin: AdminLogin
 
 
 def test_failing_text_not_sent_as_test(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    senders = {**_forms(new_slug("nt"))["senders"], "channel_plugins.sms": "skebby"}
     with draft(stack, admin) as (client, token, path):
+        client.post(f"{path}/senders", data={**senders, "_csrf_token": token})
         client.post(f"{path}/messages", data={"texts.it.sms": "Nessun link qui", "_csrf_token": token})
         refused = client.post(f"{path}/test-send", data={"kind": "sms", "recipient": "+393330000001",
                                                          "_csrf_token": token})
@@ -197,3 +199,20 @@ def test_image_upload_sizes_reported_truly(stack: EmbeddedStack, admin: AdminLog
     assert kept.status_code == 303
     stored = f"{len(image_bytes('PNG', (300, 200))) / 1024:.1f}".replace(".", ",") + " KB"
     assert f"(image/png, {stored})" in page.text
+
+
+def test_outbox_plugin_not_offered_for_tests(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    forms = _forms(new_slug("ob"))
+    with draft(stack, admin) as (client, token, path):
+        client.post(f"{path}/senders", data={**forms["senders"], "_csrf_token": token})
+        page = client.get(f"{path}/senders")
+        tried = client.post(f"{path}/test-send", data={"kind": "sms", "recipient": "+393330000001",
+                                                       "_csrf_token": token})
+
+    assert 'id="t-sms"' not in page.text
+    assert 'id="t-email"' in page.text
+    assert "non può essere provato" in page.text
+    assert tried.status_code == 400
+    outcome = html.unescape(tried.text).split('class="trial-outcomes"', 1)[-1]
+    assert "Questo plugin conserva i messaggi nella piattaforma" in html.unescape(tried.text)
+    assert "message store" not in outcome
