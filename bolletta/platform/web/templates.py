@@ -67,4 +67,4 @@ def render(
         language = chosen if chosen in ("it", "en") else language
     page = environment(language).get_template(template)
     html = page.render(request=request, csrf_input=csrf_input(request), **context)
-    return Response(content=html, status_code=status_code, media_type="text/html; charset=utf-8")
+    return Response(content=html, status_code=status_code, media_type="text/html")

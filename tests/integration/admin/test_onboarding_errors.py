@@ -216,3 +216,13 @@ def test_outbox_plugin_not_offered_for_tests(stack: EmbeddedStack, admin: AdminL
     outcome = html.unescape(tried.text).split('class="trial-outcomes"', 1)[-1]
     assert "Questo plugin conserva i messaggi nella piattaforma" in html.unescape(tried.text)
     assert "message store" not in outcome
+
+
+def test_wizard_pages_have_one_charset(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    with draft(stack, admin) as (client, token, path):
+        step = client.get(f"{path}/look")
+        preview = client.post(f"/admin/onboarding/{path.rsplit('/', 1)[1]}/preview/look",
+                              data={**_forms(new_slug("cs"))["look"], "_csrf_token": token})
+
+    assert step.headers["content-type"] == "text/html; charset=utf-8"
+    assert preview.headers["content-type"] == "text/html; charset=utf-8"
