@@ -33,7 +33,7 @@ from bolletta.platform.speech.voices import installed_voices
 from bolletta.platform.web.context import rt
 from bolletta.tenants.onboarding import credentials, drafts, steps
 from bolletta.tenants.onboarding.activation import ActivationError, activate
-from bolletta.tenants.onboarding.checks import voice_problems
+from bolletta.tenants.onboarding.checks import vat_note, voice_problems
 from bolletta.tenants.onboarding.credentials import channel_fields, gateway_fields
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, message_previews
 from bolletta.tenants.onboarding.trial import kept_in_platform, trial_link
@@ -387,6 +387,9 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
         extra_problems, notes = {}, {}
         if step in PLUGIN_SETTINGS:
             answers[PLUGIN_SETTINGS[step]] = getattr(draft.answers[step], PLUGIN_SETTINGS[step])
+    if step == "company":
+        note = await anyio.to_thread.run_sync(vat_note, str(answers.get("vat_number", "")), rt().db, draft_id)
+        notes |= {"vat_number": note} if note is not None else {}
     if step == "languages":
         installed = await anyio.to_thread.run_sync(installed_voice_ids)
         extra_problems |= voice_problems(answers.get("voices", {}), installed)

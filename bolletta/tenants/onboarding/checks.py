@@ -140,6 +140,32 @@ def company_problems(answers: steps.Company, db: Database, draft_id: int | None)
     return problems
 
 
+def vat_note(vat_number: str, db: Database, draft_id: int | None) -> Text | None:
+    """Return a warning when another utility or open draft has the partita IVA ``vat_number``.
+
+    Only a warning: a group may run two utilities under one partita IVA, but a typing slip is likelier.
+    """
+    vat = iva.compact(vat_number).removeprefix("IT")
+    if not iva.is_valid(vat):
+        return None
+    holders = []
+    with db.platform_session() as session:
+        for slug, settings in session.execute(select(Tenant.slug, Tenant.settings).order_by(Tenant.slug)):
+            if iva.compact(str((settings or {}).get("vat_number", ""))).removeprefix("IT") == vat:
+                holders.append(slug)
+        for other_id, answers in session.execute(
+            select(TenantDraft.id, TenantDraft.answers).where(TenantDraft.activated_slug.is_(None))
+            .order_by(TenantDraft.id)
+        ):
+            other_vat = str(answers.get("company", {}).get("vat_number", ""))
+            if other_id != draft_id and iva.compact(other_vat).removeprefix("IT") == vat:
+                holders.append(f"#{other_id}")
+    if not holders:
+        return None
+    return T_("The partita IVA {value} is already used by {holders}: check that this is another utility before "
+              "going on.", value=vat, holders=", ".join(holders))
+
+
 def _slug_problem(slug: str, db: Database, draft_id: int | None) -> Text | None:
     if not SLUG_PATTERN.match(slug):
         return T_("{value} cannot be used as an id: use 2 to 39 lower-case letters, digits or _, starting with a "

@@ -226,3 +226,17 @@ def test_wizard_pages_have_one_charset(stack: EmbeddedStack, admin: AdminLogin) 
 
     assert step.headers["content-type"] == "text/html; charset=utf-8"
     assert preview.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_shared_vat_number_warned(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    first, second = new_slug("iv"), new_slug("iv")
+    company = _forms(first)["company"]
+    with draft(stack, admin) as (client, token, path):
+        alone = client.post(f"{path}/company", data={**company, "_csrf_token": token})
+    with draft(stack, admin) as (client, token, path):
+        shared = client.post(f"{path}/company", data={**company, "slug": second, "_csrf_token": token})
+
+    note = html.unescape(shared.text).split('class="field-note" role="status">', 1)[1].split("</p>", 1)[0]
+    assert alone.status_code == 303
+    assert shared.status_code == 200
+    assert note.startswith(f"La partita IVA {company['vat_number']} è già usata da #")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 
 from sqlalchemy import select
 
@@ -18,7 +19,7 @@ SFTP_PASSWORD = "password-sftp-lunga"
 
 def _forms(slug: str) -> dict[str, dict[str, str]]:
     return {
-        "company": {"legal_name": "Gas Valle S.r.l.", "vat_number": vat_number("0718293", "015"), "slug": slug,
+        "company": {"legal_name": "Gas Valle S.r.l.", "vat_number": vat_number(f"{zlib.crc32(slug.encode()) % 9_000_000 + 1_000_000}"), "slug": slug,
                     "services": "gas", "notification_emails": f"lavorazioni@{slug}.example"},
         "look": {"branding.display_name": "Gas Valle", "branding.primary_color": "#0b4f8a",
                  "branding.accent_color": "#f2a900", "branding.text_on_primary": "#ffffff", "font": "system"},
