@@ -240,3 +240,15 @@ def test_shared_vat_number_warned(stack: EmbeddedStack, admin: AdminLogin) -> No
     assert alone.status_code == 303
     assert shared.status_code == 200
     assert note.startswith(f"La partita IVA {company['vat_number']} è già usata da #")
+
+
+def test_sms_length_counts_gsm7_units(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    with draft(stack, admin) as (client, token, path):
+        client.post(f"{path}/messages", data={"texts.it.sms": "€" * 80 + " {{ link }}", "preview": "1",
+                                              "_csrf_token": token})
+        page = html.unescape(client.get(f"{path}/messages").text)
+
+    form_length = page.split('class="sms-length">', 1)[1].split("</p>", 1)[0]
+    assert "Caratteri: 91 · Unità SMS: 175 (153 per parte) · Codifica: GSM-7 · Parti SMS: 2" in form_length
+    preview_length = page.split('id="preview"', 1)[1].split('class="sms-length">', 1)[1].split("</p>", 1)[0]
+    assert "Unità SMS: " in preview_length
