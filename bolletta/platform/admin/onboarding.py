@@ -284,9 +284,9 @@ def preview_context(draft: drafts.Draft, step: str, answers: msgspec.Struct) -> 
         query = urlencode({name: getattr(answers.branding, name) for name in DEFAULT_COLOURS} | {"font": answers.font})
         return {"look": look, "look_css": f"/admin/onboarding/{draft.id}/preview.css?{query}"}
     if isinstance(answers, steps.Messages):
-        look = draft.answers["look"]
-        assert isinstance(look, steps.Look)
-        utility = look.branding.display_name or company.legal_name
+        saved_look = draft.answers["look"]
+        assert isinstance(saved_look, steps.Look)
+        utility = saved_look.branding.display_name or company.legal_name
         if utility:
             return {"messages": message_previews(answers, trial_link(rt(), draft), utility)}
         return {"messages": message_previews(answers, trial_link(rt(), draft))}

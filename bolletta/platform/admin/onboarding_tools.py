@@ -31,8 +31,8 @@ from bolletta.platform.admin.onboarding import (
     submitted_answers,
 )
 from bolletta.platform.errors import NotFound
-from bolletta.platform.office.access import staff_language
 from bolletta.platform.i18n.message import T_, Text
+from bolletta.platform.office.access import staff_language
 from bolletta.platform.web.context import rt
 from bolletta.tenants.config import Branding
 from bolletta.tenants.onboarding import drafts, steps

@@ -122,7 +122,7 @@ def test_activated_draft_offers_no_activation(stack: EmbeddedStack, admin: Admin
 
 
 def test_wizard_errors_are_italian_pages(stack: EmbeddedStack, admin: AdminLogin) -> None:
-    with draft(stack, admin) as (client, token, path):
+    with draft(stack, admin) as (client, _token, path):
         missing = client.get("/admin/onboarding/999999/company")
         unknown_step = client.get(f"{path}/nonsense")
         no_token = client.post(f"{path}/company", data={"legal_name": "X"})
