@@ -252,3 +252,15 @@ def test_sms_length_counts_gsm7_units(stack: EmbeddedStack, admin: AdminLogin) -
     assert "Caratteri: 91 · Unità SMS: 175 (153 per parte) · Codifica: GSM-7 · Parti SMS: 2" in form_length
     preview_length = page.split('id="preview"', 1)[1].split('class="sms-length">', 1)[1].split("</p>", 1)[0]
     assert "Unità SMS: " in preview_length
+
+
+def test_unreadable_number_named_others_checked(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    form = {**_forms(new_slug("nr"))["flow"], "ticket_validity_days": "quindici", "quiet_hours.start": "25:00"}
+    with draft(stack, admin) as (client, token, path):
+        refused = client.post(f"{path}/flow", data={**form, "_csrf_token": token})
+
+    page = html.unescape(refused.text)
+    assert refused.status_code == 400
+    assert _field_error(page, "ticket_validity_days") == \
+        "quindici non si può leggere qui: scrivi un numero intero come 15."
+    assert "25:00" in _field_error(page, "quiet_hours.start")
