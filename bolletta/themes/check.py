@@ -18,7 +18,8 @@ PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,24}$")
 
 COLOUR_LABELS = {"primary_color": T_("main colour"), "accent_color": T_("accent colour"),
                  "text_on_primary": T_("text on the main colour")}
-"""How a message names each branding colour; the ``field`` param keeps the setting's name for callers."""
+"""The name of each branding colour in problem texts. The ``field`` param still carries the setting's
+name, because the settings editor reads it to place the problem."""
 
 
 def theme_problems(config: TenantConfig) -> list[Text]:

@@ -1,7 +1,7 @@
 """Error pages of the wizard's routes: an Italian page (English by the admin's choice) instead of JSON.
 
-Litestar answers an HTTP exception with a JSON body by default; a person filling in the wizard gets a
-page that says what went wrong and where to go on from.
+Litestar turns an HTTP exception into a JSON body by default. A person filling in the wizard gets a
+page instead, which states what went wrong and links back to the list of drafts.
 """
 
 from __future__ import annotations

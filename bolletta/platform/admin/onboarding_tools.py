@@ -89,6 +89,7 @@ async def upload_image(request: Request[Any, Any, Any], draft_id: FromPath[int],
     form = await request.form()
     upload = form.get(IMAGE_FIELD)
     language = staff_language(request)
+
     data, size = b"", 0
     if isinstance(upload, UploadFile):
         try:
@@ -98,6 +99,7 @@ async def upload_image(request: Request[Any, Any, Any], draft_id: FromPath[int],
                 data = await upload.read()
         finally:
             await upload.close()
+
     remove = form.get("remove") == "1"
     problem: Text | None
     if size > MAX_IMAGE_BYTES:

@@ -41,7 +41,7 @@ RETENTION_LIMITS = {
 """Allowed range of each retention period, read from the ``Meta`` limits of :class:`RetentionSettings`."""
 MESSAGE_KINDS = ("email", "sms", "whatsapp")
 KIND_NAMES = {"email": "e-mail", "sms": "SMS", "whatsapp": "WhatsApp"}
-"""How a message names each kind of message."""
+"""The name of each kind of message in problem texts."""
 MESSAGE_TEXT_KEYS = ("sms", "whatsapp", "email_subject", "email_text", "email_html")
 LINKED_PARTS = ("sms", "whatsapp", "email_text")
 """Message parts that must carry the customer's link, or the message leads nowhere."""
