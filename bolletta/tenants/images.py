@@ -10,16 +10,31 @@ each file is at most :data:`MAX_IMAGE_BYTES`. Offboarding removes them with the 
 from __future__ import annotations
 
 import hashlib
+import io
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
+from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin
+
+from bolletta.platform.i18n.formatting import kilobytes
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.storage import Storage
 from bolletta.tenants.config import TenantConfig
 
 MAX_IMAGE_BYTES = 200 * 1024
 """Largest uploaded logo or e-mail image: an e-mail carries it inline in every message."""
-IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-"""Leading bytes of each accepted image format; the name and declared type of an upload are ignored."""
+MAX_IMAGE_SIDE = 2000
+"""Largest width or height in pixels of an uploaded image; a header or logo needs far fewer."""
+MAX_IMAGE_PIXELS = 2_000_000
+"""Largest pixel count of an uploaded image: a small compressed file may decode to gigabytes."""
+IMAGE_OPENERS: dict[bytes, tuple[Callable[[io.BytesIO], ImageFile.ImageFile], str]] = {
+    b"\x89PNG\r\n\x1a\n": (PngImagePlugin.PngImageFile, "image/png"),
+    b"\xff\xd8\xff": (JpegImagePlugin.JpegImageFile, "image/jpeg"),
+}
+"""Leading bytes of each accepted image format, with its Pillow reader; the upload's name and type are ignored.
+
+The reader is called directly because ``Image.open`` raises on a pixel count over Pillow's global
+limit before the size can be read and named in the message."""
 EMAIL_HEADER_PREFIX = "assets/email-header-"
 """Start of the storage key of the e-mail header image; dispatch caches an image by its key."""
 LOGO_PREFIX = "assets/logo-"
@@ -28,15 +43,36 @@ LOGO_KEY = "assets/logo"
 """Storage key of a logo stored before logo keys carried the image's hash; still served."""
 
 
-def image_type(data: bytes) -> tuple[str, Text | None]:
-    """Return the content type of an uploaded image from its first bytes, or the problem with it."""
+def image_type(data: bytes, language: str = "it") -> tuple[str, Text | None]:
+    """Return the content type of an uploaded image, or the problem with it.
+
+    The image is decoded in full, so a truncated or damaged file is rejected, but only once its
+    width and height are within :data:`MAX_IMAGE_SIDE` and :data:`MAX_IMAGE_PIXELS`. Sizes in the
+    messages are formatted for ``language``.
+    """
     if len(data) > MAX_IMAGE_BYTES:
-        return "", T_("The image is {value} KB; the limit is {limit} KB.", value=-(-len(data) // 1024),
-                      limit=MAX_IMAGE_BYTES // 1024)
-    for signature, content_type in IMAGE_SIGNATURES.items():
-        if data.startswith(signature):
-            return content_type, None
-    return "", T_("The file is not a PNG or JPEG image; upload one of those.")
+        return "", too_large_problem(len(data), language)
+    opener = next((found for signature, found in IMAGE_OPENERS.items() if data.startswith(signature)), None)
+    if opener is None:
+        return "", T_("The file is not a PNG or JPEG image; upload one of those.")
+    reader, content_type = opener
+    try:
+        with reader(io.BytesIO(data)) as image:
+            width, height = image.size
+            if max(width, height) > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
+                return "", T_("The image is {width}×{height} pixels; the limit is {side}×{side} pixels. Make it "
+                              "smaller and upload it again.", width=width, height=height, side=MAX_IMAGE_SIDE)
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return "", T_("The file is not a complete {format} image: it is truncated or damaged. Save it again and "
+                      "upload it.", format=content_type.split("/")[1].upper())
+    return content_type, None
+
+
+def too_large_problem(size: int, language: str = "it") -> Text:
+    """Return the problem of an upload of ``size`` bytes over :data:`MAX_IMAGE_BYTES`."""
+    return T_("The image is {value}; the limit is {limit}.", value=kilobytes(size, language),
+              limit=kilobytes(MAX_IMAGE_BYTES, language))
 
 
 def image_digest(data: bytes) -> str:

@@ -16,46 +16,68 @@ PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,24}$")
 """A phone number as customers read it; the pages link it with ``tel:``."""
 
 
+COLOUR_LABELS = {"primary_color": T_("main colour"), "accent_color": T_("accent colour"),
+                 "text_on_primary": T_("text on the main colour")}
+"""The name of each branding colour in problem texts. The ``field`` param still carries the setting's
+name, because the settings editor reads it to place the problem."""
+
+
 def theme_problems(config: TenantConfig) -> list[Text]:
     """Every reason the theme settings of ``config`` cannot be saved; empty when they can."""
+    return list(theme_field_problems(config).values())
+
+
+def theme_field_problems(config: TenantConfig) -> dict[str, Text]:
+    """Return the problems of the theme settings by dotted setting name (``branding.accent_color``).
+
+    Each setting gets its own problem, so a form can show all of them at once next to their fields.
+    """
     branding, portal = config.branding, config.portal
-    problems: list[Text] = []
-    colours = {"primary_color": branding.primary_color, "accent_color": branding.accent_color,
-               "text_on_primary": branding.text_on_primary}
-    for name, value in colours.items():
+    problems: dict[str, Text] = {}
+    for name, label in COLOUR_LABELS.items():
+        value = getattr(branding, name)
         if not HEX_COLOUR.match(value):
-            problems.append(T_("{field} is {value}, which is not a colour such as #0b4f8a.", field=name, value=value))
+            problems[f"branding.{name}"] = T_("The {label} is {value}, which is not a colour such as #0b4f8a.",
+                                              field=name, label=label, value=value)
     if not problems:
         pairs = (("text_on_primary", branding.text_on_primary, "primary_color", branding.primary_color),
                  ("primary_color", branding.primary_color, "page background", PAGE_BACKGROUND))
         for first_name, first, second_name, second in pairs:
             ratio = contrast_ratio(first, second)
             if ratio < WCAG_AA_NORMAL_TEXT:
-                problems.append(T_(
-                    "{first} on {second} has a contrast of {ratio}:1, below the 4.5:1 that WCAG AA requires. "
-                    "Choose a darker or lighter colour.", first=first_name, second=second_name, ratio=f"{ratio:.2f}"))
+                second_label = COLOUR_LABELS.get(second_name, T_("page background"))
+                problems[f"branding.{first_name}"] = T_(
+                    "The contrast between the {first_label} and the {second_label} is {ratio}:1, below the 4.5:1 "
+                    "that WCAG AA requires. Choose a darker or lighter colour.", first=first_name,
+                    second=second_name, first_label=COLOUR_LABELS[first_name], second_label=second_label,
+                    ratio=f"{ratio:.2f}")
     if portal.font not in FONTS:
-        problems.append(T_("The font {font} is not one of {fonts}.", font=portal.font, fonts=", ".join(sorted(FONTS))))
+        problems["portal.font"] = T_("The font {font} is not one of {fonts}.", font=portal.font,
+                                     fonts=", ".join(sorted(FONTS)))
     for slug, source in portal.blocks.items():
         if slug not in SECTIONS:
-            problems.append(T_("A content block is set for {section}, which is not a section.", section=slug))
-        if len(source) > MAX_BLOCK_SOURCE_CHARS:
-            problems.append(T_("The content block of {section} is longer than {limit} characters.", section=slug,
-                               limit=MAX_BLOCK_SOURCE_CHARS))
-    problems += _contact_problems(config)
+            problems[f"portal.blocks.{slug}"] = T_("A content block is set for {section}, which is not a section.",
+                                                   section=slug)
+        elif len(source) > MAX_BLOCK_SOURCE_CHARS:
+            problems[f"portal.blocks.{slug}"] = T_("The content block of {section} is longer than {limit} characters.",
+                                                   section=slug, limit=MAX_BLOCK_SOURCE_CHARS)
+    problems |= _contact_problems(config)
     if portal.logo_url and not portal.logo_url.startswith("/"):
-        problems.append(T_("The logo must be a path on this site, such as /static/..., never another site's address."))
+        problems["portal.logo_url"] = T_(
+            "The logo must be a path on this site, such as /static/..., never another site's address.")
     return problems
 
 
-def _contact_problems(config: TenantConfig) -> list[Text]:
+def _contact_problems(config: TenantConfig) -> dict[str, Text]:
     """Check the links the pages build from the utility's contacts (``https:`` and ``tel:``)."""
     branding = config.branding
-    problems: list[Text] = []
+    problems: dict[str, Text] = {}
     if branding.website and not branding.website.startswith(("https://", "http://")):
-        problems.append(T_("The website {value} must start with https:// or http://.", value=branding.website[:200]))
+        problems["branding.website"] = T_("The website {value} must start with https:// or http://.",
+                                          value=branding.website[:200])
     if branding.support_phone and not PHONE.match(branding.support_phone):
-        problems.append(T_("{value} is not a phone number such as +39 800 123 456.", value=branding.support_phone[:40]))
+        problems["branding.support_phone"] = T_("{value} is not a phone number such as +39 800 123 456.",
+                                                value=branding.support_phone[:40])
     return problems
 
 

@@ -79,6 +79,7 @@ def visit_and_pay(result: DemoResult, link: str) -> Visit:
         assert confirm.status_code == 303
 
         paid_html = _wait_until_paid(client, result, bill)
+    _wait_until_viewed(result, ticket)
     with result.stack.rt.db.tenant_session(DEMO_SLUG) as session:
         payment = session.scalars(select(Payment).where(Payment.bill_id == bill.id)).one()
         # Page views are written in the background, so an event's id can come after later events' ids.
@@ -90,6 +91,17 @@ def visit_and_pay(result: DemoResult, link: str) -> Visit:
         first_amount = first.amount if first else bill.amount_due
     return Visit(bill=bill, ticket=ticket, summary_html=summary.text, paid_html=paid_html, payment=payment,
                  event_kinds=kinds, first_instalment_amount=first_amount)
+
+
+def _wait_until_viewed(result: DemoResult, ticket: Ticket) -> None:
+    """Wait for the background writer to store the visit's page views (it writes a few times a second)."""
+    deadline = time.monotonic() + PAID_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        with result.stack.rt.db.tenant_session(DEMO_SLUG) as session:
+            if session.scalar(select(Ticket.first_viewed_at).where(Ticket.id == ticket.id)) is not None:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"the views of ticket {ticket.id} were not written within {PAID_TIMEOUT_SECONDS} s")
 
 
 def _wait_until_paid(client: httpx.Client, result: DemoResult, bill: Bill) -> str:

@@ -33,11 +33,12 @@ from bolletta.platform.speech.voices import installed_voices
 from bolletta.platform.web.context import rt
 from bolletta.tenants.onboarding import credentials, drafts, steps
 from bolletta.tenants.onboarding.activation import ActivationError, activate
-from bolletta.tenants.onboarding.checks import SERVICE_NAMES_IT, voice_problems
+from bolletta.tenants.onboarding.checks import SERVICE_NAMES_IT, vat_note, voice_problems
 from bolletta.tenants.onboarding.credentials import channel_fields, gateway_fields
 from bolletta.tenants.onboarding.line_numbers import line_problems, typed_line_numbers
 from bolletta.tenants.onboarding.plugin_labels import CHOICE_LABELS, SETTING_LABELS
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, message_previews
+from bolletta.tenants.onboarding.trial import kept_in_platform, trial_link
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +133,11 @@ STEP_TITLES = {"company": N_("Company"), "look": N_("Branding and layout"), "mes
                "senders": N_("Senders"), "languages": N_("Languages"), "contacts": N_("Contacts and channel rules"),
                "payments": N_("Payments"), "flow": N_("Flow, SFTP and dispatch"), "staff": N_("First administrator")}
 
+ACTIVATION_TITLES = STEP_TITLES | {
+    "activation": N_("Activation"), "tenant": N_("database and settings"), "sftp": N_("SFTP area and login"),
+    "storage": N_("storage"), "admin": N_("first administrator account"), "invitation": N_("invitation e-mail")}
+"""Titles of the steps an activation may stop at: the wizard's steps and the provisioning steps."""
+
 
 def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
     """Turn a step's submitted form into the nested values :func:`drafts.save_step` takes.
@@ -152,8 +158,7 @@ def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
             if item.name == "services":
                 value = [SERVICE_NAMES_IT.get(service.lower(), service) for service in value]
         elif item.kind == "recipients":
-            value = [dict(zip(("channel", "address"), line.strip().split(maxsplit=1), strict=False))
-                     for line in raw.splitlines() if line.strip()]
+            value = [_recipient(line) for line in raw.splitlines() if line.strip()]
         elif item.kind == "number":
             value = raw.strip() or "0"
         else:
@@ -166,6 +171,16 @@ def answers_from_form(step: str, data: dict[str, str]) -> dict[str, Any]:
             target = target.setdefault(parent, {})
         target[leaf] = value
     return answers
+
+
+def _recipient(line: str) -> dict[str, str]:
+    """Read a ``<channel> <address>`` line; a line without a space keeps it whole as the channel.
+
+    Both keys are always set, so one malformed line reaches the flow step's checks, which name it,
+    and the other fields are still checked.
+    """
+    channel, _, address = line.strip().partition(" ")
+    return {"channel": channel, "address": address.strip()}
 
 
 def plugin_inputs(answers: msgspec.Struct) -> list[Input]:
@@ -267,14 +282,25 @@ PREVIEW_STEPS = ("look", "messages")
 """Steps shown with a live preview beside the form."""
 
 
-def preview_context(draft_id: int, step: str, answers: msgspec.Struct) -> dict[str, Any]:
-    """Return what the preview fragment of ``step`` shows for ``answers`` (nothing for other steps)."""
+def preview_context(draft: drafts.Draft, step: str, answers: msgspec.Struct) -> dict[str, Any]:
+    """Return what the preview fragment of ``step`` shows for ``answers`` (nothing for other steps).
+
+    The previews take the draft's own link (see :func:`trial_link`) and name; the sample utility's
+    name stays only while the draft has none.
+    """
+    company = draft.answers["company"]
+    assert isinstance(company, steps.Company)
     if isinstance(answers, steps.Look):
-        look = look_preview(answers)
+        look = look_preview(answers, company.legal_name)
         query = urlencode({name: getattr(answers.branding, name) for name in DEFAULT_COLOURS} | {"font": answers.font})
-        return {"look": look, "look_css": f"/admin/onboarding/{draft_id}/preview.css?{query}"}
+        return {"look": look, "look_css": f"/admin/onboarding/{draft.id}/preview.css?{query}"}
     if isinstance(answers, steps.Messages):
-        return {"messages": message_previews(answers)}
+        saved_look = draft.answers["look"]
+        assert isinstance(saved_look, steps.Look)
+        utility = saved_look.branding.display_name or company.legal_name
+        if utility:
+            return {"messages": message_previews(answers, trial_link(rt(), draft), utility)}
+        return {"messages": message_previews(answers, trial_link(rt(), draft))}
     return {}
 
 
@@ -314,9 +340,12 @@ def _step_page(request: Request[Any, Any, Any], draft: drafts.Draft, step: str, 
                       steps=list(steps.STEPS), titles=STEP_TITLES, inputs=FORMS[step] + extra, values=values,
                       secrets_set=secrets_set, notes=notes or {}, line_problems=line_problems(problems),
                       problems=problems, sms=sms_lengths(draft.answers["messages"]) if step == "messages" else {},
-                      preview=preview_context(draft.id, step, shown), upload_problem=upload_problem,
+                      preview=preview_context(draft, step, shown), upload_problem=upload_problem,
                       image=getattr(draft.answers[step], steps.UPLOADED_FIELDS.get(step, ""), None),
-                      channels=SENDER_KINDS if step == "senders" else (), trial=trial,
+                      channels=[kind for kind in SENDER_KINDS if not kept_in_platform(draft, kind)]
+                      if step == "senders" else [],
+                      kept_kinds=[kind for kind in SENDER_KINDS if kept_in_platform(draft, kind)]
+                      if step == "senders" else [], trial=trial,
                       voices=installed_voice_ids() if step == "languages" else [])
 
 
@@ -359,6 +388,9 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
         extra_problems, notes = {}, {}
         if step in PLUGIN_SETTINGS:
             answers[PLUGIN_SETTINGS[step]] = getattr(draft.answers[step], PLUGIN_SETTINGS[step])
+    if step == "company":
+        note = await anyio.to_thread.run_sync(vat_note, str(answers.get("vat_number", "")), rt().db, draft_id)
+        notes |= {"vat_number": note} if note is not None else {}
     if step == "languages":
         installed = await anyio.to_thread.run_sync(installed_voice_ids)
         extra_problems |= voice_problems(answers.get("voices", {}), installed)
@@ -388,18 +420,21 @@ async def save(request: Request[Any, Any, Any], draft_id: FromPath[int], step: F
 async def summary(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> Response[str]:
     """Show which steps are complete, and the activation button."""
     draft = await anyio.to_thread.run_sync(_load, draft_id)
-    return admin_page(request, "admin/onboarding_activate.html", draft=draft, titles=STEP_TITLES, error=None)
+    return admin_page(request, "admin/onboarding_activate.html", draft=draft, titles=STEP_TITLES, error=None,
+                      stages=ACTIVATION_TITLES)
 
 
 @post("/admin/onboarding/{draft_id:int}/activate", name="admin:onboarding-activate")
 async def activate_draft(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> Response[Any]:
     """Provision the tenant; on failure, say at which step and why (nothing is kept)."""
-    draft = await anyio.to_thread.run_sync(_load, draft_id)
+    await anyio.to_thread.run_sync(_load, draft_id)
     try:
         slug = await anyio.to_thread.run_sync(activate, rt(), draft_id, admin_of(request).actor)
     except ActivationError as exc:
+        # Loaded again: a step whose checks failed at activation is no longer complete.
+        draft = await anyio.to_thread.run_sync(_load, draft_id)
         return admin_page(request, "admin/onboarding_activate.html", status_code=400, draft=draft,
-                          titles=STEP_TITLES, error=exc)
+                          titles=STEP_TITLES, error=exc, stages=ACTIVATION_TITLES)
     return Redirect(f"/admin/tenants/{slug}", status_code=303)
 
 
@@ -416,7 +451,8 @@ async def discard(request: Request[Any, Any, Any], draft_id: FromPath[int]) -> R
 def onboarding_router() -> Router:
     """Build the wizard's routes; every one is for platform admins only."""
     from bolletta.platform.admin import onboarding_tools
+    from bolletta.platform.admin.onboarding_errors import EXCEPTION_HANDLERS
 
-    return Router(path="/", guards=[require_platform_admin],
+    return Router(path="/", guards=[require_platform_admin], exception_handlers=EXCEPTION_HANDLERS,
                   route_handlers=[drafts_page, start, summary, activate_draft, discard, step_page, save,
                                   *onboarding_tools.ROUTES])

@@ -30,9 +30,11 @@ from bolletta.platform.admin.onboarding import (
 )
 from bolletta.platform.errors import NotFound
 from bolletta.platform.i18n.message import T_, Text
+from bolletta.platform.office.access import staff_language
 from bolletta.platform.web.context import rt
 from bolletta.platform.web.image_upload import read_image_form
 from bolletta.tenants.config import Branding
+from bolletta.tenants.images import MAX_IMAGE_BYTES, too_large_problem
 from bolletta.tenants.onboarding import drafts, steps
 from bolletta.tenants.onboarding.previews import DEFAULT_COLOURS, look_preview, preview_css
 from bolletta.tenants.onboarding.trial import send_trial
@@ -53,7 +55,7 @@ async def preview_fragment(request: Request[Any, Any, Any], draft_id: FromPath[i
     answers = submitted_answers(step, data, draft.answers[step])
     image_field = steps.UPLOADED_FIELDS[step]
     answers = msgspec.structs.replace(answers, **{image_field: getattr(draft.answers[step], image_field)})
-    return admin_page(request, "admin/_onboarding_preview.html", preview=preview_context(draft_id, step, answers))
+    return admin_page(request, "admin/_onboarding_preview.html", preview=preview_context(draft, step, answers))
 
 
 @get("/admin/onboarding/{draft_id:int}/preview.css", name="admin:onboarding-preview-css")
@@ -83,20 +85,22 @@ async def upload_image(request: Request[Any, Any, Any], draft_id: FromPath[int],
     if step not in steps.UPLOADED_FIELDS:
         raise NotFoundException(f"The step {step!r} takes no image.")
     submitted = await read_image_form(request)
-    data = submitted.data
+    data, size = submitted.data, submitted.size
+    language = staff_language(request)
     problem: Text | None
-    if not data and not submitted.remove:
+    if size > MAX_IMAGE_BYTES:
+        problem = too_large_problem(size, language)
+    elif not data and not submitted.remove:
         problem = T_("Choose a PNG or JPEG file to upload.")
     else:
         try:
             problem = await anyio.to_thread.run_sync(drafts.store_image, rt().db, draft_id, step, data,
-                                                     admin_of(request).actor)
+                                                     admin_of(request).actor, language)
         except NotFound as exc:
             raise NotFoundException(str(exc)) from exc
     if problem is None:
         return Redirect(f"/admin/onboarding/{draft_id}/{step}", status_code=303)
-    logger.info("onboarding: image upload for step %s of draft %d rejected (%d bytes read)", step, draft_id,
-                len(data))
+    logger.info("onboarding: image upload for step %s of draft %d rejected (%d bytes)", step, draft_id, size)
     draft = await anyio.to_thread.run_sync(_load, draft_id)
     return _step_page(request, draft, step, values=form_values(step, draft.answers[step]), problems={},
                       status_code=400, upload_problem=problem)

@@ -53,3 +53,8 @@ def percent(value: Decimal | None, locale: str = DEFAULT_LOCALE) -> str:
     if value is None:
         return ""
     return format_percent(value / 100, locale=locale, decimal_quantization=False)
+
+
+def kilobytes(size: int, locale: str = DEFAULT_LOCALE) -> str:
+    """Format a size in bytes as kilobytes (1024 bytes) with one decimal: ``189,9 KB`` in Italian."""
+    return f"{format_decimal(size / 1024, format='#,##0.0', locale=locale)} KB"

@@ -198,7 +198,7 @@ async def _section_page(
         section=section, language=language, switched=switched, first_view=not found.first_viewed,
     ))
     access.touch(request)
-    response = Response(content=cache.fill_csrf(html, csrf_input(request)), media_type="text/html; charset=utf-8")
+    response = Response(content=cache.fill_csrf(html, csrf_input(request)), media_type="text/html")
     # The pay form posts to us, and we redirect to the gateway: browsers apply form-action to that
     # redirect too, so the enabled gateways' page origins are allowed.
     response.headers["Content-Security-Policy"] = tenant_view.content_security_policy
@@ -392,7 +392,7 @@ async def bill_calendar(
         page.record_event(session, ticket, "calendar_added", target="ics")
         await session.commit()
     filename = "scadenza-" + bill.document_number.replace("/", "_").replace(" ", "_") + ".ics"
-    return Response(content=ics(context.event), media_type="text/calendar; charset=utf-8",
+    return Response(content=ics(context.event), media_type="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

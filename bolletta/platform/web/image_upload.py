@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from litestar import Request
 from litestar.datastructures import UploadFile
 
@@ -19,7 +21,9 @@ class ImageForm:
     """A submitted image form: the file's first bytes and whether the admin asked to remove the image."""
 
     data: bytes
-    """At most one byte over :data:`MAX_IMAGE_BYTES`, which is enough to tell a file that is too large."""
+    """The file's bytes; empty when the file is larger than :data:`MAX_IMAGE_BYTES`."""
+    size: int
+    """The file's size in bytes, known without reading a file that is too large."""
     remove: bool
 
 
@@ -27,10 +31,21 @@ async def read_image_form(request: Request[Any, Any, Any]) -> ImageForm:
     """Read the multipart form of an image upload; an absent or empty file gives empty ``data``."""
     form = await request.form()
     upload = form.get(IMAGE_FIELD)
-    data = b""
+    data, size = b"", 0
     if isinstance(upload, UploadFile):
         try:
-            data = await upload.read(MAX_IMAGE_BYTES + 1)
+            # The form parser has already taken the whole file, so its size is known without reading it.
+            size = await anyio.to_thread.run_sync(_file_size, upload)
+            if size <= MAX_IMAGE_BYTES:
+                data = await upload.read()
         finally:
             await upload.close()
-    return ImageForm(data=data, remove=form.get("remove") == "1")
+    return ImageForm(data=data, size=size, remove=form.get("remove") == "1")
+
+
+def _file_size(upload: UploadFile) -> int:
+    """Return the size in bytes of an uploaded file, leaving it positioned at its start."""
+    upload.file.seek(0, os.SEEK_END)
+    size = upload.file.tell()
+    upload.file.seek(0)
+    return size

@@ -20,11 +20,12 @@ from litestar.types import RouteHandlerType
 
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.i18n.message import T_, Text
+from bolletta.platform.office.access import staff_language
 from bolletta.platform.storage import tenant_key
 from bolletta.platform.web.context import client_ip, rt
-from bolletta.platform.web.image_upload import read_image_form
+from bolletta.platform.web.image_upload import ImageForm, read_image_form
 from bolletta.platform.web.settings_area import SettingsArea
-from bolletta.tenants.images import image_type, logo_key
+from bolletta.tenants.images import MAX_IMAGE_BYTES, image_type, logo_key, too_large_problem
 from bolletta.tenants.registry import get_tenant, tenant_config
 from bolletta.tenants.settings_editor.editor import section_history
 from bolletta.tenants.settings_editor.fields import SECTIONS
@@ -50,6 +51,15 @@ def images_page(area: SettingsArea, request: Request[Any, Any, Any], tenant: Ten
                        notice=request.query_params.get("notice", ""))
 
 
+def _upload_problem(submitted: ImageForm, language: str) -> Text | None:
+    """Return what is wrong with an upload before its content is checked: no file, or one too large."""
+    if submitted.size > MAX_IMAGE_BYTES:
+        return too_large_problem(submitted.size, language)
+    if not submitted.data:
+        return T_("Choose a PNG or JPEG file to upload.")
+    return None
+
+
 def image_handlers(area: SettingsArea) -> list[RouteHandlerType]:
     """Build the upload and preview routes of the images page of ``area``."""
 
@@ -65,14 +75,13 @@ def image_handlers(area: SettingsArea) -> list[RouteHandlerType]:
         if submitted.remove:
             await anyio.to_thread.run_sync(lambda: remove_image(rt().db, tenant.slug, image, actor=actor, ip=ip))
             return Redirect(f"{url}?notice=removed", status_code=HTTP_303_SEE_OTHER)
-        problem: Text | None = T_("Choose a PNG or JPEG file to upload.")
-        if submitted.data:
+        problem = _upload_problem(submitted, staff_language(request))
+        if problem is None:
             problem = await anyio.to_thread.run_sync(
                 lambda: replace_image(rt().db, rt().storage, tenant.slug, image, submitted.data, actor=actor, ip=ip))
         if problem is None:
             return Redirect(f"{url}?notice=saved", status_code=HTTP_303_SEE_OTHER)
-        logger.info("settings: %s upload for tenant %s rejected (%d bytes read)", image, tenant.slug,
-                    len(submitted.data))
+        logger.info("settings: %s upload for tenant %s rejected (%d bytes)", image, tenant.slug, submitted.size)
         return await anyio.to_thread.run_sync(
             lambda: images_page(area, request, tenant, problems={image: problem}, status_code=400))
 

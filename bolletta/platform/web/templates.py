@@ -42,6 +42,7 @@ def environment(language: str) -> Environment:
     env.filters["quantity"] = lambda value: formatting.quantity(value, language)
     env.filters["unit_price"] = lambda value, currency="EUR": formatting.unit_price(value, currency, language)
     env.filters["percent"] = lambda value: formatting.percent(value, language)
+    env.filters["kilobytes"] = lambda value: formatting.kilobytes(value, language)
     env.globals["direction"] = "rtl" if language in RIGHT_TO_LEFT else "ltr"
     env.globals["language"] = language
     env.globals["tr"] = lambda text: render_text(text, language)
@@ -66,4 +67,4 @@ def render(
         language = chosen if chosen in ("it", "en") else language
     page = environment(language).get_template(template)
     html = page.render(request=request, csrf_input=csrf_input(request), **context)
-    return Response(content=html, status_code=status_code, media_type="text/html; charset=utf-8")
+    return Response(content=html, status_code=status_code, media_type="text/html")

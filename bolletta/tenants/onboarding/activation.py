@@ -37,7 +37,7 @@ from bolletta.platform.db.models.platform import (
 from bolletta.platform.errors import BollettaError, ConfigurationError
 from bolletta.platform.i18n.catalog import gettext
 from bolletta.platform.i18n.dynamic_ids import N_
-from bolletta.platform.i18n.message import render
+from bolletta.platform.i18n.message import T_, Text, render
 from bolletta.platform.mail.sender import send_mail
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.sftp.layout import InboxLayout
@@ -62,14 +62,18 @@ INVITATION_TEXT = N_(
 
 
 class ActivationError(BollettaError):
-    """Raised when a draft cannot be activated; ``step`` names the wizard or provisioning step."""
+    """Raised when a draft cannot be activated.
 
-    def __init__(self, step: str, reason: str) -> None:
-        super().__init__(
-            f"Activation stopped at {step}: {reason}. Nothing was kept; fix the cause and activate again."
-        )
+    ``step`` names the wizard or provisioning step, ``reason`` is the translatable cause the page
+    shows, and ``field`` names the step's field whose check failed, when one did.
+    """
+
+    def __init__(self, step: str, reason: Text, field: str = "") -> None:
+        super().__init__(f"Activation stopped at {step}: {render(reason, 'en')} Nothing was kept; fix the cause "
+                         "and activate again.")
         self.step = step
         self.reason = reason
+        self.field = field
 
 
 @dataclass
@@ -138,14 +142,16 @@ def activate(rt: Runtime, draft_id: int, actor: str) -> str:
     """
     draft = load_draft(rt.db, draft_id)
     if draft.activated_slug is not None:
-        raise ActivationError("activation", f"draft #{draft_id} is already the tenant {draft.activated_slug}")
+        raise ActivationError("activation", T_("Draft #{draft} is already the utility {slug}.", draft=draft_id,
+                                               slug=draft.activated_slug))
     for step in steps.STEPS:
         if step not in draft.completed:
-            raise ActivationError(step, "the step is not complete")
+            raise ActivationError(step, T_("The step is not complete."))
         problems = checks.step_problems(step, draft.answers[step], rt.db, draft_id)
         if problems:
+            _mark_incomplete(rt, draft_id, step)
             field_name, problem = next(iter(problems.items()))
-            raise ActivationError(step, f"{field_name}: {render(problem, 'en')}")
+            raise ActivationError(step, problem, field=field_name)
 
     company = draft.answers["company"]
     assert isinstance(company, steps.Company)
@@ -163,7 +169,9 @@ def activate(rt: Runtime, draft_id: int, actor: str) -> str:
                      type(exc).__name__)
         _undo(work)
         _release(rt, draft_id)
-        raise ActivationError(current, str(exc) or type(exc).__name__) from exc
+        reason = exc.reason if isinstance(exc, ActivationError) else T_(
+            "Provisioning failed ({error}).", error=str(exc) or type(exc).__name__)
+        raise ActivationError(current, reason) from exc
     logger.info("onboarding: draft %d activated as tenant %s", draft_id, work.slug)
     return work.slug
 
@@ -177,7 +185,17 @@ def _claim(rt: Runtime, draft_id: int, slug: str) -> None:
         ).rowcount  # type: ignore[attr-defined]
         session.commit()
     if not claimed:
-        raise ActivationError("activation", f"draft #{draft_id} is already being activated or was activated")
+        raise ActivationError("activation", T_("Draft #{draft} is already being activated or was activated.",
+                                               draft=draft_id))
+
+
+def _mark_incomplete(rt: Runtime, draft_id: int, step: str) -> None:
+    """Take ``step`` off the draft's complete steps, because its checks no longer pass."""
+    with rt.db.platform_session() as session:
+        row = session.get(TenantDraft, draft_id, with_for_update=True)
+        if row is not None:
+            row.completed = [name for name in row.completed if name != step]
+            session.commit()
 
 
 def _release(rt: Runtime, draft_id: int) -> None:
@@ -293,7 +311,8 @@ def _send_invitation(work: Provisioning) -> None:
         body = gettext(INVITATION_LANGUAGE, INVITATION_TEXT).format(utility=utility, username=staff.username, link=link)
         send_mail(rt.settings.smtp_url, sender=rt.settings.mail_from, to=[staff.email], subject=subject, text=body)
     except (ConfigurationError, smtplib.SMTPException, OSError) as exc:
-        raise RuntimeError(f"the invitation e-mail could not be sent ({exc}); check BOLLETTA_SMTP_URL") from exc
+        raise ActivationError("invitation", T_("The invitation e-mail could not be sent ({error}); check "
+                                               "BOLLETTA_SMTP_URL.", error=str(exc))) from exc
 
 
 def _mark_activated(work: Provisioning, actor: str) -> None:

@@ -26,7 +26,7 @@ from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants.accounts import AccountError, parse_public_key
 from bolletta.tenants.config import QuietHours, RetentionSettings, TenantConfig, WhatsappTemplate
 from bolletta.tenants.onboarding import steps
-from bolletta.themes.check import SECTIONS, problem_setting, theme_problems
+from bolletta.themes.check import SECTIONS, theme_field_problems
 
 Problems = dict[str, Text]
 
@@ -39,6 +39,8 @@ RETENTION_LIMITS = {
 }
 """Allowed range of each retention period, read from the ``Meta`` limits of :class:`RetentionSettings`."""
 MESSAGE_KINDS = ("email", "sms", "whatsapp")
+KIND_NAMES = {"email": "e-mail", "sms": "SMS", "whatsapp": "WhatsApp"}
+"""The name of each kind of message in problem texts."""
 MESSAGE_TEXT_KEYS = ("sms", "whatsapp", "email_subject", "email_text", "email_html")
 LINKED_PARTS = ("sms", "whatsapp", "email_text")
 """Message parts that must carry the customer's link, or the message leads nowhere."""
@@ -90,6 +92,32 @@ def company_problems(answers: steps.Company, db: Database, draft_id: int | None)
     return problems
 
 
+def vat_note(vat_number: str, db: Database, draft_id: int | None) -> Text | None:
+    """Return a warning when another utility or open draft has the partita IVA ``vat_number``.
+
+    Only a warning: a group may run two utilities under one partita IVA, but a typing slip is likelier.
+    """
+    vat = iva.compact(vat_number).removeprefix("IT")
+    if not iva.is_valid(vat):
+        return None
+    holders = []
+    with db.platform_session() as session:
+        for slug, settings in session.execute(select(Tenant.slug, Tenant.settings).order_by(Tenant.slug)):
+            if iva.compact(str((settings or {}).get("vat_number", ""))).removeprefix("IT") == vat:
+                holders.append(slug)
+        for other_id, answers in session.execute(
+            select(TenantDraft.id, TenantDraft.answers).where(TenantDraft.activated_slug.is_(None))
+            .order_by(TenantDraft.id)
+        ):
+            other_vat = str(answers.get("company", {}).get("vat_number", ""))
+            if other_id != draft_id and iva.compact(other_vat).removeprefix("IT") == vat:
+                holders.append(f"#{other_id}")
+    if not holders:
+        return None
+    return T_("The partita IVA {value} is already used by {holders}: check that this is another utility before "
+              "going on.", value=vat, holders=", ".join(holders))
+
+
 def _slug_problem(slug: str, db: Database, draft_id: int | None) -> Text | None:
     if not SLUG_PATTERN.match(slug):
         return T_("{value} cannot be used as an id: use 2 to 39 lower-case letters, digits or _, starting with a "
@@ -110,10 +138,8 @@ def look_problems(answers: steps.Look, db: Database, draft_id: int | None) -> Pr
     problems: Problems = {}
     config = TenantConfig(branding=answers.branding)
     config.portal.font = answers.font
-    for problem in theme_problems(config):
-        # The step's inputs are named as the settings are, except the font, a field of its own here.
-        setting = problem_setting(problem)
-        problems.setdefault("font" if setting == "portal.font" else setting, problem)
+    for key, problem in theme_field_problems(config).items():
+        problems[key.removeprefix("portal.")] = problem
     for name in ("section_order", "hidden_sections"):
         unknown = [section for section in getattr(answers, name) if section not in SECTIONS]
         if unknown:
@@ -178,9 +204,24 @@ def messages_problems(answers: steps.Messages, db: Database, draft_id: int | Non
             if part in LINKED_PARTS and source.strip() and str(SAMPLE_FIELDS["link"]) not in rendered:
                 problems[f"texts.{language}.{part}"] = T_(
                     "The text has no link: add {{{{ link }}}} where the customer's personal link goes.")
+        problems |= _email_pair_problems(language, texts)
     for language, template in answers.whatsapp_templates.items():
         problems |= whatsapp_template_problems(language, template)
     return problems
+
+
+def _email_pair_problems(language: str, texts: dict[str, str]) -> Problems:
+    """Require the subject and the plain text together: dispatch ignores a tenant e-mail missing either."""
+    subject = texts.get("email_subject", "").strip()
+    body = texts.get("email_text", "").strip()
+    if (body or texts.get("email_html", "").strip()) and not subject:
+        return {f"texts.{language}.email_subject": T_(
+            "Enter the e-mail subject: without it the e-mail text is not used and customers get the product's "
+            "e-mail.")}
+    if subject and not body:
+        return {f"texts.{language}.email_text": T_(
+            "Enter the e-mail text too: a subject alone is not used and customers get the product's e-mail.")}
+    return {}
 
 
 def whatsapp_template_problems(language: str, template: WhatsappTemplate) -> Problems:
@@ -230,8 +271,10 @@ def senders_problems(answers: steps.Senders, db: Database, draft_id: int | None)
             problems["channel_plugins"] = T_("{value} is not a kind of message; use {choices}.", value=kind,
                                              choices=", ".join(MESSAGE_KINDS))
         elif plugin is None or kind not in plugin.capabilities.kinds:
-            problems["channel_plugins"] = T_("No installed plugin {value} sends {kind} messages.", value=plugin_id,
-                                             kind=kind)
+            choices = sorted(name for name, other in installed.items() if kind in other.capabilities.kinds)
+            problems[f"channel_plugins.{kind}"] = T_(
+                "{value} is not an installed plugin that sends {kind} messages; choose one of {choices}.",
+                value=plugin_id, kind=KIND_NAMES[kind], choices=", ".join(choices))
     if answers.sms_sender and alias_problems(answers.sms_sender):
         problems["sms_sender"] = T_(
             "{value} cannot be an SMS alias: at most 11 letters, digits, spaces or . - _ & + ', not starting with a "
@@ -393,6 +436,10 @@ def _sftp_username_problem(username: str, db: Database) -> Text | None:
 
 
 def recipient_problem(channel: str, address: str) -> Text | None:
+    """Return why ``address`` cannot receive a test ``channel`` message, or ``None``."""
+    if not address:
+        return T_("{value} is not a channel and an address: write one per line, separated by a space, such as "
+                  "email prove@acme.it or sms +39 333 1234567.", value=channel)
     if channel not in MESSAGE_KINDS:
         return T_("{value} is not a kind of message; use {choices}.", value=channel, choices=", ".join(MESSAGE_KINDS))
     if channel == "email":

@@ -108,12 +108,11 @@ def save_step(db: Database, draft_id: int, step: str, answers: dict[str, Any], a
     password_problem = None
     if step == "flow":
         password_problem = _take_password(db, draft_id, answers)
-    try:
-        converted = steps.convert_step(step, answers)
-    except steps.UnreadableAnswer as exc:
-        return StepResult({exc.field or step: T_("This value cannot be read; check its format.")})
+    converted, unreadable = _convert_readable(step, answers)
+    if converted is None:
+        return StepResult(unreadable)
 
-    problems = checks.step_problems(step, converted, db, draft_id)
+    problems = checks.step_problems(step, converted, db, draft_id) | unreadable
     if password_problem is not None:
         problems["sftp_password"] = password_problem
     problems |= extra_problems or {}
@@ -137,11 +136,36 @@ def save_step(db: Database, draft_id: int, step: str, answers: dict[str, Any], a
     return StepResult(problems)
 
 
-def store_image(db: Database, draft_id: int, step: str, data: bytes, actor: str) -> Text | None:
+EXPECTED_FORMS = {"int": T_("a whole number such as 15"), "bool": T_("yes or no")}
+"""The form a value of each msgspec type must take, as a problem names it."""
+
+
+def _convert_readable(step: str, answers: dict[str, Any]) -> tuple[msgspec.Struct | None, dict[str, Text]]:
+    """Convert ``answers``, leaving out each field that cannot be read, so the other fields are still checked.
+
+    Returns the step's struct (``None`` when even the remaining fields cannot be read) and a problem per
+    field left out, naming the value and the form it must take. A field left out gets its default.
+    """
+    unreadable: dict[str, Text] = {}
+    while True:
+        try:
+            return steps.convert_step(step, answers), unreadable
+        except steps.UnreadableAnswer as exc:
+            if not exc.field or exc.field not in answers:
+                unreadable[exc.field or step] = T_("This value cannot be read; check its format.")
+                return None, unreadable
+            value = answers.pop(exc.field)
+            expected = next((form for name, form in EXPECTED_FORMS.items() if f"Expected `{name}`" in str(exc)),
+                            T_("the form its label shows"))
+            unreadable[exc.field] = T_("{value} cannot be read here: write {expected}.", value=str(value)[:80],
+                                       expected=expected)
+
+
+def store_image(db: Database, draft_id: int, step: str, data: bytes, actor: str, language: str = "it") -> Text | None:
     """Keep an uploaded image as the image of ``step`` (see :data:`steps.UPLOADED_FIELDS`).
 
-    Returns the problem that stops the image from being kept, or ``None`` once it is stored. Empty
-    ``data`` removes the stored image.
+    Returns the problem that stops the image from being kept, or ``None`` once it is stored; sizes in
+    it are formatted for ``language``. Empty ``data`` removes the stored image.
 
     Raises:
         NotFound: there is no such draft, or it is already activated.
@@ -149,7 +173,7 @@ def store_image(db: Database, draft_id: int, step: str, data: bytes, actor: str)
     field_name = steps.UPLOADED_FIELDS[step]
     image = None
     if data:
-        content_type, problem = image_type(data)
+        content_type, problem = image_type(data, language)
         if problem is not None:
             return problem
         image = {"content_type": content_type, "data": msgspec.to_builtins(data)}

@@ -42,8 +42,12 @@ class LookPreview:
     """The uploaded logo as a ``data:`` URI (the console's CSP allows those), or empty."""
 
 
-def look_preview(look: steps.Look) -> LookPreview:
-    """Return the branding preview of the draft's ``look`` values."""
+def look_preview(look: steps.Look, legal_name: str = "") -> LookPreview:
+    """Return the branding preview of the draft's ``look`` values.
+
+    Without a display name the preview shows ``legal_name``, as the pages do, and a sample name only
+    while the company step has none either.
+    """
     order = [slug for slug in look.section_order if slug in SECTIONS]
     order += [slug for slug in SECTIONS if slug not in order]
     visible = [slug for slug in order if slug == "sommario" or slug not in look.hidden_sections]
@@ -55,7 +59,7 @@ def look_preview(look: steps.Look) -> LookPreview:
     logo = ""
     if look.logo is not None:
         logo = f"data:{look.logo.content_type};base64,{base64.b64encode(look.logo.data).decode()}"
-    return LookPreview(display_name=branding.display_name or "ACME Energia",
+    return LookPreview(display_name=branding.display_name or legal_name or "ACME Energia",
                        tabs=[SECTION_TITLES[slug] for slug in visible], colours=colours,
                        font_family=font.family, font_id=font_id, logo=logo)
 
@@ -110,8 +114,12 @@ class MessagePreviews:
     templates: list[TemplatePreview] = field(default_factory=list)
 
 
-def message_previews(messages: steps.Messages) -> MessagePreviews:
-    """Render each non-empty text of ``messages`` in the sandbox with the sample fields."""
+def message_previews(messages: steps.Messages, link: str = str(SAMPLE_FIELDS["link"]),
+                     utility: str = str(SAMPLE_FIELDS["utility"])) -> MessagePreviews:
+    """Render each non-empty text of ``messages`` in the sandbox with the sample fields.
+
+    ``link`` and ``utility`` replace the sample link and name, so the preview shows the draft's own.
+    """
     from bolletta.platform.dispatch.rendering import MAX_TEXT_CHARS
     from bolletta.themes.sandbox import render_text
     from bolletta.themes.template_problems import template_problem
@@ -121,7 +129,8 @@ def message_previews(messages: steps.Messages) -> MessagePreviews:
         for part, source in texts.items():
             if not source.strip():
                 continue
-            fields = EMAIL_SAMPLE_FIELDS if part.startswith("email") else SAMPLE_FIELDS
+            fields = (EMAIL_SAMPLE_FIELDS if part.startswith("email") else SAMPLE_FIELDS) | {"link": link,
+                                                                                             "utility": utility}
             item = MessagePreview(language=language, part=part)
             try:
                 item.text = render_text(source, fields, autoescape=part == "email_html", strict=True,
@@ -131,9 +140,8 @@ def message_previews(messages: steps.Messages) -> MessagePreviews:
             if part == "sms" and item.problem is None:
                 item.sms = measure(item.text)
             previews.items.append(item)
-    link = str(SAMPLE_FIELDS["link"])
     for language, template in messages.whatsapp_templates.items():
-        values = {**SAMPLE_FIELDS, "link": link}
+        values = {**SAMPLE_FIELDS, "link": link, "utility": utility}
         previews.templates.append(TemplatePreview(
             language=language, name=template.name, language_code=template.language_code,
             parameters=[(name, str(values.get(name, ""))) for name in template.body_parameters],

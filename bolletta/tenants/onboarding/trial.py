@@ -17,6 +17,7 @@ import phonenumbers
 
 from bolletta.channels.base import Attachment, Channel, ChannelContext, OutgoingMessage
 from bolletta.channels.errors import ChannelConfigError, ChannelError
+from bolletta.channels.outbox import OutboxChannel
 from bolletta.platform import clock
 from bolletta.platform.db.models.platform import PlatformAuditEntry
 from bolletta.platform.db.models.tenant import Bill
@@ -26,13 +27,20 @@ from bolletta.platform.dispatch.rendering import EMAIL_HEADER_CID, provider_temp
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.runtime import Runtime
+from bolletta.platform.tickets.links import ticket_link
 from bolletta.tenants.onboarding import checks, steps
 from bolletta.tenants.onboarding.activation import build_config
 from bolletta.tenants.onboarding.drafts import Draft
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_LINK = str(checks.SAMPLE_FIELDS["link"])
+SAMPLE_TOKEN = str(checks.SAMPLE_FIELDS["link"]).rsplit("/", 1)[-1]
+"""Made-up ticket token of the link in test messages; no ticket has it, so the link opens no bill."""
+TEST_MARKER = "[PROVA] "
+"""Put before a test SMS or WhatsApp text that does not start with a marker of its own."""
+TEXT_MARKERS = ("[TEST]", TEST_MARKER.strip())
+KEPT_IN_PLATFORM = T_("This plugin keeps the messages in the platform instead of sending them, so it cannot be tried. "
+                      "Choose a provider's plugin to send a test.")
 
 
 @dataclass(frozen=True)
@@ -65,11 +73,20 @@ def send_trial(rt: Runtime, draft: Draft, kind: str, typed: str, actor: str) -> 
     if not recipients:
         return [TrialOutcome(False, T_("Type a recipient, or add test recipients for {kind} in the flow step.",
                                        kind=kind))]
+    wrong = [checks.recipient_problem(kind, address) for address in recipients]
+    if any(wrong):
+        return [TrialOutcome(False, problem) for problem in wrong if problem is not None]
+    if kept_in_platform(draft, kind):
+        return [TrialOutcome(False, KEPT_IN_PLATFORM)]
+    failing = text_problems(rt, draft, kind)
+    if failing:
+        return failing
     try:
         channel = draft_channel(rt, draft, kind)
     except ConfigurationError as exc:
         return [TrialOutcome(False, T_("The channel cannot send: {error}", error=str(exc)))]
-    outcomes = [_send_one(channel, draft, kind, address) for address in recipients]
+    link = trial_link(rt, draft)
+    outcomes = [_send_one(channel, draft, kind, address, link) for address in recipients]
     with rt.db.platform_session() as session:
         session.add(PlatformAuditEntry(
             at=clock.now(), actor=actor, action="onboarding.test_sent", target=f"draft:{draft.id}",
@@ -77,6 +94,41 @@ def send_trial(rt: Runtime, draft: Draft, kind: str, typed: str, actor: str) -> 
                     "failed": sum(not o.ok for o in outcomes)}))
         session.commit()
     return outcomes
+
+
+def kept_in_platform(draft: Draft, kind: str) -> bool:
+    """Return whether the draft's plugin for ``kind`` keeps messages in the platform (``outbox``) instead of sending."""
+    senders = draft.answers["senders"]
+    assert isinstance(senders, steps.Senders)
+    plugin = installed_channels().plugins.get(senders.channel_plugins.get(kind, ""))
+    return plugin is not None and issubclass(plugin, OutboxChannel)
+
+
+def text_problems(rt: Runtime, draft: Draft, kind: str) -> list[TrialOutcome]:
+    """Return one outcome per saved ``kind`` text that fails the messages step's checks.
+
+    A test must show what customers would get, so a text that fails its checks is never sent.
+    """
+    messages = draft.answers["messages"]
+    problems = checks.messages_problems(messages, rt.db, draft.id)  # type: ignore[arg-type]
+    return [TrialOutcome(False, T_("No test is sent because the saved text {field} fails its check: {problem} "
+                                   "Correct it in the message texts step.", field=key, problem=problem))
+            for key, problem in problems.items() if _message_kind(key) == kind]
+
+
+def _message_kind(problem_key: str) -> str:
+    """Return the kind of message a problem of the messages step is about (``texts.it.sms``: ``sms``)."""
+    if problem_key.startswith("whatsapp_templates."):
+        return "whatsapp"
+    part = problem_key.split(".")[-1]
+    return "email" if part.startswith("email") else part
+
+
+def trial_link(rt: Runtime, draft: Draft) -> str:
+    """Return the sample link of the draft's messages: its own link domain, or the platform's host and its id."""
+    company = draft.answers["company"]
+    assert isinstance(company, steps.Company)
+    return ticket_link(rt.settings, company.slug or f"draft-{draft.id}", build_config(draft), SAMPLE_TOKEN)
 
 
 def draft_channel(rt: Runtime, draft: Draft, kind: str) -> Channel:
@@ -96,18 +148,17 @@ def draft_channel(rt: Runtime, draft: Draft, kind: str) -> Channel:
         raw = smtp_defaults(rt, build_config(draft)) | raw
     try:
         settings = plugin.settings_from_dict(channel_secrets.reveal(rt, raw, plugin.secret_fields))
-        # No message store: a plugin that keeps messages instead of sending them cannot be tried.
         return plugin(settings, ChannelContext(tenant_slug=f"draft-{draft.id}"))
     except ChannelConfigError as exc:
         raise ConfigurationError(str(exc)) from exc
 
 
-def _send_one(channel: Channel, draft: Draft, kind: str, address: str) -> TrialOutcome:
+def _send_one(channel: Channel, draft: Draft, kind: str, address: str, link: str) -> TrialOutcome:
     problem = checks.recipient_problem(kind, address)
     if problem is not None:
         return TrialOutcome(False, problem)
     try:
-        result = channel.send(sample_message(draft, kind, address))
+        result = channel.send(sample_message(draft, kind, address, link))
     except (ChannelError, OSError) as exc:
         logger.warning("onboarding: test %s message of draft %d through %s failed: %s", kind, draft.id,
                        channel.id, type(exc).__name__)
@@ -118,16 +169,23 @@ def _send_one(channel: Channel, draft: Draft, kind: str, address: str) -> TrialO
                                  id=result.provider_message_id or "-"))
 
 
-def sample_message(draft: Draft, kind: str, address: str) -> OutgoingMessage:
-    """Return the test message to ``address``, rendered from the draft's texts and settings."""
+def sample_message(draft: Draft, kind: str, address: str, link: str) -> OutgoingMessage:
+    """Return the test message to ``address``, rendered from the draft's texts and settings.
+
+    An SMS or WhatsApp text gets :data:`TEST_MARKER` in front unless it already starts with a marker,
+    because a tenant's own text may ignore ``is_test``.
+    """
     config = build_config(draft)
     company, messages = draft.answers["company"], draft.answers["messages"]
     assert isinstance(company, steps.Company) and isinstance(messages, steps.Messages)
     utility = config.branding.display_name or company.legal_name or "Bolletta Smart"
     bill = sample_bill()
-    rendered = render_message(kind, bill=bill, config=config, utility=utility, link=SAMPLE_LINK,
+    rendered = render_message(kind, bill=bill, config=config, utility=utility, link=link,
                               expires_at=clock.now() + timedelta(days=config.ticket_validity_days),
                               is_test=True)
+    text = rendered.text
+    if kind != "email" and not text.startswith(TEXT_MARKERS):
+        text = TEST_MARKER + text
     if kind != "email":
         number = phonenumbers.parse(address, "IT")
         address = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -138,9 +196,9 @@ def sample_message(draft: Draft, kind: str, address: str) -> OutgoingMessage:
         images = (Attachment(filename=f"header.{extension}", content_type=image.content_type, data=image.data,
                              content_id=EMAIL_HEADER_CID),)
     return OutgoingMessage(
-        kind=kind, to=address, text=rendered.text, subject=rendered.subject, html=rendered.html,
+        kind=kind, to=address, text=text, subject=rendered.subject, html=rendered.html,
         idempotency_key=f"trial-{secrets.token_hex(12)}", tenant_slug=f"draft-{draft.id}",
         sender=(config.email_sender if kind == "email" else config.sms_sender) or None,
-        link=SAMPLE_LINK, language=rendered.language,
+        link=link, language=rendered.language,
         template_params=template_params(bill, config, utility, rendered.language),
         template=provider_template(config, kind, rendered.language), inline_images=images)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 
 from sqlalchemy import select
 
@@ -16,9 +17,14 @@ from tests.integration.stack_support import csrf_token, mails_to, new_slug
 SFTP_PASSWORD = "password-sftp-lunga"
 
 
+def _vat_of(slug: str) -> str:
+    """A partita IVA of the draft ``slug``, so no two drafts of a test run share one."""
+    return vat_number(f"{zlib.crc32(slug.encode()) % 9_000_000 + 1_000_000}")
+
+
 def _forms(slug: str) -> dict[str, dict[str, str]]:
     return {
-        "company": {"legal_name": "Gas Valle S.r.l.", "vat_number": vat_number("0718293", "015"), "slug": slug,
+        "company": {"legal_name": "Gas Valle S.r.l.", "vat_number": _vat_of(slug), "slug": slug,
                     "services": "gas", "notification_emails": f"lavorazioni@{slug}.example"},
         "look": {"branding.display_name": "Gas Valle", "branding.primary_color": "#0b4f8a",
                  "branding.accent_color": "#f2a900", "branding.text_on_primary": "#ffffff", "font": "system"},

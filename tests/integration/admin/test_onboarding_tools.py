@@ -17,6 +17,7 @@ from bolletta.platform.storage import storage_from_settings, tenant_key
 from bolletta.tenants import registry
 from bolletta.tenants.images import LOGO_PREFIX, email_header_key, image_digest
 from bolletta.tenants.onboarding import drafts
+from tests.fakes.images import image_bytes
 from tests.fakes.paypal import FakePaypal
 from tests.fakes.tls import TestCA
 from tests.fakes.whatsapp import FakeWhatsapp
@@ -24,7 +25,7 @@ from tests.integration.admin.console_support import AdminLogin, admin_client
 from tests.integration.admin.test_onboarding_pages import _forms
 from tests.integration.stack_support import csrf_token, mails_to, new_slug
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = image_bytes("PNG")
 
 
 @contextmanager
@@ -76,7 +77,7 @@ def test_preview_button_saves_and_shows_preview(stack: EmbeddedStack, admin: Adm
         page = client.get(f"{path}/messages")
 
     assert saved.headers["location"] == f"{path}/messages"
-    assert "ACME Energia: bolletta 2026/A/000123 è pronta https://" in page.text
+    assert "ACME Energia: bolletta 2026/A/000123 è pronta http://127.0.0.1:" in page.text
     assert "Codifica: UCS-2" not in page.text.split('id="preview"', 1)[1]
     assert "Codifica: GSM-7" in page.text.split('id="preview"', 1)[1]
     assert "1}} = utility: ACME Energia" in page.text
@@ -96,7 +97,7 @@ def test_bad_template_mapping_shown_next_to_field(stack: EmbeddedStack, admin: A
 
 @pytest.mark.parametrize(("data", "words"), [
     (b"GIF89a" + b"\x00" * 64, "non è un'immagine PNG o JPEG"),
-    (PNG + b"\x00" * 300_000, "il limite è 200 KB"),
+    (PNG + b"\x00" * 300_000, "il limite è 200,0 KB"),
 ])
 def test_bad_image_refused_next_to_upload(stack: EmbeddedStack, admin: AdminLogin, data: bytes, words: str) -> None:
     with draft(stack, admin) as (client, token, path):

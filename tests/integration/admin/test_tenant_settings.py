@@ -12,6 +12,7 @@ from bolletta.tenants.images import email_header_key
 from bolletta.tenants.registry import SETTINGS_CHANGED, get_tenant, save_config, tenant_config
 from bolletta.tenants.settings_editor.fields import SECTION_LIST, SECTIONS
 from bolletta.tenants.settings_editor.forms import form_values
+from tests.fakes.images import image_bytes
 from tests.integration.admin.console_support import AdminLogin, admin_client
 from tests.integration.stack_support import StaffLogin, csrf_token, signed_in_client
 
@@ -204,8 +205,8 @@ def test_concurrent_sections_both_kept(stack: EmbeddedStack, tenant: str) -> Non
     assert config.email_sender == "nuovo@acme.example"
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
 
 
 def test_images_replaced_from_console(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:

@@ -14,6 +14,7 @@ from bolletta.platform.db.models.tenant import Bill, Contact
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.storage import storage_from_settings
 from bolletta.tenants.config import MessageTexts, PortalSettings, WhatsappTemplate
+from tests.fakes.images import image_bytes
 from tests.fakes.whatsapp import FakeWhatsapp
 from tests.integration.dispatch.support import Customer, make_job, message_rows, phone, start
 from tests.integration.stack_support import (
@@ -26,8 +27,8 @@ from tests.integration.stack_support import (
     wait_idle,
 )
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
 
 
 def test_whatsapp_uses_tenant_template_per_language(stack: EmbeddedStack, whatsapp: FakeWhatsapp) -> None:

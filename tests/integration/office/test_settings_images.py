@@ -14,6 +14,7 @@ from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.storage import tenant_key
 from bolletta.tenants.images import MAX_IMAGE_BYTES, email_header_key, image_digest, logo_storage_key
 from bolletta.tenants.registry import SETTINGS_CHANGED, get_tenant, tenant_config
+from tests.fakes.images import image_bytes
 from tests.integration.office.test_settings_sections import _company_form
 from tests.integration.stack_support import (
     StaffLogin,
@@ -24,8 +25,8 @@ from tests.integration.stack_support import (
     signed_in_client,
 )
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
 GIF = b"GIF89a" + b"\x00" * 64
 
 
@@ -119,7 +120,7 @@ def test_email_header_versions(stack: EmbeddedStack, tenant: str, admin: StaffLo
     (GIF, "logo.gif", "image/gif", "Il file non è un'immagine PNG o JPEG"),
     (GIF, "logo.png", "image/png", "Il file non è un'immagine PNG o JPEG"),
     (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "logo.svg", "image/svg+xml", "Il file non è un'immagine PNG o JPEG"),
-    (PNG + b"\x00" * MAX_IMAGE_BYTES, "grande.png", "image/png", f"il limite è {MAX_IMAGE_BYTES // 1024} KB"),
+    (PNG + b"\x00" * MAX_IMAGE_BYTES, "grande.png", "image/png", "il limite è 200,0 KB"),
     (b"", "vuoto.png", "image/png", "Scegli un file PNG o JPEG da caricare."),
 ])
 def test_bad_file_named_at_upload(stack: EmbeddedStack, tenant: str, admin: StaffLogin, data: bytes, name: str,

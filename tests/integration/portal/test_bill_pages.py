@@ -25,6 +25,8 @@ def test_every_tab_opens_its_section_and_is_recorded(portal: Portal) -> None:
 
     assert tabs[0] == "sommario" and "importi" in tabs and "dati" in tabs
     assert all(page.status_code == 200 for page in pages.values())
+    assert summary.headers["content-type"] == "text/html; charset=utf-8"
+    assert {page.headers["content-type"] for page in pages.values()} == {"text/html; charset=utf-8"}
     assert all("/pdf" in page.text for page in pages.values())
     kinds = portal.recorded_views(ticket.id, len(tabs) + 1)
     assert kinds.count("viewed") == 1
@@ -69,7 +71,7 @@ def test_calendar_file_has_the_due_date_and_no_link(portal: Portal) -> None:
         response = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/scadenza.ics")
 
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/calendar")
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
     event = Calendar.from_ical(response.content).walk("VEVENT")[0]
     start = event.decoded("dtstart")
     assert (start.hour, start.minute, str(start.tzinfo)) == (9, 0, "Europe/Rome")
@@ -129,7 +131,7 @@ def test_tenant_font_block_and_order(portal: Portal) -> None:
     original = tenant_config(get_tenant(portal.rt.db, DEMO_SLUG))
     changed = tenant_config(get_tenant(portal.rt.db, DEMO_SLUG))
     changed.portal.font = "source-sans"
-    changed.portal.blocks = {"sommario": "<p class='promo'>{{ utility }}: {{ amount_due }}</p>"}
+    changed.portal.blocks = {"sommario": "<p><strong>{{ utility }}</strong>: {{ amount_due }}</p>"}
     changed.portal.hidden_sections = ["dati"]
     save_config(portal.rt.db, DEMO_SLUG, changed)
     token, bill = portal.reuse_token(lambda bill: True)
@@ -142,7 +144,7 @@ def test_tenant_font_block_and_order(portal: Portal) -> None:
     finally:
         save_config(portal.rt.db, DEMO_SLUG, original)
 
-    assert "<p class='promo'>ACME Energia: " in html
+    assert "<p><strong>ACME Energia</strong>: " in html
     assert "dati" not in tab_links(html)
     assert hidden.status_code == 303
     assert f'url("/c/{DEMO_SLUG}/font.woff2")' in css and "Source Sans Pro" in css

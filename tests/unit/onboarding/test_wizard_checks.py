@@ -17,9 +17,10 @@ from bolletta.tenants.onboarding.checks import (
 )
 from bolletta.tenants.onboarding.line_numbers import typed_line_numbers
 from bolletta.tenants.onboarding.previews import look_preview, message_previews, preview_css
+from tests.fakes.images import image_bytes, png_header
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 16
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
 
 
 def test_template_with_link_button_passes() -> None:
@@ -64,6 +65,39 @@ def test_image_of_other_format_rejected() -> None:
     _, problem = image_type(b"GIF89a" + b"\x00" * 16)
     assert problem is not None
     assert "PNG" in render(problem, "it")
+
+
+@pytest.mark.parametrize("image_format", ["PNG", "JPEG"])
+@pytest.mark.parametrize("kept", [40, 0.5])
+def test_truncated_image_rejected(image_format: str, kept: float) -> None:
+    data = image_bytes(image_format, (200, 120))
+    cut = int(kept) if kept >= 1 else int(len(data) * kept)
+
+    _, problem = image_type(data[:cut])
+
+    assert problem is not None
+    assert f"non è un'immagine {image_format} completa" in render(problem, "it")
+
+
+def test_huge_dimensions_rejected_before_decoding() -> None:
+    _, problem = image_type(png_header(40000, 40000))
+
+    assert problem is not None
+    assert render(problem, "it").startswith("L'immagine è di 40000×40000 pixel; il limite è 2000×2000 pixel.")
+
+
+def test_pixel_count_limited() -> None:
+    _, problem = image_type(png_header(1999, 1999))
+
+    assert problem is not None
+    assert "1999×1999" in render(problem, "it")
+
+
+def test_image_size_has_decimal_comma() -> None:
+    _, problem = image_type(b"\x00" * 300_000, "it")
+
+    assert problem is not None
+    assert render(problem, "it") == "L'immagine è di 293,0 KB; il limite è 200,0 KB."
 
 
 def test_image_over_limit_rejected() -> None:

@@ -24,8 +24,9 @@ def test_default_and_demo_colours_pass() -> None:
 
 
 @pytest.mark.parametrize(("branding", "expected"), [
-    (Branding(primary_color="#ffee00", text_on_primary="#ffffff"), "text_on_primary on primary_color"),
-    (Branding(primary_color="#dddddd", text_on_primary="#000000"), "primary_color on page background"),
+    (Branding(primary_color="#ffee00", text_on_primary="#ffffff"),
+     "between the text on the main colour and the main colour"),
+    (Branding(primary_color="#dddddd", text_on_primary="#000000"), "between the main colour and the page background"),
     (Branding(primary_color="red"), "not a colour"),
 ])
 def test_low_contrast_or_bad_colour_is_rejected(branding: Branding, expected: str) -> None:
