@@ -202,6 +202,16 @@ def plugin_inputs(answers: msgspec.Struct) -> list[Input]:
     return inputs
 
 
+def _typed_beyond_defaults(fields: list[Any], typed: dict[str, str]) -> bool:
+    """Whether the admin typed any plugin setting: a value other than the one the form shows by default.
+
+    A select box or a pre-filled number always submits a value, which alone is no reason to call
+    the provider.
+    """
+    return any(value and value != ("" if item.default is None else str(item.default))
+               for item in fields for value in [typed[item.name]])
+
+
 def read_plugin_settings(draft: drafts.Draft, step: str, data: dict[str, str],
                          answers: dict[str, Any]) -> tuple[dict[str, Text], dict[str, Text]]:
     """Put the typed plugin settings of ``step`` into ``answers``; return the problems and notes.
@@ -230,7 +240,7 @@ def read_plugin_settings(draft: drafts.Draft, step: str, data: dict[str, str],
         problems |= {f"{prefix}.{plugin_id}.{name}": credentials.typed_setting_problem(fields, name, typed[name])
                      or T_("This value cannot be read; check its format.") for name in unreadable}
         # Settings with an unreadable value are not tried on the provider: they would go out incomplete.
-        check = any(typed.values()) and not unreadable
+        check = _typed_beyond_defaults(fields, typed) and not unreadable
         outcome = settle(rt(), draft.id, plugin_id, values, before.get(plugin_id, {}), check=check)
         kept[plugin_id] = outcome.stored
         problems |= outcome.problems
