@@ -108,9 +108,7 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
         except ConfigurationError as exc:
             result = SendResult(status="rejected", error=f"{NOT_SENT}{exc}"[:500])
         _record_result(session, message, result, extra)
-        account = config.channel_accounts.get(ticket.channel)
-        if account and result.status in ("sent", "delivered"):
-            shared_accounts.record_sent(rt, tenant, {(account, ticket.channel): 1})
+        _count_shared(rt, tenant, config, ticket.channel, result)
         logger.info("tenant %s: message %d via %s is %s", tenant, message_id, message.plugin, result.status)
         if not ticket.is_test:
             finish_dispatch_if_done(session, ticket.job_id)
@@ -188,6 +186,13 @@ def _record_result(session: Session, message: Message, result: SendResult, extra
             .execution_options(synchronize_session=False)
         )
     session.commit()
+
+
+def _count_shared(rt: Runtime, tenant: str, config: TenantConfig, kind: str, result: SendResult) -> None:
+    """Count a sent message against the platform shared account the tenant chose for ``kind``, if any."""
+    account = config.channel_accounts.get(kind)
+    if account and result.status in ("sent", "delivered"):
+        shared_accounts.record_sent(rt, tenant, {(account, kind): 1})
 
 
 def _claim(rt: Runtime, session: Session, message_id: int, ticket_id: int) -> str | None:

@@ -37,12 +37,13 @@ PLATFORM_ONLY_SETTINGS: tuple[str, ...] = (
 """Settings only a platform admin changes; a tenant admin sees them read-only or not at all.
 
 The link domain needs DNS and a certificate on our side. The SFTP quota, the enabled plugins, the
-plugin per message kind, the shared account per kind and the plugins' credentials decide what the platform pays for or holds
-secrets of. The flow formats and mapping decide how our readers parse the utility's archives, and
-a wrong value fails every job. Whether the utility starts its own dispatches is a permission the
-operator grants. The audit trail is the platform's own accountability record, so its retention
-stays with the operator. The server rejects a tenant admin's form that carries any of these
-inputs, and a tenant admin cannot restore a version that would change one.
+plugin and the platform shared account per message kind and the plugins' credentials decide what
+the platform pays for or holds secrets of. The flow formats and mapping decide how our readers
+parse the utility's archives, and a wrong value fails every job. Whether the utility starts its
+own dispatches is a permission the operator grants. The audit trail is the platform's own
+accountability record, so its retention stays with the operator. The server rejects a tenant
+admin's form that carries any of these inputs, and a tenant admin cannot restore a version that
+would change one.
 """
 
 
