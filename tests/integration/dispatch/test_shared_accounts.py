@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -71,3 +72,21 @@ def test_a_missing_or_mismatched_account_is_named(stack: EmbeddedStack, skebby: 
         channel_for(stack.rt, tenant, tenant_config(get_tenant(stack.rt.db, tenant)), "sms")
     with pytest.raises(ConfigurationError, match="not valid"):
         shared_accounts.save_account(stack.rt, "Con Spazi", "outbox", {}, ())
+
+
+def test_concurrent_counting_on_sqlite_loses_nothing(stack: EmbeddedStack) -> None:
+    account = new_slug("contatore")
+    barrier = threading.Barrier(4)
+
+    def worker() -> None:
+        barrier.wait()
+        for _ in range(20):
+            shared_accounts.record_sent(stack.rt, "acme", {(account, "email"): 1, (account, "sms"): 2})
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert {row.kind: row.count for row in shared_accounts.usage(stack.rt, account)} == {"email": 80, "sms": 160}
