@@ -56,7 +56,8 @@ async def accounts_page(request: Request[Any, Any, Any]) -> Response[str]:
 def _create(staff: Staff, name: str, plugin_id: str) -> None:
     runtime = rt()
     if plugin_id not in installed_channels().plugins:
-        raise ConfigurationError(f"{plugin_id!r} is not an installed channel plugin.")
+        raise ConfigurationError(f"{plugin_id!r} is not an installed channel plugin; "
+                                 f"choose one of {', '.join(sorted(installed_channels().plugins))}.")
     if shared_accounts.get_account(runtime, name) is not None:
         raise ConfigurationError(f"A shared account named {name!r} exists already; edit it instead.")
     shared_accounts.save_account(runtime, name, plugin_id, {}, ())
@@ -70,6 +71,7 @@ async def create_account(request: Request[Any, Any, Any], data: FormData) -> Res
     try:
         await anyio.to_thread.run_sync(_create, admin_of(request), name, plugin_id)
     except ConfigurationError as exc:
+        logger.warning("admin: shared account %r not added: %s", name, exc)
         context = await anyio.to_thread.run_sync(_list_context)
         return admin_page(request, "admin/shared_accounts.html", status_code=400, error=str(exc), **context)
     return Redirect(f"/admin/shared-accounts/{name}", status_code=303)
@@ -79,7 +81,7 @@ def _account_context(name: str) -> dict[str, Any]:
     runtime = rt()
     account = shared_accounts.get_account(runtime, name)
     if account is None:
-        raise NotFoundException(f"No shared account named {name!r}.")
+        raise NotFoundException(f"Shared account {name!r} not found.")
     fields = form_fields(account.plugin)
     secret_names = {item.name for item in fields if item.secret}
     stored = account.settings
@@ -92,11 +94,11 @@ def _account_context(name: str) -> dict[str, Any]:
 async def _account_page(request: Request[Any, Any, Any], name: str, status_code: int = 200,
                         **extra: Any) -> Response[str]:
     context = await anyio.to_thread.run_sync(_account_context, name)
-    shown = {"errors": [], "error": None, "saved": request.query_params.get("saved") == "1"} | extra
-    if "values" in shown:
-        context["values"] = {**context["values"], **shown.pop("values")}
+    outcome: dict[str, Any] = {"errors": [], "error": None, "saved": request.query_params.get("saved") == "1"} | extra
+    if "values" in outcome:
+        context["values"] = {**context["values"], **outcome.pop("values")}
     return admin_page(request, "admin/shared_account.html", status_code=status_code, labels=SETTING_LABELS,
-                      choice_labels=CHOICE_LABELS, **context, **shown)
+                      choice_labels=CHOICE_LABELS, **context, **outcome)
 
 
 @get("/admin/shared-accounts/{name:str}", name="admin:shared-account", guards=[require_platform_admin])
@@ -109,7 +111,7 @@ def _save(staff: Staff, name: str, values: dict[str, Any]) -> None:
     runtime = rt()
     account = shared_accounts.get_account(runtime, name)
     if account is None:
-        raise NotFoundException(f"No shared account named {name!r}.")
+        raise NotFoundException(f"Shared account {name!r} not found.")
     plugin = installed_channels().plugins[account.plugin]
     candidate = secrets.reveal(runtime, {**account.settings, **values}, plugin.secret_fields)
     try:
@@ -132,6 +134,7 @@ async def save_account(request: Request[Any, Any, Any], name: FromPath[str], dat
             await anyio.to_thread.run_sync(_save, admin_of(request), name, values)
         except ConfigurationError as exc:
             error = str(exc)
+            logger.warning("admin: settings of shared account %r rejected: %s", name, error)
         else:
             return Redirect(f"/admin/shared-accounts/{name}?saved=1", status_code=303)
     secret_names = {item.name for item in context["fields"] if item.secret}
@@ -152,6 +155,7 @@ async def delete_account(request: Request[Any, Any, Any], name: FromPath[str]) -
     try:
         await anyio.to_thread.run_sync(_delete, admin_of(request), name)
     except shared_accounts.AccountInUse as exc:
+        logger.warning("admin: shared account %r not deleted: %s", name, exc)
         return await _account_page(request, name, status_code=409, error=str(exc))
     return Redirect("/admin/shared-accounts", status_code=303)
 

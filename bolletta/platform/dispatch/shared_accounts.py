@@ -1,6 +1,6 @@
 """Channel accounts the platform owns and tenants share, and the messages each tenant sends through them.
 
-A tenant chooses a shared account per message kind in ``TenantConfig.channel_accounts``; messages
+A tenant chooses a shared account per message kind in ``TenantConfig.channel_accounts``. Messages
 of that kind then go out with the account's plugin settings instead of the tenant's own
 ``channel_settings``, which stay as they were. Every message sent through a shared account adds
 one to a counter per tenant, account, month and kind, so the platform can bill the use back.
@@ -9,7 +9,7 @@ one to a counter per tenant, account, month and kind, so the platform can bill t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,7 @@ class AccountInUse(ConfigurationError):
 
 
 def all_accounts(rt: Runtime) -> list[SharedAccount]:
-    """Every shared account by name, detached from its session."""
+    """Return every shared account by name, detached from its session."""
     with rt.db.platform_session() as session:
         accounts = list(session.scalars(select(SharedAccount).order_by(SharedAccount.name)))
         session.expunge_all()
@@ -51,7 +51,7 @@ def get_account(rt: Runtime, name: str) -> SharedAccount | None:
 
 
 def find_account(db: Database, name: str) -> SharedAccount | None:
-    """The shared account named ``name``, detached from its session, or ``None``."""
+    """Return the shared account named ``name``, detached from its session, or ``None``."""
     with db.platform_session() as session:
         account = session.get(SharedAccount, name)
         if account is not None:
@@ -60,7 +60,7 @@ def find_account(db: Database, name: str) -> SharedAccount | None:
 
 
 def save_account(rt: Runtime, name: str, plugin_id: str, values: Mapping[str, Any],
-                 secret_fields: tuple[str, ...]) -> SharedAccount:
+                 secret_fields: Iterable[str]) -> SharedAccount:
     """Create or update account ``name``; an empty secret keeps the stored one.
 
     Raises:
@@ -89,7 +89,7 @@ def save_account(rt: Runtime, name: str, plugin_id: str, values: Mapping[str, An
 
 
 def tenants_using(rt: Runtime, name: str) -> list[str]:
-    """Slugs of the tenants whose settings choose account ``name`` for any kind."""
+    """Return the slugs of the tenants whose settings choose account ``name`` for any kind."""
     with rt.db.platform_session() as session:
         tenants = list(session.scalars(select(Tenant).order_by(Tenant.slug)))
     return [tenant.slug for tenant in tenants if name in tenant_config(tenant).channel_accounts.values()]
@@ -110,7 +110,7 @@ def delete_account(rt: Runtime, name: str) -> None:
 
 
 def account_for(rt: Runtime, config: TenantConfig, kind: str | None, plugin_id: str) -> SharedAccount | None:
-    """The shared account the tenant chose for ``kind``, when it serves messages through ``plugin_id``.
+    """Return the shared account the tenant chose for ``kind``, when it serves messages through ``plugin_id``.
 
     Raises:
         ConfigurationError: the chosen account no longer exists, or uses another plugin than the
@@ -162,7 +162,7 @@ def record_sent(rt: Runtime, tenant: str, counts: Mapping[tuple[str, str], int])
 
 
 def usage(rt: Runtime, account: str) -> list[SharedAccountUsage]:
-    """The account's counters, newest month first, then by tenant and kind."""
+    """Return the account's counters, newest month first, then by tenant and kind."""
     with rt.db.platform_session() as session:
         rows = list(session.scalars(
             select(SharedAccountUsage).where(SharedAccountUsage.account == account)
