@@ -13,10 +13,11 @@ from bolletta.platform.dispatch import shared_accounts
 from bolletta.platform.dispatch.channels import channel_for
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.stack import EmbeddedStack
+from bolletta.platform.tickets import actions
 from bolletta.tenants.registry import get_tenant, tenant_config
 from tests.fakes.channel_server import LoopbackCA
 from tests.fakes.skebby import FakeSkebby
-from tests.integration.dispatch.support import Customer, make_job, message_rows, phone, start
+from tests.integration.dispatch.support import ADMIN, Customer, make_job, message_rows, phone, start
 from tests.integration.stack_support import create_test_tenant, new_slug, wait_idle
 
 
@@ -57,6 +58,23 @@ def test_messages_go_out_through_the_shared_account_and_are_counted_once(
     assert tenant_config(get_tenant(stack.rt.db, tenant)).channel_settings == own_before
     usage = [(row.tenant, row.month, row.kind, row.count) for row in shared_accounts.usage(stack.rt, account)]
     assert usage == [(tenant, clock.now().strftime("%Y-%m"), "sms", 4)]
+
+
+def test_single_resend_is_counted(stack: EmbeddedStack, skebby: FakeSkebby, shared_skebby: FakeSkebby) -> None:
+    account = new_slug("piattaforma-uno")
+    shared_accounts.save_account(stack.rt, account, "skebby", shared_skebby.settings(), SkebbyChannel.secret_fields)
+    tenant = shared_tenant(stack, skebby, account)
+    job_id = make_job(stack.rt, tenant, [Customer(contacts=[("sms", phone(7))])])
+    start(stack.rt, tenant, job_id)
+    wait_idle(stack)
+    [(ticket, _message)] = message_rows(stack.rt, tenant, job_id)
+
+    actions.resend(stack.rt, tenant, ticket.id, ADMIN)  # sent one by one, not in a batch
+    wait_idle(stack)
+
+    assert len(shared_skebby.orders) == 2
+    assert skebby.orders == {}
+    assert [row.count for row in shared_accounts.usage(stack.rt, account)] == [2]
 
 
 def test_a_missing_or_mismatched_account_is_named(stack: EmbeddedStack, skebby: FakeSkebby) -> None:
