@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select
 
+from bolletta.channels.twilio import TwilioChannel
 from bolletta.platform.db.models.platform import PlatformAuditEntry, SftpAccount, Tenant, TenantDraft, User
 from bolletta.platform.demo.identity import vat_number
 from bolletta.platform.dispatch import shared_accounts
@@ -22,7 +23,7 @@ from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.storage import storage_from_settings, tenant_key
 from bolletta.tenants import registry
 from bolletta.tenants.accounts import authenticate_sftp, authenticate_sftp_key, authenticate_user
-from bolletta.tenants.onboarding import activation, drafts
+from bolletta.tenants.onboarding import activation, drafts, trial
 from bolletta.tenants.onboarding.activation import ActivationError, activate
 from tests.integration.stack_support import (
     create_test_tenant,
@@ -120,6 +121,23 @@ def test_shared_account_chosen_in_the_senders_step(stack: EmbeddedStack) -> None
 
     assert registry.tenant_config(registry.get_tenant(stack.rt.db, slug)).channel_accounts == {"sms": account}
     assert shared_accounts.tenants_using(stack.rt, account) == [slug]
+
+
+def test_test_send_uses_the_shared_account(stack: EmbeddedStack) -> None:
+    account = new_slug("twilio-condiviso")
+    shared_accounts.save_account(stack.rt, account, "twilio", {
+        "account_sid": "AC0000000077", "auth_token": "segreto-della-piattaforma", "from_number": "+390000000077"},
+        TwilioChannel.secret_fields)
+    draft_id = drafts.start_draft(stack.rt.db, ACTOR)
+    senders = _answers(new_slug("ts"))["senders"] | {"channel_plugins": {"sms": "twilio"},
+                                                      "channel_accounts": {"sms": account}}
+    assert drafts.save_step(stack.rt.db, draft_id, "senders", senders, ACTOR).problems == {}
+
+    channel = trial.draft_channel(stack.rt, drafts.load_draft(stack.rt.db, draft_id), "sms")
+
+    assert isinstance(channel, TwilioChannel)
+    assert channel.settings.account_sid == "AC0000000077"
+    assert channel.settings.auth_token == "segreto-della-piattaforma"
 
 
 def test_public_key_logs_in_to_sftp(stack: EmbeddedStack) -> None:
