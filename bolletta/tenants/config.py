@@ -183,6 +183,10 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """Channel kind to the plugin id that sends it; a kind not listed is not sent."""
     channel_settings: dict[str, dict[str, object]] = {}
     """Plugin id to its settings (the plugin's ``Settings`` struct as a mapping)."""
+    channel_accounts: dict[str, str] = {}
+    """Channel kind to the name of a platform shared account that sends it. A kind not listed or
+    mapped to an empty name uses the tenant's own account (``channel_settings``). The account's
+    plugin must be the kind's plugin in ``channel_plugins``."""
     enabled_channels: list[str] = msgspec.field(default_factory=lambda: ["smtp", "outbox"])
     """Channel plugin ids a platform admin enabled for this tenant; any other plugin stays off."""
     contact_sources: list[str] = msgspec.field(default_factory=lambda: ["flow", "job_csv", "directory"])

@@ -28,7 +28,7 @@ from bolletta.channels.base import OutgoingMessage, SendResult
 from bolletta.channels.errors import ChannelOutcomeUnknown, ChannelUnavailable
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
-from bolletta.platform.dispatch import ratelimit, rules, suppression
+from bolletta.platform.dispatch import ratelimit, rules, shared_accounts, suppression
 from bolletta.platform.dispatch.attachments import bill_attachments, email_images
 from bolletta.platform.dispatch.channels import plugin_for_tenant
 from bolletta.platform.dispatch.contacts import contact_languages
@@ -105,9 +105,11 @@ def send_messages(rt: Runtime, tenant: str, message_ids: Sequence[int]) -> dict[
                 _count(outcomes, result["status"])
         except ChannelUnavailable:
             _record(session, results)
+            _count_shared(rt, tenant, config, results)
             _release(session, [message.id for message, _, _ in claimed[len(results):]])
             raise
         _record(session, results)
+        _count_shared(rt, tenant, config, results)
         for job_id in {ticket.job_id for _, ticket, _ in claimed if not ticket.is_test}:
             finish_dispatch_if_done(session, job_id)
     logger.info("tenant %s: batch of %d messages: %s", tenant, len(message_ids), outcomes)
@@ -189,12 +191,12 @@ def _send_one(rt: Runtime, tenant: str, utility: str, config: Any, message: Mess
         template=provider_template(config, ticket.channel, rendered.language),
         inline_images=email_images(rt, tenant, config, rendered.html),
     )
-    values: dict[str, Any] = {"mid": message.id, "sms_encoding": None, "sms_parts": None}
+    values: dict[str, Any] = {"mid": message.id, "kind": ticket.channel, "sms_encoding": None, "sms_parts": None}
     if ticket.channel == "sms":
         length = sms.measure(outgoing.text)
         values |= {"sms_encoding": length.encoding, "sms_parts": length.parts}
     try:
-        channel = plugin_for_tenant(rt, tenant, config, message.plugin)
+        channel = plugin_for_tenant(rt, tenant, config, message.plugin, ticket.channel)
         ratelimit.wait_turn(channel)
         result = channel.send(outgoing)
     except ChannelOutcomeUnknown as exc:
@@ -227,6 +229,20 @@ def _record(session: Session, results: list[dict[str, Any]]) -> None:
           "b_parts": r["sms_parts"]} for r in results],
     )
     session.commit()
+
+
+def _count_shared(rt: Runtime, tenant: str, config: Any, results: list[dict[str, Any]]) -> None:
+    """Count the sent messages of ``results`` that went out through a platform shared account.
+
+    Each claimed message is sent once, so counting the results of this batch never counts a
+    message twice when the batch is retried: a retry sends only the messages still unclaimed.
+    """
+    counts: dict[tuple[str, str], int] = {}
+    for result in results:
+        account = config.channel_accounts.get(result["kind"])
+        if account and result["sent_at"] is not None:
+            counts[(account, result["kind"])] = counts.get((account, result["kind"]), 0) + 1
+    shared_accounts.record_sent(rt, tenant, counts)
 
 
 def _release(session: Session, message_ids: list[int]) -> None:

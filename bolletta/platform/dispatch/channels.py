@@ -19,7 +19,7 @@ from bolletta.channels.base import Channel, ChannelContext, OutgoingMessage, des
 from bolletta.channels.errors import ChannelConfigError
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import StoredMessage
-from bolletta.platform.dispatch import secrets
+from bolletta.platform.dispatch import secrets, shared_accounts
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.plugins import PluginSet, load_plugins
 from bolletta.platform.runtime import Runtime
@@ -102,13 +102,19 @@ def callback_url(rt: Runtime, tenant: str, plugin_id: str) -> str:
     return f"{rt.settings.public_base_url.rstrip('/')}/hooks/channels/{plugin_id}/{tenant}"
 
 
-def plugin_for_tenant(rt: Runtime, tenant: str, config: TenantConfig, plugin_id: str) -> Channel:
-    """Build plugin ``plugin_id`` with the tenant's settings.
+def plugin_for_tenant(rt: Runtime, tenant: str, config: TenantConfig, plugin_id: str,
+                      kind: str | None = None) -> Channel:
+    """Build plugin ``plugin_id`` with the tenant's settings, or a shared account's for ``kind``.
+
+    When the tenant chose a platform shared account for ``kind`` (``channel_accounts``), the
+    account's settings replace the tenant's own, which are left untouched.
 
     Raises:
         ConfigurationError: the plugin is not installed, failed to load, or is not enabled for
-            the tenant, or the tenant's settings for it do not validate.
+            the tenant, the chosen shared account is gone or uses another plugin, or the
+            settings do not validate.
     """
+    account = shared_accounts.account_for(rt, config, kind, plugin_id)
     if plugin_id not in config.enabled_channels:
         raise ConfigurationError(
             f"Channel plugin {plugin_id!r} is not enabled for tenant {tenant}; a platform admin must enable it."
@@ -120,12 +126,13 @@ def plugin_for_tenant(rt: Runtime, tenant: str, config: TenantConfig, plugin_id:
             f"Channel plugin {plugin_id!r} is not installed or failed to load; "
             f"installed: {', '.join(sorted(plugins)) or 'none'}."
         )
-    raw = dict(config.channel_settings.get(plugin_id, {}))
+    raw = dict(config.channel_settings.get(plugin_id, {}) if account is None else account.settings)
     if plugin_id == "smtp":
         raw = smtp_defaults(rt, config) | raw
     # The runtime is part of the key: an instance holds a store bound to one runtime's database.
     runtime_key = (id(rt), rt.settings.data_dir, rt.settings.database_url, rt.settings.public_base_url)
-    cache_key = (runtime_key, tenant, plugin_id, repr(sorted(raw.items())), id(plugin_class),
+    account_name = None if account is None else account.name
+    cache_key = (runtime_key, tenant, plugin_id, account_name, repr(sorted(raw.items())), id(plugin_class),
                  tuple(_test_extras.items()))
     with _instances_lock:
         cached = _instances.get(cache_key)
@@ -156,4 +163,4 @@ def channel_for(rt: Runtime, tenant: str, config: TenantConfig, kind: str) -> Ch
     plugin_id = config.channel_plugins.get(kind)
     if not plugin_id:
         raise ConfigurationError(f"Tenant {tenant} has no channel plugin for {kind} messages.")
-    return plugin_for_tenant(rt, tenant, config, plugin_id)
+    return plugin_for_tenant(rt, tenant, config, plugin_id, kind)

@@ -35,7 +35,11 @@ async def _channel(slug: str, plugin: str) -> Channel:
     if tenant is None:
         raise NotFoundException()
     try:
-        return plugin_for_tenant(rt(), slug, decode_config(tenant.settings), plugin)
+        config = decode_config(tenant.settings)
+        # A kind sent through a shared account verifies reports with that account's settings.
+        kind = next((kind for kind, name in sorted(config.channel_accounts.items())
+                     if name and config.channel_plugins.get(kind) == plugin), None)
+        return plugin_for_tenant(rt(), slug, config, plugin, kind)
     except ConfigurationError as exc:
         raise NotFoundException() from exc
 

@@ -21,7 +21,7 @@ from bolletta.channels.base import OutgoingMessage, SendResult
 from bolletta.channels.errors import ChannelOutcomeUnknown, ChannelUnavailable
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
-from bolletta.platform.dispatch import ratelimit, rules, suppression
+from bolletta.platform.dispatch import ratelimit, rules, shared_accounts, suppression
 from bolletta.platform.dispatch.attachments import bill_attachments, email_images
 from bolletta.platform.dispatch.channels import plugin_for_tenant
 from bolletta.platform.dispatch.contacts import contact_language
@@ -91,7 +91,7 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
             length = sms.measure(outgoing.text)
             extra = {"sms_encoding": length.encoding, "sms_parts": length.parts}
         try:
-            channel = plugin_for_tenant(rt, tenant, config, message.plugin)
+            channel = plugin_for_tenant(rt, tenant, config, message.plugin, ticket.channel)
             ratelimit.wait_turn(channel)
             result = channel.send(outgoing)
         except ChannelUnavailable:
@@ -108,6 +108,7 @@ def send_message(rt: Runtime, tenant: str, message_id: int) -> str:
         except ConfigurationError as exc:
             result = SendResult(status="rejected", error=f"{NOT_SENT}{exc}"[:500])
         _record_result(session, message, result, extra)
+        _count_shared(rt, tenant, config, ticket.channel, result)
         logger.info("tenant %s: message %d via %s is %s", tenant, message_id, message.plugin, result.status)
         if not ticket.is_test:
             finish_dispatch_if_done(session, ticket.job_id)
@@ -185,6 +186,13 @@ def _record_result(session: Session, message: Message, result: SendResult, extra
             .execution_options(synchronize_session=False)
         )
     session.commit()
+
+
+def _count_shared(rt: Runtime, tenant: str, config: TenantConfig, kind: str, result: SendResult) -> None:
+    """Count a sent message against the platform shared account the tenant chose for ``kind``, if any."""
+    account = config.channel_accounts.get(kind)
+    if account and result.status in ("sent", "delivered"):
+        shared_accounts.record_sent(rt, tenant, {(account, kind): 1})
 
 
 def _claim(rt: Runtime, session: Session, message_id: int, ticket_id: int) -> str | None:

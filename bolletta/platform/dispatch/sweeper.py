@@ -161,7 +161,7 @@ def _query(rt: Runtime, tenant: str, config: TenantConfig, session: Session, mes
     """Query the message's status through its plugin and apply the report; return the outcome."""
     ticket = session.get_one(Ticket, message.ticket_id)
     try:
-        channel = plugin_for_tenant(rt, tenant, config, message.plugin)
+        channel = plugin_for_tenant(rt, tenant, config, message.plugin, ticket.channel)
         report = channel.query_status(StatusQuery(
             idempotency_key=message.idempotency_key, to=ticket.address,
             provider_message_id=message.provider_message_id,

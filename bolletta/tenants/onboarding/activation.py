@@ -102,6 +102,7 @@ def build_config(draft: Draft) -> TenantConfig:
         "whatsapp_templates": answers["messages"]["whatsapp_templates"],
         "channel_plugins": senders["channel_plugins"],
         "channel_settings": senders["channel_settings"],
+        "channel_accounts": {kind: name for kind, name in senders.get("channel_accounts", {}).items() if name},
         "enabled_channels": sorted(set(senders["channel_plugins"].values())),
         "sms_sender": senders["sms_sender"],
         "email_sender": senders["email_sender"],

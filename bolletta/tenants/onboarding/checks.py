@@ -275,6 +275,7 @@ def senders_problems(answers: steps.Senders, db: Database, draft_id: int | None)
             problems[f"channel_plugins.{kind}"] = T_(
                 "{value} is not an installed plugin that sends {kind} messages; choose one of {choices}.",
                 value=plugin_id, kind=KIND_NAMES[kind], choices=", ".join(choices))
+    problems |= shared_account_problems(answers.channel_plugins, answers.channel_accounts, db)
     if answers.sms_sender and alias_problems(answers.sms_sender):
         problems["sms_sender"] = T_(
             "{value} cannot be an SMS alias: at most 11 letters, digits, spaces or . - _ & + ', not starting with a "
@@ -286,6 +287,30 @@ def senders_problems(answers: steps.Senders, db: Database, draft_id: int | None)
             problems[field] = problem
     if not answers.email_sender:
         problems["email_sender"] = T_("Enter the From address of the e-mails, such as bolletta@acme.it.")
+    return problems
+
+
+def shared_account_problems(plugins: dict[str, str], accounts: dict[str, str], db: Database) -> Problems:
+    """Check that each chosen shared account exists and uses the plugin chosen for its kind."""
+    from bolletta.platform.dispatch.shared_accounts import find_account
+
+    problems: Problems = {}
+    for kind, name in accounts.items():
+        if not name:
+            continue
+        if kind not in MESSAGE_KINDS:
+            problems["channel_accounts"] = T_("{value} is not a kind of message; use {choices}.", value=kind,
+                                              choices=", ".join(MESSAGE_KINDS))
+            continue
+        account = find_account(db, name)
+        if account is None:
+            problems[f"channel_accounts.{kind}"] = T_(
+                "There is no shared account named {value}; add it under Shared accounts or leave the field empty.",
+                value=name)
+        elif account.plugin != plugins.get(kind):
+            problems[f"channel_accounts.{kind}"] = T_(
+                "The shared account {value} uses the plugin {plugin}: choose {plugin} as the {kind} plugin.",
+                value=name, plugin=account.plugin, kind=KIND_NAMES[kind])
     return problems
 
 

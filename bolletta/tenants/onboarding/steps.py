@@ -72,6 +72,8 @@ class Senders(msgspec.Struct, kw_only=True):
     email_reply_to: str = ""
     channel_settings: dict[str, dict[str, Any]] = {}
     """Plugin id to its settings, secret fields already encrypted as the tenant's settings keep them."""
+    channel_accounts: dict[str, str] = {}
+    """Kind to the name of the platform shared account that sends it; empty or absent for the tenant's own."""
 
 
 class Languages(msgspec.Struct, kw_only=True):

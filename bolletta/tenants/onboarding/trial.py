@@ -24,6 +24,7 @@ from bolletta.platform.db.models.tenant import Bill
 from bolletta.platform.dispatch import secrets as channel_secrets
 from bolletta.platform.dispatch.channels import installed_channels, smtp_defaults
 from bolletta.platform.dispatch.rendering import EMAIL_HEADER_CID, provider_template, render_message, template_params
+from bolletta.platform.dispatch.shared_accounts import find_account
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.runtime import Runtime
@@ -132,10 +133,13 @@ def trial_link(rt: Runtime, draft: Draft) -> str:
 
 
 def draft_channel(rt: Runtime, draft: Draft, kind: str) -> Channel:
-    """Build the plugin the draft chose for ``kind`` with the draft's settings for it.
+    """Build the plugin the draft chose for ``kind`` with the draft's settings, or its shared account's.
+
+    A test message sent through a shared account is not counted as the account's usage.
 
     Raises:
-        ConfigurationError: no plugin is chosen, it is not installed, or its settings do not validate.
+        ConfigurationError: no plugin is chosen, it is not installed, the chosen shared account is
+            missing or uses another plugin, or the settings do not validate.
     """
     senders = draft.answers["senders"]
     assert isinstance(senders, steps.Senders)
@@ -144,6 +148,13 @@ def draft_channel(rt: Runtime, draft: Draft, kind: str) -> Channel:
     if plugin is None:
         raise ConfigurationError(f"no installed channel plugin {plugin_id!r} is chosen for {kind} messages")
     raw = dict(senders.channel_settings.get(plugin_id, {}))
+    account_name = senders.channel_accounts.get(kind)
+    if account_name:
+        account = find_account(rt.db, account_name)
+        if account is None or account.plugin != plugin_id:
+            raise ConfigurationError(f"the shared account {account_name!r} chosen for {kind} messages is missing "
+                                     f"or does not use {plugin_id!r}; choose another account in the senders step")
+        raw = dict(account.settings)
     if plugin_id == "smtp":
         raw = smtp_defaults(rt, build_config(draft)) | raw
     try:

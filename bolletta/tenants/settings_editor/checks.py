@@ -153,7 +153,8 @@ def channels_problems(section: Section, config: TenantConfig, db: Database, tena
     # The stored sender may carry a display name (``ACME Energia <bolletta@acme.it>``); the wizard's
     # check reads a bare address, so it gets the address alone.
     _, address = parseaddr(config.email_sender)
-    senders = steps.Senders(channel_plugins=config.channel_plugins, sms_sender=config.sms_sender,
+    senders = steps.Senders(channel_plugins=config.channel_plugins, channel_accounts=config.channel_accounts,
+                            sms_sender=config.sms_sender,
                             email_sender=address if "<" in config.email_sender and address else config.email_sender)
     problems = _keep(section, step_checks.senders_problems(senders, db, None))
     for kind, plugin_id in config.channel_plugins.items():

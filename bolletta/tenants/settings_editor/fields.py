@@ -28,6 +28,7 @@ PLATFORM_ONLY_SETTINGS: tuple[str, ...] = (
     "enabled_channels",
     "channel_plugins",
     "channel_settings",
+    "channel_accounts",
     "enabled_gateways",
     "gateway_settings",
     "may_start_dispatch",
@@ -36,12 +37,13 @@ PLATFORM_ONLY_SETTINGS: tuple[str, ...] = (
 """Settings only a platform admin changes; a tenant admin sees them read-only or not at all.
 
 The link domain needs DNS and a certificate on our side. The SFTP quota, the enabled plugins, the
-plugin per message kind and the plugins' credentials decide what the platform pays for or holds
-secrets of. The flow formats and mapping decide how our readers parse the utility's archives, and
-a wrong value fails every job. Whether the utility starts its own dispatches is a permission the
-operator grants. The audit trail is the platform's own accountability record, so its retention
-stays with the operator. The server rejects a tenant admin's form that carries any of these
-inputs, and a tenant admin cannot restore a version that would change one.
+plugin and the platform shared account per message kind and the plugins' credentials decide what
+the platform pays for or holds secrets of. The flow formats and mapping decide how our readers
+parse the utility's archives, and a wrong value fails every job. Whether the utility starts its
+own dispatches is a permission the operator grants. The audit trail is the platform's own
+accountability record, so its retention stays with the operator. The server rejects a tenant
+admin's form that carries any of these inputs, and a tenant admin cannot restore a version that
+would change one.
 """
 
 
@@ -154,6 +156,9 @@ SECTION_LIST = (
         Field("channel_plugins.email", N_("E-mail plugin")),
         Field("channel_plugins.sms", N_("SMS plugin")),
         Field("channel_plugins.whatsapp", N_("WhatsApp plugin")),
+        Field("channel_accounts.email", N_("Shared e-mail account (empty for the utility's own)")),
+        Field("channel_accounts.sms", N_("Shared SMS account (empty for the utility's own)")),
+        Field("channel_accounts.whatsapp", N_("Shared WhatsApp account (empty for the utility's own)")),
     )),
     Section("whatsapp", N_("Approved WhatsApp templates"), _whatsapp_fields()),
     Section("images", N_("Logo and e-mail image"), (

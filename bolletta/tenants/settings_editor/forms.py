@@ -22,14 +22,17 @@ def value_at(plain: dict[str, Any], path: str) -> Any:
 
 
 def set_at(plain: dict[str, Any], path: str, value: Any) -> None:
-    """Set dotted ``path`` in encoded settings to ``value``; an empty content block is removed."""
+    """Set dotted ``path`` in encoded settings to ``value``.
+
+    An empty content block or shared account choice is removed, so an unchanged form changes nothing.
+    """
     *parents, leaf = path.split(".")
     target = plain
     for parent in parents:
         child = target.get(parent)
         target[parent] = child = dict(child) if isinstance(child, dict) else {}
         target = child
-    if parents == ["portal", "blocks"] and not value:
+    if parents in (["portal", "blocks"], ["channel_accounts"]) and not value:
         target.pop(leaf, None)
         return
     target[leaf] = value

@@ -14,14 +14,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select
 
+from bolletta.channels.twilio import TwilioChannel
 from bolletta.platform.db.models.platform import PlatformAuditEntry, SftpAccount, Tenant, TenantDraft, User
 from bolletta.platform.demo.identity import vat_number
+from bolletta.platform.dispatch import shared_accounts
 from bolletta.platform.sftp.layout import InboxLayout
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.storage import storage_from_settings, tenant_key
 from bolletta.tenants import registry
 from bolletta.tenants.accounts import authenticate_sftp, authenticate_sftp_key, authenticate_user
-from bolletta.tenants.onboarding import activation, drafts
+from bolletta.tenants.onboarding import activation, drafts, trial
 from bolletta.tenants.onboarding.activation import ActivationError, activate
 from tests.integration.stack_support import (
     create_test_tenant,
@@ -100,6 +102,44 @@ def test_activation_provisions_everything(stack: EmbeddedStack) -> None:
     assert drafts.load_draft(stack.rt.db, draft_id).activated_slug == slug
 
 
+def test_shared_account_chosen_in_the_senders_step(stack: EmbeddedStack) -> None:
+    account = new_slug("condiviso")
+    shared_accounts.save_account(stack.rt, account, "outbox", {}, ())
+    slug = new_slug("sh")
+    draft_id = drafts.start_draft(stack.rt.db, ACTOR)
+    senders = _answers(slug)["senders"]
+    wrong = drafts.save_step(stack.rt.db, draft_id, "senders",
+                             senders | {"channel_plugins": {"sms": "skebby"}, "channel_accounts": {"sms": account}},
+                             ACTOR)
+    assert "outbox" in str(wrong.problems["channel_accounts.sms"])
+    for step, answers in _answers(slug).items():
+        if step == "senders":
+            answers = answers | {"channel_accounts": {"sms": account, "email": ""}}
+        assert drafts.save_step(stack.rt.db, draft_id, step, answers, ACTOR).problems == {}
+
+    activate(stack.rt, draft_id, ACTOR)
+
+    assert registry.tenant_config(registry.get_tenant(stack.rt.db, slug)).channel_accounts == {"sms": account}
+    assert shared_accounts.tenants_using(stack.rt, account) == [slug]
+
+
+def test_test_send_uses_the_shared_account(stack: EmbeddedStack) -> None:
+    account = new_slug("twilio-condiviso")
+    shared_accounts.save_account(stack.rt, account, "twilio", {
+        "account_sid": "AC0000000077", "auth_token": "segreto-della-piattaforma", "from_number": "+390000000077"},
+        TwilioChannel.secret_fields)
+    draft_id = drafts.start_draft(stack.rt.db, ACTOR)
+    senders = _answers(new_slug("ts"))["senders"] | {"channel_plugins": {"sms": "twilio"},
+                                                      "channel_accounts": {"sms": account}}
+    assert drafts.save_step(stack.rt.db, draft_id, "senders", senders, ACTOR).problems == {}
+
+    channel = trial.draft_channel(stack.rt, drafts.load_draft(stack.rt.db, draft_id), "sms")
+
+    assert isinstance(channel, TwilioChannel)
+    assert channel.settings.account_sid == "AC0000000077"
+    assert channel.settings.auth_token == "segreto-della-piattaforma"
+
+
 def test_public_key_logs_in_to_sftp(stack: EmbeddedStack) -> None:
     slug = new_slug("ak")
     draft_id = drafts.start_draft(stack.rt.db, ACTOR)
@@ -153,6 +193,8 @@ def test_invitation_sets_password(stack: EmbeddedStack) -> None:
         ("senders", {"sms_sender": "1Acqua"}, "sms_sender"),
         ("senders", {"sms_sender": "AcquaChiaraSpA"}, "sms_sender"),
         ("senders", {"channel_plugins": {"sms": "smtp"}}, "channel_plugins.sms"),
+        ("senders", {"channel_accounts": {"sms": "mai-creato"}}, "channel_accounts.sms"),
+        ("senders", {"channel_accounts": {"fax": "mai-creato"}}, "channel_accounts"),
         ("languages", {"languages": ["en"]}, "languages"),
         ("languages", {"languages": ["it", "xx"]}, "languages"),
         ("contacts", {"channel_priority": ["sms", "sms"]}, "channel_priority"),

@@ -7,6 +7,7 @@ from bolletta.platform.db.models.platform.password_reset import PasswordReset
 from bolletta.platform.db.models.platform.schedule_slot import ScheduleSlot
 from bolletta.platform.db.models.platform.sftp_account import SftpAccount
 from bolletta.platform.db.models.platform.sftp_account_key import SftpAccountKey
+from bolletta.platform.db.models.platform.shared_account import SharedAccount, SharedAccountUsage
 from bolletta.platform.db.models.platform.tenant import Tenant
 from bolletta.platform.db.models.platform.tenant_draft import TenantDraft
 from bolletta.platform.db.models.platform.user import User
@@ -20,6 +21,8 @@ __all__ = [
     "ScheduleSlot",
     "SftpAccount",
     "SftpAccountKey",
+    "SharedAccount",
+    "SharedAccountUsage",
     "Tenant",
     "TenantDraft",
     "User",
