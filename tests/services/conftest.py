@@ -12,9 +12,11 @@ import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import dramatiq
 import psycopg
 import pytest
 import redis
+from dramatiq.brokers.redis import RedisBroker
 
 from tests.conftest import running_in_ci, services_pass
 
@@ -79,3 +81,19 @@ def rabbitmq_url() -> str:
     if not url or not _reachable(url, 5672):
         _unavailable(f"RabbitMQ not reachable at {url or 'BOLLETTA_TEST_RABBITMQ_URL (unset)'}")
     return url
+
+
+@pytest.fixture(scope="module", autouse=True)
+def empty_broker_queues() -> None:
+    """Start each module with this run's Redis queues empty.
+
+    A stopping Dramatiq worker hands the messages it had prefetched back to Redis, so without this a
+    module's demo stack could receive a parse or send message the previous module's stack (with the
+    same demo tenant and job ids) left behind.
+    """
+    broker = dramatiq.get_broker()
+    if not isinstance(broker, RedisBroker):
+        return
+    keys = list(broker.client.scan_iter(match=f"{broker.namespace}*"))
+    if keys:
+        broker.client.delete(*keys)
