@@ -58,7 +58,7 @@ class TenantGate(Middleware):
         raise SkipMessage()
 
     def _takes_tenant(self, broker: Broker, actor_name: str) -> bool:
-        """Whether the actor's first parameter is named ``tenant``."""
+        """Return whether the actor's first parameter is named ``tenant``."""
         found = self._tenant_first.get(actor_name)
         if found is None:
             try:

@@ -87,9 +87,8 @@ def rabbitmq_url() -> str:
 def empty_broker_queues() -> None:
     """Start each module with this run's Redis queues empty.
 
-    A stopping Dramatiq worker hands the messages it had prefetched back to Redis, so without this a
-    module's demo stack could receive a parse or send message the previous module's stack (with the
-    same demo tenant and job ids) left behind.
+    A stopping Dramatiq worker hands the messages it had prefetched back to Redis. The next module's
+    demo stack uses the same demo tenant and job ids, so it could otherwise run those messages.
     """
     broker = dramatiq.get_broker()
     if not isinstance(broker, RedisBroker):

@@ -206,7 +206,7 @@ def plugin_inputs(answers: msgspec.Struct) -> list[Input]:
 
 
 def _typed_beyond_defaults(fields: list[Any], typed: dict[str, str]) -> bool:
-    """Whether the admin typed any plugin setting: a value other than the one the form shows by default.
+    """Return whether the admin typed a plugin setting other than the value the form shows by default.
 
     A select box or a pre-filled number always submits a value, which alone is no reason to call
     the provider.

@@ -1,4 +1,4 @@
-"""Where one web area (the console or the backoffice) mounts the settings pages, and how they find the tenant."""
+"""The mount point of the settings pages in one web area (the console or the backoffice), and its tenant lookup."""
 
 from __future__ import annotations
 

@@ -51,18 +51,22 @@ def test_add_and_edit_hide_secrets(stack: EmbeddedStack, admin: AdminLogin) -> N
         listing = client.get("/admin/shared-accounts")
 
     assert created.headers["location"] == f"/admin/shared-accounts/{name}"
-    assert duplicate.status_code == 400 and "exists already" in duplicate.text
-    assert bad_name.status_code == 400 and "Nome Con Spazi" in bad_name.text
+    assert duplicate.status_code == 400
+    assert "exists already" in duplicate.text
+    assert bad_name.status_code == 400
+    assert "Nome Con Spazi" in bad_name.text
     assert first.headers["location"] == f"/admin/shared-accounts/{name}?saved=1"
     assert AUTH_TOKEN not in shown.text
     assert "AC0000000042" in shown.text
     assert kept.status_code == 303
-    assert refused.status_code == 400 and "validity_period_seconds" in refused.text
+    assert refused.status_code == 400
+    assert "validity_period_seconds" in refused.text
     assert "altro-segreto-9876" not in refused.text
     assert no_csrf.status_code == 403
     assert f'data-account="{name}"' in listing.text
     account = shared_accounts.get_account(stack.rt, name)
-    assert account is not None and account.plugin == "twilio"
+    assert account is not None
+    assert account.plugin == "twilio"
     assert AUTH_TOKEN not in repr(account.settings)  # encrypted at rest
     assert secrets.reveal(stack.rt, account.settings, TwilioChannel.secret_fields)["auth_token"] == AUTH_TOKEN
     assert account.settings["from_number"] == "+390000000043"
@@ -85,7 +89,8 @@ def test_delete_refused_while_a_tenant_uses_it(stack: EmbeddedStack, admin: Admi
         choose(stack, tenant, {})
         deleted = client.post(f"/admin/shared-accounts/{name}/delete", data={"_csrf_token": csrf_token(page.text)})
 
-    assert f'data-usage="{tenant}:' in page.text and ":sms\"><td>" in page.text
+    assert f'data-usage="{tenant}:' in page.text
+    assert ":sms\"><td>" in page.text
     assert refused.status_code == 409
     assert tenant in refused.text
     assert deleted.headers["location"] == "/admin/shared-accounts"
@@ -132,7 +137,9 @@ def test_only_the_platform_admin_chooses_a_shared_account(stack: EmbeddedStack, 
                                        "channel_accounts.sms": name})
 
     assert office_post.status_code == 403
-    assert missing.status_code == 400 and "inesistente" in missing.text
-    assert wrong_plugin.status_code == 400 and 'id="e-channel_accounts.sms"' in wrong_plugin.text
+    assert missing.status_code == 400
+    assert "inesistente" in missing.text
+    assert wrong_plugin.status_code == 400
+    assert 'id="e-channel_accounts.sms"' in wrong_plugin.text
     assert saved.status_code == 303
     assert tenant_config(get_tenant(stack.rt.db, tenant)).channel_accounts == {"sms": name}

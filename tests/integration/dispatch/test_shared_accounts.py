@@ -37,7 +37,7 @@ def shared_tenant(stack: EmbeddedStack, own: FakeSkebby, account: str) -> str:
     )
 
 
-def test_messages_go_out_through_the_shared_account_and_are_counted_once(
+def test_shared_account_sends_counted_once(
         stack: EmbeddedStack, skebby: FakeSkebby, shared_skebby: FakeSkebby) -> None:
     account = new_slug("piattaforma-sms")
     shared_accounts.save_account(stack.rt, account, "skebby", shared_skebby.settings(),
@@ -77,7 +77,7 @@ def test_single_resend_is_counted(stack: EmbeddedStack, skebby: FakeSkebby, shar
     assert [row.count for row in shared_accounts.usage(stack.rt, account)] == [2]
 
 
-def test_a_missing_or_mismatched_account_is_named(stack: EmbeddedStack, skebby: FakeSkebby) -> None:
+def test_shared_account_missing_or_mismatched(stack: EmbeddedStack, skebby: FakeSkebby) -> None:
     tenant = shared_tenant(stack, skebby, "mai-creato")
     config = tenant_config(get_tenant(stack.rt.db, tenant))
     with pytest.raises(ConfigurationError, match="'mai-creato' chosen for sms messages does not exist"):

@@ -15,7 +15,7 @@ class SharedAccount(PlatformBase):
     __tablename__ = "shared_accounts"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    """What tenants' ``channel_accounts`` refer to; it never changes once tenants use it."""
+    """Name that tenants' ``channel_accounts`` refer to."""
     plugin: Mapped[str] = mapped_column(String(64))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """The plugin's settings, secret fields encrypted as in a tenant's ``channel_settings``."""
