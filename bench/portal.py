@@ -9,14 +9,16 @@ The script creates a new database, provisions a tenant with ``--bills`` bills (c
 Lines record with every smart-bill field, stored as the parser stores them) and a ticket for
 ``--sessions`` random ones, renders those bills' summary pages into the tenant's storage with the
 function of the ``render_bill_pages`` actor (as dispatch defers it when it issues tickets), and
-starts the app as in production: uvicorn with 2 worker processes on
+starts the app as in production: uvicorn in 2 processes (``bolletta serve --processes 2``) on
 PostgreSQL. Each ticket link is opened once to get its session cookie, and each
 session then keeps the cookies the server sends, as a browser does. A baseline app (a minimal
 Litestar page rendering a template as large as the real page, with no database) runs the same way.
 A load generator on loopback (asyncio, HTTP/1.1 keep-alive, ``--connections`` connections) then
 measures, one after the other for ``--seconds`` each: the baseline, and the real summary page
 requested with a random session each time. It prints requests per second and p50/p99 latency of
-both; the last line is ``ratio <real page rps / baseline rps>``.
+both, and the CPU time each request cost the server processes (and, for the real page, the
+PostgreSQL backends of the benchmark's database), which varies less than the rates when other work
+shares the CPUs; the last line is ``ratio <real page rps / baseline rps>``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -86,8 +89,7 @@ def _run(args: argparse.Namespace, database: str, folder: Path) -> None:
     print(f"provisioned {args.bills} bills and {len(tokens)} tickets in {time.perf_counter() - started:.1f} s")
 
     real_port, baseline_port = _free_port(), _free_port()
-    servers = [_serve("bench.portal_apps:create_real", real_port, environment),
-               _serve("bench.portal_apps:create_baseline", baseline_port, environment)]
+    servers = [_serve("real", real_port, environment), _serve("baseline", baseline_port, environment)]
     try:
         cookies = asyncio.run(_open_sessions(real_port, tokens))
         paths = [path for path, _cookie in cookies]
@@ -95,11 +97,12 @@ def _run(args: argparse.Namespace, database: str, folder: Path) -> None:
         servers[1].terminate()
         servers[1].wait()
         environment["BENCH_PAGE_BYTES"] = str(page_bytes)
-        servers[1] = _serve("bench.portal_apps:create_baseline", baseline_port, environment)
+        servers[1] = _serve("baseline", baseline_port, environment)
         print(f"summary page: {page_bytes} bytes; sessions: {len(cookies)} over {len(set(paths))} bills")
 
-        baseline = asyncio.run(_load(baseline_port, [("/page", "")], args))
-        real = asyncio.run(_load(real_port, cookies, args))
+        baseline = asyncio.run(_load(baseline_port, [("/page", "")], args, _children_of(servers[1].pid)))
+        real = asyncio.run(_load(real_port, cookies, args,
+                                 lambda: _children_of(servers[0].pid)() + _database_backends(database)()))
     finally:
         for server in servers:
             server.send_signal(signal.SIGINT)
@@ -111,7 +114,8 @@ def _run(args: argparse.Namespace, database: str, folder: Path) -> None:
 
     for name, result in (("baseline (bare Litestar page, no database)", baseline), ("summary page", real)):
         print(f"{name}: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms, "
-              f"{result['errors']} errors, {result['requests']} requests")
+              f"{result['errors']} errors, {result['requests']} requests, "
+              f"{result['cpu_ms']:.2f} ms of CPU per request")
     print(f"ratio {real['rps'] / baseline['rps']:.2f}")
 
 
@@ -189,9 +193,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(factory: str, port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port),
-               "--workers", "2", "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
+def _serve(kind: str, port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-c", f"from bench.portal_apps import serve; serve({kind!r}, {port}, 2)"]
     server = subprocess.Popen(command, cwd=REPO_ROOT, env=environment)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -202,7 +205,51 @@ def _serve(factory: str, port: int, environment: dict[str, str]) -> subprocess.P
         except OSError:
             time.sleep(0.2)
     server.kill()
-    raise RuntimeError(f"{factory} did not start on port {port}")
+    raise RuntimeError(f"the {kind} app did not start on port {port}")
+
+
+def _children_of(parent: int) -> Callable[[], list[int]]:
+    """Return a function listing the processes whose parent is ``parent`` (the server's processes)."""
+    def children() -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and _stat_fields(int(entry))[1:2] == [str(parent)]:
+                found.append(int(entry))
+        return found
+    return children
+
+
+def _database_backends(database: str) -> Callable[[], list[int]]:
+    """Return a function listing the PostgreSQL backends connected to ``database`` on this machine."""
+    def backends() -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                command = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.startswith(b"postgres: ") and f" {database} ".encode() in command:
+                found.append(int(entry))
+        return found
+    return backends
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """Fields of ``/proc/PID/stat`` after the command name (state, ppid, ...), or [] if it ended."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    ticks = os.sysconf("SC_CLK_TCK")
+    times = {}
+    for pid in pids:
+        fields = _stat_fields(pid)
+        if fields:
+            times[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return times
 
 
 async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, port: int, path: str,
@@ -254,8 +301,13 @@ def _cookie_pairs(cookie: str) -> list[tuple[str, str]]:
     return [(name, value) for name, value in pairs]
 
 
-async def _load(port: int, targets: list[tuple[str, str]], args: argparse.Namespace) -> dict[str, Any]:
-    """Keep ``--connections`` connections busy; measure after ``--warmup`` seconds for ``--seconds``."""
+async def _load(port: int, targets: list[tuple[str, str]], args: argparse.Namespace,
+                processes: Callable[[], list[int]]) -> dict[str, Any]:
+    """Keep ``--connections`` connections busy; measure after ``--warmup`` seconds for ``--seconds``.
+
+    ``processes`` lists the processes whose CPU time over the measured seconds is charged to the
+    requests (a process that starts or ends within them counts for the part it was seen in).
+    """
     latencies: list[float] = []
     errors = 0
     start = time.perf_counter()
@@ -283,10 +335,20 @@ async def _load(port: int, targets: list[tuple[str, str]], args: argparse.Namesp
                 errors += status != 200
         writer.close()
 
+    async def cpu_time() -> float:
+        await asyncio.sleep(max(measure_from - time.perf_counter(), 0))
+        first = _cpu_seconds(processes())
+        await asyncio.sleep(max(stop_at - time.perf_counter(), 0))
+        last = _cpu_seconds(processes())
+        return sum(seconds - first.get(pid, seconds) for pid, seconds in last.items())
+
+    measuring = asyncio.create_task(cpu_time())
     await asyncio.gather(*(worker() for _ in range(args.connections)))
+    cpu = await measuring
     ordered = sorted(latencies)
     return {"requests": len(ordered), "rps": len(ordered) / args.seconds, "errors": errors,
-            "p50": statistics.median(ordered) * 1000, "p99": ordered[int(len(ordered) * 0.99) - 1] * 1000}
+            "p50": statistics.median(ordered) * 1000, "p99": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+            "cpu_ms": cpu * 1000 / max(len(ordered), 1)}
 
 
 if __name__ == "__main__":

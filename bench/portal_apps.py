@@ -1,4 +1,8 @@
-"""The two ASGI apps ``bench/portal.py`` serves with uvicorn: the real app, and a bare baseline page."""
+"""The two ASGI apps ``bench/portal.py`` serves with uvicorn: the real app, and a bare baseline page.
+
+Both are served the way ``bolletta serve --processes N`` serves the real app: N spawned processes,
+each listening on its own ``SO_REUSEPORT`` socket (:mod:`bolletta.platform.web.server`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Any
 
 from jinja2 import Environment
 from litestar import Litestar, Response, get
+
+from bolletta.platform.web.server import run_processes, serve_app
 
 BASELINE_TEMPLATE = """<!DOCTYPE html><html lang="it"><head><meta charset="utf-8"><title>{{ title }}</title></head>
 <body><main><h1>{{ title }}</h1>{% for row in rows %}<div class="row"><dt>{{ row.label }}</dt><dd>{{ row.value }}</dd>
@@ -41,3 +47,13 @@ def create_baseline() -> Litestar:
         return Response(content=template.render(title="Sommario", rows=rows), media_type="text/html; charset=utf-8")
 
     return Litestar(route_handlers=[page], logging_config=None)
+
+
+def serve(kind: str, port: int, processes: int) -> None:
+    """Serve the ``real`` or ``baseline`` app on 127.0.0.1 from ``processes`` processes until SIGINT or SIGTERM."""
+    run_processes(_serve_one, (kind, port), processes)
+
+
+def _serve_one(kind: str, port: int) -> None:
+    app = create_real() if kind == "real" else create_baseline()
+    serve_app(app, "127.0.0.1", port, lifespan="off", access_log=False, log_level="warning")

@@ -96,15 +96,40 @@ def _wait_for_signal() -> None:
 
 
 @main.command()
-def serve() -> None:
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Server processes, each listening on the same port; more than 1 needs a broker.")
+def serve(processes: int) -> None:
     """Serve the web app (backoffice, customer pages, callbacks) with uvicorn."""
+    settings = load_settings()
+    log_configuration("serve", settings)
+    if processes == 1:
+        _serve_process(None)
+        return
+    if not settings.broker_url:
+        raise click.ClickException(
+            f"--processes {processes} needs BOLLETTA_BROKER_URL: without a broker the task queue lives in "
+            "one process's memory. Set a Redis or RabbitMQ URL, or serve with --processes 1."
+        )
+    from bolletta.platform.web.server import ServerProcessesFailed, run_processes
+
+    try:
+        run_processes(_serve_process, (logging.getLogger().level,), processes)
+    except ServerProcessesFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _serve_process(log_level: int | None) -> None:
+    """Serve the app in this process; ``log_level`` is set in a spawned server process, None in the command's own."""
     import uvicorn
 
     from bolletta.platform import periodic, runtime, tasks, workers
     from bolletta.platform.app import create_app, freeze_startup_objects
+    from bolletta.platform.web.server import serve_app
 
     settings = load_settings()
-    log_configuration("serve", settings)
+    if log_level is not None:
+        os.umask(0o027)
+        configure_logging(log_level, settings.log_format)
     rt = runtime.configure(settings)
     broker = workers.setup_broker(settings)
     workers.load_actors()
@@ -116,12 +141,17 @@ def serve() -> None:
         scheduler.start()
     app = create_app(rt)
     freeze_startup_objects()
+    # log_config=None: uvicorn's loggers go through ours, so access lines get the ticket-token
+    # redaction and the JSON format.
+    options: dict[str, Any] = {
+        "lifespan": "off", "log_config": None, "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": ",".join(settings.trusted_proxies) or None,
+    }
     try:
-        # log_config=None: uvicorn's loggers go through ours, so access lines get the ticket-token
-        # redaction and the JSON format.
-        uvicorn.run(app, host=settings.http_host, port=settings.http_port, lifespan="off",
-                    log_config=None, proxy_headers=bool(settings.trusted_proxies),
-                    forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
+        if log_level is None:
+            uvicorn.run(app, host=settings.http_host, port=settings.http_port, **options)
+        else:
+            serve_app(app, settings.http_host, settings.http_port, **options)
     finally:
         if scheduler is not None:
             scheduler.stop()

@@ -20,7 +20,7 @@ from bolletta.platform.dispatch.hooks import channel_callback, channel_handshake
 from bolletta.platform.dispatch.routes import dispatch_progress, pause_dispatch, resume_dispatch
 from bolletta.platform.dispatch.unsubscribe import one_click_unsubscribe, unsubscribe_page
 from bolletta.platform.health import health_live, health_ready
-from bolletta.platform.metrics import HTTP_METRICS, MetricsController, register_collector
+from bolletta.platform.metrics import MetricsController, register_collector
 from bolletta.platform.office import report as office_report
 from bolletta.platform.office import routes as office
 from bolletta.platform.office.admin import admin_router
@@ -45,6 +45,7 @@ from bolletta.platform.portal import routes as portal
 from bolletta.platform.portal import sandbox_page, view_events
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.csrf import csrf_config
+from bolletta.platform.web.http_metrics import http_metrics
 from bolletta.platform.web.security import add_security_headers
 from bolletta.platform.web.session_cookie import ChangedOnlyCookieConfig
 from bolletta.platform.web.tenancy import TenancyRouter
@@ -93,7 +94,8 @@ def create_litestar(rt: Runtime) -> Litestar:
         httponly=True, samesite="lax", max_age=SESSION_MAX_AGE_SECONDS,
     )
 
-    def after_request(response: Response[Any]) -> Response[Any]:
+    # A coroutine: Litestar runs a plain function hook in its thread pool, one thread hop per request.
+    async def after_request(response: Response[Any]) -> Response[Any]:
         add_security_headers(response, customer_page=False, hsts=settings.cookie_secure)
         return response
 
@@ -118,7 +120,7 @@ def create_litestar(rt: Runtime) -> Litestar:
             office_settings_router(), api_tokens_router(), *console_routers(),
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
-        middleware=[HTTP_METRICS.middleware, session_config.middleware],
+        middleware=[http_metrics, session_config.middleware],
         csrf_config=csrf_config(rt),
         after_request=after_request,
         after_exception=[_log_server_error],

@@ -23,7 +23,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -38,13 +38,6 @@ from bolletta.platform.web.context import rt
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 10.0
-
-HTTP_METRICS = PrometheusConfig(
-    app_name="bolletta", prefix="bolletta_http", group_path=True, exclude_unhandled_paths=True,
-    exclude=["/metrics", "/health/"],
-)
-"""The request-timing middleware's settings; ``group_path`` labels by route template."""
-
 
 JOB_DURATION_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 21600.0, 86400.0)
 """Upper bounds, in seconds, of the job stage histogram: from a small test job to a day-long dispatch."""

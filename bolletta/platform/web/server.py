@@ -1,0 +1,138 @@
+"""Serving the web app from several processes, each listening on its own socket.
+
+uvicorn's ``--workers`` hands one listening socket to every process. When connections arrive
+together, the process that wakes first accepts all that are waiting, so a burst of keep-alive
+connections can land on one process while the others idle for as long as those connections last.
+Here each process binds its own socket to the same address with ``SO_REUSEPORT``, and the Linux
+kernel spreads new connections over the sockets by a hash of their addresses. A process that dies
+closes its socket, and the kernel stops sending connections to it until the supervisor has started
+a replacement.
+
+The processes are started with ``spawn``, so each builds its own app, database engines and threads
+from nothing, as a separate ``bolletta serve`` would.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import time
+from collections.abc import Callable
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+LISTEN_BACKLOG = 2048
+STOP_SECONDS = 30.0
+"""Time each process gets to finish its requests after SIGTERM before it is killed."""
+FAST_EXIT_SECONDS = 10.0
+"""A process that ends sooner than this after starting counts as a failed start."""
+MAX_FAST_EXITS = 3
+"""Failed starts in a row after which the supervisor gives up instead of restarting forever."""
+
+_CONTEXT = multiprocessing.get_context("spawn")
+
+
+class ServerProcessesFailed(RuntimeError):
+    """The server processes kept ending right after they started; the message names the exit code."""
+
+
+def bind_shared_port(host: str, port: int) -> socket.socket:
+    """Return a listening TCP socket on ``host:port`` that other sockets of this user may also bind.
+
+    Raises:
+        OSError: the address is taken by a socket without ``SO_REUSEPORT``, or ``host`` is not
+            an address of this machine.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind((host, port))
+        listener.listen(LISTEN_BACKLOG)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def serve_app(app: Any, host: str, port: int, **options: Any) -> None:
+    """Serve ``app`` with uvicorn on a socket of its own bound with :func:`bind_shared_port`.
+
+    ``options`` are passed to ``uvicorn.Config``. Returns when uvicorn has shut down after SIGTERM
+    or SIGINT.
+    """
+    import uvicorn
+
+    listener = bind_shared_port(host, port)
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    server.run(sockets=[listener])
+
+
+def run_processes(target: Callable[..., None], args: tuple[Any, ...], count: int) -> None:
+    """Run ``target(*args)`` in ``count`` spawned processes until SIGTERM or SIGINT, restarting any that ends.
+
+    ``target`` must be importable by name (a module-level function), and so must ``args`` be
+    picklable. On SIGTERM or SIGINT every process gets SIGTERM and up to ``STOP_SECONDS`` to
+    finish. A process that ends by itself is started again, unless ``MAX_FAST_EXITS`` processes in a
+    row ended within ``FAST_EXIT_SECONDS`` of their start: then every process is stopped.
+
+    Raises:
+        ServerProcessesFailed: the processes kept ending right after they started.
+    """
+    stopping = False
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    processes: dict[int, tuple[BaseProcess, float]] = {}
+    fast_exits = 0
+    try:
+        for slot in range(count):
+            processes[slot] = _start(target, args)
+        while not stopping:
+            ended = wait([process.sentinel for process, _ in processes.values()], timeout=0.5)
+            for slot, (process, started) in list(processes.items()):
+                if stopping or process.sentinel not in ended:
+                    continue
+                process.join()
+                lived = time.monotonic() - started
+                fast_exits = fast_exits + 1 if lived < FAST_EXIT_SECONDS else 0
+                logger.warning("server process %d ended with code %s after %.1f s", process.pid,
+                               process.exitcode, lived)
+                if fast_exits >= MAX_FAST_EXITS:
+                    raise ServerProcessesFailed(
+                        f"{fast_exits} server processes in a row ended within {FAST_EXIT_SECONDS:.0f} s of "
+                        f"starting (last exit code {process.exitcode}); see the log above for the cause."
+                    )
+                processes[slot] = _start(target, args)
+    finally:
+        _stop_all([process for process, _ in processes.values()])
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _start(target: Callable[..., None], args: tuple[Any, ...]) -> tuple[BaseProcess, float]:
+    process = _CONTEXT.Process(target=target, args=args, daemon=False)
+    process.start()
+    return process, time.monotonic()
+
+
+def _stop_all(processes: list[BaseProcess]) -> None:
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + STOP_SECONDS
+    for process in processes:
+        process.join(max(deadline - time.monotonic(), 0))
+        if process.is_alive():
+            logger.warning("server process %d did not stop in %.0f s; killing it", process.pid, STOP_SECONDS)
+            process.kill()
+            process.join()

@@ -1,0 +1,131 @@
+"""Serving from several processes (``bolletta serve --processes N``): each has its own socket on the port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from bolletta.cli.main import main
+from bolletta.platform.web import server
+from bolletta.platform.web.server import ServerProcessesFailed, bind_shared_port, run_processes
+from tests.integration.web.server_targets import exit_at_once
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _pids(port: int, connections: int) -> list[int]:
+    """Open ``connections`` new connections and return the process id each one was served by."""
+    pids = []
+    for _ in range(connections):
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            pids.append(client.get("/pid").json()["pid"])
+    return pids
+
+
+def _wait_for_pids(port: int, count: int, deadline: float = 60.0) -> set[int]:
+    """Wait until ``count`` different processes answer on ``port``; return their ids."""
+    seen: set[int] = set()
+    stop_at = time.monotonic() + deadline
+    while time.monotonic() < stop_at:
+        try:
+            seen = set(_pids(port, 20))
+        except httpx.TransportError:
+            time.sleep(0.2)
+            continue
+        if len(seen) >= count:
+            return seen
+    raise AssertionError(f"only {len(seen)} of {count} server processes answered on port {port}")
+
+
+@pytest.fixture
+def supervisor() -> tuple[subprocess.Popen[bytes], int]:
+    """A supervisor of two ``serve_pid_app`` processes in its own Python process."""
+    port = _free_port()
+    code = ("from bolletta.platform.web.server import run_processes; "
+            "from tests.integration.web.server_targets import serve_pid_app; "
+            f"run_processes(serve_pid_app, ({port},), 2)")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO_ROOT)
+    yield process, port
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_second_socket_binds_same_port() -> None:
+    first = bind_shared_port("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    second = bind_shared_port("127.0.0.1", port)
+    try:
+        assert second.getsockname()[1] == port
+    finally:
+        first.close()
+        second.close()
+
+
+def test_port_taken_without_reuseport_refused() -> None:
+    with socket.socket() as plain:
+        plain.bind(("127.0.0.1", 0))
+        plain.listen()
+        with pytest.raises(OSError):
+            bind_shared_port("127.0.0.1", plain.getsockname()[1])
+
+
+def test_connections_reach_both_processes(supervisor: tuple[subprocess.Popen[bytes], int]) -> None:
+    _process, port = supervisor
+    pids = _wait_for_pids(port, 2)
+
+    assert len(pids) == 2
+
+
+def test_ended_process_replaced(supervisor: tuple[subprocess.Popen[bytes], int]) -> None:
+    _process, port = supervisor
+    first = _wait_for_pids(port, 2)
+    victim = min(first)
+    os.kill(victim, signal.SIGKILL)
+
+    after = _wait_for_pids(port, 2)
+
+    assert victim not in after
+    assert len(after - first) == 1
+
+
+def test_sigterm_stops_every_process(supervisor: tuple[subprocess.Popen[bytes], int]) -> None:
+    process, port = supervisor
+    pids = _wait_for_pids(port, 2)
+    process.send_signal(signal.SIGTERM)
+
+    assert process.wait(timeout=40) == 0
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def test_processes_failing_at_start_give_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server, "MAX_FAST_EXITS", 2)
+
+    with pytest.raises(ServerProcessesFailed, match="exit code 3"):
+        run_processes(exit_at_once, (3,), 1)
+
+
+def test_serve_processes_need_broker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BOLLETTA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BOLLETTA_BROKER_URL", "")
+
+    result = CliRunner().invoke(main, ["serve", "--processes", "2"])
+
+    assert result.exit_code == 1
+    assert "--processes 2 needs BOLLETTA_BROKER_URL" in result.output

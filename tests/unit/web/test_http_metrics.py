@@ -1,0 +1,64 @@
+"""Request metrics by route template, with the names and labels dashboards already use."""
+
+from __future__ import annotations
+
+from litestar import Litestar, get
+from litestar.testing import TestClient
+from prometheus_client import REGISTRY
+
+from bolletta.platform.web.http_metrics import http_metrics
+
+PATH = "/prova/{code:str}"
+TEMPLATE = "/prova/{code}"
+
+
+@get(PATH, sync_to_thread=False)
+def page(code: str) -> str:
+    if code == "rotto":
+        raise RuntimeError("broken on purpose")
+    return code
+
+
+@get("/health/live", sync_to_thread=False)
+def live() -> str:
+    return "ok"
+
+
+def _value(name: str, path: str, status: int) -> float:
+    labels = {"method": "GET", "path": path, "status_code": str(status), "app_name": "bolletta"}
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def _client() -> TestClient[Litestar]:
+    return TestClient(Litestar([page, live], middleware=[http_metrics], debug=False, logging_config=None))
+
+
+def test_counted_by_template() -> None:
+    before = _value("bolletta_http_requests_total", TEMPLATE, 200)
+    timed_before = _value("bolletta_http_request_duration_seconds_count", TEMPLATE, 200)
+
+    with _client() as client:
+        client.get("/prova/AB123")
+        client.get("/prova/CD456")
+
+    assert _value("bolletta_http_requests_total", TEMPLATE, 200) == before + 2
+    assert _value("bolletta_http_request_duration_seconds_count", TEMPLATE, 200) == timed_before + 2
+    assert _value("bolletta_http_requests_in_progress", TEMPLATE, 200) == 0
+
+
+def test_server_error_counted_as_error() -> None:
+    before = _value("bolletta_http_requests_error_total", TEMPLATE, 500)
+
+    with _client() as client:
+        response = client.get("/prova/rotto")
+
+    assert response.status_code == 500
+    assert _value("bolletta_http_requests_error_total", TEMPLATE, 500) == before + 1
+    assert _value("bolletta_http_requests_error_total", TEMPLATE, 200) == 0
+
+
+def test_probes_not_counted() -> None:
+    with _client() as client:
+        client.get("/health/live")
+
+    assert _value("bolletta_http_requests_total", "/health/live", 200) == 0
