@@ -7,6 +7,7 @@ language from the flow or the contacts when the tenant enabled it, then the brow
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from litestar import Request
@@ -23,6 +24,8 @@ LANGUAGE_NAMES = {
 """Each language's own name, as the switcher shows it whatever the page language."""
 DEFAULT_LANGUAGE = "it"
 SESSION_KEY = "lang"
+MAX_KEPT_HEADER = 200
+"""Longest ``Accept-Language`` header whose parsed languages are kept."""
 
 
 def offered(settings: PortalSettings) -> list[str]:
@@ -36,8 +39,18 @@ def primary_language(tag: str | None) -> str:
     return (tag or "").strip().lower().replace("_", "-").split("-")[0]
 
 
-def browser_languages(header: str) -> list[str]:
-    """Primary language codes of an ``Accept-Language`` header, by decreasing quality."""
+def browser_languages(header: str) -> tuple[str, ...]:
+    """Primary language codes of an ``Accept-Language`` header, by decreasing quality.
+
+    The answers for the last short headers seen are kept: a browser sends the same header with
+    every page. A longer header, which no browser sends, is parsed each time and not kept.
+    """
+    if len(header) > MAX_KEPT_HEADER:
+        return _browser_languages(header)
+    return _kept_browser_languages(header)
+
+
+def _browser_languages(header: str) -> tuple[str, ...]:
     ranked: list[tuple[float, int, str]] = []
     for index, part in enumerate(header.split(",")):
         tag, _, params = part.partition(";")
@@ -49,7 +62,10 @@ def browser_languages(header: str) -> list[str]:
                 quality = 0.0
         if tag.strip() and quality > 0:
             ranked.append((-quality, index, primary_language(tag)))
-    return [code for _q, _i, code in sorted(ranked)]
+    return tuple(code for _q, _i, code in sorted(ranked))
+
+
+_kept_browser_languages = lru_cache(maxsize=256)(_browser_languages)
 
 
 def choose(request: Request[Any, Any, Any], settings: PortalSettings, customer_language: str | None) -> str:

@@ -162,4 +162,14 @@ def test_glossary_translates_line_descriptions() -> None:
 def test_browser_language_order() -> None:
     from bolletta.platform.portal.language import browser_languages
 
-    assert browser_languages("de-DE,de;q=0.9,en;q=0.8,ar;q=0") == ["de", "de", "en"]
+    assert browser_languages("de-DE,de;q=0.9,en;q=0.8,ar;q=0") == ("de", "de", "en")
+
+
+def test_long_browser_language_header_parsed_alike() -> None:
+    from bolletta.platform.portal.language import MAX_KEPT_HEADER, browser_languages
+
+    header = "fr-CH;q=0.5," + ",".join(["xx;q=0.1"] * 40) + ",en;q=0.9"
+
+    assert len(header) > MAX_KEPT_HEADER
+    assert browser_languages(header)[:2] == ("en", "fr")
+    assert browser_languages(header) == browser_languages(header)
