@@ -108,7 +108,7 @@ def _run(args: argparse.Namespace, database: str, folder: Path) -> None:
             server.send_signal(signal.SIGINT)
         for server in servers:
             try:
-                server.wait(timeout=20)
+                server.wait(timeout=45)
             except subprocess.TimeoutExpired:
                 server.kill()
 

@@ -62,8 +62,12 @@ def supervisor() -> tuple[subprocess.Popen[bytes], int]:
     process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO_ROOT)
     yield process, port
     if process.poll() is None:
-        process.kill()
-        process.wait()
+        process.terminate()
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def test_second_socket_binds_same_port() -> None:
@@ -110,8 +114,31 @@ def test_sigterm_stops_every_process(supervisor: tuple[subprocess.Popen[bytes], 
     process.send_signal(signal.SIGTERM)
 
     assert process.wait(timeout=40) == 0
-    for pid in pids:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    assert not any(_alive(pid) for pid in pids)
+
+
+def test_killed_supervisor_leaves_no_server(supervisor: tuple[subprocess.Popen[bytes], int]) -> None:
+    process, port = supervisor
+    pids = _wait_for_pids(port, 2)
+    process.kill()
+    process.wait()
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.2)
+
+    assert not any(_alive(pid) for pid in pids)
+    with pytest.raises(httpx.TransportError):
+        _pids(port, 1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its parent counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def test_processes_failing_at_start_give_up(monkeypatch: pytest.MonkeyPatch) -> None:
