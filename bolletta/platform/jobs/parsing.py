@@ -31,6 +31,7 @@ from bolletta.platform.ingest.reader_process import ReaderProcessError, iter_flo
 from bolletta.platform.ingest.records import IgnoredEntry, ParsedBill, ParsedContact, Rejection
 from bolletta.platform.ingest.stream import FlowItem, iter_flow
 from bolletta.platform.jobs import review, states
+from bolletta.platform.jobs.parse_lock import parse_lock
 from bolletta.platform.mail import notify
 from bolletta.platform.payments.corrections import flag_payments_of_corrected
 from bolletta.platform.runtime import Runtime
@@ -54,8 +55,18 @@ def parse_job(rt: Runtime, tenant: str, job_id: int) -> None:
 
     Bills are stored and committed every ``BATCH_SIZE`` bills, so a job that crashes mid-way keeps
     its committed batches and stays ``parsing``. Running it again skips the bills it already stored.
+    A delivery that finds another worker parsing the job returns at once (see :mod:`parse_lock`).
     """
     config = tenant_config(get_tenant(rt.db, tenant))
+    with parse_lock(rt.db, tenant, job_id) as held:
+        if not held:
+            logger.info("tenant %s: job %d is being parsed by another worker", tenant, job_id)
+            return
+        _parse_held_job(rt, tenant, job_id, config)
+
+
+def _parse_held_job(rt: Runtime, tenant: str, job_id: int, config: TenantConfig) -> None:
+    """Parse the job while this worker holds its parse lock."""
     with rt.db.tenant_session(tenant) as session:
         job = session.get(Job, job_id)
         if job is None or job.state not in (states.RECEIVED, states.PARSING):

@@ -212,10 +212,12 @@ def test_concurrent_parse_deliveries_succeed(stack: EmbeddedStack, tenant: str, 
         job_id = open_demo_job(stack, tenant, flow=demo_flow).job_id
         outcomes = parse_concurrently(stack, tenant, job_id)
     wait_idle(stack)
+    job = load_job(stack, tenant, job_id)
 
     assert outcomes == ["ok", "ok", "ok"]
     assert count(stack, tenant, Bill.id) == len(demo_flow.document_numbers)
-    assert load_job(stack, tenant, job_id).state == states.TEST_SENT
+    assert job.state == states.TEST_SENT
+    assert job.report["accepted"] == len(demo_flow.document_numbers)
 
 
 def test_concurrent_parses_after_crash_succeed(
@@ -230,10 +232,12 @@ def test_concurrent_parses_after_crash_succeed(
 
         outcomes = parse_concurrently(stack, tenant, job_id)
     wait_idle(stack)
+    job = load_job(stack, tenant, job_id)
 
     assert outcomes == ["ok", "ok", "ok"]
     assert count(stack, tenant, Bill.id) == len(demo_flow.document_numbers)
-    assert load_job(stack, tenant, job_id).state == states.TEST_SENT
+    assert job.state == states.TEST_SENT
+    assert job.report["accepted"] == len(demo_flow.document_numbers)
 
 
 def test_concurrent_create_tickets_issue_once(
