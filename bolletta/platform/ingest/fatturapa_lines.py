@@ -150,8 +150,8 @@ def _classify(description: str, rules: Sequence[CostRule]) -> str:
     """Return :func:`classify_cost`, remembered per description while the same rule table is used.
 
     Bills repeat the same few descriptions, and one rule table serves a whole flow. Only a tuple of
-    rules is remembered, because it cannot change between calls. The memo keeps a reference to the
-    table, so another table cannot get its id while the memo is in use.
+    rules is remembered: ``checked_cost_rules`` returns a tuple of string pairs, which cannot change
+    between calls. The memo keeps a reference to the table, so no other table can get its id.
     """
     global _classified
     if not isinstance(rules, tuple):
