@@ -204,13 +204,21 @@ def _check_overlaps(infos: list[zipfile.ZipInfo], filename: str) -> None:
             )
 
 
+def _has_hidden_or_slash_like_character(name: str) -> bool:
+    """Tell whether ``name`` has a control (Cc) or format (Cf) character, or a slash lookalike."""
+    # Printable ASCII has none of them, so the usual name skips the walk over its characters.
+    if name.isascii() and name.isprintable():
+        return False
+    return any(unicodedata.category(char) in ("Cc", "Cf") or char in _SLASH_LOOKALIKES for char in name)
+
+
 def _check_name(info: zipfile.ZipInfo, filename: str) -> None:
     # One whole sentence per problem, so that each translates on its own. Names are also checked in
     # NFKC form, where fullwidth dots and slashes become "." and "/".
     name = info.filename
     folded = unicodedata.normalize("NFKC", name)
     problem = None
-    if any(unicodedata.category(char) in ("Cc", "Cf") or char in _SLASH_LOOKALIKES for char in name):
+    if _has_hidden_or_slash_like_character(name):
         problem = T_(
             "{file} was rejected as unsafe: entry {entry} has a control, invisible or slash-like "
             "character. Build the archive from plain files with relative paths and upload it again."

@@ -109,9 +109,9 @@ def read_fatturapa(
     """
     pattern = re.compile(series_pattern) if isinstance(series_pattern, str) else series_pattern
     _check_customer_code_source(customer_code_source)
-    cost_rules = list(cost_rules)
-    layout = costs_layout or layout_of_rules(cost_rules)
-    rules = _checked_rules(cost_rules, layout)
+    rule_list = cost_rules if isinstance(cost_rules, tuple) else list(cost_rules)
+    layout = costs_layout or layout_of_rules(rule_list)
+    rules = _checked_rules(rule_list, layout)
     if isinstance(supply_address_types, str) or not all(
         isinstance(value, str) and value.strip() for value in supply_address_types
     ):
@@ -198,13 +198,26 @@ def read_fatturapa(
     return bills, rejected
 
 
-def _checked_rules(rules: list[Sequence[str]], layout: str) -> tuple[CostRule, ...]:
+_last_checked_rules: tuple[Sequence[Sequence[str]], str, tuple[CostRule, ...]] | None = None
+"""The last tuple of rules checked, its layout and the result, reused while a flow passes the same tuple."""
+
+
+def _checked_rules(rules: Sequence[Sequence[str]], layout: str) -> tuple[CostRule, ...]:
     """Return :func:`checked_cost_rules` of ``rules``, checked once per table rather than per file."""
+    global _last_checked_rules
+    last = _last_checked_rules
+    # The reference to the tuple kept in ``last`` stops its id from passing to another object.
+    if last is not None and last[0] is rules and last[1] == layout:
+        return last[2]
     if all(isinstance(rule, tuple) for rule in rules):
         try:
-            return _checked_rules_cached(tuple(rules), layout)
+            checked = _checked_rules_cached(tuple(rules), layout)
         except TypeError:  # a rule holds something unhashable: the uncached check names it
             pass
+        else:
+            if isinstance(rules, tuple):
+                _last_checked_rules = (rules, layout, checked)
+            return checked
     return checked_cost_rules(rules, layout)
 
 
@@ -287,13 +300,14 @@ def _read_header(header: etree._Element | None) -> _Header:
             ),
             field="FatturaElettronicaHeader",
         )
-    seller = find(header, "CedentePrestatore")
+    parts = first_children(header)
+    seller = parts.get("CedentePrestatore")
     if seller is None:
         raise BodyError(
             T_("{file} was rejected: the seller (CedentePrestatore) is missing. Correct the billing export."),
             field="FatturaElettronicaHeader/CedentePrestatore",
         )
-    customer = find(header, "CessionarioCommittente")
+    customer = parts.get("CessionarioCommittente")
     if customer is None:
         raise BodyError(
             T_(
@@ -303,7 +317,8 @@ def _read_header(header: etree._Element | None) -> _Header:
             field="FatturaElettronicaHeader/CessionarioCommittente",
         )
 
-    customer_data = find(customer, "DatiAnagrafici")
+    customer_parts = first_children(customer)
+    customer_data = first_children(customer_parts.get("DatiAnagrafici"))
     customer_name = _party_name(customer_data)
     if not customer_name:
         raise BodyError(
@@ -315,32 +330,35 @@ def _read_header(header: etree._Element | None) -> _Header:
         )
 
     warnings = []
-    if find(header, "DatiTrasmissione") is None:
+    if parts.get("DatiTrasmissione") is None:
         warnings.append(T_("The file has no DatiTrasmissione block, so the transmission data are unknown."))
-    seller_data = find(seller, "DatiAnagrafici")
+    seller_data = first_children(find(seller, "DatiAnagrafici"))
     return _Header(
         seller_name=_party_name(seller_data),
         seller_vat=_vat_id(seller_data) or "",
         customer_name=customer_name,
-        fiscal_code=text(customer_data, "CodiceFiscale"),
+        fiscal_code=stripped_text(customer_data.get("CodiceFiscale")),
         vat_number=_vat_id(customer_data),
-        customer_address=_address(find(customer, "Sede")),
+        customer_address=_address(customer_parts.get("Sede")),
         warnings=warnings,
     )
 
 
-def _party_name(data: etree._Element | None) -> str:
-    registry = find(data, "Anagrafica")
-    name = text(registry, "Denominazione")
+def _party_name(data: dict[str, etree._Element]) -> str:
+    """Return the name in the ``first_children`` of a party's ``DatiAnagrafici``."""
+    registry = first_children(data.get("Anagrafica"))
+    name = stripped_text(registry.get("Denominazione"))
     if name:
         return name
-    parts = [text(registry, "Nome"), text(registry, "Cognome")]
+    parts = [stripped_text(registry.get("Nome")), stripped_text(registry.get("Cognome"))]
     return " ".join(part for part in parts if part)
 
 
-def _vat_id(data: etree._Element | None) -> str | None:
-    country = text(data, "IdFiscaleIVA", "IdPaese")
-    code = text(data, "IdFiscaleIVA", "IdCodice")
+def _vat_id(data: dict[str, etree._Element]) -> str | None:
+    """Return the VAT number in the ``first_children`` of a party's ``DatiAnagrafici``."""
+    vat_id = first_children(data.get("IdFiscaleIVA"))
+    country = stripped_text(vat_id.get("IdPaese"))
+    code = stripped_text(vat_id.get("IdCodice"))
     return f"{country or ''}{code}" if code else None
 
 
@@ -348,12 +366,13 @@ def _address(sede: etree._Element | None) -> str | None:
     """Join ``Sede`` into one line: ``VIA TORINO 38-B, 00145 ROMA (RM)``, plus the country if not IT."""
     if sede is None:
         return None
-    street = " ".join(part for part in (text(sede, "Indirizzo"), text(sede, "NumeroCivico")) if part)
-    town = " ".join(part for part in (text(sede, "CAP"), text(sede, "Comune")) if part)
-    province = text(sede, "Provincia")
+    fields = {name: stripped_text(element) for name, element in first_children(sede).items()}
+    street = " ".join(part for part in (fields.get("Indirizzo"), fields.get("NumeroCivico")) if part)
+    town = " ".join(part for part in (fields.get("CAP"), fields.get("Comune")) if part)
+    province = fields.get("Provincia")
     if province:
         town = f"{town} ({province})"
-    country = text(sede, "Nazione")
+    country = fields.get("Nazione")
     parts = [street, town] + ([country] if country and country.upper() != "IT" else [])
     return ", ".join(part for part in parts if part) or None
 

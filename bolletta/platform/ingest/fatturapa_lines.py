@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
@@ -23,9 +24,9 @@ from bolletta.platform.ingest.cost_categories import (
     classify_part,
     split_category,
 )
-from bolletta.platform.ingest.fatturapa_values import date_value, decimal_at, decimal_value
+from bolletta.platform.ingest.fatturapa_values import date_value, decimal_value
 from bolletta.platform.ingest.records import CostLine
-from bolletta.platform.ingest.safe_xml import children, find, first_children, stripped_text, text
+from bolletta.platform.ingest.safe_xml import child_elements, first_children, stripped_text
 
 DEFAULT_SUPPLY_ADDRESS_TYPES = ("Ind.POD", "Ind.PDR")
 """``AltriDatiGestionali/TipoDato`` values whose ``RiferimentoTesto`` is the supply address."""
@@ -76,14 +77,16 @@ def read_lines(
         BodyError: an amount, quantity or date on a line is malformed.
     """
     summary = LineSummary()
-    address_keys = {_type_key(value) for value in supply_address_types}
+    address_keys = _address_keys(supply_address_types)
     consumption: dict[str, Decimal] = {}
     starts: list[date] = []
     ends: list[date] = []
+    sections = child_elements(beni_servizi)
 
-    for position, line in enumerate(children(beni_servizi, "DettaglioLinee"), start=1):
+    for position, line in enumerate(sections.get("DettaglioLinee", ()), start=1):
         label = f"DettaglioLinee {position}"
-        fields = first_children(line)
+        line_children = child_elements(line)
+        fields = {name: elements[0] for name, elements in line_children.items()}
         cost = _read_cost(fields, label, cost_rules)
         if cost is None:
             summary.warnings.append(
@@ -100,15 +103,15 @@ def read_lines(
             if counted and cost.quantity is not None and cost.unit in _SERVICE_BY_UNIT:
                 consumption[cost.unit] = consumption.get(cost.unit, Decimal(0)) + cost.quantity
 
-        _read_supply_point(line, summary)
+        _read_supply_point(line_children.get("CodiceArticolo", ()), summary)
         if summary.supply_address is None:
-            summary.supply_address = _supply_address(line, address_keys)
+            summary.supply_address = _supply_address(line_children.get("AltriDatiGestionali", ()), address_keys)
         if (start := _date_field(fields, "DataInizioPeriodo", label)) is not None:
             starts.append(start)
         if (end := _date_field(fields, "DataFinePeriodo", label)) is not None:
             ends.append(end)
 
-    for position, riepilogo in enumerate(children(beni_servizi, "DatiRiepilogo"), start=1):
+    for position, riepilogo in enumerate(sections.get("DatiRiepilogo", ()), start=1):
         vat = _read_vat(riepilogo, f"DatiRiepilogo {position}")
         summary.costs.append(vat)
         if costs_layout == RECEIPT_2025:
@@ -128,13 +131,39 @@ def _read_cost(fields: dict[str, etree._Element], label: str, rules: Sequence[Co
         return None
     description = stripped_text(fields.get("Descrizione")) or ""
     return CostLine(
-        category=classify_cost(description, rules),
+        category=_classify(description, rules),
         label=description,
         amount=amount,
         quantity=_decimal_field(fields, "Quantita", label),
         unit=normalize_unit(stripped_text(fields.get("UnitaMisura"))),
         unit_price=_decimal_field(fields, "PrezzoUnitario", label),
     )
+
+
+_classified: tuple[Sequence[CostRule], dict[str, str]] = ((), {})
+"""The rules last classified with, and the category of each description seen with them."""
+CLASSIFIED_MAX = 4096
+"""Descriptions remembered for one rule table. A full memo is emptied and filled again."""
+
+
+def _classify(description: str, rules: Sequence[CostRule]) -> str:
+    """Return :func:`classify_cost`, remembered per description while the same rule table is used.
+
+    Bills repeat the same few descriptions, and one rule table serves a whole flow. Only a tuple of
+    rules is remembered: ``checked_cost_rules`` returns a tuple of string pairs, which cannot change
+    between calls. The memo keeps a reference to the table, so no other table can get its id.
+    """
+    global _classified
+    if not isinstance(rules, tuple):
+        return classify_cost(description, rules)
+    memo_rules, memo = _classified
+    if memo_rules is not rules or len(memo) >= CLASSIFIED_MAX:
+        memo = {}
+        _classified = (rules, memo)
+    category = memo.get(description)
+    if category is None:
+        category = memo[description] = classify_cost(description, rules)
+    return category
 
 
 def _decimal_field(fields: dict[str, etree._Element], name: str, label: str) -> Decimal | None:
@@ -179,19 +208,22 @@ def _receipt_cost(cost: CostLine, part: str | None) -> dict[str, Any]:
 
 def _read_vat(riepilogo: etree._Element, label: str) -> CostLine:
     # The VAT amount is Imposta as sent, never recomputed from the taxable amount and the rate.
-    rate = text(riepilogo, "AliquotaIVA") or "0.00"
-    nature = text(riepilogo, "Natura")
+    fields = first_children(riepilogo)
+    rate = stripped_text(fields.get("AliquotaIVA")) or "0.00"
+    nature = stripped_text(fields.get("Natura"))
     return CostLine(
         category="vat",
         label=f"IVA {rate}%" + (f" ({nature})" if nature else ""),
-        amount=decimal_at(riepilogo, "Imposta", label=label) or Decimal("0.00"),
+        amount=_decimal_field(fields, "Imposta", label) or Decimal("0.00"),
     )
 
 
-def _read_supply_point(line: etree._Element, summary: LineSummary) -> None:
-    for code in children(line, "CodiceArticolo"):
-        kind = (text(code, "CodiceTipo") or "").upper()
-        value = text(code, "CodiceValore")
+def _read_supply_point(codes: Sequence[etree._Element], summary: LineSummary) -> None:
+    """Read the POD or PDR from a line's ``CodiceArticolo`` elements."""
+    for code in codes:
+        fields = first_children(code)
+        kind = (stripped_text(fields.get("CodiceTipo")) or "").upper()
+        value = stripped_text(fields.get("CodiceValore"))
         if value is None or kind not in ("POD", "PDR"):
             continue
         current = summary.pod if kind == "POD" else summary.pdr
@@ -212,14 +244,27 @@ def _read_supply_point(line: etree._Element, summary: LineSummary) -> None:
                 summary.warnings.append(message)
 
 
-def _supply_address(line: etree._Element, address_keys: set[str]) -> str | None:
-    for data in children(line, "AltriDatiGestionali"):
-        if _type_key(text(data, "TipoDato") or "") in address_keys:
+def _supply_address(other_data: Sequence[etree._Element], address_keys: frozenset[str]) -> str | None:
+    """Return the address of the first ``AltriDatiGestionali`` whose ``TipoDato`` is an address type."""
+    for data in other_data:
+        fields = first_children(data)
+        if _type_key(stripped_text(fields.get("TipoDato")) or "") in address_keys:
             # RiferimentoTesto holds up to 60 characters and is kept whole, never cut.
-            found = find(data, "RiferimentoTesto")
+            found = fields.get("RiferimentoTesto")
             if found is not None and found.text and found.text.strip():
                 return found.text.strip()
     return None
+
+
+def _address_keys(supply_address_types: Collection[str]) -> frozenset[str]:
+    if isinstance(supply_address_types, tuple):
+        return _address_keys_of_tuple(supply_address_types)
+    return frozenset(_type_key(value) for value in supply_address_types)
+
+
+@functools.lru_cache(maxsize=64)
+def _address_keys_of_tuple(supply_address_types: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_type_key(value) for value in supply_address_types)
 
 
 def _type_key(value: str) -> str:

@@ -9,10 +9,10 @@ import msgspec
 from lxml import etree
 
 from bolletta.platform.i18n.message import T_, Text
-from bolletta.platform.ingest.fatturapa_values import BodyError, date_at, decimal_at
+from bolletta.platform.ingest.fatturapa_values import BodyError, date_value, decimal_at, decimal_value
 from bolletta.platform.ingest.pagopa import normalize_notice_code, notice_code_problem
 from bolletta.platform.ingest.records import Instalment
-from bolletta.platform.ingest.safe_xml import children, find, text
+from bolletta.platform.ingest.safe_xml import children, find, first_children, stripped_text
 
 DIRECT_DEBIT_METHODS = frozenset({"MP16", "MP17", "MP19", "MP20", "MP21"})
 """``ModalitaPagamento`` codes of bank and SEPA direct debits (domiciliazione bancaria and postale,
@@ -112,7 +112,8 @@ def _read_instalments(body: etree._Element, warnings: list[Text]) -> list[Instal
     for block in children(body, "DatiPagamento"):
         for detail in children(block, "DettaglioPagamento"):
             label = f"DettaglioPagamento {len(instalments) + 1}"
-            amount = decimal_at(detail, "ImportoPagamento", label=label)
+            fields = first_children(detail)
+            amount = decimal_value(stripped_text(fields.get("ImportoPagamento")), ("ImportoPagamento",), label=label)
             if amount is None:
                 raise BodyError(
                     T_(
@@ -122,23 +123,29 @@ def _read_instalments(body: etree._Element, warnings: list[Text]) -> list[Instal
                     ),
                     field="DatiPagamento/DettaglioPagamento/ImportoPagamento",
                 )
-            method = text(detail, "ModalitaPagamento")
+            method = stripped_text(fields.get("ModalitaPagamento"))
+            due_date = date_value(
+                stripped_text(fields.get("DataScadenzaPagamento")), ("DataScadenzaPagamento",), label=label
+            )
             instalments.append(
                 Instalment(
                     amount=amount,
-                    due_date=date_at(detail, "DataScadenzaPagamento", label=label),
+                    due_date=due_date,
                     method=method,
-                    iban=text(detail, "IBAN"),
-                    notice_code=_notice_code(detail, label, warnings) if method == PAGOPA_METHOD else None,
+                    iban=stripped_text(fields.get("IBAN")),
+                    notice_code=_notice_code(fields, label, warnings) if method == PAGOPA_METHOD else None,
                 )
             )
     # Instalments without a due date go last; sorted() keeps the file order among equal dates.
     return sorted(instalments, key=lambda item: (item.due_date is None, item.due_date or date.min))
 
 
-def _notice_code(detail: etree._Element, label: str, warnings: list[Text]) -> str | None:
-    """Return the valid pagoPA notice code of a ``MP23`` instalment, else ``None`` with a warning."""
-    raw = text(detail, "CodicePagamento")
+def _notice_code(fields: dict[str, etree._Element], label: str, warnings: list[Text]) -> str | None:
+    """Return the valid pagoPA notice code of a ``MP23`` instalment, else ``None`` with a warning.
+
+    ``fields`` is the instalment's ``first_children``.
+    """
+    raw = stripped_text(fields.get("CodicePagamento"))
     if raw is None:
         return None
     code = normalize_notice_code(raw)

@@ -14,6 +14,11 @@ from bolletta.platform.ingest.safe_xml import text
 _XSD_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 """An ``xs:date``: the day, optionally followed by a time zone, which a calendar date ignores."""
 
+_dates: dict[str, date] = {}
+"""Valid date texts already read: a flow repeats the same issue, due and period dates."""
+DATES_MAX = 4096
+"""Date texts remembered in ``_dates``. A full ``_dates`` is emptied and filled again."""
+
 
 class BodyError(ValueError):
     """Raised when one body cannot become a bill; carries the reason and the element path.
@@ -71,11 +76,14 @@ def date_value(raw: str | None, path: tuple[str, ...], *, label: str) -> date | 
     """Return :func:`date_at` of the text ``raw`` already read at ``path``."""
     if raw is None:
         return None
+    known = _dates.get(raw)
+    if known is not None:
+        return known
     match = _XSD_DATE.fullmatch(raw)
     try:
         if match is None:
             raise ValueError(raw)
-        return date.fromisoformat(match.group(1))
+        value = date.fromisoformat(match.group(1))
     except ValueError:
         raise BodyError(
             T_(
@@ -86,3 +94,7 @@ def date_value(raw: str | None, path: tuple[str, ...], *, label: str) -> date | 
             ),
             field="/".join(path),
         ) from None
+    if len(_dates) >= DATES_MAX:
+        _dates.clear()
+    _dates[raw] = value
+    return value

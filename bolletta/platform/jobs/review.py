@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from bolletta.platform.db.models.tenant import Bill, Job
@@ -94,36 +94,38 @@ def mask_fiscal_code(code: str) -> str:
 
 
 def _amount_changes(session: Session, job_id: int) -> Iterator[ReviewWarning]:
-    previous = aliased(Bill)
-    ranked = (
-        select(
-            Bill.id.label("bill_id"),
-            previous.amount_due.label("previous_amount"),
-            previous.document_number.label("previous_number"),
-            previous.issue_date.label("previous_date"),
-            func.row_number()
-            .over(partition_by=Bill.id, order_by=(previous.issue_date.desc(), previous.id.desc()))
-            .label("rank"),
+    # Each bill's previous bill is one backward scan of ix_bills_customer_code_service_issue_date_id
+    # that stops at the first match. It reads past only the customer's bills of this job with an
+    # earlier issue date. A join of each bill with all the customer's bills, ranked by a window,
+    # cost 1.5 s for 10,000 bills of 40 customers on PostgreSQL right after the job's COPY.
+    earlier = aliased(Bill)
+    previous_id = (
+        select(earlier.id)
+        .where(
+            earlier.customer_code == Bill.customer_code,
+            earlier.service == Bill.service,
+            earlier.issue_date < Bill.issue_date,
+            earlier.job_id < job_id,
+            earlier.document_type != "TD04",
         )
-        .join(
-            previous,
-            and_(
-                previous.customer_code == Bill.customer_code,
-                previous.service == Bill.service,
-                previous.issue_date < Bill.issue_date,
-                previous.job_id < job_id,
-                previous.document_type != "TD04",
-            ),
-        )
+        .order_by(earlier.issue_date.desc(), earlier.id.desc())
+        .limit(1)
+        .correlate(Bill)
+        .scalar_subquery()
+    )
+    current = (
+        select(Bill.id, Bill.document_number, Bill.source_file, Bill.body_index, Bill.amount_due,
+               previous_id.label("previous_id"))
         .where(Bill.job_id == job_id, Bill.document_type != "TD04")
         .subquery()
     )
+    previous = aliased(Bill)
     rows = session.execute(
-        select(Bill.id, Bill.document_number, Bill.source_file, Bill.body_index, Bill.amount_due,
-               ranked.c.previous_amount, ranked.c.previous_number, ranked.c.previous_date)
-        .join(ranked, ranked.c.bill_id == Bill.id)
-        .where(ranked.c.rank == 1)
-        .order_by(Bill.id)
+        select(current.c.id, current.c.document_number, current.c.source_file, current.c.body_index,
+               current.c.amount_due, previous.amount_due.label("previous_amount"),
+               previous.document_number.label("previous_number"), previous.issue_date.label("previous_date"))
+        .join(previous, previous.id == current.c.previous_id)
+        .order_by(current.c.id)
     )
     for row in rows:
         amount, previous_amount = row.amount_due, row.previous_amount

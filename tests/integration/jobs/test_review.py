@@ -126,3 +126,26 @@ def test_job_page_lists_review_first(stack: EmbeddedStack, tenant: str, operator
     assert "R-11: L'importo da pagare 400.00 è più di 3 volte" in page
     assert f'href="/office/jobs/{later}/report.csv"' in page
     assert "Scarica report" in page
+
+
+def test_amount_change_picks_latest_earlier_bill(stack: EmbeddedStack, tenant: str) -> None:
+    earlier = (
+        jsonl_record("P-1", "C-PICK", amount="1000.00", issue_date="2026-01-05"),
+        jsonl_record("P-2", "C-PICK", amount="300.00", issue_date="2026-01-20"),
+        # Same issue date as P-2 and stored after it, so it is the previous bill of both later bills.
+        jsonl_record("P-3", "C-PICK", amount="110.00", issue_date="2026-01-20"),
+        jsonl_record("P-4", "C-PICK", amount="10.00", issue_date="2026-03-01"),
+        jsonl_record("P-5", "C-PICK", amount="5.00", issue_date="2026-01-25", service="gas"),
+    )
+    later = (
+        jsonl_record("P-10", "C-PICK", amount="1.00", issue_date="2026-02-01"),
+        # P-10 is earlier but of the same job, so it is not the previous bill of P-11.
+        jsonl_record("P-11", "C-PICK", amount="400.00", issue_date="2026-02-10"),
+    )
+    _run(stack, tenant, "gennaio", earlier)
+    job_id = _run(stack, tenant, "febbraio", later)
+
+    entries = {item["document_number"]: item for item in load_job(stack, tenant, job_id).report["review"]}
+    assert sorted(entries) == ["P-10", "P-11"]
+    assert "previous bill P-3 of 2026-01-20 (110.00)" in render(entries["P-10"]["warning"], "en")
+    assert "previous bill P-3 of 2026-01-20 (110.00)" in render(entries["P-11"]["warning"], "en")

@@ -1,10 +1,11 @@
-"""``first_children`` finds, for every local name, the element ``find`` finds."""
+"""``first_children`` and ``child_elements`` find, for every local name, the elements ``find`` and ``children`` find."""
 
 from __future__ import annotations
 
 from lxml import etree
 
-from bolletta.platform.ingest.safe_xml import find, first_children, stripped_text, text
+from bolletta.platform.ingest.fatturapa_lines import read_lines
+from bolletta.platform.ingest.safe_xml import child_elements, children, find, first_children, stripped_text, text
 
 XML = b"""<p:Linea xmlns:p="urn:a" xmlns:q="urn:b">
   <!-- a comment -->
@@ -34,3 +35,30 @@ def test_first_children_matches_find() -> None:
 def test_first_children_of_missing_element() -> None:
     assert first_children(None) == {}
     assert stripped_text(None) is None
+
+
+def test_child_elements_match_children() -> None:
+    line = etree.fromstring(XML)
+
+    groups = child_elements(line)
+
+    assert set(groups) == {"Descrizione", "Quantita", "PrezzoTotale", "Vuoto"}
+    for name, elements in groups.items():
+        assert elements == list(children(line, name))
+    assert [stripped_text(element) for element in groups["Descrizione"]] == ["first", "second"]
+    assert child_elements(None) == {}
+
+
+LINE = b"""<DatiBeniServizi><DettaglioLinee>
+  <Descrizione>Quota fissa vendita</Descrizione><PrezzoTotale>1.00</PrezzoTotale>
+</DettaglioLinee></DatiBeniServizi>"""
+
+
+def test_line_category_follows_rule_table() -> None:
+    lines = etree.fromstring(LINE)
+
+    first = read_lines(lines, cost_rules=(("quota fissa", "supply"),))
+    second = read_lines(lines, cost_rules=(("quota fissa", "excise"),))
+
+    assert first.costs[0].category == "supply"
+    assert second.costs[0].category == "excise"

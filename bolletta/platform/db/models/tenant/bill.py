@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bolletta.platform.db.base import ExactDecimal, TenantBase
@@ -14,7 +14,11 @@ class Bill(TenantBase):
     """One bill (invoice or credit note) for one customer and supply."""
 
     __tablename__ = "bills"
-    __table_args__ = (UniqueConstraint("document_number", "series", "year"),)
+    __table_args__ = (
+        UniqueConstraint("document_number", "series", "year"),
+        # Used by the review to find a customer's previous bill of the same service.
+        Index("ix_bills_customer_code_service_issue_date_id", "customer_code", "service", "issue_date", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
