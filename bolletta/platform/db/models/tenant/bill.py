@@ -16,7 +16,8 @@ class Bill(TenantBase):
     __tablename__ = "bills"
     __table_args__ = (
         UniqueConstraint("document_number", "series", "year"),
-        # Used by the review to find a customer's previous bill of the same service.
+        # Used by the review to find a customer's previous bill of the same service, and by every
+        # lookup by customer code.
         Index("ix_bills_customer_code_service_issue_date_id", "customer_code", "service", "issue_date", "id"),
     )
 
@@ -26,7 +27,7 @@ class Bill(TenantBase):
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
     source_file: Mapped[str] = mapped_column(String(500))
     body_index: Mapped[int] = mapped_column(Integer, default=1)
-    document_number: Mapped[str] = mapped_column(String(60), index=True)
+    document_number: Mapped[str] = mapped_column(String(60))
     series: Mapped[str] = mapped_column(String(40), default="")
     year: Mapped[int] = mapped_column(Integer)
     document_type: Mapped[str] = mapped_column(String(10))
@@ -40,7 +41,7 @@ class Bill(TenantBase):
     payable_online: Mapped[bool] = mapped_column(Boolean, default=True)
     service: Mapped[str] = mapped_column(String(20))
     seller_name: Mapped[str] = mapped_column(String(200), default="")
-    customer_code: Mapped[str] = mapped_column(String(60), index=True)
+    customer_code: Mapped[str] = mapped_column(String(60))
     customer_name: Mapped[str] = mapped_column(String(200))
     fiscal_code: Mapped[str | None] = mapped_column(String(28))
     vat_number: Mapped[str | None] = mapped_column(String(30))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bolletta.platform.db.base import TenantBase
@@ -17,12 +17,16 @@ class Ticket(TenantBase):
     """
 
     __tablename__ = "tickets"
-    __table_args__ = (UniqueConstraint("bill_id", "channel", "address", "is_test", "test_round"),)
+    # The unique key also serves lookups by bill, and the index on job and time lookups by job.
+    __table_args__ = (
+        UniqueConstraint("bill_id", "channel", "address", "is_test", "test_round"),
+        Index("ix_tickets_job_id_created_at", "job_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
-    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"))
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(254))
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -45,9 +49,10 @@ class Message(TenantBase):
     """One send of a ticket's link through a channel plugin."""
 
     __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_ticket_id_id", "ticket_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     plugin: Mapped[str] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(20), index=True)
     """``created``, ``rejected``, ``sent``, ``delivered``, ``failed``, ``timeout``, ``uncertain``."""
