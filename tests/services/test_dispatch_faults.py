@@ -160,9 +160,10 @@ def test_rate_limit_is_shared_by_two_worker_processes(rt: Runtime, skebby: FakeS
         per_second[int(stamp)] = per_second.get(int(stamp), 0) + 1
     assert_once_each(skebby, 120)
     # The limiter counts sends in its own one-second buckets when it grants them; the fake stamps
-    # them on arrival, a little later, so a few sends can land in the next second at the fake. Two
-    # seconds together may hold at most two buckets' worth, plus 10 % for those late arrivals.
+    # them on arrival, later, so on a busy machine a bucket's sends can land in the next second at
+    # the fake. Three seconds together may hold three buckets' worth plus half a bucket of late
+    # arrivals (70); two processes each keeping their own limit would send 40 a second, 120 in three.
     seconds = sorted(per_second)
-    pairs = [per_second[second] + per_second.get(second + 1, 0) for second in seconds]
-    assert max(pairs) <= 44
+    windows = [sum(per_second.get(second + offset, 0) for offset in range(3)) for second in seconds]
+    assert max(windows) <= 70
     assert len(per_second) >= 6
