@@ -6,9 +6,11 @@ matching PDFs) runs in a child process. On a machine with two CPUs the job store
 bills while the child reads the next.
 
 The child sends its items in batches through a pipe. A batch closes after ``BATCH_ITEMS`` items, or
-sooner when its PDFs reach ``BATCH_BYTES``. The pipe buffers at most ``PIPE_BYTES``, so the child
-blocks when it is that far ahead of the caller, and memory stays about one batch on each side
-whatever the archive size.
+sooner when its PDFs reach ``BATCH_BYTES``. A thread of the caller takes the batches off the pipe
+as they arrive and holds up to ``RECEIVED_BATCHES`` of them, so the child goes on reading while the
+caller stores: the pipe alone buffers at most ``PIPE_BYTES``, less than one batch with PDFs, and
+the two processes took turns waiting for each other. The child blocks once the caller is that many
+batches behind, so memory stays a few batches whatever the archive size.
 
 Children are forked from a ``forkserver`` process rather than from the worker, which runs several
 threads (forking one of those can copy a lock another thread holds). The server starts once per
@@ -22,7 +24,9 @@ import fcntl
 import logging
 import multiprocessing
 import pickle
+import queue
 import resource
+import threading
 from collections.abc import Generator
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -43,6 +47,10 @@ BATCH_ITEMS = 100
 """Items the child sends at once; fewer messages cost less than one per bill."""
 BATCH_BYTES = 4 * 1024 * 1024
 """PDF bytes after which a batch is sent before it reaches ``BATCH_ITEMS``."""
+RECEIVED_BATCHES = 4
+"""Batches the caller's receiving thread holds ahead of the caller."""
+_END = b""
+"""Queued by the receiving thread when the pipe has ended (the child exited or was killed)."""
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload([__name__])
@@ -86,16 +94,21 @@ def iter_flow_in_process(
     )
     process.start()
     sending.close()  # the child has the only sending end now, so its death ends recv_bytes() with EOFError
+    received: queue.Queue[bytes] = queue.Queue(maxsize=RECEIVED_BATCHES)
+    stop = threading.Event()
+    receiver = threading.Thread(target=_receive, args=(receiving, received, stop), daemon=True,
+                                name="bolletta-flow-receiver")
+    receiver.start()
     try:
         while True:
-            try:
-                # Only our child can write to this pipe.
-                kind, payload = pickle.loads(receiving.recv_bytes())  # noqa: S301
-            except EOFError:
+            message = received.get()
+            if message == _END:
                 process.join()
                 raise ReaderProcessDied(
                     f"the flow reader process ended with exit code {process.exitcode} before the end of the flow"
-                ) from None
+                )
+            # Only our child can write to this pipe.
+            kind, payload = pickle.loads(message)  # noqa: S301
             if kind == "items":
                 yield from _unpack(payload)
             elif kind == "error":
@@ -108,10 +121,29 @@ def iter_flow_in_process(
                 )
                 return
     finally:
-        receiving.close()
+        stop.set()
         if process.is_alive():
             process.terminate()
+        receiver.join()
+        receiving.close()
         process.join()
+
+
+def _receive(receiving: Connection, received: queue.Queue[bytes], stop: threading.Event) -> None:
+    """Move messages from the pipe to ``received`` until the pipe ends or the caller stops; then queue ``_END``."""
+    while not stop.is_set():
+        try:
+            message = receiving.recv_bytes()
+        except (EOFError, OSError):
+            message = _END
+        while not stop.is_set():
+            try:
+                received.put(message, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        if message == _END:
+            return
 
 
 def _widen(connection: Connection) -> None:
