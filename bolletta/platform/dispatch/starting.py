@@ -128,6 +128,9 @@ def _issue_batch(
                 "bill_id": bill.id, "job_id": bill.job_id, "channel": contact.channel, "address": contact.address,
                 "is_test": False, "test_round": 0, "created_at": now, "expires_at": now + validity,
                 "origin": "bill_email" if contact is by_email else "dispatch",
+                # The status of the first message, inserted below: the trigger on messages then
+                # finds nothing to change on the ticket.
+                "latest_status": "created",
             })
             plugins.append(plugin)
     if not tickets:
