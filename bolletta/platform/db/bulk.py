@@ -66,6 +66,31 @@ def _copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, An
             ])
 
 
+def copy_tuples(session: Session, model: type[Any], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Send ``rows`` (tuples in the order of ``columns``) to the table of ``model`` with ``COPY`` (PostgreSQL only).
+
+    Unlike :func:`insert_rows`, no column type processes the values and no default is added: each
+    value goes as psycopg writes it, so a JSON column takes the JSON text itself. For writers that
+    insert many small rows often, where building and processing a dict per row costs more than the
+    insert (page views).
+    """
+    if not rows:
+        return
+    session.flush()
+    connection = session.connection()
+    table = model.__table__
+    schema_map = connection.get_execution_options().get("schema_translate_map") or {}
+    schema = schema_map.get(table.schema, table.schema)
+    target = sql.Identifier(schema, table.name) if schema else sql.Identifier(table.name)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        target, sql.SQL(", ").join(sql.Identifier(table.columns[key].name) for key in columns)
+    )
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
     return column.type.dialect_impl(dialect).bind_processor(dialect)
 

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import logging
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import anyio
 from sqlalchemy import case, literal, update
 from sqlalchemy.orm import Session
 
-from bolletta.platform.db.bulk import insert_rows
+from bolletta.platform.db.bulk import copy_tuples, insert_rows
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.portal.access_cache import QUIET_KEY
 from bolletta.platform.runtime import Runtime
@@ -81,6 +83,36 @@ def _event_rows(views: list[PageView], newly_viewed: set[int]) -> list[dict[str,
     return rows
 
 
+EVENT_COLUMNS = ("ticket_id", "bill_id", "at", "channel", "kind", "data")
+
+
+@cache
+def _json_data(name: str, value: str) -> str:
+    """Return the ``data`` of an event as JSON text, as the JSON column would store ``{name: value}``."""
+    return json.dumps({name: value})
+
+
+def _event_tuples(views: list[PageView], newly_viewed: set[int]) -> list[tuple[Any, ...]]:
+    """Return the rows of :func:`_event_rows` as tuples in the order of ``EVENT_COLUMNS``, for ``COPY``.
+
+    A busy web process writes a few hundred views four times a second from a thread, and building a
+    dict per row and passing it through the column types held the interpreter lock long enough to
+    delay the requests of the event loop by several milliseconds.
+    """
+    rows: list[tuple[Any, ...]] = []
+    pending_first = set(newly_viewed)
+    for view in views:
+        if view.ticket_id in pending_first:
+            pending_first.discard(view.ticket_id)
+            rows.append((view.ticket_id, view.bill_id, view.at, view.channel, "viewed", "{}"))
+        rows.append((view.ticket_id, view.bill_id, view.at, view.channel, "section_viewed",
+                     _json_data("section", view.section)))
+        if view.switched:
+            rows.append((view.ticket_id, view.bill_id, view.at, view.channel, "language_changed",
+                         _json_data("language", view.language)))
+    return rows
+
+
 def _first_view_update(times: dict[int, datetime]) -> Any:
     return (
         update(Ticket)
@@ -98,7 +130,10 @@ def _write_tenant(session: Session, views: list[PageView]) -> None:
     session.info[QUIET_KEY] = True
     times = _first_view_times(views)
     newly_viewed = set(session.scalars(_first_view_update(times)).all()) if times else set()
-    insert_rows(session, Event, _event_rows(views, newly_viewed))
+    if session.get_bind().dialect.name == "postgresql":
+        copy_tuples(session, Event, EVENT_COLUMNS, _event_tuples(views, newly_viewed))
+    else:
+        insert_rows(session, Event, _event_rows(views, newly_viewed))
     session.commit()
 
 
