@@ -110,11 +110,15 @@ def serve(processes: int) -> None:
             f"--processes {processes} needs BOLLETTA_BROKER_URL: without a broker the task queue lives in "
             "one process's memory. Set a Redis or RabbitMQ URL, or serve with --processes 1."
         )
-    from bolletta.platform.web.server import ServerProcessesFailed, run_processes
+    from bolletta.platform import runtime
+    from bolletta.platform.web.server import PortInUse, ServerProcessesFailed, check_port_free, run_processes
 
+    # The processes would each fail on a bad setting or a taken port; checked here, the error is one line.
+    runtime.configure(settings).db.dispose()
     try:
+        check_port_free(settings.http_host, settings.http_port)
         run_processes(_serve_process, (logging.getLogger().level,), processes)
-    except ServerProcessesFailed as exc:
+    except (PortInUse, ServerProcessesFailed) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

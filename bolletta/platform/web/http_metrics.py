@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -49,12 +50,14 @@ def http_metrics(app: ASGIApp) -> ASGIApp:
             running = _running.setdefault((method, path), IN_PROGRESS.labels(method, path, 200, APP_NAME))
         started = time.perf_counter()
         status = 200
+        responded = False
         duration = 0.0
 
         async def timed_send(message: Message) -> None:
-            nonlocal status, duration
+            nonlocal status, duration, responded
             if message["type"] == "http.response.start":
                 status = message["status"]
+                responded = True
             elif message["type"] == "http.response.body":
                 duration = time.perf_counter() - started
             await send(message)
@@ -62,6 +65,13 @@ def http_metrics(app: ASGIApp) -> ASGIApp:
         running.inc()
         try:
             await app(scope, receive, timed_send)
+        except Exception as exc:
+            # Raised before a response started (a CSRF or permission check): the app's exception
+            # handler, outside this middleware, answers with the exception's status.
+            if not responded:
+                status = exc.status_code if isinstance(exc, HTTPException) else 500
+                duration = time.perf_counter() - started
+            raise
         finally:
             running.dec()
             requests, timing, errors = _series(method, path, status)

@@ -48,6 +48,10 @@ class ServerProcessesFailed(RuntimeError):
     """The server processes kept ending right after they started; the message names the exit code."""
 
 
+class PortInUse(RuntimeError):
+    """The address to serve on is taken; the message names it and what to do."""
+
+
 def bind_shared_port(host: str, port: int) -> socket.socket:
     """Return a listening TCP socket on ``host:port`` that other sockets of this user may also bind.
 
@@ -66,6 +70,24 @@ def bind_shared_port(host: str, port: int) -> socket.socket:
         listener.close()
         raise
     return listener
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise ``PortInUse`` if a socket already listens on ``host:port``, ours with ``SO_REUSEPORT`` included.
+
+    Every process of a running ``bolletta serve --processes N`` binds with ``SO_REUSEPORT``, which
+    would let a second instance run by the same user join the port and take half the connections.
+    A plain bind fails while any of them listens, so the supervisor tries one before it starts.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"{host}:{port} is not free ({exc.strerror}): another server, or another bolletta serve, "
+                "listens there. Stop it, or set BOLLETTA_HTTP_PORT to a free port."
+            ) from exc
 
 
 def serve_app(app: Any, host: str, port: int, **options: Any) -> None:

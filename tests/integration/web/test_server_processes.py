@@ -16,7 +16,13 @@ from click.testing import CliRunner
 
 from bolletta.cli.main import main
 from bolletta.platform.web import server
-from bolletta.platform.web.server import ServerProcessesFailed, bind_shared_port, run_processes
+from bolletta.platform.web.server import (
+    PortInUse,
+    ServerProcessesFailed,
+    bind_shared_port,
+    check_port_free,
+    run_processes,
+)
 from tests.integration.web.server_targets import exit_at_once
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -156,3 +162,23 @@ def test_serve_processes_need_broker(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
     assert result.exit_code == 1
     assert "--processes 2 needs BOLLETTA_BROKER_URL" in result.output
+
+
+def test_second_instance_refused(supervisor: tuple[subprocess.Popen[bytes], int]) -> None:
+    _process, port = supervisor
+    _wait_for_pids(port, 2)
+
+    with pytest.raises(PortInUse, match=f"127.0.0.1:{port} is not free"):
+        check_port_free("127.0.0.1", port)
+
+
+def test_serve_processes_bad_setting_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BOLLETTA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BOLLETTA_BROKER_URL", "redis://127.0.0.1:6379/13")
+    monkeypatch.delenv("BOLLETTA_SECRET_KEY", raising=False)
+
+    result = CliRunner().invoke(main, ["serve", "--processes", "2"])
+
+    assert result.exit_code == 1
+    assert "BOLLETTA_SECRET_KEY is not set" in result.output
+    assert "Traceback" not in result.output

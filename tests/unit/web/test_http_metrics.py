@@ -62,3 +62,21 @@ def test_probes_not_counted() -> None:
         client.get("/health/live")
 
     assert _value("bolletta_http_requests_total", "/health/live", 200) == 0
+
+
+@get("/vietato", sync_to_thread=False)
+def forbidden() -> str:
+    from litestar.exceptions import PermissionDeniedException
+
+    raise PermissionDeniedException("no")
+
+
+def test_refused_before_response_counted_with_status() -> None:
+    before = _value("bolletta_http_requests_total", "/vietato", 403)
+
+    with TestClient(Litestar([forbidden], middleware=[http_metrics], logging_config=None)) as client:
+        response = client.get("/vietato")
+
+    assert response.status_code == 403
+    assert _value("bolletta_http_requests_total", "/vietato", 403) == before + 1
+    assert _value("bolletta_http_requests_total", "/vietato", 200) == 0
