@@ -111,13 +111,15 @@ def serve(processes: int) -> None:
             "one process's memory. Set a Redis or RabbitMQ URL, or serve with --processes 1."
         )
     from bolletta.platform import runtime
+    from bolletta.platform.metrics import shared_metrics
     from bolletta.platform.web.server import PortInUse, ServerProcessesFailed, check_port_free, run_processes
 
     # The processes would each fail on a bad setting or a taken port; checked here, the error is one line.
     runtime.configure(settings).db.dispose()
     try:
         check_port_free(settings.http_host, settings.http_port)
-        run_processes(_serve_process, (logging.getLogger().level,), processes)
+        with shared_metrics(settings.data_path) as process_ended:
+            run_processes(_serve_process, (logging.getLogger().level,), processes, on_exit=process_ended)
     except (PortInUse, ServerProcessesFailed) as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -1,8 +1,9 @@
 """Prometheus metrics: HTTP latency by route, and the platform's figures read at scrape time.
 
-Litestar's Prometheus middleware times every request, labelled with the route's path template
-(``/c/{slug}/t/{token}``, never the token itself). Those timings belong to the web process that
-served the request, so Prometheus scrapes every web process. The platform's own figures (task
+:mod:`bolletta.platform.web.http_metrics` times every request, labelled with the route's path
+template (``/c/{slug}/t/{token}``, never the token itself). Those timings belong to the web
+processes of one ``bolletta serve`` (summed over its processes when it runs several), so
+Prometheus scrapes every ``bolletta serve``. The platform's own figures (task
 queues, jobs, bills parsed, messages, payments, job durations) are read from the tenants' tables
 when Prometheus scrapes ``/metrics`` (see :mod:`bolletta.platform.metric_figures` for why), so every
 web process reports the same numbers whichever worker did the work. The broker's own queue depths
@@ -14,17 +15,22 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
+import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from litestar import Response, get
 from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusController
-from prometheus_client import REGISTRY
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
@@ -185,13 +191,14 @@ def _message_families(tenants: dict[str, TenantFigures]) -> Iterator[Metric]:
 
 
 _registered = False
+_platform_collector = PlatformCollector()
 
 
 def register_collector() -> None:
     """Add :class:`PlatformCollector` to the default registry once per process."""
     global _registered
     if not _registered:
-        REGISTRY.register(PlatformCollector())
+        REGISTRY.register(_platform_collector)
         _registered = True
 
 
@@ -206,7 +213,61 @@ def require_metrics_token(connection: ASGIConnection[Any, Any, Any, Any], _handl
 
 
 class MetricsController(PrometheusController):
-    """``/metrics`` in Prometheus's text format, behind :func:`require_metrics_token`."""
+    """``/metrics`` in Prometheus's text format, behind :func:`require_metrics_token`.
+
+    Under ``bolletta serve --processes N`` any of the processes may answer a scrape, so the request
+    metrics are the sum over all of them (:func:`shared_metrics`), with the platform's figures read
+    from the database as in one process.
+    """
 
     path = "/metrics"
     guards = [require_metrics_token]
+
+    @get()
+    async def get(self) -> Response[bytes]:
+        """Return the metrics of every server process, or of this one when it serves alone."""
+        return Response(generate_latest(scrape_registry()), status_code=200,
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def scrape_registry() -> CollectorRegistry:
+    """Return the registry a scrape reads: the process's own, or the sum over the server processes."""
+    if not os.environ.get(MULTIPROCESS_VARIABLE):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    if _registered:
+        registry.register(_platform_collector)
+    return registry
+
+
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+"""Where prometheus_client keeps each process's values when several processes serve (its own name)."""
+
+
+@contextmanager
+def shared_metrics(data_path: Path) -> Iterator[Callable[[int], None]]:
+    """Make the server processes started in the block write their metrics to one folder; yield the
+    function to call with the id of each process that ended.
+
+    prometheus_client reads ``PROMETHEUS_MULTIPROC_DIR`` when it is imported, so the variable is set
+    here, before the processes start, and a new folder under the data folder is used for each run of
+    the command. The folder is removed when the block ends.
+    """
+    folder = data_path / "metrics" / f"serve-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    previous = os.environ.get(MULTIPROCESS_VARIABLE)
+    os.environ[MULTIPROCESS_VARIABLE] = str(folder)
+
+    def process_ended(pid: int) -> None:
+        multiprocess.mark_process_dead(pid, str(folder))  # type: ignore[no-untyped-call]
+
+    try:
+        yield process_ended
+    finally:
+        if previous is None:
+            os.environ.pop(MULTIPROCESS_VARIABLE, None)
+        else:
+            os.environ[MULTIPROCESS_VARIABLE] = previous
+        shutil.rmtree(folder, ignore_errors=True)

@@ -103,13 +103,15 @@ def serve_app(app: Any, host: str, port: int, **options: Any) -> None:
     server.run(sockets=[listener])
 
 
-def run_processes(target: Callable[..., None], args: tuple[Any, ...], count: int) -> None:
+def run_processes(target: Callable[..., None], args: tuple[Any, ...], count: int,
+                  on_exit: Callable[[int], None] | None = None) -> None:
     """Run ``target(*args)`` in ``count`` spawned processes until SIGTERM or SIGINT, restarting any that ends.
 
     ``target`` must be importable by name (a module-level function), and so must ``args`` be
     picklable. On SIGTERM or SIGINT every process gets SIGTERM and up to ``STOP_SECONDS`` to
     finish. A process that ends by itself is started again, unless ``MAX_FAST_EXITS`` processes in a
     row ended within ``FAST_EXIT_SECONDS`` of their start: then every process is stopped.
+    ``on_exit`` is called with the id of each process that has ended.
 
     Raises:
         ServerProcessesFailed: the processes kept ending right after they started.
@@ -132,6 +134,8 @@ def run_processes(target: Callable[..., None], args: tuple[Any, ...], count: int
                 if stopping or process.sentinel not in ended:
                     continue
                 process.join()
+                if on_exit is not None and process.pid is not None:
+                    on_exit(process.pid)
                 lived = time.monotonic() - started
                 fast_exits = fast_exits + 1 if lived < FAST_EXIT_SECONDS else 0
                 logger.warning("server process %d ended with code %s after %.1f s", process.pid,
@@ -143,7 +147,11 @@ def run_processes(target: Callable[..., None], args: tuple[Any, ...], count: int
                     )
                 processes[slot] = _start(target, args)
     finally:
-        _stop_all([process for process, _ in processes.values()])
+        stopped = [process for process, _ in processes.values()]
+        _stop_all(stopped)
+        for process in stopped:
+            if on_exit is not None and process.pid is not None:
+                on_exit(process.pid)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 

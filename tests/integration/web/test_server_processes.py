@@ -182,3 +182,36 @@ def test_serve_processes_bad_setting_one_line(monkeypatch: pytest.MonkeyPatch, t
     assert result.exit_code == 1
     assert "BOLLETTA_SECRET_KEY is not set" in result.output
     assert "Traceback" not in result.output
+
+
+def test_scrape_sums_every_process(tmp_path: Path) -> None:
+    port = _free_port()
+    code = ("from pathlib import Path; from bolletta.platform.metrics import shared_metrics; "
+            "from bolletta.platform.web.server import run_processes; "
+            "from tests.integration.web.server_targets import serve_counted_app; "
+            f"cm = shared_metrics(Path({str(tmp_path)!r}))\n"
+            "with cm as ended: run_processes(serve_counted_app, (" + str(port) + ",), 2, on_exit=ended)")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO_ROOT)
+    try:
+        served = _wait_for_pids(port, 2)
+        requests = 20 + len(_pids(port, 20))  # _wait_for_pids made 20 requests per try
+        scrapes = []
+        for _ in range(6):
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+                scrapes.append(client.get("/scrape").text)
+    finally:
+        process.terminate()
+        process.wait(timeout=40)
+
+    counts = {_pid_requests(text) for text in scrapes}
+    assert len(served) == 2
+    assert len(counts) == 1
+    assert counts.pop() >= requests
+
+
+def _pid_requests(text: str) -> float:
+    """The ``/pid`` request count in a scrape's text (0 when absent)."""
+    for line in text.splitlines():
+        if line.startswith("bolletta_http_requests_total{") and 'path="/pid"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
