@@ -78,7 +78,7 @@ class ChangedOnlySessionBackend(ClientSideSessionBackend):
     def _decrypt(self, value: bytes) -> tuple[int, bytes] | None:
         """Decrypt the cookie value as Litestar's ``load_data`` does; return its expiry time and content."""
         try:
-            decoded = b64decode(value)
+            decoded = b64decode(value, validate=True)  # a character outside base64 is a forged cookie
             aad_starts_from = decoded.find(AAD)
             if aad_starts_from == -1:
                 return None

@@ -129,3 +129,16 @@ def test_cache_keeps_latest_cookies(monkeypatch: pytest.MonkeyPatch, decryptions
     # The first cookie was dropped when the third was read, so reading it again decrypts it again;
     # the third was still kept.
     assert decryptions == [cookie.strip('"').encode() for cookie in [*cookies, cookies[0]]]
+
+
+def test_cookie_with_stray_characters_refused() -> None:
+    with _client() as client:
+        client.get("/set", params={"value": "uno"})
+        genuine = client.cookies["s"].strip('"')
+        answers = []
+        for forged in (genuine[:10] + "!" + genuine[10:], genuine + "=", genuine[:10] + " " + genuine[10:]):
+            client.cookies.clear()
+            client.cookies.set("s", forged)
+            answers.append(client.get("/read").json())
+
+    assert answers == [{}, {}, {}]
