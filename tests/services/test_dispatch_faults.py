@@ -69,9 +69,9 @@ def finished(rt: Runtime, tenant: str, *job_ids: int) -> bool:
                for job_id in job_ids)
 
 
-def sweep(rt: Runtime, tenant: str) -> None:
+def sweep(rt: Runtime, tenant: str, **options: timedelta) -> None:
     tasks.relay_all(rt.db)
-    sweeper.sweep(rt, tenant, **FAST_SWEEP)
+    sweeper.sweep(rt, tenant, **(FAST_SWEEP | options))
 
 
 def assert_once_each(fake: FakeSkebby, count: int) -> None:
@@ -150,7 +150,11 @@ def test_rate_limit_is_shared_by_two_worker_processes(rt: Runtime, skebby: FakeS
     workers = [WorkerProcess(rt, tmp_path / f"worker{n}.log") for n in range(2)]
     try:
         start(rt, tenant, job_id)
-        wait_for(lambda: finished(rt, tenant, job_id), timeout=300, every=1.0, between=lambda: sweep(rt, tenant))
+        # A batch claims its 50 messages at once and then waits for its turns at 20 a second, shared
+        # by two workers: on a busy machine that passes the 5 s claim timeout of FAST_SWEEP, and the
+        # sweep would send again messages still waiting in a live batch.
+        wait_for(lambda: finished(rt, tenant, job_id), timeout=300, every=1.0,
+                 between=lambda: sweep(rt, tenant, claim_timeout=timedelta(seconds=60)))
     finally:
         for worker in workers:
             worker.stop()
