@@ -215,7 +215,7 @@ def require_metrics_token(connection: ASGIConnection[Any, Any, Any, Any], _handl
 class MetricsController(PrometheusController):
     """``/metrics`` in Prometheus's text format, behind :func:`require_metrics_token`.
 
-    Under ``bolletta serve --processes N`` any of the processes may answer a scrape, so the request
+    Under ``bolletta serve --processes N`` any of the processes may serve a scrape, so the request
     metrics are the sum over all of them (:func:`shared_metrics`), with the platform's figures read
     from the database as in one process.
     """
@@ -242,17 +242,17 @@ def scrape_registry() -> CollectorRegistry:
 
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
-"""Where prometheus_client keeps each process's values when several processes serve (its own name)."""
+"""Environment variable naming the folder of each process's values (prometheus_client's own name)."""
 
 
 @contextmanager
 def shared_metrics(data_path: Path) -> Iterator[Callable[[int], None]]:
-    """Make the server processes started in the block write their metrics to one folder; yield the
-    function to call with the id of each process that ended.
+    """Make the server processes started in the block write their metrics to one folder.
 
-    prometheus_client reads ``PROMETHEUS_MULTIPROC_DIR`` when it is imported, so the variable is set
-    here, before the processes start, and a new folder under the data folder is used for each run of
-    the command. The folder is removed when the block ends.
+    Yields the function to call with the id of each process that ended. prometheus_client reads
+    ``PROMETHEUS_MULTIPROC_DIR`` when it is imported, so the variable is set here, before the
+    processes start. Each run of the command uses a new folder under the data folder, removed when
+    the block ends.
     """
     folder = data_path / "metrics" / f"serve-{os.getpid()}"
     shutil.rmtree(folder, ignore_errors=True)

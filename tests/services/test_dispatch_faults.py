@@ -151,7 +151,7 @@ def test_rate_limit_is_shared_by_two_worker_processes(rt: Runtime, skebby: FakeS
     try:
         start(rt, tenant, job_id)
         # A batch claims its 50 messages at once and then waits for its turns at 20 a second, shared
-        # by two workers: on a busy machine that passes the 5 s claim timeout of FAST_SWEEP, and the
+        # by two workers. On a busy machine that passes the 5 s claim timeout of FAST_SWEEP, so the
         # sweep would send again messages still waiting in a live batch.
         wait_for(lambda: finished(rt, tenant, job_id), timeout=300, every=1.0,
                  between=lambda: sweep(rt, tenant, claim_timeout=timedelta(seconds=60)))
@@ -165,8 +165,8 @@ def test_rate_limit_is_shared_by_two_worker_processes(rt: Runtime, skebby: FakeS
     assert_once_each(skebby, 120)
     # The limiter counts sends in its own one-second buckets when it grants them; the fake stamps
     # them on arrival, later, so on a busy machine a bucket's sends can land in the next second at
-    # the fake. Three seconds together may hold three buckets' worth plus half a bucket of late
-    # arrivals (70); two processes each keeping their own limit would send 40 a second, 120 in three.
+    # the fake. Three seconds together may contain three buckets' worth plus half a bucket of late
+    # arrivals (70). Two processes each keeping their own limit would send 40 a second, 120 in three.
     seconds = sorted(per_second)
     windows = [sum(per_second.get(second + offset, 0) for offset in range(3)) for second in seconds]
     assert max(windows) <= 70

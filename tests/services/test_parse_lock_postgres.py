@@ -46,8 +46,8 @@ def test_other_jobs_and_tenants_not_blocked(db: Database) -> None:
 def test_lock_of_dead_worker_freed(db: Database, database_url: str) -> None:
     # A worker that dies holding the lock: its connection ends, and PostgreSQL frees the lock.
     worker = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
-    taken = worker.execute("SELECT pg_try_advisory_lock(%s)", (lock_key("blocco", 9),)).fetchone()
-    assert taken == (True,)
+    acquired = worker.execute("SELECT pg_try_advisory_lock(%s)", (lock_key("blocco", 9),)).fetchone()
+    assert acquired == (True,)
 
     with parse_lock(db, "blocco", 9) as while_alive:
         assert not while_alive

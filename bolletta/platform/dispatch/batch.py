@@ -154,7 +154,7 @@ def _wait(session: Session, waiting: list[dict[str, Any]]) -> None:
 # NOTE: a batch claims all its messages before it sends the first, and a channel's rate limit can
 # make it wait between sends. A batch that takes longer than the sweeper's CLAIM_TIMEOUT (5 minutes;
 # 50 messages below one message every 6 s) has its last messages marked uncertain, and the
-# reconciliation may send them again while the batch still holds them.
+# reconciliation may send them again while the batch still has them claimed.
 def _claim(rt: Runtime, session: Session, ready: list[tuple[Message, Ticket, Bill]]) -> dict[int, str]:
     """Claim the ready messages and store their tickets' new token HMACs; return tokens by message id."""
     if not ready:

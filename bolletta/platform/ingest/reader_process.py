@@ -7,9 +7,9 @@ bills while the child reads the next.
 
 The child sends its items in batches through a pipe. A batch closes after ``BATCH_ITEMS`` items, or
 sooner when its PDFs reach ``BATCH_BYTES``. A thread of the caller takes the batches off the pipe
-as they arrive and holds up to ``RECEIVED_BATCHES`` of them, so the child goes on reading while the
-caller stores: the pipe alone buffers at most ``PIPE_BYTES``, less than one batch with PDFs, and
-the two processes took turns waiting for each other. The child blocks once the caller is that many
+as they arrive and keeps up to ``RECEIVED_BATCHES`` of them, so the child goes on reading while the
+caller stores. Without it the two processes took turns waiting for each other, because the pipe
+alone buffers at most ``PIPE_BYTES``, less than one batch with PDFs. The child blocks once the caller is that many
 batches behind, so memory stays a few batches whatever the archive size.
 
 Children are forked from a ``forkserver`` process rather than from the worker, which runs several
@@ -48,7 +48,7 @@ BATCH_ITEMS = 100
 BATCH_BYTES = 4 * 1024 * 1024
 """PDF bytes after which a batch is sent before it reaches ``BATCH_ITEMS``."""
 RECEIVED_BATCHES = 4
-"""Batches the caller's receiving thread holds ahead of the caller."""
+"""Maximum number of batches the caller's receiving thread keeps ahead of the caller."""
 _END = b""
 """Queued by the receiving thread when the pipe has ended (the child exited or was killed)."""
 

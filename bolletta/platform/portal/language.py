@@ -42,8 +42,8 @@ def primary_language(tag: str | None) -> str:
 def browser_languages(header: str) -> tuple[str, ...]:
     """Primary language codes of an ``Accept-Language`` header, by decreasing quality.
 
-    The answers for the last short headers seen are kept: a browser sends the same header with
-    every page. A longer header, which no browser sends, is parsed each time and not kept.
+    The results for the last short headers seen are kept, because a browser sends the same header
+    with every page. A longer header, which no browser sends, is parsed each time and not kept.
     """
     if len(header) > MAX_KEPT_HEADER:
         return _browser_languages(header)

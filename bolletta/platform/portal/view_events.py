@@ -95,9 +95,9 @@ def _json_data(name: str, value: str) -> str:
 def _event_tuples(views: list[PageView], newly_viewed: set[int]) -> list[tuple[Any, ...]]:
     """Return the rows of :func:`_event_rows` as tuples in the order of ``EVENT_COLUMNS``, for ``COPY``.
 
-    A busy web process writes a few hundred views four times a second from a thread, and building a
-    dict per row and passing it through the column types held the interpreter lock long enough to
-    delay the requests of the event loop by several milliseconds.
+    A busy web process writes a few hundred views four times a second from a thread. Building a dict
+    per row and passing it through the column types held the interpreter lock long enough to delay
+    the requests of the event loop by several milliseconds.
     """
     rows: list[tuple[Any, ...]] = []
     pending_first = set(newly_viewed)

@@ -9,8 +9,8 @@ closes its socket, and the kernel stops sending connections to it until the supe
 a replacement.
 
 The processes are started with ``spawn``, so each builds its own app, database engines and threads
-from nothing, as a separate ``bolletta serve`` would. On Linux each asks the kernel for SIGTERM when
-the supervisor ends, so a supervisor killed with SIGKILL leaves no server behind on the port.
+from nothing, as a separate ``bolletta serve`` would. On Linux each one requests SIGTERM from the
+kernel for when the supervisor ends, so a supervisor killed with SIGKILL leaves no server behind.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def check_port_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             raise PortInUse(
-                f"{host}:{port} is not free ({exc.strerror}): another server, or another bolletta serve, "
+                f"{host}:{port} is already in use ({exc.strerror}): another server, or another bolletta serve, "
                 "listens there. Stop it, or set BOLLETTA_HTTP_PORT to a free port."
             ) from exc
 
@@ -107,8 +107,8 @@ def run_processes(target: Callable[..., None], args: tuple[Any, ...], count: int
                   on_exit: Callable[[int], None] | None = None) -> None:
     """Run ``target(*args)`` in ``count`` spawned processes until SIGTERM or SIGINT, restarting any that ends.
 
-    ``target`` must be importable by name (a module-level function), and so must ``args`` be
-    picklable. On SIGTERM or SIGINT every process gets SIGTERM and up to ``STOP_SECONDS`` to
+    ``target`` must be importable by name (a module-level function), and ``args`` must
+    be picklable. On SIGTERM or SIGINT every process gets SIGTERM and up to ``STOP_SECONDS`` to
     finish. A process that ends by itself is started again, unless ``MAX_FAST_EXITS`` processes in a
     row ended within ``FAST_EXIT_SECONDS`` of their start: then every process is stopped.
     ``on_exit`` is called with the id of each process that has ended.
@@ -163,7 +163,7 @@ def _start(target: Callable[..., None], args: tuple[Any, ...]) -> tuple[BaseProc
 
 
 def _run_child(supervisor: int, target: Callable[..., None], args: tuple[Any, ...]) -> None:
-    """Run ``target(*args)``, after asking for SIGTERM when the supervisor ends; return at once if it has."""
+    """Run ``target(*args)`` after requesting SIGTERM for when the supervisor ends; return at once if it has."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)

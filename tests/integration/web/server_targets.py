@@ -19,7 +19,7 @@ def pid() -> dict[str, int]:
 
 
 def serve_pid_app(port: int) -> None:
-    """Serve an app answering with this process's id."""
+    """Serve an app that responds with this process's id."""
     serve_app(Litestar([pid]), "127.0.0.1", port, lifespan="off", log_level="warning", access_log=False)
 
 

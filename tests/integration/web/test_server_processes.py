@@ -44,7 +44,7 @@ def _pids(port: int, connections: int) -> list[int]:
 
 
 def _wait_for_pids(port: int, count: int, deadline: float = 60.0) -> set[int]:
-    """Wait until ``count`` different processes answer on ``port``; return their ids."""
+    """Wait until ``count`` different processes respond on ``port``, and return their ids."""
     seen: set[int] = set()
     stop_at = time.monotonic() + deadline
     while time.monotonic() < stop_at:
@@ -168,7 +168,7 @@ def test_second_instance_refused(supervisor: tuple[subprocess.Popen[bytes], int]
     _process, port = supervisor
     _wait_for_pids(port, 2)
 
-    with pytest.raises(PortInUse, match=f"127.0.0.1:{port} is not free"):
+    with pytest.raises(PortInUse, match=f"127.0.0.1:{port} is already in use"):
         check_port_free("127.0.0.1", port)
 
 
