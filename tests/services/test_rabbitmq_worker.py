@@ -11,6 +11,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from bolletta.platform.jobs import states
 pytestmark = pytest.mark.services
 
 TENANT = "coniglio"
+STARTED = "Worker running with 2 threads on RabbitmqBroker (every queue)."
 
 
 def _environment(database_url: str, rabbitmq_url: str, data_dir: Path) -> dict[str, str]:
@@ -62,6 +64,9 @@ def test_worker_on_rabbitmq_parses_imported_job(database_url: str, rabbitmq_url:
 
     worker = subprocess.Popen([sys.executable, "-m", "bolletta", "worker", "--processes", "2", "--threads", "2"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    collector = threading.Thread(target=lambda: lines.extend(worker.stdout), daemon=True)
+    collector.start()
     try:
         imported = _bolletta(env, "job", "import", TENANT, str(archive))
         assert imported.returncode == 0, imported.stdout + imported.stderr
@@ -72,16 +77,22 @@ def test_worker_on_rabbitmq_parses_imported_job(database_url: str, rabbitmq_url:
         while (row is None or row[0] in (states.RECEIVED, states.PARSING)) and time.monotonic() < deadline:
             time.sleep(0.5)
             row = _job_row(database_url)
+
+        # One worker may parse the whole job before the other has logged its start.
+        while sum(STARTED in line for line in list(lines)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=60)
+        worker.wait(timeout=60)
+        collector.join(timeout=10)
+    output = "".join(lines)
 
     assert row is not None
     assert row[0] not in (states.RECEIVED, states.PARSING, states.FAILED), output
     assert row[1] == len(flow.document_numbers)
     assert worker.returncode == 0, output
     assert len(children) == 2
-    assert output.count("Worker running with 2 threads on RabbitmqBroker (every queue).") == 2
+    assert output.count(STARTED) == 2
 
 
 def test_unknown_queue_named(database_url: str, rabbitmq_url: str, tmp_path: Path) -> None:
