@@ -6,12 +6,14 @@ each listening on its own ``SO_REUSEPORT`` socket (:mod:`bolletta.platform.web.s
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from jinja2 import Environment
 from litestar import Litestar, Response, get
 
+from bolletta.platform.portal import view_writer_process
 from bolletta.platform.web.server import run_processes, serve_app
 
 BASELINE_TEMPLATE = """<!DOCTYPE html><html lang="it"><head><meta charset="utf-8"><title>{{ title }}</title></head>
@@ -50,8 +52,15 @@ def create_baseline() -> Litestar:
 
 
 def serve(kind: str, port: int, processes: int) -> None:
-    """Serve the ``real`` or ``baseline`` app on 127.0.0.1 from ``processes`` processes until SIGINT or SIGTERM."""
-    run_processes(_serve_one, (kind, port), processes)
+    """Serve the ``real`` or ``baseline`` app on 127.0.0.1 from ``processes`` processes until SIGINT or SIGTERM.
+
+    The real app gets the page view writer process, as under ``bolletta serve --processes N``.
+    """
+    if kind != "real":
+        run_processes(_serve_one, (kind, port), processes)
+        return
+    with view_writer_process.running(logging.WARNING):
+        run_processes(_serve_one, (kind, port), processes)
 
 
 def _serve_one(kind: str, port: int) -> None:

@@ -112,14 +112,16 @@ def serve(processes: int) -> None:
         )
     from bolletta.platform import runtime
     from bolletta.platform.metrics import shared_metrics
+    from bolletta.platform.portal import view_writer_process
     from bolletta.platform.web.server import PortInUse, ServerProcessesFailed, check_port_free, run_processes
 
     # The processes would each fail on a bad setting or a taken port; checked here, the error is one line.
     runtime.configure(settings).db.dispose()
     try:
         check_port_free(settings.http_host, settings.http_port)
-        with shared_metrics(settings.data_path) as process_ended:
-            run_processes(_serve_process, (logging.getLogger().level,), processes, on_exit=process_ended)
+        level = logging.getLogger().level
+        with shared_metrics(settings.data_path) as process_ended, view_writer_process.running(level):
+            run_processes(_serve_process, (level,), processes, on_exit=process_ended)
     except (PortInUse, ServerProcessesFailed) as exc:
         raise click.ClickException(str(exc)) from exc
 

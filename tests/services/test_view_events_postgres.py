@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from bolletta.platform import clock, runtime
 from bolletta.platform.db import migrate
@@ -72,3 +72,15 @@ def test_background_writer_copies_views_once(rt: Runtime) -> None:
     assert {"language": "en"} in [event.data for event in events]
     with rt.db.tenant_session(TENANT) as session:
         assert session.get_one(Ticket, ticket_id).first_viewed_at is not None
+
+
+def test_events_without_foreign_keys(rt: Runtime) -> None:
+    """Migration ``c8e1f4a2b7d3`` on PostgreSQL: no foreign keys to check per view, both indexes kept."""
+    with rt.db.tenant_engine(TENANT).connect() as connection:
+        inspector = inspect(connection)
+        schema = f"tenant_{TENANT}"
+        keys = inspector.get_foreign_keys("events", schema=schema)
+        indexes = {index["name"] for index in inspector.get_indexes("events", schema=schema)}
+
+    assert keys == []
+    assert indexes == {"ix_events_ticket_id", "ix_events_bill_id"}

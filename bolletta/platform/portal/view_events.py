@@ -4,6 +4,10 @@ A page view queues its events here and returns without waiting for the database.
 task per event loop collects views for :data:`FLUSH_INTERVAL_SECONDS`, then writes all of them in
 one transaction, so many views share one commit (group commit).
 
+Under ``bolletta serve --processes N`` the task sends each batch to the view writer process instead
+(:mod:`view_relay`, :mod:`view_writer_process`), and writes it itself only when that process cannot
+be reached.
+
 Each view is written once. The first view of a ticket sets ``first_viewed_at`` with a conditional
 ``UPDATE`` and adds ``viewed`` only for the tickets that update changed, so two processes never
 both record it. A failed write keeps its views queued and is tried again after
@@ -30,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from bolletta.platform.db.bulk import copy_tuples, insert_rows
 from bolletta.platform.db.models.tenant import Event, Ticket
+from bolletta.platform.portal import view_relay
 from bolletta.platform.portal.access_cache import QUIET_KEY
 from bolletta.platform.runtime import Runtime
 
@@ -152,8 +157,10 @@ def _by_tenant(views: list[PageView]) -> dict[str, list[PageView]]:
 class ViewWriter:
     """The queue of one event loop's page views, and the background task writing it."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, relay: view_relay.Relay | None = None) -> None:
         self.rt = rt
+        self.relay = relay
+        """Where batches go first, when a view writer process runs; ``None`` writes them here."""
         self.queued: list[PageView] = []
         self.task: asyncio.Task[None] | None = None
         """The running write loop; holding it keeps the task alive until it ends."""
@@ -182,7 +189,7 @@ class ViewWriter:
             self.task = None
 
     async def _write_queued(self) -> bool:
-        """Write every queued view; on failure queue them again and return ``False``.
+        """Write every queued view, or hand them to the relay; on failure queue them again and return ``False``.
 
         Each tenant's write runs in a thread with a synchronous session, off the event loop. A
         cancellation (the server stopping) waits for that write to end, then queues again the views
@@ -190,6 +197,13 @@ class ViewWriter:
         """
         with self.lock:
             views, self.queued = self.queued, []
+        if self.relay is not None:
+            try:
+                if await self.relay.send(views):
+                    return True
+            except asyncio.CancelledError:
+                self._requeue(views)
+                raise
         groups = list(_by_tenant(views).items())
         for index, (tenant, tenant_views) in enumerate(groups):
             committed: list[bool] = []
@@ -241,7 +255,7 @@ def writer(rt: Runtime) -> ViewWriter:
     loop = asyncio.get_running_loop()
     found = _writers.get(loop)
     if found is None or found.rt is not rt:
-        found = _writers[loop] = ViewWriter(rt)
+        found = _writers[loop] = ViewWriter(rt, view_relay.from_environment())
     return found
 
 

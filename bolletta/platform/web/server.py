@@ -157,9 +157,14 @@ def run_processes(target: Callable[..., None], args: tuple[Any, ...], count: int
 
 
 def _start(target: Callable[..., None], args: tuple[Any, ...]) -> tuple[BaseProcess, float]:
+    return spawn(target, args), time.monotonic()
+
+
+def spawn(target: Callable[..., None], args: tuple[Any, ...]) -> BaseProcess:
+    """Start ``target(*args)`` in a spawned process that gets SIGTERM when this process ends (Linux)."""
     process = _CONTEXT.Process(target=_run_child, args=(os.getpid(), target, args), daemon=False)
     process.start()
-    return process, time.monotonic()
+    return process
 
 
 def _run_child(supervisor: int, target: Callable[..., None], args: tuple[Any, ...]) -> None:

@@ -1,0 +1,75 @@
+"""Handing a server process's page views to the view writer process over a UNIX socket.
+
+Under ``bolletta serve --processes N`` the supervisor starts a process that writes the page views
+(:mod:`view_writer_process`) and names its socket in :data:`SOCKET_VARIABLE`. Each batch goes as
+one frame: its length as four big-endian bytes, then the views as a MessagePack array.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+logger = logging.getLogger(__name__)
+
+SOCKET_VARIABLE = "BOLLETTA_VIEW_WRITER_SOCKET"
+HEADER_BYTES = 4
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+"""A frame announcing more than this is not from a server process; the writer closes the connection."""
+
+_encoder = msgspec.msgpack.Encoder()
+
+
+def frame(views: Sequence[Any]) -> bytes:
+    """Return ``views`` (page views, dataclasses) encoded as one frame."""
+    payload = _encoder.encode(views)
+    return len(payload).to_bytes(HEADER_BYTES, "big") + payload
+
+
+class Relay:
+    """One event loop's connection to the view writer process, opened on first use and after a failure."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.stream: asyncio.StreamWriter | None = None
+        self.failing = False
+        """Whether the last send failed, so an outage is logged once and its end once."""
+
+    async def send(self, views: Sequence[Any]) -> bool:
+        """Send ``views``; return ``False`` if the writer could not be reached, for the caller to store them.
+
+        Waits while the socket's buffer is full (the writer is behind), which holds back the caller's
+        next batch, never a request.
+        """
+        data = frame(views)
+        try:
+            if self.stream is None:
+                _, self.stream = await asyncio.open_unix_connection(self.path)
+            self.stream.write(data)
+            await self.stream.drain()
+        except OSError as exc:
+            self._close()
+            if not self.failing:
+                logger.warning("page view writer unreachable (%s); this process writes its views itself", exc)
+            self.failing = True
+            return False
+        if self.failing:
+            logger.info("page view writer reachable again")
+            self.failing = False
+        return True
+
+    def _close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+
+
+def from_environment() -> Relay | None:
+    """Return a relay to the socket named in :data:`SOCKET_VARIABLE`, or ``None`` when it is not set."""
+    path = os.environ.get(SOCKET_VARIABLE)
+    return Relay(path) if path else None

@@ -1,0 +1,166 @@
+"""The process that writes the page views of ``bolletta serve --processes N``.
+
+A server process that writes its own views does it from a thread. While that thread builds the rows
+and talks to the database it holds the interpreter lock, and every request in flight in the process
+waits for it: a few pauses a second, each delaying a dozen requests, enough to make up the slowest
+percent. So the supervisor starts one more process for the views. The server processes send their
+batches to it over a UNIX socket (:mod:`view_relay`) and go back to serving; it stores them with
+:class:`~bolletta.platform.portal.view_events.ViewWriter`, at a lower CPU priority than the servers.
+
+The socket lives in a new private folder under the system's temporary folder (the data folder's path
+may be too long for a socket address). A server that cannot reach the writer (starting, restarting,
+given up) writes its views itself. The writer writes what it has received when it gets SIGTERM; if
+it is killed, the views it received in the last quarter of a second are lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+import msgspec
+
+from bolletta.platform.portal import view_relay
+from bolletta.platform.portal.view_events import PageView, ViewWriter
+
+logger = logging.getLogger(__name__)
+
+NICENESS = 10
+"""Added to the writer's nice value: when the CPUs are busy, pages come before recording their views."""
+STOP_SECONDS = 30.0
+FAST_EXIT_SECONDS = 10.0
+MAX_FAST_EXITS = 3
+"""Failed starts in a row after which the writer is not started again; the servers write their views."""
+
+_decoder = msgspec.msgpack.Decoder(list[PageView])
+
+
+def run(path: str, log_level: int) -> None:
+    """Receive views on the UNIX socket ``path`` and write them, until SIGTERM or SIGINT (the process's target)."""
+    from bolletta.platform import runtime
+    from bolletta.platform.logs import configure_logging
+    from bolletta.platform.settings import load_settings
+
+    os.environ.pop(view_relay.SOCKET_VARIABLE, None)
+    settings = load_settings()
+    configure_logging(log_level, settings.log_format)
+    os.nice(NICENESS)
+    rt = runtime.configure(settings)
+    try:
+        asyncio.run(_serve(ViewWriter(rt), path))
+    finally:
+        rt.db.dispose()
+
+
+async def _serve(writer: ViewWriter, path: str) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    Path(path).unlink(missing_ok=True)
+    server = await asyncio.start_unix_server(partial(_receive, writer), path=path)
+    logger.info("page view writer listening on %s", path)
+    await stop.wait()
+    server.close()
+    await writer.flush()
+
+
+async def _receive(writer: ViewWriter, reader: asyncio.StreamReader, stream: asyncio.StreamWriter) -> None:
+    """Queue the views of each frame one server process sends, until it closes the connection."""
+    try:
+        while True:
+            size = int.from_bytes(await reader.readexactly(view_relay.HEADER_BYTES), "big")
+            if size > view_relay.MAX_FRAME_BYTES:
+                logger.error("page view frame of %d bytes refused; closing the connection", size)
+                return
+            for view in _decoder.decode(await reader.readexactly(size)):
+                writer.record(view)
+    except asyncio.IncompleteReadError:
+        return
+    except msgspec.DecodeError as exc:
+        logger.error("page view frame not readable (%s); closing the connection", exc)
+    finally:
+        stream.close()
+
+
+class _Keeper:
+    """Starts the writer process, starts it again when it ends, and stops it."""
+
+    def __init__(self, path: str, log_level: int) -> None:
+        self.path = path
+        self.log_level = log_level
+        self.stopping = threading.Event()
+        self.process: BaseProcess | None = None
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._keep, name="view-writer-keeper", daemon=True)
+
+    def _start(self) -> BaseProcess | None:
+        from bolletta.platform.web.server import spawn
+
+        with self.lock:
+            if self.stopping.is_set():
+                return None
+            self.process = spawn(run, (self.path, self.log_level))
+            return self.process
+
+    def _keep(self) -> None:
+        fast_exits = 0
+        while (process := self._start()) is not None:
+            started = time.monotonic()
+            process.join()
+            if self.stopping.is_set():
+                return
+            lived = time.monotonic() - started
+            fast_exits = fast_exits + 1 if lived < FAST_EXIT_SECONDS else 0
+            logger.warning("page view writer %d ended with code %s after %.1f s", process.pid, process.exitcode, lived)
+            if fast_exits >= MAX_FAST_EXITS:
+                logger.error("page view writer ended %d times in a row right after starting; the server "
+                             "processes write their views themselves from now on", fast_exits)
+                return
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping.set()
+            process = self.process
+        if process is not None and process.is_alive():
+            process.terminate()
+            process.join(STOP_SECONDS)
+            if process.is_alive():
+                logger.warning("page view writer %d did not stop in %.0f s; killing it", process.pid, STOP_SECONDS)
+                process.kill()
+                process.join()
+        self.thread.join(STOP_SECONDS)
+
+
+@contextmanager
+def running(log_level: int) -> Iterator[str]:
+    """Run the view writer process for the server processes started in the block; yield its socket's path.
+
+    Stop the server processes before the block ends: the writer then stores what they sent last.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="bolletta-views-"))
+    path = str(folder / "views.sock")
+    previous = os.environ.get(view_relay.SOCKET_VARIABLE)
+    os.environ[view_relay.SOCKET_VARIABLE] = path
+    keeper = _Keeper(path, log_level)
+    keeper.thread.start()
+    try:
+        yield path
+    finally:
+        keeper.stop()
+        if previous is None:
+            os.environ.pop(view_relay.SOCKET_VARIABLE, None)
+        else:
+            os.environ[view_relay.SOCKET_VARIABLE] = previous
+        shutil.rmtree(folder, ignore_errors=True)
