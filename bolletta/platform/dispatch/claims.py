@@ -41,9 +41,10 @@ class HeldClaims:
     ``uncertain``, or released and another worker claimed again, no longer matches, so the batch
     lets it go and does not send it.
 
-    A batch sending at full speed never renews. A slow one costs one ``UPDATE`` a minute. A message
-    is sent only while its claim is less than a fifth of the timeout old, so a sweeper with the same
-    timeout cannot have taken it, and the provider request has the other four fifths to finish.
+    A batch that ends within a minute never renews, and a slower one costs one ``UPDATE`` a minute.
+    A message is sent only while its claim is less than a fifth of the timeout old, so a sweeper
+    with the same timeout cannot have taken it, and the provider request has the other four fifths
+    to finish.
     The timeout is read when the batch starts, so tests can shorten it.
     """
 
@@ -64,6 +65,8 @@ class HeldClaims:
 
     def renew(self) -> None:
         """Move ``claimed_at`` of every held message to now, and drop the messages taken over."""
+        if not self.held:
+            return
         now = clock.now()
         renewed = set(self.session.scalars(
             update(Message)
