@@ -151,8 +151,9 @@ def test_rate_limit_is_shared_by_two_worker_processes(rt: Runtime, skebby: FakeS
     try:
         start(rt, tenant, job_id)
         # A batch claims its 50 messages at once and then waits for its turns at 20 a second, shared
-        # by two workers. On a busy machine that passes the 5 s claim timeout of FAST_SWEEP, so the
-        # sweep would send again messages still waiting in a live batch.
+        # by two workers. On a busy machine that passes the 5 s claim timeout of FAST_SWEEP. The worker
+        # processes renew their claims only once a minute (a fifth of the default timeout), so the
+        # sweep would take over messages still waiting in a live batch.
         wait_for(lambda: finished(rt, tenant, job_id), timeout=300, every=1.0,
                  between=lambda: sweep(rt, tenant, claim_timeout=timedelta(seconds=60)))
     finally:

@@ -7,10 +7,12 @@ the dispatch as the tenant's operator, and collect the customer links that went 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
 import shutil
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,8 @@ from bolletta.platform.stack import EmbeddedStack, start_stack
 logger = logging.getLogger(__name__)
 
 STATE_TIMEOUT_SECONDS = 120.0
+CLOSE_TIMEOUT_SECONDS = 5.0
+"""How long the demo's SFTP client waits for the server to close the connection after an upload."""
 LINK_PATTERN = re.compile(r"https?://\S+/t/[0-9A-Za-z]{22}")
 DATA_MARKERS = ("platform.db", "secret_key")
 
@@ -73,8 +77,23 @@ def upload_over_sftp(host: str, port: int, username: str, password: str, name: s
         with client.open(name, "wb") as handle:
             handle.write(data)
         client.close()
+        disconnect(transport)
     finally:
         transport.close()
+
+
+def disconnect(transport: paramiko.Transport, timeout: float = CLOSE_TIMEOUT_SECONDS) -> None:
+    """Half-close the connection and read until the server closes its side.
+
+    ``Transport.close`` (paramiko 5.1) closes the socket at once. Data the server sent after the
+    last read, such as its reply to the SFTP channel's close, is then still unread, so the kernel
+    resets the connection and the server logs "Connection reset by peer" as an error. After the
+    half-close the server reads the end of the stream and closes first, and the transport's thread
+    reads everything the server sent up to its close.
+    """
+    with contextlib.suppress(OSError):
+        transport.sock.shutdown(socket.SHUT_WR)
+    transport.join(timeout)
 
 
 def wait_for_state(stack: EmbeddedStack, job_id: int, wanted: set[str], timeout: float = STATE_TIMEOUT_SECONDS) -> str:

@@ -8,7 +8,9 @@ module handles a batch with the same rules and guarantees:
   quiet hours), done for the whole batch at once;
 - one ``UPDATE`` claims every message still ``created`` and unclaimed, with the new tokens'
   HMACs, in one transaction; only what this worker claimed is sent;
-- each message goes to the plugin on its own, with its own idempotency key;
+- each message goes to the plugin on its own, with its own idempotency key, and only while the
+  batch still holds its claim (:class:`~bolletta.platform.dispatch.claims.HeldClaims` renews the
+  claims of a slow batch and skips the messages the sweeper took over);
 - the outcomes are written together (never over a status a delivery report already moved);
 - a ``ChannelUnavailable`` stores what was sent so far, releases the claims not used, and raises,
   so the broker retries the batch and the messages already sent are skipped.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
@@ -31,6 +34,7 @@ from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import ratelimit, rules, shared_accounts, suppression
 from bolletta.platform.dispatch.attachments import bill_attachments, email_images
 from bolletta.platform.dispatch.channels import plugin_for_tenant
+from bolletta.platform.dispatch.claims import HeldClaims
 from bolletta.platform.dispatch.contacts import contact_languages
 from bolletta.platform.dispatch.rendering import provider_template, render_message, template_params
 from bolletta.platform.dispatch.sending import NOT_SENT, finish_dispatch_if_done
@@ -91,29 +95,49 @@ def send_messages(rt: Runtime, tenant: str, message_ids: Sequence[int]) -> dict[
                     ready.append((message, ticket, bill))
         _drop(session, dropped, outcomes)
         _wait(session, waiting)
-        tokens = _claim(rt, session, ready)
+        claimed_at = clock.now()
+        tokens = _claim(rt, session, ready, claimed_at)
         claimed = [(m, t, b) for m, t, b in ready if m.id in tokens]
-        on_file = contact_languages(
-            session, [(b.customer_code, t.channel, t.address) for _, t, b in claimed if not b.language])
-        results: list[dict[str, Any]] = []
-        try:
-            for message, ticket, bill in claimed:
-                language = bill.language or on_file.get((bill.customer_code, ticket.channel, ticket.address))
-                result = _send_one(rt, tenant, tenant_row.name, config, message, ticket, bill, tokens[message.id],
-                                   language)
-                results.append(result)
-                _count(outcomes, result["status"])
-        except ChannelUnavailable:
-            _record(session, results)
-            _count_shared(rt, tenant, config, results)
-            _release(session, [message.id for message, _, _ in claimed[len(results):]])
-            raise
+        claims = HeldClaims(session, tenant, tokens, claimed_at)
+        results = _send_claimed(rt, session, tenant, tenant_row.name, config, claimed, tokens, claims, outcomes)
         _record(session, results)
         _count_shared(rt, tenant, config, results)
         for job_id in {ticket.job_id for _, ticket, _ in claimed if not ticket.is_test}:
             finish_dispatch_if_done(session, job_id)
     logger.info("tenant %s: batch of %d messages: %s", tenant, len(message_ids), outcomes)
     return outcomes
+
+
+def _send_claimed(rt: Runtime, session: Session, tenant: str, utility: str, config: Any,
+                  claimed: list[tuple[Message, Ticket, Bill]], tokens: dict[int, str], claims: HeldClaims,
+                  outcomes: dict[str, int]) -> list[dict[str, Any]]:
+    """Send the claimed messages one by one; return the values of their status writes.
+
+    Raises:
+        ChannelUnavailable: the channel failed for the whole batch. The outcomes so far are stored
+            and the claims of the messages not sent are released before it propagates.
+    """
+    on_file = contact_languages(
+        session, [(b.customer_code, t.channel, t.address) for _, t, b in claimed if not b.language])
+    results: list[dict[str, Any]] = []
+    done: set[int] = set()
+    try:
+        for message, ticket, bill in claimed:
+            language = bill.language or on_file.get((bill.customer_code, ticket.channel, ticket.address))
+            result = _send_one(rt, tenant, utility, config, message, ticket, bill, tokens[message.id], language,
+                               claims)
+            done.add(message.id)
+            if result is None:
+                _count(outcomes, "skipped")
+                continue
+            results.append(result)
+            _count(outcomes, result["status"])
+    except ChannelUnavailable:
+        _record(session, results)
+        _count_shared(rt, tenant, config, results)
+        claims.release(message.id for message, _, _ in claimed if message.id not in done)
+        raise
+    return results
 
 
 def _viewed(session: Session, bill_id: int) -> bool:
@@ -151,15 +175,10 @@ def _wait(session: Session, waiting: list[dict[str, Any]]) -> None:
     session.commit()
 
 
-# NOTE: a batch claims all its messages before it sends the first, and a channel's rate limit can
-# make it wait between sends. A batch that takes longer than the sweeper's CLAIM_TIMEOUT (5 minutes;
-# 50 messages below one message every 6 s) has its last messages marked uncertain, and the
-# reconciliation may send them again while the batch still has them claimed.
-def _claim(rt: Runtime, session: Session, ready: list[tuple[Message, Ticket, Bill]]) -> dict[int, str]:
-    """Claim the ready messages and store their tickets' new token HMACs; return tokens by message id."""
+def _claim(rt: Runtime, session: Session, ready: list[tuple[Message, Ticket, Bill]], now: datetime) -> dict[int, str]:
+    """Claim the ready messages at ``now`` and store their tickets' new token HMACs; return tokens by message id."""
     if not ready:
         return {}
-    now = clock.now()
     claimed = set(session.scalars(
         update(Message)
         .where(Message.id.in_([m.id for m, _, _ in ready]), Message.status == "created", Message.claimed_at.is_(None))
@@ -178,8 +197,12 @@ def _claim(rt: Runtime, session: Session, ready: list[tuple[Message, Ticket, Bil
 
 
 def _send_one(rt: Runtime, tenant: str, utility: str, config: Any, message: Message, ticket: Ticket, bill: Bill,
-              token: str, customer_language: str | None) -> dict[str, Any]:
-    """Render and send one claimed message; return the values of its status write."""
+              token: str, customer_language: str | None, claims: HeldClaims) -> dict[str, Any] | None:
+    """Render and send one claimed message; return the values of its status write.
+
+    Return ``None`` without sending when the batch no longer holds the message's claim. The claim is
+    confirmed after the rate limit's wait, which can be long, and right before the plugin call.
+    """
     link = ticket_link(rt.settings, tenant, config, token)
     rendered = render_message(ticket.channel, bill=bill, config=config, utility=utility, link=link,
                               expires_at=clock.as_utc(ticket.expires_at), is_test=ticket.is_test,
@@ -202,6 +225,10 @@ def _send_one(rt: Runtime, tenant: str, utility: str, config: Any, message: Mess
     try:
         channel = plugin_for_tenant(rt, tenant, config, message.plugin, ticket.channel)
         ratelimit.wait_turn(channel)
+        if not claims.confirm(message.id):
+            logger.info("tenant %s: message %d was taken over by the sweeper; its batch does not send it",
+                        tenant, message.id)
+            return None
         result = channel.send(outgoing)
     except ChannelOutcomeUnknown as exc:
         logger.warning("message %d is uncertain: %s", message.id, exc)
@@ -247,13 +274,3 @@ def _count_shared(rt: Runtime, tenant: str, config: Any, results: list[dict[str,
         if account and result["sent_at"] is not None:
             counts[(account, result["kind"])] = counts.get((account, result["kind"]), 0) + 1
     shared_accounts.record_sent(rt, tenant, counts)
-
-
-def _release(session: Session, message_ids: list[int]) -> None:
-    if not message_ids:
-        return
-    session.execute(
-        update(Message).where(Message.id.in_(message_ids), Message.status == "created").values(claimed_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()

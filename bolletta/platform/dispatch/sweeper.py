@@ -31,6 +31,7 @@ from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
 from bolletta.platform.dispatch import reports, rules, suppression
 from bolletta.platform.dispatch.batch import BATCH_SIZE
 from bolletta.platform.dispatch.channels import installed_channels, plugin_for_tenant
+from bolletta.platform.dispatch.claims import CLAIM_TIMEOUT
 from bolletta.platform.dispatch.contacts import contacts_for
 from bolletta.platform.dispatch.sending import NOT_SENT, finish_dispatch_if_done
 from bolletta.platform.errors import ConfigurationError
@@ -40,10 +41,6 @@ from bolletta.tenants.config import TenantConfig
 from bolletta.tenants.registry import get_tenant, tenant_config
 
 logger = logging.getLogger(__name__)
-
-CLAIM_TIMEOUT = timedelta(minutes=5)
-"""A claim older than this on a message still ``created`` means its worker died while sending.
-It must exceed the longest provider request (plugins time out within a minute)."""
 
 STALE_AFTER = timedelta(minutes=30)
 """A queued message not claimed this long after it was queued is queued again: its broker message
