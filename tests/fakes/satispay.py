@@ -85,11 +85,17 @@ class FakeSatispay(FakeProvider):
         return _json(404, {"code": 404, "message": "not found"})
 
     def _list(self, query: dict[str, str]) -> FakeResponse:
-        """List the shop's payments, newest first. Satispay documents ``limit`` as 1 to 100."""
+        """List the shop's payments with ``status`` (``ACCEPTED`` when absent), newest first.
+
+        Satispay documents ``limit`` as 1 to 100."""
         limit = query.get("limit", "20")
+        status = query.get("status", "ACCEPTED")
+        if status not in ("ACCEPTED", "PENDING", "CANCELED"):
+            return _json(400, {"code": 36, "message": "Invalid query parameter status"})
         if not limit.isdigit() or not 1 <= int(limit) <= 100:
             return _json(400, {"code": 36, "message": "Invalid query parameter limit"})
         payments = [self._payment(order) for order in reversed(list(self.orders.values()))]
+        payments = [payment for payment in payments if payment["status"] == status]
         return _json(200, {"has_more": len(payments) > int(limit), "data": payments[:int(limit)]})
 
     def _create(self, body: dict[str, object]) -> FakeResponse:
