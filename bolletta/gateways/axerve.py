@@ -10,6 +10,9 @@ carries our order id (``?order=<id>``) so the plugin knows which payment to ask 
 notification naming another shop in ``a`` is rejected. The customer's return is confirmed the same
 way.
 
+:meth:`AxerveGateway.check_credentials` calls ``POST check/email/``, which only checks the form of
+an e-mail address, so it moves no money and creates no payment.
+
 NOTE: passing ``responseURLs`` to ``payment/create`` (Axerve documents it on ``payment/submit``;
 merchants otherwise set the URLs in the back office) and reading ``amount`` from the
 ``payment/detail`` payload are inferred, not confirmed in Axerve's manual.
@@ -36,6 +39,9 @@ from bolletta.gateways.base import (
     PreparedPayment,
 )
 from bolletta.gateways.errors import GatewayUnavailable, NotificationRejected
+
+CHECK_EMAIL = "verifica@example.com"
+"""Address sent to ``check/email``, on a reserved domain so that it identifies no person."""
 
 _RESULTS = {
     "APPROVED": "completed", "OK": "completed", "DECLINED": "failed", "KO": "failed",
@@ -88,6 +94,28 @@ class AxerveGateway(Gateway):
             raise GatewayUnavailable(f"axerve: {call} failed with code {code} ({description})")
         payload: dict[str, Any] = data["payload"]
         return payload
+
+    def check_credentials(self) -> str | None:
+        """Call ``check/email``, which only checks the form of an address, with the shop login and API key.
+
+        NOTE: Axerve's manual marks ``check/email`` as beta. Its other checks need card data and its
+        payment calls need a payment, so no other documented REST call fits.
+        """
+        body = {"shopLogin": self.settings.shop_login, "email": CHECK_EMAIL}
+        with self.http_client() as client:
+            response = self.call(client, "POST", "/check/email/", json=body, headers=self._headers())
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise GatewayUnavailable(f"axerve: check/email returned HTTP {response.status_code} without JSON") from exc
+        error = data.get("error") if isinstance(data, dict) else None
+        if not isinstance(error, dict):
+            raise GatewayUnavailable(
+                f"axerve: check/email returned HTTP {response.status_code} without an error object")
+        code = str(error.get("code", "?"))
+        if response.status_code == 200 and code == "0":
+            return None
+        return f"axerve: HTTP {response.status_code} code {code} ({error.get('description', '')})"
 
     def prepare(self, request: PaymentRequest) -> PreparedPayment:
         """Create the payment and return Axerve's hosted page."""

@@ -12,6 +12,10 @@ The tenant's ``mode`` picks the flow its Nexi contract provides:
   returns ``hostedPage`` and ``securityToken``; a notification is authentic when it carries the same
   ``securityToken``; ``GET /orders/{orderId}`` is the status query.
 
+:meth:`NexiGateway.check_credentials` asks for the terminal's active payment methods, which reads
+and changes nothing: ``ecomm/api/profileInfo`` (classic, MAC over ``apiKey`` and ``timeStamp``) or
+``GET /payment_methods`` (JSON API).
+
 Field names and MAC constructions follow Nexi's published samples. NOTE: the fields of the
 ``situazioneOrdine`` answer (``report[].stato`` and its values) and the full ``operationResult``
 list were not confirmed in Nexi's manual; they are mapped in ``_CLASSIC_STATES`` and
@@ -28,6 +32,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl
+
+import httpx
 
 from bolletta.gateways.base import (
     CONTRACT_VERSION,
@@ -51,6 +57,8 @@ API_BASE_URL = "https://xpay.nexigroup.com/api/phoenix-0.0/psp/api/v1"
 API_TEST_BASE_URL = "https://xpaysandbox.nexigroup.com/api/phoenix-0.0/psp/api/v1"
 DISPATCHER_PATH = "/ecomm/ecomm/DispatcherServlet"
 STATUS_PATH = "/ecomm/api/bo/situazioneOrdine"
+PROFILE_INFO_PATH = "/ecomm/api/profileInfo"
+PAYMENT_METHODS_PATH = "/payment_methods"
 DESCRIPTION_LIMIT = 2000
 
 _ESITO = {"OK": "completed", "KO": "failed", "ERRORE": "failed", "ANNULLO": "cancelled", "PEN": "pending"}
@@ -166,6 +174,51 @@ class NexiGateway(Gateway):
     def _api_headers(self) -> dict[str, str]:
         return {"X-API-KEY": self.settings.api_key, "Correlation-Id": str(uuid.uuid4())}
 
+    # -- credentials -----------------------------------------------------------------------------
+
+    def check_credentials(self) -> str | None:
+        """Request the terminal's active payment methods, which reads and changes nothing.
+
+        A rejection returns Nexi's code and message: ``errore.codice`` of the classic back-office
+        response, or the first entry of ``errors`` of the JSON API.
+        """
+        if self.settings.mode == "classic":
+            return self._check_classic()
+        with self.http_client() as client:
+            response = self.call(client, "GET", PAYMENT_METHODS_PATH, headers=self._api_headers())
+        if response.status_code == 200:
+            return None
+        errors = _reply(response, PAYMENT_METHODS_PATH).get("errors")
+        first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+        detail = f" {first.get('code', '')} ({first.get('description', '')})" if first else ""
+        return f"nexi: HTTP {response.status_code}{detail}"
+
+    def _check_classic(self) -> str | None:
+        timestamp = str(int(datetime.now(UTC).timestamp() * 1000))
+        body = {
+            "apiKey": self.settings.alias, "timeStamp": timestamp,
+            "mac": mac(("apiKey", self.settings.alias), ("timeStamp", timestamp), key=self.settings.mac_key),
+            # Nexi uses the platform fields only for statistics, and "0" stands for "no CMS".
+            "platform": "custom", "platformVers": "0", "pluginVers": "0",
+        }
+        with self.http_client() as client:
+            response = self.call(client, "POST", PROFILE_INFO_PATH, json=body)
+        data = _reply(response, PROFILE_INFO_PATH)
+        if response.status_code != 200:
+            return f"nexi: HTTP {response.status_code}"
+        if data.get("esito") != "OK":
+            error = data.get("errore")
+            if not isinstance(error, dict):
+                error = {}
+            return (f"nexi: esito {data.get('esito', '?')} codice {error.get('codice', '?')} "
+                    f"({error.get('messaggio', '')})")
+        expected = mac(("esito", "OK"), ("idOperazione", str(data.get("idOperazione", ""))),
+                       ("timeStamp", str(data.get("timeStamp", ""))), key=self.settings.mac_key)
+        if not hmac.compare_digest(expected, str(data.get("mac", ""))):
+            raise GatewayUnavailable("nexi: the profileInfo response MAC does not match the MAC key, so the "
+                                     "response was ignored")
+        return None
+
     # -- notifications ---------------------------------------------------------------------------
 
     def verify_notification(self, incoming: IncomingNotification, attempts: AttemptLookup) -> Notification:
@@ -263,6 +316,21 @@ def _api_notification(order_id: str, operation: Mapping[str, Any], *, event_id: 
         transaction_id=str(operation.get("operationId") or "") or None, event_id=event_id,
         detail=f"operationResult={result}",
     )
+
+
+def _reply(response: httpx.Response, path: str) -> dict[str, Any]:
+    """Return the JSON object of a back-office or API response, or an empty one for an empty body.
+
+    Raises:
+        GatewayUnavailable: the body is not a JSON object (a proxy's error page, for example).
+    """
+    try:
+        value = json.loads(response.content or b"{}")
+    except ValueError as exc:
+        raise GatewayUnavailable(f"nexi: {path} returned HTTP {response.status_code} without JSON") from exc
+    if not isinstance(value, dict):
+        raise GatewayUnavailable(f"nexi: {path} returned HTTP {response.status_code} without a JSON object")
+    return value
 
 
 def _json(raw: bytes) -> dict[str, Any]:

@@ -8,6 +8,9 @@ signature="<base64 RSA-SHA256 over the signing string>"``. The signing string is
 
 Satispay's callback is a GET to ``callback_url`` (``{uuid}`` replaced by the payment id) with no
 status in it, so the plugin treats it as a trigger and reads ``GET /payments/{id}``.
+
+:meth:`SatispayGateway.check_credentials` signs ``GET /payments?limit=1`` (the shop's payment
+list), which reads and changes nothing.
 """
 
 from __future__ import annotations
@@ -103,6 +106,24 @@ class SatispayGateway(Gateway):
             **(extra or {}),
         }
         return self.call(client, method, str(url), content=body or None, headers=headers)
+
+    def check_credentials(self) -> str | None:
+        """Sign a request for the shop's latest payment and discard the payment it returns.
+
+        A rejection returns Satispay's ``code`` and ``message``, and ``wlt``, the request id
+        Satispay's support asks for.
+        """
+        with self.http_client() as client:
+            response = self._signed(client, "GET", "/payments?limit=1")
+        if response.status_code == 200:
+            return None
+        data = _object(response)
+        reason = f"satispay: HTTP {response.status_code}"
+        if "code" in data:
+            reason += f" code {data['code']} ({data.get('message', '')})"
+        if data.get("wlt"):
+            reason += f" wlt {data['wlt']}"
+        return reason
 
     def prepare(self, request: PaymentRequest) -> PreparedPayment:
         """Create a ``MATCH_CODE`` payment and return Satispay's web page for it."""

@@ -1,4 +1,5 @@
-"""Fake Axerve REST API: ``payment/create``, ``payment/detail`` and the hosted page ``pagam.aspx``.
+"""Fake Axerve REST API: ``payment/create``, ``payment/detail``, ``check/email`` and the hosted page
+``pagam.aspx``.
 
 Answers use Axerve's envelope ``{"error": {"code", "description"}, "payload": {...}}``. The
 notification is a GET to ``serverNotificationURL`` with ``a=<shopLogin>`` and ``b=<opaque string>``.
@@ -7,6 +8,7 @@ notification is a GET to ``serverNotificationURL`` with ``a=<shopLogin>`` and ``
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -43,6 +45,8 @@ class FakeAxerve(FakeProvider):
             return self._create(json.loads(request.body))
         if path.startswith("/payment/detail/") and request.method == "GET":
             return self._detail(path.removeprefix("/payment/detail/"))
+        if path == "/check/email/" and request.method == "POST":
+            return self._check_email(json.loads(request.body or b"{}"))
         return _envelope(404, "1105", "Invalid parameter value")
 
     def _create(self, body: dict[str, object]) -> FakeResponse:
@@ -62,6 +66,12 @@ class FakeAxerve(FakeProvider):
         return _envelope(200, "0", "request correctly processed", {
             "paymentToken": order.data["paymentToken"], "paymentID": payment_id, "userRedirect": {"href": href},
         })
+
+    def _check_email(self, body: dict[str, object]) -> FakeResponse:
+        if body.get("shopLogin") != self.shop_login or not isinstance(body.get("email"), str):
+            return _envelope(400, "1105", "Invalid parameter value")
+        result = "OK" if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(body["email"])) else "KO"
+        return _envelope(200, "0", "request correctly processed", {"result": result})
 
     def _detail(self, payment_id: str) -> FakeResponse:
         order = self.orders.get(payment_id)

@@ -1,5 +1,6 @@
-"""Fake Nexi XPay: the classic DispatcherServlet with SHA-1 MACs, ``situazioneOrdine``, and the
-JSON API (``/orders/hpp``, ``GET /orders/{orderId}``) with ``securityToken`` notifications."""
+"""Fake Nexi XPay: the classic DispatcherServlet with SHA-1 MACs, ``situazioneOrdine`` and
+``profileInfo``, and the JSON API (``/orders/hpp``, ``GET /orders/{orderId}``, ``GET
+/payment_methods``) with ``securityToken`` notifications."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode
 
-from bolletta.gateways.nexi import DISPATCHER_PATH, STATUS_PATH, mac
+from bolletta.gateways.nexi import DISPATCHER_PATH, PAYMENT_METHODS_PATH, PROFILE_INFO_PATH, STATUS_PATH, mac
 from tests.fakes.payment_provider import FakeOrder, FakeProvider, SentNotification
 from tests.fakes.tls import FakeRequest, FakeResponse, TestCA
 
@@ -38,6 +39,8 @@ class FakeNexi(FakeProvider):
             return self._dispatcher(request)
         if request.path == STATUS_PATH:
             return self._order_status(request)
+        if request.path == PROFILE_INFO_PATH and request.method == "POST":
+            return self._profile_info(request)
         if request.path.startswith(API_PREFIX):
             if request.header("X-API-KEY") != self.api_key:
                 return _json(401, {"errors": [{"code": "GW0001", "description": "Invalid API key"}]})
@@ -48,6 +51,10 @@ class FakeNexi(FakeProvider):
                 return self._create_hpp(request)
             if path.startswith("/orders/") and request.method == "GET":
                 return self._api_order(path.removeprefix("/orders/"))
+            if path == PAYMENT_METHODS_PATH and request.method == "GET":
+                return _json(200, {"paymentMethods": [
+                    {"paymentMethod": "CARDS", "circuit": "VISA"}, {"paymentMethod": "CARDS", "circuit": "MC"},
+                ]})
         return FakeResponse(404, b"not found")
 
     # -- classic -------------------------------------------------------------------------------
@@ -105,6 +112,25 @@ class FakeNexi(FakeProvider):
             answer = {"esito": "OK", "idOperazione": operation, "timeStamp": stamp, "report": report}
         answer["mac"] = mac(("esito", str(answer["esito"])), ("idOperazione", operation), ("timeStamp", stamp),
                             key=self.mac_key)
+        return _json(200, answer)
+
+    def _profile_info(self, request: FakeRequest) -> FakeResponse:
+        """Return ``profileInfo``'s payment methods when alias and MAC match, else ``esito`` ``KO``.
+
+        With ``forge`` the response MAC uses a key that is not the merchant's."""
+        body = json.loads(request.body or b"{}")
+        stamp = str(body.get("timeStamp"))
+        expected = mac(("apiKey", str(body.get("apiKey"))), ("timeStamp", stamp), key=self.mac_key)
+        operation = secrets.token_hex(6)
+        if body.get("apiKey") != self.alias or body.get("mac") != expected:
+            answer: dict[str, object] = {"esito": "KO", "idOperazione": operation, "timeStamp": stamp,
+                                         "errore": {"codice": 3, "messaggio": "MAC errato"}}
+        else:
+            answer = {"esito": "OK", "idOperazione": operation, "timeStamp": stamp,
+                      "availableMethods": [{"code": "CC", "description": "Carta di credito", "type": "CC"}]}
+        key = "wrong-key" if self.misbehaviour.forge else self.mac_key
+        answer["mac"] = mac(("esito", str(answer["esito"])), ("idOperazione", operation), ("timeStamp", stamp),
+                            key=key)
         return _json(200, answer)
 
     # -- JSON API ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Fake Satispay GBusiness API: it checks each request's digest and RSA-SHA256 HTTP signature
 against the registered public key, creates ``MATCH_CODE`` payments and calls ``callback_url`` with
-GET, with no body and no status, as Satispay does."""
+GET, with no body and no status, as Satispay does. It also lists the shop's payments
+(``GET /payments``)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ class FakeSatispay(FakeProvider):
         digest = request.header("Digest") or ""
         if digest != digest_header(request.body):
             return "digest does not match the body"
-        text = signing_string(request.method, request.path, request.header("Host") or "",
+        text = signing_string(request.method, request.target or request.path, request.header("Host") or "",
                               request.header("Date") or "", digest)
         try:
             self.public_key.verify(base64.b64decode(params.get("signature", "")), text.encode(),
@@ -64,7 +65,7 @@ class FakeSatispay(FakeProvider):
     def handle(self, request: FakeRequest) -> FakeResponse:
         problem = self._check_signature(request)
         if problem is not None:
-            return _json(401, {"code": 34, "message": f"Unauthorized: {problem}"})
+            return _json(401, {"code": 34, "message": f"Unauthorized: {problem}", "wlt": uuid.uuid4().hex[:8]})
         path = request.path.removeprefix(PREFIX)
         if path == "/payments" and request.method == "POST":
             key = request.header("Idempotency-Key")
@@ -74,12 +75,28 @@ class FakeSatispay(FakeProvider):
             if key:
                 self.idempotency[key] = response
             return response
+        if path == "/payments" and request.method == "GET":
+            return self._list(request.query)
         if path.startswith("/payments/") and request.method == "GET":
             order = self.orders.get(path.removeprefix("/payments/"))
             if order is None:
                 return _json(404, {"code": 41, "message": "Payment not found"})
             return _json(200, self._payment(order))
         return _json(404, {"code": 404, "message": "not found"})
+
+    def _list(self, query: dict[str, str]) -> FakeResponse:
+        """List the shop's payments with ``status`` (``ACCEPTED`` when absent), newest first.
+
+        Satispay documents ``limit`` as 1 to 100."""
+        limit = query.get("limit", "20")
+        status = query.get("status", "ACCEPTED")
+        if status not in ("ACCEPTED", "PENDING", "CANCELED"):
+            return _json(400, {"code": 36, "message": "Invalid query parameter status"})
+        if not limit.isdigit() or not 1 <= int(limit) <= 100:
+            return _json(400, {"code": 36, "message": "Invalid query parameter limit"})
+        payments = [self._payment(order) for order in reversed(list(self.orders.values()))]
+        payments = [payment for payment in payments if payment["status"] == status]
+        return _json(200, {"has_more": len(payments) > int(limit), "data": payments[:int(limit)]})
 
     def _create(self, body: dict[str, object]) -> FakeResponse:
         valid = body.get("flow") == "MATCH_CODE" and body.get("currency") == "EUR"

@@ -90,6 +90,8 @@ class FakeRequest:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    target: str = ""
+    """The request target as sent: the path with its query string, undecoded."""
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers.items():
@@ -132,6 +134,7 @@ class HttpsServer:
                     method=self.command, path=parts.path, query=dict(parse_qsl(parts.query)),
                     headers={key: value for key, value in self.headers.items()},
                     body=self.rfile.read(length) if length else b"",
+                    target=self.path,
                 )
                 response = outer_handler(request)
                 self.send_response(response.status)

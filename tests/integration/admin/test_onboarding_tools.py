@@ -17,6 +17,8 @@ from bolletta.platform.storage import storage_from_settings, tenant_key
 from bolletta.tenants import registry
 from bolletta.tenants.images import LOGO_PREFIX, email_header_key, image_digest
 from bolletta.tenants.onboarding import drafts
+from tests.fakes.axerve import FakeAxerve
+from tests.fakes.channel_server import free_port_for_tests
 from tests.fakes.images import image_bytes
 from tests.fakes.paypal import FakePaypal
 from tests.fakes.tls import TestCA
@@ -246,6 +248,38 @@ def test_draft_keeps_secrets_encrypted(stack: EmbeddedStack, admin: AdminLogin, 
         assert "segreto-paypal" not in json.dumps(row.answers)
         assert row.answers["payments"]["gateway_settings"]["paypal"]["client_id"] == "client-prova"
     assert "payments" in drafts.load_draft(stack.rt.db, draft_id).completed
+
+
+def test_axerve_credentials_checked_on_save(stack: EmbeddedStack, admin: AdminLogin, tmp_path: Path) -> None:
+    ca = TestCA(tmp_path / "ca")
+    axerve = FakeAxerve(ca, shop_login="GESPAY12345", api_key="apikey-axerve-prova")
+    settings = {"shop_login": "GESPAY12345", "api_key": "apikey-axerve-prova", "api_base_url": axerve.api_base_url,
+                "ca_bundle": str(ca.ca_path), "timeout_seconds": "5"}
+    try:
+        with draft(stack, admin) as (client, token, path):
+            payments = {"enabled_gateways": "sandbox\naxerve", "_csrf_token": token}
+            wrong = client.post(f"{path}/payments", data={
+                **payments, **_plugin_form("gateway_settings", "axerve", settings | {"api_key": "apikey-sbagliata"})})
+            right = client.post(f"{path}/payments", data={
+                **payments, **_plugin_form("gateway_settings", "axerve", settings)})
+            offline = client.post(f"{path}/payments", data={
+                **payments, **_plugin_form("gateway_settings", "axerve", settings | {
+                    "api_base_url": f"https://127.0.0.1:{free_port_for_tests()}/api/v1"})})
+    finally:
+        axerve.stop()
+
+    assert wrong.status_code == 400
+    error = html.unescape(wrong.text.split('id="e-gateway_settings.axerve.api_key"', 1)[1].split("</p>", 1)[0])
+    assert "Il fornitore ha rifiutato le credenziali: axerve: HTTP 403 code 1166 (Invalid ApiKey)" in error
+    assert right.status_code == 200
+    assert "Il fornitore ha accettato le credenziali." in right.text
+    assert offline.status_code == 200
+    assert ("Non è stato possibile raggiungere il fornitore per verificare le credenziali "
+            "(axerve: POST /check/email/ failed: ConnectError)") in html.unescape(offline.text)
+    for page in (wrong, right, offline):
+        assert "apikey-axerve-prova" not in page.text
+        assert "apikey-sbagliata" not in page.text
+    assert axerve.orders == {}
 
 
 def test_each_bad_line_and_part_shown_apart(stack: EmbeddedStack, admin: AdminLogin) -> None:
