@@ -45,7 +45,7 @@ from bolletta.platform.portal import routes as portal
 from bolletta.platform.portal import sandbox_page, view_events
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.csrf import csrf_config
-from bolletta.platform.web.http_metrics import http_metrics
+from bolletta.platform.web.http_metrics import count_unmatched, http_metrics
 from bolletta.platform.web.security import add_security_headers
 from bolletta.platform.web.session_cookie import ChangedOnlyCookieConfig
 from bolletta.platform.web.tenancy import TenancyRouter
@@ -123,7 +123,7 @@ def create_litestar(rt: Runtime) -> Litestar:
         middleware=[http_metrics, session_config.middleware],
         csrf_config=csrf_config(rt),
         after_request=after_request,
-        after_exception=[_log_server_error],
+        after_exception=[_log_server_error, count_unmatched],
         # Only with lifespan events on; ``bolletta serve`` runs without them, and the page views still
         # queued then are written by the ``atexit`` hook of ``view_events``.
         on_shutdown=[view_events.flush],

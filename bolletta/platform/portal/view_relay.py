@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 SOCKET_VARIABLE = "BOLLETTA_VIEW_WRITER_SOCKET"
 HEADER_BYTES = 4
 MAX_FRAME_BYTES = 64 * 1024 * 1024
-"""A frame announcing more than this is not from a server process; the writer closes the connection."""
+"""Frame size above which the writer closes the connection: no server process sends that much."""
 
 _encoder = msgspec.msgpack.Encoder()
 
@@ -41,9 +41,9 @@ class Relay:
         """Whether the last send failed, so an outage is logged once and its end once."""
 
     async def send(self, views: Sequence[Any]) -> bool:
-        """Send ``views``; return ``False`` if the writer could not be reached, for the caller to store them.
+        """Send ``views`` and return ``True``, or ``False`` when the writer is unreachable (the caller stores them).
 
-        Waits while the socket's buffer is full (the writer is behind), which holds back the caller's
+        Waits while the socket's buffer is full (the writer is behind). That holds back the caller's
         next batch, never a request.
         """
         data = frame(views)
@@ -55,7 +55,8 @@ class Relay:
         except OSError as exc:
             self._close()
             if not self.failing:
-                logger.warning("page view writer unreachable (%s); this process writes its views itself", exc)
+                logger.warning("page view writer unreachable at %s (%s): this process writes its views itself",
+                               self.path, exc)
             self.failing = True
             return False
         if self.failing:

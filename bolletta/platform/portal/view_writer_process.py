@@ -41,7 +41,7 @@ NICENESS = 10
 STOP_SECONDS = 30.0
 FAST_EXIT_SECONDS = 10.0
 MAX_FAST_EXITS = 3
-"""Failed starts in a row after which the writer is not started again; the servers write their views."""
+"""Failed starts in a row after which the writer is not started again, and the servers write their views."""
 
 _decoder = msgspec.msgpack.Decoder(list[PageView])
 
@@ -82,14 +82,15 @@ async def _receive(writer: ViewWriter, reader: asyncio.StreamReader, stream: asy
         while True:
             size = int.from_bytes(await reader.readexactly(view_relay.HEADER_BYTES), "big")
             if size > view_relay.MAX_FRAME_BYTES:
-                logger.error("page view frame of %d bytes refused; closing the connection", size)
+                logger.error("page view frame of %d bytes is over the %d-byte limit: closing the connection", size,
+                             view_relay.MAX_FRAME_BYTES)
                 return
             for view in _decoder.decode(await reader.readexactly(size)):
                 writer.record(view)
     except asyncio.IncompleteReadError:
         return
     except msgspec.DecodeError as exc:
-        logger.error("page view frame not readable (%s); closing the connection", exc)
+        logger.error("invalid page view frame (%s): closing the connection", exc)
     finally:
         stream.close()
 

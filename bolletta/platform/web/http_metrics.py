@@ -45,6 +45,7 @@ def http_metrics(app: ASGIApp) -> ASGIApp:
             return
         method: str = scope["method"]  # type: ignore[typeddict-item]  # an "http" scope
         path: str = scope.get("path_template", scope["path"])
+        scope[COUNTED_KEY] = True  # type: ignore[literal-required]
         running = _running.get((method, path))
         if running is None:
             running = _running.setdefault((method, path), IN_PROGRESS.labels(method, path, 200, APP_NAME))
@@ -81,6 +82,27 @@ def http_metrics(app: ASGIApp) -> ASGIApp:
                 errors.inc()
 
     return middleware
+
+
+COUNTED_KEY = "bolletta.http_metrics.counted"
+"""Set in the scope of each request the middleware counts, so the exception hook skips it."""
+UNMATCHED = "(unmatched)"
+"""The path label of requests no route matched. Their own paths are not labels: each path a scanner
+tries would add a series."""
+
+
+def count_unmatched(exception: Exception, scope: Scope) -> None:
+    """Count a request that no route matched (404, 405) as ``path="(unmatched)"`` (an ``after_exception`` hook).
+
+    The middleware wraps each route's handler, so it never sees these. Only the request counter
+    gets them, because their time is spent before routing.
+    """
+    if scope.get("type") != "http" or scope.get(COUNTED_KEY) or not isinstance(exception, HTTPException):
+        return
+    if scope["path"].startswith(EXCLUDED_PREFIXES):
+        return
+    requests, _timing, _errors = _series(scope["method"], UNMATCHED, exception.status_code)  # type: ignore[typeddict-item]
+    requests.inc()
 
 
 def _series(method: str, path: str, status: int) -> tuple[Any, Any, Any | None]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from litestar import Litestar, get
+from litestar.exceptions import NotFoundException
 from litestar.testing import TestClient
 from prometheus_client import REGISTRY
 
-from bolletta.platform.web.http_metrics import http_metrics
+from bolletta.platform.web.http_metrics import UNMATCHED, count_unmatched, http_metrics
 
 PATH = "/prova/{code:str}"
 TEMPLATE = "/prova/{code}"
@@ -16,6 +17,8 @@ TEMPLATE = "/prova/{code}"
 def page(code: str) -> str:
     if code == "rotto":
         raise RuntimeError("broken on purpose")
+    if code == "assente":
+        raise NotFoundException(f"no code {code}")
     return code
 
 
@@ -24,13 +27,14 @@ def live() -> str:
     return "ok"
 
 
-def _value(name: str, path: str, status: int) -> float:
-    labels = {"method": "GET", "path": path, "status_code": str(status), "app_name": "bolletta"}
+def _value(name: str, path: str, status: int, method: str = "GET") -> float:
+    labels = {"method": method, "path": path, "status_code": str(status), "app_name": "bolletta"}
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def _client() -> TestClient[Litestar]:
-    return TestClient(Litestar([page, live], middleware=[http_metrics], debug=False, logging_config=None))
+    return TestClient(Litestar([page, live], middleware=[http_metrics], after_exception=[count_unmatched],
+                               debug=False, logging_config=None))
 
 
 def test_counted_by_template() -> None:
@@ -80,3 +84,31 @@ def test_refused_before_response_counted_with_status() -> None:
     assert response.status_code == 403
     assert _value("bolletta_http_requests_total", "/vietato", 403) == before + 1
     assert _value("bolletta_http_requests_total", "/vietato", 200) == 0
+
+
+def test_unmatched_paths_counted_as_one() -> None:
+    before = _value("bolletta_http_requests_total", UNMATCHED, 404)
+    refused_before = _value("bolletta_http_requests_total", UNMATCHED, 405, "POST")
+
+    with _client() as client:
+        missing = client.get("/wp-login.php")
+        other = client.get("/prova")
+        wrong_method = client.post("/prova/AB123")
+
+    assert missing.status_code == other.status_code == 404
+    assert wrong_method.status_code == 405
+    assert _value("bolletta_http_requests_total", UNMATCHED, 404) == before + 2
+    assert _value("bolletta_http_requests_total", UNMATCHED, 405, "POST") == refused_before + 1
+    assert _value("bolletta_http_requests_total", "/wp-login.php", 404) == 0
+
+
+def test_handler_404_keeps_template() -> None:
+    """A 404 a route's handler raises is the middleware's, under the route's template."""
+    before = _value("bolletta_http_requests_total", UNMATCHED, 404)
+
+    with _client() as client:
+        response = client.get("/prova/assente")
+
+    assert response.status_code == 404
+    assert _value("bolletta_http_requests_total", TEMPLATE, 404) >= 1
+    assert _value("bolletta_http_requests_total", UNMATCHED, 404) == before
