@@ -5,6 +5,9 @@ load with its reason. Enabling, disabling and saving settings call the functions
 ``dispatch/settings_form.py`` and ``payments/gateways.py``, which audit on the tenant. The console
 adds an entry to the platform audit log as well. A secret field is never sent back to the browser:
 the form shows it empty with "set" beside it, and submitting it empty keeps the stored secret.
+Saving a gateway's settings first tries its credentials on the provider, as the onboarding wizard
+does: a rejection keeps the stored settings and shows the reason next to the field, an unreachable
+provider saves them with a note.
 """
 
 from __future__ import annotations
@@ -38,9 +41,11 @@ from bolletta.platform.payments.gateways import (
     enable_gateway,
     gateway_catalogue,
     gateway_class,
+    submitted_gateway,
     update_gateway_settings,
 )
 from bolletta.platform.web.context import rt
+from bolletta.tenants.onboarding.credentials import SettingsOutcome, first_secret, try_credentials
 from bolletta.tenants.onboarding.plugin_labels import CHOICE_LABELS, SETTING_LABELS
 from bolletta.tenants.registry import get_tenant, tenant_config
 
@@ -149,17 +154,44 @@ def _settings_context(slug: str, kind: str, plugin_id: str) -> dict[str, Any]:
 
 async def _settings_page(request: Request[Any, Any, Any], slug: str, kind: str, plugin_id: str) -> Response[str]:
     context = await anyio.to_thread.run_sync(_settings_context, slug, kind, plugin_id)
-    return admin_page(request, "admin/plugin_settings.html", errors=[], error=None,
+    return admin_page(request, "admin/plugin_settings.html", errors=[], error=None, problems={}, notes={},
                       saved=request.query_params.get("saved") == "1", labels=SETTING_LABELS,
                       choice_labels=CHOICE_LABELS, **context)
 
 
-def _save(staff: Staff, slug: str, kind: str, plugin_id: str, values: dict[str, Any]) -> None:
+def _check_gateway(slug: str, plugin_id: str, values: Mapping[str, Any]) -> SettingsOutcome:
+    """Try the credentials a gateway form submits on the provider and return the problems and notes by field.
+
+    The check runs on every save, not only when a credential changed: which settings the check
+    depends on differs by plugin (endpoint, test mode, CA bundle, shop login), and saving again is
+    how an admin re-verifies stored credentials. It moves no money. A plugin that cannot check
+    (the sandbox) gives an empty outcome.
+
+    Raises:
+        ConfigurationError: the plugin is not installed, or a stored secret does not decrypt.
+        GatewayConfigError: the settings do not validate.
+    """
+    plugin = gateway_class(plugin_id)
+    gateway = submitted_gateway(rt(), slug, plugin_id, values)
+    outcome = SettingsOutcome(stored={})
+    try_credentials(outcome, "", first_secret(plugin.Settings.__struct_fields__, plugin.secret_fields),
+                    gateway.check_credentials, plugin_id)
+    return outcome
+
+
+def _save(staff: Staff, slug: str, kind: str, plugin_id: str, values: dict[str, Any]) -> SettingsOutcome:
+    """Store the settings unless the provider rejects the gateway credentials; return the check's outcome."""
     runtime = rt()
+    outcome = SettingsOutcome(stored={})
     if kind == "channel":
         save_channel_settings(runtime, slug, plugin_id, values, staff)
         secret_fields = installed_channels().plugins[plugin_id].secret_fields
     else:
+        outcome = _check_gateway(slug, plugin_id, values)
+        if outcome.problems:
+            logger.warning("admin: provider rejected the %s credentials of tenant %s, settings not saved",
+                           plugin_id, slug)
+            return outcome
         update_gateway_settings(runtime, slug, plugin_id, values, staff)
         secret_fields = gateway_class(plugin_id).secret_fields
     with runtime.db.platform_session() as session:
@@ -167,27 +199,39 @@ def _save(staff: Staff, slug: str, kind: str, plugin_id: str, values: dict[str, 
                               target=slug, detail={"plugin": plugin_id,
                                                    "values": secrets.masked(values, secret_fields)}, ip=staff.ip)
         session.commit()
+    return outcome
 
 
 async def _save_settings(request: Request[Any, Any, Any], slug: str, kind: str, plugin_id: str,
                          data: dict[str, str]) -> Response[Any]:
-    """Validate and store the form; on an error show it again with the reason, secrets still hidden."""
+    """Validate and store the form; on an error show it again with the reason, secrets still hidden.
+
+    Saved settings redirect to the form, except when the credential check left a note (accepted, or
+    provider unreachable): the saved form is then shown at once with the note beside its field.
+    """
     context = await anyio.to_thread.run_sync(_settings_context, slug, kind, plugin_id)
     values, errors = read_form(context["fields"], data)
     error = None
+    outcome = SettingsOutcome(stored={})
     if not errors:
         try:
-            await anyio.to_thread.run_sync(_save, admin_of(request), slug, kind, plugin_id, values)
+            outcome = await anyio.to_thread.run_sync(_save, admin_of(request), slug, kind, plugin_id, values)
         except (ConfigurationError, GatewayConfigError) as exc:
             error = str(exc)
             logger.warning("admin: %s settings of %s for tenant %s rejected: %s", kind, plugin_id, slug, error)
         else:
-            return Redirect(f"/admin/tenants/{slug}/{kind}s/{plugin_id}?saved=1", status_code=303)
+            if not outcome.problems and not outcome.notes:
+                return Redirect(f"/admin/tenants/{slug}/{kind}s/{plugin_id}?saved=1", status_code=303)
+            if not outcome.problems:
+                saved = await anyio.to_thread.run_sync(_settings_context, slug, kind, plugin_id)
+                return admin_page(request, "admin/plugin_settings.html", errors=[], error=None, problems={},
+                                  notes=outcome.notes, saved=True, labels=SETTING_LABELS,
+                                  choice_labels=CHOICE_LABELS, **saved)
     secret_names = {item.name for item in context["fields"] if item.secret}
     submitted = {name: value for name, value in values.items() if name not in secret_names}
     return admin_page(request, "admin/plugin_settings.html", status_code=400, errors=errors, error=error,
-                      saved=False, labels=SETTING_LABELS, choice_labels=CHOICE_LABELS,
-                      **{**context, "values": {**context["values"], **submitted}})
+                      problems=outcome.problems, notes=outcome.notes, saved=False, labels=SETTING_LABELS,
+                      choice_labels=CHOICE_LABELS, **{**context, "values": {**context["values"], **submitted}})
 
 
 @get("/admin/tenants/{slug:str}/channels/{plugin_id:str}", name="admin:channel-settings",

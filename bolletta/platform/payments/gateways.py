@@ -42,13 +42,15 @@ def gateway_for(rt: Runtime, tenant: str, config: TenantConfig, gateway_id: str)
         raise ConfigurationError(f"Gateway {gateway_id!r} is not enabled for tenant {tenant}.")
     plugin_class = gateway_class(gateway_id)
     stored = open_settings(rt, plugin_class, config.gateway_settings.get(gateway_id, {}))
-    settings = plugin_class.settings_from_dict(stored)
-    context = GatewayContext(
+    return plugin_class(plugin_class.settings_from_dict(stored), _context(rt, tenant, gateway_id))
+
+
+def _context(rt: Runtime, tenant: str, gateway_id: str) -> GatewayContext:
+    return GatewayContext(
         tenant_slug=tenant,
         public_base_url=rt.settings.public_base_url,
         signing_key=rt.gateway_key(tenant, gateway_id),
     )
-    return plugin_class(settings, context)
 
 
 def save_gateway_settings(
@@ -140,14 +142,38 @@ def update_gateway_settings(rt: Runtime, tenant: str, gateway_id: str, submitted
     if staff.role != "platform_admin":
         raise PermissionDenied("Only a platform admin can change payment gateway settings.")
     plugin = gateway_class(gateway_id)
-    config = tenant_config(get_tenant(rt.db, tenant))
-    stored = open_settings(rt, plugin, config.gateway_settings.get(gateway_id, {}))
     values = {name: value for name, value in submitted.items() if name in plugin.Settings.__struct_fields__}
-    kept_secrets = {name: stored[name] for name in plugin.secret_fields if not values.get(name) and stored.get(name)}
-    save_gateway_settings(rt, tenant, gateway_id, {**values, **kept_secrets}, enable=False, actor=staff.actor)
+    save_gateway_settings(rt, tenant, gateway_id, _with_kept_secrets(rt, tenant, gateway_id, values), enable=False,
+                          actor=staff.actor)
     audited = {name: value for name, value in values.items() if name not in plugin.secret_fields}
     audited |= {name: "(set)" if values.get(name) else "" for name in plugin.secret_fields}
     with rt.db.tenant_session(tenant) as session:
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="gateway.settings",
                      target=f"gateway:{gateway_id}", detail=audited, ip=staff.ip)
         session.commit()
+
+
+def submitted_gateway(rt: Runtime, tenant: str, gateway_id: str, submitted: Mapping[str, Any]) -> Gateway:
+    """Build the tenant's gateway ``gateway_id`` with the settings a form submits, storing nothing.
+
+    The settings are the ones :func:`update_gateway_settings` would store for the same form, so a
+    check of the credentials on this instance tries exactly what saving keeps.
+
+    Raises:
+        ConfigurationError: the plugin is not installed, or a stored secret does not decrypt.
+        GatewayConfigError: the settings do not validate; the message names the field.
+    """
+    plugin = gateway_class(gateway_id)
+    values = {name: value for name, value in submitted.items() if name in plugin.Settings.__struct_fields__}
+    settings = plugin.settings_from_dict(_with_kept_secrets(rt, tenant, gateway_id, values))
+    return plugin(settings, _context(rt, tenant, gateway_id))
+
+
+def _with_kept_secrets(rt: Runtime, tenant: str, gateway_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``values`` with each secret submitted empty or left out replaced by the stored one."""
+    plugin = gateway_class(gateway_id)
+    config = tenant_config(get_tenant(rt.db, tenant))
+    stored = open_settings(rt, plugin, config.gateway_settings.get(gateway_id, {}))
+    stored_secrets = {name: stored[name] for name in plugin.secret_fields
+                      if not values.get(name) and stored.get(name)}
+    return {**values, **stored_secrets}

@@ -4,7 +4,8 @@ Channel settings are concealed as the tenant's ``channel_settings`` keep them, a
 sealed as its ``gateway_settings`` keep them, so activation copies them unchanged. A secret left
 empty keeps the one stored before, and no page ever shows a stored secret again. Where the plugin
 implements ``check_credentials``, saving calls it: a rejection is a problem next to the field, an
-unreachable provider only a note, so a provider's outage does not block onboarding.
+unreachable provider only a note, so a provider's outage does not block onboarding. The platform
+admin's gateway settings page runs the same check through :func:`try_credentials`.
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ def channel_settings(rt: Runtime, draft_id: int, plugin_id: str, values: Mapping
         outcome.problems[key] = _invalid_setting(channel_fields(plugin_id), key, values, exc)
         return outcome
     if check:
-        _try(outcome, prefix, _first_secret(plugin.Settings.__struct_fields__, plugin.secret_fields),
-             channel.check_credentials, plugin_id)
+        try_credentials(outcome, prefix, first_secret(plugin.Settings.__struct_fields__, plugin.secret_fields),
+                        channel.check_credentials, plugin_id)
     return outcome
 
 
@@ -103,20 +104,25 @@ def gateway_settings(rt: Runtime, draft_id: int, plugin_id: str, values: Mapping
         outcome.problems[key] = _invalid_setting(gateway_fields(plugin_id), key, values, exc)
         return outcome
     if check:
-        _try(outcome, prefix, _first_secret(fields, plugin.secret_fields), gateway.check_credentials, plugin_id)
+        try_credentials(outcome, prefix, first_secret(fields, plugin.secret_fields), gateway.check_credentials,
+                        plugin_id)
     return outcome
 
 
-def _try(outcome: SettingsOutcome, prefix: str, field_name: str, check: Callable[[], str | None],
-         plugin_id: str) -> None:
-    """Run a plugin's credential check and note its result next to ``field_name``."""
-    key = f"{prefix}.{field_name}"
+def try_credentials(outcome: SettingsOutcome, prefix: str, field_name: str, check: Callable[[], str | None],
+                    plugin_id: str) -> None:
+    """Run a plugin's credential check and note its result next to ``field_name``.
+
+    The key is ``<prefix>.<field_name>``, or the bare field name when ``prefix`` is empty (a form
+    with one plugin's inputs). A plugin that cannot check leaves the outcome unchanged.
+    """
+    key = f"{prefix}.{field_name}" if prefix else field_name
     try:
         reason = check()
     except NotImplementedError:
         return
     except (ChannelError, GatewayError, OSError) as exc:
-        logger.warning("onboarding: credential check of %s could not reach the provider: %s", plugin_id,
+        logger.warning("credential check of %s could not reach the provider: %s", plugin_id,
                        type(exc).__name__)
         outcome.notes[key] = T_("The provider could not be reached to check the credentials ({error}); they are "
                                 "saved unchecked.", error=str(exc))
@@ -127,7 +133,8 @@ def _try(outcome: SettingsOutcome, prefix: str, field_name: str, check: Callable
         outcome.notes[key] = T_("The provider accepted the credentials.")
 
 
-def _first_secret(fields: tuple[str, ...], secret_fields: frozenset[str]) -> str:
+def first_secret(fields: tuple[str, ...], secret_fields: frozenset[str]) -> str:
+    """Return the field a credential check's result is shown next to: the first secret one, else the first."""
     return next((name for name in fields if name in secret_fields), fields[0] if fields else "")
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +21,10 @@ from bolletta.platform.payments.gateways import gateway_class, gateway_for
 from bolletta.platform.plugins import PluginLoadError, PluginSet
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.tenants.registry import get_tenant, tenant_config
+from tests.fakes.axerve import FakeAxerve
+from tests.fakes.channel_server import free_port_for_tests
+from tests.fakes.paypal import FakePaypal
+from tests.fakes.tls import TestCA
 from tests.integration.admin.console_support import AdminLogin, admin_client
 from tests.integration.stack_support import csrf_token
 
@@ -141,15 +148,27 @@ def test_settings_form_of_an_unknown_plugin_or_tenant(stack: EmbeddedStack, admi
     assert plugin.status_code == other.status_code == 404
 
 
-def save_gateway(client: httpx.Client, tenant: str, form: dict[str, str]) -> httpx.Response:
-    token = csrf_token(client.get(f"/admin/tenants/{tenant}/gateways/paypal").text)
-    return client.post(f"/admin/tenants/{tenant}/gateways/paypal", data={"_csrf_token": token, **form})
+def save_gateway(client: httpx.Client, tenant: str, form: dict[str, str], plugin: str = "paypal") -> httpx.Response:
+    token = csrf_token(client.get(f"/admin/tenants/{tenant}/gateways/{plugin}").text)
+    return client.post(f"/admin/tenants/{tenant}/gateways/{plugin}", data={"_csrf_token": token, **form})
 
 
-def test_gateway_settings_form_hides_secrets(stack: EmbeddedStack, admin: AdminLogin, tenant: str) -> None:
-    client_secret = "paypal-segreto-0123456789"
+@pytest.fixture
+def paypal(tmp_path: Path) -> Iterator[FakePaypal]:
+    fake = FakePaypal(TestCA(tmp_path / "ca"), client_id="client-di-prova", client_secret="paypal-segreto-0123456789",
+                      webhook_id="WH-1", merchant_id="MERCHANT1")
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def test_gateway_settings_form_hides_secrets(stack: EmbeddedStack, admin: AdminLogin, tenant: str,
+                                            paypal: FakePaypal) -> None:
+    client_secret = paypal.client_secret
     form = {"client_id": "client-di-prova", "client_secret": client_secret, "webhook_id": "WH-1",
-            "test_mode": "1", "verification": "postback"}
+            "test_mode": "1", "verification": "postback", "api_base_url": paypal.base_url,
+            "ca_bundle": str(paypal.ca.ca_path)}
     with admin_client(stack, admin) as client:
         first = save_gateway(client, tenant, form)
         shown = client.get(f"/admin/tenants/{tenant}/gateways/paypal")
@@ -157,11 +176,14 @@ def test_gateway_settings_form_hides_secrets(stack: EmbeddedStack, admin: AdminL
         invalid = save_gateway(client, tenant, {**form, "client_secret": "altro-segreto-9876",
                                                 "verification": "indovina"})
 
-    assert first.headers["location"] == f"/admin/tenants/{tenant}/gateways/paypal?saved=1"
+    assert first.status_code == 200
+    assert "Impostazioni salvate." in first.text
+    assert "Il fornitore ha accettato le credenziali." in first.text
     assert shown.status_code == 200
     assert client_secret not in shown.text
+    assert client_secret not in first.text
     assert "client-di-prova" in shown.text
-    assert kept.status_code == 303
+    assert kept.status_code == 200
     assert invalid.status_code == 400
     assert "verification" in invalid.text
     assert "altro-segreto-9876" not in invalid.text
@@ -175,6 +197,60 @@ def test_gateway_settings_form_hides_secrets(stack: EmbeddedStack, admin: AdminL
         details = list(session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "gateway.settings")))
     assert len(details) == 2
     assert client_secret not in repr(details)
+
+
+def test_gateway_credentials_checked_on_save(stack: EmbeddedStack, admin: AdminLogin, tenant: str,
+                                            tmp_path: Path) -> None:
+    ca = TestCA(tmp_path / "ca")
+    axerve = FakeAxerve(ca, shop_login="GESPAY12345", api_key="apikey-axerve-prova")
+    form = {"shop_login": "GESPAY12345", "api_key": "apikey-axerve-prova", "api_base_url": axerve.api_base_url,
+            "ca_bundle": str(ca.ca_path), "timeout_seconds": "5"}
+    unreachable = f"https://127.0.0.1:{free_port_for_tests()}/api/v1"
+    try:
+        with admin_client(stack, admin) as client:
+            right = save_gateway(client, tenant, form, "axerve")
+            wrong = save_gateway(client, tenant, form | {"api_key": "apikey-sbagliata", "timeout_seconds": "7"},
+                                 "axerve")
+            after_wrong = open_settings(stack.rt, gateway_class("axerve"),
+                                        config_of(stack, tenant).gateway_settings["axerve"])
+            offline = save_gateway(client, tenant, form | {"api_key": "", "api_base_url": unreachable}, "axerve")
+    finally:
+        axerve.stop()
+
+    assert right.status_code == 200
+    assert "Il fornitore ha accettato le credenziali." in right.text
+    assert wrong.status_code == 400
+    error = html.unescape(wrong.text.split('id="e-api_key"', 1)[1].split("</p>", 1)[0])
+    assert "Il fornitore ha rifiutato le credenziali: axerve: HTTP 403 code 1166 (Invalid ApiKey)" in error
+    assert "Impostazioni salvate." not in wrong.text
+    assert after_wrong["api_key"] == "apikey-axerve-prova"
+    assert after_wrong["timeout_seconds"] == 5
+    assert offline.status_code == 200
+    assert "Impostazioni salvate." in offline.text
+    assert ("Non è stato possibile raggiungere il fornitore per verificare le credenziali "
+            "(axerve: POST /check/email/ failed: ConnectError)") in html.unescape(offline.text)
+    stored = open_settings(stack.rt, gateway_class("axerve"), config_of(stack, tenant).gateway_settings["axerve"])
+    assert stored["api_base_url"] == unreachable
+    assert stored["api_key"] == "apikey-axerve-prova"
+    for page in (right, wrong, offline):
+        assert "apikey-axerve-prova" not in page.text
+        assert "apikey-sbagliata" not in page.text
+    assert axerve.orders == {}
+    with stack.rt.db.tenant_session(tenant) as session:
+        saves = list(session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "gateway.settings")))
+    assert len(saves) == 2  # the rejected save is not audited
+
+
+def test_sandbox_gateway_saves_without_check(stack: EmbeddedStack, admin: AdminLogin, tenant: str) -> None:
+    with admin_client(stack, admin) as client:
+        saved = save_gateway(client, tenant, {"test_mode": "1"}, "sandbox")
+        test_mode = config_of(stack, tenant).gateway_settings["sandbox"]["test_mode"]
+        off = save_gateway(client, tenant, {}, "sandbox")
+
+    assert saved.status_code == off.status_code == 303
+    assert saved.headers["location"] == f"/admin/tenants/{tenant}/gateways/sandbox?saved=1"
+    assert test_mode is True
+    assert config_of(stack, tenant).gateway_settings["sandbox"]["test_mode"] is False
 
 
 def test_settings_form_labels_italian(stack: EmbeddedStack, admin: AdminLogin, tenant: str) -> None:
