@@ -53,7 +53,7 @@ class Relay:
             self.stream.write(data)
             await self.stream.drain()
         except OSError as exc:
-            self._close()
+            self.close()
             if not self.failing:
                 logger.warning("page view writer unreachable at %s (%s): this process writes its views itself",
                                self.path, exc)
@@ -64,7 +64,8 @@ class Relay:
             self.failing = False
         return True
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Close the connection; the next send opens a new one."""
         if self.stream is not None:
             self.stream.close()
             self.stream = None

@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 NICENESS = 10
 """Added to the writer's nice value: when the CPUs are busy, pages come before recording their views."""
 STOP_SECONDS = 30.0
+DRAIN_SECONDS = 5.0
+"""Time each connection gets after a stop to deliver the frames still on their way."""
 FAST_EXIT_SECONDS = 10.0
 MAX_FAST_EXITS = 3
 """Failed starts in a row after which the writer is not started again, and the servers write their views."""
@@ -64,20 +66,36 @@ def run(path: str, log_level: int) -> None:
 
 
 async def _serve(writer: ViewWriter, path: str) -> None:
+    """Receive and write views until SIGTERM or SIGINT, then read what the connections still carry and write it.
+
+    A stop can arrive while frames wait unread in a connection's socket buffer, so each connection
+    gets up to :data:`DRAIN_SECONDS` to reach its end (the server processes stop before the writer).
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    connections: set[asyncio.Task[None]] = set()
     Path(path).unlink(missing_ok=True)
-    server = await asyncio.start_unix_server(partial(_receive, writer), path=path)
+    server = await asyncio.start_unix_server(partial(_receive, writer, connections), path=path)
     logger.info("page view writer listening on %s", path)
     await stop.wait()
+
     server.close()
+    if connections:
+        _done, open_connections = await asyncio.wait(set(connections), timeout=DRAIN_SECONDS)
+        for task in open_connections:
+            task.cancel()
+        await asyncio.gather(*open_connections, return_exceptions=True)
     await writer.flush()
 
 
-async def _receive(writer: ViewWriter, reader: asyncio.StreamReader, stream: asyncio.StreamWriter) -> None:
+async def _receive(writer: ViewWriter, connections: set[asyncio.Task[None]], reader: asyncio.StreamReader,
+                   stream: asyncio.StreamWriter) -> None:
     """Queue the views of each frame one server process sends, until it closes the connection."""
+    task = asyncio.current_task()
+    assert task is not None  # the stream server runs each connection as a task
+    connections.add(task)
     try:
         while True:
             size = int.from_bytes(await reader.readexactly(view_relay.HEADER_BYTES), "big")
@@ -91,7 +109,11 @@ async def _receive(writer: ViewWriter, reader: asyncio.StreamReader, stream: asy
         return
     except msgspec.DecodeError as exc:
         logger.error("invalid page view frame (%s): closing the connection", exc)
+    except asyncio.CancelledError:
+        # Only at a stop, after DRAIN_SECONDS: the frames read so far are queued and get written.
+        logger.warning("page view connection still open %.0f s after the stop: closing it", DRAIN_SECONDS)
     finally:
+        connections.discard(task)
         stream.close()
 
 

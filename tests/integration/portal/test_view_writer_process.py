@@ -19,7 +19,7 @@ from bolletta.platform.db import migrate
 from bolletta.platform.db.models.tenant import Event, Ticket
 from bolletta.platform.portal import view_writer_process
 from bolletta.platform.portal.view_events import PageView, ViewWriter
-from bolletta.platform.portal.view_relay import Relay
+from bolletta.platform.portal.view_relay import Relay, frame
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.settings import load_settings
 from bolletta.tenants.registry import create_tenant
@@ -72,6 +72,7 @@ def _send(rt: Runtime, relay: Relay, views: list[PageView]) -> None:
         for view in views:
             writer.record(view)
         await writer.flush()
+        relay.close()
 
     asyncio.run(record_then_flush())
 
@@ -118,6 +119,19 @@ def test_views_received_before_stop_written(rt: Runtime, monkeypatch: pytest.Mon
     assert written_here == []
     assert _section_views(rt, ticket_id) == 40
     assert not Path(path).parent.exists()
+
+
+def test_stop_reads_open_connection(rt: Runtime) -> None:
+    """A frame still unread when the writer stops, on a connection left open, is written."""
+    ticket_id, views = _views(rt, "VW006", 12)
+
+    with socket.socket(socket.AF_UNIX) as server_process:
+        with view_writer_process.running(logging.WARNING) as path:
+            _wait_for(lambda: Path(path).exists())
+            server_process.connect(path)
+            server_process.sendall(frame(views))
+
+        assert _section_views(rt, ticket_id) == 12
 
 
 def test_unreachable_writer_views_written_here(rt: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
