@@ -115,8 +115,9 @@ def serve(processes: int) -> None:
     from bolletta.platform.portal import view_writer_process
     from bolletta.platform.web.server import PortInUse, ServerProcessesFailed, check_port_free, run_processes
 
-    # The processes would each fail on a bad setting or a taken port; checked here, the error is one line.
-    runtime.configure(settings).db.dispose()
+    # The processes would each fail on a bad setting, an unreachable database or a taken port.
+    # Checked here, the error is one line.
+    _check_database(runtime.configure(settings))
     try:
         check_port_free(settings.http_host, settings.http_port)
         level = logging.getLogger().level
@@ -124,6 +125,24 @@ def serve(processes: int) -> None:
             run_processes(_serve_process, (level,), processes, on_exit=process_ended)
     except (PortInUse, ServerProcessesFailed) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _check_database(rt: Any) -> None:
+    """Connect to the database once, or raise a ``ClickException`` that names the setting and the fix."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with rt.db.platform_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise click.ClickException(
+            f"The database of BOLLETTA_DATABASE_URL cannot be reached: {reason}. Check the URL, that the "
+            "server runs and that the database exists (created, then `bolletta db upgrade`)."
+        ) from exc
+    finally:
+        rt.db.dispose()
 
 
 def _serve_process(log_level: int | None) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextvars
 import json
 import logging
 import threading
@@ -172,7 +173,9 @@ class ViewWriter:
         with self.lock:
             self.queued.append(view)
         if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._drain())
+            # A new context: the task outlives this request, and its log lines must not carry the
+            # request's tenant or ids.
+            self.task = asyncio.get_running_loop().create_task(self._drain(), context=contextvars.Context())
 
     async def flush(self) -> None:
         """Wait until the write loop has written every queued view (shutdown, tests)."""

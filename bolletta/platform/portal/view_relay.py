@@ -55,8 +55,8 @@ class Relay:
         except OSError as exc:
             self.close()
             if not self.failing:
-                logger.warning("page view writer unreachable at %s (%s): this process writes its views itself",
-                               self.path, exc)
+                logger.warning("page view writer unreachable at %s (%s): server process %d writes its views itself",
+                               self.path, exc, os.getpid())
             self.failing = True
             return False
         if self.failing:

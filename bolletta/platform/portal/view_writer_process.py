@@ -9,8 +9,9 @@ batches to it over a UNIX socket (:mod:`view_relay`) and go back to serving; it 
 
 The socket lives in a new private folder under the system's temporary folder (the data folder's path
 may be too long for a socket address). A server that cannot reach the writer (starting, restarting,
-given up) writes its views itself. The writer writes what it has received when it gets SIGTERM; if
-it is killed, the views it received in the last quarter of a second are lost.
+given up) writes its views itself. On SIGTERM the writer reads what its connections still carry and
+writes everything it has received. If it is killed (SIGKILL, a crash), the views it has received but
+not committed are lost: the batches of about the last half second under load, more if it hung.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ async def _serve(writer: ViewWriter, path: str) -> None:
     connections: set[asyncio.Task[None]] = set()
     Path(path).unlink(missing_ok=True)
     server = await asyncio.start_unix_server(partial(_receive, writer, connections), path=path)
-    logger.info("page view writer listening on %s", path)
+    logger.info("page view writer %d listening on %s", os.getpid(), path)
     await stop.wait()
 
     server.close()
@@ -148,22 +149,27 @@ class _Keeper:
             fast_exits = fast_exits + 1 if lived < FAST_EXIT_SECONDS else 0
             logger.warning("page view writer %d ended with code %s after %.1f s", process.pid, process.exitcode, lived)
             if fast_exits >= MAX_FAST_EXITS:
-                logger.error("page view writer ended %d times in a row right after starting; the server "
-                             "processes write their views themselves from now on", fast_exits)
+                logger.error("page view writer ended %d times in a row right after starting: the server "
+                             "processes write their views themselves until bolletta serve restarts. The "
+                             "writer's error is logged above.", fast_exits)
                 return
 
     def stop(self) -> None:
+        """Send the writer SIGTERM and wait for it, killing it after ``STOP_SECONDS``.
+
+        Only the keeper thread joins the process. A second join from this thread could reap it first
+        and leave the other with a process that looks alive, to be killed by a pid that may be reused.
+        """
         with self.lock:
             self.stopping.set()
             process = self.process
-        if process is not None and process.is_alive():
+        if process is not None:
             process.terminate()
-            process.join(STOP_SECONDS)
-            if process.is_alive():
-                logger.warning("page view writer %d did not stop in %.0f s; killing it", process.pid, STOP_SECONDS)
-                process.kill()
-                process.join()
         self.thread.join(STOP_SECONDS)
+        if self.thread.is_alive() and process is not None:
+            logger.warning("page view writer %d did not stop in %.0f s: killing it", process.pid, STOP_SECONDS)
+            process.kill()
+            self.thread.join()
 
 
 @contextmanager

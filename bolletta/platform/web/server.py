@@ -77,10 +77,13 @@ def check_port_free(host: str, port: int) -> None:
 
     Every process of a running ``bolletta serve --processes N`` binds with ``SO_REUSEPORT``, which
     would let a second instance run by the same user join the port and take half the connections.
-    A plain bind fails while any of them listens, so the supervisor tries one before it starts.
+    A bind without ``SO_REUSEPORT`` fails while any of them listens, so the supervisor tries one
+    before it starts. The probe sets ``SO_REUSEADDR``, as the servers do: connections of a stopped
+    server wait in TIME-WAIT for a minute, and a restart must not count them as a listener.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:

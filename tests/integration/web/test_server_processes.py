@@ -172,6 +172,35 @@ def test_second_instance_refused(supervisor: tuple[subprocess.Popen[bytes], int]
         check_port_free("127.0.0.1", port)
 
 
+def test_serve_processes_database_unreachable_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BOLLETTA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BOLLETTA_BROKER_URL", "redis://127.0.0.1:6379/13")
+    monkeypatch.setenv("BOLLETTA_SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("BOLLETTA_DATABASE_URL", "postgresql+psycopg://bolletta:segreta@127.0.0.1:9/assente")
+
+    result = CliRunner().invoke(main, ["serve", "--processes", "2"])
+
+    assert result.exit_code == 1
+    assert "The database of BOLLETTA_DATABASE_URL cannot be reached" in result.output
+    assert "segreta" not in result.output
+    assert "Traceback" not in result.output
+
+
+def test_port_in_time_wait_is_free() -> None:
+    """A restart right after a stop with traffic: the old connections in TIME-WAIT are no listener."""
+    listener = bind_shared_port("127.0.0.1", 0)
+    port = listener.getsockname()[1]
+    with socket.create_connection(("127.0.0.1", port)) as client:
+        accepted, _address = listener.accept()
+        accepted.close()  # the server side closes first, so its end waits in TIME-WAIT
+        client.recv(1)
+    listener.close()
+    states = subprocess.run(["ss", "-tan", f"sport = :{port}"], capture_output=True, text=True, check=False).stdout
+    assert "TIME-WAIT" in states
+
+    check_port_free("127.0.0.1", port)
+
+
 def test_serve_processes_bad_setting_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BOLLETTA_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("BOLLETTA_BROKER_URL", "redis://127.0.0.1:6379/13")
