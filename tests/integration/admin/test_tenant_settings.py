@@ -199,6 +199,7 @@ def test_sftp_server_secret_kept(stack: EmbeddedStack, tenant: str, admin: Admin
     with stack.rt.db.platform_session() as session:
         details = list(session.scalars(select(PlatformAuditEntry.detail).where(PlatformAuditEntry.target == tenant)))
     assert not any("password-segreta-9" in str(detail) for detail in details)
+    assert not any(credentials.SEALED_PREFIX in str(detail) for detail in details)
 
 
 def test_sftp_clear_secret_sealed_on_save(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
