@@ -4,7 +4,8 @@
 credentials. :mod:`bolletta.platform.sealing` encrypts them under ``BOLLETTA_ENCRYPTION_KEYS``, else
 under a key derived from the master secret. The keys are listed newest first, so a value encrypted
 under an older key still decrypts after a rotation. Every writer of ``sftp_poll`` seals before
-saving, and only the poller and the settings editor decrypt.
+saving. Only the poller, the settings editor's checks and ``bolletta tenant settings set`` (to reject
+a token no key decrypts) decrypt them.
 
 A value without the prefix was stored in clear by a version before this encryption. It is used as
 it is and sealed at the next save of the SFTP settings, instead of by a data migration, because
