@@ -418,7 +418,7 @@ def tenant_settings_show(tenant_slug: str) -> None:
     rt = runtime.configure(load_settings())
     values = msgspec.to_builtins(tenant_config(get_tenant(rt.db, tenant_slug)))
     poll = values.get("sftp_poll") or {}
-    for secret in ("password", "private_key"):  # kept in clear in the settings, so never printed
+    for secret in ("password", "private_key"):  # printed neither decrypted nor as the encrypted token
         if poll.get(secret):
             poll[secret] = "(set)"
     click.echo(msgspec.json.format(msgspec.json.encode(values), indent=2).decode())
@@ -429,10 +429,14 @@ def tenant_settings_show(tenant_slug: str) -> None:
 @click.argument("changes_file", type=click.File("rb"))
 @click.option("--by", "changed_by", required=True, help="Who changes them, for the platform audit log.")
 def tenant_settings_set(tenant_slug: str, changes_file: Any, changed_by: str) -> None:
-    """Apply the JSON object in CHANGES_FILE (or - for stdin) to TENANT_SLUG's settings; keys left out stay."""
+    """Apply the JSON object in CHANGES_FILE (or - for stdin) to TENANT_SLUG's settings; keys left out stay.
+
+    An sftp_poll password or private_key given as "(set)", as `show` prints it, keeps the stored one.
+    """
     import msgspec
 
     from bolletta.platform import runtime
+    from bolletta.platform.sftp import credentials
     from bolletta.tenants.config import TenantConfig
     from bolletta.tenants.registry import get_tenant, save_config, tenant_config
 
@@ -444,10 +448,21 @@ def tenant_settings_set(tenant_slug: str, changes_file: Any, changed_by: str) ->
     if not isinstance(changes, dict):
         raise click.ClickException(f"{changes_file.name} must hold one JSON object of settings")
     current = msgspec.to_builtins(tenant_config(get_tenant(rt.db, tenant_slug)))
+    poll, stored_poll = changes.get("sftp_poll"), current.get("sftp_poll") or {}
+    if isinstance(poll, dict):
+        for secret in credentials.SECRET_FIELDS:
+            if poll.get(secret) == "(set)":
+                poll[secret] = stored_poll.get(secret, "")
     try:
         updated = msgspec.convert({**current, **changes}, TenantConfig)
     except msgspec.ValidationError as exc:
         raise click.ClickException(f"Invalid tenant setting: {exc}. Fix the file and run the command again.") from exc
+    updated = credentials.sealed_config(rt, updated)
+    if updated.sftp_poll is not None:
+        try:
+            credentials.open_login(rt, updated.sftp_poll)
+        except credentials.UndecryptableSecret as exc:
+            raise click.ClickException(f"{exc}. Nothing was saved.") from exc
     save_config(rt.db, tenant_slug, updated, actor=changed_by)
     click.echo(f"Settings of {tenant_slug} updated: {', '.join(sorted(changes))}.")
 

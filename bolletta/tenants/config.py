@@ -111,11 +111,11 @@ class SftpPollSettings(msgspec.Struct, kw_only=True):
     port: int = 22
     username: str
     password: str = ""
-    """Password login; used when ``private_key`` is empty."""
+    """Password login; used when ``private_key`` is empty. Stored encrypted, see
+    :mod:`bolletta.platform.sftp.credentials`."""
     private_key: str = ""
-    """OpenSSH or PEM private key text (Ed25519, ECDSA or RSA), without passphrase."""
-    # NOTE: the password and the private key are stored in clear with the other settings for now.
-    # They move to the encrypted tenant secrets when onboarding adds them.
+    """OpenSSH or PEM private key text (Ed25519, ECDSA or RSA), without passphrase. Stored encrypted
+    like ``password``."""
     host_key_fingerprint: str
     """SHA-256 fingerprint of the server's host key (``SHA256:...``); a different key is rejected."""
     remote_dir: str = "."

@@ -31,6 +31,7 @@ from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.jobs.opening import OpenedJob, open_job
 from bolletta.platform.mail.catcher import CaughtMail
 from bolletta.platform.settings import Settings, load_settings
+from bolletta.platform.sftp.credentials import sealed_config
 from bolletta.platform.stack import EmbeddedStack, start_stack
 from bolletta.tenants import accounts
 from bolletta.tenants.config import QuietHours, TenantConfig, TestRecipient
@@ -116,8 +117,10 @@ def tenant_config(slug: str, **changes: object) -> TenantConfig:
 
 
 def create_test_tenant(stack: EmbeddedStack, slug: str, **changes: object) -> str:
-    """Create tenant ``slug`` with :func:`tenant_config` and return the slug."""
-    create_tenant(stack.rt.db, slug, f"Utility {slug.upper()} S.p.A.", tenant_config(slug, **changes))
+    """Create tenant ``slug`` with :func:`tenant_config`, its SFTP login encrypted as the platform stores it,
+    and return the slug."""
+    config = sealed_config(stack.rt, tenant_config(slug, **changes))
+    create_tenant(stack.rt.db, slug, f"Utility {slug.upper()} S.p.A.", config)
     return slug
 
 

@@ -9,7 +9,8 @@ deleted, so the next poll does not take them again. A file downloaded twice, for
 failed move, still opens one job, because jobs are unique per archive SHA-256.
 
 The server's host key must match the fingerprint in the tenant's settings before any credential is
-sent.
+sent. The password and the private key are stored encrypted and decrypted only here, just before the
+connection (see :mod:`bolletta.platform.sftp.credentials`).
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ import paramiko
 from paramiko.pkey import UnknownKeyType
 
 from bolletta.platform import clock
-from bolletta.platform.errors import BollettaError
+from bolletta.platform.errors import BollettaError, ConfigurationError
 from bolletta.platform.jobs.inbox import FLOW_SUFFIXES, IncompleteArchive, check_archive_whole
 from bolletta.platform.jobs.opening import open_job
 from bolletta.platform.runtime import Runtime
+from bolletta.platform.sftp import credentials
 from bolletta.tenants.config import SftpPollSettings
 from bolletta.tenants.registry import get_tenant, tenant_config
 
@@ -75,9 +77,17 @@ def poll_tenant(rt: Runtime, tenant: str) -> PollResult:
             server cannot be reached, identified or logged in to.
         HostKeyMismatch: the server's host key differs from the configured fingerprint.
     """
-    settings = tenant_config(get_tenant(rt.db, tenant)).sftp_poll
-    if settings is None:
+    stored = tenant_config(get_tenant(rt.db, tenant)).sftp_poll
+    if stored is None:
         raise PollError(f"Tenant {tenant!r} has no remote SFTP server configured (setting sftp_poll).")
+    unsealed = credentials.clear_fields(stored)
+    if unsealed:
+        logger.warning("tenant %s: sftp_poll %s stored unencrypted by an earlier version; save the SFTP "
+                       "settings again to encrypt them", tenant, " and ".join(unsealed))
+    try:
+        settings = credentials.open_login(rt, stored)
+    except ConfigurationError as exc:
+        raise PollError(f"Tenant {tenant!r}: {exc}.") from exc
     with open_remote(settings) as sftp:
         return _take_complete_files(rt, tenant, settings, sftp)
 
@@ -85,6 +95,8 @@ def poll_tenant(rt: Runtime, tenant: str) -> PollResult:
 @contextlib.contextmanager
 def open_remote(settings: SftpPollSettings) -> Iterator[paramiko.SFTPClient]:
     """Connect to the remote server, check its host key, log in and yield an SFTP client.
+
+    ``settings`` must carry the password and private key decrypted (:func:`credentials.open_login`).
 
     Raises:
         PollError: the settings are invalid, or the connection or the login failed.

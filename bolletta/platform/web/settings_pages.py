@@ -155,7 +155,7 @@ def settings_router(area: SettingsArea) -> Router:
         chosen = _form_section(section)
         try:
             problems = await anyio.to_thread.run_sync(
-                lambda: save_section(rt().db, tenant.slug, chosen.name, data, actor=area.actor_of(request),
+                lambda: save_section(rt(), tenant.slug, chosen.name, data, actor=area.actor_of(request),
                                      platform=area.platform, ip=client_ip(request)))
         except PlatformOnlySetting as exc:
             logger.warning("settings: %s rejected for tenant %s: %s", area.actor_of(request), tenant.slug, exc)

@@ -23,6 +23,8 @@ from bolletta.platform.db.database import Database
 from bolletta.platform.db.models.platform import PlatformAuditEntry
 from bolletta.platform.errors import BollettaError, ConfigurationError, NotFound
 from bolletta.platform.i18n.message import T_, Text
+from bolletta.platform.runtime import Runtime
+from bolletta.platform.sftp import credentials
 from bolletta.tenants.config import TenantConfig, encode_config
 from bolletta.tenants.onboarding.line_numbers import typed_line_numbers
 from bolletta.tenants.registry import (
@@ -122,7 +124,7 @@ def _record_in_tenant_audit(db: Database, slug: str, section: Section, actor: st
         session.commit()
 
 
-def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, actor: str,
+def save_section(rt: Runtime, slug: str, name: str, data: dict[str, str], *, actor: str,
                  platform: bool, ip: str = "") -> dict[str, Text]:
     """Apply a submitted section form to the tenant's settings and save them as a new version.
 
@@ -130,7 +132,8 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
     be read keeps its stored value while the other fields are checked, so every problem shows at once.
     A form whose :data:`VERSION_INPUT` differs from the section's current version was filled
     before someone else saved the section; it is rejected whole with the one problem keyed by
-    :data:`VERSION_INPUT`, instead of silently undoing the other change.
+    :data:`VERSION_INPUT`, instead of silently undoing the other change. The SFTP login secrets
+    are decrypted for the checks and saved encrypted again.
 
     Raises:
         NotFound: no such section or tenant.
@@ -139,6 +142,7 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
     section = section_of(name)
     if not platform:
         _reject_platform_only(section, data)
+    db = rt.db
     tenant = get_tenant(db, slug)
     fields = editable_fields(section, platform)
     values, problems = read_form(fields, data)
@@ -163,8 +167,14 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
     except msgspec.ValidationError as exc:
         path, problem = _unreadable(exc)
         return problems | {path or section.fields[0].path: problem}
+    try:
+        checked = _with_open_login(rt, config) if "sftp_poll" in section.keys else config
+    except credentials.UndecryptableSecret as exc:
+        logger.warning("tenant %s: settings section %s not saved: %s", slug, name, exc)
+        return problems | {f"sftp_poll.{exc.field}": T_(
+            "The stored secret does not decrypt with the platform's encryption keys: enter it again.")}
     editable = {item.path for item in fields}
-    found = typed_line_numbers(section_problems(name, config, db, Tenant(slug=slug, name=tenant.name)), data)
+    found = typed_line_numbers(section_problems(name, checked, db, Tenant(slug=slug, name=tenant.name)), data)
     for path, problem in found.items():
         # A tenant admin cannot fix a platform-only value, so its problem does not block their save.
         field_path = path if path in editable else path.rpartition(".")[0]
@@ -172,10 +182,24 @@ def save_section(db: Database, slug: str, name: str, data: dict[str, str], *, ac
             problems.setdefault(path, problem)
     if problems:
         return problems
-    save_config(db, slug, config, actor=actor, only=section.keys)
+    save_config(db, slug, credentials.sealed_config(rt, config), actor=actor, only=section.keys)
     _record_in_tenant_audit(db, slug, section, actor, "saved", ip)
     logger.info("tenant %s: settings section %s saved by %s", slug, name, actor)
     return {}
+
+
+def _with_open_login(rt: Runtime, config: TenantConfig) -> TenantConfig:
+    """Return ``config`` with its SFTP login decrypted, for the checks only.
+
+    The config saved is the one submitted, so a secret left empty in the form keeps its stored
+    token unchanged.
+
+    Raises:
+        credentials.UndecryptableSecret: a stored secret does not decrypt with any configured key.
+    """
+    if config.sftp_poll is None:
+        return config
+    return msgspec.structs.replace(config, sftp_poll=credentials.open_login(rt, config.sftp_poll))
 
 
 @dataclass(frozen=True)

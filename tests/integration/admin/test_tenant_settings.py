@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
-from sqlalchemy import select
+from cryptography.fernet import Fernet
+from sqlalchemy import select, text
 
 from bolletta.platform.db.models.platform import PlatformAuditEntry
+from bolletta.platform.sftp import credentials
 from bolletta.platform.stack import EmbeddedStack
-from bolletta.tenants.config import encode_config
+from bolletta.tenants.config import SftpPollSettings, encode_config
 from bolletta.tenants.images import email_header_key
 from bolletta.tenants.registry import SETTINGS_CHANGED, get_tenant, save_config, tenant_config
 from bolletta.tenants.settings_editor.fields import SECTION_LIST, SECTIONS
@@ -163,9 +166,11 @@ def test_sftp_server_secret_kept(stack: EmbeddedStack, tenant: str, admin: Admin
         token = csrf_token(client.get(url).text)
         missing_login = client.post(url, data={"_csrf_token": token, **form})
         saved = client.post(url, data={"_csrf_token": token, **form, "sftp_poll.password": "password-segreta-9"})
+        sealed = tenant_config(get_tenant(stack.rt.db, tenant)).sftp_poll
         kept = client.post(url, data={"_csrf_token": token, **form, "sftp_poll.port": "22"})
         page = client.get(url)
     poll = tenant_config(get_tenant(stack.rt.db, tenant)).sftp_poll
+    stored = _stored_settings(stack, tenant)
     with signed_in_client(stack, tenant_staff["tenant_admin"]) as office:
         office_page = office.get("/office/settings/sftp-server")
         office_post = office.post("/office/settings/sftp-server",
@@ -178,8 +183,13 @@ def test_sftp_server_secret_kept(stack: EmbeddedStack, tenant: str, admin: Admin
     assert saved.status_code == 303
     assert kept.status_code == 303
     assert poll is not None
-    assert (poll.password, poll.port, poll.timeout_seconds) == ("password-segreta-9", 22, 12.5)
+    assert sealed is not None
+    assert poll.password == sealed.password
+    assert (credentials.open_login(stack.rt, poll).password, poll.port, poll.timeout_seconds) == (
+        "password-segreta-9", 22, 12.5)
+    assert "password-segreta-9" not in stored
     assert "password-segreta-9" not in page.text
+    assert credentials.SEALED_PREFIX not in page.text
     assert "Impostato" in page.text
     assert 'name="sftp_poll.host" type="text" value="sftp.acme.example" disabled' in office_page.text
     assert "password-segreta-9" not in office_page.text
@@ -189,6 +199,55 @@ def test_sftp_server_secret_kept(stack: EmbeddedStack, tenant: str, admin: Admin
     with stack.rt.db.platform_session() as session:
         details = list(session.scalars(select(PlatformAuditEntry.detail).where(PlatformAuditEntry.target == tenant)))
     assert not any("password-segreta-9" in str(detail) for detail in details)
+    assert not any(credentials.SEALED_PREFIX in str(detail) for detail in details)
+
+
+def test_sftp_clear_secret_sealed_on_save(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    url = f"/admin/tenants/{tenant}/settings/sftp-server"
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    # A password stored in clear, as versions before the encryption did.
+    save_config(stack.rt.db, tenant, msgspec.structs.replace(config, sftp_poll=SftpPollSettings(
+        host="sftp.acme.example", username="bolletta", password="password-in-chiaro-3",
+        host_key_fingerprint="SHA256:Zm9vYmFy")))
+    before = _stored_settings(stack, tenant)
+    form = form_values(SECTIONS["sftp-server"], encode_config(tenant_config(get_tenant(stack.rt.db, tenant))))
+    with admin_client(stack, admin) as client:
+        saved = client.post(url, data={"_csrf_token": csrf_token(client.get(url).text), **form})
+    poll = tenant_config(get_tenant(stack.rt.db, tenant)).sftp_poll
+
+    assert "password-in-chiaro-3" in before
+    assert saved.status_code == 303, saved.text[-3000:]
+    assert "password-in-chiaro-3" not in _stored_settings(stack, tenant)
+    assert poll is not None
+    assert credentials.open_login(stack.rt, poll).password == "password-in-chiaro-3"
+
+
+def test_sftp_undecryptable_secret_entered_again(stack: EmbeddedStack, tenant: str, admin: AdminLogin) -> None:
+    url = f"/admin/tenants/{tenant}/settings/sftp-server"
+    foreign_token = Fernet(Fernet.generate_key()).encrypt(b"password-altrove-4").decode()
+    config = tenant_config(get_tenant(stack.rt.db, tenant))
+    save_config(stack.rt.db, tenant, msgspec.structs.replace(config, sftp_poll=SftpPollSettings(
+        host="sftp.acme.example", username="bolletta", password=credentials.SEALED_PREFIX + foreign_token,
+        host_key_fingerprint="SHA256:Zm9vYmFy")))
+    form = form_values(SECTIONS["sftp-server"], encode_config(tenant_config(get_tenant(stack.rt.db, tenant))))
+    with admin_client(stack, admin) as client:
+        token = csrf_token(client.get(url).text)
+        rejected = client.post(url, data={"_csrf_token": token, **form})
+        saved = client.post(url, data={"_csrf_token": token, **form, "sftp_poll.password": "password-nuova-5"})
+    poll = tenant_config(get_tenant(stack.rt.db, tenant)).sftp_poll
+
+    assert rejected.status_code == 400
+    assert 'id="e-sftp_poll.password"' in rejected.text
+    assert saved.status_code == 303, saved.text[-3000:]
+    assert poll is not None
+    assert credentials.open_login(stack.rt, poll).password == "password-nuova-5"
+
+
+def _stored_settings(stack: EmbeddedStack, tenant: str) -> str:
+    """Return the tenant's settings column as the database stores it, read without the ORM."""
+    with stack.rt.db.platform_session() as session:
+        raw = session.execute(text("SELECT settings FROM tenants WHERE slug = :slug"), {"slug": tenant}).scalar_one()
+    return raw if isinstance(raw, str) else str(raw)
 
 
 def test_concurrent_sections_both_kept(stack: EmbeddedStack, tenant: str) -> None:

@@ -8,13 +8,15 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bolletta.cli.main import main
 from bolletta.platform import runtime
 from bolletta.platform.db.models.platform import PlatformAuditEntry
 from bolletta.platform.settings import load_settings
+from bolletta.platform.sftp import credentials
 from bolletta.tenants.accounts import authenticate_sftp
+from bolletta.tenants.registry import get_tenant, tenant_config
 
 
 def _invoke(env: dict[str, str], *args: str, stdin: str | None = None) -> Result:
@@ -77,6 +79,37 @@ def test_settings_changed_from_file(tmp_path: Path) -> None:
     assert entry.detail["before"] == {"sftp_poll": None}
     assert entry.detail["after"]["sftp_poll"]["password"] == "(redacted)"
     assert "segreta-lunga" not in json.dumps(entry.detail)
+
+
+def test_settings_set_encrypts_sftp_login(tmp_path: Path) -> None:
+    env = _ready(tmp_path)
+    changes = {"sftp_poll": {"host": "127.0.0.1", "username": "bolletta", "password": "segreta-lunga",
+                             "host_key_fingerprint": "SHA256:abc", "interval_minutes": 30}}
+    _invoke(env, "tenant", "settings", "set", "acme", "-", "--by", "user:operatore", stdin=json.dumps(changes))
+    rt = runtime.configure(load_settings(environ=env))
+    first = _stored_settings(rt, "acme")
+
+    printed = json.loads(_invoke(env, "tenant", "settings", "show", "acme").output)
+    printed["sftp_poll"]["interval_minutes"] = 5
+    again = _invoke(env, "tenant", "settings", "set", "acme", "-", "--by", "user:operatore",
+                    stdin=json.dumps({"sftp_poll": printed["sftp_poll"]}))
+    second = _stored_settings(rt, "acme")
+    poll = tenant_config(get_tenant(rt.db, "acme")).sftp_poll
+
+    assert "segreta-lunga" not in first
+    assert credentials.SEALED_PREFIX in first
+    assert again.exit_code == 0, again.output
+    assert "segreta-lunga" not in second
+    assert poll is not None
+    assert poll.interval_minutes == 5
+    assert credentials.open_login(rt, poll).password == "segreta-lunga"
+
+
+def _stored_settings(rt: runtime.Runtime, slug: str) -> str:
+    """Return the tenant's settings column as the database stores it, read without the ORM."""
+    with rt.db.platform_session() as session:
+        raw = session.execute(text("SELECT settings FROM tenants WHERE slug = :slug"), {"slug": slug}).scalar_one()
+    return raw if isinstance(raw, str) else str(raw)
 
 
 def test_invalid_settings_named_and_nothing_changed(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import re
@@ -11,13 +12,16 @@ from pathlib import Path
 import msgspec
 import paramiko
 import pytest
-from sqlalchemy import select
+from cryptography.fernet import Fernet
+from sqlalchemy import select, text
 
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.demo.flow import build_demo_flow
+from bolletta.platform.runtime import Runtime
+from bolletta.platform.sftp import credentials
 from bolletta.platform.sftp.poller import HostKeyMismatch, PollError, poll_tenant
 from bolletta.platform.stack import EmbeddedStack
-from bolletta.tenants.registry import get_tenant, save_config, tenant_config
+from bolletta.tenants.registry import create_tenant, get_tenant, save_config, tenant_config
 from tests.integration.sftp_poll.remote_server import (
     POLLER_KEY_PEM,
     REMOTE_PASSWORD,
@@ -27,6 +31,7 @@ from tests.integration.sftp_poll.remote_server import (
     running_remote,
 )
 from tests.integration.stack_support import create_test_tenant, new_slug, running_stack, wait_idle
+from tests.integration.stack_support import tenant_config as fresh_config
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +49,26 @@ def remote(tmp_path: Path) -> Iterator[RemoteServer]:
 
 def _tenant(stack: EmbeddedStack, remote: RemoteServer, **changes: object) -> str:
     return create_test_tenant(stack, new_slug("poll"), sftp_poll=poll_settings(remote, **changes))
+
+
+def _stored_settings(stack: EmbeddedStack, tenant: str) -> str:
+    """Return the tenant's settings column as the database stores it, read without the ORM."""
+    with stack.rt.db.platform_session() as session:
+        raw = session.execute(text("SELECT settings FROM tenants WHERE slug = :slug"), {"slug": tenant}).scalar_one()
+    return raw if isinstance(raw, str) else str(raw)
+
+
+def _with_keys(stack: EmbeddedStack, *keys: str) -> Runtime:
+    """Return the stack's runtime with ``BOLLETTA_ENCRYPTION_KEYS`` set to ``keys``."""
+    settings = msgspec.structs.replace(stack.rt.settings, encryption_keys=list(keys))
+    return dataclasses.replace(stack.rt, settings=settings)
+
+
+def _put_flow(remote: RemoteServer) -> str:
+    flow = build_demo_flow()
+    remote.put(flow.filename, flow.archive)
+    remote.put(flow.filename + ".done", b"")
+    return flow.filename
 
 
 def _jobs(stack: EmbeddedStack, tenant: str) -> list[Job]:
@@ -216,3 +241,71 @@ def test_invalid_settings_raise(stack: EmbeddedStack, remote: RemoteServer) -> N
         poll_tenant(stack.rt, tenant)
 
     assert remote.logins == []
+
+
+@pytest.mark.parametrize(("field", "login"), [("password", "password"), ("private_key", "key")])
+def test_login_stored_encrypted(stack: EmbeddedStack, remote: RemoteServer, field: str, login: str) -> None:
+    secret = REMOTE_PASSWORD if field == "password" else POLLER_KEY_PEM
+    tenant = _tenant(stack, remote, **{"password": "", field: secret})
+    filename = _put_flow(remote)
+
+    stored = _stored_settings(stack, tenant)
+    result = poll_tenant(stack.rt, tenant)
+    wait_idle(stack)
+
+    for line in secret.splitlines():
+        assert line not in stored
+    assert stored.count(credentials.SEALED_PREFIX) == 1
+    assert list(result.opened) == [filename]
+    assert remote.logins == [f"{login}:{REMOTE_USER}"]
+
+
+def test_clear_login_still_polls(
+    stack: EmbeddedStack, remote: RemoteServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bolletta.platform.sftp")
+    tenant = new_slug("poll")
+    # As a version before the encryption stored it: create_tenant does not seal.
+    config = fresh_config(tenant, sftp_poll=poll_settings(remote))
+    create_tenant(stack.rt.db, tenant, "Utility in chiaro S.p.A.", config)
+    filename = _put_flow(remote)
+
+    stored = _stored_settings(stack, tenant)
+    result = poll_tenant(stack.rt, tenant)
+    wait_idle(stack)
+
+    assert REMOTE_PASSWORD in stored
+    assert list(result.opened) == [filename]
+    assert remote.logins == [f"password:{REMOTE_USER}"]
+    assert "sftp_poll password stored unencrypted" in caplog.text
+    assert REMOTE_PASSWORD not in caplog.text
+
+
+def test_rotated_keys_still_open(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    tenant = new_slug("poll")
+    config = fresh_config(tenant, sftp_poll=poll_settings(remote))
+    config = credentials.sealed_config(_with_keys(stack, old_key), config)
+    create_tenant(stack.rt.db, tenant, "Utility ruotata S.p.A.", config)
+    filename = _put_flow(remote)
+    rotated = _with_keys(stack, new_key, old_key)
+
+    with pytest.raises(PollError, match=re.escape("sftp_poll.password does not decrypt")):
+        poll_tenant(_with_keys(stack, new_key), tenant)
+    result = poll_tenant(rotated, tenant)
+    wait_idle(stack)
+
+    assert list(result.opened) == [filename]
+    assert remote.logins == [f"password:{REMOTE_USER}"]
+
+
+def test_new_key_seals_after_rotation(stack: EmbeddedStack, remote: RemoteServer) -> None:
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+
+    sealed = credentials.seal_login(_with_keys(stack, new_key, old_key), poll_settings(remote))
+    opened = credentials.open_login(_with_keys(stack, new_key), sealed)
+
+    assert credentials.is_sealed(sealed.password)
+    assert opened.password == REMOTE_PASSWORD
+    with pytest.raises(credentials.UndecryptableSecret):
+        credentials.open_login(_with_keys(stack, old_key), sealed)
