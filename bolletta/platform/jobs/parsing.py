@@ -217,10 +217,10 @@ def _store_bills(
 ) -> list[dict[str, Any]]:
     """Insert the batch's new bills with their instalments and cost lines; return the duplicates.
 
-    One query finds the batch's bills already stored. Those of this job (a re-run) are skipped. Those
-    of another job, and a second bill with the same key in the archive (``stored_keys`` contains the keys
-    of earlier batches), are reported as duplicates. PDFs are written to storage before the rows, so
-    a stored bill never lacks its PDF.
+    One query finds the batch's bills already stored and not withdrawn (see :mod:`withdrawal`). Those
+    of this job (a re-run) are skipped. Those of another job, and a second bill with the same key in
+    the archive (``stored_keys`` contains the keys of earlier batches), are reported as duplicates.
+    PDFs are written to storage before the rows, so a stored bill never lacks its PDF.
     """
     if not batch:
         return []
@@ -229,7 +229,7 @@ def _store_bills(
         (row.document_number, row.series, row.year): row.job_id
         for row in session.execute(
             select(Bill.document_number, Bill.series, Bill.year, Bill.job_id).where(
-                among(session, Bill.document_number, numbers)
+                among(session, Bill.document_number, numbers), Bill.withdrawn_at.is_(None)
             )
         )
     }

@@ -28,6 +28,13 @@ PAUSED = "paused"
 DISPATCHED = "dispatched"
 CANCELLED = "cancelled"
 
+RELEASED = frozenset({TEST_REJECTED, FAILED})
+"""States in which a job no longer blocks its archive or its bills' document numbers.
+
+The same archive, or a new one with the same bills, opens a new job that parses them all. The
+partial unique indexes on ``jobs.archive_sha256`` and on the bills' key spell these states out.
+"""
+
 ALLOWED: dict[str, frozenset[str]] = {
     RECEIVED: frozenset({PARSING, CANCELLED}),
     PARSING: frozenset({PARSED, FAILED, CANCELLED}),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bolletta.platform.db.base import TenantBase
@@ -13,13 +13,20 @@ class Job(TenantBase):
     """One billing flow's processing ("lavorazione"), from upload to dispatch."""
 
     __tablename__ = "jobs"
+    __table_args__ = (
+        # One job per archive among the jobs in force. A job whose test batch was rejected or whose
+        # parse failed (states.RELEASED) does not count, so the same archive opens a new job.
+        Index("uq_jobs_archive_sha256", "archive_sha256", unique=True,
+              postgresql_where=text("state NOT IN ('test_rejected', 'failed')"),
+              sqlite_where=text("state NOT IN ('test_rejected', 'failed')")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     state: Mapped[str] = mapped_column(String(20), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(20))
     """``sftp``, ``office``, ``api`` or ``cli``."""
-    archive_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    archive_sha256: Mapped[str] = mapped_column(String(64))
     archive_key: Mapped[str] = mapped_column(String(500))
     archive_size: Mapped[int] = mapped_column(Integer)
     opened_by: Mapped[str] = mapped_column(String(200))
