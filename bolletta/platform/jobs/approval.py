@@ -65,7 +65,8 @@ def approve(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
             raise EmptyTestBatch(
                 f"Job #{job_id} cannot be approved: its test batch reached nobody because the tenant has no "
                 "test recipients. The platform operator adds them to the tenant setting test_recipients "
-                "(bolletta tenant settings set); reject this job, since its test batch is not sent again."
+                "(bolletta tenant settings set). Then reject this job, whose test batch is not sent again, "
+                "and upload the flow again as a new job."
             )
         states.move(session, job, states.APPROVED, actor=staff.actor)
         job.approved_by = staff.username
