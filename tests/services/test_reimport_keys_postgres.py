@@ -1,4 +1,4 @@
-"""Migration ``fb8e98b66b9e`` on PostgreSQL: the archive key is unique only among jobs in force."""
+"""Migration ``fb8e98b66b9e`` on PostgreSQL: the archive key is unique only among jobs not released."""
 
 from __future__ import annotations
 
@@ -33,11 +33,12 @@ def rt(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     configured.db.dispose()
 
 
-def _add_job(rt: Runtime, state: str) -> None:
+def _add_job(rt: Runtime, state: str, *, released: bool = False) -> None:
     now = clock.now()
     with rt.db.tenant_session(TENANT) as session:
         session.add(Job(state=state, filename="flusso.zip", source="cli", archive_sha256=DIGEST, archive_key="k",
-                        archive_size=1, opened_by="cli", created_at=now, updated_at=now, report={}))
+                        archive_size=1, opened_by="cli", created_at=now, updated_at=now, report={},
+                        released_at=now if released else None))
         session.commit()
 
 
@@ -47,12 +48,12 @@ def test_partial_keys_on_postgres(rt: Runtime) -> None:
         schema = f"tenant_{TENANT}"
         jobs = {index["name"]: index for index in inspector.get_indexes("jobs", schema=schema)}
         bills = {index["name"]: index for index in inspector.get_indexes("bills", schema=schema)}
-    assert "test_rejected" in str(jobs["uq_jobs_archive_sha256"]["dialect_options"]["postgresql_where"])
+    assert "released_at IS NULL" in str(jobs["uq_jobs_archive_sha256"]["dialect_options"]["postgresql_where"])
     assert "withdrawn_at IS NULL" in str(
         bills["uq_bills_document_number_series_year"]["dialect_options"]["postgresql_where"])
 
-    _add_job(rt, states.TEST_REJECTED)
-    _add_job(rt, states.FAILED)
+    _add_job(rt, states.TEST_REJECTED, released=True)
+    _add_job(rt, states.CANCELLED, released=True)
     _add_job(rt, states.RECEIVED)
     with pytest.raises(IntegrityError):
         _add_job(rt, states.RECEIVED)

@@ -12,7 +12,7 @@ from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.errors import EmptyTestBatch, NotFound, PermissionDenied
 from bolletta.platform.jobs import states
 from bolletta.platform.jobs.test_batch import count_test_tickets
-from bolletta.platform.jobs.withdrawal import withdraw_bills
+from bolletta.platform.jobs.withdrawal import release_job
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.registry import get_tenant, tenant_config
 
@@ -91,7 +91,7 @@ def reject(rt: Runtime, tenant: str, job_id: int, staff: Staff, reason: str) -> 
         job = _job(session, job_id)
         states.move(session, job, states.TEST_REJECTED, actor=staff.actor, note=reason)
         job.rejection_reason = reason
-        withdrawn = withdraw_bills(session, job_id)
+        withdrawn = release_job(session, job)
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.reject",
                      target=f"job:{job_id}", detail={"reason": reason, "bills_withdrawn": withdrawn}, ip=staff.ip)
         tasks.defer(session, "notify_job", tenant, job_id, states.TEST_REJECTED)

@@ -30,8 +30,8 @@ class OpenedJob:
 def open_job(rt: Runtime, tenant: str, data: bytes, filename: str, *, source: str, opened_by: str) -> OpenedJob:
     """Open a job for ``data`` unless the same archive (same SHA-256) already has one.
 
-    A job whose test batch was rejected or whose parse failed (``states.RELEASED``) does not count:
-    the same archive then opens a new job, and the old one stays as it was for the audit trail.
+    A job whose test batch was rejected or whose parse failed (``Job.released_at`` set) does not
+    count: the same archive then opens a new job, and the old one stays for the audit trail.
     """
     digest = hashlib.sha256(data).hexdigest()
     safe_name = PurePosixPath(filename.replace("\\", "/")).name or "flow"
@@ -68,5 +68,5 @@ def open_job(rt: Runtime, tenant: str, data: bytes, filename: str, *, source: st
 
 
 def _holder(session: Session, digest: str) -> int | None:
-    """The id of the job in force (not in ``states.RELEASED``) opened for archive ``digest``, if any."""
-    return session.scalar(select(Job.id).where(Job.archive_sha256 == digest, Job.state.not_in(states.RELEASED)))
+    """The id of the job not released that was opened for archive ``digest``, if any."""
+    return session.scalar(select(Job.id).where(Job.archive_sha256 == digest, Job.released_at.is_(None)))

@@ -32,6 +32,7 @@ from bolletta.platform.ingest.records import IgnoredEntry, ParsedBill, ParsedCon
 from bolletta.platform.ingest.stream import FlowItem, iter_flow
 from bolletta.platform.jobs import review, states
 from bolletta.platform.jobs.parse_lock import parse_lock
+from bolletta.platform.jobs.withdrawal import release_job
 from bolletta.platform.mail import notify
 from bolletta.platform.payments.corrections import flag_payments_of_corrected
 from bolletta.platform.runtime import Runtime
@@ -413,6 +414,7 @@ def _finish(session: Session, job: Job, config: TenantConfig, progress: _Progres
         # Transition notes are plain English text, like the other notes of the job history.
         note = render(archive_error, "en") if archive_error is not None else "no bill accepted"
         states.move(session, job, states.FAILED, actor=ACTOR, note=note)
+        release_job(session, job)
     tasks.defer(session, "notify_job", session.info["tenant"], job.id, job.state)
     session.commit()
     logger.info("job %d parsed: %d accepted, %d rejected, %d duplicates", job.id, accepted,

@@ -28,20 +28,15 @@ PAUSED = "paused"
 DISPATCHED = "dispatched"
 CANCELLED = "cancelled"
 
-RELEASED = frozenset({TEST_REJECTED, FAILED})
-"""States in which a job no longer blocks its archive or its bills' document numbers.
-
-The same archive, or a new one with the same bills, opens a new job that parses them all. The
-partial unique indexes on ``jobs.archive_sha256`` and on the bills' key spell these states out.
-"""
-
 ALLOWED: dict[str, frozenset[str]] = {
     RECEIVED: frozenset({PARSING, CANCELLED}),
     PARSING: frozenset({PARSED, FAILED, CANCELLED}),
     PARSED: frozenset({TEST_SENT, PARSING, CANCELLED}),
-    FAILED: frozenset({PARSING, CANCELLED}),
+    # A failed or rejected job has released its archive and bills to a new job (see withdrawal),
+    # so it never parses or sends a test batch again.
+    FAILED: frozenset({CANCELLED}),
     TEST_SENT: frozenset({APPROVED, TEST_REJECTED, CANCELLED}),
-    TEST_REJECTED: frozenset({PARSING, PARSED, CANCELLED}),
+    TEST_REJECTED: frozenset({CANCELLED}),
     APPROVED: frozenset({DISPATCHING, CANCELLED}),
     DISPATCHING: frozenset({PAUSED, DISPATCHED}),
     PAUSED: frozenset({DISPATCHING}),

@@ -1,14 +1,15 @@
-"""Migration ``fb8e98b66b9e``: the archive and document-number keys hold only for jobs and bills in force."""
+"""Migration ``fb8e98b66b9e``: the archive and document-number keys cover only jobs and bills in force."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, Table, insert, inspect, select
 
 from bolletta.platform import runtime
 from bolletta.platform.db import migrate
@@ -53,11 +54,52 @@ def test_upgrade_makes_keys_partial(rt: Runtime) -> None:
     jobs = _indexes(rt, "jobs")["uq_jobs_archive_sha256"]
     bills = _indexes(rt, "bills")
     assert jobs["unique"] and jobs["column_names"] == ["archive_sha256"]
-    assert "test_rejected" in str(jobs["dialect_options"]["sqlite_where"])
+    assert "released_at IS NULL" in str(jobs["dialect_options"]["sqlite_where"])
     key = bills["uq_bills_document_number_series_year"]
     assert key["unique"] and key["column_names"] == ["document_number", "series", "year"]
     assert "withdrawn_at IS NULL" in str(key["dialect_options"]["sqlite_where"])
     assert not bills["ix_bills_document_number"]["unique"]
+
+
+def _add_job_with_bill(rt: Runtime, job_id: int, state: str) -> None:
+    """Insert a job and one bill as the schema before the migration stores them."""
+    engine = rt.db.tenant_engine(TENANT)
+    metadata = MetaData()
+    jobs = Table("jobs", metadata, autoload_with=engine)
+    bills = Table("bills", metadata, autoload_with=engine)
+    changed = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(insert(jobs).values(
+            id=job_id, state=state, filename="flusso.zip", source="cli", archive_sha256=f"{job_id:064d}",
+            archive_key="k", archive_size=1, opened_by="cli", created_at=changed, updated_at=changed, report={},
+            bills_accepted=1, bills_rejected=0, test_round=1))
+        connection.execute(insert(bills).values(
+            public_id=f"bill{job_id}", job_id=job_id, source_file="f.xml", body_index=1,
+            document_number=f"FT{job_id}", series="", year=2026, document_type="TD01", issue_date=changed.date(),
+            currency="EUR", amount_due="10.00", direct_debit=False, payable_online=True, service="luce",
+            seller_name="", customer_code="C1", customer_name="Mario Rossi", warnings=[], details={},
+            created_at=changed))
+
+
+def test_upgrade_releases_rejected_jobs(rt: Runtime) -> None:
+    migrate.upgrade_tenant(rt.db, TENANT, BEFORE)
+    _add_job_with_bill(rt, 1, "test_rejected")
+    _add_job_with_bill(rt, 2, "failed")
+    _add_job_with_bill(rt, 3, "dispatched")
+
+    migrate.upgrade_tenant(rt.db, TENANT)
+
+    engine = rt.db.tenant_engine(TENANT)
+    metadata = MetaData()
+    jobs = Table("jobs", metadata, autoload_with=engine)
+    bills = Table("bills", metadata, autoload_with=engine)
+    with engine.connect() as connection:
+        released = {job_id: at for job_id, at in connection.execute(select(jobs.c.id, jobs.c.released_at))}
+        withdrawn = {job_id: at for job_id, at in connection.execute(select(bills.c.job_id, bills.c.withdrawn_at))}
+    assert {job_id for job_id, at in released.items() if at is not None} == {1, 2}
+    assert {job_id for job_id, at in withdrawn.items() if at is not None} == {1}
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
 
 
 def test_downgrade_restores_full_keys(rt: Runtime) -> None:

@@ -14,11 +14,10 @@ class Job(TenantBase):
 
     __tablename__ = "jobs"
     __table_args__ = (
-        # One job per archive among the jobs in force. A job whose test batch was rejected or whose
-        # parse failed (states.RELEASED) does not count, so the same archive opens a new job.
+        # One job per archive among the jobs not released (see jobs.withdrawal): a job whose test
+        # batch was rejected or whose parse failed lets the same archive open a new job.
         Index("uq_jobs_archive_sha256", "archive_sha256", unique=True,
-              postgresql_where=text("state NOT IN ('test_rejected', 'failed')"),
-              sqlite_where=text("state NOT IN ('test_rejected', 'failed')")),
+              postgresql_where=text("released_at IS NULL"), sqlite_where=text("released_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -48,6 +47,12 @@ class Job(TenantBase):
     """When the scheduler starts the dispatch of this approved job; ``None`` when nobody scheduled it."""
     dispatch_scheduled_by: Mapped[str | None] = mapped_column(String(200))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the job was rejected or failed; from then on the same archive opens a new job.
+
+    Stored rather than read from ``state``, so that a released job stays released when an
+    administrator later cancels it.
+    """
 
     transitions: Mapped[list[JobTransition]] = relationship(
         back_populates="job", order_by="JobTransition.id", cascade="all, delete-orphan"
