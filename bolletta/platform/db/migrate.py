@@ -7,11 +7,13 @@ in the wheel; :func:`migrations_dir` finds either.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from bolletta.platform.db.base import PLATFORM_SCHEMA
 from bolletta.platform.db.database import Database, tenant_schema
@@ -52,9 +54,39 @@ def upgrade_platform(db: Database, revision: str = "head") -> None:
     logger.info("platform level migrated to %s", revision)
 
 
+@contextmanager
+def _migrating(engine: Engine, is_sqlite: bool) -> Iterator[Connection]:
+    """Open a connection in a transaction that commits on exit, with foreign keys off on SQLite.
+
+    Alembic's batch mode changes a SQLite table by copying it, dropping the original and renaming the
+    copy. With foreign keys on, dropping a table that other tables refer to fails. SQLite ignores
+    ``PRAGMA foreign_keys`` inside a transaction, so it is switched off before the transaction begins,
+    and ``PRAGMA foreign_key_check`` must find nothing before the commit.
+
+    Raises:
+        ConfigurationError: on SQLite, the migrated tables break a foreign key (the transaction rolls back).
+    """
+    with engine.connect() as connection:
+        if is_sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+                if is_sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise ConfigurationError(
+                            f"The migration broke foreign keys (table, rowid, parent): {broken[:5]}")
+        finally:
+            if is_sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
 def upgrade_tenant(db: Database, slug: str, revision: str = "head") -> None:
     """Create the tenant's schema (or file) if needed and migrate it to ``revision``."""
-    with db.tenant_engine(slug).begin() as connection:
+    with _migrating(db.tenant_engine(slug), db.is_sqlite) as connection:
         if not db.is_sqlite:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{tenant_schema(slug)}"'))
         schema = None if db.is_sqlite else tenant_schema(slug)

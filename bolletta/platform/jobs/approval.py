@@ -12,6 +12,7 @@ from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.errors import EmptyTestBatch, NotFound, PermissionDenied
 from bolletta.platform.jobs import states
 from bolletta.platform.jobs.test_batch import count_test_tickets
+from bolletta.platform.jobs.withdrawal import release_job
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.registry import get_tenant, tenant_config
 
@@ -64,7 +65,8 @@ def approve(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
             raise EmptyTestBatch(
                 f"Job #{job_id} cannot be approved: its test batch reached nobody because the tenant has no "
                 "test recipients. The platform operator adds them to the tenant setting test_recipients "
-                "(bolletta tenant settings set); reject this job, since its test batch is not sent again."
+                "(bolletta tenant settings set). Then reject this job, whose test batch is not sent again, "
+                "and upload the flow again as a new job."
             )
         states.move(session, job, states.APPROVED, actor=staff.actor)
         job.approved_by = staff.username
@@ -77,7 +79,11 @@ def approve(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:
 
 
 def reject(rt: Runtime, tenant: str, job_id: int, staff: Staff, reason: str) -> None:
-    """Reject the test batch with a reason; a re-run or a new test batch follows."""
+    """Reject the test batch with a reason; the job's bills are withdrawn.
+
+    The job stays, with its report and history, but no longer blocks its archive or its document
+    numbers. The utility then sends the corrected flow, or the same archive, again as a new job.
+    """
     _check_tenant(staff, tenant)
     if staff.role not in APPROVER_ROLES:
         raise PermissionDenied("Your role cannot reject test batches.")
@@ -85,8 +91,9 @@ def reject(rt: Runtime, tenant: str, job_id: int, staff: Staff, reason: str) -> 
         job = _job(session, job_id)
         states.move(session, job, states.TEST_REJECTED, actor=staff.actor, note=reason)
         job.rejection_reason = reason
+        withdrawn = release_job(session, job)
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.reject",
-                     target=f"job:{job_id}", detail={"reason": reason}, ip=staff.ip)
+                     target=f"job:{job_id}", detail={"reason": reason, "bills_withdrawn": withdrawn}, ip=staff.ip)
         tasks.defer(session, "notify_job", tenant, job_id, states.TEST_REJECTED)
         session.commit()
 

@@ -7,8 +7,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.tenant import Job, JobTransition
@@ -27,15 +28,23 @@ class OpenedJob:
 
 
 def open_job(rt: Runtime, tenant: str, data: bytes, filename: str, *, source: str, opened_by: str) -> OpenedJob:
-    """Open a job for ``data`` unless the same archive (same SHA-256) already has one."""
+    """Open a job for ``data`` unless the same archive (same SHA-256) already has one.
+
+    A job whose test batch was rejected or whose parse failed (``Job.released_at`` set) does not
+    count: the same archive then opens a new job, and the old one stays for the audit trail.
+    """
     digest = hashlib.sha256(data).hexdigest()
     safe_name = PurePosixPath(filename.replace("\\", "/")).name or "flow"
     with rt.db.tenant_session(tenant) as session:
-        existing = session.scalar(select(Job.id).where(Job.archive_sha256 == digest))
+        existing = _holder(session, digest)
         if existing is not None:
             logger.info("tenant %s: archive %s already opened as job %d", tenant, digest[:12], existing)
             return OpenedJob(job_id=existing, created=False)
-        key = rt.storage.put(tenant, f"archives/{digest}/{safe_name}", data)
+        # A job released the same archive before: this one gets its own copy, so that retention
+        # deleting the old job's archive leaves this job's in place.
+        released = session.scalar(select(func.count(Job.id)).where(Job.archive_sha256 == digest)) or 0
+        folder = f"archives/{digest}.{released}" if released else f"archives/{digest}"
+        key = rt.storage.put(tenant, f"{folder}/{safe_name}", data)
         now = clock.now()
         job = Job(
             state=states.RECEIVED, filename=safe_name, source=source, archive_sha256=digest,
@@ -48,7 +57,7 @@ def open_job(rt: Runtime, tenant: str, data: bytes, filename: str, *, source: st
         except IntegrityError:
             # Another upload of the same archive committed first.
             session.rollback()
-            job_id = session.scalar(select(Job.id).where(Job.archive_sha256 == digest))
+            job_id = _holder(session, digest)
             return OpenedJob(job_id=job_id or 0, created=False)
         session.add(JobTransition(job_id=job.id, from_state=None, to_state=states.RECEIVED, at=now,
                                   actor=opened_by, note=f"{source} upload {safe_name}"))
@@ -56,3 +65,8 @@ def open_job(rt: Runtime, tenant: str, data: bytes, filename: str, *, source: st
         session.commit()
     logger.info("tenant %s: job %d opened from %s (%d bytes)", tenant, job.id, source, len(data))
     return OpenedJob(job_id=job.id, created=True)
+
+
+def _holder(session: Session, digest: str) -> int | None:
+    """The id of the job not released that was opened for archive ``digest``, if any."""
+    return session.scalar(select(Job.id).where(Job.archive_sha256 == digest, Job.released_at.is_(None)))

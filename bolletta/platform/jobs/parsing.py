@@ -32,6 +32,7 @@ from bolletta.platform.ingest.records import IgnoredEntry, ParsedBill, ParsedCon
 from bolletta.platform.ingest.stream import FlowItem, iter_flow
 from bolletta.platform.jobs import review, states
 from bolletta.platform.jobs.parse_lock import parse_lock
+from bolletta.platform.jobs.withdrawal import release_job
 from bolletta.platform.mail import notify
 from bolletta.platform.payments.corrections import flag_payments_of_corrected
 from bolletta.platform.runtime import Runtime
@@ -217,10 +218,10 @@ def _store_bills(
 ) -> list[dict[str, Any]]:
     """Insert the batch's new bills with their instalments and cost lines; return the duplicates.
 
-    One query finds the batch's bills already stored. Those of this job (a re-run) are skipped. Those
-    of another job, and a second bill with the same key in the archive (``stored_keys`` contains the keys
-    of earlier batches), are reported as duplicates. PDFs are written to storage before the rows, so
-    a stored bill never lacks its PDF.
+    One query finds the batch's bills already stored and not withdrawn (see :mod:`withdrawal`). Those
+    of this job (a re-run) are skipped. Those of another job, and a second bill with the same key in
+    the archive (``stored_keys`` contains the keys of earlier batches), are reported as duplicates.
+    PDFs are written to storage before the rows, so a stored bill never lacks its PDF.
     """
     if not batch:
         return []
@@ -229,7 +230,7 @@ def _store_bills(
         (row.document_number, row.series, row.year): row.job_id
         for row in session.execute(
             select(Bill.document_number, Bill.series, Bill.year, Bill.job_id).where(
-                among(session, Bill.document_number, numbers)
+                among(session, Bill.document_number, numbers), Bill.withdrawn_at.is_(None)
             )
         )
     }
@@ -413,6 +414,7 @@ def _finish(session: Session, job: Job, config: TenantConfig, progress: _Progres
         # Transition notes are plain English text, like the other notes of the job history.
         note = render(archive_error, "en") if archive_error is not None else "no bill accepted"
         states.move(session, job, states.FAILED, actor=ACTOR, note=note)
+        release_job(session, job)
     tasks.defer(session, "notify_job", session.info["tenant"], job.id, job.state)
     session.commit()
     logger.info("job %d parsed: %d accepted, %d rejected, %d duplicates", job.id, accepted,

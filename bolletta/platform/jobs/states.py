@@ -32,9 +32,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     RECEIVED: frozenset({PARSING, CANCELLED}),
     PARSING: frozenset({PARSED, FAILED, CANCELLED}),
     PARSED: frozenset({TEST_SENT, PARSING, CANCELLED}),
-    FAILED: frozenset({PARSING, CANCELLED}),
+    # A failed or rejected job has released its archive and bills to a new job (see withdrawal),
+    # so it never parses or sends a test batch again.
+    FAILED: frozenset({CANCELLED}),
     TEST_SENT: frozenset({APPROVED, TEST_REJECTED, CANCELLED}),
-    TEST_REJECTED: frozenset({PARSING, PARSED, CANCELLED}),
+    TEST_REJECTED: frozenset({CANCELLED}),
     APPROVED: frozenset({DISPATCHING, CANCELLED}),
     DISPATCHING: frozenset({PAUSED, DISPATCHED}),
     PAUSED: frozenset({DISPATCHING}),

@@ -38,10 +38,12 @@ NO_TEST_RECIPIENTS = (
     "ATTENZIONE: nessun destinatario di test configurato. Il test di pre-produzione non è stato inviato a "
     "nessuno e la lavorazione non può ricevere il benestare. L'operatore della piattaforma aggiunge i "
     "destinatari di test nell'impostazione test_recipients dell'azienda (comando: bolletta tenant settings "
-    "set); poi respingi questa lavorazione, il cui test non viene inviato di nuovo.\n"
+    "set); poi respingi questa lavorazione, il cui test non viene inviato di nuovo, e carica di nuovo il "
+    "flusso: si apre una nuova lavorazione, con il test ai nuovi destinatari.\n"
     "WARNING: no test recipients are configured. The test batch was sent to nobody and the job cannot be "
     "approved. The platform operator adds test recipients to the tenant's test_recipients setting "
-    "(command: bolletta tenant settings set); then reject this job, whose test batch is not sent again."
+    "(command: bolletta tenant settings set); then reject this job, whose test batch is not sent again, "
+    "and upload the flow again: it opens a new job whose test batch goes to the new recipients."
 )
 
 

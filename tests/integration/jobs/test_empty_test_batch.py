@@ -15,8 +15,10 @@ from tests.integration.stack_support import (
     load_job,
     mails_to,
     new_slug,
+    open_demo_job,
     run_to_test_sent,
     signed_in_client,
+    wait_idle,
 )
 
 
@@ -58,6 +60,31 @@ def test_job_page_names_missing_recipients(stack: EmbeddedStack, lonely_tenant: 
     assert "No test recipients are configured" in english.text
 
 
+def test_rejected_empty_batch_lets_flow_in_again(
+    stack: EmbeddedStack, lonely_tenant: str, demo_flow: DemoFlow
+) -> None:
+    job_id = run_to_test_sent(stack, lonely_tenant, demo_flow)
+    operator = create_staff(stack, f"{lonely_tenant}.operatore", "tenant_operator", lonely_tenant)
+
+    with signed_in_client(stack, operator) as client:
+        page = client.get(f"/office/jobs/{job_id}")
+        client.post(f"/office/jobs/{job_id}/reject", data={"_csrf_token": csrf_token(page.text),
+                                                           "reason": "Mancano i destinatari di test"})
+        rejected = client.get(f"/office/jobs/{job_id}")
+    wait_idle(stack)
+    again = open_demo_job(stack, lonely_tenant, flow=demo_flow)
+    wait_idle(stack)
+
+    assert "carica di nuovo il flusso" in page.text
+    assert load_job(stack, lonely_tenant, job_id).state == states.TEST_REJECTED
+    assert "le sue bollette sono state ritirate" in rejected.text
+    assert again.created is True
+    job = load_job(stack, lonely_tenant, again.job_id)
+    assert job.state == states.TEST_SENT
+    assert job.bills_accepted == len(demo_flow.document_numbers)
+    assert job.report["duplicates"] == []
+
+
 def test_job_mail_names_missing_recipients(stack: EmbeddedStack, lonely_tenant: str, demo_flow: DemoFlow) -> None:
     run_to_test_sent(stack, lonely_tenant, demo_flow)
 
@@ -67,6 +94,8 @@ def test_job_mail_names_missing_recipients(stack: EmbeddedStack, lonely_tenant: 
     assert "nessun destinatario di test configurato" in text
     assert "no test recipients are configured" in text
     assert "test_recipients" in text
+    assert "carica di nuovo il flusso" in text
+    assert "upload the flow again" in text
 
 
 def test_batch_with_recipients_is_approved(stack: EmbeddedStack, demo_flow: DemoFlow) -> None:

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.demo.flow import DemoFlow
-from bolletta.platform.jobs import states
+from bolletta.platform.jobs import approval, states
 from bolletta.platform.jobs.opening import open_job
 from bolletta.platform.stack import EmbeddedStack
-from tests.integration.stack_support import load_job, wait_idle
+from tests.integration.stack_support import StaffLogin, create_staff, load_job, wait_idle
 
 
 def test_same_archive_twice_opens_one_job(stack: EmbeddedStack, tenant: str, demo_flow: DemoFlow) -> None:
@@ -49,3 +49,21 @@ def test_archive_name_loses_its_folders(stack: EmbeddedStack, tenant: str, demo_
     job = load_job(stack, tenant, opened.job_id)
     assert job.filename == "flow.zip"
     assert job.state == states.TEST_SENT
+
+
+def test_rejected_job_cancelled_after_reopening(
+    stack: EmbeddedStack, tenant: str, tested_job: int, operator: StaffLogin, demo_flow: DemoFlow
+) -> None:
+    admin = create_staff(stack, f"{tenant}.admin", "platform_admin", None)
+
+    approval.reject(stack.rt, tenant, tested_job, operator.staff, "Importi errati")
+    reopened = open_job(stack.rt, tenant, demo_flow.archive, demo_flow.filename, source="api", opened_by="api:test")
+    wait_idle(stack)
+    approval.cancel(stack.rt, tenant, tested_job, admin.staff, "Sostituita")
+    repeated = open_job(stack.rt, tenant, demo_flow.archive, demo_flow.filename, source="api", opened_by="api:test")
+
+    assert reopened.created is True
+    assert load_job(stack, tenant, tested_job).state == states.CANCELLED
+    assert load_job(stack, tenant, tested_job).released_at is not None
+    assert load_job(stack, tenant, reopened.job_id).state == states.TEST_SENT
+    assert (repeated.job_id, repeated.created) == (reopened.job_id, False)

@@ -82,7 +82,8 @@ def test_reject_is_audited_with_reason(
     assert job.rejection_reason == "Importi errati"
     entries = [entry for entry in audit_entries(stack, tenant) if entry.action == "job.reject"]
     assert len(entries) == 1
-    assert entries[0].detail == {"reason": "Importi errati"}
+    assert entries[0].detail == {"reason": "Importi errati", "bills_withdrawn": job.bills_accepted}
+    assert job.bills_accepted > 0
 
 
 def test_move_rejects_skipped_state(stack: EmbeddedStack, tenant: str, tested_job: int) -> None:

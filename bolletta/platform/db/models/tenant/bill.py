@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bolletta.platform.db.base import ExactDecimal, TenantBase
@@ -15,7 +15,13 @@ class Bill(TenantBase):
 
     __tablename__ = "bills"
     __table_args__ = (
-        UniqueConstraint("document_number", "series", "year"),
+        # A document number is unique among the bills not withdrawn. Rejecting a job withdraws its
+        # bills (see jobs.withdrawal), so the utility can send the same bills again in a new job. The
+        # withdrawn rows stay for the audit trail.
+        Index("uq_bills_document_number_series_year", "document_number", "series", "year", unique=True,
+              postgresql_where=text("withdrawn_at IS NULL"), sqlite_where=text("withdrawn_at IS NULL")),
+        # Searches by document number also find withdrawn bills, which the partial index above omits.
+        Index("ix_bills_document_number", "document_number"),
         # Used by the review to find a customer's previous bill of the same service, and by every
         # lookup by customer code.
         Index("ix_bills_customer_code_service_issue_date_id", "customer_code", "service", "issue_date", "id"),
@@ -62,6 +68,8 @@ class Bill(TenantBase):
     """Storage key of the bill's own PDF from the flow."""
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When staff rejected the bill's job; from then on another bill may use the same document number."""
 
     instalments: Mapped[list[Instalment]] = relationship(
         order_by="Instalment.position", cascade="all, delete-orphan"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bolletta.platform.db.base import TenantBase
@@ -13,13 +13,19 @@ class Job(TenantBase):
     """One billing flow's processing ("lavorazione"), from upload to dispatch."""
 
     __tablename__ = "jobs"
+    __table_args__ = (
+        # One job per archive among the jobs not released (see jobs.withdrawal): a job whose test
+        # batch was rejected or whose parse failed lets the same archive open a new job.
+        Index("uq_jobs_archive_sha256", "archive_sha256", unique=True,
+              postgresql_where=text("released_at IS NULL"), sqlite_where=text("released_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     state: Mapped[str] = mapped_column(String(20), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(20))
     """``sftp``, ``office``, ``api`` or ``cli``."""
-    archive_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    archive_sha256: Mapped[str] = mapped_column(String(64))
     archive_key: Mapped[str] = mapped_column(String(500))
     archive_size: Mapped[int] = mapped_column(Integer)
     opened_by: Mapped[str] = mapped_column(String(200))
@@ -41,6 +47,12 @@ class Job(TenantBase):
     """When the scheduler starts the dispatch of this approved job; ``None`` when nobody scheduled it."""
     dispatch_scheduled_by: Mapped[str | None] = mapped_column(String(200))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the job was rejected or failed; from then on the same archive opens a new job.
+
+    Stored rather than read from ``state``, so that a released job stays released when an
+    administrator later cancels it.
+    """
 
     transitions: Mapped[list[JobTransition]] = relationship(
         back_populates="job", order_by="JobTransition.id", cascade="all, delete-orphan"
