@@ -413,7 +413,9 @@ def tenant_settings_set(tenant_slug: str, changes_file: Any, changed_by: str) ->
     """Apply the JSON object in CHANGES_FILE (or - for stdin) to TENANT_SLUG's settings; keys left out stay."""
     import msgspec
 
+    from bolletta.cli.settings_input import validation_message
     from bolletta.platform import runtime
+    from bolletta.platform.errors import ConfigurationError
     from bolletta.tenants.config import TenantConfig
     from bolletta.tenants.registry import get_tenant, save_config, tenant_config
 
@@ -428,8 +430,11 @@ def tenant_settings_set(tenant_slug: str, changes_file: Any, changed_by: str) ->
     try:
         updated = msgspec.convert({**current, **changes}, TenantConfig)
     except msgspec.ValidationError as exc:
-        raise click.ClickException(f"Invalid tenant setting: {exc}. Fix the file and run the command again.") from exc
-    save_config(rt.db, tenant_slug, updated, actor=changed_by)
+        raise click.ClickException(validation_message(exc)) from exc
+    try:
+        save_config(rt.db, tenant_slug, updated, actor=changed_by)
+    except ConfigurationError as exc:
+        raise click.ClickException(f"Invalid tenant setting: {exc} Fix the file and run the command again.") from exc
     click.echo(f"Settings of {tenant_slug} updated: {', '.join(sorted(changes))}.")
 
 

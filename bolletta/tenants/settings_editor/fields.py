@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 from bolletta.platform.i18n.dynamic_ids import N_
 from bolletta.platform.portal.language import PAGE_LANGUAGES
-from bolletta.tenants.onboarding.checks import MAX_TICKET_VALIDITY_DAYS
+from bolletta.tenants.config import (
+    MAX_RECONCILE_AFTER_MINUTES,
+    MAX_TEST_BATCH_SIZE,
+    MAX_TEST_TICKET_VALIDITY_HOURS,
+    MAX_TICKET_VALIDITY_DAYS,
+    MIN_RECONCILE_AFTER_MINUTES,
+)
 from bolletta.themes.check import SECTIONS as PAGE_SECTIONS
 
 PLATFORM_ONLY_SETTINGS: tuple[str, ...] = (
@@ -115,12 +121,6 @@ def _whatsapp_fields() -> tuple[Field, ...]:
                          "checkbox")]
     return tuple(fields)
 
-
-MAX_TEST_BATCH_SIZE = 50
-MAX_TEST_TICKET_VALIDITY_HOURS = 14 * 24
-MAX_RECONCILE_AFTER_MINUTES = 7 * 24 * 60
-MIN_RECONCILE_AFTER_MINUTES = 15
-"""A pending payment younger than this is likely still on the gateway's page (an estimate, not a gateway figure)."""
 
 SECTION_LIST = (
     Section("company", N_("Company and branding"), (
