@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bolletta.platform.i18n.dynamic_ids import N_
 from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants.config import (
+    MAX_FALLBACK_DELAY_MINUTES,
     MAX_RECONCILE_AFTER_MINUTES,
     MAX_TEST_BATCH_SIZE,
     MAX_TEST_TICKET_VALIDITY_HOURS,
@@ -173,7 +174,8 @@ SECTION_LIST = (
             ("all", N_("Every channel at once")), ("priority", N_("One channel at a time, in order of preference")))),
         Field("channel_priority", N_("Channels in order of preference, one per line: email, sms, whatsapp"),
               "lines"),
-        Field("fallback_delay_minutes", N_("Minutes before the next channel"), "number"),
+        Field("fallback_delay_minutes", N_("Minutes before the next channel"), "number", 0,
+              MAX_FALLBACK_DELAY_MINUTES),
     )),
     Section("quiet-hours", N_("Quiet hours"), (
         Field("quiet_hours.start", N_("Quiet hours start")),
