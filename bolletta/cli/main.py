@@ -434,7 +434,13 @@ def tenant_settings_set(tenant_slug: str, changes_file: Any, changed_by: str) ->
     try:
         save_config(rt.db, tenant_slug, updated, actor=changed_by)
     except ConfigurationError as exc:
-        raise click.ClickException(f"Invalid tenant setting: {exc} Fix the file and run the command again.") from exc
+        problems = str(exc).splitlines()
+        if len(problems) > 1:
+            listed = "".join(f"\n  {problem}" for problem in problems)
+            message = f"Invalid tenant settings:{listed}\nFix the file and run the command again."
+        else:
+            message = f"Invalid tenant setting: {exc} Fix the file and run the command again."
+        raise click.ClickException(message) from exc
     click.echo(f"Settings of {tenant_slug} updated: {', '.join(sorted(changes))}.")
 
 

@@ -111,7 +111,7 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
     Raises:
         ConfigurationError: the theme fails a check (colour contrast below WCAG AA, unknown font,
             oversized content block). Also raised when a changed test recipient has an unknown kind
-            or an address that cannot receive it. The message gives the problems in English.
+            or an address that cannot receive it. The message gives the problems in English, one per line.
     """
     from bolletta.platform.db.models.platform import PlatformAuditEntry
     from bolletta.platform.i18n.message import render
@@ -135,7 +135,7 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
             # not block saving other settings.
             recipient_errors = test_recipient_errors(decode_config(after).test_recipients)
             if recipient_errors:
-                raise ConfigurationError(" ".join(recipient_errors))
+                raise ConfigurationError("\n".join(recipient_errors))
         tenant.settings = after
         if changed:
             shown_before, shown_after = redacted_settings(before), redacted_settings(after)

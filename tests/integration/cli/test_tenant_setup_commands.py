@@ -115,6 +115,10 @@ def _set(env: dict[str, str], changes: dict[str, object]) -> Result:
     ({"test_recipients": ["sms +393331234567"]},
      "Expected `object`, got `str` - at `$.test_recipients[0]`. It must be an object with the fields channel, "
      "address."),
+    ({"sftp_poll": "sftp.acme.it"},
+     "at `$.sftp_poll`. It must be an object with the fields host, username, host_key_fingerprint, port, "),
+    ({"whatsapp_templates": {"it": "bolletta_pronta"}},
+     "at `$.whatsapp_templates[...]`. It must be an object with the fields name, language_code, category, "),
 ])
 def test_invalid_settings_value_rejected(tmp_path: Path, changes: dict[str, object], expected: str) -> None:
     env = _ready(tmp_path)
@@ -142,6 +146,20 @@ def test_invalid_recipient_number_masked(tmp_path: Path, address: str, shown: st
     assert f"test_recipients[0].address: {shown} is not a valid mobile number for whatsapp" in result.output
     assert address not in result.output
     assert address.replace(" ", "") not in result.output
+
+
+def test_every_bad_recipient_listed(tmp_path: Path) -> None:
+    env = _ready(tmp_path)
+
+    result = _set(env, {"test_recipients": [{"channel": "fax", "address": "prove@acme.it"},
+                                            {"channel": "email", "address": "not-an-address"}]})
+
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Error: Invalid tenant settings:"
+    assert lines[1].startswith("  test_recipients[0].channel: 'fax' is not a message kind")
+    assert lines[2].startswith("  test_recipients[1].address: 'not-an-address' is not a valid e-mail address")
+    assert lines[3] == "Fix the file and run the command again."
 
 
 def test_valid_test_recipients_saved(tmp_path: Path) -> None:
