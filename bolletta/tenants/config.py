@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import msgspec
+
+logger = logging.getLogger(__name__)
 
 
 class Branding(msgspec.Struct, kw_only=True):
@@ -280,8 +283,39 @@ class TenantConfig(msgspec.Struct, kw_only=True):
 
 
 def decode_config(raw: dict[str, object] | None) -> TenantConfig:
-    """Build a :class:`TenantConfig` from its stored mapping, filling defaults."""
-    return msgspec.convert(raw or {}, TenantConfig)
+    """Build a :class:`TenantConfig` from its stored mapping, filling defaults.
+
+    A top-level number stored outside its ``Meta`` range, saved before the range was enforced, is
+    read as the nearest allowed value and logged, so the tenant stays usable until it is corrected.
+    """
+    return msgspec.convert(_within_ranges(raw or {}), TenantConfig)
+
+
+def _within_ranges(raw: dict[str, object]) -> dict[str, object]:
+    fixed = dict(raw)
+    for name, (low, high) in _RANGES.items():
+        value = fixed.get(name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            continue
+        allowed = min(max(value, low), high)
+        if allowed != value:
+            if (name, value) not in _LOGGED_OUT_OF_RANGE:  # settings are decoded on every request
+                _LOGGED_OUT_OF_RANGE.add((name, value))
+                logger.warning("stored tenant setting %s=%d is outside %d to %d; %d is used until it is saved again",
+                               name, value, low, high, allowed)
+            fixed[name] = allowed
+    return fixed
+
+
+_LOGGED_OUT_OF_RANGE: set[tuple[str, int]] = set()
+
+
+_RANGES = {
+    field.encode_name: (field.type.ge, field.type.le)  # type: ignore[attr-defined]
+    for field in msgspec.inspect.type_info(TenantConfig).fields  # type: ignore[attr-defined]
+    if isinstance(field.type, msgspec.inspect.IntType) and field.type.ge is not None and field.type.le is not None
+}
+"""The ``Meta`` range of each top-level integer setting that has both limits."""
 
 
 def encode_config(config: TenantConfig) -> dict[str, object]:
