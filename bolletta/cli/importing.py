@@ -1,19 +1,20 @@
-"""``bolletta job import``: open a job for a local archive and follow it until parsed."""
+"""``bolletta job import`` and ``job wait``: open a job for a local archive and follow it until parsed."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
 from bolletta.cli.queue_wait import wait_for_queue
 from bolletta.platform import runtime, tasks, workers
 from bolletta.platform.db import migrate
 from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.i18n.message import render
 from bolletta.platform.jobs import states
 from bolletta.platform.jobs.opening import open_job
@@ -23,46 +24,110 @@ from bolletta.tenants.registry import get_tenant
 
 POLL_SECONDS = 0.2
 TIMEOUT_SECONDS = 3600.0
+WORKER_TIMEOUT_SECONDS = 300.0
+"""Default of ``--timeout``: how long the command waits for a separate worker to parse the job."""
 STEPS = (states.RECEIVED, states.PARSING, states.PARSED, states.TEST_SENT)
+WAITING_FOR_WORKER = (states.RECEIVED, states.PARSING)
+TIMED_OUT = 3
+"""Exit code when the job is still waiting for the worker or being parsed at the timeout."""
 
 
-def import_archive(tenant: str, archive: Path) -> int:
+def import_archive(tenant: str, archive: Path, *, wait: bool = True,
+                   timeout: float = WORKER_TIMEOUT_SECONDS) -> int:
     """Open the job and follow it; with the in-memory broker also run the worker here.
 
-    Returns the exit code: 0 when the job got past parsing, 1 when it failed.
+    With a broker (``BOLLETTA_BROKER_URL``) a separate ``bolletta worker`` parses the job. The
+    command then polls the job in the database until it leaves ``received`` and ``parsing``, for at
+    most ``timeout`` seconds, or returns at once when ``wait`` is false.
+
+    Returns the exit code: 0 when the job got past parsing (or was only queued, without ``wait``), 1
+    when it failed, :data:`TIMED_OUT` when the worker had not finished parsing it in time.
 
     Raises:
         NotFound: no tenant has the slug ``tenant``.
+        ConfigurationError: ``wait`` is false without a broker, where this command is the worker.
     """
     settings = load_settings()
+    if not wait and not settings.broker_url:
+        raise ConfigurationError("--no-wait needs a broker (BOLLETTA_BROKER_URL): without one this command parses "
+                                 "the job itself. Run it without --no-wait.")
     rt = runtime.configure(settings)
     get_tenant(rt.db, tenant)
     broker = workers.setup_broker(settings)
     workers.load_actors()
     migrate.upgrade_tenant(rt.db, tenant)
-    processing = tasks.start_processing(rt.db, broker) if not settings.broker_url else None
     console = Console()
+    if settings.broker_url:
+        opened = open_job(rt, tenant, archive.read_bytes(), archive.name, source="cli", opened_by="cli")
+        if not opened.created:
+            console.print(f"This archive was already imported as job #{opened.job_id}.")
+        if not wait:
+            console.print(f"Job #{opened.job_id} received; a worker parses it. Follow it with: "
+                          f"bolletta job wait {tenant} {opened.job_id}")
+            return 0
+        return follow_worker(rt, tenant, opened.job_id, timeout, console)
+
+    processing = tasks.start_processing(rt.db, broker)
     opened = open_job(rt, tenant, archive.read_bytes(), archive.name, source="cli", opened_by="cli")
     if not opened.created:
         console.print(f"This archive was already imported as job #{opened.job_id}.")
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
+            task = bar.add_task(f"job #{opened.job_id}", total=len(STEPS))
+            deadline = time.monotonic() + TIMEOUT_SECONDS
+            while time.monotonic() < deadline:
+                job = _job_progress(rt, tenant, opened.job_id)
+                _show(bar, task, opened.job_id, job)
+                if job.state in (states.TEST_SENT, states.FAILED) or job.state not in STEPS:
+                    break
+                time.sleep(POLL_SECONDS)
+        wait_for_queue(rt, broker)
+    finally:
+        processing.stop()
+    return _print_outcome(rt, tenant, opened.job_id, console)
+
+
+def follow_worker(rt: Runtime, tenant: str, job_id: int, timeout: float, console: Console) -> int:
+    """Poll job ``job_id`` while a separate worker parses it, with a progress bar, and print the outcome.
+
+    Returns the exit code of :func:`import_archive`. After ``timeout`` seconds it prints that the job
+    goes on in the worker and how to follow it, and returns :data:`TIMED_OUT`.
+    """
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task(f"job #{opened.job_id}", total=len(STEPS))
-        deadline = time.monotonic() + TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            with rt.db.tenant_session(tenant) as session:
-                state = session.scalar(select(Job.state).where(Job.id == opened.job_id)) or ""
-            bar.update(task, completed=STEPS.index(state) + 1 if state in STEPS else 0,
-                       description=f"job #{opened.job_id}: {state}")
-            if state in (states.TEST_SENT, states.FAILED) or state not in STEPS or processing is None:
-                break
+        task = bar.add_task(f"job #{job_id}", total=len(STEPS))
+        deadline = time.monotonic() + timeout
+        job = _job_progress(rt, tenant, job_id)
+        _show(bar, task, job_id, job)
+        while job.state in WAITING_FOR_WORKER and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
-    if processing is not None:
-        try:
-            wait_for_queue(rt, broker)
-        finally:
-            processing.stop()
+            job = _job_progress(rt, tenant, job_id)
+            _show(bar, task, job_id, job)
+    if job.state in WAITING_FOR_WORKER:
+        console.print(f"Job #{job_id} is still {job.state} after {timeout:g} s; it goes on in the worker (check that "
+                      f"`bolletta worker` runs). Follow it with: bolletta job wait {tenant} {job_id}")
+        return TIMED_OUT
+    return _print_outcome(rt, tenant, job_id, console)
+
+
+class _JobProgress(NamedTuple):
+    state: str
+    bills_accepted: int
+
+
+def _job_progress(rt: Runtime, tenant: str, job_id: int) -> _JobProgress:
     with rt.db.tenant_session(tenant) as session:
-        job = session.get_one(Job, opened.job_id)
+        row = session.execute(select(Job.state, Job.bills_accepted).where(Job.id == job_id)).first()
+    return _JobProgress(row[0], row[1] or 0) if row is not None else _JobProgress("", 0)
+
+
+def _show(bar: Progress, task: TaskID, job_id: int, job: _JobProgress) -> None:
+    bar.update(task, completed=STEPS.index(job.state) + 1 if job.state in STEPS else 0,
+               description=f"job #{job_id}: {job.state}, {job.bills_accepted} bills accepted")
+
+
+def _print_outcome(rt: Runtime, tenant: str, job_id: int, console: Console) -> int:
+    with rt.db.tenant_session(tenant) as session:
+        job = session.get_one(Job, job_id)
     console.print(f"Job #{job.id}: {job.state}, {job.bills_accepted} bills accepted, "
                   f"{job.bills_rejected} rejected.")
     _print_report(console, job.report or {})

@@ -435,7 +435,9 @@ def tenant_settings_set(tenant_slug: str, changes_file: Any, changed_by: str) ->
     """
     import msgspec
 
+    from bolletta.cli.settings_input import validation_message
     from bolletta.platform import runtime
+    from bolletta.platform.errors import ConfigurationError
     from bolletta.platform.sftp import credentials
     from bolletta.tenants.config import TenantConfig
     from bolletta.tenants.registry import get_tenant, save_config, tenant_config
@@ -456,14 +458,23 @@ def tenant_settings_set(tenant_slug: str, changes_file: Any, changed_by: str) ->
     try:
         updated = msgspec.convert({**current, **changes}, TenantConfig)
     except msgspec.ValidationError as exc:
-        raise click.ClickException(f"Invalid tenant setting: {exc}. Fix the file and run the command again.") from exc
+        raise click.ClickException(validation_message(exc)) from exc
     updated = credentials.sealed_config(rt, updated)
     if updated.sftp_poll is not None:
         try:
             credentials.open_login(rt, updated.sftp_poll)
         except credentials.UndecryptableSecret as exc:
             raise click.ClickException(f"{exc}. Nothing was saved.") from exc
-    save_config(rt.db, tenant_slug, updated, actor=changed_by)
+    try:
+        save_config(rt.db, tenant_slug, updated, actor=changed_by)
+    except ConfigurationError as exc:
+        problems = str(exc).splitlines()
+        if len(problems) > 1:
+            listed = "".join(f"\n  {problem}" for problem in problems)
+            message = f"Invalid tenant settings:{listed}\nFix the file and run the command again."
+        else:
+            message = f"Invalid tenant setting: {exc} Fix the file and run the command again."
+        raise click.ClickException(message) from exc
     click.echo(f"Settings of {tenant_slug} updated: {', '.join(sorted(changes))}.")
 
 
@@ -526,14 +537,50 @@ def job() -> None:
     """Job commands."""
 
 
+WORKER_TIMEOUT_HELP = ("With a broker: seconds to wait for the worker to parse the job; after them the command "
+                       "exits with code 3 and the job goes on in the worker.")
+
+
 @job.command("import")
 @click.argument("tenant_slug")
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def job_import(tenant_slug: str, archive: Path) -> None:
-    """Open a job for a local ARCHIVE in TENANT_SLUG and process it here, with a progress bar."""
+@click.option("--no-wait", is_flag=True, help="With a broker: return once the job is queued, without following it.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=300.0, show_default=True, help=WORKER_TIMEOUT_HELP)
+def job_import(tenant_slug: str, archive: Path, no_wait: bool, timeout: float) -> None:
+    """Open a job for a local ARCHIVE in TENANT_SLUG and follow it with a progress bar until parsed.
+
+    Without BOLLETTA_BROKER_URL the command parses the job here and sends the test batch. With a broker
+    a separate `bolletta worker` does it, and the command follows the job in the database. Exit code: 0
+    parsed, 1 failed, 3 still being parsed at the timeout.
+    """
     from bolletta.cli.importing import import_archive
 
-    sys.exit(import_archive(tenant_slug, archive))
+    sys.exit(import_archive(tenant_slug, archive, wait=not no_wait, timeout=timeout))
+
+
+@job.command("wait")
+@click.argument("tenant_slug")
+@click.argument("job_id", type=int)
+@click.option("--timeout", type=click.FloatRange(min=0), default=300.0, show_default=True,
+              help="Seconds to wait for the worker to parse the job; after them the command exits with code 3.")
+def job_wait(tenant_slug: str, job_id: int, timeout: float) -> None:
+    """Follow job JOB_ID of TENANT_SLUG until a worker has parsed it, then print its counts.
+
+    Exit code: 0 parsed, 1 failed, 3 still being parsed at the timeout.
+    """
+    from rich.console import Console
+
+    from bolletta.cli.importing import follow_worker
+    from bolletta.platform import runtime
+    from bolletta.platform.db.models.tenant import Job
+    from bolletta.tenants.registry import get_tenant
+
+    rt = runtime.configure(load_settings())
+    get_tenant(rt.db, tenant_slug)
+    with rt.db.tenant_session(tenant_slug) as session:
+        if session.get(Job, job_id) is None:
+            raise click.ClickException(f"Job #{job_id} of tenant {tenant_slug} not found; check the id.")
+    sys.exit(follow_worker(rt, tenant_slug, job_id, timeout, Console()))
 
 
 @job.command("start")

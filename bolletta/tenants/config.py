@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import msgspec
+
+logger = logging.getLogger(__name__)
 
 
 class Branding(msgspec.Struct, kw_only=True):
@@ -89,14 +92,27 @@ class WhatsappTemplate(msgspec.Struct, kw_only=True):
 
 
 class TestRecipient(msgspec.Struct, kw_only=True):
-    """A member of the utility's staff who receives the test batch."""
+    """A member of the utility's staff who receives the test batch.
+
+    In JSON: ``{"channel": "sms", "address": "+393331234567"}``. :func:`save_config
+    <bolletta.tenants.registry.save_config>` rejects a kind or address that cannot receive it
+    (:func:`bolletta.tenants.addresses.test_recipient_errors`).
+    """
 
     channel: str
     """``email``, ``sms`` or ``whatsapp``."""
     address: str
+    """An e-mail address, or a mobile number (Italian when it has no ``+`` prefix) for SMS and WhatsApp."""
 
 
 GIB = 1024**3
+MAX_TEST_BATCH_SIZE = 50
+MAX_TICKET_VALIDITY_DAYS = 365
+MAX_TEST_TICKET_VALIDITY_HOURS = 14 * 24
+MAX_FALLBACK_DELAY_MINUTES = 7 * 24 * 60
+MAX_RECONCILE_AFTER_MINUTES = 7 * 24 * 60
+MIN_RECONCILE_AFTER_MINUTES = 15
+"""A pending payment younger than this is likely still on the gateway's page (an estimate, not a gateway figure)."""
 
 
 class SftpPollSettings(msgspec.Struct, kw_only=True):
@@ -173,10 +189,12 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     notification_emails: list[str] = []
     """Staff e-mailed about job events (opened, parsed, failed, test batch, dispatch)."""
     test_recipients: list[TestRecipient] = []
-    test_batch_size: int = 5
+    test_batch_size: Annotated[int, msgspec.Meta(ge=1, le=MAX_TEST_BATCH_SIZE)] = 5
     """How many bills the test batch holds."""
-    ticket_validity_days: int = 15
-    test_ticket_validity_hours: int = 48
+    ticket_validity_days: Annotated[int, msgspec.Meta(ge=1, le=MAX_TICKET_VALIDITY_DAYS)] = 15
+    """Days a customer link stays valid."""
+    test_ticket_validity_hours: Annotated[int, msgspec.Meta(ge=1, le=MAX_TEST_TICKET_VALIDITY_HOURS)] = 48
+    """Hours a link of the test batch stays valid."""
     channel_plugins: dict[str, str] = msgspec.field(
         default_factory=lambda: {"email": "smtp", "sms": "outbox", "whatsapp": "outbox"}
     )
@@ -197,7 +215,7 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     """``all``: one message per known contact; ``priority``: the first contact in
     ``channel_priority`` order, then the next one as a fallback when it is refused or fails."""
     channel_priority: list[str] = msgspec.field(default_factory=lambda: ["whatsapp", "sms", "email"])
-    fallback_delay_minutes: int = 60
+    fallback_delay_minutes: Annotated[int, msgspec.Meta(ge=0, le=MAX_FALLBACK_DELAY_MINUTES)] = 60
     """Minutes after a refusal or failure before the next channel is tried (``priority`` mode, and
     for suppressed contacts in either mode)."""
     quiet_hours: QuietHours = msgspec.field(default_factory=QuietHours)
@@ -208,7 +226,8 @@ class TenantConfig(msgspec.Struct, kw_only=True):
     gateway_settings: dict[str, dict[str, object]] = {}
     """Plugin id to its settings; secret fields are encrypted (save them with
     ``bolletta.platform.payments.gateways.save_gateway_settings``)."""
-    payment_reconcile_after_minutes: int = 120
+    payment_reconcile_after_minutes: Annotated[
+        int, msgspec.Meta(ge=MIN_RECONCILE_AFTER_MINUTES, le=MAX_RECONCILE_AFTER_MINUTES)] = 120
     """Age in minutes after which the nightly reconciliation asks the gateway about a pending payment."""
     email_sender: str = ""
     """From address of customer e-mails, e.g. ``ACME Energia <bolletta@acme.example>``."""
@@ -264,8 +283,39 @@ class TenantConfig(msgspec.Struct, kw_only=True):
 
 
 def decode_config(raw: dict[str, object] | None) -> TenantConfig:
-    """Build a :class:`TenantConfig` from its stored mapping, filling defaults."""
-    return msgspec.convert(raw or {}, TenantConfig)
+    """Build a :class:`TenantConfig` from its stored mapping, filling defaults.
+
+    A top-level number stored outside its ``Meta`` range, saved before the range was enforced, is
+    read as the nearest allowed value and logged, so the tenant stays usable until it is corrected.
+    """
+    return msgspec.convert(_within_ranges(raw or {}), TenantConfig)
+
+
+def _within_ranges(raw: dict[str, object]) -> dict[str, object]:
+    fixed = dict(raw)
+    for name, (low, high) in _RANGES.items():
+        value = fixed.get(name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            continue
+        allowed = min(max(value, low), high)
+        if allowed != value:
+            if (name, value) not in _LOGGED_OUT_OF_RANGE:  # settings are decoded on every request
+                _LOGGED_OUT_OF_RANGE.add((name, value))
+                logger.warning("stored tenant setting %s=%d is outside %d to %d; %d is used until it is saved again",
+                               name, value, low, high, allowed)
+            fixed[name] = allowed
+    return fixed
+
+
+_LOGGED_OUT_OF_RANGE: set[tuple[str, int]] = set()
+
+
+_RANGES = {
+    field.encode_name: (field.type.ge, field.type.le)  # type: ignore[attr-defined]
+    for field in msgspec.inspect.type_info(TenantConfig).fields  # type: ignore[attr-defined]
+    if isinstance(field.type, msgspec.inspect.IntType) and field.type.ge is not None and field.type.le is not None
+}
+"""The ``Meta`` range of each top-level integer setting that has both limits."""
 
 
 def encode_config(config: TenantConfig) -> dict[str, object]:

@@ -110,10 +110,12 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
 
     Raises:
         ConfigurationError: the theme fails a check (colour contrast below WCAG AA, unknown font,
-            oversized content block); the message gives the first problem in English.
+            oversized content block). Also raised when a changed test recipient has an unknown kind
+            or an address that cannot receive it. The message gives the problems in English, one per line.
     """
     from bolletta.platform.db.models.platform import PlatformAuditEntry
     from bolletta.platform.i18n.message import render
+    from bolletta.tenants.addresses import test_recipient_errors
     from bolletta.themes.check import theme_problems
 
     problems = theme_problems(config)
@@ -128,6 +130,12 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
         if only is not None:
             after = {**before, **{key: after[key] for key in only}}
         changed = sorted(key for key in after if after[key] != before.get(key))
+        if "test_recipients" in changed:
+            # Only a changed list is checked, so a recipient stored before this check existed does
+            # not block saving other settings.
+            recipient_errors = test_recipient_errors(decode_config(after).test_recipients)
+            if recipient_errors:
+                raise ConfigurationError("\n".join(recipient_errors))
         tenant.settings = after
         if changed:
             shown_before, shown_after = redacted_settings(before), redacted_settings(after)

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from stdnum.it import iva
 
@@ -24,7 +22,15 @@ from bolletta.platform.db.models.platform import SftpAccount, Tenant, TenantDraf
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.portal.language import PAGE_LANGUAGES
 from bolletta.tenants.accounts import AccountError, parse_public_key
-from bolletta.tenants.config import QuietHours, RetentionSettings, TenantConfig, WhatsappTemplate
+from bolletta.tenants.addresses import email_problem, mobile_number, shown_phone
+from bolletta.tenants.config import (
+    MAX_FALLBACK_DELAY_MINUTES,
+    MAX_TICKET_VALIDITY_DAYS,
+    QuietHours,
+    RetentionSettings,
+    TenantConfig,
+    WhatsappTemplate,
+)
 from bolletta.tenants.onboarding import steps
 from bolletta.themes.check import SECTIONS, theme_field_problems
 
@@ -45,8 +51,6 @@ MESSAGE_TEXT_KEYS = ("sms", "whatsapp", "email_subject", "email_text", "email_ht
 LINKED_PARTS = ("sms", "whatsapp", "email_text")
 """Message parts that must carry the customer's link, or the message leads nowhere."""
 CHANNEL_MODES = ("all", "priority")
-MAX_FALLBACK_DELAY_MINUTES = 7 * 24 * 60
-MAX_TICKET_VALIDITY_DAYS = 365
 HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 SFTP_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}$")
@@ -55,15 +59,6 @@ WHATSAPP_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 WHATSAPP_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 WHATSAPP_FIELDS = ("utility", "service_label", "document_number", "due_date", "link")
 """Bill fields a WhatsApp template parameter may take: none of them is personal data."""
-
-
-def email_problem(address: str) -> Text | None:
-    """Return why ``address`` is not a usable e-mail address, or ``None``; no DNS lookup is made."""
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError:
-        return T_("{value} is not a valid e-mail address, such as bollette@acme.it.", value=address)
-    return None
 
 
 def company_problems(answers: steps.Company, db: Database, draft_id: int | None) -> Problems:
@@ -469,13 +464,8 @@ def recipient_problem(channel: str, address: str) -> Text | None:
         return T_("{value} is not a kind of message; use {choices}.", value=channel, choices=", ".join(MESSAGE_KINDS))
     if channel == "email":
         return email_problem(address)
-    try:
-        number = phonenumbers.parse(address, "IT")
-    except phonenumbers.NumberParseException:
-        number = None
-    mobile = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-    if number is None or not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in mobile:
-        return T_("{value} is not a mobile number, such as +39 333 1234567.", value=address)
+    if mobile_number(address) is None:
+        return T_("{value} is not a mobile number, such as +39 333 1234567.", value=shown_phone(address))
     return None
 
 

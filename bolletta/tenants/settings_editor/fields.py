@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 from bolletta.platform.i18n.dynamic_ids import N_
 from bolletta.platform.portal.language import PAGE_LANGUAGES
-from bolletta.tenants.onboarding.checks import MAX_TICKET_VALIDITY_DAYS
+from bolletta.tenants.config import (
+    MAX_FALLBACK_DELAY_MINUTES,
+    MAX_RECONCILE_AFTER_MINUTES,
+    MAX_TEST_BATCH_SIZE,
+    MAX_TEST_TICKET_VALIDITY_HOURS,
+    MAX_TICKET_VALIDITY_DAYS,
+    MIN_RECONCILE_AFTER_MINUTES,
+)
 from bolletta.themes.check import SECTIONS as PAGE_SECTIONS
 
 PLATFORM_ONLY_SETTINGS: tuple[str, ...] = (
@@ -116,12 +123,6 @@ def _whatsapp_fields() -> tuple[Field, ...]:
     return tuple(fields)
 
 
-MAX_TEST_BATCH_SIZE = 50
-MAX_TEST_TICKET_VALIDITY_HOURS = 14 * 24
-MAX_RECONCILE_AFTER_MINUTES = 7 * 24 * 60
-MIN_RECONCILE_AFTER_MINUTES = 15
-"""A pending payment younger than this is likely still on the gateway's page (an estimate, not a gateway figure)."""
-
 SECTION_LIST = (
     Section("company", N_("Company and branding"), (
         Field("vat_number", N_("VAT number (partita IVA)")),
@@ -173,7 +174,8 @@ SECTION_LIST = (
             ("all", N_("Every channel at once")), ("priority", N_("One channel at a time, in order of preference")))),
         Field("channel_priority", N_("Channels in order of preference, one per line: email, sms, whatsapp"),
               "lines"),
-        Field("fallback_delay_minutes", N_("Minutes before the next channel"), "number"),
+        Field("fallback_delay_minutes", N_("Minutes before the next channel"), "number", 0,
+              MAX_FALLBACK_DELAY_MINUTES),
     )),
     Section("quiet-hours", N_("Quiet hours"), (
         Field("quiet_hours.start", N_("Quiet hours start")),

@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
 from bolletta.cli.main import main
+from bolletta.platform import runtime
+from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.settings import load_settings
 
 SECRET = "s" * 48
 
@@ -192,3 +196,18 @@ def test_demo_restart_keeps_caught_mail(tmp_path: Path) -> None:
     assert stored and all(after[name] == content for name, content in stored.items()), "earlier mail was overwritten"
     assert re.search(r"^\s+email\s+\S+\s+http://127\.0\.0\.1:\d+/c/acme/t/[0-9A-Za-z]{22}$", second.stdout, re.M), \
         second.stdout
+
+
+def test_import_no_wait_needs_broker(env: dict[str, str], tmp_path: Path) -> None:
+    archive = tmp_path / "vuoto.zip"
+    archive.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    _invoke(env, "db", "upgrade")
+    _invoke(env, "tenant", "create", "acme", "ACME")
+
+    result = CliRunner().invoke(main, ["job", "import", "acme", str(archive), "--no-wait"], env=env)
+
+    assert result.exit_code == 1, result.output
+    assert "--no-wait needs a broker (BOLLETTA_BROKER_URL)" in result.output
+    rt = runtime.configure(load_settings(environ=env))
+    with rt.db.tenant_session("acme") as session:
+        assert session.scalar(select(func.count()).select_from(Job)) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -12,7 +13,7 @@ from sqlalchemy import select, text
 
 from bolletta.cli.main import main
 from bolletta.platform import runtime
-from bolletta.platform.db.models.platform import PlatformAuditEntry
+from bolletta.platform.db.models.platform import PlatformAuditEntry, Tenant
 from bolletta.platform.settings import load_settings
 from bolletta.platform.sftp import credentials
 from bolletta.tenants.accounts import authenticate_sftp
@@ -123,3 +124,99 @@ def test_invalid_settings_named_and_nothing_changed(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Invalid tenant setting: Expected `int` >= 0 - at `$.sftp_poll.interval_minutes`" in result.output
     assert _invoke(env, "tenant", "settings", "show", "acme").output == before
+
+
+def _set(env: dict[str, str], changes: dict[str, object]) -> Result:
+    return _invoke(env, "tenant", "settings", "set", "acme", "-", "--by", "user:operatore", stdin=json.dumps(changes))
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"ticket_validity_days": -5}, "Expected `int` >= 1 - at `$.ticket_validity_days`"),
+    ({"ticket_validity_days": 366}, "Expected `int` <= 365 - at `$.ticket_validity_days`"),
+    ({"test_batch_size": 0}, "Expected `int` >= 1 - at `$.test_batch_size`"),
+    ({"test_ticket_validity_hours": 0}, "Expected `int` >= 1 - at `$.test_ticket_validity_hours`"),
+    ({"fallback_delay_minutes": -1}, "Expected `int` >= 0 - at `$.fallback_delay_minutes`"),
+    ({"payment_reconcile_after_minutes": 1}, "Expected `int` >= 15 - at `$.payment_reconcile_after_minutes`"),
+    ({"test_recipients": [{"channel": "fax", "address": "prove@acme.it"}]},
+     "test_recipients[0].channel: 'fax' is not a message kind; use one of email, sms, whatsapp."),
+    ({"test_recipients": [{"channel": "email", "address": "prove@acme.it"}, {"channel": "sms", "address": "hello"}]},
+     "test_recipients[1].address: 'hello' is not a valid mobile number for sms; write one such as +39 333 1234567"),
+    ({"test_recipients": [{"channel": "email", "address": "not-an-address"}]},
+     "test_recipients[0].address: 'not-an-address' is not a valid e-mail address; write one such as bollette@acme.it."),
+    ({"test_recipients": [{"channel": "whatsapp", "address": ""}]},
+     "test_recipients[0].address is empty; give the address that receives the whatsapp test messages."),
+    ({"test_recipients": ["sms +393331234567"]},
+     "Expected `object`, got `str` - at `$.test_recipients[0]`. It must be an object with the fields channel, "
+     "address."),
+    ({"sftp_poll": "sftp.acme.it"},
+     "at `$.sftp_poll`. It must be an object with the fields host, username, host_key_fingerprint, port, "),
+    ({"whatsapp_templates": {"it": "bolletta_pronta"}},
+     "at `$.whatsapp_templates[...]`. It must be an object with the fields name, language_code, category, "),
+])
+def test_invalid_settings_value_rejected(tmp_path: Path, changes: dict[str, object], expected: str) -> None:
+    env = _ready(tmp_path)
+    before = _invoke(env, "tenant", "settings", "show", "acme").output
+
+    result = _set(env, changes)
+
+    assert result.exit_code == 1, result.output
+    assert expected in " ".join(result.output.split())
+    assert "Fix the file and run the command again." in result.output
+    assert _invoke(env, "tenant", "settings", "show", "acme").output == before
+
+
+@pytest.mark.parametrize(("address", "shown"), [
+    ("+39 347 12345", "'+39 347 ••• ••45'"),
+    ("06 1234 5678", "'061 ••• ••78'"),  # a landline
+    ("+39 347 1234 5678 9", "'+39 347 ••• ••89'"),
+])
+def test_invalid_recipient_number_masked(tmp_path: Path, address: str, shown: str) -> None:
+    env = _ready(tmp_path)
+
+    result = _set(env, {"test_recipients": [{"channel": "whatsapp", "address": address}]})
+
+    assert result.exit_code == 1, result.output
+    assert f"test_recipients[0].address: {shown} is not a valid mobile number for whatsapp" in result.output
+    assert address not in result.output
+    assert address.replace(" ", "") not in result.output
+
+
+def test_every_bad_recipient_listed(tmp_path: Path) -> None:
+    env = _ready(tmp_path)
+
+    result = _set(env, {"test_recipients": [{"channel": "fax", "address": "prove@acme.it"},
+                                            {"channel": "email", "address": "not-an-address"}]})
+
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Error: Invalid tenant settings:"
+    assert lines[1].startswith("  test_recipients[0].channel: 'fax' is not a message kind")
+    assert lines[2].startswith("  test_recipients[1].address: 'not-an-address' is not a valid e-mail address")
+    assert lines[3] == "Fix the file and run the command again."
+
+
+def test_valid_test_recipients_saved(tmp_path: Path) -> None:
+    env = _ready(tmp_path)
+    recipients = [{"channel": "email", "address": "prove@acme.it"}, {"channel": "sms", "address": "+39 333 1234567"},
+                  {"channel": "whatsapp", "address": "3471234567"}]
+
+    result = _set(env, {"test_recipients": recipients, "ticket_validity_days": 365, "test_batch_size": 1})
+
+    assert result.exit_code == 0, result.output
+    settings = json.loads(_invoke(env, "tenant", "settings", "show", "acme").output)
+    assert settings["test_recipients"] == recipients
+    assert settings["ticket_validity_days"] == 365
+    assert settings["test_batch_size"] == 1
+
+
+def test_stored_bad_recipient_not_blocking_other_settings(tmp_path: Path) -> None:
+    env = _ready(tmp_path)
+    rt = runtime.configure(load_settings(environ=env))
+    with rt.db.platform_session() as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == "acme")).one()
+        tenant.settings = {**tenant.settings, "test_recipients": [{"channel": "fax", "address": "1"}]}
+        session.commit()
+
+    result = _set(env, {"test_batch_size": 3})
+
+    assert result.exit_code == 0, result.output

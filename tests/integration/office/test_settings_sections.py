@@ -280,3 +280,16 @@ def test_page_checks_match_wizard(stack: EmbeddedStack, tenant: str, admin: Staf
     assert hidden_summary.status_code == 400
     assert "non si può nascondere" in hidden_summary.text.split('id="e-portal.hidden_sections"', 1)[1]
     assert tenant_config(get_tenant(stack.rt.db, tenant)).portal.voices == {}
+
+
+def test_fallback_delay_range_shown(stack: EmbeddedStack, tenant: str, admin: StaffLogin) -> None:
+    before = tenant_config(get_tenant(stack.rt.db, tenant))
+    with signed_in_client(stack, admin) as client:
+        rejected = client.post("/office/settings/contacts", data={
+            "_csrf_token": _token(client, "contacts"), "contact_sources": "flow", "channel_mode": "all",
+            "channel_priority": "email", "fallback_delay_minutes": "99999"})
+
+    assert rejected.status_code == 400
+    assert 'id="e-fallback_delay_minutes"' in rejected.text
+    assert "99999 è fuori dall&#39;intervallo ammesso, da 0 a 10080." in rejected.text.replace("&#x27;", "&#39;")
+    assert tenant_config(get_tenant(stack.rt.db, tenant)) == before

@@ -11,6 +11,7 @@ from bolletta.tenants.onboarding import steps
 from bolletta.tenants.onboarding.checks import (
     look_problems,
     quiet_hours_problems,
+    recipient_problem,
     retention_problems,
     voice_problems,
     whatsapp_template_problems,
@@ -216,3 +217,12 @@ def test_line_numbers_count_blank_lines() -> None:
     renumbered = typed_line_numbers({"test_recipients.2": "bad", "other.1": "kept"}, typed)
 
     assert renumbered == {"test_recipients.4": "bad", "other.1": "kept"}
+
+
+def test_recipient_problem_masks_number() -> None:
+    problem = recipient_problem("sms", "+39 347 1234 5678 9")
+
+    assert problem is not None
+    assert render(problem, "en") == "+39 347 ••• ••89 is not a mobile number, such as +39 333 1234567."
+    assert recipient_problem("sms", "+39 347 1234567") is None
+    assert recipient_problem("whatsapp", "3471234567") is None
