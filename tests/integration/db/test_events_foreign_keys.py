@@ -19,7 +19,9 @@ BEFORE = "a7e3c5d9f210"
 
 
 @pytest.fixture
-def rt(tmp_path: Path) -> Iterator[Runtime]:
+def rt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+    # The current runtime is restored afterwards: the portal tests' demo stack serves from it.
+    monkeypatch.setattr(runtime, "_current", runtime._current)
     configured = runtime.configure(load_settings(environ={}, data_dir=str(tmp_path), database_url="",
                                                  secret_key="e" * 48))
     migrate.upgrade_platform(configured.db)

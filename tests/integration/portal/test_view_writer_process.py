@@ -30,7 +30,11 @@ TENANT = "vista"
 
 @pytest.fixture
 def rt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
-    """A SQLite runtime whose settings the spawned writer reads from the environment too."""
+    """A SQLite runtime whose settings the spawned writer reads from the environment too.
+
+    The current runtime is restored afterwards: the other portal tests' demo stack serves from it.
+    """
+    monkeypatch.setattr(runtime, "_current", runtime._current)
     for name, value in {"BOLLETTA_DATA_DIR": str(tmp_path / "data"), "BOLLETTA_DATABASE_URL": "",
                         "BOLLETTA_BROKER_URL": "", "BOLLETTA_SECRET_KEY": "w" * 48}.items():
         monkeypatch.setenv(name, value)
