@@ -68,5 +68,5 @@ def open_job(rt: Runtime, tenant: str, data: bytes, filename: str, *, source: st
 
 
 def _holder(session: Session, digest: str) -> int | None:
-    """The id of the job not released that was opened for archive ``digest``, if any."""
+    """Return the id of the unreleased job opened for archive ``digest``, or ``None``."""
     return session.scalar(select(Job.id).where(Job.archive_sha256 == digest, Job.released_at.is_(None)))

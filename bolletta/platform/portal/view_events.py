@@ -161,7 +161,7 @@ class ViewWriter:
     def __init__(self, rt: Runtime, relay: view_relay.Relay | None = None) -> None:
         self.rt = rt
         self.relay = relay
-        """Where batches go first, when a view writer process runs; ``None`` writes them here."""
+        """The connection batches go to when a view writer process runs. With ``None`` this writer stores them."""
         self.queued: list[PageView] = []
         self.task: asyncio.Task[None] | None = None
         """The running write loop; holding it keeps the task alive until it ends."""

@@ -1,9 +1,9 @@
 """The process that writes the page views of ``bolletta serve --processes N``.
 
 A server process that writes its own views does it from a thread. While that thread builds the rows
-and talks to the database it holds the interpreter lock, and every request in flight in the process
-waits for it: a few pauses a second, each delaying a dozen requests, enough to make up the slowest
-percent. So the supervisor starts one more process for the views. The server processes send their
+and talks to the database, it keeps the interpreter lock, and every request in flight in the process
+waits. These pauses come a few times a second and each delays about a dozen requests, enough to make
+up the slowest percent. So the supervisor starts one more process for the views. The server processes send their
 batches to it over a UNIX socket (:mod:`view_relay`) and go back to serving; it stores them with
 :class:`~bolletta.platform.portal.view_events.ViewWriter`, at a lower CPU priority than the servers.
 

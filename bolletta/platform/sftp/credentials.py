@@ -8,9 +8,9 @@ saving. Only the poller, the settings editor's checks and ``bolletta tenant sett
 a token no key decrypts) decrypt them.
 
 A value without the prefix was stored in clear by a version before this encryption. It is used as
-it is and sealed at the next save of the SFTP settings, instead of by a data migration, because
-the keys are runtime settings that Alembic migrations do not load, so a migration could only seal
-under whatever key its environment happened to have.
+it is and sealed at the next save of the SFTP settings. A data migration could not seal it: the keys
+are runtime settings that Alembic migrations do not load, so it would seal under whatever key its
+environment happened to have.
 """
 
 from __future__ import annotations

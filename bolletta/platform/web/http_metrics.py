@@ -94,7 +94,7 @@ tries would add a series."""
 def count_unmatched(exception: Exception, scope: Scope) -> None:
     """Count a request that no route matched (404, 405) as ``path="(unmatched)"`` (an ``after_exception`` hook).
 
-    The middleware wraps each route's handler, so it never sees these. Only the request counter
+    The middleware wraps each route's handler, so these never reach it. Only the request counter
     gets them, because their time is spent before routing.
     """
     if scope.get("type") != "http" or scope.get(COUNTED_KEY) or not isinstance(exception, HTTPException):

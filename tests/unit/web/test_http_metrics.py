@@ -88,7 +88,7 @@ def test_refused_before_response_counted_with_status() -> None:
 
 def test_unmatched_paths_counted_as_one() -> None:
     before = _value("bolletta_http_requests_total", UNMATCHED, 404)
-    refused_before = _value("bolletta_http_requests_total", UNMATCHED, 405, "POST")
+    not_allowed_before = _value("bolletta_http_requests_total", UNMATCHED, 405, "POST")
 
     with _client() as client:
         missing = client.get("/wp-login.php")
@@ -98,7 +98,7 @@ def test_unmatched_paths_counted_as_one() -> None:
     assert missing.status_code == other.status_code == 404
     assert wrong_method.status_code == 405
     assert _value("bolletta_http_requests_total", UNMATCHED, 404) == before + 2
-    assert _value("bolletta_http_requests_total", UNMATCHED, 405, "POST") == refused_before + 1
+    assert _value("bolletta_http_requests_total", UNMATCHED, 405, "POST") == not_allowed_before + 1
     assert _value("bolletta_http_requests_total", "/wp-login.php", 404) == 0
 
 
