@@ -3,7 +3,9 @@
 The archive is treated as hostile. Entry names that try to leave the job folder (absolute paths,
 ``..`` segments, backslashes, drive letters), symlink entries and duplicate names reject the whole
 archive, because they only occur in crafted archives. Sizes are counted on the bytes actually
-inflated, in chunks, because the sizes an archive declares can lie. Nothing is written to disk.
+inflated, in chunks, because the sizes an archive declares can lie. Nothing is written to disk. A JSON
+Lines file is inflated twice, once to check it against the caps and once line by line, so it never
+sits in memory whole.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import stat
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
@@ -296,6 +298,45 @@ class OpenArchive:
         Raises:
             ArchiveRejected: the entry is corrupted, or the archive inflates past ``max_total_bytes``.
         """
+        chunks: list[bytes] = []
+        rejection = self._inflate(info, chunks.append)
+        if rejection is not None:
+            return rejection
+        return _sniff(ArchiveEntry(info.filename, b"".join(chunks)))
+
+    def check(self, info: zipfile.ZipInfo) -> Rejection | None:
+        """Inflate one member within the caps without keeping it, and return why it cannot be used.
+
+        This is the first pass over a member read line by line with :meth:`lines`: a member that a cap
+        stops is rejected whole, before any of its lines is read. The bytes are not counted toward
+        ``max_total_bytes`` here, but once, by :meth:`lines`.
+
+        Raises:
+            ArchiveRejected: the entry is corrupted.
+        """
+        return self._inflate(info, lambda chunk: None, counted=False)
+
+    def lines(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+        """Yield the lines of a member that :meth:`check` accepted, inflating it again.
+
+        Memory holds one line at a time. Each line keeps its ``\\n``, and a line is never longer than
+        the member, which :meth:`check` capped.
+
+        Raises:
+            ArchiveRejected: the entry is corrupted, or the archive inflates past ``max_total_bytes``.
+        """
+        try:
+            with self._archive.open(info) as stream:
+                for line in stream:
+                    self._count(len(line))
+                    yield line
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise self._corrupted(info, exc) from exc
+
+    def _inflate(
+        self, info: zipfile.ZipInfo, sink: Callable[[bytes], object], *, counted: bool = True
+    ) -> Rejection | None:
+        """Inflate one member in chunks into ``sink``, stopping at the entry cap or the ratio cap."""
         limits = self.limits
         if info.flag_bits & 0x1:
             return Rejection(
@@ -308,7 +349,7 @@ class OpenArchive:
             return _too_large(info.filename, limits)
         try:
             with self._archive.open(info) as stream:
-                content, counted, rejection = _read_capped(stream, info, limits)
+                size, rejection = _inflate_capped(stream, info, limits, sink)
         except NotImplementedError as exc:
             return Rejection(
                 file=info.filename,
@@ -320,43 +361,49 @@ class OpenArchive:
                 ),
             )
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise ArchiveRejected(
-                T_(
-                    "{file} is corrupted or crafted: entry {entry} cannot be read ({detail}). "
-                    "Build the archive again and upload it.",
-                    file=self.filename,
-                    entry=repr(info.filename),
-                    detail=str(exc),
-                )
-            ) from exc
+            raise self._corrupted(info, exc) from exc
+        if counted:
+            self._count(size)
+        return rejection
 
-        self._total += counted
-        if self._total > limits.max_total_bytes:
+    def _count(self, size: int) -> None:
+        self._total += size
+        if self._total > self.limits.max_total_bytes:
             raise ArchiveRejected(
                 T_(
                     "{file} inflates to more than the limit of {limit} bytes. "
                     "Split the flow into several archives.",
                     file=self.filename,
-                    limit=limits.max_total_bytes,
+                    limit=self.limits.max_total_bytes,
                 )
             )
-        return rejection if rejection is not None else _sniff(ArchiveEntry(info.filename, content))
+
+    def _corrupted(self, info: zipfile.ZipInfo, exc: Exception) -> ArchiveRejected:
+        return ArchiveRejected(
+            T_(
+                "{file} is corrupted or crafted: entry {entry} cannot be read ({detail}). "
+                "Build the archive again and upload it.",
+                file=self.filename,
+                entry=repr(info.filename),
+                detail=str(exc),
+            )
+        )
 
 
-def _read_capped(
-    stream: IO[bytes], info: zipfile.ZipInfo, limits: ArchiveLimits
-) -> tuple[bytes, int, Rejection | None]:
-    """Inflate one entry in chunks, stopping at the entry cap or the ratio cap.
+def _inflate_capped(
+    stream: IO[bytes], info: zipfile.ZipInfo, limits: ArchiveLimits, sink: Callable[[bytes], object]
+) -> tuple[int, Rejection | None]:
+    """Inflate one entry in chunks into ``sink``, stopping at the entry cap or the ratio cap.
 
-    Returns the content, the number of bytes inflated and a rejection when a cap stopped it.
+    Returns the number of bytes inflated and a rejection when a cap stopped it; ``sink`` has then
+    received only part of the entry.
     """
-    chunks: list[bytes] = []
     counted = 0
     compressed = max(info.compress_size, 1)
     while chunk := stream.read(CHUNK_BYTES):
         counted += len(chunk)
         if counted > limits.max_entry_bytes:
-            return b"", counted, _too_large(info.filename, limits)
+            return counted, _too_large(info.filename, limits)
         if counted > limits.ratio_min_bytes and counted > limits.max_ratio * compressed:
             reason = T_(
                 "{file} inflates more than {ratio} times its compressed size ({size} bytes), which is "
@@ -365,9 +412,9 @@ def _read_capped(
                 ratio=limits.max_ratio,
                 size=compressed,
             )
-            return b"", counted, Rejection(file=info.filename, reason=reason)
-        chunks.append(chunk)
-    return b"".join(chunks), counted, None
+            return counted, Rejection(file=info.filename, reason=reason)
+        sink(chunk)
+    return counted, None
 
 
 def _too_large(name: str, limits: ArchiveLimits) -> Rejection:

@@ -9,7 +9,9 @@ the smart bill shows goes to ``ParsedBill.details`` as plain JSON values, laid o
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -78,22 +80,61 @@ class _FormatOnly(msgspec.Struct):
     format: Any = None
 
 
+class _PdfOfDocument(msgspec.Struct):
+    pdf: Any = None
+
+
+class _PdfOnly(msgspec.Struct):
+    document: _PdfOfDocument | None = None
+
+
 _record_decoder = msgspec.json.Decoder(FlowRecord)
+_pdf_decoder = msgspec.json.Decoder(_PdfOnly)
 _format_decoder = msgspec.json.Decoder(_FormatOnly)
 
 
 def read_jsonl(data: bytes, source_file: str) -> JsonlReading:
     """Read every line of a JSON Lines flow file; a bad line is rejected and the others go on."""
     reading = JsonlReading()
+    for line_reading in iter_jsonl(io.BytesIO(data), source_file):
+        reading.bills.extend(line_reading.bills)
+        reading.contacts.extend(line_reading.contacts)
+        reading.rejected.extend(line_reading.rejected)
+        reading.pdf_references.extend(line_reading.pdf_references)
+    return reading
+
+
+def iter_jsonl(lines: Iterable[bytes], source_file: str) -> Iterator[JsonlReading]:
+    """Yield what each line of a JSON Lines flow file gives, one reading per line that is not blank.
+
+    ``lines`` are the file's lines split at ``\\n``, with or without it. Only the key of each bill
+    (number, series, year) is kept from one line to the next, to reject a repeated record.
+    """
     seen: dict[tuple[str, str, int], int] = {}
-    for number, raw in enumerate(data.removeprefix(_UTF8_BOM).split(b"\n"), start=1):
-        line = raw.rstrip(b"\r")
+    for number, raw in enumerate(lines, start=1):
+        line = raw.removeprefix(_UTF8_BOM) if number == 1 else raw
+        line = line.rstrip(b"\n").rstrip(b"\r")
         if not line.strip():
             continue
+        reading = JsonlReading()
         rejection = _read_line(line, number, source_file, reading, seen)
         if rejection is not None:
             reading.rejected.append(rejection)
-    return reading
+        yield reading
+
+
+def pdf_paths(lines: Iterable[bytes]) -> Iterator[str]:
+    """Yield the ``document.pdf`` paths the records name, skipping lines that do not decode.
+
+    This is a cheap first pass: it decodes nothing else, and the full reading rejects the bad lines.
+    """
+    for raw in lines:
+        try:
+            document = _pdf_decoder.decode(raw.removeprefix(_UTF8_BOM)).document
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue
+        if document is not None and isinstance(document.pdf, str):
+            yield document.pdf
 
 
 def _read_line(

@@ -11,7 +11,8 @@ and the FatturaPA bills whose document number one of them carries. The order of 
 4. FatturaPA files are read one at a time and their bills yielded at once, with the PDF whose name
    matches inflated at that moment. A bill that a record enriches is held until the last file,
    because enrichment needs every FatturaPA bill with that number;
-5. without FatturaPA files, each JSON Lines file is read and yielded on its own;
+5. without FatturaPA files, each JSON Lines file is read line by line and each record yielded as
+   it is read;
 6. files that a third-party flow plugin claims are read one at a time and their bills yielded;
 7. PDFs that no bill took are inflated to check them and reported as ignored.
 
@@ -26,6 +27,7 @@ archive itself raises ``ArchiveRejected``, possibly after bills were yielded.
 from __future__ import annotations
 
 import fnmatch
+import io
 import logging
 import re
 from collections import Counter
@@ -52,7 +54,7 @@ from bolletta.platform.ingest.enrich import enrich_bills
 from bolletta.platform.ingest.errors import ContactsFileRejected
 from bolletta.platform.ingest.fatturapa_lines import DEFAULT_SUPPLY_ADDRESS_TYPES
 from bolletta.platform.ingest.flow_readers import BUILTIN_FLOW_IDS, BUILTIN_FLOW_READERS, JsonlFlowReader
-from bolletta.platform.ingest.jsonl import JsonlReading, PdfReference
+from bolletta.platform.ingest.jsonl import JsonlReading, PdfReference, iter_jsonl, pdf_paths
 from bolletta.platform.ingest.records import (
     Attachment,
     IgnoredEntry,
@@ -179,6 +181,12 @@ class _ZipEntries:
     def read(self, name: str) -> ArchiveEntry | Rejection:
         return self._archive.read(self._infos[name])
 
+    def check(self, name: str) -> Rejection | None:
+        return self._archive.check(self._infos[name])
+
+    def lines(self, name: str) -> Iterator[bytes]:
+        return self._archive.lines(self._infos[name])
+
 
 class _BareEntry:
     """An upload that is one flow file, already read."""
@@ -189,6 +197,13 @@ class _BareEntry:
 
     def read(self, name: str) -> ArchiveEntry | Rejection:
         return self._item
+
+    def check(self, name: str) -> Rejection | None:
+        return self._item if isinstance(self._item, Rejection) else None
+
+    def lines(self, name: str) -> Iterator[bytes]:
+        assert isinstance(self._item, ArchiveEntry), "check() rejected the entry"
+        return iter(io.BytesIO(self._item.content))
 
 
 _Entries = _ZipEntries | _BareEntry
@@ -243,13 +258,7 @@ class _FlowStream:
             yield from self._read_fatturapa(bill_files, flows)
         else:
             for name in jsonl_files:
-                item = self.entries.read(name)
-                if isinstance(item, Rejection):
-                    yield item
-                    continue
-                # TODO: read the records line by line: a JSON Lines file is still read whole, so one
-                # large file costs memory in proportion to its records.
-                yield from self._enrich([], [JsonlFlowReader().read_records(item.content, item.name)])
+                yield from self._read_jsonl_alone(name)
 
         for name in plugin_files:
             yield from self._read_plugin_file(name)
@@ -311,6 +320,31 @@ class _FlowStream:
                 yield bill
             yield from self.pdfs.notices()
         yield from self._enrich(held, flows)
+
+    def _read_jsonl_alone(self, name: str) -> Iterator[FlowItem]:
+        """Read a JSON Lines file that enriches no FatturaPA bill, yielding each record as it is read.
+
+        Memory holds one line and its bill. The file is inflated up to three times: to check it
+        against the caps, to reserve the PDFs its records name (only when the archive has PDFs) and to
+        read it.
+        """
+        rejection = self.entries.check(name)
+        if rejection is not None:
+            yield rejection
+            return
+        if self.pdfs.has_pdfs():
+            self.pdfs.reserve(pdf_paths(self.entries.lines(name)))
+
+        # The file's own name never names a PDF: that match is for XML files only (formats.md, section 5).
+        for reading in iter_jsonl(self.entries.lines(name), name):
+            yield from reading.contacts
+            yield from reading.rejected
+            self.pdfs.attach_referenced(reading.pdf_references)
+            for bill in reading.bills:
+                self._place(bill)
+                self.pdfs.attach_by_name(bill, single_bill_file=False)
+                yield bill
+            yield from self.pdfs.notices()
 
     def _place(self, bill: ParsedBill) -> None:
         if self.positions is not None:
@@ -406,6 +440,9 @@ class _PdfPool:
     def add(self, name: str) -> None:
         self._by_stem.setdefault(PurePosixPath(name).stem.casefold(), []).append(name)
         self._by_path[name.casefold()] = name
+
+    def has_pdfs(self) -> bool:
+        return bool(self._by_path)
 
     def reserve(self, paths: Iterable[str]) -> None:
         """Keep the PDFs at ``paths`` for the records that name them, out of the matching by name."""

@@ -219,14 +219,14 @@ def test_quoted_overlap_bomb_stopped_by_counted_bytes(monkeypatch: pytest.Monkey
     monkeypatch.setattr(archive_module, "_check_overlaps", lambda infos, filename: None)
     data, declared = quoted_overlap_bomb(entries=20, kernel_bytes=5 * 1024 * 1024)
     counted: list[int] = []
-    original = archive_module._read_capped
+    original = archive_module._inflate_capped
 
-    def counting(stream, info, limits):  # type: ignore[no-untyped-def]
-        result = original(stream, info, limits)
-        counted.append(result[1])
+    def counting(stream, info, limits, sink):  # type: ignore[no-untyped-def]
+        result = original(stream, info, limits, sink)
+        counted.append(result[0])
         return result
 
-    monkeypatch.setattr(archive_module, "_read_capped", counting)
+    monkeypatch.setattr(archive_module, "_inflate_capped", counting)
 
     items = read_all(data)
 
