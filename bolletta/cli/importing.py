@@ -58,7 +58,7 @@ def import_archive(tenant: str, archive: Path, *, wait: bool = True,
     migrate.upgrade_tenant(rt.db, tenant)
     console = Console()
     if settings.broker_url:
-        opened = open_job(rt, tenant, archive.read_bytes(), archive.name, source="cli", opened_by="cli")
+        opened = open_job(rt, tenant, archive, archive.name, source="cli", opened_by="cli")
         if not opened.created:
             console.print(f"This archive was already imported as job #{opened.job_id}.")
         if not wait:
@@ -68,7 +68,7 @@ def import_archive(tenant: str, archive: Path, *, wait: bool = True,
         return follow_worker(rt, tenant, opened.job_id, timeout, console)
 
     processing = tasks.start_processing(rt.db, broker)
-    opened = open_job(rt, tenant, archive.read_bytes(), archive.name, source="cli", opened_by="cli")
+    opened = open_job(rt, tenant, archive, archive.name, source="cli", opened_by="cli")
     if not opened.created:
         console.print(f"This archive was already imported as job #{opened.job_id}.")
     try:

@@ -161,7 +161,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
     upload_max_bytes: PositiveInt = 512 * 1024 * 1024
     """Maximum size of a flow uploaded through the backoffice or the API, in bytes (request body).
-    Opening the job reads the whole archive into memory once, so size it to the web process's memory."""
+    The upload is spooled to a temporary file and the job opens from it in chunks, so size it to
+    the temporary folder's free space."""
 
     api_rate_limit_per_minute: PositiveInt = 600
     """Requests one API token may make per calendar minute; the next one gets 429 with ``Retry-After``.

@@ -14,7 +14,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 from bolletta.platform.db.database import check_slug
@@ -22,6 +22,7 @@ from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.settings import Settings
 
 PROBE_BYTES = b"bolletta storage probe"
+COPY_CHUNK_BYTES = 1024 * 1024
 
 
 class Storage(Protocol):
@@ -29,6 +30,10 @@ class Storage(Protocol):
 
     def put(self, tenant: str, key: str, data: bytes) -> str:
         """Store ``data`` under the tenant's prefix and return the full key."""
+        ...
+
+    def put_stream(self, tenant: str, key: str, source: IO[bytes]) -> str:
+        """Store what ``source`` holds from its position on, read in chunks, and return the full key."""
         ...
 
     def get(self, full_key: str) -> bytes:
@@ -89,6 +94,17 @@ class LocalStorage:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + ".part")
         temporary.write_bytes(data)
+        temporary.replace(path)
+        return stored_key
+
+    def put_stream(self, tenant: str, key: str, source: IO[bytes]) -> str:
+        """Copy ``source`` from its position on under the tenant's prefix and return the full key."""
+        stored_key = f"{check_slug(tenant)}/{key}"
+        path = self._path(stored_key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".part")
+        with temporary.open("wb") as target:
+            shutil.copyfileobj(source, target, COPY_CHUNK_BYTES)
         temporary.replace(path)
         return stored_key
 
@@ -177,6 +193,12 @@ class S3Storage:
         """Upload ``data`` under the tenant's prefix and return the full key."""
         stored_key = tenant_key(tenant, key)
         self.client.put_object(Bucket=self.bucket, Key=self._object_key(stored_key), Body=data)
+        return stored_key
+
+    def put_stream(self, tenant: str, key: str, source: IO[bytes]) -> str:
+        """Upload ``source`` from its position on (in parts when it is large) and return the full key."""
+        stored_key = tenant_key(tenant, key)
+        self.client.upload_fileobj(source, self.bucket, self._object_key(stored_key))
         return stored_key
 
     def get(self, full_key: str) -> bytes:

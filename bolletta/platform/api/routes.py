@@ -6,6 +6,7 @@ tenant's schema, so another tenant's job id is simply not found.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from datetime import datetime
 from typing import IO, Any
@@ -122,8 +123,12 @@ def _check_filename(filename: str) -> str:
     return name
 
 
-async def _read_upload(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
-    """Read the uploaded archive and its file name from a multipart field or a raw body."""
+async def _read_upload(request: Request[Any, Any, Any]) -> tuple[IO[bytes], str]:
+    """Return the uploaded archive, as a file the caller closes, and its name.
+
+    The archive comes from a multipart field or a raw body. Either way it is a temporary file
+    spooled to disk past a few megabytes, so the archive never sits in memory whole.
+    """
     media_type, _ = request.content_type
     if media_type == RequestEncodingType.MULTI_PART:
         form = await request.form()
@@ -132,34 +137,49 @@ async def _read_upload(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
             raise ApiProblem(400, T_("Missing the file field '{field}' in the multipart body.", field=ARCHIVE_FIELD))
         try:
             name = _check_filename(upload.filename)
-            data = await upload.read()
-        finally:
+        except ApiProblem:
             await upload.close()
+            raise
+        archive: IO[bytes] = upload.file
     elif media_type in RAW_MEDIA_TYPES:
         name = _check_filename(request.query_params.get("filename", ""))
-        data = await _read_raw_body(request)
+        archive = await _spool_raw_body(request)
     else:
         raise ApiProblem(415, T_("Send the archive as multipart/form-data in the field '{field}', or as the raw "
                                  "body with Content-Type application/zip and a 'filename' query parameter.",
                                  field=ARCHIVE_FIELD))
-    if not data:
+    if archive.seek(0, io.SEEK_END) == 0:
+        archive.close()
         raise ApiProblem(400, T_("The file {name} is empty.", name=name))
-    return data, name
+    archive.seek(0)
+    return archive, name
+
+
+async def _spool_raw_body(request: Request[Any, Any, Any]) -> IO[bytes]:
+    """Write the request body to a temporary file, kept in memory up to ``SPOOL_BYTES``."""
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (the caller closes it)
+    try:
+        async for chunk in request.stream():
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
 
 
 async def _read_raw_body(request: Request[Any, Any, Any]) -> bytes:
     # Chunks are spooled instead of joined, so the body is in memory once when it is read back.
-    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed below)
+    spool = await _spool_raw_body(request)
     try:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.seek(0)
         return await anyio.to_thread.run_sync(spool.read)
     finally:
         spool.close()
 
 
-def _open_and_audit(tenant: str, data: bytes, filename: str, caller: ApiCaller, ip: str) -> tuple[OpenedJob, Job]:
+def _open_and_audit(
+    tenant: str, data: IO[bytes], filename: str, caller: ApiCaller, ip: str
+) -> tuple[OpenedJob, Job]:
     runtime = rt()
     opened = open_job(runtime, tenant, data, filename, source="api", opened_by=caller.actor)
     with runtime.db.tenant_session(tenant) as session:
@@ -179,10 +199,13 @@ async def create_job(request: Request[Any, Any, Any]) -> Response[JobOpened]:
     """Open a job for the uploaded archive (scope ``jobs:write``); 200 with ``created`` false for a known one."""
     caller = await authenticate(request, SCOPE_JOBS_WRITE)
     async with audited_write(request, caller, "job.upload"):
-        data, filename = await _read_upload(request)
-    opened, job = await anyio.to_thread.run_sync(
-        _open_and_audit, caller.tenant, data, filename, caller, client_ip(request)
-    )
+        archive, filename = await _read_upload(request)
+    try:
+        opened, job = await anyio.to_thread.run_sync(
+            _open_and_audit, caller.tenant, archive, filename, caller, client_ip(request)
+        )
+    finally:
+        archive.close()
     body = JobOpened(id=job.id, state=job.state, filename=job.filename, sha256=job.archive_sha256,
                      created=opened.created, links=_job_link(job.id))
     headers = {"Location": body.links.self} if opened.created else {}

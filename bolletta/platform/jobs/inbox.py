@@ -63,7 +63,7 @@ def open_job_from_upload(rt: Runtime, tenant: str, path: Path, relative: str) ->
             logger.warning("tenant %s: %s; no job opened", tenant, exc)
             _tell_staff(rt, tenant, relative, "incomplete")
             return None
-    opened = open_job(rt, tenant, path.read_bytes(), path.name, source="sftp", opened_by=f"sftp:{tenant}")
+    opened = open_job(rt, tenant, path, path.name, source="sftp", opened_by=f"sftp:{tenant}")
     if not opened.created:
         _tell_staff(rt, tenant, relative, "duplicate", opened.job_id)
     # The job keeps its own copy of the archive in storage, so the upload leaves the area and stops

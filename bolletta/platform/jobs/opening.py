@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import IO
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +20,8 @@ from bolletta.platform.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
+CHUNK_BYTES = 1024 * 1024
+
 
 @dataclass(frozen=True)
 class OpenedJob:
@@ -27,13 +31,30 @@ class OpenedJob:
     created: bool
 
 
-def open_job(rt: Runtime, tenant: str, data: bytes, filename: str, *, source: str, opened_by: str) -> OpenedJob:
-    """Open a job for ``data`` unless the same archive (same SHA-256) already has one.
+def open_job(
+    rt: Runtime, tenant: str, data: bytes | Path | IO[bytes], filename: str, *, source: str, opened_by: str
+) -> OpenedJob:
+    """Open a job for an archive unless the same archive (same SHA-256) already has one.
+
+    ``data`` is the archive's bytes, its path, or a seekable binary stream holding the archive from
+    its first byte. A path or a stream is read in chunks, twice (once for the digest, once into
+    storage), so a large archive never sits in memory whole.
 
     A job whose test batch was rejected or whose parse failed (``Job.released_at`` set) does not
     count: the same archive then opens a new job, and the old one stays for the audit trail.
     """
-    digest = hashlib.sha256(data).hexdigest()
+    if isinstance(data, Path):
+        with data.open("rb") as stream:
+            return open_job(rt, tenant, stream, filename, source=source, opened_by=opened_by)
+    if isinstance(data, bytes):
+        return open_job(rt, tenant, io.BytesIO(data), filename, source=source, opened_by=opened_by)
+
+    data.seek(0)
+    hasher = hashlib.sha256()
+    while chunk := data.read(CHUNK_BYTES):
+        hasher.update(chunk)
+    digest = hasher.hexdigest()
+    size = data.tell()
     safe_name = PurePosixPath(filename.replace("\\", "/")).name or "flow"
     with rt.db.tenant_session(tenant) as session:
         existing = _holder(session, digest)
@@ -44,11 +65,12 @@ def open_job(rt: Runtime, tenant: str, data: bytes, filename: str, *, source: st
         # deleting the old job's archive leaves this job's in place.
         released = session.scalar(select(func.count(Job.id)).where(Job.archive_sha256 == digest)) or 0
         folder = f"archives/{digest}.{released}" if released else f"archives/{digest}"
-        key = rt.storage.put(tenant, f"{folder}/{safe_name}", data)
+        data.seek(0)
+        key = rt.storage.put_stream(tenant, f"{folder}/{safe_name}", data)
         now = clock.now()
         job = Job(
             state=states.RECEIVED, filename=safe_name, source=source, archive_sha256=digest,
-            archive_key=key, archive_size=len(data), opened_by=opened_by, created_at=now,
+            archive_key=key, archive_size=size, opened_by=opened_by, created_at=now,
             updated_at=now, report={},
         )
         session.add(job)
@@ -63,7 +85,7 @@ def open_job(rt: Runtime, tenant: str, data: bytes, filename: str, *, source: st
                                   actor=opened_by, note=f"{source} upload {safe_name}"))
         tasks.defer(session, "parse_job", tenant, job.id)
         session.commit()
-    logger.info("tenant %s: job %d opened from %s (%d bytes)", tenant, job.id, source, len(data))
+    logger.info("tenant %s: job %d opened from %s (%d bytes)", tenant, job.id, source, size)
     return OpenedJob(job_id=job.id, created=True)
 
 

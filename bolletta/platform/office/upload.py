@@ -7,8 +7,9 @@ size limit applies while it arrives.
 
 from __future__ import annotations
 
+import io
 import logging
-from typing import Any
+from typing import IO, Any
 
 import anyio
 from litestar import Request, Response, Router, get, post
@@ -62,14 +63,14 @@ async def upload_page(request: Request[Any, Any, Any]) -> Response[str]:
     return await _upload_page(request, error=None)
 
 
-def _open_and_audit(staff: Staff, data: bytes, filename: str) -> OpenedJob:
+def _open_and_audit(staff: Staff, data: IO[bytes], size: int, filename: str) -> OpenedJob:
     assert staff.tenant is not None  # the guard admits tenant staff only
     runtime = rt()
     opened = open_job(runtime, staff.tenant, data, filename, source="office", opened_by=staff.actor)
     with runtime.db.tenant_session(staff.tenant) as session:
         audit.record(session, actor=staff.actor, user_id=staff.user_id, action="job.upload",
                      target=f"job:{opened.job_id}", ip=staff.ip,
-                     detail={"filename": filename, "size": len(data), "created": opened.created})
+                     detail={"filename": filename, "size": size, "created": opened.created})
         session.commit()
     return opened
 
@@ -89,22 +90,22 @@ async def upload_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     upload = form.get(ARCHIVE_FIELD)
     if not isinstance(upload, UploadFile) or not upload.filename:
         return await _rejected(request, staff, "missing", "")
+    # The upload is a temporary file spooled to disk past a few megabytes; the job opens from it
+    # in chunks, so the archive never sits in memory whole.
     try:
         filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
         if not filename.lower().endswith(FLOW_SUFFIXES):
             return await _rejected(request, staff, "not_flow", filename)
-        # NOTE: open_job takes bytes, so the whole archive sits in memory once while the job opens.
-        data = await upload.read()
+        size = await anyio.to_thread.run_sync(upload.file.seek, 0, io.SEEK_END)
+        if not size:
+            return await _rejected(request, staff, "empty", filename)
+        if (await anyio.to_thread.run_sync(get_tenant, rt().db, staff.tenant or "")).status != "active":
+            return await _rejected(request, staff, "suspended", filename)
+        opened = await anyio.to_thread.run_sync(_open_and_audit, staff, upload.file, size, filename)
     finally:
         await upload.close()
-    if not data:
-        return await _rejected(request, staff, "empty", filename)
-    if (await anyio.to_thread.run_sync(get_tenant, rt().db, staff.tenant or "")).status != "active":
-        return await _rejected(request, staff, "suspended", filename)
-
-    opened = await anyio.to_thread.run_sync(_open_and_audit, staff, data, filename)
     logger.info("tenant %s: %s uploaded %s (%d bytes) as job %d%s", staff.tenant, staff.username, filename,
-                len(data), opened.job_id, "" if opened.created else ", already known")
+                size, opened.job_id, "" if opened.created else ", already known")
     notice = "" if opened.created else "?notice=duplicate"
     return Redirect(f"/office/jobs/{opened.job_id}{notice}", status_code=303)
 

@@ -210,16 +210,17 @@ def _take_file(
     with tempfile.TemporaryDirectory(dir=download_dir) as folder:
         local_path = Path(folder) / name
         sftp.get(posixpath.join(settings.remote_dir, name), str(local_path))
-        data = local_path.read_bytes()
+        with local_path.open("rb") as downloaded:
+            digest = hashlib.file_digest(downloaded, "sha256").hexdigest()
         logger.info("tenant %s: SFTP poll downloaded remote file %s (%d bytes, sha256 %s)", tenant, name,
-                    len(data), hashlib.sha256(data).hexdigest())
+                    local_path.stat().st_size, digest)
 
         reason = _rejection_reason(local_path)
         if reason is not None:
             logger.warning("tenant %s: SFTP poll opened no job for remote file %s: %s", tenant, name, reason)
             result.rejected[name] = reason
         else:
-            opened = open_job(rt, tenant, data, name, source=SOURCE, opened_by=f"{SOURCE}:{tenant}")
+            opened = open_job(rt, tenant, local_path, name, source=SOURCE, opened_by=f"{SOURCE}:{tenant}")
             (result.opened if opened.created else result.duplicates)[name] = opened.job_id
 
     _finish_remote(tenant, settings, sftp, name)

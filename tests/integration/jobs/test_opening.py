@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import os
+import tracemalloc
+import zipfile
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -39,6 +44,31 @@ def test_archive_stored_with_sha256(stack: EmbeddedStack, tenant: str, demo_flow
     assert job.archive_size == len(demo_flow.archive)
     assert job.filename == demo_flow.filename
     assert stack.rt.storage.get(job.archive_key) == demo_flow.archive
+
+
+def test_archive_opened_from_a_file_in_chunks(
+    stack: EmbeddedStack, tenant: str, demo_flow: DemoFlow, tmp_path: Path
+) -> None:
+    # The demo flow plus 30 MB of stored noise: held whole, the archive alone would pass the limit.
+    path = tmp_path / "flusso.zip"
+    with zipfile.ZipFile(io.BytesIO(demo_flow.archive)) as source, zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr("extra/rumore.bin", os.urandom(30 * 1024 * 1024))
+
+    tracemalloc.start()
+    try:
+        opened = open_job(stack.rt, tenant, path, path.name, source="cli", opened_by="cli")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    wait_idle(stack)
+
+    assert peak < 16 * 1024 * 1024, f"opening the job took {peak} bytes"
+    job = load_job(stack, tenant, opened.job_id)
+    assert job.archive_size == path.stat().st_size
+    assert job.archive_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert stack.rt.storage.get(job.archive_key) == path.read_bytes()
 
 
 def test_archive_name_loses_its_folders(stack: EmbeddedStack, tenant: str, demo_flow: DemoFlow) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,19 @@ def test_put_get_delete(endpoint: str, tmp_path: Path) -> None:
     assert not storage.exists(key)
     with pytest.raises(FileNotFoundError):
         storage.get(key)
+
+
+def test_put_stream_uploads_in_parts(endpoint: str, tmp_path: Path) -> None:
+    # boto3 switches to a multipart upload above 8 MiB, so the archive is sent in parts.
+    archive = tmp_path / "flusso.zip"
+    archive.write_bytes(os.urandom(9 * 1024 * 1024))
+    storage = _storage(endpoint, tmp_path)
+
+    with archive.open("rb") as source:
+        key = storage.put_stream("acme", "archives/abc/flusso.zip", source)
+
+    assert key == "acme/archives/abc/flusso.zip"
+    assert storage.get(key) == archive.read_bytes()
 
 
 def test_local_copy_is_removed_after_use(endpoint: str, tmp_path: Path) -> None:

@@ -85,10 +85,19 @@ def test_scheduler_logs_redacted_configuration(tmp_path: Path) -> None:
         "BOLLETTA_BROKER_URL": "redis://:pw-redis@127.0.0.1:1/0", "BOLLETTA_SECRET_KEY": "k" * 48,
     }
     process = subprocess.Popen([sys.executable, "-m", "bolletta", "scheduler"], env=env, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    # The start-up line comes after the imports, which take seconds on a loaded machine.
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        line = process.stderr.readline()
+        lines.append(line)
+        if "scheduler starting" in line:
+            break
     process.send_signal(signal.SIGTERM)
-    _, errors = process.communicate(timeout=60)
+    _, rest = process.communicate(timeout=60)
+    errors = "".join(lines) + rest
 
     assert "scheduler starting with configuration" in errors
     assert '"broker_url": "redis://:***@127.0.0.1:1/0"' in errors
