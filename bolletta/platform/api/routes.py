@@ -126,8 +126,8 @@ def _check_filename(filename: str) -> str:
 async def _read_upload(request: Request[Any, Any, Any]) -> tuple[IO[bytes], str]:
     """Return the uploaded archive, as a file the caller closes, and its name.
 
-    The archive comes from a multipart field or a raw body. Either way it is a temporary file
-    spooled to disk past a few megabytes, so the archive never sits in memory whole.
+    The archive comes from a multipart field or a raw body. Either way it is a temporary file that
+    moves to disk past 1 MiB, so the archive never sits in memory whole.
     """
     media_type, _ = request.content_type
     if media_type == RequestEncodingType.MULTI_PART:

@@ -90,8 +90,8 @@ async def upload_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     upload = form.get(ARCHIVE_FIELD)
     if not isinstance(upload, UploadFile) or not upload.filename:
         return await _rejected(request, staff, "missing", "")
-    # The upload is a temporary file spooled to disk past a few megabytes; the job opens from it
-    # in chunks, so the archive never sits in memory whole.
+    # The upload is a temporary file that moves to disk past 1 MiB. The job opens from it in chunks,
+    # so the archive never sits in memory whole.
     try:
         filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
         if not filename.lower().endswith(FLOW_SUFFIXES):
