@@ -20,7 +20,7 @@ DEFAULT_LOCALE = "it"
 DATE_LOCALES = {"en": "en_GB"}
 """Locale of the dates and times of a page language, where it differs from the language itself.
 
-Babel's ``en`` is American English: month first and a 12-hour clock. ``en_GB`` writes the day first
+Babel's ``en`` (2.19) is American English: month first and a 12-hour clock. ``en_GB`` writes the day first
 with two digits (``01/09/2031``) and uses a 24-hour clock, as Italian does, with English month names.
 """
 

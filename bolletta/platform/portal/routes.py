@@ -424,7 +424,7 @@ async def pay_bill(
     request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
-    """Start a payment on the chosen gateway, in the bill page's language; the amount is the stored one,
+    """Start a payment on the chosen gateway in the bill page's language. The amount is the stored one,
     never the form's."""
     tenant = await _tenant_or_404(slug)
     async with rt().db.tenant_async_session(slug) as session:

@@ -82,7 +82,7 @@ def test_summary_shows_the_key_facts_in_italian() -> None:
     assert "/scadenza.ics" in html
 
 
-def test_summary_in_english_writes_dates_day_first() -> None:
+def test_english_summary_dates_day_first() -> None:
     bill = bill_from(parsed_jsonl(rich_record()))
 
     text = visible_text(page_html(bill, "sommario", "en"))
