@@ -1,6 +1,7 @@
 """Sandbox gateway: a simulated payment provider served by the platform itself.
 
-The platform serves the simulated payment page at ``/c/<tenant slug>/sandbox/<order id>``. When the
+The platform serves the simulated payment page at ``/c/<tenant slug>/sandbox/<order id>?lang=<language>``,
+in the language of the customer's bill pages. When the
 customer picks an outcome there, the platform builds a signed notification with
 :meth:`SandboxGateway.build_notification` and posts it to the attempt's ``notify_url``, so the
 notification goes through the same verification path as a real provider's.
@@ -88,7 +89,7 @@ class SandboxGateway(Gateway):
     settings: SandboxSettings
 
     def prepare(self, request: PaymentRequest) -> PreparedPayment:
-        """Return the platform's simulated payment page for the order.
+        """Return the platform's simulated payment page for the order, in the request's language.
 
         Raises:
             ValueError: the request belongs to another tenant than this gateway instance.
@@ -101,8 +102,9 @@ class SandboxGateway(Gateway):
         base_url = self.context.public_base_url.rstrip("/")
         tenant = quote(self.context.tenant_slug, safe="")
         order = quote(request.order_id, safe="")
+        language = quote(request.language, safe="")
         return PreparedPayment(
-            redirect_url=f"{base_url}/c/{tenant}/sandbox/{order}",
+            redirect_url=f"{base_url}/c/{tenant}/sandbox/{order}?lang={language}",
             provider_reference=PROVIDER_REFERENCE_PREFIX + request.order_id,
         )
 

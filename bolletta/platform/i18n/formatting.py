@@ -1,16 +1,28 @@
-"""Amounts, dates and numbers in the page's language, through Babel."""
+"""Amounts, dates and numbers in the page's language, through Babel.
+
+Dates and times go through :func:`date_locale`, because the customers and the staff live in Italy:
+English pages write ``01/09/2031 21:36`` as British English does, not ``9/1/2031 9:36 PM`` as
+American English does. Amounts and other numbers keep the page language's own locale.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from babel.dates import format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from bolletta.platform.clock import ROME
 
 DEFAULT_LOCALE = "it"
+
+DATE_LOCALES = {"en": "en_GB"}
+"""Locale of the dates and times of a page language, where it differs from the language itself.
+
+Babel's ``en`` (2.19) is American English: month first and a 12-hour clock. ``en_GB`` writes the day first
+with two digits (``01/09/2031``) and uses a 24-hour clock, as Italian does, with English month names.
+"""
 
 
 def money(amount: Decimal | None, currency: str = "EUR", locale: str = DEFAULT_LOCALE) -> str:
@@ -20,18 +32,29 @@ def money(amount: Decimal | None, currency: str = "EUR", locale: str = DEFAULT_L
     return format_currency(amount, currency, locale=locale)
 
 
+def date_locale(locale: str) -> str:
+    """Return the locale that formats dates and times for the page language ``locale``."""
+    return DATE_LOCALES.get(locale, locale)
+
+
 def day(value: date | None, locale: str = DEFAULT_LOCALE) -> str:
-    """Format a date with the ``yMMdd`` skeleton (``19/09/2023`` in Italian); empty for ``None``."""
+    """Format a date with the ``yMMdd`` skeleton (``19/09/2023`` in Italian and English); empty for ``None``."""
     if value is None:
         return ""
-    return format_skeleton("yMMdd", value, locale=locale)
+    return format_skeleton("yMMdd", value, locale=date_locale(locale))
+
+
+def long_day(value: date, locale: str = DEFAULT_LOCALE) -> str:
+    """Format a date with the month's name (``19 settembre 2031``, ``19 September 2031``)."""
+    return format_date(value, format="long", locale=date_locale(locale))
 
 
 def moment(value: datetime | None, locale: str = DEFAULT_LOCALE) -> str:
     """Format a date and time in Europe/Rome with a four-digit year (``04/12/2026 21:36``); empty for ``None``."""
     if value is None:
         return ""
-    return f"{day(value.astimezone(ROME).date(), locale)} {format_time(value, 'short', tzinfo=ROME, locale=locale)}"
+    time = format_time(value, "short", tzinfo=ROME, locale=date_locale(locale))
+    return f"{day(value.astimezone(ROME).date(), locale)} {time}"
 
 
 def quantity(value: Decimal | None, locale: str = DEFAULT_LOCALE) -> str:

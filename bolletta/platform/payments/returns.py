@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from bolletta.platform.db.models.tenant import Bill, Payment
 from bolletta.platform.payments.service import defer_settlement
+from bolletta.platform.portal.page import payment_language
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.context import active_tenant, rt
 from bolletta.platform.web.security import CONTENT_SECURITY_POLICY
@@ -65,25 +66,23 @@ async def payment_cancel(slug: FromPath[str], public_id: FromPath[str], order_id
     return await _back_to_summary(slug, public_id, order_id, capture=False, mark="cancelled")
 
 
-def _form_of(runtime: Runtime, slug: str, order_id: str) -> tuple[str, dict[str, str]] | None:
-    with runtime.db.tenant_session(slug) as session:
-        payment = session.scalar(select(Payment).where(Payment.order_id == order_id, Payment.status == "pending"))
-        if payment is None or "form" not in (payment.provider_data or {}):
-            return None
-        return str(payment.provider_data["form_url"]), dict(payment.provider_data["form"])
-
-
 @get("/c/{slug:str}/pagamento/{order_id:str}/invio", name="payments:form", cache_control=NO_STORE)
 async def payment_form(request: Request[Any, Any, Any], slug: FromPath[str], order_id: FromPath[str]) -> Response[str]:
-    """Render the form that posts the attempt's fields to the gateway's hosted page."""
+    """Render the form that posts the attempt's fields to the gateway's hosted page, in the bill page's language."""
     tenant = await active_tenant(slug)
     if tenant is None:
         raise NotFoundException()
-    form = await anyio.to_thread.run_sync(_form_of, rt(), slug, order_id)
-    if form is None:
-        raise NotFoundException()
-    action, fields = form
-    response = render(request, "portal/payment_form.html", tenant=tenant, config=decode_config(tenant.settings),
+    config = decode_config(tenant.settings)
+    async with rt().db.tenant_async_session(slug) as session:
+        row = (await session.execute(
+            select(Payment, Bill).join(Bill, Bill.id == Payment.bill_id)
+            .where(Payment.order_id == order_id, Payment.status == "pending")
+        )).first()
+        if row is None or "form" not in (row.Payment.provider_data or {}):
+            raise NotFoundException()
+        language = await payment_language(request, session, config, row.Payment, row.Bill)
+    action, fields = str(row.Payment.provider_data["form_url"]), dict(row.Payment.provider_data["form"])
+    response = render(request, "portal/payment_form.html", language=language, tenant=tenant, config=config,
                       action=action, fields=fields)
     target = httpx.URL(action)
     # The form leaves our site, so the page's form-action must name the gateway's origin.

@@ -64,8 +64,12 @@ def order_description(bill: Bill) -> str:
     return f"Bolletta {service} n. {bill.document_number} del {formatting.day(bill.issue_date)}"
 
 
-def start_payment(rt: Runtime, tenant: str, bill_public_id: str, ticket_id: int, gateway_id: str) -> str:
+def start_payment(rt: Runtime, tenant: str, bill_public_id: str, ticket_id: int, gateway_id: str,
+                  language: str = "it") -> str:
     """Create a payment attempt and return the gateway URL to send the customer to.
+
+    ``language`` is the language of the customer's bill page; the gateway shows its hosted page in
+    it where the provider offers that language.
 
     For a gateway that takes a form post, the URL is the platform's own page that posts it
     (``/c/<tenant>/pagamento/<order id>/invio``).
@@ -105,7 +109,7 @@ def start_payment(rt: Runtime, tenant: str, bill_public_id: str, ticket_id: int,
             description=order_description(bill),
             return_url=f"{attempt_url}/esito", cancel_url=f"{attempt_url}/annullato",
             notify_url=f"{rt.settings.public_base_url.rstrip('/')}/hooks/gateways/{gateway_id}/{tenant}",
-            tenant_slug=tenant,
+            tenant_slug=tenant, language=language,
         )
     # The provider is called outside the transaction, so a slow gateway keeps no lock. The attempt is
     # already recorded as ``created``, which blocks a second attempt meanwhile.

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolletta.platform import clock
 from bolletta.platform.db.models.platform import Tenant
-from bolletta.platform.db.models.tenant import Contact, Event, Ticket
+from bolletta.platform.db.models.tenant import Bill, Contact, Event, Payment, Ticket
 from bolletta.platform.i18n import formatting
 from bolletta.platform.i18n.catalog import gettext
 from bolletta.platform.portal import charts
@@ -61,6 +61,21 @@ def pick_language(request: Request[Any, Any, Any], config: TenantConfig, custome
         languages.remember(request, asked)
         return asked, asked != current
     return current, False
+
+
+async def payment_language(request: Request[Any, Any, Any], session: AsyncSession, config: TenantConfig,
+                           payment: Payment, bill: Bill) -> str:
+    """Return the language of a payment attempt's own page, picked as for the bill's pages.
+
+    The sandbox gateway's page URL carries the bill page's language as ``?lang=``, because that page
+    may be served from another host than the bill pages, without their session cookie.
+    """
+    customer = bill.language
+    if not customer and payment.ticket_id is not None:
+        ticket = await session.get(Ticket, payment.ticket_id)
+        customer = await customer_language(session, ticket, None) if ticket is not None else None
+    language, _switched = pick_language(request, config, customer)
+    return language
 
 
 async def record_view(session: AsyncSession, ticket: Ticket, section: str, language: str, switched: bool) -> None:

@@ -424,16 +424,19 @@ async def pay_bill(
     request: Request[Any, Any, Any], slug: FromPath[str], public_id: FromPath[str],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
-    """Start a payment on the chosen gateway; the amount is the stored one, never the form's."""
+    """Start a payment on the chosen gateway in the bill page's language. The amount is the stored one,
+    never the form's."""
     tenant = await _tenant_or_404(slug)
     async with rt().db.tenant_async_session(slug) as session:
         found = await access.bill_for_session(request, session, slug, public_id)
-    if found is None:
-        return invalid_link_page(request, tenant)
-    _bill, ticket = found
+        if found is None:
+            return invalid_link_page(request, tenant)
+        bill, ticket = found
+        customer = await page.customer_language(session, ticket, bill.language)
+    language, _switched = page.pick_language(request, decode_config(tenant.settings), customer)
     gateway = data.get("gateway", "")
     try:
-        url = await anyio.to_thread.run_sync(start_payment, rt(), slug, public_id, ticket.id, gateway)
+        url = await anyio.to_thread.run_sync(start_payment, rt(), slug, public_id, ticket.id, gateway, language)
     except PaymentNotAllowed as exc:
         return Redirect(f"/c/{slug}/b/{public_id}/sommario?payment={exc.reason}", status_code=303)
     except BollettaError:

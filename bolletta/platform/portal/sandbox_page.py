@@ -11,9 +11,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bolletta.platform import tasks
 from bolletta.platform.db.models.tenant import Bill, Payment
+from bolletta.platform.portal.page import payment_language
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.tickets.links import customer_base_url
 from bolletta.platform.web.context import active_tenant, rt
@@ -23,28 +25,36 @@ from bolletta.tenants.config import decode_config
 OUTCOMES = {"pay": "completed", "fail": "failed", "cancel": "cancelled"}
 
 
-async def _pending_payment(slug: FromPath[str], order_id: FromPath[str]) -> tuple[Payment, Bill]:
-    async with rt().db.tenant_async_session(slug) as session:
-        row = (
-            await session.execute(
-                select(Payment, Bill)
-                .join(Bill, Bill.id == Payment.bill_id)
-                .where(Payment.order_id == order_id, Payment.gateway == "sandbox", Payment.status == "pending")
-            )
-        ).first()
+async def _find_pending(session: AsyncSession, order_id: str) -> tuple[Payment, Bill]:
+    row = (
+        await session.execute(
+            select(Payment, Bill)
+            .join(Bill, Bill.id == Payment.bill_id)
+            .where(Payment.order_id == order_id, Payment.gateway == "sandbox", Payment.status == "pending")
+        )
+    ).first()
     if row is None:
         raise NotFoundException()
     return row.Payment, row.Bill
 
 
+async def _pending_payment(slug: FromPath[str], order_id: FromPath[str]) -> tuple[Payment, Bill]:
+    async with rt().db.tenant_async_session(slug) as session:
+        return await _find_pending(session, order_id)
+
+
 @get("/c/{slug:str}/sandbox/{order_id:str}", name="sandbox:page")
 async def sandbox_page(request: Request[Any, Any, Any], slug: FromPath[str], order_id: FromPath[str]) -> Response[str]:
-    """Show the amount with "Paga", "Rifiuta" and "Annulla", as a bank's hosted page would."""
+    """Show the amount with "Pay", "Decline" and "Cancel", as a bank's hosted page would, in the language
+    of the customer's bill pages."""
     tenant = await active_tenant(slug)
     if tenant is None:
         raise NotFoundException()
-    payment, bill = await _pending_payment(slug, order_id)
-    return render(request, "portal/sandbox.html", tenant=tenant, config=decode_config(tenant.settings),
+    config = decode_config(tenant.settings)
+    async with rt().db.tenant_async_session(slug) as session:
+        payment, bill = await _find_pending(session, order_id)
+        language = await payment_language(request, session, config, payment, bill)
+    return render(request, "portal/sandbox.html", language=language, tenant=tenant, config=config,
                   payment=payment, bill=bill, slug=slug)
 
 

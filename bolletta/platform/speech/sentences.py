@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from babel.dates import format_date
 from babel.lists import format_list
 
 from bolletta.platform.i18n import formatting
@@ -27,7 +26,7 @@ OPENINGS = {
 
 def spoken_date(value: date, language: str) -> str:
     """A date as it is read out, such as ``19 settembre 2031``."""
-    return format_date(value, format="long", locale=language)
+    return formatting.long_day(value, language)
 
 
 def compose(context: PageContext, utility: str) -> str:

@@ -60,7 +60,7 @@ def test_dispatch_speaks_customer_language(stack: EmbeddedStack) -> None:
             assert "la tua bolletta" in subject, (index, subject)
         elif language == "en":
             assert sms.startswith(f"EN Utility {tenant.upper()} S.p.A.: your bill D{job_id}-{index} is due on "
-                                  "12/31/2026"), (index, sms)
+                                  "31/12/2026"), (index, sms)
             assert subject == f"EN your bill D{job_id}-{index}"
             assert html is not None
         else:

@@ -239,3 +239,5 @@ def test_english_reaches_every_staff_page(stack: EmbeddedStack, operator: StaffL
     for path, page in pages.items():
         assert page.status_code == 200, path
         assert '<html lang="en">' in page.text, path
+    # The job arrived at 08:00 UTC on 9 January 2025: staff in Italy read it day first, 24-hour clock.
+    assert "09/01/2025 09:00" in pages[f"/office/jobs/{data.job1}"].text

@@ -35,6 +35,36 @@ def test_classic_happy_path(shop: Shop, fake_nexi: FakeNexi) -> None:
 
 
 @pytest.mark.usefixtures("nexi_classic")
+def test_classic_form_follows_english_choice(shop: Shop, fake_nexi: FakeNexi) -> None:
+    token, bill = shop.new_bill()
+    with shop.browser() as browser:
+        shop.open_summary(browser, token)
+        english = browser.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/sommario?lang=en")
+        pressed = shop.press_pay(browser, bill, "nexi", english.text)
+        form_page = browser.get(pressed.headers["location"])
+    (payment,) = shop.payments(bill.id)
+
+    assert form_page.status_code == 200
+    assert '<html lang="en"' in form_page.text
+    assert "Continue to payment" in form_page.text
+    assert "Prosegui con il pagamento" not in form_page.text
+    assert payment.provider_data["form"]["languageId"] == "ENG"
+
+
+@pytest.mark.usefixtures("nexi_classic")
+def test_classic_form_is_italian_by_default(shop: Shop, fake_nexi: FakeNexi) -> None:
+    token, bill = shop.new_bill()
+    with shop.browser() as browser:
+        summary = shop.open_summary(browser, token)
+        form_page = browser.get(shop.press_pay(browser, bill, "nexi", summary.text).headers["location"])
+    (payment,) = shop.payments(bill.id)
+
+    assert '<html lang="it"' in form_page.text
+    assert "Prosegui con il pagamento" in form_page.text
+    assert payment.provider_data["form"]["languageId"] == "ITA"
+
+
+@pytest.mark.usefixtures("nexi_classic")
 def test_classic_lost_notification_forged_params(shop: Shop, fake_nexi: FakeNexi) -> None:
     fake_nexi.behave(notify=False)
     bill, order_id, after = shop.pay("nexi")

@@ -57,6 +57,54 @@ def test_sandbox_payment_marks_bill_paid(portal: Portal) -> None:
     assert portal.payment_event_kinds(order_id) == ["payment_started", "payment_completed"]
 
 
+def test_sandbox_page_is_italian_by_default(portal: Portal) -> None:
+    token, bill = portal.claim_bill_to_pay()
+
+    with portal.client() as client:
+        summary = portal.open_bill(client, token)
+        pressed = client.post(f"/c/{DEMO_SLUG}/b/{bill.public_id}/paga",
+                              data={"gateway": "sandbox", "_csrf_token": csrf_token(summary.text)})
+        sandbox = client.get(pressed.headers["location"])
+        client.post(httpx.URL(pressed.headers["location"]).path,
+                    data={"outcome": "cancel", "_csrf_token": csrf_token(sandbox.text)})
+
+    assert httpx.URL(pressed.headers["location"]).params["lang"] == "it"
+    assert sandbox.status_code == 200
+    assert '<html lang="it"' in sandbox.text
+    assert "Pagamento di prova" in sandbox.text
+    assert ">Paga</button>" in sandbox.text
+    assert formatting.money(unpaid(bill)[0].amount, bill.currency) in sandbox.text
+
+
+def test_sandbox_page_follows_english_choice(portal: Portal) -> None:
+    token, bill = portal.claim_bill_to_pay()
+
+    with portal.client() as client:
+        portal.open_bill(client, token)
+        english = client.get(f"/c/{DEMO_SLUG}/b/{bill.public_id}/sommario?lang=en")
+        pressed = client.post(f"/c/{DEMO_SLUG}/b/{bill.public_id}/paga",
+                              data={"gateway": "sandbox", "_csrf_token": csrf_token(english.text)})
+        location = pressed.headers["location"]
+        sandbox = client.get(location)
+        # A browser without the bill's session cookie, as when the sandbox is served from another host.
+        with portal.client() as other_host:
+            cookieless = other_host.get(location)
+        back = client.post(httpx.URL(location).path,
+                           data={"outcome": "cancel", "_csrf_token": csrf_token(sandbox.text)})
+        returned = client.get(back.headers["location"])
+
+    assert httpx.URL(location).params["lang"] == "en"
+    for page in (sandbox, cookieless):
+        assert page.status_code == 200
+        assert '<html lang="en"' in page.text
+        assert "Sandbox payment" in page.text
+        assert "Simulated payment page for tests: no money moves." in page.text
+        assert ">Pay</button>" in page.text
+        assert "Pagamento di prova" not in page.text
+        assert "€" + f"{unpaid(bill)[0].amount:,.2f}" in page.text
+    assert '<html lang="en"' in returned.text
+
+
 def test_paid_bill_cannot_be_paid_again(portal: Portal) -> None:
     token, bill = portal.claim_bill_to_pay()
     earlier_statuses = [payment.status for payment in portal.payments(bill.id)]

@@ -75,7 +75,7 @@ def test_english_sms_formats_date_and_service() -> None:
 
     assert rendered.language == "en"
     assert rendered.text == (
-        "ACME: your Electricity bill A-17 is due on 12/31/2026: https://b.example/t/x")
+        "ACME: your Electricity bill A-17 is due on 31/12/2026: https://b.example/t/x")
 
 
 def test_german_sms_formats_date_and_service() -> None:
@@ -88,7 +88,7 @@ def test_english_email_escapes_html_only() -> None:
     rendered = render("email", config(en=ENGLISH), "en")
 
     assert rendered.subject == "Your bill A-17"
-    assert rendered.text == "Dear Jane <Doe>, you owe €1,234.50 by 12/31/2026. https://b.example/t/x"
+    assert rendered.text == "Dear Jane <Doe>, you owe €1,234.50 by 31/12/2026. https://b.example/t/x"
     assert rendered.html == "<p>Dear Jane &lt;Doe&gt;</p><h1>Your bill A-17</h1>"
 
 

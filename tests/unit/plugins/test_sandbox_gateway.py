@@ -89,8 +89,21 @@ def test_prepare_points_to_platform_page() -> None:
 
     prepared = _gateway().prepare(request)
 
-    assert prepared.redirect_url == "http://127.0.0.1:8000/c/acme/sandbox/ord%201%2Fa"
+    assert prepared.redirect_url == "http://127.0.0.1:8000/c/acme/sandbox/ord%201%2Fa?lang=it"
     assert prepared.provider_reference == "sbx_ord 1/a"
+
+
+def test_prepare_passes_customer_language() -> None:
+    request = PaymentRequest(
+        payment_id="pay-1", order_id="ord-1", amount=Decimal("84.20"), currency="EUR",
+        description="Bolletta luce n. 2023/B002/6452 del 17/08/2023",
+        return_url="http://127.0.0.1:8000/c/acme/b/x/sommario", cancel_url="http://127.0.0.1:8000/c/acme/b/x/sommario",
+        notify_url="http://127.0.0.1:8000/hooks/gateways/sandbox/acme", tenant_slug="acme", language="en",
+    )
+
+    prepared = _gateway().prepare(request)
+
+    assert prepared.redirect_url == "http://127.0.0.1:8000/c/acme/sandbox/ord-1?lang=en"
 
 
 def test_prepare_rejects_other_tenant() -> None:

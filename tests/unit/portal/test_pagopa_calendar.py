@@ -43,7 +43,13 @@ def event(language: str = "it"):
 def test_event_text_in_italian_and_english() -> None:
     assert event("it").title == "Bolletta Gas n. 2025/G/1"
     assert event("it").description == "ACME Energia: la bolletta n. 2025/G/1 scade il 19/09/2031, importo 12,50\xa0€."
-    assert event("en").description == "ACME Energia: bill no. 2025/G/1 is due on 9/19/2031, amount €12.50."
+    assert event("en").description == "ACME Energia: bill no. 2025/G/1 is due on 19/09/2031, amount €12.50."
+
+
+def test_english_ics_description_is_day_first() -> None:
+    entry = Calendar.from_ical(ics(event("en"))).walk("VEVENT")[0]
+
+    assert str(entry["description"]) == "ACME Energia: bill no. 2025/G/1 is due on 19/09/2031, amount €12.50."
 
 
 def test_ics_has_two_reminders_at_nine_rome_time() -> None:

@@ -82,6 +82,17 @@ def test_summary_shows_the_key_facts_in_italian() -> None:
     assert "/scadenza.ics" in html
 
 
+def test_english_summary_dates_day_first() -> None:
+    bill = bill_from(parsed_jsonl(rich_record()))
+
+    text = visible_text(page_html(bill, "sommario", "en"))
+
+    assert "Due by 19/09/2031" in text
+    assert "9/19/2031" not in text
+    assert "€4,082.00" in text
+    assert "01/07/2025 – 31/08/2025" in text
+
+
 @pytest.mark.parametrize("section", ["sommario", "importi", "consumi", "dati"])
 @pytest.mark.parametrize("language", ["it", "en", "ar"])
 def test_every_section_renders_in_every_direction(section: str, language: str) -> None:
@@ -115,7 +126,7 @@ def test_consumption_section_in_english() -> None:
     for label in ("Actual consumption", "Estimated consumption", "Billed consumption", "Annual consumption",
                   "Total annual spending", "Meter readings", "Consumption by time band", "Consumption history"):
         assert label in text
-    assert "Annual consumption from 9/1/2024 to 8/31/2025" in text or "09/01/2024" in text
+    assert "Annual consumption from 01/09/2024 to 31/08/2025" in text
 
 
 def test_data_section() -> None:

@@ -28,8 +28,8 @@ def test_italian_sentences() -> None:
 def test_english_sentences() -> None:
     text = speech("en")
 
-    assert text.startswith("This is your electricity bill from ACME Energia. It covers the period from July 1, 2025")
-    assert "The amount to pay is €4,082.00, by September 19, 2031." in text
+    assert text.startswith("This is your electricity bill from ACME Energia. It covers the period from 1 July 2025")
+    assert "The amount to pay is €4,082.00, by 19 September 2031." in text
 
 
 def test_paid_and_direct_debit_and_overdue() -> None:
