@@ -68,6 +68,7 @@ def test_extraction_finds_templates_and_dynamic_ids(extracted: dict[MessageKey, 
     assert ("Amount due", None) in extracted
     assert ("Due by", "table column") in extracted
     assert ("test sent", "job state") in extracted
+    assert ("bills accepted: {accepted}, rejected: {rejected}", None) in extracted
     assert ("Electricity", None) in extracted
 
 
