@@ -13,10 +13,11 @@ from sqlalchemy import select
 from bolletta.cli.queue_wait import wait_for_queue
 from bolletta.platform import runtime, tasks, workers
 from bolletta.platform.db import migrate
-from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.db.models.tenant import Job, JobTransition
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.i18n.message import render
 from bolletta.platform.jobs import states
+from bolletta.platform.jobs.notes import render_note
 from bolletta.platform.jobs.opening import open_job
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.settings import load_settings
@@ -128,10 +129,21 @@ def _show(bar: Progress, task: TaskID, job_id: int, job: _JobProgress) -> None:
 def _print_outcome(rt: Runtime, tenant: str, job_id: int, console: Console) -> int:
     with rt.db.tenant_session(tenant) as session:
         job = session.get_one(Job, job_id)
+        history = [_history_line(item) for item in job.transitions]
     console.print(f"Job #{job.id}: {job.state}, {job.bills_accepted} bills accepted, "
                   f"{job.bills_rejected} rejected.")
     _print_report(console, job.report or {})
+    console.print("History:")
+    for line in history:
+        # Notes hold file names and typed reasons, which Rich would read as markup.
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     return 1 if job.state == states.FAILED else 0
+
+
+def _history_line(item: JobTransition) -> str:
+    """Return one transition as ``job import`` and ``job wait`` print it, with the note in English."""
+    line = f"  {item.at:%Y-%m-%d %H:%M:%S} {item.from_state or '-'} -> {item.to_state} ({item.actor})"
+    return f"{line}: {render_note(item.note, 'en')}" if item.note else line
 
 
 def _print_report(console: Console, report: dict[str, Any]) -> None:

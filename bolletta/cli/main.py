@@ -564,7 +564,7 @@ def job_import(tenant_slug: str, archive: Path, no_wait: bool, timeout: float) -
 @click.option("--timeout", type=click.FloatRange(min=0), default=300.0, show_default=True,
               help="Seconds to wait for the worker to parse the job; after them the command exits with code 3.")
 def job_wait(tenant_slug: str, job_id: int, timeout: float) -> None:
-    """Follow job JOB_ID of TENANT_SLUG until a worker has parsed it, then print its counts.
+    """Follow job JOB_ID of TENANT_SLUG until a worker has parsed it, then print its counts and history.
 
     Exit code: 0 parsed, 1 failed, 3 still being parsed at the timeout.
     """

@@ -18,7 +18,7 @@ from bolletta.platform.dispatch import rules, suppression
 from bolletta.platform.dispatch.batch import BATCH_SIZE
 from bolletta.platform.dispatch.contacts import contacts_for_bills
 from bolletta.platform.dispatch.sending import finish_dispatch_if_done
-from bolletta.platform.jobs import states
+from bolletta.platform.jobs import notes, states
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.config import TenantConfig
 from bolletta.tenants.registry import get_tenant, tenant_config
@@ -51,7 +51,7 @@ def create_tickets(rt: Runtime, tenant: str, job_id: int) -> dict[str, int]:
         # The job report lists what dispatch skipped: contacts on the suppression list, bills without one.
         job.report = dict(job.report or {}) | {"dispatch": counts}
         if counts["issued"] == 0 and counts["existing"] == 0 and job.state == states.DISPATCHING:
-            states.move(session, job, states.DISPATCHED, actor="system:dispatcher", note="no ticket to send")
+            states.move(session, job, states.DISPATCHED, actor="system:dispatcher", note=notes.no_ticket_to_send())
             tasks.defer(session, "notify_job", tenant, job_id, states.DISPATCHED)
         session.commit()
         finish_dispatch_if_done(session, job_id)

@@ -1,7 +1,7 @@
 """Message ids that templates translate from a variable, listed here so extraction finds them.
 
-``_(job.state)`` looks up a job state name, ``_(bill.service | capitalize)`` a service name and
-``pgettext("message status", status)`` a message's delivery status.
+``_(bill.service | capitalize)`` looks up a service name and ``pgettext("message status", status)``
+a message's delivery status. Job states have labels of their own (see ``job_states``).
 Babel cannot see those ids in the templates, so each one appears below inside ``N_``, the marker
 that ``babel.cfg`` registers as an extraction keyword.
 """
@@ -18,21 +18,6 @@ def NC_(context: str, message: str) -> str:
     """Mark ``message`` for extraction with a gettext context and return it unchanged."""
     return message
 
-
-JOB_STATE_IDS = (
-    N_("received"),
-    N_("parsing"),
-    N_("parsed"),
-    N_("failed"),
-    N_("test_sent"),
-    N_("test_rejected"),
-    N_("approved"),
-    N_("dispatching"),
-    N_("paused"),
-    N_("dispatched"),
-    N_("cancelled"),
-)
-"""Job state names, as stored in ``jobs.state``."""
 
 SERVICE_IDS = (
     N_("Electricity"),

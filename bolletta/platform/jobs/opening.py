@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bolletta.platform import clock, tasks
 from bolletta.platform.db.models.tenant import Job, JobTransition
-from bolletta.platform.jobs import states
+from bolletta.platform.jobs import notes, states
 from bolletta.platform.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def open_job(
             job_id = _holder(session, digest)
             return OpenedJob(job_id=job_id or 0, created=False)
         session.add(JobTransition(job_id=job.id, from_state=None, to_state=states.RECEIVED, at=now,
-                                  actor=opened_by, note=f"{source} upload {safe_name}"))
+                                  actor=opened_by, note=notes.stored(notes.opened(source, safe_name))))
         tasks.defer(session, "parse_job", tenant, job.id)
         session.commit()
     logger.info("tenant %s: job %d opened from %s (%d bytes)", tenant, job.id, source, size)

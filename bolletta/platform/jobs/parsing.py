@@ -24,13 +24,13 @@ from bolletta.platform import clock, tasks
 from bolletta.platform.db.bulk import among, insert_rows
 from bolletta.platform.db.models.tenant import Bill, Contact, CostLine, Instalment, Job
 from bolletta.platform.errors import InvalidTransition
-from bolletta.platform.i18n.message import T_, Text, render, to_json
+from bolletta.platform.i18n.message import T_, Text, to_json
 from bolletta.platform.ingest.archive import ArchiveLimits
 from bolletta.platform.ingest.errors import ArchiveRejected
 from bolletta.platform.ingest.reader_process import ReaderProcessError, iter_flow_in_process
 from bolletta.platform.ingest.records import IgnoredEntry, ParsedBill, ParsedContact, Rejection
 from bolletta.platform.ingest.stream import FlowItem, iter_flow
-from bolletta.platform.jobs import review, states
+from bolletta.platform.jobs import notes, review, states
 from bolletta.platform.jobs.parse_lock import parse_lock
 from bolletta.platform.jobs.withdrawal import release_job
 from bolletta.platform.mail import notify
@@ -406,14 +406,12 @@ def _finish(session: Session, job: Job, config: TenantConfig, progress: _Progres
     review.review_job(session, job)
     if accepted:
         states.move(session, job, states.PARSED, actor=ACTOR,
-                    note=f"{accepted} bills accepted, {len(progress.rejected)} rejected")
+                    note=notes.parsed(accepted, len(progress.rejected)))
         tasks.defer(session, "send_test_batch", session.info["tenant"], job.id)
         if job_audio.wants_audio(config):
             tasks.defer(session, "synthesize_job_speech", session.info["tenant"], job.id)
     else:
-        # Transition notes are plain English text, like the other notes of the job history.
-        note = render(archive_error, "en") if archive_error is not None else "no bill accepted"
-        states.move(session, job, states.FAILED, actor=ACTOR, note=note)
+        states.move(session, job, states.FAILED, actor=ACTOR, note=notes.parse_failed(archive_error))
         release_job(session, job)
     tasks.defer(session, "notify_job", session.info["tenant"], job.id, job.state)
     session.commit()

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from bolletta.platform import audit, clock, tasks
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.errors import InvalidTransition, NotFound, PermissionDenied
-from bolletta.platform.jobs import states
+from bolletta.platform.jobs import notes, states
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.runtime import Runtime
 from bolletta.tenants.registry import all_tenant_slugs, get_tenant, tenant_config
@@ -112,7 +112,7 @@ def _start_due(rt: Runtime, tenant: str) -> int:
             assert job is not None
             actor = f"scheduler:{scheduled_by or 'unknown'}"
             try:
-                states.move(session, job, states.DISPATCHING, actor=actor, note="scheduled start")
+                states.move(session, job, states.DISPATCHING, actor=actor, note=notes.scheduled_start())
             except InvalidTransition as exc:
                 # Cancelled or changed since it was scheduled: the schedule is dropped, the job left alone.
                 session.commit()

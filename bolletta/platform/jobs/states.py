@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from bolletta.platform import clock
 from bolletta.platform.db.models.tenant import Job, JobTransition
 from bolletta.platform.errors import InvalidTransition
+from bolletta.platform.i18n.message import Text
+from bolletta.platform.jobs import notes
 from bolletta.platform.webhooks.events import emit
 
 RECEIVED = "received"
@@ -45,8 +47,11 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 
 
-def move(session: Session, job: Job, to_state: str, *, actor: str, note: str = "") -> None:
+def move(session: Session, job: Job, to_state: str, *, actor: str, note: Text | str = "") -> None:
     """Move ``job`` to ``to_state`` if its stored state still allows it, recording who did it.
+
+    ``note`` is a system note built by :mod:`bolletta.platform.jobs.notes`, or a reason a staff
+    member typed, stored as typed.
 
     Raises:
         InvalidTransition: the transition is not allowed, or another worker moved the job first.
@@ -66,6 +71,6 @@ def move(session: Session, job: Job, to_state: str, *, actor: str, note: str = "
     job.state = to_state
     job.updated_at = now
     session.add(JobTransition(job_id=job.id, from_state=from_state, to_state=to_state, at=now,
-                              actor=actor, note=note))
+                              actor=actor, note=notes.stored(note)))
     emit(session, "job.state_changed", f"job:{job.id}",
          {"job_id": job.id, "from_state": from_state, "to_state": to_state, "filename": job.filename})

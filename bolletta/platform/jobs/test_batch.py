@@ -12,14 +12,12 @@ from bolletta.platform import tasks
 from bolletta.platform.db.models.tenant import Job, Ticket
 from bolletta.platform.dispatch.sampling import sample_bills
 from bolletta.platform.errors import InvalidTransition
-from bolletta.platform.jobs import states
+from bolletta.platform.jobs import notes, states
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.tickets.issuing import issue_ticket
 from bolletta.tenants.registry import get_tenant, tenant_config
 
 logger = logging.getLogger(__name__)
-
-NO_RECIPIENTS_NOTE = "no test recipients configured: nothing sent"
 
 
 def count_test_tickets(session: Session, job: Job) -> int:
@@ -57,9 +55,9 @@ def send_test_batch(rt: Runtime, tenant: str, job_id: int) -> int:
                 if message is not None:
                     queued += 1
                     tasks.defer(session, "send_message", tenant, message.id)
-        note = f"{queued} test messages for {len(bills)} bills"
+        note = notes.sent_to_test_recipients(queued, len(bills))
         if not config.test_recipients:
-            note = NO_RECIPIENTS_NOTE
+            note = notes.no_test_recipients()
             logger.warning("tenant %s: job %d test batch reached nobody, the tenant has no test recipients",
                            tenant, job_id)
         try:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bolletta.platform.db.models.tenant import Job
 from bolletta.platform.i18n import formatting
-from bolletta.platform.i18n.catalog import gettext
+from bolletta.platform.i18n.job_states import job_state_label
 from bolletta.platform.i18n.message import render
 from bolletta.platform.jobs.test_batch import count_test_tickets
 from bolletta.platform.mail.sender import send_mail
@@ -74,7 +74,7 @@ def _body(utility: str, job: Job, event: str) -> str:
     lines = [
         f"Azienda: {utility}",
         f"Lavorazione: #{job.id} - file {job.filename}",
-        f"Stato: {gettext('it', job.state)}",
+        f"Stato: {job_state_label(job.state, 'it')}",
         f"Ricevuta il: {formatting.moment(job.created_at)}",
     ]
     if event in ("parsed", "failed"):

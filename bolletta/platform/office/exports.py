@@ -18,6 +18,7 @@ from bolletta.platform import audit, clock, tasks
 from bolletta.platform.db.models.tenant import Export
 from bolletta.platform.i18n.catalog import gettext, pgettext
 from bolletta.platform.i18n.dynamic_ids import MESSAGE_STATUS_CONTEXT, N_, PAYMENT_STATUS_CONTEXT
+from bolletta.platform.i18n.job_states import JOB_STATE_CONTEXT, job_state_label
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.office import bill_search, job_search, payment_search, spreadsheet, ticket_search
 from bolletta.platform.office.listing import Query
@@ -44,7 +45,8 @@ class ExportKind:
     rows: Callable[[Session, dict[str, str]], Iterator[Sequence[Any]]]
     labels: tuple[tuple[int, str | None], ...] = ()
     """Columns holding a stored code (a status or state) that the file shows translated, as pairs of
-    the column index and the gettext context the pages use for it (``None`` for no context)."""
+    the column index and the gettext context the pages use for it (``None`` for no context). Job
+    states (context ``job state``) show their labels from :mod:`bolletta.platform.i18n.job_states`."""
 
 
 class ExportRefused(Exception):
@@ -121,7 +123,7 @@ register(ExportKind(
     rows=lambda session, params: (
         (job.id, job.created_at, job.filename, job.state, job.bills_accepted, job.bills_rejected)
         for job in job_search.iter_jobs(session, *_jobs(params))),
-    labels=((3, None),),
+    labels=((3, JOB_STATE_CONTEXT),),
 ))
 
 _payments = _reader(payment_search.read_filters, payment_search.read_payment_paging)
@@ -197,8 +199,14 @@ def _labelled(rows: Iterator[Sequence[Any]], labels: tuple[tuple[int, str | None
         values = list(row)
         for column, context in labels:
             code = values[column]
-            if isinstance(code, str) and code:
-                values[column] = gettext(language, code) if context is None else pgettext(language, context, code)
+            if not isinstance(code, str) or not code:
+                continue
+            if context == JOB_STATE_CONTEXT:
+                values[column] = job_state_label(code, language)
+            elif context is None:
+                values[column] = gettext(language, code)
+            else:
+                values[column] = pgettext(language, context, code)
         yield values
 
 

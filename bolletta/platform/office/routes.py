@@ -18,7 +18,7 @@ from bolletta.platform import audit
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.db.models.tenant import Bill, Job, Ticket
 from bolletta.platform.errors import BollettaError, EmptyTestBatch
-from bolletta.platform.jobs import approval, states
+from bolletta.platform.jobs import approval, notes, states
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.office import lockout, two_factor
 from bolletta.platform.office.staff import (
@@ -137,7 +137,8 @@ async def job_detail(request: Request[Any, Any, Any], job_id: FromPath[int]) -> 
         ticket.test_round == job.test_round for ticket in test_tickets)
     return render(request, "office/job.html", staff=staff, tenant=tenant, job=job, bills=bills,
                   test_tickets=test_tickets, may_start=config.may_start_dispatch, mask=mask_contact,
-                  error=request.query_params.get("error"), test_batch_empty=test_batch_empty)
+                  error=request.query_params.get("error"), test_batch_empty=test_batch_empty,
+                  read_note=notes.read_note)
 
 
 async def _act(request: Request[Any, Any, Any], job_id: FromPath[int], action: str, reason: str = "") -> Response[Any]:

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from bolletta.platform.i18n import formatting
 from bolletta.platform.i18n.catalog import translations
+from bolletta.platform.i18n.job_states import job_state_label
 from bolletta.platform.i18n.message import render as render_text
 
 RIGHT_TO_LEFT = frozenset({"ar"})
@@ -25,7 +26,7 @@ def environment(language: str) -> Environment:
     """The page environment for ``language``, with gettext and the formatting filters.
 
     ``tr(text)`` translates a stored message of the job report (a ``Text``, its JSON form, or a plain
-    string from an older report).
+    string from an older report). ``state_label(state)`` returns the label of a job state code.
     """
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -46,6 +47,7 @@ def environment(language: str) -> Environment:
     env.globals["direction"] = "rtl" if language in RIGHT_TO_LEFT else "ltr"
     env.globals["language"] = language
     env.globals["tr"] = lambda text: render_text(text, language)
+    env.globals["state_label"] = lambda state: job_state_label(state, language)
     return env
 
 

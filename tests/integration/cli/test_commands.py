@@ -44,6 +44,10 @@ def test_tenant_user_and_job_import(env: dict[str, str], tmp_path: Path, samples
     output = _invoke(env, "job", "import", "acme", str(archive))
 
     assert re.search(r"Job #1: test_sent, 1 bills accepted, 0 rejected", output), output
+    assert "-> received (cli): flusso.zip uploaded through command line\n" in output
+    assert "parsing -> parsed (system:parser): bills accepted: 1, rejected: 0\n" in output
+    assert "parsed -> test_sent (system:test-batch): no test recipients configured: nothing sent\n" in output
+    assert "msgid" not in output
     again = _invoke(env, "job", "import", "acme", str(archive))
     assert "already imported as job #1" in again
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from bolletta.platform.db.models.tenant import Bill, JobTransition, Ticket
 from bolletta.platform.demo.flow import DemoFlow
 from bolletta.platform.i18n.message import render
-from bolletta.platform.jobs import states
+from bolletta.platform.jobs import notes, states
+from bolletta.platform.jobs.notes import read_note, render_note
 from bolletta.platform.jobs.opening import open_job
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.stack_support import demo_entries, load_job, mails_to, wait_idle, zip_archive
@@ -59,7 +60,8 @@ def test_malformed_only_archive_fails(stack: EmbeddedStack, tenant: str) -> None
         ).first()
     assert last is not None
     assert (last.from_state, last.to_state, last.actor) == (states.PARSING, states.FAILED, "system:parser")
-    assert last.note == "no bill accepted"
+    assert read_note(last.note) == notes.parse_failed(None)
+    assert render_note(last.note, "it") == "nessuna fattura accettata"
 
 
 def test_failed_job_emails_staff(stack: EmbeddedStack, mail_tenant: str) -> None:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from bolletta.platform.db.models.tenant import Bill, JobTransition, Message, Ticket
 from bolletta.platform.demo.flow import DemoFlow
-from bolletta.platform.jobs import states
+from bolletta.platform.jobs import notes, states
+from bolletta.platform.jobs.notes import read_note, render_note
 from bolletta.platform.jobs.test_batch import send_test_batch
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.stack_support import (
@@ -65,7 +66,9 @@ def test_transition_records_test_batch(stack: EmbeddedStack, tenant: str, tested
         ).one()
     assert transition.from_state == states.PARSED
     assert transition.actor == "system:test-batch"
-    assert transition.note == f"{TEST_BATCH_SIZE * RECIPIENTS} test messages for {TEST_BATCH_SIZE} bills"
+    assert read_note(transition.note) == notes.sent_to_test_recipients(TEST_BATCH_SIZE * RECIPIENTS, TEST_BATCH_SIZE)
+    assert render_note(transition.note, "en") == (f"test messages: {TEST_BATCH_SIZE * RECIPIENTS}, "
+                                                 f"bills in the sample: {TEST_BATCH_SIZE}")
 
 
 def test_email_links_open_the_bill(stack: EmbeddedStack, tenant: str, tested_job: int) -> None:

@@ -9,7 +9,8 @@ import openpyxl
 import pytest
 
 from bolletta.platform.i18n.catalog import gettext, pgettext
-from bolletta.platform.i18n.dynamic_ids import JOB_STATE_IDS, MESSAGE_STATUS_IDS, PAYMENT_STATUS_IDS
+from bolletta.platform.i18n.dynamic_ids import MESSAGE_STATUS_IDS, PAYMENT_STATUS_IDS
+from bolletta.platform.i18n.job_states import JOB_STATE_LABELS
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.stack_support import StaffLogin, csrf_token, signed_in_client
 from tests.integration.stats import dataset
@@ -88,6 +89,5 @@ def test_csv_job_states_italian(stack: EmbeddedStack, operator: StaffLogin, data
     states = csv_column(export(stack, operator, "/office/exports/jobs/csv"), gettext("it", "State"))
 
     assert states
-    assert set(states) == {gettext("it", "dispatched")}
-    assert gettext("it", "dispatched") != "dispatched"
-    assert not set(states) & set(JOB_STATE_IDS)
+    assert set(states) == {"inoltrato"}
+    assert not set(states) & set(JOB_STATE_LABELS)

@@ -17,7 +17,8 @@ from babel.messages.pofile import read_po
 from bolletta.platform.dispatch.rendering import SERVICE_LABELS
 from bolletta.platform.i18n import formatting
 from bolletta.platform.i18n.catalog import DOMAIN, LOCALE_DIR, translations
-from bolletta.platform.i18n.dynamic_ids import JOB_STATE_IDS, SERVICE_IDS
+from bolletta.platform.i18n.dynamic_ids import SERVICE_IDS
+from bolletta.platform.i18n.job_states import JOB_STATE_LABELS
 from bolletta.platform.jobs.states import ALLOWED
 from bolletta.platform.web.templates import environment
 
@@ -66,7 +67,8 @@ def extracted() -> dict[MessageKey, list[str]]:
 def test_extraction_finds_templates_and_dynamic_ids(extracted: dict[MessageKey, list[str]]) -> None:
     assert ("Amount due", None) in extracted
     assert ("Due by", "table column") in extracted
-    assert ("test_sent", None) in extracted
+    assert ("test sent", "job state") in extracted
+    assert ("bills accepted: {accepted}, rejected: {rejected}", None) in extracted
     assert ("Electricity", None) in extracted
 
 
@@ -133,8 +135,8 @@ def test_italian_translations_keep_placeholders() -> None:
     )
 
 
-def test_dynamic_ids_match_job_states() -> None:
-    assert set(JOB_STATE_IDS) == set(ALLOWED)
+def test_job_state_labels_cover_states() -> None:
+    assert set(JOB_STATE_LABELS) == set(ALLOWED)
 
 
 def test_dynamic_ids_match_services() -> None:
