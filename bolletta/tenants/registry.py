@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Collection
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 
 from bolletta.platform import clock
@@ -40,7 +41,7 @@ def create_tenant(db: Database, slug: str, name: str, config: TenantConfig | Non
                 slug=slug,
                 name=name,
                 status="active",
-                settings=encode_config(config or TenantConfig()),
+                settings=encode_config(with_normalized_recipients(config or TenantConfig())),
                 created_at=clock.now(),
             )
             session.add(tenant)
@@ -51,6 +52,13 @@ def create_tenant(db: Database, slug: str, name: str, config: TenantConfig | Non
         raise
     logger.info("tenant %s created", slug)
     return tenant
+
+
+def with_normalized_recipients(config: TenantConfig) -> TenantConfig:
+    """Return ``config`` with its test recipients' mobile numbers in E.164 form, as they are stored."""
+    from bolletta.tenants.addresses import normalized_recipients
+
+    return msgspec.structs.replace(config, test_recipients=normalized_recipients(config.test_recipients))
 
 
 def get_tenant(db: Database, slug: str) -> Tenant:
@@ -106,7 +114,8 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
     and after, with credentials redacted, so :func:`restore_settings` can bring back an earlier
     value such as a message text. With ``only``, just those top-level settings are taken from
     ``config``, and the others keep what the row holds under the lock, so two editors saving
-    different settings at once do not undo each other's change.
+    different settings at once do not undo each other's change. Test recipients' mobile numbers are
+    stored in E.164 form (``+393331234567``), whatever spacing or prefix was typed.
 
     Raises:
         ConfigurationError: the theme fails a check (colour contrast below WCAG AA, unknown font,
@@ -121,7 +130,7 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
     problems = theme_problems(config)
     if problems:
         raise ConfigurationError(render(problems[0], "en"))
-    after = encode_config(config)
+    after = encode_config(with_normalized_recipients(config))
     with db.platform_session() as session:
         tenant = session.scalar(select(Tenant).where(Tenant.slug == slug).with_for_update())
         if tenant is None:

@@ -198,13 +198,16 @@ def test_every_bad_recipient_listed(tmp_path: Path) -> None:
 def test_valid_test_recipients_saved(tmp_path: Path) -> None:
     env = _ready(tmp_path)
     recipients = [{"channel": "email", "address": "prove@acme.it"}, {"channel": "sms", "address": "+39 333 1234567"},
-                  {"channel": "whatsapp", "address": "3471234567"}]
+                  {"channel": "whatsapp", "address": "347-1234567"}, {"channel": "sms", "address": "0039 320 7654321"}]
 
     result = _set(env, {"test_recipients": recipients, "ticket_validity_days": 365, "test_batch_size": 1})
 
     assert result.exit_code == 0, result.output
     settings = json.loads(_invoke(env, "tenant", "settings", "show", "acme").output)
-    assert settings["test_recipients"] == recipients
+    # Mobile numbers are stored in E.164 form, whatever spacing or prefix was typed.
+    assert settings["test_recipients"] == [
+        {"channel": "email", "address": "prove@acme.it"}, {"channel": "sms", "address": "+393331234567"},
+        {"channel": "whatsapp", "address": "+393471234567"}, {"channel": "sms", "address": "+393207654321"}]
     assert settings["ticket_validity_days"] == 365
     assert settings["test_batch_size"] == 1
 
@@ -220,3 +223,4 @@ def test_stored_bad_recipient_not_blocking_other_settings(tmp_path: Path) -> Non
     result = _set(env, {"test_batch_size": 3})
 
     assert result.exit_code == 0, result.output
+

@@ -89,7 +89,8 @@ def test_activation_provisions_everything(stack: EmbeddedStack) -> None:
     assert config.fallback_delay_minutes == 90
     assert config.portal.languages == ["it", "en", "de"]
     assert config.link_domain == "bolletta.acquachiara.example"
-    assert [recipient.address for recipient in config.test_recipients][1] == "prove@acquachiara.example"
+    # The SMS number typed with spaces is stored in E.164 form.
+    assert [recipient.address for recipient in config.test_recipients] == ["+393330000001", "prove@acquachiara.example"]
     assert authenticate_sftp(stack.rt.db, f"{slug}-billing", SFTP_PASSWORD) == slug
     assert InboxLayout(stack.rt.settings.data_path / "sftp").area(slug).is_dir()
     assert storage_from_settings(stack.rt.settings).exists(tenant_key(slug, activation.MARKER_KEY))
@@ -377,3 +378,4 @@ def test_double_activation_makes_one_tenant(stack: EmbeddedStack) -> None:
     assert outcomes == sorted([slug, "refused:activation"])
     with stack.rt.db.platform_session() as session:
         assert session.scalar(select(func.count()).select_from(Tenant).where(Tenant.slug == slug)) == 1
+
