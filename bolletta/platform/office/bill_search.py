@@ -1,8 +1,8 @@
 """The "Ricerca fatture" query: bills by number, series, year, customer, dates, amount, service, paid.
 
 Bills withdrawn with a rejected or failed job (see :mod:`bolletta.platform.jobs.withdrawal`) stay
-in the database but are not current: the list leaves them out unless the ``withdrawn`` filter asks
-for them, and every row says whether it was withdrawn and why.
+in the database but are not current. The list leaves them out unless the ``withdrawn`` filter is
+set, and every row says whether its bill was withdrawn and why.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def count_bills(session: Session, filters: BillFilters) -> int:
 
 
 def count_hidden_withdrawn(session: Session, filters: BillFilters) -> int:
-    """Count the withdrawn bills that match ``filters`` but are hidden because the filter asks for current bills."""
+    """Count the withdrawn bills that match ``filters`` but are left out because no ``withdrawn`` filter is set."""
     if filters.withdrawn is not None:
         return 0
     return count_bills(session, replace(filters, withdrawn="only"))
