@@ -15,6 +15,7 @@ from bolletta.platform.db.database import Database, check_slug
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.errors import BollettaError, ConfigurationError, NotFound
 from bolletta.tenants.config import TenantConfig, decode_config, encode_config
+from bolletta.tenants.provisioning_errors import ProvisioningFailed, failure_reason, log_failure
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ def create_tenant(db: Database, slug: str, name: str, config: TenantConfig | Non
     Raises:
         TenantExists: the slug is taken.
         ConfigurationError: the slug is invalid.
+        ProvisioningFailed: the schema or file, its migrations or the platform row could not be made.
+            The reason names the database setting or folder to check; the server log has the error.
     """
     check_slug(slug)
     with db.platform_session() as session:
@@ -46,12 +49,21 @@ def create_tenant(db: Database, slug: str, name: str, config: TenantConfig | Non
             )
             session.add(tenant)
             session.commit()
-    except Exception:
-        logger.exception("provisioning tenant %s failed; removing its schema", slug)
-        migrate.drop_tenant_storage(db, slug)
-        raise
+    except Exception as exc:
+        log_failure(logger, f"provisioning tenant {slug}", exc)
+        _drop_half_made(db, slug)
+        folder = db.settings.data_path / "tenants" if db.is_sqlite else None
+        raise ProvisioningFailed("tenant", failure_reason("tenant", sqlite_folder=folder)) from exc
     logger.info("tenant %s created", slug)
     return tenant
+
+
+def _drop_half_made(db: Database, slug: str) -> None:
+    """Remove what a failed :func:`create_tenant` made of the schema or file; a failure here is only logged."""
+    try:
+        migrate.drop_tenant_storage(db, slug)
+    except Exception as exc:  # noqa: BLE001 (logged, and the first failure is the one reported)
+        log_failure(logger, f"removing the half-made schema or file of tenant {slug} (remove it by hand)", exc)
 
 
 def with_normalized_recipients(config: TenantConfig) -> TenantConfig:
