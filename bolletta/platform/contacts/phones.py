@@ -20,7 +20,7 @@ regions whose numbering plan does not tell the two apart."""
 
 
 class PhoneProblem(enum.Enum):
-    """Why a typed value is not a usable mobile number."""
+    """Reason a typed value is not a usable mobile number."""
 
     INVALID = "invalid"
     """Not a phone number at all, or not a valid one for its region."""
