@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from bolletta.channels.base import MESSAGE_KINDS
+from bolletta.platform.contacts.phones import read_mobile
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.privacy import mask_contact
 from bolletta.tenants.config import TestRecipient
 
 PHONE_KINDS = ("sms", "whatsapp")
-MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 _PHONE_DIGITS_SHOWN = 5
 """A typed value with more digits than this may be a phone number, so problems show it masked."""
 
@@ -34,13 +33,8 @@ def email_problem(address: str) -> Text | None:
 
 def mobile_number(raw: str) -> str | None:
     """Return the E.164 form of a mobile number (Italian without a ``+`` prefix), or ``None`` when it is not one."""
-    try:
-        number = phonenumbers.parse(raw, "IT")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in MOBILE_TYPES:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    number = read_mobile(raw)
+    return number if isinstance(number, str) else None
 
 
 def shown_phone(raw: str) -> str:
@@ -48,6 +42,19 @@ def shown_phone(raw: str) -> str:
     if sum(character.isdigit() for character in raw) > _PHONE_DIGITS_SHOWN:
         return mask_contact(raw)
     return raw
+
+
+def normalized_recipients(recipients: Sequence[TestRecipient]) -> list[TestRecipient]:
+    """Return ``recipients`` with each SMS and WhatsApp number in E.164 form, as the test batch dials it.
+
+    An address that is not a mobile number stays as typed, so :func:`test_recipient_errors` can
+    report it.
+    """
+    normalized = []
+    for recipient in recipients:
+        number = mobile_number(recipient.address) if recipient.channel in PHONE_KINDS else None
+        normalized.append(TestRecipient(channel=recipient.channel, address=number or recipient.address))
+    return normalized
 
 
 def test_recipient_errors(recipients: Sequence[TestRecipient]) -> list[str]:

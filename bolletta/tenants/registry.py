@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Collection
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 
 from bolletta.platform import clock
@@ -14,6 +15,7 @@ from bolletta.platform.db.database import Database, check_slug
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.errors import BollettaError, ConfigurationError, NotFound
 from bolletta.tenants.config import TenantConfig, decode_config, encode_config
+from bolletta.tenants.provisioning_errors import ProvisioningFailed, failure_reason, log_failure
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ def create_tenant(db: Database, slug: str, name: str, config: TenantConfig | Non
     Raises:
         TenantExists: the slug is taken.
         ConfigurationError: the slug is invalid.
+        ProvisioningFailed: the schema or file, its migrations or the platform row could not be made.
+            The reason names the database setting or folder to check; the server log has the error.
     """
     check_slug(slug)
     with db.platform_session() as session:
@@ -40,17 +44,33 @@ def create_tenant(db: Database, slug: str, name: str, config: TenantConfig | Non
                 slug=slug,
                 name=name,
                 status="active",
-                settings=encode_config(config or TenantConfig()),
+                settings=encode_config(with_normalized_recipients(config or TenantConfig())),
                 created_at=clock.now(),
             )
             session.add(tenant)
             session.commit()
-    except Exception:
-        logger.exception("provisioning tenant %s failed; removing its schema", slug)
-        migrate.drop_tenant_storage(db, slug)
-        raise
+    except Exception as exc:
+        log_failure(logger, f"provisioning tenant {slug}", exc)
+        _drop_half_made(db, slug)
+        folder = db.settings.data_path / "tenants" if db.is_sqlite else None
+        raise ProvisioningFailed("tenant", failure_reason("tenant", sqlite_folder=folder)) from exc
     logger.info("tenant %s created", slug)
     return tenant
+
+
+def _drop_half_made(db: Database, slug: str) -> None:
+    """Remove what a failed :func:`create_tenant` made of the schema or file; a failure here is only logged."""
+    try:
+        migrate.drop_tenant_storage(db, slug)
+    except Exception as exc:  # noqa: BLE001 (logged, and the first failure is the one reported)
+        log_failure(logger, f"removing the half-made schema or file of tenant {slug} (remove it by hand)", exc)
+
+
+def with_normalized_recipients(config: TenantConfig) -> TenantConfig:
+    """Return ``config`` with its test recipients' mobile numbers in E.164 form, as they are stored."""
+    from bolletta.tenants.addresses import normalized_recipients
+
+    return msgspec.structs.replace(config, test_recipients=normalized_recipients(config.test_recipients))
 
 
 def get_tenant(db: Database, slug: str) -> Tenant:
@@ -106,7 +126,8 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
     and after, with credentials redacted, so :func:`restore_settings` can bring back an earlier
     value such as a message text. With ``only``, just those top-level settings are taken from
     ``config``, and the others keep what the row holds under the lock, so two editors saving
-    different settings at once do not undo each other's change.
+    different settings at once do not undo each other's change. Test recipients' mobile numbers are
+    stored in E.164 form (``+393331234567``), whatever spacing or prefix was typed.
 
     Raises:
         ConfigurationError: the theme fails a check (colour contrast below WCAG AA, unknown font,
@@ -121,7 +142,7 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
     problems = theme_problems(config)
     if problems:
         raise ConfigurationError(render(problems[0], "en"))
-    after = encode_config(config)
+    after = encode_config(with_normalized_recipients(config))
     with db.platform_session() as session:
         tenant = session.scalar(select(Tenant).where(Tenant.slug == slug).with_for_update())
         if tenant is None:

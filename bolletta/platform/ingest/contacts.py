@@ -11,9 +11,9 @@ import csv
 import io
 import re
 
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from bolletta.platform.contacts.phones import PhoneProblem, read_mobile
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.errors import ContactsFileRejected
 from bolletta.platform.ingest.records import ParsedContact, Rejection
@@ -32,10 +32,6 @@ _COLUMN_ALIASES = {
 _PHONE_SEPARATORS = re.compile(r"[/,;]")
 _EMAIL_SEPARATORS = re.compile(r"[,;\s]+")
 _LANGUAGE = re.compile(r"[a-z]{2}(-[a-z]{2})?")
-_ACCEPTED_PHONE_TYPES = (
-    phonenumbers.PhoneNumberType.MOBILE,
-    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-)
 
 
 def read_contacts(data: bytes, filename: str) -> tuple[list[ParsedContact], list[Rejection]]:
@@ -263,20 +259,17 @@ def _phone_channel(row: list[str], columns: dict[str, list[int]], context: _RowC
 
 def _normalize_phone(raw: str) -> str | Text:
     """Return the E.164 form of a mobile number, or the reason it cannot be used."""
-    try:
-        parsed = phonenumbers.parse(raw, "IT")
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
+    number = read_mobile(raw)
+    if number is PhoneProblem.INVALID:
         return T_(
             "{file}, row {row}: the phone number {number} is not valid. Correct it, for example "
             "3331234567 or +393331234567.",
             number=repr(raw),
         )
-    if phonenumbers.number_type(parsed) not in _ACCEPTED_PHONE_TYPES:
+    if number is PhoneProblem.NOT_MOBILE:
         return T_(
             "{file}, row {row}: the phone number {number} is a landline or another non-mobile number, "
             "which cannot receive SMS or WhatsApp messages. Give a mobile number.",
             number=repr(raw),
         )
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return number

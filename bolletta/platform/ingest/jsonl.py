@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from bolletta.platform.contacts.phones import PhoneProblem, read_mobile
 from bolletta.platform.i18n.message import T_, Text
 from bolletta.platform.ingest.flow_schema import (
     DECIMAL_PATTERN,
@@ -45,7 +45,6 @@ RECEIPT_LAYOUT_START = date(2025, 7, 1)
 
 FLOW_CONTACT_SOURCE = "flow"
 
-_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 _ERROR_PATH = re.compile(r"^(?P<reason>.*) - at `\$(?P<path>[^`]*)`$", re.DOTALL)
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -409,19 +408,16 @@ def _contacts_from(
 
 def _normalize_mobile(raw: str) -> str | Text:
     """Return the E.164 form of a mobile number (Italy by default), or the reason it cannot be used."""
-    try:
-        parsed = phonenumbers.parse(raw, "IT")
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
+    number = read_mobile(raw)
+    if number is PhoneProblem.INVALID:
         return T_("{file}, line {line}: the phone number {number} in {field} is not valid. Correct it, for "
                   "example 3331234567 or +393331234567. The bill is read without this contact.",
                   number=repr(raw))
-    if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
+    if number is PhoneProblem.NOT_MOBILE:
         return T_("{file}, line {line}: the phone number {number} in {field} is not a mobile number, so it "
                   "cannot receive SMS or WhatsApp messages. The bill is read without this contact.",
                   number=repr(raw))
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return number
 
 
 def _normalize_email(raw: str) -> str | Text:

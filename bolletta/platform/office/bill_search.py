@@ -1,21 +1,32 @@
-"""The "Ricerca fatture" query: bills by number, series, year, customer, dates, amount, service, paid."""
+"""The "Ricerca fatture" query: bills by number, series, year, customer, dates, amount, service, paid.
+
+Bills withdrawn with a rejected or failed job (see :mod:`bolletta.platform.jobs.withdrawal`) stay
+in the database but are not current. The list leaves them out unless the ``withdrawn`` filter is
+set, and every row says whether its bill was withdrawn and why.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from bolletta.platform.db.models.tenant import Bill, Payment
+from bolletta.platform.db.models.tenant import Bill, Job, Payment
+from bolletta.platform.i18n.dynamic_ids import N_
+from bolletta.platform.jobs import states
 from bolletta.platform.office.listing import Paging, Query, numeric, read_paging
 
 SERVICES = ("electricity", "gas", "water")
 SORT_KEYS = ("document", "issue", "due", "amount", "customer", "job")
+WITHDRAWN_CHOICES = ("include", "only")
+"""Values of the ``withdrawn`` filter; without it only current bills are listed."""
+WITHDRAWAL_CAUSES = {states.TEST_REJECTED: N_("JOB rejected"), states.FAILED: N_("JOB failed")}
+"""Labels of the causes :func:`withdrawal_cause` returns, as the exports write them."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,8 @@ class BillFilters:
     paid: str | None = None
     """``yes`` or ``no``."""
     job_id: int | None = None
+    withdrawn: str | None = None
+    """``include`` lists withdrawn bills beside the current ones, ``only`` lists just them."""
 
 
 def read_filters(query: Query) -> BillFilters:
@@ -46,7 +59,7 @@ def read_filters(query: Query) -> BillFilters:
         issue_to=query.day("issue_to"), due_from=query.day("due_from"), due_to=query.day("due_to"),
         amount_min=query.amount("amount_min"), amount_max=query.amount("amount_max"),
         service=query.choice("service", SERVICES), paid=query.choice("paid", ("yes", "no")),
-        job_id=query.integer("job_id"),
+        job_id=query.integer("job_id"), withdrawn=query.choice("withdrawn", WITHDRAWN_CHOICES),
     )
 
 
@@ -84,7 +97,24 @@ def _conditions(filters: BillFilters) -> list[ColumnElement[bool]]:
         conditions.append(paid_condition())
     elif filters.paid == "no":
         conditions.append(~paid_condition())
+    if filters.withdrawn is None:
+        conditions.append(Bill.withdrawn_at.is_(None))
+    elif filters.withdrawn == "only":
+        conditions.append(Bill.withdrawn_at.is_not(None))
     return conditions
+
+
+def withdrawal_cause() -> ColumnElement[Any]:
+    """Return why the bill's job released it: ``test_rejected`` or ``failed``; ``None`` for a current bill.
+
+    The job's state cannot tell once an administrator has cancelled the released job, but only a
+    rejection stores a rejection reason.
+    """
+    return case(
+        (Bill.withdrawn_at.is_(None), None),
+        (Job.rejection_reason.is_not(None), states.TEST_REJECTED),
+        else_=states.FAILED,
+    )
 
 
 @dataclass(frozen=True)
@@ -105,14 +135,17 @@ class BillRow:
     customer_name: str
     paid: bool
     paid_at: datetime | None
+    withdrawn_at: datetime | None
+    withdrawn_because: str | None
+    """The job state that withdrew the bill (``test_rejected`` or ``failed``), ``None`` for a current bill."""
 
 
 def _select(filters: BillFilters) -> Any:
     return select(
         Bill.id, Bill.document_number, Bill.series, Bill.year, Bill.job_id, Bill.issue_date, Bill.due_date,
         Bill.amount_due, Bill.currency, Bill.service, Bill.customer_code, Bill.customer_name,
-        paid_condition().label("paid"), Bill.paid_at,
-    ).where(and_(True, *_conditions(filters)))
+        paid_condition().label("paid"), Bill.paid_at, Bill.withdrawn_at, withdrawal_cause().label("withdrawn_because"),
+    ).join(Job, Job.id == Bill.job_id).where(and_(True, *_conditions(filters)))
 
 
 def _order(paging: Paging) -> Sequence[Any]:
@@ -124,6 +157,13 @@ def _order(paging: Paging) -> Sequence[Any]:
 def count_bills(session: Session, filters: BillFilters) -> int:
     """Count the matching bills."""
     return session.scalar(select(func.count(Bill.id)).where(and_(True, *_conditions(filters)))) or 0
+
+
+def count_hidden_withdrawn(session: Session, filters: BillFilters) -> int:
+    """Count the withdrawn bills that match ``filters`` but are left out because no ``withdrawn`` filter is set."""
+    if filters.withdrawn is not None:
+        return 0
+    return count_bills(session, replace(filters, withdrawn="only"))
 
 
 def search_bills(session: Session, filters: BillFilters, paging: Paging) -> list[BillRow]:

@@ -107,12 +107,15 @@ _bills = _reader(bill_search.read_filters, bill_search.read_bill_paging)
 register(ExportKind(
     name="bills",
     headers=(N_("Document number"), N_("Document series"), N_("Year"), "JOB", N_("Issue date"), N_("Due date"),
-             N_("Amount (€)"), N_("Service"), N_("Customer code"), N_("Customer"), N_("Paid")),
+             N_("Amount (€)"), N_("Service"), N_("Customer code"), N_("Customer"), N_("Paid"), N_("Withdrawn on"),
+             N_("Withdrawal cause")),
     count=lambda session, params: bill_search.count_bills(session, _bills(params)[0]),
     rows=lambda session, params: (
         (row.document_number, row.series, row.year, row.job_id, row.issue_date, row.due_date, row.amount_due,
-         row.service, row.customer_code, row.customer_name, row.paid)
+         row.service, row.customer_code, row.customer_name, row.paid, row.withdrawn_at,
+         bill_search.WITHDRAWAL_CAUSES.get(row.withdrawn_because or "", ""))
         for row in bill_search.iter_bills(session, *_bills(params))),
+    labels=((12, None),),
 ))
 
 _jobs = _reader(job_search.read_filters, job_search.read_job_paging)

@@ -35,7 +35,7 @@ def _given(query: Query, names: tuple[str, ...]) -> dict[str, str]:
 
 
 BILL_FIELDS = ("document_number", "series", "year", "customer", "issue_from", "issue_to", "due_from", "due_to",
-               "amount_min", "amount_max", "service", "paid", "job_id")
+               "amount_min", "amount_max", "service", "paid", "job_id", "withdrawn")
 
 
 @get("/bills", name="office:bills", guards=[require_staff])
@@ -46,18 +46,23 @@ async def bill_list(request: Request[Any, Any, Any]) -> Response[str]:
     filters = bill_search.read_filters(query)
     paging = bill_search.read_bill_paging(query)
 
-    def run() -> tuple[int, list[bill_search.BillRow]]:
+    def run() -> tuple[int, list[bill_search.BillRow], int]:
         with rt().db.tenant_session(tenant.slug) as session:
-            return bill_search.count_bills(session, filters), bill_search.search_bills(session, filters, paging)
+            return (bill_search.count_bills(session, filters), bill_search.search_bills(session, filters, paging),
+                    bill_search.count_hidden_withdrawn(session, filters))
 
-    total, rows = (0, []) if query.errors else await anyio.to_thread.run_sync(run)
+    total, rows, hidden = (0, [], 0) if query.errors else await anyio.to_thread.run_sync(run)
     return page(request, "office/bills.html", tenant, filters=filters, rows=rows, total=total, paging=paging,
                 pages=paging.pages(total), params=_params(_given(query, BILL_FIELDS), paging), link=link,
-                errors=query.errors, services=bill_search.SERVICES)
+                errors=query.errors, services=bill_search.SERVICES, hidden_withdrawn=hidden)
 
 
 def load_bill_detail(tenant: str, bill_id: int) -> dict[str, Any] | None:
-    """Load a bill with its instalments, costs, tickets (with their messages) and payments; ``None`` if unknown."""
+    """Load a bill with its instalments, costs, tickets (with their messages) and payments; ``None`` if unknown.
+
+    A withdrawn bill also comes with its job and with the current bill of the same number, if the
+    documents were sent again.
+    """
     with rt().db.tenant_session(tenant) as session:
         bill = session.scalar(select(Bill).where(Bill.id == bill_id)
                               .options(selectinload(Bill.instalments), selectinload(Bill.costs)))
@@ -67,9 +72,13 @@ def load_bill_detail(tenant: str, bill_id: int) -> dict[str, Any] | None:
                                   .options(selectinload(Ticket.messages))).all()
         payments = session.scalars(select(Payment).where(Payment.bill_id == bill_id).order_by(Payment.id)).all()
         reissued_as, reissue_of = corrections_of(session, bill), originals_of(session, bill)
+        job = session.get(Job, bill.job_id) if bill.withdrawn_at is not None else None
+        current = None if job is None else session.scalar(
+            select(Bill).where(Bill.document_number == bill.document_number, Bill.series == bill.series,
+                               Bill.year == bill.year, Bill.withdrawn_at.is_(None)))
         session.expunge_all()
         return {"bill": bill, "tickets": tickets, "payments": payments, "reissued_as": reissued_as,
-                "reissue_of": reissue_of}
+                "reissue_of": reissue_of, "withdrawn_job": job, "current_bill": current}
 
 
 @get("/bills/{bill_id:int}", name="office:bill", guards=[require_staff])

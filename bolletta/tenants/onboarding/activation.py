@@ -46,6 +46,7 @@ from bolletta.tenants import accounts, images, registry
 from bolletta.tenants.config import TenantConfig
 from bolletta.tenants.onboarding import checks, steps
 from bolletta.tenants.onboarding.drafts import Draft, load_draft
+from bolletta.tenants.provisioning_errors import ProvisioningFailed, failure_reason, log_failure
 
 logger = logging.getLogger(__name__)
 
@@ -165,16 +166,19 @@ def activate(rt: Runtime, draft_id: int, actor: str) -> str:
             run(work)
         _mark_activated(work, actor)
     except Exception as exc:
-        # Only the exception class: an SMTP error may quote the invited address.
-        logger.error("onboarding: activating draft %d as %s failed at %s: %s", draft_id, work.slug, current,
-                     type(exc).__name__)
+        log_failure(logger, f"onboarding: activating draft {draft_id} as {work.slug} at {current}", exc)
         _undo(work)
         _release(rt, draft_id)
-        reason = exc.reason if isinstance(exc, ActivationError) else T_(
-            "Provisioning failed ({error}).", error=str(exc) or type(exc).__name__)
-        raise ActivationError(current, reason) from exc
+        raise ActivationError(current, _reason(work, current, exc)) from exc
     logger.info("onboarding: draft %d activated as tenant %s", draft_id, work.slug)
     return work.slug
+
+
+def _reason(work: Provisioning, step: str, exc: Exception) -> Text:
+    """Return what the admin reads about ``exc``: never its own English text, which the log has."""
+    if isinstance(exc, (ActivationError, ProvisioningFailed)):
+        return exc.reason
+    return failure_reason(step, sftp_folder=work.rt.settings.data_path / "sftp")
 
 
 def _claim(rt: Runtime, draft_id: int, slug: str) -> None:
@@ -312,8 +316,7 @@ def _send_invitation(work: Provisioning) -> None:
         body = gettext(INVITATION_LANGUAGE, INVITATION_TEXT).format(utility=utility, username=staff.username, link=link)
         send_mail(rt.settings.smtp_url, sender=rt.settings.mail_from, to=[staff.email], subject=subject, text=body)
     except (ConfigurationError, smtplib.SMTPException, OSError) as exc:
-        raise ActivationError("invitation", T_("The invitation e-mail could not be sent ({error}); check "
-                                               "BOLLETTA_SMTP_URL.", error=str(exc))) from exc
+        raise ActivationError("invitation", failure_reason("invitation")) from exc
 
 
 def _mark_activated(work: Provisioning, actor: str) -> None:

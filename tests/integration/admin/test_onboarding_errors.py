@@ -107,6 +107,26 @@ def test_failed_activation_reopens_step_in_italian(stack: EmbeddedStack, admin: 
     assert "disabled" in page.split("Attiva l'azienda")[0].rsplit("<form", 1)[1]
 
 
+def test_database_failure_page_names_fix(stack: EmbeddedStack, admin: AdminLogin) -> None:
+    slug = new_slug("fd")
+    # A folder where the tenant's database file goes: SQLite cannot create the file.
+    blocker = stack.rt.settings.data_path / "tenants" / f"{slug}.db"
+    blocker.mkdir(parents=True)
+    with draft(stack, admin) as (client, token, path):
+        _complete(client, token, path, slug)
+        failed = client.post(f"{path}/activate", data={"_csrf_token": token})
+    blocker.rmdir()
+
+    page = html.unescape(failed.text)
+    alert = page.split('role="alert">', 1)[1].split("</p>", 1)[0]
+    assert failed.status_code == 400
+    assert "database e impostazioni" in alert
+    assert (f"Non è stato possibile creare il file di database dell'azienda in {blocker.parent}. Controlla che "
+            "la cartella esista") in alert
+    assert "unable to open" not in page
+    assert "OperationalError" not in page
+
+
 def test_activated_draft_offers_no_activation(stack: EmbeddedStack, admin: AdminLogin) -> None:
     slug = new_slug("ad")
     with draft(stack, admin) as (client, token, path):

@@ -47,8 +47,9 @@ def test_platform_only_fields_saved(stack: EmbeddedStack, tenant: str, admin: Ad
     config = tenant_config(get_tenant(stack.rt.db, tenant))
     assert config.may_start_dispatch is False  # an unticked box
     assert config.ticket_validity_days == 20
+    # The settings editor stores the typed "+39 333 1234567" in E.164 form.
     assert [recipient.address for recipient in config.test_recipients] == ["collaudo@acme.example",
-                                                                          "+39 333 1234567"]
+                                                                          "+393331234567"]
     assert (config.retention.bill_months, config.retention.audit_years) == (36, 12)
     with stack.rt.db.platform_session() as session:
         actors = set(session.scalars(select(PlatformAuditEntry.actor).where(

@@ -198,13 +198,16 @@ def test_every_bad_recipient_listed(tmp_path: Path) -> None:
 def test_valid_test_recipients_saved(tmp_path: Path) -> None:
     env = _ready(tmp_path)
     recipients = [{"channel": "email", "address": "prove@acme.it"}, {"channel": "sms", "address": "+39 333 1234567"},
-                  {"channel": "whatsapp", "address": "3471234567"}]
+                  {"channel": "whatsapp", "address": "347-1234567"}, {"channel": "sms", "address": "0039 320 7654321"}]
 
     result = _set(env, {"test_recipients": recipients, "ticket_validity_days": 365, "test_batch_size": 1})
 
     assert result.exit_code == 0, result.output
     settings = json.loads(_invoke(env, "tenant", "settings", "show", "acme").output)
-    assert settings["test_recipients"] == recipients
+    # Mobile numbers are stored in E.164 form, whatever spacing or prefix was typed.
+    assert settings["test_recipients"] == [
+        {"channel": "email", "address": "prove@acme.it"}, {"channel": "sms", "address": "+393331234567"},
+        {"channel": "whatsapp", "address": "+393471234567"}, {"channel": "sms", "address": "+393207654321"}]
     assert settings["ticket_validity_days"] == 365
     assert settings["test_batch_size"] == 1
 
@@ -220,3 +223,24 @@ def test_stored_bad_recipient_not_blocking_other_settings(tmp_path: Path) -> Non
     result = _set(env, {"test_batch_size": 3})
 
     assert result.exit_code == 0, result.output
+
+
+def test_tenant_create_failure_named_not_quoted(tmp_path: Path) -> None:
+    env = {"BOLLETTA_DATA_DIR": str(tmp_path), "BOLLETTA_SECRET_KEY": "k" * 48, "BOLLETTA_DATABASE_URL": ""}
+    assert _invoke(env, "db", "upgrade").exit_code == 0
+    # A folder where the tenant's database file goes: SQLite cannot create the file.
+    (tmp_path / "tenants" / "acme.db").mkdir(parents=True)
+
+    result = _invoke(env, "tenant", "create", "acme", "ACME Energia S.p.A.")
+
+    assert result.exit_code == 1
+    # The runner mixes the log (stderr) into the output: the log line names the error, the message the fix.
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert error.startswith(f"Error: The utility's database file could not be created in {tmp_path / 'tenants'}. "
+                            "Check that the folder exists")
+    assert "unable to open" not in error
+    assert "provisioning tenant acme failed: OperationalError: unable to open database file" in result.output
+    assert "Traceback" not in result.output
+    rt = runtime.configure(load_settings(environ=env))
+    with rt.db.platform_session() as session:
+        assert session.scalar(select(Tenant.id).where(Tenant.slug == "acme")) is None

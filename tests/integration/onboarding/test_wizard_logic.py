@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import paramiko
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -18,6 +20,7 @@ from bolletta.channels.twilio import TwilioChannel
 from bolletta.platform.db.models.platform import PlatformAuditEntry, SftpAccount, Tenant, TenantDraft, User
 from bolletta.platform.demo.identity import vat_number
 from bolletta.platform.dispatch import shared_accounts
+from bolletta.platform.i18n.message import render
 from bolletta.platform.sftp.layout import InboxLayout
 from bolletta.platform.stack import EmbeddedStack
 from bolletta.platform.storage import storage_from_settings, tenant_key
@@ -89,7 +92,8 @@ def test_activation_provisions_everything(stack: EmbeddedStack) -> None:
     assert config.fallback_delay_minutes == 90
     assert config.portal.languages == ["it", "en", "de"]
     assert config.link_domain == "bolletta.acquachiara.example"
-    assert [recipient.address for recipient in config.test_recipients][1] == "prove@acquachiara.example"
+    # The SMS number typed with spaces is stored in E.164 form.
+    assert [recipient.address for recipient in config.test_recipients] == ["+393330000001", "prove@acquachiara.example"]
     assert authenticate_sftp(stack.rt.db, f"{slug}-billing", SFTP_PASSWORD) == slug
     assert InboxLayout(stack.rt.settings.data_path / "sftp").area(slug).is_dir()
     assert storage_from_settings(stack.rt.settings).exists(tenant_key(slug, activation.MARKER_KEY))
@@ -377,3 +381,77 @@ def test_double_activation_makes_one_tenant(stack: EmbeddedStack) -> None:
     assert outcomes == sorted([slug, "refused:activation"])
     with stack.rt.db.platform_session() as session:
         assert session.scalar(select(func.count()).select_from(Tenant).where(Tenant.slug == slug)) == 1
+
+
+def test_database_file_failure_named_not_quoted(stack: EmbeddedStack, caplog: pytest.LogCaptureFixture) -> None:
+    slug = new_slug("db")
+    draft_id = _complete_draft(stack, slug)
+    # A folder where the tenant's database file goes: SQLite cannot create the file.
+    blocker = stack.rt.settings.data_path / "tenants" / f"{slug}.db"
+    blocker.mkdir(parents=True)
+
+    with caplog.at_level(logging.ERROR), pytest.raises(ActivationError) as caught:
+        activate(stack.rt, draft_id, ACTOR)
+
+    assert caught.value.step == "tenant"
+    shown_it, shown_en = render(caught.value.reason, "it"), render(caught.value.reason, "en")
+    folder = str(stack.rt.settings.data_path / "tenants")
+    assert shown_it.startswith(f"Non è stato possibile creare il file di database dell'azienda in {folder}.")
+    assert shown_en.startswith(f"The utility's database file could not be created in {folder}.")
+    for shown in (shown_it, shown_en):
+        assert "unable to open" not in shown
+        assert "OperationalError" not in shown
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert f"provisioning tenant {slug} failed: OperationalError: (sqlite3.OperationalError) unable to open" \
+        not in logged  # the statement error is reduced to the driver's message
+    assert f"provisioning tenant {slug} failed: OperationalError: unable to open database file" in logged
+    assert f"activating draft {draft_id} as {slug} at tenant failed: ProvisioningFailed" in logged
+    assert "caused by OperationalError: unable to open database file" in logged
+    assert blocker.is_dir()  # the admin's folder is not removed
+    assert _traces(stack, slug) == ["tenant database file"]
+    blocker.rmdir()
+    assert activate(stack.rt, draft_id, ACTOR) == slug
+
+
+def test_sftp_folder_failure_named_not_quoted(stack: EmbeddedStack, caplog: pytest.LogCaptureFixture) -> None:
+    slug = new_slug("sf")
+    draft_id = _complete_draft(stack, slug)
+    layout = InboxLayout(stack.rt.settings.data_path / "sftp")
+    # A file where the tenant's SFTP folder goes.
+    layout.root.mkdir(parents=True, exist_ok=True)
+    layout.area(slug).write_text("not a folder")
+
+    with caplog.at_level(logging.ERROR), pytest.raises(ActivationError) as caught:
+        activate(stack.rt, draft_id, ACTOR)
+
+    assert caught.value.step == "sftp"
+    assert render(caught.value.reason, "it") == (
+        "Non è stato possibile creare le cartelle o l'accesso SFTP dell'azienda. Controlla che il servizio possa "
+        f"scrivere in {layout.root}, poi riprova. Il log del server riporta l'errore.")
+    assert "FileExistsError" not in render(caught.value.reason, "en")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert f"activating draft {draft_id} as {slug} at sftp failed: FileExistsError" in logged
+    layout.area(slug).unlink()
+    assert _traces(stack, slug) == []
+
+
+def test_invitation_failure_hides_address(stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    slug = new_slug("mx")
+    draft_id = _complete_draft(stack, slug)
+    # Nothing listens on port 9 of this host, so the mail server refuses the connection.
+    monkeypatch.setattr(stack.rt, "settings",
+                        msgspec.structs.replace(stack.rt.settings, smtp_url="smtp://posta:segreto@127.0.0.1:9"))
+
+    with caplog.at_level(logging.ERROR), pytest.raises(ActivationError) as caught:
+        activate(stack.rt, draft_id, ACTOR)
+
+    assert caught.value.step == "invitation"
+    assert render(caught.value.reason, "en").startswith("The invitation e-mail could not be sent. Check "
+                                                        "BOLLETTA_SMTP_URL")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert f"activating draft {draft_id} as {slug} at invitation failed: ActivationError" in logged
+    assert "caused by ConnectionRefusedError" in logged
+    assert "segreto" not in logged
+    assert f"admin@{slug}.example" not in logged
+    assert _traces(stack, slug) == []
