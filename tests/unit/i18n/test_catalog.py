@@ -50,7 +50,8 @@ def extract_messages() -> dict[MessageKey, list[str]]:
 def read_catalog(language: str) -> Catalog:
     path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     with path.open("rb") as handle:
-        return read_po(handle, locale=language, domain=DOMAIN)
+        # abort_invalid: a line that is not PO syntax, such as a merge conflict marker, fails the test.
+        return read_po(handle, locale=language, domain=DOMAIN, abort_invalid=True)
 
 
 def describe(key: MessageKey, places: list[str]) -> str:
