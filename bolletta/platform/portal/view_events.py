@@ -274,8 +274,17 @@ async def flush() -> None:
         await found.flush()
 
 
+def write_queued(rt: Runtime | None = None) -> None:
+    """Write the views still queued by writers whose event loop has ended (process exit).
+
+    With ``rt``, only the writers of that runtime, so a stopping stack can write its views before it
+    closes its database.
+    """
+    for found in list(_writers.values()):
+        if found.queued and (rt is None or found.rt is rt):
+            found.write_remaining()
+
+
 @atexit.register
 def _write_at_exit() -> None:
-    for found in list(_writers.values()):
-        if found.queued:
-            found.write_remaining()
+    write_queued()
