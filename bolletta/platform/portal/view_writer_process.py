@@ -8,8 +8,10 @@ batches to it over a UNIX socket (:mod:`view_relay`) and go back to serving; it 
 :class:`~bolletta.platform.portal.view_events.ViewWriter`, at a lower CPU priority than the servers.
 
 The socket lives in a new private folder under the system's temporary folder (the data folder's path
-may be too long for a socket address). A server that cannot reach the writer (starting, restarting,
-given up) writes its views itself. On SIGTERM the writer reads what its connections still carry and
+may be too long for a socket address), named with the supervisor's process id. The folders of
+supervisors killed before they removed theirs are removed at the next start
+(:mod:`bolletta.platform.web.run_folders`). A server that cannot reach the writer (starting,
+restarting, given up) writes its views itself. On SIGTERM the writer reads what its connections still carry and
 writes everything it has received. If it is killed (SIGKILL, a crash), the views it has received but
 not committed are lost: the batches of about the last half second under load, more if it hung.
 """
@@ -34,6 +36,7 @@ import msgspec
 
 from bolletta.platform.portal import view_relay
 from bolletta.platform.portal.view_events import PageView, ViewWriter
+from bolletta.platform.web import run_folders
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +181,10 @@ def running(log_level: int) -> Iterator[str]:
 
     Stop the server processes before the block ends: the writer then stores what they sent last.
     """
-    folder = Path(tempfile.mkdtemp(prefix="bolletta-views-"))
+    temporary = Path(tempfile.gettempdir())
+    run_folders.remove_stale(temporary, "bolletta-views-*")
+    folder = Path(tempfile.mkdtemp(prefix=f"bolletta-views-{os.getpid()}-", dir=temporary))
+    lock = run_folders.claim(folder)
     path = str(folder / "views.sock")
     previous = os.environ.get(view_relay.SOCKET_VARIABLE)
     os.environ[view_relay.SOCKET_VARIABLE] = path
@@ -193,3 +199,4 @@ def running(log_level: int) -> Iterator[str]:
         else:
             os.environ[view_relay.SOCKET_VARIABLE] = previous
         shutil.rmtree(folder, ignore_errors=True)
+        os.close(lock)
