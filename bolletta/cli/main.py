@@ -121,7 +121,7 @@ def serve(processes: int) -> None:
     try:
         check_port_free(settings.http_host, settings.http_port)
         level = logging.getLogger().level
-        with shared_metrics(settings.data_path) as process_ended, view_writer_process.running(level):
+        with shared_metrics(settings.data_path) as process_ended, view_writer_process.running(level, process_ended):
             run_processes(_serve_process, (level,), processes, on_exit=process_ended)
     except (PortInUse, ServerProcessesFailed) as exc:
         raise click.ClickException(str(exc)) from exc

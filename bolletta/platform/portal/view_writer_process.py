@@ -26,7 +26,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from multiprocessing.process import BaseProcess
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import msgspec
 
-from bolletta.platform.portal import view_relay
+from bolletta.platform.portal import view_metrics, view_relay
 from bolletta.platform.portal.view_events import PageView, ViewWriter
 from bolletta.platform.web import run_folders
 
@@ -64,7 +64,7 @@ def run(path: str, log_level: int) -> None:
     os.nice(NICENESS)
     rt = runtime.configure(settings)
     try:
-        asyncio.run(_serve(ViewWriter(rt), path))
+        asyncio.run(_serve(ViewWriter(rt, role=view_metrics.VIEW_WRITER), path))
     finally:
         rt.db.dispose()
 
@@ -83,7 +83,10 @@ async def _serve(writer: ViewWriter, path: str) -> None:
     Path(path).unlink(missing_ok=True)
     server = await asyncio.start_unix_server(partial(_receive, writer, connections), path=path)
     logger.info("page view writer %d listening on %s", os.getpid(), path)
+    view_metrics.WRITER_STARTS.inc()
+    view_metrics.WRITER_UP.set(1)
     await stop.wait()
+    view_metrics.WRITER_UP.set(0)
 
     server.close()
     if connections:
@@ -124,9 +127,11 @@ async def _receive(writer: ViewWriter, connections: set[asyncio.Task[None]], rea
 class _Keeper:
     """Starts the writer process, starts it again when it ends, and stops it."""
 
-    def __init__(self, path: str, log_level: int) -> None:
+    def __init__(self, path: str, log_level: int, on_exit: Callable[[int], None] | None = None) -> None:
         self.path = path
         self.log_level = log_level
+        self.on_exit = on_exit
+        """Called with the id of each writer process that ended, like ``run_processes``'s ``on_exit``."""
         self.stopping = threading.Event()
         self.process: BaseProcess | None = None
         self.lock = threading.Lock()
@@ -146,6 +151,8 @@ class _Keeper:
         while (process := self._start()) is not None:
             started = time.monotonic()
             process.join()
+            if self.on_exit is not None and process.pid is not None:
+                self.on_exit(process.pid)
             if self.stopping.is_set():
                 return
             lived = time.monotonic() - started
@@ -176,10 +183,11 @@ class _Keeper:
 
 
 @contextmanager
-def running(log_level: int) -> Iterator[str]:
+def running(log_level: int, on_exit: Callable[[int], None] | None = None) -> Iterator[str]:
     """Run the view writer process for the server processes started in the block; yield its socket's path.
 
     Stop the server processes before the block ends: the writer then stores what they sent last.
+    ``on_exit`` is called with the id of each writer process that ended.
     """
     temporary = Path(tempfile.gettempdir())
     run_folders.remove_stale(temporary, "bolletta-views-*")
@@ -188,7 +196,7 @@ def running(log_level: int) -> Iterator[str]:
     path = str(folder / "views.sock")
     previous = os.environ.get(view_relay.SOCKET_VARIABLE)
     os.environ[view_relay.SOCKET_VARIABLE] = path
-    keeper = _Keeper(path, log_level)
+    keeper = _Keeper(path, log_level, on_exit)
     keeper.thread.start()
     try:
         yield path
