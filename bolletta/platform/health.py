@@ -149,7 +149,7 @@ OPTIONAL_CHECKS: dict[str, Callable[[Runtime], Check]] = {
 OPTIONAL_FAILURE_EFFECTS = {
     "view_writer": "the server processes write their page views themselves",
 }
-"""What the process does instead while an optional check fails, shown after the failure kind."""
+"""The fallback the process uses while an optional check fails, shown after the failure kind."""
 
 
 def readiness(runtime: Runtime) -> Readiness:

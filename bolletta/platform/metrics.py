@@ -258,7 +258,7 @@ def shared_metrics(data_path: Path) -> Iterator[Callable[[int], None]]:
     """
     parent = data_path / "metrics"
     parent.mkdir(parents=True, exist_ok=True)
-    run_folders.remove_stale(parent, "serve-*")
+    run_folders.remove_stale(parent, run_folders.METRICS_FOLDER)
     folder = parent / f"serve-{os.getpid()}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()

@@ -114,6 +114,11 @@ class EmbeddedStack:
         self.processing.stop()
         if self.catcher is not None:
             self.catcher.stop()
+        if any(thread.is_alive() for thread in self.threads):
+            # The server still runs on its event loop, so its async pools stay open.
+            logger.warning("embedded stack: the web server did not stop in time, so its async database pools stay open")
+            self.rt.db.dispose()
+            return
         # The server's event loop has ended: its views still queued are written now, not by the
         # ``atexit`` hook after the database is closed.
         view_events.write_queued(self.rt)

@@ -177,8 +177,8 @@ class Database:
         so call this after the loops that used them have ended and never from a running loop. Then each
         file gets ``PRAGMA wal_checkpoint(TRUNCATE)`` on a connection of its own: a file that another
         process still has open keeps its ``-wal`` file, emptied when that process is not reading or
-        writing at that moment. A checkpoint never loses data, and it waits at most
-        :data:`CHECKPOINT_BUSY_TIMEOUT_MS` for the other process.
+        writing at that moment. A checkpoint only copies committed pages into the database file,
+        and it waits at most :data:`CHECKPOINT_BUSY_TIMEOUT_MS` for the other process.
 
         With PostgreSQL only the sync pools are closed: the server ends the async connections when the
         process exits.

@@ -190,7 +190,7 @@ def running(log_level: int, on_exit: Callable[[int], None] | None = None) -> Ite
     ``on_exit`` is called with the id of each writer process that ended.
     """
     temporary = Path(tempfile.gettempdir())
-    run_folders.remove_stale(temporary, "bolletta-views-*")
+    run_folders.remove_stale(temporary, run_folders.VIEWS_FOLDER)
     folder = Path(tempfile.mkdtemp(prefix=f"bolletta-views-{os.getpid()}-", dir=temporary))
     lock = run_folders.claim(folder)
     path = str(folder / "views.sock")

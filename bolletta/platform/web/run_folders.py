@@ -8,8 +8,8 @@ So each folder holds a lock file on which its supervisor keeps an exclusive ``fl
 The kernel releases that lock when the process ends, however it ends. At start, a supervisor removes
 each folder of the same kind that belongs to its own user and whose lock it can take. A folder
 without a lock file (one being created, or left by a version without locks) is removed only when no
-process has the id in its name. A folder whose process id a new process has reused stays, and is
-removed at a later start.
+process has the id in its name; socket folders of that older version have no id in their name and
+are left alone.
 """
 
 from __future__ import annotations
@@ -25,15 +25,17 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = "owner.lock"
-_OWNER_PID = re.compile(r"-(\d+)(?:-|$)")
-"""The supervisor's process id in a folder name: ``serve-1234`` or ``bolletta-views-1234-k3j2x9``."""
+METRICS_FOLDER = re.compile(r"serve-(?P<pid>\d+)")
+"""Names of the shared metrics folders, ``serve-1234``, under the data folder's ``metrics``."""
+VIEWS_FOLDER = re.compile(r"bolletta-views-(?P<pid>\d+)-\w+")
+"""Names of the view writer's socket folders, ``bolletta-views-1234-k3j2x9ab``, made by ``mkdtemp``."""
 
 
 def claim(folder: Path) -> int:
     """Lock ``folder`` for this process until it ends, and return the lock's file descriptor.
 
-    The lock file is created and locked under a temporary name, then renamed: another supervisor
-    never sees an unlocked lock file in a live run's folder.
+    The lock file is created and locked under a temporary name, then renamed, so another supervisor
+    never finds an unlocked lock file in a live run's folder.
     """
     pending = folder / f".{LOCK_NAME}.{os.getpid()}"
     descriptor = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -46,18 +48,22 @@ def claim(folder: Path) -> int:
     return descriptor
 
 
-def remove_stale(parent: Path, pattern: str) -> list[Path]:
-    """Remove the folders matching ``pattern`` in ``parent`` whose supervisor has ended; return them.
+def remove_stale(parent: Path, names: re.Pattern[str]) -> list[Path]:
+    """Remove the folders in ``parent`` whose whole name matches ``names`` and whose supervisor has ended.
 
-    Only folders (never symbolic links) owned by this process's user are considered.
+    Only folders (never symbolic links) owned by this process's user are considered. Returns the
+    removed folders.
     """
     removed = []
-    for folder in sorted(parent.glob(pattern)):
+    for folder in sorted(parent.iterdir()):
+        match = names.fullmatch(folder.name)
+        if match is None:
+            continue
         try:
             info = folder.lstat()
         except FileNotFoundError:
             continue
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or _owner_alive(folder):
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or _owner_alive(folder, int(match["pid"])):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         logger.info("removed %s, left by a bolletta serve that ended without removing it", folder)
@@ -65,13 +71,12 @@ def remove_stale(parent: Path, pattern: str) -> list[Path]:
     return removed
 
 
-def _owner_alive(folder: Path) -> bool:
-    """Whether the supervisor that created ``folder`` may still run; when unsure, ``True``."""
+def _owner_alive(folder: Path, pid: int) -> bool:
+    """Check whether the supervisor that created ``folder`` may still run; ``True`` when unsure."""
     try:
         descriptor = os.open(folder / LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
-        match = _OWNER_PID.search(folder.name)
-        return match is None or _process_exists(int(match.group(1)))
+        return _process_exists(pid)
     except OSError:
         return True
     try:

@@ -54,8 +54,11 @@ def test_close_removes_wal_and_shm(tmp_path: Path) -> None:
         assert connection.execute("SELECT body FROM notes").fetchall() == [("kept",)]
 
 
-def test_close_leaves_reader_of_other_process_working(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """Another connection in a read transaction keeps the files; close() neither waits long nor breaks it."""
+def test_close_with_open_reader(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A connection outside the pools, in a read transaction, locks the file as another process would.
+
+    It keeps the platform's files, and close() neither waits long for it nor breaks it.
+    """
     db = _database(tmp_path)
     _use_every_pool(db)
     other = sqlite3.connect(tmp_path / "platform.db", isolation_level=None)

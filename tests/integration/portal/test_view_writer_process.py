@@ -227,6 +227,7 @@ def test_writer_metrics_count_views_and_restarts(rt: Runtime, tmp_path: Path, mo
         first = _shared_samples(folder)
 
         killed = multiprocessing.active_children()[0]
+        assert killed.pid is not None
         os.kill(killed.pid, 9)
         _wait_for(lambda: [child.pid for child in multiprocessing.active_children()] not in ([], [killed.pid]))
         _wait_for(lambda: _accepts(path))

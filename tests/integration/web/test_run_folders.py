@@ -44,7 +44,7 @@ def test_folder_of_killed_owner_removed(tmp_path: Path) -> None:
     owner.wait(timeout=10)
     assert (tmp_path / "serve-4242" / run_folders.LOCK_NAME).exists()
 
-    removed = run_folders.remove_stale(tmp_path, "serve-*")
+    removed = run_folders.remove_stale(tmp_path, run_folders.METRICS_FOLDER)
 
     assert removed == [tmp_path / "serve-4242"]
     assert not (tmp_path / "serve-4242").exists()
@@ -55,7 +55,7 @@ def test_folder_of_live_owner_kept(tmp_path: Path) -> None:
     dead = _dead_pid()
     owner = _owner(tmp_path / f"bolletta-views-{dead}-abc")
     try:
-        removed = run_folders.remove_stale(tmp_path, "bolletta-views-*")
+        removed = run_folders.remove_stale(tmp_path, run_folders.VIEWS_FOLDER)
 
         assert removed == []
         assert (tmp_path / f"bolletta-views-{dead}-abc" / "views.sock").exists()
@@ -70,11 +70,25 @@ def test_folder_without_lock_judged_by_pid(tmp_path: Path) -> None:
         (tmp_path / f"serve-{pid}").mkdir()
     (tmp_path / "serve-unnamed").mkdir()
 
-    removed = run_folders.remove_stale(tmp_path, "serve-*")
+    removed = run_folders.remove_stale(tmp_path, run_folders.METRICS_FOLDER)
 
     assert removed == [tmp_path / f"serve-{dead}"]
     assert (tmp_path / f"serve-{alive}").is_dir()
     assert (tmp_path / "serve-unnamed").is_dir()
+
+
+def test_views_folder_of_older_version_kept(tmp_path: Path) -> None:
+    """Before locks, the socket folder's name had no process id, and ``mkdtemp`` may draw only digits."""
+    dead = _dead_pid()
+    (tmp_path / f"bolletta-views-{dead}").mkdir()
+    (tmp_path / "bolletta-views-k3j2x9ab").mkdir()
+    (tmp_path / f"bolletta-views-{dead}-k3j2x9ab").mkdir()
+
+    removed = run_folders.remove_stale(tmp_path, run_folders.VIEWS_FOLDER)
+
+    assert removed == [tmp_path / f"bolletta-views-{dead}-k3j2x9ab"]
+    assert (tmp_path / f"bolletta-views-{dead}").is_dir()
+    assert (tmp_path / "bolletta-views-k3j2x9ab").is_dir()
 
 
 def test_symbolic_link_and_file_left_alone(tmp_path: Path) -> None:
@@ -85,7 +99,7 @@ def test_symbolic_link_and_file_left_alone(tmp_path: Path) -> None:
     (tmp_path / f"serve-{dead}").symlink_to(target)
     (tmp_path / f"serve-{dead + 1}").write_text("not a folder")
 
-    removed = run_folders.remove_stale(tmp_path, "serve-*")
+    removed = run_folders.remove_stale(tmp_path, run_folders.METRICS_FOLDER)
 
     assert removed == []
     assert (target / "keep.txt").exists()
@@ -100,9 +114,9 @@ def test_claim_renames_locked_file(tmp_path: Path) -> None:
     try:
         assert sorted(path.name for path in folder.iterdir()) == [run_folders.LOCK_NAME]
         started = time.monotonic()
-        assert run_folders.remove_stale(tmp_path, "serve-*") == []
+        assert run_folders.remove_stale(tmp_path, run_folders.METRICS_FOLDER) == []
         assert time.monotonic() - started < 5
     finally:
         os.close(descriptor)
 
-    assert run_folders.remove_stale(tmp_path, "serve-*") == [folder]
+    assert run_folders.remove_stale(tmp_path, run_folders.METRICS_FOLDER) == [folder]
