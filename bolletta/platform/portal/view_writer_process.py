@@ -66,7 +66,7 @@ def run(path: str, log_level: int) -> None:
     try:
         asyncio.run(_serve(ViewWriter(rt, role=view_metrics.VIEW_WRITER), path))
     finally:
-        rt.db.dispose()
+        rt.db.close()
 
 
 async def _serve(writer: ViewWriter, path: str) -> None:
