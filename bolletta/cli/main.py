@@ -121,7 +121,7 @@ def serve(processes: int) -> None:
     try:
         check_port_free(settings.http_host, settings.http_port)
         level = logging.getLogger().level
-        with shared_metrics(settings.data_path) as process_ended, view_writer_process.running(level):
+        with shared_metrics(settings.data_path) as process_ended, view_writer_process.running(level, process_ended):
             run_processes(_serve_process, (level,), processes, on_exit=process_ended)
     except (PortInUse, ServerProcessesFailed) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -151,6 +151,7 @@ def _serve_process(log_level: int | None) -> None:
 
     from bolletta.platform import periodic, runtime, tasks, workers
     from bolletta.platform.app import create_app, freeze_startup_objects
+    from bolletta.platform.portal import view_events
     from bolletta.platform.web.server import serve_app
 
     settings = load_settings()
@@ -183,6 +184,8 @@ def _serve_process(log_level: int | None) -> None:
         if scheduler is not None:
             scheduler.stop()
         processing.stop()
+        view_events.write_queued(rt)
+        rt.db.close()
 
 
 @main.command()
@@ -217,6 +220,7 @@ def worker(threads: int, processes: int, queues: str) -> None:
                f" ({', '.join(sorted(selected)) if selected else 'every queue'}).")
     _wait_for_signal()
     processing.stop()
+    rt.db.close()
 
 
 def _supervise_workers(processes: int, threads: int, queues: str) -> int:
@@ -262,6 +266,7 @@ def scheduler() -> None:
     click.echo(f"Scheduler running, every {settings.scheduler_interval_seconds:g} s.")
     _wait_for_signal()
     loop.stop()
+    rt.db.close()
 
 
 @main.group()

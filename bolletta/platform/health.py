@@ -2,12 +2,15 @@
 
 ``/health/live`` returns 200 whenever the process handles requests. ``/health/ready`` runs every
 check below and returns 503 when one fails, so a load balancer stops sending traffic to a process
-that cannot serve it. A check's detail names the failure kind and never a URL, a user or a password.
+that cannot serve it. It also runs the optional checks, of parts the process can work without: a
+failed one makes the status ``degraded``, still with 200. A check's detail names the failure kind
+and never a URL, a user or a password.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +22,7 @@ from dramatiq.brokers.stub import StubBroker
 from litestar import Response, get
 from sqlalchemy import text
 
+from bolletta.platform.portal import view_relay
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.web.context import rt
 
@@ -35,10 +39,16 @@ class Check(msgspec.Struct, kw_only=True):
 
 
 class Readiness(msgspec.Struct, kw_only=True):
-    """The response body of ``/health/ready``: status ``ready`` only when every check passed."""
+    """The response body of ``/health/ready``.
+
+    The status is ``ready`` when every check passed, ``degraded`` when only optional checks failed,
+    and ``not_ready`` when a check in ``checks`` failed.
+    """
 
     status: str
     checks: dict[str, Check]
+    optional: dict[str, Check] = msgspec.field(default_factory=dict)
+    """Checks of parts the process works without, less well: their failure never makes it not ready."""
 
 
 def check_database(runtime: Runtime) -> Check:
@@ -111,25 +121,61 @@ def check_sftp(runtime: Runtime) -> Check:
     return Check(ok=True, detail="SSH server answered")
 
 
+def check_view_writer(_runtime: Runtime) -> Check:
+    """Connect to the socket of the page view writer process of ``bolletta serve --processes N``, then close.
+
+    The writer reads nothing from a connection that closes at once, and logs nothing for it. While
+    it is unreachable, each server process writes its page views itself, so no view is lost and the
+    process stays ready.
+    """
+    path = os.environ.get(view_relay.SOCKET_VARIABLE)
+    if not path:
+        return Check(ok=True, detail="no view writer process: this process writes its page views")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(CHECK_TIMEOUT_SECONDS)
+        probe.connect(path)
+    return Check(ok=True, detail="view writer process accepted a connection")
+
+
 CHECKS: dict[str, Callable[[Runtime], Check]] = {
     "database": check_database,
     "broker": check_broker,
     "storage": check_storage,
     "sftp": check_sftp,
 }
+OPTIONAL_CHECKS: dict[str, Callable[[Runtime], Check]] = {
+    "view_writer": check_view_writer,
+}
+OPTIONAL_FAILURE_EFFECTS = {
+    "view_writer": "the server processes write their page views themselves",
+}
+"""The fallback the process uses while an optional check fails, shown after the failure kind."""
 
 
 def readiness(runtime: Runtime) -> Readiness:
     """Run every check; an exception in a check is a failed check, logged with its kind only."""
+    results = _run(CHECKS, runtime)
+    optional = _run(OPTIONAL_CHECKS, runtime)
+    if not all(result.ok for result in results.values()):
+        status = "not_ready"
+    elif not all(result.ok for result in optional.values()):
+        status = "degraded"
+    else:
+        status = "ready"
+    return Readiness(status=status, checks=results, optional=optional)
+
+
+def _run(checks: dict[str, Callable[[Runtime], Check]], runtime: Runtime) -> dict[str, Check]:
     results = {}
-    for name, check in CHECKS.items():
+    for name, check in checks.items():
         try:
             results[name] = check(runtime)
-        except Exception as exc:  # noqa: BLE001  # any failure of a dependency makes the process not ready
+        except Exception as exc:  # noqa: BLE001  # any failure of a dependency fails its check
             logger.warning("health: %s check failed: %s", name, type(exc).__name__)
-            results[name] = Check(ok=False, detail=f"failed: {type(exc).__name__}")
-    ready = all(result.ok for result in results.values())
-    return Readiness(status="ready" if ready else "not_ready", checks=results)
+            effect = OPTIONAL_FAILURE_EFFECTS.get(name)
+            detail = f"failed: {type(exc).__name__}"
+            results[name] = Check(ok=False, detail=f"{detail}; {effect}" if effect else detail)
+    return results
 
 
 @get("/health/live", name="health_live", exclude_from_csrf=True, sync_to_thread=False)
@@ -140,6 +186,9 @@ def health_live() -> dict[str, str]:
 
 @get("/health/ready", name="health_ready", exclude_from_csrf=True)
 async def health_ready() -> Response[Any]:
-    """Return 200 when the database, broker, storage and SFTP server all work, else 503."""
+    """Return 200 when the database, broker, storage and SFTP server all work, else 503.
+
+    A failed optional check (the view writer process) gives status ``degraded`` and still 200.
+    """
     result = await anyio.to_thread.run_sync(readiness, rt())
-    return Response(msgspec.to_builtins(result), status_code=200 if result.status == "ready" else 503)
+    return Response(msgspec.to_builtins(result), status_code=503 if result.status == "not_ready" else 200)

@@ -70,6 +70,11 @@ SECRET_PATH = re.compile(r"(/t/|/password-reset/)[0-9A-Za-z_-]{16,}")
 QUIET_LOGGERS = ("httpx", "httpcore")
 """Libraries that log whole request URLs at info level; kept at warning so no token or number leaks."""
 
+ROUTINE_LOGGERS = ("alembic.runtime.plugins",)
+"""Library loggers whose info lines are routine set-up at every start, kept at warning. Alembic 1.18
+logs one ``setup plugin`` line per built-in plugin when it is imported. Its migration lines come from
+``alembic.runtime.migration`` and still show."""
+
 
 class TokenRedactingFilter(logging.Filter):
     """Replaces tokens in URL paths of a record's message (uvicorn's access log writes every path)."""
@@ -117,7 +122,7 @@ def configure_logging(level: int, log_format: str = "text") -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    for name in QUIET_LOGGERS:
+    for name in (*QUIET_LOGGERS, *ROUTINE_LOGGERS):
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 

@@ -39,6 +39,7 @@ from bolletta.platform import clock, workers
 from bolletta.platform.metric_figures import FAILED_STATUSES, JOB_STAGES, TenantFigures, read_figures
 from bolletta.platform.queue_depth import BrokerQueue, base_queues, read_queues
 from bolletta.platform.runtime import Runtime
+from bolletta.platform.web import run_folders
 from bolletta.platform.web.context import rt
 
 logger = logging.getLogger(__name__)
@@ -252,11 +253,16 @@ def shared_metrics(data_path: Path) -> Iterator[Callable[[int], None]]:
     Yields the function to call with the id of each process that ended. prometheus_client reads
     ``PROMETHEUS_MULTIPROC_DIR`` when it is imported, so the variable is set here, before the
     processes start. Each run of the command uses a new folder under the data folder, removed when
-    the block ends.
+    the block ends. The folders of runs killed before they could remove theirs are removed first
+    (:mod:`bolletta.platform.web.run_folders`).
     """
-    folder = data_path / "metrics" / f"serve-{os.getpid()}"
+    parent = data_path / "metrics"
+    parent.mkdir(parents=True, exist_ok=True)
+    run_folders.remove_stale(parent, run_folders.METRICS_FOLDER)
+    folder = parent / f"serve-{os.getpid()}"
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    folder.mkdir()
+    lock = run_folders.claim(folder)
     previous = os.environ.get(MULTIPROCESS_VARIABLE)
     os.environ[MULTIPROCESS_VARIABLE] = str(folder)
 
@@ -271,3 +277,4 @@ def shared_metrics(data_path: Path) -> Iterator[Callable[[int], None]]:
         else:
             os.environ[MULTIPROCESS_VARIABLE] = previous
         shutil.rmtree(folder, ignore_errors=True)
+        os.close(lock)

@@ -25,6 +25,7 @@ from bolletta.platform.app import create_app
 from bolletta.platform.db import migrate
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.mail.catcher import MailCatcher
+from bolletta.platform.portal import view_events
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.schedule import ScheduleLoop
 from bolletta.platform.settings import Settings
@@ -92,7 +93,7 @@ class EmbeddedStack:
         return f"http://{self.rt.settings.http_host}:{self.http_port}"
 
     def stop(self) -> None:
-        """Stop the web server, the SFTP server, the worker and the mail catcher.
+        """Stop the web server, the SFTP server, the worker and the mail catcher, then close the database.
 
         With the in-memory queue, the worker first finishes the work already queued (for up to
         :data:`DRAIN_TIMEOUT_MS`): the queue lives as long as the process, so a message left in it
@@ -113,7 +114,15 @@ class EmbeddedStack:
         self.processing.stop()
         if self.catcher is not None:
             self.catcher.stop()
-        self.rt.db.dispose()
+        if any(thread.is_alive() for thread in self.threads):
+            # The server still runs on its event loop, so its async pools stay open.
+            logger.warning("embedded stack: the web server did not stop in time, so its async database pools stay open")
+            self.rt.db.dispose()
+            return
+        # The server's event loop has ended: its views still queued are written now, not by the
+        # ``atexit`` hook after the database is closed.
+        view_events.write_queued(self.rt)
+        self.rt.db.close()
 
 
 def start_stack(

@@ -22,13 +22,15 @@ from bolletta.platform.runtime import Runtime
 from bolletta.platform.tickets.tokens import new_token, token_hash
 from tests.integration.privacy.people import add_customer
 from tests.services.dispatch_support import SECRET, configure, new_tenant
-from tests.services.scale_support import free_port
+from tests.services.scale_support import free_port, scrape
 
 pytestmark = pytest.mark.services
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TENANT = "vedute"
 PAGES = 30
+RELAYED = ("bolletta_page_views_relayed_total", frozenset())
+WRITTEN_BY_WRITER = ("bolletta_page_views_written_total", frozenset({("writer", "view_writer")}))
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +72,7 @@ def test_views_written_through_writer_process(rt: Runtime, tmp_path: Path) -> No
         "BOLLETTA_DATA_DIR": settings.data_dir, "BOLLETTA_TENANT_PATH_PREFIX": "true",
         "BOLLETTA_COOKIE_SECURE": "false", "BOLLETTA_OPERATIONS_EMAIL": "",
         "BOLLETTA_HTTP_HOST": "127.0.0.1", "BOLLETTA_HTTP_PORT": str(port),
+        "BOLLETTA_PLATFORM_HOST": f"127.0.0.1:{port}",
     }
     log = tmp_path / "serve.log"
     with log.open("ab") as output:
@@ -94,12 +97,26 @@ def test_views_written_through_writer_process(rt: Runtime, tmp_path: Path) -> No
             page = str(opened.url.path)
             for _ in range(PAGES - 1):
                 assert client.get(page).status_code == 200
+        ready = httpx.get(f"{base}/health/ready", timeout=10)
+        deadline = time.monotonic() + 30
+        while (samples := scrape(base)).get(WRITTEN_BY_WRITER, 0) < PAGES:
+            assert time.monotonic() < deadline, f"views written by the writer: {samples.get(WRITTEN_BY_WRITER)}"
+            time.sleep(0.3)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=90)
 
     output = log.read_text(errors="replace")
     assert server.returncode == 0, output
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+    assert ready.json()["optional"]["view_writer"] == {"ok": True,
+                                                       "detail": "view writer process accepted a connection"}
+    assert samples[RELAYED] == PAGES
+    assert samples[WRITTEN_BY_WRITER] == PAGES
+    assert samples.get(("bolletta_page_views_fallback_total", frozenset()), 0) == 0
+    assert samples[("bolletta_view_writer_starts_total", frozenset())] == 1
+    assert samples[("bolletta_view_writer_up", frozenset())] == 1
     assert "page view writer unreachable" not in output
     after = _kinds(rt, ticket_id)
     with rt.db.tenant_session(TENANT) as session:

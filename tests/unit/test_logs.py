@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import dramatiq
@@ -114,3 +116,20 @@ def test_actor_runs_with_its_ids_bound(captured: io.StringIO) -> None:
     assert work["job_id"] == 31
     assert work["actor"] == "log_context_probe"
     assert "note" not in work
+
+
+def test_alembic_plugin_setup_silent_migrations_shown() -> None:
+    """Importing Alembic logs its plugin set-up; a fresh interpreter shows whether those lines pass."""
+    program = (
+        "import logging\n"
+        "from bolletta.platform.logs import configure_logging\n"
+        "configure_logging(logging.INFO)\n"
+        "import alembic.command\n"
+        "logging.getLogger('alembic.runtime.migration').info('Running upgrade a -> b, test')\n"
+    )
+
+    completed = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60,
+                               check=True)
+
+    assert "alembic.runtime.plugins" not in completed.stderr
+    assert "INFO alembic.runtime.migration: Running upgrade a -> b, test" in completed.stderr

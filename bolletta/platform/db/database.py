@@ -8,6 +8,8 @@ Web handlers use the async sessions, actors and the CLI the sync ones.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import threading
 from pathlib import Path
@@ -16,13 +18,18 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from bolletta.platform.db.base import PLATFORM_SCHEMA, TENANT_SCHEMA
 from bolletta.platform.errors import ConfigurationError
 from bolletta.platform.settings import Settings
 
+logger = logging.getLogger(__name__)
+
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,38}$")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_BUSY_TIMEOUT_MS = 1_000
+"""How long the checkpoint at :meth:`Database.close` waits for another process's readers and writers."""
 
 
 def check_slug(slug: str) -> str:
@@ -161,6 +168,48 @@ class Database:
         for engine in self._async.values():
             await engine.dispose()
         self._async.clear()
+
+    def close(self) -> None:
+        """Close every pool when the process stops; on SQLite, also the async ones, then checkpoint each file.
+
+        SQLite deletes a database's ``-wal`` and ``-shm`` files when the last connection to it closes,
+        so every pool of this process must be closed. The async pools are closed on a new event loop,
+        so call this after the loops that used them have ended and never from a running loop. Then each
+        file gets ``PRAGMA wal_checkpoint(TRUNCATE)`` on a connection of its own: a file that another
+        process still has open keeps its ``-wal`` file, emptied when that process is not reading or
+        writing at that moment. A checkpoint only copies committed pages into the database file,
+        and it waits at most :data:`CHECKPOINT_BUSY_TIMEOUT_MS` for the other process.
+
+        With PostgreSQL only the sync pools are closed: the server ends the async connections when the
+        process exits.
+        """
+        if not self.is_sqlite:
+            self.dispose()
+            return
+        names = set(self._sync) | set(self._async)
+        if self._async:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                asyncio.run(self.dispose_async())
+            else:
+                raise RuntimeError("Database.close() called from a running event loop; await dispose_async() there")
+        self.dispose()
+        for name in sorted(names):
+            self._checkpoint(name)
+
+    def _checkpoint(self, name: str) -> None:
+        """Copy the write-ahead log of the SQLite file ``name`` into the database and truncate it."""
+        engine = create_engine(f"sqlite:///{self._sqlite_path(name)}", poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_TIMEOUT_MS}")
+                busy, log_pages, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            if busy:
+                logger.info("database %s: another process is using it, so %d of %d log pages were copied and "
+                            "its -wal file stays", name, copied, log_pages)
+        finally:
+            engine.dispose()
 
 
 def _psycopg_url(url: str) -> str:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from bolletta.platform.db.bulk import copy_tuples, insert_rows
 from bolletta.platform.db.models.tenant import Event, Ticket
-from bolletta.platform.portal import view_relay
+from bolletta.platform.portal import view_metrics, view_relay
 from bolletta.platform.portal.access_cache import QUIET_KEY
 from bolletta.platform.runtime import Runtime
 
@@ -158,10 +158,13 @@ def _by_tenant(views: list[PageView]) -> dict[str, list[PageView]]:
 class ViewWriter:
     """The queue of one event loop's page views, and the background task writing it."""
 
-    def __init__(self, rt: Runtime, relay: view_relay.Relay | None = None) -> None:
+    def __init__(self, rt: Runtime, relay: view_relay.Relay | None = None,
+                 role: str = view_metrics.SERVER) -> None:
         self.rt = rt
         self.relay = relay
         """The connection batches go to when a view writer process runs. With ``None`` this writer stores them."""
+        self.role = role
+        """The ``writer`` label of the views this writer commits: ``server`` or ``view_writer``."""
         self.queued: list[PageView] = []
         self.task: asyncio.Task[None] | None = None
         """The running write loop; holding it keeps the task alive until it ends."""
@@ -203,6 +206,7 @@ class ViewWriter:
         if self.relay is not None:
             try:
                 if await self.relay.send(views):
+                    view_metrics.RELAYED.inc(len(views))
                     return True
             except asyncio.CancelledError:
                 self._requeue(views)
@@ -227,6 +231,12 @@ class ViewWriter:
         with self.rt.db.tenant_session(tenant) as session:
             _write_tenant(session, views)
         committed.append(True)
+        self._count_written(len(views))
+
+    def _count_written(self, count: int) -> None:
+        view_metrics.WRITTEN.labels(self.role).inc(count)
+        if self.relay is not None:
+            view_metrics.FALLBACK.inc(count)
 
     def _requeue(self, views: list[PageView]) -> None:
         with self.lock:
@@ -234,6 +244,7 @@ class ViewWriter:
             if len(self.queued) > MAX_QUEUED:
                 dropped = len(self.queued) - MAX_QUEUED
                 del self.queued[:dropped]
+                view_metrics.DROPPED.labels(self.role).inc(dropped)
                 logger.error("%d page views dropped: the database has been unreachable too long", dropped)
 
     def write_remaining(self) -> None:
@@ -245,7 +256,10 @@ class ViewWriter:
                 with self.rt.db.tenant_session(tenant) as session:
                     _write_tenant(session, tenant_views)
             except Exception:
+                view_metrics.DROPPED.labels(self.role).inc(len(tenant_views))
                 logger.exception("tenant %s: %d page views lost at exit", tenant, len(tenant_views))
+            else:
+                self._count_written(len(tenant_views))
 
 
 _writers: dict[asyncio.AbstractEventLoop, ViewWriter] = {}
@@ -274,8 +288,17 @@ async def flush() -> None:
         await found.flush()
 
 
+def write_queued(rt: Runtime | None = None) -> None:
+    """Write the views still queued by writers whose event loop has ended (process exit).
+
+    With ``rt``, only the writers of that runtime, so a stopping stack can write its views before it
+    closes its database.
+    """
+    for found in list(_writers.values()):
+        if found.queued and (rt is None or found.rt is rt):
+            found.write_remaining()
+
+
 @atexit.register
 def _write_at_exit() -> None:
-    for found in list(_writers.values()):
-        if found.queued:
-            found.write_remaining()
+    write_queued()

@@ -8,8 +8,10 @@ batches to it over a UNIX socket (:mod:`view_relay`) and go back to serving; it 
 :class:`~bolletta.platform.portal.view_events.ViewWriter`, at a lower CPU priority than the servers.
 
 The socket lives in a new private folder under the system's temporary folder (the data folder's path
-may be too long for a socket address). A server that cannot reach the writer (starting, restarting,
-given up) writes its views itself. On SIGTERM the writer reads what its connections still carry and
+may be too long for a socket address), named with the supervisor's process id. The folders of
+supervisors killed before they removed theirs are removed at the next start
+(:mod:`bolletta.platform.web.run_folders`). A server that cannot reach the writer (starting,
+restarting, given up) writes its views itself. On SIGTERM the writer reads what its connections still carry and
 writes everything it has received. If it is killed (SIGKILL, a crash), the views it has received but
 not committed are lost: the batches of about the last half second under load, more if it hung.
 """
@@ -24,7 +26,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from multiprocessing.process import BaseProcess
@@ -32,8 +34,9 @@ from pathlib import Path
 
 import msgspec
 
-from bolletta.platform.portal import view_relay
+from bolletta.platform.portal import view_metrics, view_relay
 from bolletta.platform.portal.view_events import PageView, ViewWriter
+from bolletta.platform.web import run_folders
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +64,9 @@ def run(path: str, log_level: int) -> None:
     os.nice(NICENESS)
     rt = runtime.configure(settings)
     try:
-        asyncio.run(_serve(ViewWriter(rt), path))
+        asyncio.run(_serve(ViewWriter(rt, role=view_metrics.VIEW_WRITER), path))
     finally:
-        rt.db.dispose()
+        rt.db.close()
 
 
 async def _serve(writer: ViewWriter, path: str) -> None:
@@ -80,7 +83,10 @@ async def _serve(writer: ViewWriter, path: str) -> None:
     Path(path).unlink(missing_ok=True)
     server = await asyncio.start_unix_server(partial(_receive, writer, connections), path=path)
     logger.info("page view writer %d listening on %s", os.getpid(), path)
+    view_metrics.WRITER_STARTS.inc()
+    view_metrics.WRITER_UP.set(1)
     await stop.wait()
+    view_metrics.WRITER_UP.set(0)
 
     server.close()
     if connections:
@@ -121,9 +127,11 @@ async def _receive(writer: ViewWriter, connections: set[asyncio.Task[None]], rea
 class _Keeper:
     """Starts the writer process, starts it again when it ends, and stops it."""
 
-    def __init__(self, path: str, log_level: int) -> None:
+    def __init__(self, path: str, log_level: int, on_exit: Callable[[int], None] | None = None) -> None:
         self.path = path
         self.log_level = log_level
+        self.on_exit = on_exit
+        """Called with the id of each writer process that ended, like ``run_processes``'s ``on_exit``."""
         self.stopping = threading.Event()
         self.process: BaseProcess | None = None
         self.lock = threading.Lock()
@@ -143,6 +151,8 @@ class _Keeper:
         while (process := self._start()) is not None:
             started = time.monotonic()
             process.join()
+            if self.on_exit is not None and process.pid is not None:
+                self.on_exit(process.pid)
             if self.stopping.is_set():
                 return
             lived = time.monotonic() - started
@@ -173,16 +183,20 @@ class _Keeper:
 
 
 @contextmanager
-def running(log_level: int) -> Iterator[str]:
+def running(log_level: int, on_exit: Callable[[int], None] | None = None) -> Iterator[str]:
     """Run the view writer process for the server processes started in the block; yield its socket's path.
 
     Stop the server processes before the block ends: the writer then stores what they sent last.
+    ``on_exit`` is called with the id of each writer process that ended.
     """
-    folder = Path(tempfile.mkdtemp(prefix="bolletta-views-"))
+    temporary = Path(tempfile.gettempdir())
+    run_folders.remove_stale(temporary, run_folders.VIEWS_FOLDER)
+    folder = Path(tempfile.mkdtemp(prefix=f"bolletta-views-{os.getpid()}-", dir=temporary))
+    lock = run_folders.claim(folder)
     path = str(folder / "views.sock")
     previous = os.environ.get(view_relay.SOCKET_VARIABLE)
     os.environ[view_relay.SOCKET_VARIABLE] = path
-    keeper = _Keeper(path, log_level)
+    keeper = _Keeper(path, log_level, on_exit)
     keeper.thread.start()
     try:
         yield path
@@ -193,3 +207,4 @@ def running(log_level: int) -> Iterator[str]:
         else:
             os.environ[view_relay.SOCKET_VARIABLE] = previous
         shutil.rmtree(folder, ignore_errors=True)
+        os.close(lock)

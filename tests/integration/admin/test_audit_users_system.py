@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
 
 from bolletta.platform.db.models.platform import PlatformAuditEntry
+from bolletta.platform.portal import view_relay
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.admin.console_support import SECRET, AdminLogin, admin_client, enrol, post_password
 from tests.integration.stack_support import (
@@ -119,6 +121,21 @@ def test_system_page_shows_readiness_version_and_waiting_work(stack: EmbeddedSta
         assert re.search(rf'data-check="{check}"><td>{check}</td><td>OK</td>', page.text), check
     assert re.search(r'<dd class="version">\d+\.\d+', page.text)
     assert re.search(r'<dd class="waiting-tasks">\d+', page.text)
+    assert '<span class="readiness">operativo</span>' in page.text
+    assert re.search(r'data-check="view_writer"><td>view_writer \(facoltativo\)</td><td>OK</td>', page.text)
+
+
+def test_system_page_shows_view_writer_down_as_degraded(stack: EmbeddedStack, admin: AdminLogin,
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(view_relay.SOCKET_VARIABLE, str(tmp_path / "views.sock"))
+
+    with admin_client(stack, admin) as client:
+        page = client.get("/admin/system")
+
+    assert page.status_code == 200
+    assert '<span class="readiness">operativo, degradato</span>' in page.text
+    assert re.search(r'data-check="view_writer"><td>view_writer \(facoltativo\)</td><td>degradato</td>'
+                     r'<td>failed: FileNotFoundError; the server processes write', page.text)
 
 
 def test_reset_totp_ends_sessions_and_asks_enrolment(stack: EmbeddedStack, admin: AdminLogin) -> None:

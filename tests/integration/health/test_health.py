@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 
 from bolletta.platform import health
 from bolletta.platform.health import Check, readiness
+from bolletta.platform.portal import view_relay
 from bolletta.platform.stack import EmbeddedStack, start_stack
 from tests.integration.stack_support import running_stack, stack_settings
 
@@ -39,6 +42,8 @@ def test_ready_checks_every_part(stack: EmbeddedStack) -> None:
     assert set(body["checks"]) == {"database", "broker", "storage", "sftp"}
     assert all(check["ok"] for check in body["checks"].values())
     assert body["checks"]["sftp"]["detail"] == "SSH server answered"
+    assert body["optional"] == {"view_writer": {
+        "ok": True, "detail": "no view writer process: this process writes its page views"}}
 
 
 def test_ready_on_any_host(stack: EmbeddedStack) -> None:
@@ -110,3 +115,41 @@ def test_process_without_sftp_is_ready(stack: EmbeddedStack, monkeypatch: pytest
 
     assert result.status == "ready"
     assert result.checks["sftp"] == Check(ok=True, detail="no SFTP server in this process")
+
+
+def test_unreachable_view_writer_degraded_not_unready(stack: EmbeddedStack, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(view_relay.SOCKET_VARIABLE, str(tmp_path / "views.sock"))
+
+    response = httpx.get(f"{stack.base_url}/health/ready")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert all(check["ok"] for check in body["checks"].values())
+    assert body["optional"]["view_writer"] == {
+        "ok": False, "detail": "failed: FileNotFoundError; the server processes write their page views themselves"}
+
+
+def test_listening_view_writer_ready(stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    with tempfile.TemporaryDirectory() as folder, socket.socket(socket.AF_UNIX) as listener:
+        path = f"{folder}/views.sock"
+        listener.bind(path)
+        listener.listen(1)
+        monkeypatch.setenv(view_relay.SOCKET_VARIABLE, path)
+
+        result = readiness(stack.rt)
+
+    assert result.status == "ready"
+    assert result.optional["view_writer"] == Check(ok=True, detail="view writer process accepted a connection")
+
+
+def test_failed_required_check_wins_over_degraded(stack: EmbeddedStack, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(view_relay.SOCKET_VARIABLE, str(tmp_path / "views.sock"))
+    monkeypatch.setitem(health.CHECKS, "database", lambda _runtime: Check(ok=False, detail="failed: OSError"))
+
+    result = readiness(stack.rt)
+
+    assert result.status == "not_ready"
+    assert result.optional["view_writer"].ok is False

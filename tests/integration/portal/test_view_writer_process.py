@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from sqlalchemy import func, select
 
 from bolletta.platform import clock, runtime
 from bolletta.platform.db import migrate
 from bolletta.platform.db.models.tenant import Event, Ticket
+from bolletta.platform.metrics import MULTIPROCESS_VARIABLE, shared_metrics
 from bolletta.platform.portal import view_writer_process
 from bolletta.platform.portal.view_events import PageView, ViewWriter
 from bolletta.platform.portal.view_relay import Relay, frame
@@ -199,3 +201,60 @@ def _accepts(path: str) -> bool:
         except OSError:
             return False
     return True
+
+
+def _shared_samples(folder: Path) -> dict[str, float]:
+    """Read the values the processes wrote to the shared metrics folder, as a scrape sums them."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, str(folder))  # type: ignore[no-untyped-call]
+    return {sample.name + "".join(f"/{value}" for value in sample.labels.values()): sample.value
+            for family in registry.collect() for sample in family.samples}
+
+
+def test_writer_metrics_count_views_and_restarts(rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's counters survive its SIGKILL, and the killed writer no longer counts as up."""
+    ticket_id, views = _views(rt, "VW007", 6)
+    relayed_before = REGISTRY.get_sample_value("bolletta_page_views_relayed_total") or 0.0
+    monkeypatch.delenv(MULTIPROCESS_VARIABLE, raising=False)
+
+    with shared_metrics(tmp_path / "metrics-data") as process_ended, \
+            view_writer_process.running(logging.WARNING, process_ended) as path:
+        folder = Path(os.environ[MULTIPROCESS_VARIABLE])
+        _wait_for(lambda: _accepts(path))
+        _send(rt, Relay(path), views[:4])
+        _wait_for(lambda: _section_views(rt, ticket_id) == 4)
+        _wait_for(lambda: _shared_samples(folder).get("bolletta_page_views_written_total/view_writer") == 4)
+        first = _shared_samples(folder)
+
+        killed = multiprocessing.active_children()[0]
+        assert killed.pid is not None
+        os.kill(killed.pid, 9)
+        _wait_for(lambda: [child.pid for child in multiprocessing.active_children()] not in ([], [killed.pid]))
+        _wait_for(lambda: _accepts(path))
+        _send(rt, Relay(path), views[4:])
+        _wait_for(lambda: _section_views(rt, ticket_id) == 6)
+        _wait_for(lambda: _shared_samples(folder).get("bolletta_page_views_written_total/view_writer") == 6)
+        second = _shared_samples(folder)
+
+    assert first["bolletta_view_writer_starts_total"] == 1
+    assert first["bolletta_view_writer_up"] == 1
+    assert second["bolletta_view_writer_starts_total"] == 2
+    assert second["bolletta_view_writer_up"] == 1, "the killed writer still counts as up"
+    assert REGISTRY.get_sample_value("bolletta_page_views_relayed_total") == relayed_before + 6
+    assert not folder.exists()
+
+
+def test_unreachable_writer_counted_as_fallback(rt: Runtime, tmp_path: Path) -> None:
+    ticket_id, views = _views(rt, "VW008", 3)
+
+    def sample(name: str, labels: dict[str, str] | None = None) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (sample("bolletta_page_views_fallback_total"),
+              sample("bolletta_page_views_written_total", {"writer": "server"}))
+
+    _send(rt, Relay(str(tmp_path / "no-writer.sock")), views)
+
+    assert _section_views(rt, ticket_id) == 3
+    assert sample("bolletta_page_views_fallback_total") == before[0] + 3
+    assert sample("bolletta_page_views_written_total", {"writer": "server"}) == before[1] + 3
