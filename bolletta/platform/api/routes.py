@@ -45,7 +45,11 @@ ARCHIVE_FIELD = "archive"
 CONTACTS_FIELD = "file"
 CONTACTS_MEDIA_TYPES = frozenset({"text/csv", "text/plain", "application/octet-stream"})
 DEFAULT_CONTACTS_NAME = "contatti.csv"
-RAW_MEDIA_TYPES = frozenset({"application/zip", "application/octet-stream"})
+RAW_MEDIA_TYPES = frozenset({
+    "application/zip", "application/x-zip-compressed", "application/octet-stream",
+    "application/xml", "text/xml", "application/pkcs7-mime", "application/x-ndjson", "application/jsonl",
+})
+"""Media types of a raw archive or flow file; the ``filename`` parameter tells the reader which it is."""
 SPOOL_BYTES = 1024 * 1024
 """Raw bodies up to this size stay in memory while they arrive; larger ones go to a temporary file."""
 

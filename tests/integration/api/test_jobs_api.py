@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import zipfile
 from collections.abc import Iterator
 from functools import cache
 
@@ -132,6 +134,26 @@ def test_raw_zip_body_with_filename(stack: EmbeddedStack, tenant: str, client: h
     assert response.json()["filename"] == "emissione.zip"
     wait_idle(stack)
     assert load_job(stack, tenant, response.json()["id"]).bills_accepted == len(flow.document_numbers)
+
+
+@pytest.mark.parametrize(("media_type", "filename"), [
+    ("application/xml", "IT01234567890_00001.xml"),
+    ("text/xml", "IT01234567890_00001.xml"),
+])
+def test_raw_xml_body_opens_job(
+    stack: EmbeddedStack, tenant: str, client: httpx.Client, media_type: str, filename: str
+) -> None:
+    token = new_token(stack, tenant)
+    with zipfile.ZipFile(io.BytesIO(other_flow().archive)) as archive:
+        name = next(name for name in archive.namelist() if name.endswith(".xml"))
+        xml = archive.read(name)
+
+    response = client.post("/api/v1/jobs", params={"filename": filename}, content=xml,
+                           headers=bearer(token) | {"Content-Type": media_type})
+
+    assert response.status_code == 201
+    wait_idle(stack)
+    assert load_job(stack, tenant, response.json()["id"]).bills_accepted >= 1
 
 
 def test_raw_body_needs_filename(stack: EmbeddedStack, tenant: str, client: httpx.Client) -> None:
