@@ -1,1 +1,1 @@
-"""Dispatch tests. The folder is a package so that its stack fixture of scope "package" stops after its last test."""
+"""Dispatch tests. The folder is a package so that its stack fixture of scope "package" ends with the folder."""

@@ -1,1 +1,1 @@
-"""Backoffice tests. The folder is a package so that its stack fixture of scope "package" stops after its last test."""
+"""Backoffice tests. The folder is a package so that its stack fixture of scope "package" ends with the folder."""
