@@ -55,6 +55,8 @@ for plain SMTP, and loading the CA bundle took about 0.15 s per message in a pro
 """
 
 _slug_numbers = itertools.count(1)
+_running: list[Path] = []
+"""Data folder of the stack that :func:`running_stack` started and has not stopped yet."""
 
 
 def stack_settings(data_dir: Path) -> Settings:
@@ -71,13 +73,25 @@ def stack_settings(data_dir: Path) -> Settings:
 
 @contextmanager
 def running_stack(data_dir: Path) -> Iterator[EmbeddedStack]:
-    """Start the embedded stack on ``data_dir`` and stop it on exit."""
+    """Start the embedded stack on ``data_dir`` and stop it on exit.
+
+    Raises:
+        RuntimeError: a stack started here is still running. Its worker would take this stack's
+            messages and its loops would write to its own database while actors use the new runtime.
+    """
+    if _running:
+        raise RuntimeError(
+            f"the embedded stack on {_running[0]} is still running. A scope=\"package\" fixture in a "
+            "folder without __init__.py lives until the end of the session; add an __init__.py to that folder."
+        )
     # No scheduler: its first round would queue periodic work for every tenant, and the in-memory queue
     # outlives this stack. Tests of the scheduler start their own.
     stack = start_stack(stack_settings(data_dir), create_secret=True, run_scheduler=False)
+    _running.append(data_dir)
     try:
         yield stack
     finally:
+        _running.remove(data_dir)
         stack.stop()
 
 

@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import dramatiq
@@ -18,6 +19,9 @@ import pytest
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
+from bolletta.platform.db import migrate
+from bolletta.platform.db.database import Database
+from bolletta.platform.settings import load_settings
 from tests.conftest import running_in_ci, services_pass
 
 HOW_TO_RUN = (
@@ -42,22 +46,60 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """URL of a new, empty PostgreSQL database, dropped after the run."""
+def _admin_database_url() -> str:
+    """Return the server URL that the tests create their databases on, after checking that it is reachable."""
     if not services_pass():
         _unavailable("not the services pass (BOLLETTA_TEST_PASS=services is unset)")
     admin_url = os.environ.get("BOLLETTA_TEST_DATABASE_URL", "")
     if not admin_url or not _reachable(admin_url, 5432):
         _unavailable(f"PostgreSQL not reachable at {admin_url or 'BOLLETTA_TEST_DATABASE_URL (unset)'}")
-    parts = urlsplit(admin_url)
+    return admin_url
+
+
+@contextmanager
+def _new_database(admin_url: str) -> Iterator[str]:
+    """Create an empty database on the server of ``admin_url``, yield its URL, then drop it."""
     name = f"bolletta_test_{uuid.uuid4().hex[:10]}"
     plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    yield parts._replace(path=f"/{name}").geturl()
-    with psycopg.connect(plain, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield urlsplit(admin_url)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(plain, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """URL of a new, empty PostgreSQL database, dropped after the run.
+
+    Every module of the run shares it, so what one module stores stays for the next. The demo
+    tenant is an example: a second demo upload of the same archive reopens the first demo's job
+    (see ``open_job``) instead of parsing it again.
+    """
+    with _new_database(_admin_database_url()) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def own_database_url() -> Iterator[str]:
+    """URL of a new, empty PostgreSQL database for one module, dropped after it.
+
+    For a module whose demo job must be parsed by its own stack, whatever the modules before it stored.
+    """
+    with _new_database(_admin_database_url()) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The run's database with the platform tables migrated. Each module creates the tenants it needs."""
+    database = Database(load_settings(environ={}, data_dir=str(tmp_path_factory.mktemp("pg")),
+                                      database_url=database_url))
+    migrate.upgrade_platform(database)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -11,10 +10,8 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from bolletta.platform import clock
-from bolletta.platform.db import migrate
 from bolletta.platform.db.database import Database
 from bolletta.platform.db.models.tenant import Bill, Job, Message, Ticket
-from bolletta.platform.settings import load_settings
 from bolletta.tenants.registry import create_tenant
 
 pytestmark = pytest.mark.services
@@ -22,14 +19,10 @@ pytestmark = pytest.mark.services
 TENANT = "stato"
 
 
-@pytest.fixture(scope="module")
-def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    database = Database(load_settings(environ={}, data_dir=str(tmp_path_factory.mktemp("pg")),
-                                      database_url=database_url))
-    migrate.upgrade_platform(database)
-    create_tenant(database, TENANT, "Stato Energia")
-    yield database
-    database.dispose()
+@pytest.fixture(scope="module", autouse=True)
+def tenants(db: Database) -> None:
+    """Create the module's tenant in the run's database."""
+    create_tenant(db, TENANT, "Stato Energia")
 
 
 @pytest.fixture

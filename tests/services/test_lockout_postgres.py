@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
-from bolletta.platform.db import migrate
 from bolletta.platform.db.database import Database
 from bolletta.platform.db.models.platform import User
 from bolletta.platform.office import lockout
-from bolletta.platform.settings import load_settings
 from bolletta.tenants.accounts import create_user
 from bolletta.tenants.registry import create_tenant
 
 pytestmark = pytest.mark.services
 
 
-@pytest.fixture(scope="module")
-def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    database = Database(load_settings(environ={}, data_dir=str(tmp_path_factory.mktemp("pg")),
-                                      database_url=database_url))
-    migrate.upgrade_platform(database)
-    create_tenant(database, "lockout", "Lockout Energia")
-    yield database
-    database.dispose()
+@pytest.fixture(scope="module", autouse=True)
+def tenants(db: Database) -> None:
+    """Create the module's tenant in the run's database."""
+    create_tenant(db, "lockout", "Lockout Energia")
 
 
 def test_lock_per_address(db: Database) -> None:

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 
-from bolletta.platform.db import migrate
 from bolletta.platform.db.database import Database
 from bolletta.platform.jobs.parse_lock import lock_key, parse_lock
-from bolletta.platform.settings import load_settings
 from bolletta.tenants.registry import create_tenant
 
 pytestmark = pytest.mark.services
 
 
-@pytest.fixture(scope="module")
-def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    database = Database(load_settings(environ={}, data_dir=str(tmp_path_factory.mktemp("pg")),
-                                      database_url=database_url))
-    migrate.upgrade_platform(database)
-    create_tenant(database, "blocco", "Blocco Energia")
-    create_tenant(database, "altra", "Altra Energia")
-    yield database
-    database.dispose()
+@pytest.fixture(scope="module", autouse=True)
+def tenants(db: Database) -> None:
+    """Create the module's tenants in the run's database."""
+    create_tenant(db, "blocco", "Blocco Energia")
+    create_tenant(db, "altra", "Altra Energia")
 
 
 def test_second_parser_refused_while_first_holds(db: Database) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -11,17 +12,32 @@ from bolletta.platform.db.models.tenant import Bill, Job
 from bolletta.platform.demo.run import DemoResult, run_demo
 from bolletta.platform.demo.tenant import DEMO_SLUG
 from bolletta.platform.jobs import parsing, states
+from bolletta.platform.runtime import Runtime
 from bolletta.platform.settings import load_settings
 
 pytestmark = pytest.mark.services
 
 
 @pytest.fixture(scope="module")
-def demo(database_url: str, broker_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoResult]:
+def archives_read() -> list[str]:
+    """Names of the archives the parser read in a second process while the demo ran."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def demo(
+    own_database_url: str, broker_url: str, tmp_path_factory: pytest.TempPathFactory, archives_read: list[str]
+) -> Iterator[DemoResult]:
+    # A database of its own, because in the run's shared one an earlier demo module's job already has
+    # the demo archive. The upload would then reopen that job and nothing would be read here.
+    def in_second_process(rt: Runtime, archive: Path) -> bool:  # whatever the load
+        archives_read.append(archive.name)
+        return True
+
     reads_in_process = parsing._reads_in_process
-    parsing._reads_in_process = lambda rt, archive: True  # type: ignore[assignment]  # whatever the load
+    parsing._reads_in_process = in_second_process  # type: ignore[assignment]
     settings = load_settings(
-        environ={}, data_dir=str(tmp_path_factory.mktemp("demo-reader")), database_url=database_url,
+        environ={}, data_dir=str(tmp_path_factory.mktemp("demo-reader")), database_url=own_database_url,
         broker_url=broker_url, http_port=0, sftp_port=0, tenant_path_prefix=True, cookie_secure=False,
     )
     try:
@@ -32,11 +48,12 @@ def demo(database_url: str, broker_url: str, tmp_path_factory: pytest.TempPathFa
         parsing._reads_in_process = reads_in_process  # type: ignore[method-assign]
 
 
-def test_job_read_in_second_process_dispatched(demo: DemoResult) -> None:
+def test_job_read_in_second_process_dispatched(demo: DemoResult, archives_read: list[str]) -> None:
     with demo.stack.rt.db.tenant_session(DEMO_SLUG) as session:
         job = session.get_one(Job, demo.job_id)
         stored = session.scalar(select(func.count()).select_from(Bill).where(Bill.job_id == demo.job_id))
 
+    assert archives_read == [demo.flow.filename], "the demo job was not parsed by this module's stack"
     assert job.state == states.DISPATCHED
     assert "archive_error" not in job.report
     assert job.report["accepted"] == stored

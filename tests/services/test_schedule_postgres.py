@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from bolletta.platform.clock import use_clock
-from bolletta.platform.db import migrate
 from bolletta.platform.db.database import Database
-from bolletta.platform.settings import load_settings
 from tests.integration.schedule.slot_race import race_for_slot
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture(scope="module")
-def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    database = Database(load_settings(environ={}, data_dir=str(tmp_path_factory.mktemp("pg")),
-                                      database_url=database_url))
-    migrate.upgrade_platform(database)
-    yield database
-    database.dispose()
 
 
 def test_parallel_schedulers_take_a_due_slot_once(db: Database) -> None:

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
 
-from bolletta.platform.db import migrate
 from bolletta.platform.db.database import Database
 from bolletta.platform.db.models.platform import SharedAccountUsage
 from bolletta.platform.dispatch.shared_accounts import count_usage
-from bolletta.platform.settings import load_settings
 
 pytestmark = pytest.mark.services
 
 WORKERS = 8
 ROUNDS = 25
-
-
-@pytest.fixture(scope="module")
-def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    database = Database(load_settings(environ={}, data_dir=str(tmp_path_factory.mktemp("pg")),
-                                      database_url=database_url))
-    migrate.upgrade_platform(database)
-    yield database
-    database.dispose()
 
 
 def test_concurrent_increments_all_land(db: Database) -> None:

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from bolletta.platform.db import migrate
 from bolletta.platform.db.database import Database
-from bolletta.platform.settings import load_settings
 from bolletta.platform.stats import rollup
 from bolletta.tenants.registry import create_tenant
 from tests.integration.stats import checks, dataset
 from tests.integration.stats.test_audit_append_only import check_append_only
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture(scope="module")
-def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    database = Database(load_settings(environ={}, data_dir=str(tmp_path_factory.mktemp("pg-stats")),
-                                      database_url=database_url))
-    migrate.upgrade_platform(database)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

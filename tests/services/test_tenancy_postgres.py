@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import ProgrammingError
 
-from bolletta.platform.db import migrate
 from bolletta.platform.db.database import Database
 from bolletta.platform.db.models.tenant import Job
-from bolletta.platform.settings import load_settings
 from bolletta.tenants.registry import create_tenant
 
 pytestmark = pytest.mark.services
 
 
-@pytest.fixture(scope="module")
-def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    database = Database(load_settings(environ={}, data_dir=str(tmp_path_factory.mktemp("pg")),
-                                      database_url=database_url))
-    migrate.upgrade_platform(database)
-    create_tenant(database, "north", "North Energia")
-    create_tenant(database, "south", "South Gas")
-    yield database
-    database.dispose()
+@pytest.fixture(scope="module", autouse=True)
+def tenants(db: Database) -> None:
+    """Create the module's tenants in the run's database."""
+    create_tenant(db, "north", "North Energia")
+    create_tenant(db, "south", "South Gas")
 
 
 def _add_job(db: Database, tenant: str, name: str) -> None:
