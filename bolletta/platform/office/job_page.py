@@ -78,6 +78,7 @@ def report_page(report: dict[str, Any], page: int) -> ReportPage:
 def load_job_page(tenant: str, job_id: int, page: int) -> JobPageData | None:
     """Read the job, its first bills, its test tickets and one page of its report; None if no such job."""
     with rt().db.tenant_session(tenant) as session:
+        # NOTE: this still decodes the whole ``Job.report`` JSON, and the decoder holds the GIL while it runs.
         job = session.scalar(select(Job).where(Job.id == job_id).options(selectinload(Job.transitions)))
         if job is None:
             return None
