@@ -20,7 +20,6 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
-from sqlalchemy import select
 
 from bolletta.platform import audit, clock
 from bolletta.platform.api import errors
@@ -51,6 +50,8 @@ RAW_MEDIA_TYPES = frozenset({
 })
 """Media types of a raw archive or flow file; the ``filename`` parameter tells the reader which it is."""
 SPOOL_BYTES = 1024 * 1024
+REPORT_SUMMARY_ROWS = 100
+"""Entries kept of each list of the report that ``GET /jobs/{id}`` embeds."""
 """Raw bodies up to this size stay in memory while they arrive; larger ones go to a temporary file."""
 
 
@@ -58,6 +59,8 @@ class JobLinks(msgspec.Struct):
     """Links to the job's resources."""
 
     self: str
+    report: str
+    """The job report, every problem row in pages."""
 
 
 class JobOpened(msgspec.Struct):
@@ -90,6 +93,11 @@ class JobStatus(msgspec.Struct):
     updated_at: datetime
     counts: JobCounts
     report: dict[str, Any]
+    """The stored report; each list in it carries at most :data:`REPORT_SUMMARY_ROWS` entries."""
+    report_truncated: bool
+    """True when a list of ``report`` was cut: ``links.report`` has every row."""
+    report_sizes: dict[str, int]
+    """Full length of each list of the stored report, such as ``rejected`` or ``review``."""
     links: JobLinks
 
 
@@ -114,7 +122,21 @@ class ContactsImported(msgspec.Struct):
 
 
 def _job_link(job_id: int) -> JobLinks:
-    return JobLinks(self=f"/api/v1/jobs/{job_id}")
+    return JobLinks(self=f"/api/v1/jobs/{job_id}", report=f"/api/v1/jobs/{job_id}/report")
+
+
+def _report_summary(report: dict[str, Any], language: str) -> tuple[dict[str, Any], bool, dict[str, int]]:
+    """Return ``report`` with each list cut to its first :data:`REPORT_SUMMARY_ROWS` entries and translated.
+
+    Also return whether a list was cut, and each list's full length. Cutting comes before translating,
+    so a report of 50,000 problems costs as little as a small one.
+    """
+    sizes = {key: len(value) for key, value in report.items() if isinstance(value, list)}
+    summary = {
+        key: value[:REPORT_SUMMARY_ROWS] if isinstance(value, list) else value for key, value in report.items()
+    }
+    truncated = any(size > REPORT_SUMMARY_ROWS for size in sizes.values())
+    return _translated(summary, language), truncated, sizes
 
 
 def _check_filename(filename: str) -> str:
@@ -218,19 +240,32 @@ async def create_job(request: Request[Any, Any, Any]) -> Response[JobOpened]:
 
 @get("/jobs/{job_id:int}", name="api:jobs-read", responses=errors.problem_responses(404))
 async def read_job(request: Request[Any, Any, Any], job_id: ObjectId) -> JobStatus:
-    """Return a job's state, counts and report (scope ``jobs:read``)."""
+    """Return a job's state, counts and report summary (scope ``jobs:read``).
+
+    Each list of the report carries its first :data:`REPORT_SUMMARY_ROWS` entries; ``links.report``
+    returns every row in pages.
+    """
     caller = await authenticate(request, SCOPE_JOBS_READ)
-    async with rt().db.tenant_async_session(caller.tenant) as session:
-        job = await session.scalar(select(Job).where(Job.id == job_id))
-    if job is None:
-        raise ApiProblem(404, T_("Job {job_id} not found.", job_id=job_id))
     language = errors.preferred_language(request.headers.get("accept-language"))
-    return JobStatus(
-        id=job.id, state=job.state, filename=job.filename, sha256=job.archive_sha256, source=job.source,
-        created_at=clock.as_utc(job.created_at), updated_at=clock.as_utc(job.updated_at),
-        counts=JobCounts(bills_accepted=job.bills_accepted, bills_rejected=job.bills_rejected),
-        report=_translated(job.report or {}, language), links=_job_link(job.id),
-    )
+    status = await anyio.to_thread.run_sync(_job_status, caller.tenant, job_id, language)
+    if status is None:
+        raise ApiProblem(404, T_("Job {job_id} not found.", job_id=job_id))
+    return status
+
+
+def _job_status(tenant: str, job_id: int, language: str) -> JobStatus | None:
+    # A thread, because reading and cutting a report of 50,000 problems takes seconds of CPU.
+    with rt().db.tenant_session(tenant) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return None
+        report, truncated, sizes = _report_summary(job.report or {}, language)
+        return JobStatus(
+            id=job.id, state=job.state, filename=job.filename, sha256=job.archive_sha256, source=job.source,
+            created_at=clock.as_utc(job.created_at), updated_at=clock.as_utc(job.updated_at),
+            counts=JobCounts(bills_accepted=job.bills_accepted, bills_rejected=job.bills_rejected),
+            report=report, report_truncated=truncated, report_sizes=sizes, links=_job_link(job.id),
+        )
 
 
 async def _read_contacts_upload(request: Request[Any, Any, Any]) -> tuple[bytes, str]:

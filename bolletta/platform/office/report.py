@@ -137,39 +137,74 @@ def report_csv(job: Job) -> tuple[bytes, int]:
     return buffer.getvalue().encode("utf-8-sig"), len(problems)
 
 
-def report_problems(job: Job, language: str) -> Iterator[ReportProblem]:
-    """Yield the report's problem rows in ``language``, with contacts and fiscal codes masked."""
+REPORT_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("review", "review"),
+    ("rejected", "rejected"),
+    ("duplicate", "duplicates"),
+    ("ignored", "ignored"),
+    ("warning", "warnings"),
+    ("without_contact", "without_contact"),
+)
+"""Problem kinds after ``archive_error``, with the ``Job.report`` list each comes from, in report order."""
+
+
+def problem_count(job: Job) -> int:
+    """Return the number of rows :func:`report_problems` yields for ``job``, without building them."""
     report = job.report or {}
+    count = 1 if report.get("archive_error") else 0
+    return count + sum(len(report.get(key) or []) for _, key in REPORT_SECTIONS)
+
+
+def report_problems(job: Job, language: str, start: int = 0, stop: int | None = None) -> Iterator[ReportProblem]:
+    """Yield the report's problem rows ``start`` to ``stop`` (excluded) in ``language``, with contacts masked.
+
+    Rows before ``start`` are skipped section by section without being translated, so a page deep in a
+    report of 50,000 problems costs about as much as the first page.
+    """
+    report = job.report or {}
+    position = 0
     if report.get("archive_error"):
-        yield ReportProblem("archive_error", job.filename, "", "", "", _reason(report["archive_error"], language)[0],
-                            render(FIXES["archive_error"], language))
-    for item in report.get("review", []):
+        if start <= position and (stop is None or position < stop):
+            yield ReportProblem("archive_error", job.filename, "", "", "",
+                                _reason(report["archive_error"], language)[0], render(FIXES["archive_error"], language))
+        position += 1
+    for kind, key in REPORT_SECTIONS:
+        items = report.get(key) or []
+        first = max(start - position, 0)
+        last = len(items) if stop is None else min(max(stop - position, 0), len(items))
+        for item in items[first:last]:
+            yield _problem(job, kind, item, language)
+        position += len(items)
+
+
+def _problem(job: Job, kind: str, item: Any, language: str) -> ReportProblem:
+    """Build the problem row of one entry of a ``Job.report`` list."""
+    if kind == "review":
         value: str | Decimal = item.get("value", "")
         if item.get("check") == "amount_change":
             value = _decimal_or_text(str(value))
-        yield ReportProblem("review", item.get("file", ""), item.get("record", ""), item.get("field", ""), value,
-                            _reason(item["warning"], language)[0], render(item["fix"], language))
-    for item in report.get("rejected", []):
+        return ReportProblem("review", item.get("file", ""), item.get("record", ""), item.get("field", ""), value,
+                             _reason(item["warning"], language)[0], render(item["fix"], language))
+    if kind == "rejected":
         reason, masked_value = _reason(item["reason"], language)
-        yield ReportProblem("rejected", item.get("file") or "", str(item.get("record") or ""),
-                            item.get("field") or "", masked_value, reason, render(FIXES["rejected"], language))
-    for item in report.get("duplicates", []):
+        return ReportProblem("rejected", item.get("file") or "", str(item.get("record") or ""),
+                             item.get("field") or "", masked_value, reason, render(FIXES["rejected"], language))
+    if kind == "duplicate":
         reason = render(T_("Document {document_number} was already imported in job {job_id}.",
                            document_number=str(item.get("document_number")), job_id=str(item.get("job_id"))),
                         language)
-        yield ReportProblem("duplicate", item.get("file") or "", "", "document_number",
-                            str(item.get("document_number")), reason, render(FIXES["duplicate"], language))
-    for item in report.get("ignored", []):
-        yield ReportProblem("ignored", item.get("file") or "", "", "", "", _reason(item.get("reason", ""), language)[0],
-                            render(FIXES["ignored"], language))
-    for item in report.get("warnings", []):
-        yield ReportProblem("warning", "", "", "", "", _reason(item, language)[0], render(FIXES["warning"], language))
-    for code in report.get("without_contact", []):
-        shown = mask_fiscal_code(code) if FISCAL_CODE.fullmatch(code) else code
-        yield ReportProblem("without_contact", "", "", "customer_code", shown,
-                            render(T_("The customer {customer_code} has no usable contact.", customer_code=shown),
-                                   language),
-                            render(FIXES["without_contact"], language))
+        return ReportProblem("duplicate", item.get("file") or "", "", "document_number",
+                             str(item.get("document_number")), reason, render(FIXES["duplicate"], language))
+    if kind == "ignored":
+        return ReportProblem("ignored", item.get("file") or "", "", "", "",
+                             _reason(item.get("reason", ""), language)[0], render(FIXES["ignored"], language))
+    if kind == "warning":
+        return ReportProblem("warning", "", "", "", "", _reason(item, language)[0], render(FIXES["warning"], language))
+    shown = mask_fiscal_code(item) if FISCAL_CODE.fullmatch(item) else item
+    return ReportProblem("without_contact", "", "", "customer_code", shown,
+                         render(T_("The customer {customer_code} has no usable contact.", customer_code=shown),
+                                language),
+                         render(FIXES["without_contact"], language))
 
 
 def _reason(stored: Any, language: str) -> tuple[str, str]:

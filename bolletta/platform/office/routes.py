@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Annotated, Any
 
 import anyio
@@ -12,15 +13,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from bolletta.platform import audit
 from bolletta.platform.db.models.platform import Tenant
-from bolletta.platform.db.models.tenant import Bill, Job, Ticket
 from bolletta.platform.errors import BollettaError, EmptyTestBatch
 from bolletta.platform.jobs import approval, notes, states
 from bolletta.platform.jobs.approval import Staff
-from bolletta.platform.office import lockout, two_factor
+from bolletta.platform.office import job_page, lockout, two_factor
 from bolletta.platform.office.staff import (
     current_staff,
     end_sessions,
@@ -118,27 +117,31 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @get("/office/jobs/{job_id:int}", name="office:job", guards=[require_tenant_staff])
 async def job_detail(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[str]:
-    """Render a job's report, transitions, test batch and the actions its state allows."""
+    """Render a job's report, transitions, test batch and the actions its state allows.
+
+    The ``page`` query parameter picks the page of each report section; see :mod:`job_page`.
+    """
     staff = _staff(request)
     tenant = await _tenant(staff)
-    async with rt().db.tenant_async_session(tenant.slug) as session:
-        job = await session.scalar(select(Job).where(Job.id == job_id).options(selectinload(Job.transitions)))
-        if job is None:
-            raise NotFoundException()
-        bills = (await session.scalars(select(Bill).where(Bill.job_id == job_id).order_by(Bill.id))).all()
-        test_tickets = (
-            await session.scalars(
-                select(Ticket).where(Ticket.job_id == job_id, Ticket.is_test.is_(True)).order_by(Ticket.id)
-                .options(selectinload(Ticket.messages))
-            )
-        ).all()
+    try:
+        page = int(request.query_params.get("page", "1"))
+    except ValueError:
+        page = 1
+    data = await anyio.to_thread.run_sync(job_page.load_job_page, tenant.slug, job_id, page)
+    if data is None:
+        raise NotFoundException()
+    job = data.job
     config = decode_config(tenant.settings)
     test_batch_empty = job.state == states.TEST_SENT and not any(
-        ticket.test_round == job.test_round for ticket in test_tickets)
-    return render(request, "office/job.html", staff=staff, tenant=tenant, job=job, bills=bills,
-                  test_tickets=test_tickets, may_start=config.may_start_dispatch, mask=mask_contact,
-                  error=request.query_params.get("error"), test_batch_empty=test_batch_empty,
-                  read_note=notes.read_note)
+        ticket.test_round == job.test_round for ticket in data.test_tickets)
+    page_html = partial(
+        render, request, "office/job.html", staff=staff, tenant=tenant, job=job, bills=data.bills,
+        bills_total=data.bills_total, report_page=data.report, rows_per_page=job_page.ROWS_PER_PAGE,
+        test_tickets=data.test_tickets,
+        may_start=config.may_start_dispatch, mask=mask_contact, error=request.query_params.get("error"),
+        test_batch_empty=test_batch_empty, read_note=notes.read_note,
+    )
+    return await anyio.to_thread.run_sync(page_html)
 
 
 async def _act(request: Request[Any, Any, Any], job_id: FromPath[int], action: str, reason: str = "") -> Response[Any]:

@@ -94,6 +94,8 @@ def test_upload_opens_job_and_get_reads_it(stack: EmbeddedStack, tenant: str, cl
     assert read["counts"]["bills_accepted"] == len(demo_flow().document_numbers)
     assert read["counts"]["bills_rejected"] == 0
     assert read["report"]["accepted"] == len(demo_flow().document_numbers)
+    assert read["report_truncated"] is False
+    assert read["links"]["report"] == f"/api/v1/jobs/{body['id']}/report"
     assert read["sha256"] == body["sha256"]
 
 
