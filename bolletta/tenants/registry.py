@@ -179,10 +179,10 @@ SETTINGS_CHANGED = "tenant.settings_changed"
 
 
 def email_html_errors(config: TenantConfig) -> list[str]:
-    """Name, in English, each language whose e-mail HTML holds markup that sending would clean.
+    """Name, in English, each language whose e-mail HTML contains markup that sending would clean.
 
-    The settings pages check this with the other message checks before saving; this check covers
-    every other way in, such as the console's ``tenant settings set``.
+    The settings pages run this check with the other message checks before saving. This function
+    covers every other way in, such as the console's ``tenant settings set``.
     """
     from jinja2 import TemplateError
 

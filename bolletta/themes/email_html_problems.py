@@ -16,7 +16,7 @@ from bolletta.themes.email_html import EMAIL_TAGS, Removal, find_removal
 _EXPRESSION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _STATEMENT = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 FIELD_MARK = "bsfield0"
-"""What a ``{{ ... }}`` becomes in the source check: a word any text, tag or value may hold."""
+"""Placeholder word for each ``{{ ... }}`` in the source check, valid in any text, tag or value."""
 
 
 def email_html_problem(source: str, rendered: str | None) -> Text | None:
@@ -33,8 +33,8 @@ def email_html_problem(source: str, rendered: str | None) -> Text | None:
 def _source_removal(source: str) -> Removal | None:
     """Check the template's own markup, with each field as a plain word and each statement taken out.
 
-    A value that holds a field (``href="{{ link }}"``) is left to the render check, since only the
-    field's value decides it.
+    A value that contains a field (``href="{{ link }}"``) is left to the render check, because only
+    the field's value decides it.
     """
     markup = _STATEMENT.sub("", _EXPRESSION.sub(FIELD_MARK, source))
     removal = find_removal(markup, skip_values_with=FIELD_MARK)

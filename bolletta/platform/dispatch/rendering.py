@@ -5,7 +5,7 @@ link); e-mail may also greet the customer by name and show the amount. The produ
 (``themes/base/messages``) are Italian; a tenant's texts (``TenantConfig.message_texts``) are
 rendered in the immutable sandbox with the same fields, so they can reach nothing else. Every HTML
 e-mail, the product's included, is cleaned by :func:`~bolletta.themes.email_html.clean_email_html`
-after rendering, so what is sent never holds scripts, forms, remote images or unsafe links, whatever
+after rendering, so what is sent never contains scripts, forms, remote images or unsafe links, whatever
 the stored template holds.
 """
 

@@ -246,7 +246,7 @@ def test_tenant_create_failure_named_not_quoted(tmp_path: Path) -> None:
         assert session.scalar(select(Tenant.id).where(Tenant.slug == "acme")) is None
 
 
-def test_settings_set_rejects_email_html_that_sending_would_clean(tmp_path: Path) -> None:
+def test_settings_set_rejects_unclean_email_html(tmp_path: Path) -> None:
     env = _ready(tmp_path)
     texts = {"email_subject": "La tua bolletta", "email_text": "Apri {{ link }}",
              "email_html": '<p><a href="{{ link }}">Apri</a></p>{% if is_test %}<img src="x" onerror="alert(1)">'

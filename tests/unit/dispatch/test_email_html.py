@@ -103,7 +103,7 @@ def test_product_email_sent_as_its_template_renders(is_test: bool, header_key: s
     assert ("cid:header-image@bolletta" in written) == bool(header_key)
 
 
-def test_product_template_copied_by_a_tenant_is_sent_unchanged() -> None:
+def test_copied_product_template_sent_unchanged() -> None:
     source = (rendering.MESSAGES_DIR / "email.html").read_text(encoding="utf-8")
     subject = (rendering.MESSAGES_DIR / "email_subject.txt").read_text(encoding="utf-8")
     tenant = TenantConfig(email_header_key="assets/email-header-0123456789abcdef")

@@ -144,7 +144,7 @@ def test_nested_loops_writing_nothing_stopped() -> None:
     "{% set a = 'x' * 19000 %}{% set l = range(10000) | map('string') | map('replace', '5', a, 1) | list %}"
     "{{ l | length }}",
 ])
-def test_filter_over_a_long_range_stopped_before_building_it(source: str) -> None:
+def test_filter_mapped_over_range_stopped(source: str) -> None:
     tracemalloc.start()
     try:
         with pytest.raises(BlockLimitExceeded) as refused:
@@ -164,7 +164,7 @@ def test_render_budget_starts_again_for_each_render() -> None:
         assert render_text(source, {}, max_chars=MAX_BLOCK_OUTPUT_CHARS).startswith("19000")
 
 
-def test_long_source_refused_before_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_long_source_rejected_before_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
     compiled: list[str] = []
     monkeypatch.setattr(sandbox, "_compiled", lambda source, *args: compiled.append(source))
     source = "<p>{{ utility }}</p>" * (MAX_SOURCE_CHARS // 20 + 1)
@@ -177,7 +177,7 @@ def test_long_source_refused_before_compiling(monkeypatch: pytest.MonkeyPatch) -
     assert "supera i 20000 caratteri" in render(template_problem(refused.value, ["utility"]), "it")
 
 
-def test_slow_compile_does_not_count_against_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compile_time_outside_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     compile_source = sandbox._compiled
 
     def slow_compile(source: str, autoescape: bool, strict: bool) -> Template:
