@@ -20,6 +20,13 @@ from bolletta.tenants.accounts import authenticate_sftp
 from bolletta.tenants.registry import get_tenant, tenant_config
 
 
+@pytest.fixture(autouse=True)
+def _restore_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restore the current runtime after each test: the commands configure their own, and the
+    embedded stack of the web tests serves from the current one."""
+    monkeypatch.setattr(runtime, "_current", runtime._current)
+
+
 def _invoke(env: dict[str, str], *args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(main, list(args), env=env, input=stdin)
 
