@@ -132,7 +132,8 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
     Raises:
         ConfigurationError: the theme fails a check (colour contrast below WCAG AA, unknown font,
             oversized content block). Also raised when a changed test recipient has an unknown kind
-            or an address that cannot receive it. The message gives the problems in English, one per line.
+            or an address that cannot receive it, and when changed message texts hold e-mail HTML
+            that sending would clean. The message gives the problems in English, one per line.
     """
     from bolletta.platform.db.models.platform import PlatformAuditEntry
     from bolletta.platform.i18n.message import render
@@ -157,6 +158,10 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
             recipient_errors = test_recipient_errors(decode_config(after).test_recipients)
             if recipient_errors:
                 raise ConfigurationError("\n".join(recipient_errors))
+        if "message_texts" in changed:
+            html_errors = email_html_errors(decode_config(after))
+            if html_errors:
+                raise ConfigurationError("\n".join(html_errors))
         tenant.settings = after
         if changed:
             shown_before, shown_after = redacted_settings(before), redacted_settings(after)
@@ -171,6 +176,35 @@ def save_config(db: Database, slug: str, config: TenantConfig, *, actor: str = "
 
 
 SETTINGS_CHANGED = "tenant.settings_changed"
+
+
+def email_html_errors(config: TenantConfig) -> list[str]:
+    """Name, in English, each language whose e-mail HTML contains markup that sending would clean.
+
+    The settings pages run this check with the other message checks before saving. This function
+    covers every other way in, such as the console's ``tenant settings set``.
+    """
+    from jinja2 import TemplateError
+
+    from bolletta.platform.dispatch.rendering import MAX_TEXT_CHARS
+    from bolletta.platform.i18n.message import render
+    from bolletta.tenants.onboarding.checks import EMAIL_SAMPLE_FIELDS
+    from bolletta.themes.email_html_problems import email_html_problem
+    from bolletta.themes.sandbox import render_text
+
+    errors = []
+    for language, texts in sorted(config.message_texts.items()):
+        if not texts.email_html.strip():
+            continue
+        try:
+            rendered: str | None = render_text(texts.email_html, EMAIL_SAMPLE_FIELDS, autoescape=True, strict=True,
+                                               max_chars=MAX_TEXT_CHARS)
+        except (TemplateError, ArithmeticError, TypeError, ValueError, OverflowError):
+            rendered = None  # sending falls back to the product's e-mail; the source is still checked
+        problem = email_html_problem(texts.email_html, rendered)
+        if problem is not None:
+            errors.append(f"message_texts.{language}.email_html: {render(problem, 'en')}")
+    return errors
 
 
 def settings_history(db: Database, slug: str, key: str | None = None) -> list[tuple[int, Any, str, list[str]]]:

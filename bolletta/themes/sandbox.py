@@ -4,10 +4,14 @@ A template sees a few strings and numbers (never the ORM objects, the request or
 not reach attributes or mutate values as the immutable sandbox forbids, and is stopped when it runs
 past :data:`MAX_RENDER_SECONDS` or writes more than its output limit. Values are checked before
 they are built (padding widths, replacements, joins, concatenations, ranges), because a single
-expression can allocate gigabytes long before the output limit is reached; macros may not nest
-deeper than :data:`MAX_CALL_DEPTH`. Content blocks are autoescaped, then cleaned by
-:mod:`bolletta.themes.block_html`, so a block cannot add scripts, forms or redirects to the page; a
-block that fails renders nothing and is logged for the operator.
+expression can allocate gigabytes long before the output limit is reached, and everything one
+render builds counts against :data:`MAX_BUILT_ITEMS`; macros may not nest deeper than
+:data:`MAX_CALL_DEPTH`, and a source longer than :data:`MAX_SOURCE_CHARS` is not compiled. These
+limits run in the server process: nothing caps the process's memory as a whole.
+
+Content blocks are autoescaped, then cleaned by :mod:`bolletta.themes.block_html`, so a block cannot
+add scripts, forms or redirects to the page; a block that fails renders nothing and is logged for
+the operator. E-mail HTML is cleaned by :mod:`bolletta.themes.email_html` the same way.
 """
 
 from __future__ import annotations
@@ -38,11 +42,20 @@ security_log = logging.getLogger("bolletta.security")
 MAX_BLOCK_SOURCE_CHARS = 5_000
 MAX_BLOCK_OUTPUT_CHARS = 20_000
 MAX_RENDER_SECONDS = 0.05
+MAX_SOURCE_CHARS = 20_000
+"""Longest template source compiled at all. Compiling cannot be stopped by the time limit and costs
+CPU time and cache memory in proportion to the source, so a longer source is refused before it."""
 
 MAX_VALUE_CHARS = MAX_BLOCK_OUTPUT_CHARS
 """Maximum length of a string, list or padding width that one expression may build."""
 MAX_RANGE_ITEMS = 10_000
 """Maximum number of items ``range()`` returns to a template (Jinja's own limit is 100,000)."""
+MAX_BUILT_ITEMS = 2_000_000
+"""Maximum characters (or list items) that the calls, filters and operators of one render may build in all.
+
+Each value is already capped at :data:`MAX_VALUE_CHARS`. This budget also stops a filter applied
+to every item of a long range (``range(10000) | map('center', 19000) | list``), which builds
+hundreds of megabytes without writing anything and calls no function the time limit sees."""
 MAX_CALL_DEPTH = 40
 """Maximum nesting of calls (macros calling macros) in a template."""
 MAX_JSON_INDENT = 8
@@ -50,13 +63,16 @@ MAX_JSON_INDENT = 8
 _deadline: ContextVar[float] = ContextVar("sandbox_deadline", default=math.inf)
 """Monotonic time after which the template being rendered in this thread or task is stopped."""
 _depth: ContextVar[int] = ContextVar("sandbox_call_depth", default=0)
+_built: ContextVar[int] = ContextVar("sandbox_built_items", default=0)
+"""Characters and items the template being rendered in this thread or task has built so far."""
 
 
 class BlockLimitExceeded(TemplateError):
     """Raised when a tenant template runs too long or writes too much.
 
-    ``kind`` names the limit: ``time``, ``size`` (a value or the output too long) or ``depth``
-    (calls nested too deeply, such as a macro calling itself without end).
+    ``kind`` names the limit: ``time``, ``size`` (a value or the output too long), ``source`` (the
+    template itself too long) or ``depth`` (calls nested too deeply, such as a macro calling itself
+    without end).
     """
 
     def __init__(self, message: str, kind: str = "size") -> None:
@@ -67,6 +83,21 @@ class BlockLimitExceeded(TemplateError):
 def _check_size(size: int) -> None:
     if size > MAX_VALUE_CHARS:
         raise BlockLimitExceeded(f"template builds a value of {size} items, past its size limit")
+
+
+def _counted(result: Any) -> Any:
+    """Add the length of ``result`` (a string, bytes, list or tuple) to the render's budget, and return it."""
+    if isinstance(result, (str, bytes, list, tuple)):
+        built = _built.get() + len(result)
+        if built > MAX_BUILT_ITEMS:
+            raise BlockLimitExceeded("template builds more text and lists in all than its size limit")
+        _built.set(built)
+    return result
+
+
+def _check_deadline() -> None:
+    if time.monotonic() > _deadline.get():
+        raise BlockLimitExceeded("template ran past its time limit", "time")
 
 
 def _number(value: Any) -> int:
@@ -167,6 +198,17 @@ def _sum_start(iterable: Any, attribute: Any = None, start: Any = 0) -> None:
         raise BlockLimitExceeded("template sums values that are not numbers")
 
 
+def _metered(filter_: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``filter_`` so each call checks the deadline and counts its result against the budget."""
+
+    @functools.wraps(filter_)
+    def metered(*args: Any, **kwargs: Any) -> Any:
+        _check_deadline()
+        return _counted(filter_(*args, **kwargs))
+
+    return metered
+
+
 def _guarded(filter_: Callable[..., Any], check: Callable[..., None]) -> Callable[..., Any]:
     """Wrap ``filter_`` so ``check`` receives its arguments (without Jinja's context) before it runs."""
     skip = 1 if _PassArg.from_obj(filter_) is not None else 0
@@ -241,12 +283,13 @@ class _LimitedEnvironment(ImmutableSandboxedEnvironment):
         self.filters["format"] = _checked_format
         for name, check in _FILTER_CHECKS.items():
             self.filters[name] = _guarded(self.filters[name], check)
+        for name, filter_ in list(self.filters.items()):
+            self.filters[name] = _metered(filter_)
         self.globals["range"] = _limited_range
         self.globals.pop("lipsum", None)
 
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        if time.monotonic() > _deadline.get():
-            raise BlockLimitExceeded("template ran past its time limit", "time")
+        _check_deadline()
         depth = _depth.get() + 1
         if depth > MAX_CALL_DEPTH:
             raise BlockLimitExceeded("template nests calls past its depth limit", "depth")
@@ -255,20 +298,19 @@ class _LimitedEnvironment(ImmutableSandboxedEnvironment):
             if self.is_safe_callable(__obj):
                 result = _checked_method_call(__obj, args, kwargs)
                 if result is not NotImplemented:
-                    return result
-            return super().call(__context, __obj, *args, **kwargs)
+                    return _counted(result)
+            return _counted(super().call(__context, __obj, *args, **kwargs))
         finally:
             _depth.reset(token)
 
     def check_deadline(self) -> None:
         """Raise :class:`BlockLimitExceeded` once the template has run past its time limit."""
-        if time.monotonic() > _deadline.get():
-            raise BlockLimitExceeded("template ran past its time limit", "time")
+        _check_deadline()
 
     def concat_within_limit(self, join: Callable[[Iterable[Any]], str], parts: tuple[Any, ...]) -> str:
         """Join the parts of ``a ~ b ~ ...`` once their total length is known to fit."""
         _check_size(sum(_length(part) for part in parts))
-        return join(parts)
+        return _counted(join(parts))
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "+":
@@ -284,7 +326,7 @@ class _LimitedEnvironment(ImmutableSandboxedEnvironment):
             raise BlockLimitExceeded("template computes a number past its size limit")
         elif operator == "%" and isinstance(left, str):
             _check_format(left)
-        return super().call_binop(context, operator, left, right)
+        return _counted(super().call_binop(context, operator, left, right))
 
     def wrap_str_format(self, value: Any) -> Any:
         wrapped = super().wrap_str_format(value)
@@ -309,13 +351,22 @@ def render_text(source: str, data: dict[str, Any], *, autoescape: bool = False, 
                 max_chars: int = MAX_BLOCK_OUTPUT_CHARS) -> str:
     """Render a tenant template with ``data`` within the time and size limits.
 
+    The time limit starts once the template is compiled: compiling is bounded by
+    :data:`MAX_SOURCE_CHARS` instead, so the first render of a long but harmless template does not
+    fail on a busy machine while later, cached renders pass.
+
     Raises :class:`jinja2.TemplateError` (:class:`BlockLimitExceeded` for a broken limit, and
     ``UndefinedError`` for an unknown field when ``strict``) and the arithmetic and type errors a
     template expression can raise.
     """
-    token = _deadline.set(time.monotonic() + MAX_RENDER_SECONDS)
+    if len(source) > MAX_SOURCE_CHARS:
+        raise BlockLimitExceeded(f"template source has {len(source)} characters, past its limit of "
+                                 f"{MAX_SOURCE_CHARS}", "source")
+    token = _deadline.set(math.inf)
+    built_token = _built.set(0)
     try:
         template = _compiled(source, autoescape, strict)
+        _deadline.set(time.monotonic() + MAX_RENDER_SECONDS)
         written, parts = 0, []
         for part in template.generate(**data):
             written += len(part)
@@ -332,6 +383,7 @@ def render_text(source: str, data: dict[str, Any], *, autoescape: bool = False, 
         raise BlockLimitExceeded("template ran out of memory") from exc
     finally:
         _deadline.reset(token)
+        _built.reset(built_token)
     return "".join(parts)
 
 

@@ -16,7 +16,7 @@ from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SecurityError
 
 from bolletta.platform.i18n.message import T_, Text
-from bolletta.themes.sandbox import BlockLimitExceeded
+from bolletta.themes.sandbox import MAX_SOURCE_CHARS, BlockLimitExceeded
 
 _UNDEFINED_NAME = re.compile(r"^'([^']{1,80})' is undefined")
 _MISSING_ATTRIBUTE = re.compile(r"has no attribute '([^']{1,80})'")
@@ -30,6 +30,9 @@ def template_problem(exc: BaseException, fields: Iterable[str]) -> Text:
     if isinstance(exc, BlockLimitExceeded):
         if exc.kind == "time":
             return T_("The template takes too long to render: remove loops inside loops or make the loops shorter.")
+        if exc.kind == "source":
+            return T_("The template is longer than {limit} characters: shorten it, for example by removing "
+                      "repeated styles.", limit=MAX_SOURCE_CHARS)
         if exc.kind == "depth":
             return T_("The template calls a macro inside itself without end: give the macro a condition that "
                       "stops it, or remove the call.")

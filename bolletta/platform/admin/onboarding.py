@@ -70,6 +70,7 @@ def _message_inputs() -> list[Input]:
         inputs += [Input(f"texts.{language}.sms", N_("SMS text"), "textarea"),
                    Input(f"texts.{language}.email_subject", N_("E-mail subject")),
                    Input(f"texts.{language}.email_text", N_("E-mail text"), "textarea"),
+                   Input(f"texts.{language}.email_html", N_("E-mail HTML (optional)"), "textarea"),
                    Input(f"{template}.name", N_("Approved WhatsApp template")),
                    Input(f"{template}.language_code", N_("Language code of the template")),
                    Input(f"{template}.category", N_("Category of the template at Meta")),

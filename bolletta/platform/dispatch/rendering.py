@@ -3,7 +3,10 @@
 SMS and WhatsApp texts get only non-personal fields (utility, service, document number, due date,
 link); e-mail may also greet the customer by name and show the amount. The product's own texts
 (``themes/base/messages``) are Italian; a tenant's texts (``TenantConfig.message_texts``) are
-rendered in the immutable sandbox with the same fields, so they can reach nothing else.
+rendered in the immutable sandbox with the same fields, so they can reach nothing else. Every HTML
+e-mail, the product's included, is cleaned by :func:`~bolletta.themes.email_html.clean_email_html`
+after rendering, so what is sent never contains scripts, forms, remote images or unsafe links, whatever
+the stored template holds.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from bolletta.platform.i18n import formatting
 from bolletta.platform.i18n.catalog import gettext
 from bolletta.platform.portal.language import DEFAULT_LANGUAGE, offered, primary_language
 from bolletta.tenants.config import MessageTexts, TenantConfig
+from bolletta.themes.email_html import clean_email_html
 from bolletta.themes.sandbox import log_escape_attempt, render_text
 
 logger = logging.getLogger(__name__)
@@ -176,8 +180,8 @@ def _render_tenant(kind: str, texts: MessageTexts, fields: dict[str, Any], langu
     text = render_text(texts.email_text, fields, strict=True, max_chars=MAX_TEXT_CHARS)
     html = None
     if texts.email_html.strip():
-        html = render_text(texts.email_html, fields | {"subject": subject}, autoescape=True, strict=True,
-                           max_chars=MAX_TEXT_CHARS)
+        html = clean_email_html(render_text(texts.email_html, fields | {"subject": subject}, autoescape=True,
+                                            strict=True, max_chars=MAX_TEXT_CHARS))
     return RenderedMessage(text=text, subject=subject, html=html, language=language)
 
 
@@ -189,5 +193,5 @@ def _render_base(kind: str, fields: dict[str, Any]) -> RenderedMessage:
     return RenderedMessage(
         subject=subject,
         text=env.get_template("email.txt").render(fields),
-        html=env.get_template("email.html").render(fields | {"subject": subject}),
+        html=clean_email_html(env.get_template("email.html").render(fields | {"subject": subject})),
     )

@@ -167,12 +167,15 @@ def messages_problems(answers: steps.Messages, db: Database, draft_id: int | Non
     """Check languages and parts, then render each text in the sandbox with sample fields.
 
     A text that uses a field its kind may not have (an SMS greeting the customer by name), a syntax
-    error or a broken time or size limit is reported with the language and the part. An attempt to
+    error or a broken time or size limit is reported with the language and the part. So is e-mail
+    HTML that sending would clean (a script, an event attribute, a remote image, an unsafe link),
+    naming what would be removed. An attempt to
     escape the sandbox is logged as a security event for ``tenant`` (the slug), or for the draft.
     """
     from jinja2 import TemplateError
 
     from bolletta.platform.dispatch.rendering import MAX_TEXT_CHARS
+    from bolletta.themes.email_html_problems import email_html_problem
     from bolletta.themes.sandbox import log_escape_attempt, render_text
     from bolletta.themes.template_problems import template_problem
 
@@ -199,6 +202,10 @@ def messages_problems(answers: steps.Messages, db: Database, draft_id: int | Non
             if part in LINKED_PARTS and source.strip() and str(SAMPLE_FIELDS["link"]) not in rendered:
                 problems[f"texts.{language}.{part}"] = T_(
                     "The text has no link: add {{{{ link }}}} where the customer's personal link goes.")
+            if part == "email_html":
+                html_problem = email_html_problem(source, rendered)
+                if html_problem is not None:
+                    problems[f"texts.{language}.{part}"] = html_problem
         problems |= _email_pair_problems(language, texts)
     for language, template in answers.whatsapp_templates.items():
         problems |= whatsapp_template_problems(language, template)

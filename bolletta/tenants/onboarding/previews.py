@@ -118,9 +118,12 @@ def message_previews(messages: steps.Messages, link: str = str(SAMPLE_FIELDS["li
                      utility: str = str(SAMPLE_FIELDS["utility"])) -> MessagePreviews:
     """Render each non-empty text of ``messages`` in the sandbox with the sample fields.
 
+    E-mail HTML is shown cleaned, as it would be sent.
+
     ``link`` and ``utility`` replace the sample link and name, so the preview shows the draft's own.
     """
     from bolletta.platform.dispatch.rendering import MAX_TEXT_CHARS
+    from bolletta.themes.email_html import clean_email_html
     from bolletta.themes.sandbox import render_text
     from bolletta.themes.template_problems import template_problem
 
@@ -137,6 +140,8 @@ def message_previews(messages: steps.Messages, link: str = str(SAMPLE_FIELDS["li
                                         max_chars=MAX_TEXT_CHARS).strip()
             except (TemplateError, ArithmeticError, TypeError, ValueError, OverflowError) as exc:
                 item.problem = template_problem(exc, fields)
+            if part == "email_html" and item.problem is None:
+                item.text = clean_email_html(item.text)
             if part == "sms" and item.problem is None:
                 item.sms = measure(item.text)
             previews.items.append(item)

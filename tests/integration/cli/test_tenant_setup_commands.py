@@ -20,6 +20,13 @@ from bolletta.tenants.accounts import authenticate_sftp
 from bolletta.tenants.registry import get_tenant, tenant_config
 
 
+@pytest.fixture(autouse=True)
+def _restore_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restore the current runtime after each test: the commands configure their own, and the
+    embedded stack of the web tests serves from the current one."""
+    monkeypatch.setattr(runtime, "_current", runtime._current)
+
+
 def _invoke(env: dict[str, str], *args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(main, list(args), env=env, input=stdin)
 
@@ -244,3 +251,25 @@ def test_tenant_create_failure_named_not_quoted(tmp_path: Path) -> None:
     rt = runtime.configure(load_settings(environ=env))
     with rt.db.platform_session() as session:
         assert session.scalar(select(Tenant.id).where(Tenant.slug == "acme")) is None
+
+
+def test_settings_set_rejects_unclean_email_html(tmp_path: Path) -> None:
+    env = _ready(tmp_path)
+    texts = {"email_subject": "La tua bolletta", "email_text": "Apri {{ link }}",
+             "email_html": '<p><a href="{{ link }}">Apri</a></p>{% if is_test %}<img src="x" onerror="alert(1)">'
+                           "{% endif %}"}
+
+    refused = _invoke(env, "tenant", "settings", "set", "acme", "-", "--by", "user:operatore",
+                      stdin=json.dumps({"message_texts": {"it": texts}}))
+    texts["email_html"] = '<p><a href="{{ link }}">Apri</a></p>{% if is_test %}<img src="cid:header-image@bolletta">' \
+                          "{% endif %}"
+    accepted = _invoke(env, "tenant", "settings", "set", "acme", "-", "--by", "user:operatore",
+                       stdin=json.dumps({"message_texts": {"it": texts}}))
+
+    assert refused.exit_code == 1
+    assert ("message_texts.it.email_html: The image x would be removed before sending: e-mails show only images "
+            "they carry") in refused.output
+    assert "Fix the file and run the command again." in refused.output
+    assert accepted.exit_code == 0, accepted.output
+    rt = runtime.configure(load_settings(environ=env))
+    assert tenant_config(get_tenant(rt.db, "acme")).message_texts["it"].email_html == texts["email_html"]

@@ -70,3 +70,21 @@ def test_recursive_sms_explained_not_crashed(stack: EmbeddedStack, tenant: str) 
     assert "customer_name non è un campo utilizzabile in questo modello" in undefined.text
     assert "is undefined" not in undefined.text
     assert _texts(stack, tenant) == before
+
+
+def test_email_html_with_script_rejected_naming_it(stack: EmbeddedStack, tenant: str) -> None:
+    admin = create_staff(stack, f"{tenant}.testi4", "tenant_admin", tenant)
+    before = _texts(stack, tenant)
+    hostile = '<p><a href="{{ link }}">Apri</a></p><script>fetch("https://evil.example/")</script>'
+    with signed_in_client(stack, admin) as client:
+        token = csrf_token(client.get("/office/settings/messages").text)
+        rejected = client.post("/office/settings/messages", data={
+            "texts.it.email_subject": "La tua bolletta", "texts.it.email_text": "Apri {{ link }}",
+            "texts.it.email_html": hostile, "_csrf_token": token})
+
+    assert rejected.status_code == 400
+    assert 'id="e-texts.it.email_html"' in rejected.text
+    assert ("L&#39;HTML dell&#39;e-mail contiene &lt;script&gt;, che le e-mail non possono contenere, quindi "
+            "verrebbe tolto prima dell&#39;invio") in rejected.text
+    assert "<script>fetch" not in rejected.text  # what was typed comes back escaped
+    assert _texts(stack, tenant) == before

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import time
 import tracemalloc
 
 import pytest
+from jinja2 import Template
 from jinja2.sandbox import SecurityError
 
-from bolletta.themes.sandbox import MAX_CALL_DEPTH, BlockLimitExceeded, render_block, render_text
+from bolletta.platform.i18n.message import render
+from bolletta.themes import sandbox
+from bolletta.themes.sandbox import (
+    MAX_BLOCK_OUTPUT_CHARS,
+    MAX_CALL_DEPTH,
+    MAX_SOURCE_CHARS,
+    BlockLimitExceeded,
+    render_block,
+    render_text,
+)
+from bolletta.themes.template_problems import template_problem
 
 HUGE = 10**8
 """A width or count that would allocate about 100 MB if the sandbox let the value be built."""
@@ -125,3 +137,53 @@ def test_nested_loops_writing_nothing_stopped() -> None:
         render_text(source, {})
 
     assert stopped.value.kind == "time"
+
+
+@pytest.mark.parametrize("source", [
+    "{% set l = range(10000) | map('string') | map('center', 19000) | list %}{{ l | length }}",
+    "{% set a = 'x' * 19000 %}{% set l = range(10000) | map('string') | map('replace', '5', a, 1) | list %}"
+    "{{ l | length }}",
+])
+def test_filter_mapped_over_range_stopped(source: str) -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(BlockLimitExceeded) as refused:
+            render_text(source, {})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert refused.value.kind in ("size", "time")  # the budget, or on a slow machine the time limit, stops it
+    assert peak < 20_000_000, f"{source} allocated {peak} bytes before it was refused"
+
+
+def test_render_budget_starts_again_for_each_render() -> None:
+    source = "{% set a = 'x' * 19000 %}{% for i in range(50) %}{{ a.upper() | length }}{% endfor %}"
+
+    for _ in range(3):
+        assert render_text(source, {}, max_chars=MAX_BLOCK_OUTPUT_CHARS).startswith("19000")
+
+
+def test_long_source_rejected_before_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled: list[str] = []
+    monkeypatch.setattr(sandbox, "_compiled", lambda source, *args: compiled.append(source))
+    source = "<p>{{ utility }}</p>" * (MAX_SOURCE_CHARS // 20 + 1)
+
+    with pytest.raises(BlockLimitExceeded) as refused:
+        render_text(source, {"utility": "ACME"})
+
+    assert refused.value.kind == "source"
+    assert compiled == []
+    assert "supera i 20000 caratteri" in render(template_problem(refused.value, ["utility"]), "it")
+
+
+def test_compile_time_outside_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    compile_source = sandbox._compiled
+
+    def slow_compile(source: str, autoescape: bool, strict: bool) -> Template:
+        time.sleep(sandbox.MAX_RENDER_SECONDS * 3)
+        return compile_source(source, autoescape, strict)
+
+    monkeypatch.setattr(sandbox, "_compiled", slow_compile)
+
+    assert render_text("{% for i in range(3) %}{{ i }}{% endfor %}", {}) == "012"
