@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import click
-from dramatiq.broker import Broker
+from dramatiq.brokers.stub import StubBroker
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
@@ -61,7 +61,7 @@ def import_archive(tenant: str, archive: Path, *, wait: bool = True,
     workers.load_actors()
     migrate.upgrade_tenant(rt.db, tenant)
     console = Console()
-    if settings.broker_url:
+    if settings.broker_url or not isinstance(broker, StubBroker):
         opened = open_job(rt, tenant, archive, archive.name, source="cli", opened_by="cli")
         if not opened.created:
             console.print(f"This archive was already imported as job #{opened.job_id}.")
@@ -82,7 +82,7 @@ def import_archive(tenant: str, archive: Path, *, wait: bool = True,
         tasks.relay_only(None)
 
 
-def _run_here(rt: Runtime, broker: Broker, tenant: str, job_id: int, console: Console) -> int:
+def _run_here(rt: Runtime, broker: StubBroker, tenant: str, job_id: int, console: Console) -> int:
     """Run only job ``job_id``'s own work in a worker of this process, follow it and print the outcome.
 
     The demo or ``bolletta serve`` may run on the same data folder with work of their own queued, so
