@@ -85,9 +85,9 @@ def import_archive(tenant: str, archive: Path, *, wait: bool = True,
 def _run_here(rt: Runtime, broker: StubBroker, tenant: str, job_id: int, console: Console) -> int:
     """Run only job ``job_id``'s own work in a worker of this process, follow it and print the outcome.
 
-    The demo or ``bolletta serve`` may run on the same data folder with work of their own queued, so
-    the worker gets only the rows :class:`JobWork` matches: the parsing, the test batch, the staff
-    e-mails and the read-aloud audio of this job.
+    The demo or ``bolletta serve`` may run on the same data folder with work of their own queued. The
+    worker therefore gets only the rows :class:`JobWork` matches: this job's parsing, test batch,
+    staff e-mails and read-aloud audio.
     """
     work = JobWork(tenant, job_id)
     tasks.relay_only(work)
@@ -97,8 +97,8 @@ def _run_here(rt: Runtime, broker: StubBroker, tenant: str, job_id: int, console
         tasks.relay(rt.db, tenant)
         state = _follow_here(rt, tenant, job_id, console)
         if state in STEPS and state != states.TEST_SENT:
-            console.print(f"Job #{job_id} is still {state} after {TIMEOUT_SECONDS:g} s. The command stops; the "
-                          "job goes on when a Bolletta Smart process (such as the demo or `bolletta serve`) "
+            console.print(f"Waiting for job #{job_id} timed out after {TIMEOUT_SECONDS:g} s: it is still {state}. "
+                          "The job goes on when a Bolletta Smart process (such as the demo or `bolletta serve`) "
                           "next starts on this data folder.")
             return TIMED_OUT
         code = _print_outcome(rt, tenant, job_id, console)

@@ -1,4 +1,4 @@
-"""Which task outbox rows are one job's own work, for a command that runs only that job.
+"""The task outbox rows that are one job's own work, for a command that runs only that job.
 
 ``bolletta job import`` without a broker runs a worker in its own process. The demo or
 ``bolletta serve`` may run on the same data folder at the same time, with their own queued work, so
@@ -30,9 +30,9 @@ class JobWork:
     def condition(self, tenant: str) -> ColumnElement[bool]:
         """Return the SQL condition on :class:`OutboxTask` rows of ``tenant`` that are this job's work.
 
-        NOTE: rows whose arguments do not name the job or one of its messages (a webhook delivery
-        of a job event, the speech of single bills) are not matched, so they wait for the next
-        process that relays every row: the demo, ``bolletta serve`` or ``bolletta worker``.
+        NOTE: rows whose arguments name neither the job nor one of its messages are not matched: a
+        webhook delivery of a job event, the speech of single bills. They wait for the next process
+        that relays every row, such as the demo, ``bolletta serve`` or ``bolletta worker``.
         """
         if tenant != self.tenant or self.job_id is None:
             return false()
