@@ -61,6 +61,9 @@ class Database:
     Every engine is created with ``hide_parameters=True``, so the text of a database error (and so a
     logged or printed traceback) never carries the SQL parameters: customer codes, e-mail addresses,
     phone numbers.
+
+    NOTE: on PostgreSQL a unique violation's DETAIL line, which psycopg puts in the error text, still
+    names the duplicate key's value, such as a document number or an e-mail address.
     """
 
     def __init__(self, settings: Settings) -> None:
