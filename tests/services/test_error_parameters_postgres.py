@@ -40,7 +40,7 @@ def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 def _assert_no_parameters(error: IntegrityError) -> None:
     """Check that the SQL parameters are left out.
 
-    PostgreSQL's own DETAIL line still names the duplicate key's value (here the e-mail address);
+    PostgreSQL's own DETAIL line still names the duplicate key's value, here the e-mail address. So
     only the other parameters, such as the phone number, are checked for.
     """
     message = str(error)
