@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import click
+from dramatiq.brokers.stub import StubBroker
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from bolletta.platform.i18n.message import render
 from bolletta.platform.jobs import states
 from bolletta.platform.jobs.notes import render_note
 from bolletta.platform.jobs.opening import open_job
+from bolletta.platform.jobs.own_work import JobWork
 from bolletta.platform.runtime import Runtime
 from bolletta.platform.settings import load_settings
 from bolletta.tenants.registry import get_tenant
@@ -35,7 +38,7 @@ TIMED_OUT = 3
 
 def import_archive(tenant: str, archive: Path, *, wait: bool = True,
                    timeout: float = WORKER_TIMEOUT_SECONDS) -> int:
-    """Open the job and follow it; with the in-memory broker also run the worker here.
+    """Open the job and follow it; with the in-memory broker also run the job's own work here.
 
     With a broker (``BOLLETTA_BROKER_URL``) a separate ``bolletta worker`` parses the job. The
     command then polls the job in the database until it leaves ``received`` and ``parsing``, for at
@@ -58,7 +61,7 @@ def import_archive(tenant: str, archive: Path, *, wait: bool = True,
     workers.load_actors()
     migrate.upgrade_tenant(rt.db, tenant)
     console = Console()
-    if settings.broker_url:
+    if settings.broker_url or not isinstance(broker, StubBroker):
         opened = open_job(rt, tenant, archive, archive.name, source="cli", opened_by="cli")
         if not opened.created:
             console.print(f"This archive was already imported as job #{opened.job_id}.")
@@ -68,24 +71,62 @@ def import_archive(tenant: str, archive: Path, *, wait: bool = True,
             return 0
         return follow_worker(rt, tenant, opened.job_id, timeout, console)
 
-    processing = tasks.start_processing(rt.db, broker)
-    opened = open_job(rt, tenant, archive, archive.name, source="cli", opened_by="cli")
-    if not opened.created:
-        console.print(f"This archive was already imported as job #{opened.job_id}.")
+    # Nothing is relayed until the job exists, so the command never sends another job's queued work.
+    tasks.relay_only(JobWork(tenant, None))
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
-            task = bar.add_task(f"job #{opened.job_id}", total=len(STEPS))
-            deadline = time.monotonic() + TIMEOUT_SECONDS
-            while time.monotonic() < deadline:
-                job = _job_progress(rt, tenant, opened.job_id)
-                _show(bar, task, opened.job_id, job)
-                if job.state in (states.TEST_SENT, states.FAILED) or job.state not in STEPS:
-                    break
-                time.sleep(POLL_SECONDS)
-        wait_for_queue(rt, broker)
+        opened = open_job(rt, tenant, archive, archive.name, source="cli", opened_by="cli")
+        if not opened.created:
+            console.print(f"This archive was already imported as job #{opened.job_id}.")
+        return _run_here(rt, broker, tenant, opened.job_id, console)
     finally:
-        processing.stop()
-    return _print_outcome(rt, tenant, opened.job_id, console)
+        tasks.relay_only(None)
+
+
+def _run_here(rt: Runtime, broker: StubBroker, tenant: str, job_id: int, console: Console) -> int:
+    """Run only job ``job_id``'s own work in a worker of this process, follow it and print the outcome.
+
+    The demo or ``bolletta serve`` may run on the same data folder with work of their own queued. The
+    worker therefore gets only the rows :class:`JobWork` matches: this job's parsing, test batch,
+    staff e-mails and read-aloud audio.
+    """
+    work = JobWork(tenant, job_id)
+    tasks.relay_only(work)
+    tasks.requeue_unfinished(rt.db)
+    worker = workers.start_worker(broker)
+    try:
+        tasks.relay(rt.db, tenant)
+        state = _follow_here(rt, tenant, job_id, console)
+        if state in STEPS and state != states.TEST_SENT:
+            console.print(f"Waiting for job #{job_id} timed out after {TIMEOUT_SECONDS:g} s: it is still {state}. "
+                          "The job goes on when a Bolletta Smart process (such as the demo or `bolletta serve`) "
+                          "next starts on this data folder.")
+            return TIMED_OUT
+        code = _print_outcome(rt, tenant, job_id, console)
+        try:
+            wait_for_queue(rt, broker, work=work)
+        except click.ClickException as exc:
+            if state == states.FAILED:
+                raise click.ClickException(f"Job #{job_id} failed: see its report above. {exc.message}") from exc
+            raise
+        return code
+    finally:
+        worker.stop()
+        workers.discard_memory_queues(broker)
+
+
+def _follow_here(rt: Runtime, tenant: str, job_id: int, console: Console) -> str:
+    """Show the job's progress until its test batch went out or it failed; return its last state."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task(f"job #{job_id}", total=len(STEPS))
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        while True:
+            job = _job_progress(rt, tenant, job_id)
+            _show(bar, task, job_id, job)
+            if job.state in (states.TEST_SENT, states.FAILED) or job.state not in STEPS:
+                return job.state
+            if time.monotonic() >= deadline:
+                return job.state
+            time.sleep(POLL_SECONDS)
 
 
 def follow_worker(rt: Runtime, tenant: str, job_id: int, timeout: float, console: Console) -> int:

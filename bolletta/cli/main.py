@@ -546,9 +546,22 @@ WORKER_TIMEOUT_HELP = ("With a broker: seconds to wait for the worker to parse t
                        "exits with code 3 and the job goes on in the worker.")
 
 
+def _flow_file(_ctx: click.Context, _param: click.Parameter, archive: Path) -> Path:
+    """Reject, before any job opens, a file the API and the office upload form would reject too."""
+    from bolletta.platform.jobs.inbox import FLOW_SUFFIXES
+
+    suffixes = ", ".join(FLOW_SUFFIXES)
+    if not archive.name.lower().endswith(FLOW_SUFFIXES):
+        raise click.BadParameter(f"{archive.name} is not a billing flow: its name must end in one of {suffixes}. "
+                                 "Give the flow exported by the billing system.")
+    if archive.stat().st_size == 0:
+        raise click.BadParameter(f"{archive.name} is empty (0 bytes). Give the complete flow file.")
+    return archive
+
+
 @job.command("import")
 @click.argument("tenant_slug")
-@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path), callback=_flow_file)
 @click.option("--no-wait", is_flag=True, help="With a broker: return once the job is queued, without following it.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=300.0, show_default=True, help=WORKER_TIMEOUT_HELP)
 def job_import(tenant_slug: str, archive: Path, no_wait: bool, timeout: float) -> None:
@@ -556,7 +569,8 @@ def job_import(tenant_slug: str, archive: Path, no_wait: bool, timeout: float) -
 
     Without BOLLETTA_BROKER_URL the command parses the job here and sends the test batch. With a broker
     a separate `bolletta worker` does it, and the command follows the job in the database. Exit code: 0
-    parsed, 1 failed, 3 still being parsed at the timeout.
+    parsed, 1 failed, 2 ARCHIVE rejected before a job opens (empty, or not .zip, .xml, .p7m or .jsonl),
+    3 still being parsed at the timeout.
     """
     from bolletta.cli.importing import import_archive
 

@@ -18,18 +18,22 @@ import dramatiq
 from dramatiq import Worker
 from dramatiq.broker import Broker
 from dramatiq.brokers.stub import StubBroker
-from sqlalchemy import event, select, update
+from sqlalchemy import ColumnElement, event, select, true, update
 from sqlalchemy.orm import Session
 
 from bolletta.platform import clock, workers
 from bolletta.platform.db.bulk import insert_rows
 from bolletta.platform.db.models.tenant import OutboxTask
+from bolletta.platform.jobs.own_work import JobWork
 
 logger = logging.getLogger(__name__)
 
 _PENDING_KEY = "outbox_pending"
 OUTBOX_OPTION = "outbox_row"
 """Message option carrying ``[tenant, row id]``, so the worker can stamp the row done."""
+
+_relay_scope: JobWork | None = None
+"""When set, the only rows this process relays and requeues (see :func:`relay_only`)."""
 
 
 def defer(session: Session, actor_name: str, *args: Any) -> None:
@@ -52,6 +56,19 @@ RELAY_BATCH = 500
 """Outbox rows relayed per transaction."""
 
 
+def relay_only(scope: JobWork | None) -> None:
+    """Make this process relay and requeue only the rows of ``scope``, or every row again with ``None``.
+
+    Every other row stays unsent for the processes that relay every row.
+    """
+    global _relay_scope
+    _relay_scope = scope
+
+
+def _in_scope(tenant: str) -> ColumnElement[bool]:
+    return true() if _relay_scope is None else _relay_scope.condition(tenant)
+
+
 def relay(db: Any, tenant: str) -> int:
     """Send the tenant's unsent outbox rows to the broker; return how many were sent.
 
@@ -65,7 +82,7 @@ def relay(db: Any, tenant: str) -> int:
     while True:
         with db.tenant_session(tenant) as session:
             candidates = list(session.scalars(
-                select(OutboxTask.id).where(OutboxTask.sent_at.is_(None)).order_by(OutboxTask.id)
+                select(OutboxTask.id).where(OutboxTask.sent_at.is_(None), _in_scope(tenant)).order_by(OutboxTask.id)
                 .limit(RELAY_BATCH).with_for_update(skip_locked=True)
             ))
             if not candidates:
@@ -119,16 +136,18 @@ def requeue_unfinished(db: Any) -> int:
 
     Only for the in-memory broker at start: its queue died with the previous process, so those
     messages are gone. Actors are idempotent, so one that did finish just before a crash (without
-    its row being stamped) does nothing the second time.
+    its row being stamped) does nothing the second time. Under :func:`relay_only`, only the rows of
+    that scope are marked.
     """
     from bolletta.tenants.registry import all_tenant_slugs
 
     count = 0
-    for slug in all_tenant_slugs(db):
+    slugs = all_tenant_slugs(db) if _relay_scope is None else [_relay_scope.tenant]
+    for slug in slugs:
         with db.tenant_session(slug) as session:
             result = session.execute(
                 update(OutboxTask)
-                .where(OutboxTask.sent_at.is_not(None), OutboxTask.done_at.is_(None))
+                .where(OutboxTask.sent_at.is_not(None), OutboxTask.done_at.is_(None), _in_scope(slug))
                 .values(sent_at=None)
             )
             count += result.rowcount  # type: ignore[attr-defined]

@@ -56,7 +56,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Database:
-    """Engine and session factory for the platform level and every tenant."""
+    """Engine and session factory for the platform level and every tenant.
+
+    Every engine is created with ``hide_parameters=True``, so the text of a database error (and so a
+    logged or printed traceback) never carries the SQL parameters: customer codes, e-mail addresses,
+    phone numbers.
+
+    NOTE: on PostgreSQL a unique violation's DETAIL line, which psycopg puts in the error text, still
+    names the duplicate key's value, such as a document number or an e-mail address.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -84,10 +92,11 @@ class Database:
             engine = self._sync.get(key)
             if engine is None:
                 if self.is_sqlite:
-                    engine = create_engine(f"sqlite:///{self._sqlite_path(name)}")
+                    engine = create_engine(f"sqlite:///{self._sqlite_path(name)}", hide_parameters=True)
                     event.listen(engine, "connect", _sqlite_pragmas)
                 else:
-                    engine = create_engine(_psycopg_url(self.settings.database_url), **self._pool_options())
+                    engine = create_engine(_psycopg_url(self.settings.database_url), hide_parameters=True,
+                                           **self._pool_options())
                 self._sync[key] = engine
             return engine
 
@@ -97,10 +106,12 @@ class Database:
             engine = self._async.get(key)
             if engine is None:
                 if self.is_sqlite:
-                    engine = create_async_engine(f"sqlite+aiosqlite:///{self._sqlite_path(name)}")
+                    engine = create_async_engine(f"sqlite+aiosqlite:///{self._sqlite_path(name)}",
+                                                 hide_parameters=True)
                     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
                 else:
-                    engine = create_async_engine(_psycopg_url(self.settings.database_url), **self._pool_options())
+                    engine = create_async_engine(_psycopg_url(self.settings.database_url), hide_parameters=True,
+                                                 **self._pool_options())
                 self._async[key] = engine
             return engine
 
@@ -200,7 +211,7 @@ class Database:
 
     def _checkpoint(self, name: str) -> None:
         """Copy the write-ahead log of the SQLite file ``name`` into the database and truncate it."""
-        engine = create_engine(f"sqlite:///{self._sqlite_path(name)}", poolclass=NullPool)
+        engine = create_engine(f"sqlite:///{self._sqlite_path(name)}", poolclass=NullPool, hide_parameters=True)
         try:
             with engine.connect() as connection:
                 connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_TIMEOUT_MS}")
