@@ -171,13 +171,14 @@ def _print_outcome(rt: Runtime, tenant: str, job_id: int, console: Console) -> i
     with rt.db.tenant_session(tenant) as session:
         job = session.get_one(Job, job_id)
         history = [_history_line(item) for item in job.transitions]
-    console.print(f"Job #{job.id}: {job.state}, {job.bills_accepted} bills accepted, "
-                  f"{job.bills_rejected} rejected.")
-    _print_report(console, job.report or {})
     console.print("History:")
     for line in history:
         # Notes hold file names and typed reasons, which Rich would read as markup.
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+    _print_report(console, job.report or {})
+    # The outcome comes last, where a reader or a script looks for it.
+    console.print(f"Job #{job.id}: {job.state}, {job.bills_accepted} bills accepted, "
+                  f"{job.bills_rejected} rejected.")
     return 1 if job.state == states.FAILED else 0
 
 
