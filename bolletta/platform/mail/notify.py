@@ -77,6 +77,12 @@ def _body(utility: str, job: Job, event: str) -> str:
         f"Stato: {job_state_label(job.state, 'it')}",
         f"Ricevuta il: {formatting.moment(job.created_at)}",
     ]
+    if event == "test_rejected":
+        rejection = next((item for item in reversed(job.transitions) if item.to_state == event), None)
+        if rejection is not None:
+            lines.append(f"Respinto da: {rejection.actor.removeprefix('user:')}, "
+                         f"{formatting.moment(rejection.at)}")
+        lines.append(f"Motivo del rifiuto: {job.rejection_reason or '-'}")
     if event in ("parsed", "failed"):
         lines += [
             f"Bollette accettate: {job.bills_accepted}",

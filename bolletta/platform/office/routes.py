@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from bolletta.platform import audit
 from bolletta.platform.db.models.platform import Tenant
 from bolletta.platform.db.models.tenant import Bill, Job, Ticket
-from bolletta.platform.errors import BollettaError, EmptyTestBatch
+from bolletta.platform.errors import BollettaError, EmptyTestBatch, ReasonRequired
 from bolletta.platform.jobs import approval, notes, states
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.office import lockout, two_factor
@@ -119,6 +119,12 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 @get("/office/jobs/{job_id:int}", name="office:job", guards=[require_tenant_staff])
 async def job_detail(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[str]:
     """Render a job's report, transitions, test batch and the actions its state allows."""
+    return await _job_page(request, job_id, request.query_params.get("error"))
+
+
+async def _job_page(
+    request: Request[Any, Any, Any], job_id: int, error: str | None, status_code: int = 200
+) -> Response[str]:
     staff = _staff(request)
     tenant = await _tenant(staff)
     async with rt().db.tenant_async_session(tenant.slug) as session:
@@ -137,8 +143,8 @@ async def job_detail(request: Request[Any, Any, Any], job_id: FromPath[int]) -> 
         ticket.test_round == job.test_round for ticket in test_tickets)
     return render(request, "office/job.html", staff=staff, tenant=tenant, job=job, bills=bills,
                   test_tickets=test_tickets, may_start=config.may_start_dispatch, mask=mask_contact,
-                  error=request.query_params.get("error"), test_batch_empty=test_batch_empty,
-                  read_note=notes.read_note)
+                  error=error, test_batch_empty=test_batch_empty, read_note=notes.read_note,
+                  status_code=status_code)
 
 
 async def _act(request: Request[Any, Any, Any], job_id: FromPath[int], action: str, reason: str = "") -> Response[Any]:
@@ -151,6 +157,9 @@ async def _act(request: Request[Any, Any, Any], job_id: FromPath[int], action: s
             await anyio.to_thread.run_sync(approval.reject, rt(), staff.tenant, job_id, staff, reason)
         else:
             await anyio.to_thread.run_sync(approval.start_dispatch, rt(), staff.tenant, job_id, staff)
+    except ReasonRequired as exc:
+        logger.warning("tenant %s: reject of job %d by %s refused: %s", staff.tenant, job_id, staff.username, exc)
+        return await _job_page(request, job_id, "reason_required", status_code=400)
     except BollettaError as exc:
         logger.warning("tenant %s: %s of job %d by %s rejected: %s", staff.tenant, action, job_id,
                        staff.username, exc)
@@ -167,8 +176,8 @@ async def approve_job(request: Request[Any, Any, Any], job_id: FromPath[int]) ->
 
 @post("/office/jobs/{job_id:int}/reject", name="office:reject", guards=[require_tenant_staff])
 async def reject_job(request: Request[Any, Any, Any], job_id: FromPath[int], data: FormData) -> Response[Any]:
-    """Reject the test batch with a reason."""
-    return await _act(request, job_id, "reject", data.get("reason", "").strip() or "-")
+    """Reject the test batch with a reason; a blank reason shows the page again with a 400."""
+    return await _act(request, job_id, "reject", data.get("reason", ""))
 
 
 @post("/office/jobs/{job_id:int}/start", name="office:start", guards=[require_tenant_staff])
