@@ -60,9 +60,9 @@ def open_job_from_upload(rt: Runtime, tenant: str, path: Path, relative: str) ->
     A file under a temporary name stays for its rename, and one in ``scartati/`` stays there. A
     file in the ``contatti/`` folder is imported into the contacts directory, and removed once
     imported or rejected, because its report is e-mailed. An empty file, a file that is not a flow
-    and an archive that does not read whole move to ``scartati/`` and the staff are e-mailed; the
-    utility sends the corrected file again, under any name. A file that opened a job (or matched an
-    earlier one) is removed from the area.
+    and an archive that does not read whole move to ``scartati/``, and the staff are e-mailed. The
+    utility then sends the corrected file again, under any name. A file that opened a job (or
+    matched an earlier one) is removed from the area.
     """
     parts = PurePosixPath(relative).parts
     if is_temporary_name(path.name):

@@ -158,7 +158,7 @@ async def _act(request: Request[Any, Any, Any], job_id: FromPath[int], action: s
         else:
             await anyio.to_thread.run_sync(approval.start_dispatch, rt(), staff.tenant, job_id, staff)
     except ReasonRequired as exc:
-        logger.warning("tenant %s: reject of job %d by %s refused: %s", staff.tenant, job_id, staff.username, exc)
+        logger.warning("tenant %s: reject of job %d by %s failed: %s", staff.tenant, job_id, staff.username, exc)
         return await _job_page(request, job_id, "reason_required", status_code=400)
     except BollettaError as exc:
         logger.warning("tenant %s: %s of job %d by %s rejected: %s", staff.tenant, action, job_id,

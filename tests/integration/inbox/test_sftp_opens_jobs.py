@@ -173,7 +173,7 @@ def test_rename_of_open_upload_opens_job_on_close(stack: EmbeddedStack, tenant: 
     assert _jobs(stack, tenant) == 1
 
 
-def test_contacts_uploaded_to_temporary_name_then_renamed_are_imported(stack: EmbeddedStack, tenant: str) -> None:
+def test_contacts_renamed_from_temporary_name(stack: EmbeddedStack, tenant: str) -> None:
     csv = b"Codice Cliente;Cellulare\r\nC-001;333 123 4567\r\n"
 
     with _client(stack, tenant) as sftp:

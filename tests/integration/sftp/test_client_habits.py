@@ -16,7 +16,7 @@ from .conftest import Inbox, wait_until
 FLOW = os.urandom(70_000)
 
 
-def test_put_with_confirm_succeeds_when_the_file_is_taken(inbox: Inbox, tmp_path: os.PathLike[str]) -> None:
+def test_put_confirm_after_file_taken(inbox: Inbox, tmp_path: os.PathLike[str]) -> None:
     inbox.uploads.takes_files = True
     local = os.path.join(tmp_path, "2026-11.zip")
     with open(local, "wb") as file:
@@ -34,7 +34,7 @@ def test_put_with_confirm_succeeds_when_the_file_is_taken(inbox: Inbox, tmp_path
     assert not (inbox.area("acme") / "2026-11.zip").exists()
 
 
-def test_preserving_times_after_upload_succeeds_when_the_file_is_taken(inbox: Inbox) -> None:
+def test_set_times_after_file_taken(inbox: Inbox) -> None:
     inbox.uploads.takes_files = True
     with inbox.client() as sftp:
         sftp.putfo(io.BytesIO(FLOW), "/flusso.zip")
