@@ -5,6 +5,8 @@
   - ``NotFound``: a record does not exist in the current tenant.
   - ``InvalidTransition``: a job or payment state change is not allowed from its current state.
   - ``PermissionDenied``: the user's role does not allow the action.
+  - ``EmptyTestBatch``: an approval of a test batch that reached nobody.
+  - ``ReasonRequired``: an action that must say why was sent without a reason.
 """
 
 from __future__ import annotations
@@ -32,3 +34,7 @@ class PermissionDenied(BollettaError):
 
 class EmptyTestBatch(BollettaError):
     """Raised when staff approve a test batch that reached no test recipient."""
+
+
+class ReasonRequired(BollettaError):
+    """Raised when staff reject a test batch with a blank reason."""

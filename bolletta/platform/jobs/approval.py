@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bolletta.platform import audit, clock, tasks
 from bolletta.platform.db.models.tenant import Job
-from bolletta.platform.errors import EmptyTestBatch, NotFound, PermissionDenied
+from bolletta.platform.errors import EmptyTestBatch, NotFound, PermissionDenied, ReasonRequired
 from bolletta.platform.jobs import states
 from bolletta.platform.jobs.test_batch import count_test_tickets
 from bolletta.platform.jobs.withdrawal import release_job
@@ -83,10 +83,19 @@ def reject(rt: Runtime, tenant: str, job_id: int, staff: Staff, reason: str) -> 
 
     The job stays, with its report and history, but no longer blocks its archive or its document
     numbers. The utility then sends the corrected flow, or the same archive, again as a new job.
+
+    Raises:
+        ReasonRequired: ``reason`` is blank; the job is left unchanged.
     """
     _check_tenant(staff, tenant)
     if staff.role not in APPROVER_ROLES:
         raise PermissionDenied("Your role cannot reject test batches.")
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired(
+            f"Job #{job_id} was not rejected: the reason is blank. Write why the test batch is rejected; "
+            "the reason goes to the staff e-mail and the job's history."
+        )
     with rt.db.tenant_session(tenant) as session:
         job = _job(session, job_id)
         states.move(session, job, states.TEST_REJECTED, actor=staff.actor, note=reason)
@@ -96,6 +105,7 @@ def reject(rt: Runtime, tenant: str, job_id: int, staff: Staff, reason: str) -> 
                      target=f"job:{job_id}", detail={"reason": reason, "bills_withdrawn": withdrawn}, ip=staff.ip)
         tasks.defer(session, "notify_job", tenant, job_id, states.TEST_REJECTED)
         session.commit()
+    logger.info("tenant %s: test batch of job %d rejected by %s", tenant, job_id, staff.username)
 
 
 def start_dispatch(rt: Runtime, tenant: str, job_id: int, staff: Staff) -> None:

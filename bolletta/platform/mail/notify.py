@@ -77,6 +77,12 @@ def _body(utility: str, job: Job, event: str) -> str:
         f"Stato: {job_state_label(job.state, 'it')}",
         f"Ricevuta il: {formatting.moment(job.created_at)}",
     ]
+    if event == "test_rejected":
+        rejection = next((item for item in reversed(job.transitions) if item.to_state == event), None)
+        if rejection is not None:
+            lines.append(f"Respinto da: {rejection.actor.removeprefix('user:')}, "
+                         f"{formatting.moment(rejection.at)}")
+        lines.append(f"Motivo del rifiuto: {job.rejection_reason or '-'}")
     if event in ("parsed", "failed"):
         lines += [
             f"Bollette accettate: {job.bills_accepted}",
@@ -99,11 +105,26 @@ def _body(utility: str, job: Job, event: str) -> str:
     return "\n".join(lines)
 
 
+SET_ASIDE = (
+    " Il file è stato spostato nella cartella scartati/ dell'area SFTP, dove puoi controllarlo e poi "
+    "cancellarlo: finché resta lì occupa spazio della quota."
+)
+
 UPLOAD_PROBLEMS = {
     "incomplete": (
         "file incompleto",
         "Il file {filename} è arrivato incompleto o danneggiato e non è stato elaborato. "
-        "Caricalo di nuovo con lo stesso nome.",
+        "Caricalo di nuovo con lo stesso nome." + SET_ASIDE,
+    ),
+    "empty": (
+        "file vuoto",
+        "Il file {filename} è arrivato vuoto (0 byte) e non è stato elaborato. Controlla l'esportazione "
+        "e caricalo di nuovo." + SET_ASIDE,
+    ),
+    "unsupported": (
+        "tipo di file non gestito",
+        "Il file {filename} non è un flusso di bollette (sono accettati file .zip, .xml, .p7m e .jsonl; "
+        "i recapiti vanno nella cartella contatti/) e non è stato elaborato." + SET_ASIDE,
     ),
     "duplicate": (
         "file già ricevuto",
@@ -114,7 +135,10 @@ UPLOAD_PROBLEMS = {
 
 
 def notify_upload(rt: Runtime, tenant: str, filename: str, problem: str, job_id: int | None = None) -> int:
-    """E-mail an upload that opened no job (incomplete, or the same archive again); return recipients."""
+    """E-mail an upload that opened no job (empty, unsupported, incomplete, or the same archive again).
+
+    Return how many recipients the e-mail had.
+    """
     tenant_row = get_tenant(rt.db, tenant)
     recipients = list(tenant_config(tenant_row).notification_emails)
     if rt.settings.operations_email:

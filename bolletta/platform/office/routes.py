@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bolletta.platform import audit
 from bolletta.platform.db.models.platform import Tenant
-from bolletta.platform.errors import BollettaError, EmptyTestBatch
+from bolletta.platform.errors import BollettaError, EmptyTestBatch, ReasonRequired
 from bolletta.platform.jobs import approval, notes, states
 from bolletta.platform.jobs.approval import Staff
 from bolletta.platform.office import job_page, lockout, two_factor
@@ -121,6 +121,12 @@ async def job_detail(request: Request[Any, Any, Any], job_id: FromPath[int]) -> 
 
     The ``page`` query parameter picks the page of each report section; see :mod:`job_page`.
     """
+    return await _job_page(request, job_id, request.query_params.get("error"))
+
+
+async def _job_page(
+    request: Request[Any, Any, Any], job_id: int, error: str | None, status_code: int = 200
+) -> Response[str]:
     staff = _staff(request)
     tenant = await _tenant(staff)
     try:
@@ -138,8 +144,8 @@ async def job_detail(request: Request[Any, Any, Any], job_id: FromPath[int]) -> 
         render, request, "office/job.html", staff=staff, tenant=tenant, job=job, bills=data.bills,
         bills_total=data.bills_total, report_page=data.report, rows_per_page=job_page.ROWS_PER_PAGE,
         test_tickets=data.test_tickets,
-        may_start=config.may_start_dispatch, mask=mask_contact, error=request.query_params.get("error"),
-        test_batch_empty=test_batch_empty, read_note=notes.read_note,
+        may_start=config.may_start_dispatch, mask=mask_contact, error=error,
+        test_batch_empty=test_batch_empty, read_note=notes.read_note, status_code=status_code,
     )
     return await anyio.to_thread.run_sync(page_html)
 
@@ -154,6 +160,9 @@ async def _act(request: Request[Any, Any, Any], job_id: FromPath[int], action: s
             await anyio.to_thread.run_sync(approval.reject, rt(), staff.tenant, job_id, staff, reason)
         else:
             await anyio.to_thread.run_sync(approval.start_dispatch, rt(), staff.tenant, job_id, staff)
+    except ReasonRequired as exc:
+        logger.warning("tenant %s: reject of job %d by %s failed: %s", staff.tenant, job_id, staff.username, exc)
+        return await _job_page(request, job_id, "reason_required", status_code=400)
     except BollettaError as exc:
         logger.warning("tenant %s: %s of job %d by %s rejected: %s", staff.tenant, action, job_id,
                        staff.username, exc)
@@ -170,8 +179,8 @@ async def approve_job(request: Request[Any, Any, Any], job_id: FromPath[int]) ->
 
 @post("/office/jobs/{job_id:int}/reject", name="office:reject", guards=[require_tenant_staff])
 async def reject_job(request: Request[Any, Any, Any], job_id: FromPath[int], data: FormData) -> Response[Any]:
-    """Reject the test batch with a reason."""
-    return await _act(request, job_id, "reject", data.get("reason", "").strip() or "-")
+    """Reject the test batch with a reason; a blank reason shows the page again with a 400."""
+    return await _act(request, job_id, "reject", data.get("reason", ""))
 
 
 @post("/office/jobs/{job_id:int}/start", name="office:start", guards=[require_tenant_staff])

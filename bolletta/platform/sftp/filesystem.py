@@ -19,6 +19,7 @@ from bolletta.platform.sftp.auth import TenantAuthServer
 from bolletta.platform.sftp.handles import ReadHandle, UploadHandle
 from bolletta.platform.sftp.layout import InboxLayout
 from bolletta.platform.sftp.quota import AreaQuota, QuotaExceeded, QuotaLookup
+from bolletta.platform.sftp.taken import TakenFiles
 from bolletta.platform.sftp.uploads import (
     UploadCallback,
     log_aborted_upload,
@@ -42,6 +43,11 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
     and the closing of the handles left open, on the session's one thread. So an upload the client closed is committed
     before the session can end, and an upload still open when it ends is always aborted.
     Symbolic links are neither created, read nor followed.
+
+    ``on_upload`` runs for each upload the client closed, and for each regular file the client
+    renamed, because clients that upload to a temporary name (``a.zip.part``, ``a.zip.filepart``)
+    complete the upload with the rename. Renaming a file still open for writing moves the upload:
+    it is stored under the new name, and reported, when the client closes it.
     """
 
     def __init__(
@@ -66,6 +72,7 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         self._on_activity = on_activity
         self._commit_lock = commit_lock or threading.Lock()
         self._open_uploads: set[UploadHandle] = set()
+        self._taken = TakenFiles()
         self.failure_detail: str | None = None
         """Message for the next failure status sent to the client, set when an upload is rejected."""
 
@@ -123,7 +130,7 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
 
     def chattr(self, path: str, attr: paramiko.SFTPAttributes) -> int:
         # Permissions, owners and times stay as the server set them, so the request only has to
-        # name an existing path in the area.
+        # name an existing path in the area, or a file this session completed a moment ago.
         return self._guard("setstat", path, lambda: self._check_exists(path))
 
     def symlink(self, target_path: str, path: str) -> int:
@@ -144,6 +151,7 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
 
     def _open_upload(self, path: str, flags: int) -> UploadHandle:
         target = self._resolve(path)
+        self._taken.forget(_relative(path))
         handle = UploadHandle(
             client_path=path,
             target=target,
@@ -180,6 +188,7 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
                 target, relative = move_upload_into_place(
                     area=self._area, client_path=handle.client_path, staged=staged
                 )
+                self._taken.remember(relative, paramiko.SFTPAttributes.from_stat(os.stat(target)))
         except QuotaExceeded as error:
             self._set_failure_detail(error.message)
             logger.warning("SFTP upload rejected on close: tenant %s, file %r: %s", self._tenant,
@@ -219,14 +228,28 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         self.failure_detail = message
 
     def _stat(self, path: str) -> paramiko.SFTPAttributes:
-        return paramiko.SFTPAttributes.from_stat(os.stat(self._resolve(path)))
+        resolved = self._resolve(path)
+        try:
+            return paramiko.SFTPAttributes.from_stat(os.stat(resolved))
+        except FileNotFoundError:
+            taken = self._taken.recall(_relative(path))
+            if taken is None:
+                raise
+            return taken
 
     def _check_exists(self, path: str) -> int:
-        os.stat(self._resolve(path))
+        self._stat(path)
         return SFTP_OK
 
     def _remove(self, path: str) -> int:
-        os.unlink(self._resolve_below_root(path))
+        resolved = self._resolve_below_root(path)
+        try:
+            os.unlink(resolved)
+        except FileNotFoundError:
+            # A client that replaces a file it has just uploaded removes it first; it is already gone.
+            if self._taken.recall(_relative(path)) is None:
+                raise
+        self._taken.forget(_relative(path))
         return SFTP_OK
 
     def _mkdir(self, path: str) -> int:
@@ -252,7 +275,23 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         if keep_existing and os.path.lexists(destination):
             # SFTP version 3 RENAME fails when the target exists, and posix-rename@openssh.com replaces it.
             raise FileExistsError(errno.EEXIST, "file exists", newpath)
+        moving = [handle for handle in self._open_uploads if _relative(handle.client_path) == _relative(oldpath)]
+        if moving:
+            # The new content is still staged: it takes the new name when the client closes it.
+            if os.path.lexists(source):
+                os.replace(source, destination)
+            for handle in moving:
+                handle.client_path = newpath
+            logger.info("SFTP rename of an open upload: tenant %s, %r -> %r, stored on close", self._tenant,
+                        oldpath, newpath)
+            return SFTP_OK
         os.replace(source, destination)
+        self._taken.forget(_relative(oldpath))
+        info = os.lstat(destination)
+        if stat.S_ISREG(info.st_mode):
+            relative = _relative(newpath)
+            self._taken.remember(relative, paramiko.SFTPAttributes.from_stat(info))
+            report_upload(tenant=self._tenant, target=destination, relative=relative, on_upload=self._on_upload)
         return SFTP_OK
 
     def _guard(self, operation: str, path: str, action: Callable[[], Result]) -> Result | int:
@@ -265,6 +304,10 @@ class TenantFileSystem(paramiko.SFTPServerInterface):
         except OSError as error:
             logger.info("SFTP %s failed: tenant %s, path %r: %s", operation, self._tenant, path, error)
             return paramiko.SFTPServer.convert_errno(error.errno or 0)
+
+
+def _relative(client_path: str) -> str:
+    return normalize_client_path(client_path).as_posix()
 
 
 class InboxSftpServer(paramiko.SFTPServer):

@@ -64,7 +64,11 @@ class SftpServer:
     SFTP request for ``idle_timeout`` seconds, are closed.
 
     ``on_upload(tenant, path, relative_path)`` is called once for each file the client
-    opened for writing and then closed with an explicit CLOSE while its session was alive. It runs on
+    opened for writing and then closed with an explicit CLOSE while its session was alive, and once
+    for each regular file the client renamed (an upload sent to a temporary name and then renamed,
+    or renamed while still open, is reported under its new name). It may remove the file: for a
+    minute the session still returns the file's attributes for a stat of that name, and a setstat
+    or remove of it succeeds. It runs on
     that session's thread before the client receives the reply, so sessions may call it concurrently,
     and a slow callback delays only its own client. An exception from it is logged and the client
     still receives a success reply, because the file is stored.

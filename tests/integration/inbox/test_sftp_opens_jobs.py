@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import paramiko
 import pytest
 from sqlalchemy import func, select
 
-from bolletta.platform.db.models.tenant import Job
+from bolletta.platform.db.models.tenant import Contact, Job
 from bolletta.platform.demo.flow import build_demo_flow
 from bolletta.platform.demo.run import upload_over_sftp
 from bolletta.platform.stack import EmbeddedStack
@@ -98,8 +101,130 @@ def test_upload_cut_by_disconnect_opens_no_job(stack: EmbeddedStack, tenant: str
     assert _jobs(stack, tenant) == 1
 
 
-def test_non_flow_file_opens_no_job(stack: EmbeddedStack, tenant: str) -> None:
-    _upload(stack, tenant, "note.txt", b"promemoria")
+@contextmanager
+def _client(stack: EmbeddedStack, tenant: str) -> Iterator[paramiko.SFTPClient]:
+    transport = paramiko.Transport(("127.0.0.1", stack.sftp.port))
+    try:
+        transport.connect(username=f"{tenant}-sftp", password=PASSWORD)
+        client = paramiko.SFTPClient.from_transport(transport)
+        assert client is not None
+        client.get_channel().settimeout(10)
+        yield client
+        client.close()
+    finally:
+        transport.close()
+
+
+def _area(stack: EmbeddedStack, tenant: str) -> Path:
+    return stack.rt.settings.data_path / "sftp" / tenant
+
+
+def _subjects(stack: EmbeddedStack, tenant: str) -> list[str]:
+    return [str(mail.message["Subject"]) for mail in mails_to(stack, f"staff@{tenant}.example")]
+
+
+def test_put_with_size_check_and_times_succeeds(stack: EmbeddedStack, tenant: str, tmp_path: Path) -> None:
+    flow = build_demo_flow()
+    local = tmp_path / flow.filename
+    local.write_bytes(flow.archive)
+
+    with _client(stack, tenant) as sftp:
+        # put() stats the file after close (confirm=True); the job has already taken it by then.
+        attributes = sftp.put(str(local), flow.filename)
+        sftp.utime(flow.filename, (1_700_000_000, 1_700_000_000))
+        assert sftp.listdir(".") == []
+    wait_idle(stack)
+
+    assert attributes.st_size == len(flow.archive)
+    assert _jobs(stack, tenant) == 1
+
+
+@pytest.mark.parametrize("suffix", [".part", ".tmp", ".filepart"])
+def test_upload_to_temporary_name_then_rename_opens_job(stack: EmbeddedStack, tenant: str, suffix: str) -> None:
+    flow = build_demo_flow()
+
+    with _client(stack, tenant) as sftp:
+        sftp.putfo(io.BytesIO(flow.archive), f"a2.zip{suffix}")
+        assert sftp.listdir(".") == [f"a2.zip{suffix}"]
+        assert _jobs(stack, tenant) == 0
+        sftp.rename(f"a2.zip{suffix}", "a2.zip")
+        assert sftp.stat("a2.zip").st_size == len(flow.archive)
+        assert sftp.listdir(".") == []
+    wait_idle(stack)
+
+    assert _jobs(stack, tenant) == 1
+
+
+def test_rename_of_open_upload_opens_job_on_close(stack: EmbeddedStack, tenant: str) -> None:
+    flow = build_demo_flow()
+
+    with _client(stack, tenant) as sftp:
+        remote = sftp.open("a2.zip.filepart", "wb")
+        remote.write(flow.archive[:100])
+        remote.flush()
+        sftp.posix_rename("a2.zip.filepart", "a2.zip")
+        remote.write(flow.archive[100:])
+        remote.flush()
+        assert _jobs(stack, tenant) == 0
+        remote.close()
+        assert sftp.listdir(".") == []
+    wait_idle(stack)
+
+    assert _jobs(stack, tenant) == 1
+
+
+def test_contacts_renamed_from_temporary_name(stack: EmbeddedStack, tenant: str) -> None:
+    csv = b"Codice Cliente;Cellulare\r\nC-001;333 123 4567\r\n"
+
+    with _client(stack, tenant) as sftp:
+        sftp.mkdir("contatti")
+        sftp.putfo(io.BytesIO(csv), "contatti/recapiti.csv.part")
+        assert sftp.listdir("contatti") == ["recapiti.csv.part"]
+        sftp.posix_rename("contatti/recapiti.csv.part", "contatti/recapiti.csv")
+        assert sftp.listdir("contatti") == []
+    wait_idle(stack)
+
+    with stack.rt.db.tenant_session(tenant) as session:
+        codes = list(session.scalars(select(Contact.customer_code).where(Contact.source == "directory")))
+    assert codes == ["C-001"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "subject"),
+    [
+        ("empty.zip", b"", "empty.zip: file vuoto"),
+        ("wrong.txt", b"promemoria", "wrong.txt: tipo di file non gestito"),
+        ("flusso.zip", b"PK\x03\x04 troncato", "flusso.zip: file incompleto"),
+    ],
+)
+def test_file_that_opens_no_job_moves_to_scartati(
+    stack: EmbeddedStack, tenant: str, name: str, data: bytes, subject: str
+) -> None:
+    with _client(stack, tenant) as sftp:
+        sftp.mkdir("flussi")
+        sftp.putfo(io.BytesIO(data), f"flussi/{name}")
+        assert sftp.listdir("flussi") == []
+        assert sftp.listdir("scartati") == [name]
+        sftp.putfo(io.BytesIO(data), name)
+        assert sorted(sftp.listdir("scartati"))[1] == name
     wait_idle(stack)
 
     assert _jobs(stack, tenant) == 0
+    area = _area(stack, tenant)
+    assert (area / "scartati" / name).read_bytes() == data
+    assert not (area / name).exists()
+    assert any(subject in line for line in _subjects(stack, tenant)), _subjects(stack, tenant)
+    bodies = [mail.message.get_content() for mail in mails_to(stack, f"staff@{tenant}.example")
+              if subject in str(mail.message["Subject"])]
+    assert len(bodies) == 2
+    assert all("cartella scartati/" in body for body in bodies), bodies
+
+
+def test_file_in_scartati_is_left_alone(stack: EmbeddedStack, tenant: str) -> None:
+    with _client(stack, tenant) as sftp:
+        sftp.mkdir("scartati")
+        sftp.putfo(io.BytesIO(build_demo_flow().archive), "scartati/vecchio.zip")
+    wait_idle(stack)
+
+    assert _jobs(stack, tenant) == 0
+    assert (_area(stack, tenant) / "scartati" / "vecchio.zip").exists()

@@ -15,10 +15,15 @@ from bolletta.platform.jobs import states
 from bolletta.platform.jobs.opening import open_job
 from bolletta.platform.stack import EmbeddedStack
 from tests.integration.stack_support import (
+    WITHOUT_SMTP,
     StaffLogin,
+    create_staff,
+    create_test_tenant,
     csrf_token,
     demo_entries,
     load_job,
+    mails_to,
+    new_slug,
     signed_in_client,
     wait_idle,
     zip_archive,
@@ -139,3 +144,53 @@ def test_viewer_cannot_approve(
         f"tenant {tenant}: approve of job {job_id} by {viewer.staff.username} rejected: "
         "Your role cannot approve test batches.",
     ]
+
+
+def rejections(stack: EmbeddedStack, tenant: str) -> list[AuditEntry]:
+    with stack.rt.db.tenant_session(tenant) as session:
+        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == "job.reject")))
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\t\n "])
+def test_reject_with_blank_reason_is_refused(
+    stack: EmbeddedStack, tenant: str, operator: StaffLogin, reason: str
+) -> None:
+    job_id = open_mixed_job(stack, tenant)
+
+    with signed_in_client(stack, operator) as client:
+        page = client.get(f"/office/jobs/{job_id}")
+        response = client.post(f"/office/jobs/{job_id}/reject",
+                               data={"_csrf_token": csrf_token(page.text), "reason": reason})
+
+    assert response.status_code == 400
+    assert "Scrivi il motivo del rifiuto: il test di pre-produzione non è stato respinto." in html.unescape(
+        response.text)
+    assert f'action="/office/jobs/{job_id}/reject"' in response.text
+    job = load_job(stack, tenant, job_id)
+    assert job.state == states.TEST_SENT
+    assert job.rejection_reason is None
+    assert job.released_at is None
+    assert rejections(stack, tenant) == []
+
+
+def test_reject_mail_names_reason_and_staff(stack: EmbeddedStack) -> None:
+    tenant = new_slug("office")
+    create_test_tenant(stack, tenant, **{**WITHOUT_SMTP, "notification_emails": [f"staff@{tenant}.example"]})
+    operator = create_staff(stack, f"{tenant}.operatore", "tenant_operator", tenant)
+    job_id = open_mixed_job(stack, tenant)
+
+    with signed_in_client(stack, operator) as client:
+        page = client.get(f"/office/jobs/{job_id}")
+        response = client.post(f"/office/jobs/{job_id}/reject",
+                               data={"_csrf_token": csrf_token(page.text), "reason": "  Importi da ricontrollare "})
+    wait_idle(stack)
+
+    assert response.status_code == 303
+    job = load_job(stack, tenant, job_id)
+    assert job.state == states.TEST_REJECTED
+    assert job.rejection_reason == "Importi da ricontrollare"
+    [mail] = [mail for mail in mails_to(stack, f"staff@{tenant}.example")
+              if "test di pre-produzione respinto" in str(mail.message["Subject"])]
+    body = mail.message.get_content()
+    assert "Motivo del rifiuto: Importi da ricontrollare" in body
+    assert f"Respinto da: {operator.staff.username}, " in body

@@ -57,11 +57,15 @@ class UploadRecorder:
 
     calls: list[tuple[str, Path, str]] = field(default_factory=list)
     failures_left: int = 0
+    takes_files: bool = False
+    """Remove each reported file from the area, as the inbox does when it opens a job."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, tenant: str, path: Path, relative_path: str) -> None:
         with self.lock:
             self.calls.append((tenant, path, relative_path))
+            if self.takes_files:
+                path.unlink()
             if self.failures_left > 0:
                 self.failures_left -= 1
                 raise RuntimeError("on_upload failed on purpose")

@@ -162,7 +162,8 @@ def test_platform_server_key_login(stack: EmbeddedStack) -> None:
         client.get_channel().settimeout(CLIENT_TIMEOUT_SECONDS)
         with client.open("nota.txt", "wb") as handle:
             handle.write(b"ciao")
-        assert client.listdir("/") == ["nota.txt"]
+        # The file was stored and, since it is not a flow, set aside.
+        assert client.listdir("/scartati") == ["nota.txt"]
     finally:
         transport.close()
 
@@ -175,5 +176,7 @@ def test_platform_server_applies_quota(stack: EmbeddedStack) -> None:
     with pytest.raises(OSError, match=f"Quota exceeded: the SFTP area of tenant {tenant} holds at most 1000 bytes"):
         upload_over_sftp("127.0.0.1", stack.sftp.port, f"{tenant}-sftp", PASSWORD, "grande.txt", b"y" * 600)
 
+    # Files set aside in scartati/ count against the quota.
     area = stack.rt.settings.data_path / "sftp" / tenant
-    assert sorted(path.name for path in area.iterdir()) == ["piccolo.txt"]
+    assert sorted(path.name for path in area.iterdir()) == ["scartati"]
+    assert sorted(path.name for path in (area / "scartati").iterdir()) == ["piccolo.txt"]
