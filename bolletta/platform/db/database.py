@@ -184,8 +184,9 @@ class Database:
         """Close every pool when the process stops; on SQLite, also the async ones, then checkpoint each file.
 
         SQLite deletes a database's ``-wal`` and ``-shm`` files when the last connection to it closes,
-        so every pool of this process must be closed. The async pools are closed on a new event loop,
-        so call this after the loops that used them have ended and never from a running loop. Then each
+        so every pool of this process must be closed. The async pools are closed on a new event loop
+        (on a thread of its own when a loop runs in this thread), so call this after the loops that
+        used them have ended. Then each
         file gets ``PRAGMA wal_checkpoint(TRUNCATE)`` on a connection of its own: a file that another
         process still has open keeps its ``-wal`` file, emptied when that process is not reading or
         writing at that moment. A checkpoint only copies committed pages into the database file,
@@ -204,7 +205,11 @@ class Database:
             except RuntimeError:
                 asyncio.run(self.dispose_async())
             else:
-                raise RuntimeError("Database.close() called from a running event loop; await dispose_async() there")
+                # A loop runs in this thread (Playwright's sync API runs one in tests), and
+                # asyncio.run cannot start a second one here, so the pools close on a thread of their own.
+                closer = threading.Thread(target=asyncio.run, args=(self.dispose_async(),), name="db-close")
+                closer.start()
+                closer.join()
         self.dispose()
         for name in sorted(names):
             self._checkpoint(name)
