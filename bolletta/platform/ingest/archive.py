@@ -309,7 +309,7 @@ class OpenArchive:
 
         This is the first pass over a member read line by line with :meth:`lines`: a member that a cap
         stops is rejected whole, before any of its lines is read. The bytes are not counted toward
-        ``max_total_bytes`` here, but once, by :meth:`lines`.
+        ``max_total_bytes`` here, but by each call of :meth:`lines`.
 
         Raises:
             ArchiveRejected: the entry is corrupted.
