@@ -33,7 +33,7 @@ class Storage(Protocol):
         ...
 
     def put_stream(self, tenant: str, key: str, source: IO[bytes]) -> str:
-        """Store what ``source`` holds from its position on, read in chunks, and return the full key."""
+        """Store the bytes of ``source`` from its position on, read in chunks, and return the full key."""
         ...
 
     def get(self, full_key: str) -> bytes:

@@ -91,7 +91,7 @@ async def read_job_report(request: Request[Any, Any, Any], job_id: ObjectId, pag
                           per_page: ReportPerPage = MAX_REPORT_PER_PAGE) -> JobReport:
     """Return the job report: counts, then one page of problem rows (scope ``jobs:read``); 409 before parsing ends.
 
-    A page past the last one has no rows; ``meta.pages`` says how many pages there are.
+    A page past the last one has no rows; ``meta.pages`` is the number of pages.
     """
     caller = await authenticate(request, SCOPE_JOBS_READ)
     language = errors.preferred_language(request.headers.get("accept-language"))

@@ -48,7 +48,7 @@ RAW_MEDIA_TYPES = frozenset({
     "application/zip", "application/x-zip-compressed", "application/octet-stream",
     "application/xml", "text/xml", "application/pkcs7-mime", "application/x-ndjson", "application/jsonl",
 })
-"""Media types of a raw archive or flow file; the ``filename`` parameter tells the reader which it is."""
+"""Media types of a raw archive or flow file; the ``filename`` parameter selects the reader."""
 SPOOL_BYTES = 1024 * 1024
 REPORT_SUMMARY_ROWS = 100
 """Entries kept of each list of the report that ``GET /jobs/{id}`` embeds."""

@@ -319,7 +319,7 @@ class OpenArchive:
     def lines(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
         """Yield the lines of a member that :meth:`check` accepted, inflating it again.
 
-        Memory holds one line at a time. Each line keeps its ``\\n``, and a line is never longer than
+        Memory contains one line at a time. Each line keeps its ``\\n``, and a line is never longer than
         the member, which :meth:`check` capped.
 
         Raises:

@@ -324,7 +324,7 @@ class _FlowStream:
     def _read_jsonl_alone(self, name: str) -> Iterator[FlowItem]:
         """Read a JSON Lines file that enriches no FatturaPA bill, yielding each record as it is read.
 
-        Memory holds one line and its bill. The file is inflated up to three times: to check it
+        Memory contains one line and its bill. The file is inflated up to three times: to check it
         against the caps, to reserve the PDFs its records name (only when the archive has PDFs) and to
         read it.
         """

@@ -56,7 +56,7 @@ def sent_to_test_recipients(messages: int, bills: int) -> Text:
 
 
 def no_test_recipients() -> Text:
-    """Return the note of a test batch that reached nobody because the tenant has no test recipients."""
+    """Return the note of a test batch that reached no recipient because the tenant has no test recipients."""
     return T_("no test recipients configured: nothing sent")
 
 

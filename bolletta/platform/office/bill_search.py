@@ -2,7 +2,7 @@
 
 Bills withdrawn with a rejected or failed job (see :mod:`bolletta.platform.jobs.withdrawal`) stay
 in the database but are not current. The list leaves them out unless the ``withdrawn`` filter is
-set, and every row says whether its bill was withdrawn and why.
+set, and every row shows whether its bill was withdrawn and why.
 """
 
 from __future__ import annotations

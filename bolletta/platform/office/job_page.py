@@ -54,7 +54,7 @@ class ReportPage:
 
 @dataclass(frozen=True)
 class JobPageData:
-    """What the job page shows, read in one session."""
+    """Data of the job page, read in one session."""
 
     job: Job
     bills: list[Bill]

@@ -4,8 +4,8 @@ A completed upload can leave the area at once: the inbox opens a job and removes
 the client is still waiting for the reply to its CLOSE. Clients check the file right after that:
 paramiko's ``put`` stats it to compare the size, and WinSCP or FileZilla set its times ("preserve
 timestamp"). For :data:`REMEMBER_SECONDS` after a file was completed, a stat of its name in the
-same session returns the attributes the file had then, and a setstat or remove of it succeeds
-without effect, so those clients do not report a failed upload and send it again.
+same session returns the attributes the file had then. A setstat or remove of it succeeds without
+effect, so those clients do not report a failed upload and send it again.
 """
 
 from __future__ import annotations

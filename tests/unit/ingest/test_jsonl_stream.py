@@ -102,7 +102,7 @@ def test_every_item_of_the_file_is_yielded() -> None:
     assert "line 5" in reasons[1]
 
 
-def test_pdf_named_by_a_later_record_is_not_taken_by_name() -> None:
+def test_pdf_reserved_for_later_record() -> None:
     # A-1.pdf matches the first bill's number, but the second record names it as its own PDF.
     records = [record(1), record(2, pdf="A-1.pdf")]
     data = zipped({"flow.jsonl": jsonl(records), "A-1.pdf": PDF})
